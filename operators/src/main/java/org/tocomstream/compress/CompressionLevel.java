@@ -1,0 +1,319 @@
+package org.tocomstream.compress;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * How hard one forward pass compresses its tokens: an immutable value passed with every batch,
+ * never stored in the model, so two batches in flight may run at different levels.
+ *
+ * <p>Three methods:
+ *
+ * <ul>
+ *   <li>{@link #none()}: the plain ViT.
+ *   <li>ToMe token merging ({@code algorithms.md} §2): {@link #tome(int)} merges r tokens in every
+ *       block; {@link #tomeDecreasing(int)} goes linearly from 2r in the first block to 0 in the
+ *       last (ToMe's {@code (r, -1)} schedule); {@link #tomeSchedule(int...)} gives r per block
+ *       (missing blocks merge nothing). Requests are clamped at run time to half of the
+ *       unprotected tokens.
+ *   <li>EViT attentive-token keeping ({@code algorithms.md} §4): {@link #evit(double)} keeps {@code
+ *       ceil(rate * (N - prefix))} tokens at blocks 4, 7 and 10 (0-based 3, 6, 9) and fuses the rest
+ *       into one token; {@link #evit(double, int...)} names the blocks.
+ * </ul>
+ *
+ * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
+ * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
+ * {@code evit:0.7}, {@code evit:0.7@3,6,9}.
+ */
+public final class CompressionLevel implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The token-reduction method. */
+    public enum Method {
+        NONE,
+        TOME,
+        EVIT
+    }
+
+    private enum Shape {
+        CONSTANT,
+        DECREASING,
+        EXPLICIT
+    }
+
+    /** 0-based blocks where EViT reduces by default: the 4th, 7th and 10th. */
+    private static final int[] EVIT_DEFAULT_BLOCKS = {3, 6, 9};
+
+    private static final CompressionLevel NONE =
+            new CompressionLevel(Method.NONE, Shape.CONSTANT, 0, new int[0], 1.0, new int[0]);
+
+    private final Method method;
+    private final Shape shape;
+    private final int r;
+    private final int[] perLayer;
+    private final double keepRate;
+    private final int[] blocks;
+
+    private CompressionLevel(
+            Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
+        this.method = method;
+        this.shape = shape;
+        this.r = r;
+        this.perLayer = perLayer;
+        this.keepRate = keepRate;
+        this.blocks = blocks;
+    }
+
+    /** No compression: the plain model. */
+    public static CompressionLevel none() {
+        return NONE;
+    }
+
+    /** ToMe with r tokens merged in every block; {@code tome(0)} is {@link #none()}. */
+    public static CompressionLevel tome(int r) {
+        requireNonNegative(r, "ToMe r");
+        return r == 0 ? NONE : new CompressionLevel(Method.TOME, Shape.CONSTANT, r, null, 1, null);
+    }
+
+    /** ToMe merging 2r tokens in the first block, decreasing linearly to 0 in the last. */
+    public static CompressionLevel tomeDecreasing(int r) {
+        requireNonNegative(r, "ToMe r");
+        return r == 0
+                ? NONE
+                : new CompressionLevel(Method.TOME, Shape.DECREASING, r, null, 1, null);
+    }
+
+    /** ToMe with an explicit r per block; blocks past the end of the list merge nothing. */
+    public static CompressionLevel tomeSchedule(int... rPerBlock) {
+        int[] copy = rPerBlock.clone();
+        for (int i = 0; i < copy.length; i++) {
+            if (copy[i] < 0) {
+                throw new IllegalArgumentException(
+                        String.format("ToMe r for block %d must be >= 0 but was %d", i, copy[i]));
+            }
+        }
+        if (Arrays.stream(copy).allMatch(v -> v == 0)) {
+            return NONE;
+        }
+        return new CompressionLevel(Method.TOME, Shape.EXPLICIT, 0, copy, 1, null);
+    }
+
+    /** EViT keeping the given fraction of tokens at blocks 3, 6 and 9 (0-based). */
+    public static CompressionLevel evit(double keepRate) {
+        return evit(keepRate, EVIT_DEFAULT_BLOCKS);
+    }
+
+    /** EViT keeping the given fraction of tokens at the given 0-based blocks. */
+    public static CompressionLevel evit(double keepRate, int... blocks) {
+        if (!(keepRate > 0 && keepRate <= 1)) {
+            throw new IllegalArgumentException(
+                    "EViT keep rate must be in (0, 1] but was " + keepRate);
+        }
+        int[] sorted = blocks.clone();
+        Arrays.sort(sorted);
+        for (int i = 0; i < sorted.length; i++) {
+            if (sorted[i] < 0 || (i > 0 && sorted[i] == sorted[i - 1])) {
+                throw new IllegalArgumentException(
+                        "EViT blocks must be distinct and >= 0 but were " + Arrays.toString(blocks));
+            }
+        }
+        if (keepRate == 1.0 || sorted.length == 0) {
+            return NONE;
+        }
+        return new CompressionLevel(Method.EVIT, Shape.CONSTANT, 0, null, keepRate, sorted);
+    }
+
+    /**
+     * Parses the text form (see the class comment).
+     *
+     * @throws IllegalArgumentException quoting the text and saying what was expected
+     */
+    public static CompressionLevel parse(String text) {
+        Objects.requireNonNull(text, "compression level");
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (s.equals("none") || s.equals("0")) {
+                return NONE;
+            }
+            int colon = s.indexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("missing ':'");
+            }
+            String head = s.substring(0, colon);
+            String body = s.substring(colon + 1);
+            switch (head) {
+                case "tome":
+                    int[] rs = parseInts(body);
+                    return rs.length == 1 ? tome(rs[0]) : tomeSchedule(rs);
+                case "tome-decreasing":
+                    return tomeDecreasing(Integer.parseInt(body.trim()));
+                case "evit":
+                    int at = body.indexOf('@');
+                    if (at < 0) {
+                        return evit(Double.parseDouble(body.trim()));
+                    }
+                    return evit(
+                            Double.parseDouble(body.substring(0, at).trim()),
+                            parseInts(body.substring(at + 1)));
+                default:
+                    throw new IllegalArgumentException("unknown method '" + head + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "invalid compression level '%s' (%s); expected none, tome:R,"
+                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE or"
+                                    + " evit:RATE@B1,B2,...",
+                            text, e.getMessage()),
+                    e);
+        }
+    }
+
+    public Method method() {
+        return method;
+    }
+
+    /** True for the plain model. */
+    public boolean isNone() {
+        return method == Method.NONE;
+    }
+
+    /**
+     * The constant ToMe degree r, if this level is {@code tome(r)} (or {@code none()}, which is
+     * r = 0). Token Compensators are trained over these degrees.
+     */
+    public OptionalInt tomeDegree() {
+        if (method == Method.NONE) {
+            return OptionalInt.of(0);
+        }
+        if (method == Method.TOME && shape == Shape.CONSTANT) {
+            return OptionalInt.of(r);
+        }
+        return OptionalInt.empty();
+    }
+
+    /**
+     * The requested ToMe r for each of {@code depth} blocks, before the run-time clamp. All zeros
+     * for other methods.
+     */
+    public int[] tomeSchedule(int depth) {
+        int[] out = new int[depth];
+        if (method != Method.TOME) {
+            return out;
+        }
+        switch (shape) {
+            case CONSTANT:
+                Arrays.fill(out, r);
+                break;
+            case DECREASING:
+                // Linear from 2r down to 0, truncated toward zero (ToMe's parse_r with inflect -1).
+                double step = depth > 1 ? -2.0 * r / (depth - 1) : 0;
+                for (int i = 0; i < depth; i++) {
+                    out[i] = (int) (2.0 * r + step * i);
+                }
+                break;
+            case EXPLICIT:
+                System.arraycopy(perLayer, 0, out, 0, Math.min(depth, perLayer.length));
+                break;
+            default:
+                throw new AssertionError(shape);
+        }
+        return out;
+    }
+
+    /** EViT keep rate (1.0 for other methods). */
+    public double keepRate() {
+        return method == Method.EVIT ? keepRate : 1.0;
+    }
+
+    /** Whether EViT reduces tokens after the attention of 0-based {@code block}. */
+    public boolean evitReducesAt(int block) {
+        return method == Method.EVIT && Arrays.binarySearch(blocks, block) >= 0;
+    }
+
+    /** 0-based EViT reduction blocks (empty for other methods). */
+    public int[] evitBlocks() {
+        return method == Method.EVIT ? blocks.clone() : new int[0];
+    }
+
+    /** The method name as written in labels: {@code none}, {@code tome} or {@code evit}. */
+    public String methodName() {
+        return method.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The schedule as written in labels, i.e. the text after the colon of {@link #toString()}. */
+    public String scheduleText() {
+        String s = toString();
+        int colon = s.indexOf(':');
+        return colon < 0 ? "" : s.substring(colon + 1);
+    }
+
+    @Override
+    public String toString() {
+        switch (method) {
+            case NONE:
+                return "none";
+            case TOME:
+                switch (shape) {
+                    case CONSTANT:
+                        return "tome:" + r;
+                    case DECREASING:
+                        return "tome-decreasing:" + r;
+                    default:
+                        return "tome:" + join(perLayer);
+                }
+            case EVIT:
+                String rate = BigDecimalText.of(keepRate);
+                return Arrays.equals(blocks, EVIT_DEFAULT_BLOCKS)
+                        ? "evit:" + rate
+                        : "evit:" + rate + "@" + join(blocks);
+            default:
+                throw new AssertionError(method);
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CompressionLevel && toString().equals(o.toString());
+    }
+
+    @Override
+    public int hashCode() {
+        return toString().hashCode();
+    }
+
+    private static int[] parseInts(String csv) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : csv.split(",")) {
+            out.add(Integer.parseInt(part.trim()));
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static String join(int[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(values[i]);
+        }
+        return sb.toString();
+    }
+
+    private static void requireNonNegative(int value, String what) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " must be >= 0 but was " + value);
+        }
+    }
+
+    /** Shortest decimal text of a keep rate: 0.7 rather than 0.7000000000000001. */
+    private static final class BigDecimalText {
+        static String of(double v) {
+            return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package org.tocomstream.compress;
+
+import org.tocomstream.model.VitConfig;
+
+/**
+ * How many tokens each block sees under a {@link CompressionLevel}: the single place where ToMe's
+ * clamp and EViT's keep count are defined, shared by the forward pass and the cost model.
+ */
+public final class TokenCounts {
+
+    private TokenCounts() {}
+
+    /**
+     * ToMe's clamp ({@code algorithms.md} §2.1 step 1): at most half of the unprotected tokens can
+     * be merged away in one block.
+     *
+     * @param requested r asked for by the schedule
+     * @param tokens tokens entering the block, N
+     * @param prefix protected tokens (class, distillation)
+     */
+    public static int clampMerge(int requested, int tokens, int prefix) {
+        return Math.max(0, Math.min(requested, (tokens - prefix) / 2));
+    }
+
+    /**
+     * EViT's kept count ({@code algorithms.md} §4.1 step 2): {@code ceil(rate * (N - prefix))}
+     * non-prefix tokens are kept; the rest are fused into one extra token (none is added when all
+     * are kept).
+     */
+    public static int evitKept(double keepRate, int tokens, int prefix) {
+        int candidates = tokens - prefix;
+        // Plain double product then ceil, as the reference does (no epsilon): both sides must agree
+        // on products such as 0.7 * 140 = 98.00000000000001, which rounds up to 99.
+        return Math.min(candidates, (int) Math.ceil(keepRate * candidates));
+    }
+
+    /**
+     * Tokens leaving each block (entering its MLP), for {@code config.depth()} blocks. Element
+     * {@code l} is N_l; the attention of block {@code l} runs on N_{l-1}, with N_{-1} = N0.
+     */
+    public static int[] afterEachBlock(VitConfig config, CompressionLevel level) {
+        int depth = config.depth();
+        int prefix = config.numPrefixTokens();
+        int[] schedule = level.tomeSchedule(depth);
+        int[] out = new int[depth];
+        int n = config.numTokens();
+        for (int l = 0; l < depth; l++) {
+            if (level.method() == CompressionLevel.Method.TOME) {
+                n -= clampMerge(schedule[l], n, prefix);
+            } else if (level.evitReducesAt(l)) {
+                int kept = evitKept(level.keepRate(), n, prefix);
+                if (kept < n - prefix) {
+                    n = prefix + kept + 1;
+                }
+            }
+            out[l] = n;
+        }
+        return out;
+    }
+}

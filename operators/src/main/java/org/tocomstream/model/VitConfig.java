@@ -1,0 +1,175 @@
+package org.tocomstream.model;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The architecture of a ViT/DeiT image classifier: everything needed to build the forward pass and
+ * to check a checkpoint's tensor shapes. Weights and preprocessing live elsewhere ({@link
+ * ModelSpec}).
+ *
+ * <p>Pre-norm blocks ({@code x = x + Attn(LN1(x)); x = x + MLP(LN2(x))}), exact GELU, learned
+ * position embedding covering the class token (and the distillation token when {@link #distilled}),
+ * classifier head on the class token; a distilled model averages its two heads.
+ *
+ * <pre>{@code
+ * VitConfig cfg = VitConfig.preset("deit_small_patch16_224");
+ * cfg.numTokens(); // 197
+ * }</pre>
+ *
+ * @param name preset or user-chosen architecture name, informational only
+ * @param imageSize input height and width in pixels (square inputs)
+ * @param patchSize patch height and width in pixels; must divide {@code imageSize}
+ * @param inChannels input channels (3 for RGB)
+ * @param numClasses classifier outputs
+ * @param embedDim token width D
+ * @param depth number of transformer blocks L
+ * @param numHeads attention heads H; must divide {@code embedDim}
+ * @param mlpRatio MLP hidden width as a multiple of D
+ * @param qkvBias whether the fused qkv projection has a bias
+ * @param distilled whether the model has a DeiT distillation token and a second head
+ * @param layerNormEps LayerNorm epsilon (timm: 1e-6; Hugging Face checkpoints: 1e-12)
+ */
+public record VitConfig(
+        String name,
+        int imageSize,
+        int patchSize,
+        int inChannels,
+        int numClasses,
+        int embedDim,
+        int depth,
+        int numHeads,
+        double mlpRatio,
+        boolean qkvBias,
+        boolean distilled,
+        double layerNormEps) {
+
+    private static final Map<String, VitConfig> PRESETS = new LinkedHashMap<>();
+
+    static {
+        register(deit("deit_tiny_patch16_224", 192, 3, false));
+        register(deit("deit_small_patch16_224", 384, 6, false));
+        register(deit("deit_base_patch16_224", 768, 12, false));
+        register(deit("deit_tiny_distilled_patch16_224", 192, 3, true));
+        register(deit("deit_small_distilled_patch16_224", 384, 6, true));
+        register(deit("deit_base_distilled_patch16_224", 768, 12, true));
+        // Small shapes for tests and golden fixtures: 64 patches + class token = 65 tokens, 12 blocks
+        // so EViT's default reduction blocks (4, 7, 10) exist.
+        register(new VitConfig("vit_test_tiny", 32, 4, 3, 10, 48, 12, 3, 4.0, true, false, 1e-6));
+        register(
+                new VitConfig(
+                        "deit_test_tiny_distilled", 32, 4, 3, 10, 48, 12, 3, 4.0, true, true, 1e-6));
+    }
+
+    public VitConfig {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("architecture name must be non-empty");
+        }
+        requirePositive("imageSize", imageSize);
+        requirePositive("patchSize", patchSize);
+        requirePositive("inChannels", inChannels);
+        requirePositive("numClasses", numClasses);
+        requirePositive("embedDim", embedDim);
+        requirePositive("depth", depth);
+        requirePositive("numHeads", numHeads);
+        if (imageSize % patchSize != 0) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "patchSize %d must divide imageSize %d", patchSize, imageSize));
+        }
+        if (embedDim % numHeads != 0) {
+            throw new IllegalArgumentException(
+                    String.format("numHeads %d must divide embedDim %d", numHeads, embedDim));
+        }
+        if (!(mlpRatio > 0) || Math.round(embedDim * mlpRatio) != embedDim * mlpRatio) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "mlpRatio %s must be > 0 and give an integer hidden width for embedDim %d",
+                            mlpRatio, embedDim));
+        }
+        if (!(layerNormEps > 0)) {
+            throw new IllegalArgumentException("layerNormEps must be > 0 but was " + layerNormEps);
+        }
+    }
+
+    /**
+     * The named preset.
+     *
+     * @throws IllegalArgumentException naming the unknown preset and listing the known ones
+     */
+    public static VitConfig preset(String name) {
+        VitConfig cfg = PRESETS.get(name);
+        if (cfg == null) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "unknown preset '%s'; known presets: %s",
+                            name, String.join(", ", PRESETS.keySet())));
+        }
+        return cfg;
+    }
+
+    /** Names of all presets, in registration order. */
+    public static Set<String> presetNames() {
+        return Collections.unmodifiableSet(PRESETS.keySet());
+    }
+
+    /** Patches per side. */
+    public int gridSize() {
+        return imageSize / patchSize;
+    }
+
+    /** Number of patch tokens. */
+    public int numPatches() {
+        return gridSize() * gridSize();
+    }
+
+    /** Tokens that are never merged or pruned: the class token, plus the distillation token. */
+    public int numPrefixTokens() {
+        return distilled ? 2 : 1;
+    }
+
+    /** Tokens entering the first block (patches plus prefix tokens), N0. */
+    public int numTokens() {
+        return numPatches() + numPrefixTokens();
+    }
+
+    /** Per-head width d = D / H. */
+    public int headDim() {
+        return embedDim / numHeads;
+    }
+
+    /** MLP hidden width. */
+    public int mlpHiddenDim() {
+        return (int) Math.round(embedDim * mlpRatio);
+    }
+
+    /** A copy with another number of classes (fine-tuning onto new labels). */
+    public VitConfig withNumClasses(int classes) {
+        return new VitConfig(
+                name, imageSize, patchSize, inChannels, classes, embedDim, depth, numHeads,
+                mlpRatio, qkvBias, distilled, layerNormEps);
+    }
+
+    /** A copy with another LayerNorm epsilon (Hugging Face checkpoints use 1e-12). */
+    public VitConfig withLayerNormEps(double eps) {
+        return new VitConfig(
+                name, imageSize, patchSize, inChannels, numClasses, embedDim, depth, numHeads,
+                mlpRatio, qkvBias, distilled, eps);
+    }
+
+    private static VitConfig deit(String name, int dim, int heads, boolean distilled) {
+        return new VitConfig(name, 224, 16, 3, 1000, dim, 12, heads, 4.0, true, distilled, 1e-6);
+    }
+
+    private static void register(VitConfig cfg) {
+        PRESETS.put(cfg.name(), cfg);
+    }
+
+    private static void requirePositive(String field, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(field + " must be > 0 but was " + value);
+        }
+    }
+}
