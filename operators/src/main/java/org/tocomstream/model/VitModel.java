@@ -1,0 +1,146 @@
+package org.tocomstream.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.tocomstream.compress.CompressionLevel;
+
+/**
+ * A loaded ViT/DeiT classifier: immutable weights on one device, and a forward pass whose
+ * compression level is an argument of every call. Thread-safe: concurrent calls (one per
+ * predictor/subtask) share the weights and may use different levels.
+ *
+ * <pre>{@code
+ * try (VitModel model = VitModel.fromWeights(cfg, weights, Device.cpu())) {
+ *     float[][] logits = model.logits(pixels, new long[] {8, 3, 224, 224}, CompressionLevel.tome(8));
+ * }
+ * }</pre>
+ *
+ * <p>Native memory: each call runs in its own sub-manager, and each block inside it in a nested
+ * one, so nothing outlives the call except the returned Java arrays.
+ */
+public final class VitModel implements AutoCloseable {
+
+    private final VitConfig config;
+    private final NDManager manager;
+    private final VitForward forward;
+
+    private VitModel(VitConfig config, NDManager manager, VitForward forward) {
+        this.config = config;
+        this.manager = manager;
+        this.forward = forward;
+    }
+
+    /**
+     * Builds a model from timm-named weights (already validated against {@code config}).
+     *
+     * @param device where the weights live and the forward runs
+     */
+    public static VitModel fromWeights(
+            VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        manager.setName("vit-weights:" + config.name());
+        try {
+            Map<String, NDArray> arrays = new LinkedHashMap<>();
+            for (Map.Entry<String, HostTensor> e : timmWeights.entrySet()) {
+                HostTensor t = e.getValue();
+                NDArray a = manager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
+                a.setName(e.getKey());
+                arrays.put(e.getKey(), a);
+            }
+            return new VitModel(config, manager, new VitForward(config, arrays));
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public VitConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /**
+     * Logits of a batch of normalised images.
+     *
+     * @param pixels row-major (B, C, H, W) values
+     * @param shape {B, C, H, W}; C, H and W must match the architecture
+     * @param level compression of this call
+     * @return logits, {@code [B][classes]}
+     */
+    public float[][] logits(float[] pixels, long[] shape, CompressionLevel level) {
+        checkInputShape(shape, pixels.length);
+        try (NDManager batch = manager.newSubManager()) {
+            batch.setName("vit-batch");
+            NDArray images = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
+            return toRows(forward.forward(images, level, true, null));
+        }
+    }
+
+    /**
+     * The forward pass on arrays the caller manages (training, or callers that keep data on the
+     * device). Nothing is freed early: all intermediates stay in {@code images}' manager.
+     */
+    public NDArray forward(NDArray images, CompressionLevel level) {
+        checkInputShape(images.getShape().getShape(), images.getShape().size());
+        return forward.forward(images, level, false, null);
+    }
+
+    /** As {@link #logits} but also records per-block details. */
+    float[][] logits(float[] pixels, long[] shape, CompressionLevel level, ForwardTrace trace) {
+        checkInputShape(shape, pixels.length);
+        try (NDManager batch = manager.newSubManager()) {
+            NDArray images = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
+            return toRows(forward.forward(images, level, true, trace));
+        }
+    }
+
+    /** A child manager on this model's device, for callers that build input arrays themselves. */
+    public NDManager newBatchManager() {
+        return manager.newSubManager();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    private static float[][] toRows(NDArray logits) {
+        int rows = Math.toIntExact(logits.getShape().get(0));
+        int cols = Math.toIntExact(logits.getShape().get(1));
+        float[] flat = logits.toFloatArray();
+        float[][] out = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            out[i] = Arrays.copyOfRange(flat, i * cols, (i + 1) * cols);
+        }
+        return out;
+    }
+
+    private void checkInputShape(long[] shape, long values) {
+        long[] want = {config.inChannels(), config.imageSize(), config.imageSize()};
+        if (shape.length != 4
+                || shape[0] < 1
+                || shape[1] != want[0]
+                || shape[2] != want[1]
+                || shape[3] != want[2]) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "input batch has shape %s but %s expects [B, %d, %d, %d]",
+                            Arrays.toString(shape), config.name(), want[0], want[1], want[2]));
+        }
+        if (shape[0] * want[0] * want[1] * want[2] != values) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "input batch shape %s needs %d values but %d were given",
+                            Arrays.toString(shape), shape[0] * want[0] * want[1] * want[2], values));
+        }
+    }
+}
