@@ -47,7 +47,8 @@ class CompressionLevelTest {
         @Test
         void acceptsNonCanonicalSpellings() {
             assertThat(CompressionLevel.parse(" TOME:8 ")).isEqualTo(CompressionLevel.tome(8));
-            assertThat(CompressionLevel.parse("tome:8, 8, 4, 0").toString()).isEqualTo("tome:8,8,4");
+            assertThat(CompressionLevel.parse("tome:8, 8, 4, 0").toString())
+                    .isEqualTo("tome:8,8,4");
             assertThat(CompressionLevel.parse("evit:0.70@9,3,6").toString()).isEqualTo("evit:0.7");
             assertThat(CompressionLevel.parse("0")).isSameAs(CompressionLevel.none());
         }
