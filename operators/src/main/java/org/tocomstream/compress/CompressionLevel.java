@@ -28,7 +28,9 @@ import java.util.OptionalInt;
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
- * {@code evit:0.7}, {@code evit:0.7@3,6,9}.
+ * {@code evit:0.7}, {@code evit:0.7@3,6,9}. {@link #toString()} writes the canonical form
+ * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
+ * parse(level.toString())} equals {@code level}.
  */
 public final class CompressionLevel implements Serializable {
 
@@ -89,19 +91,27 @@ public final class CompressionLevel implements Serializable {
                 : new CompressionLevel(Method.TOME, Shape.DECREASING, r, null, 1, null);
     }
 
-    /** ToMe with an explicit r per block; blocks past the end of the list merge nothing. */
+    /**
+     * ToMe with an explicit r per block; blocks past the end of the list merge nothing, so trailing
+     * zeros are dropped ({@code tome:8,8,4,0} equals {@code tome:8,8,4}).
+     */
     public static CompressionLevel tomeSchedule(int... rPerBlock) {
-        int[] copy = rPerBlock.clone();
-        for (int i = 0; i < copy.length; i++) {
-            if (copy[i] < 0) {
+        for (int i = 0; i < rPerBlock.length; i++) {
+            if (rPerBlock[i] < 0) {
                 throw new IllegalArgumentException(
-                        String.format("ToMe r for block %d must be >= 0 but was %d", i, copy[i]));
+                        String.format(
+                                "ToMe r for block %d must be >= 0 but was %d", i, rPerBlock[i]));
             }
         }
-        if (Arrays.stream(copy).allMatch(v -> v == 0)) {
+        int length = rPerBlock.length;
+        while (length > 0 && rPerBlock[length - 1] == 0) {
+            length--;
+        }
+        if (length == 0) {
             return NONE;
         }
-        return new CompressionLevel(Method.TOME, Shape.EXPLICIT, 0, copy, 1, null);
+        return new CompressionLevel(
+                Method.TOME, Shape.EXPLICIT, 0, Arrays.copyOf(rPerBlock, length), 1, null);
     }
 
     /** EViT keeping the given fraction of tokens at blocks 3, 6 and 9 (0-based). */
@@ -266,7 +276,8 @@ public final class CompressionLevel implements Serializable {
                     case DECREASING:
                         return "tome-decreasing:" + r;
                     default:
-                        return "tome:" + join(perLayer);
+                        // A one-block schedule is written "tome:R,0": "tome:R" means constant R.
+                        return "tome:" + join(perLayer) + (perLayer.length == 1 ? ",0" : "");
                 }
             case EVIT:
                 String rate = BigDecimalText.of(keepRate);
@@ -290,7 +301,8 @@ public final class CompressionLevel implements Serializable {
 
     private static int[] parseInts(String csv) {
         List<Integer> out = new ArrayList<>();
-        for (String part : csv.split(",")) {
+        // Limit -1 keeps trailing empty parts, so "tome:8," is an error rather than tome:8.
+        for (String part : csv.split(",", -1)) {
             out.add(Integer.parseInt(part.trim()));
         }
         return out.stream().mapToInt(Integer::intValue).toArray();

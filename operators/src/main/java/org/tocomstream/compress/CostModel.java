@@ -1,0 +1,113 @@
+package org.tocomstream.compress;
+
+import java.util.Objects;
+import org.tocomstream.model.VitConfig;
+
+/**
+ * Multiply-accumulates (MACs) of one image's forward pass through a ViT at a given {@link
+ * CompressionLevel} ({@code algorithms.md} §9). The literature's "GFLOPs" for DeiT are these MACs;
+ * real FLOPs are twice as many.
+ *
+ * <p>With D the embedding dim, {@code h = mlpRatio·D} the MLP hidden width, and for block l
+ * (0-based) {@code N_in} the tokens entering its attention and {@code N_out} the tokens entering
+ * its MLP (token reduction sits between the two; both from {@link TokenCounts#afterEachBlock},
+ * with {@code N_in} of block 0 equal to {@link VitConfig#numTokens()}):
+ *
+ * <pre>
+ * block(l)    = 4·N_in·D²          q, k, v and output projections
+ *             + 2·N_in²·D          q·kᵀ and A·v, summed over heads
+ *             + 2·N_out·D·h        MLP D → h → D   (= 8·N_out·D² for ratio 4)
+ *             + 4·N_in·D·rank      Token Compensator side branch, q and v, down + up (rank 0: none)
+ * patchEmbed  = numPatches·D·(C·P²)
+ * head        = D·numClasses, twice for a distilled model (class and distillation heads)
+ * total       = patchEmbed + Σ_l block(l) + head
+ * </pre>
+ *
+ * <p>Ignored: biases, LayerNorm, softmax, GELU, residual adds, the position embedding, ToMe's
+ * matching (about {@code (N/2)²·d} MACs plus a sort per block, ~0.6 M at N = 197) and EViT's
+ * top-k and fusion; all of them are linear in N (softmax: {@code H·N²} exponentials) and small
+ * next to the matrix products. Check values at r = 0: DeiT-T 1.25 G, DeiT-S 4.60 G, DeiT-B 17.56 G.
+ *
+ * <p>The compensator term counts an unmerged side branch; use rank 0 when the deltas are merged
+ * into the weights or no compensator runs.
+ *
+ * <pre>{@code
+ * CostModel cost = CostModel.of(VitConfig.preset("deit_small_patch16_224"));
+ * cost.gmacs(CompressionLevel.tome(8));                        // 3.416...
+ * cost.withCompensatorRank(32).macs(CompressionLevel.tome(8)); // adds 128·N_in·D per block
+ * }</pre>
+ *
+ * @param config the architecture
+ * @param compensatorRank rank of the Token Compensator side branch, 0 for none
+ */
+public record CostModel(VitConfig config, int compensatorRank) {
+
+    public CostModel {
+        Objects.requireNonNull(config, "config");
+        if (compensatorRank < 0) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "compensator rank must be >= 0 but was %d", compensatorRank));
+        }
+    }
+
+    /** The cost model of {@code config} without a compensator side branch. */
+    public static CostModel of(VitConfig config) {
+        return new CostModel(config, 0);
+    }
+
+    /** A copy counting a Token Compensator side branch of the given rank (0 for none). */
+    public CostModel withCompensatorRank(int rank) {
+        return new CostModel(config, rank);
+    }
+
+    /** MACs of the whole forward pass for one image. */
+    public long macs(CompressionLevel level) {
+        long total = patchEmbedMacs() + headMacs();
+        for (long block : blockMacs(level)) {
+            total += block;
+        }
+        return total;
+    }
+
+    /** {@link #macs} in units of 10⁹. */
+    public double gmacs(CompressionLevel level) {
+        return macs(level) / 1e9;
+    }
+
+    /**
+     * MACs of each transformer block for one image, {@code config.depth()} elements: attention on
+     * the tokens entering the block, MLP on the tokens left after its reduction, plus the
+     * compensator branch if any. Excludes the patch embedding and the head.
+     */
+    public long[] blockMacs(CompressionLevel level) {
+        Objects.requireNonNull(level, "level");
+        int[] after = TokenCounts.afterEachBlock(config, level);
+        long d = config.embedDim();
+        long hidden = config.mlpHiddenDim();
+        long[] out = new long[after.length];
+        long nIn = config.numTokens();
+        for (int l = 0; l < after.length; l++) {
+            long nOut = after[l];
+            out[l] =
+                    4 * nIn * d * d
+                            + 2 * nIn * nIn * d
+                            + 2 * nOut * d * hidden
+                            + 4 * nIn * d * compensatorRank;
+            nIn = nOut;
+        }
+        return out;
+    }
+
+    /** MACs of the patch embedding (a P×P stride-P convolution), independent of the level. */
+    public long patchEmbedMacs() {
+        long p = config.patchSize();
+        return (long) config.numPatches() * config.embedDim() * config.inChannels() * p * p;
+    }
+
+    /** MACs of the classifier head(s), independent of the level. */
+    public long headMacs() {
+        int heads = config.distilled() ? 2 : 1;
+        return (long) heads * config.embedDim() * config.numClasses();
+    }
+}
