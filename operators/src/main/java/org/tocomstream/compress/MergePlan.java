@@ -27,9 +27,10 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class MergePlan {
 
-    private static final MergePlan IDENTITY = new MergePlan(0, 0, 0, null, null, null);
+    private static final MergePlan IDENTITY = new MergePlan(0, 0, 0, 0, null, null, null);
 
     private final int r;
+    private final int prefix;
     private final int na;
     private final int nb;
     /** (B, Na - r) even-position indices kept, ascending. */
@@ -40,8 +41,15 @@ public final class MergePlan {
     private final NDArray scatter;
 
     private MergePlan(
-            int r, int na, int nb, NDArray unmergedIdx, NDArray srcIdx, NDArray scatter) {
+            int r,
+            int prefix,
+            int na,
+            int nb,
+            NDArray unmergedIdx,
+            NDArray srcIdx,
+            NDArray scatter) {
         this.r = r;
+        this.prefix = prefix;
         this.na = na;
         this.nb = nb;
         this.unmergedIdx = unmergedIdx;
@@ -93,7 +101,7 @@ public final class MergePlan {
         NDArray unm = order.get(":, " + clamped + ":").sort(1);
         NDArray dst = bestIdx.gather(src, 1); // (B, r)
         NDArray scatter = dst.oneHot(nb, DataType.FLOAT32).transpose(0, 2, 1);
-        return new MergePlan(clamped, na, nb, unm, src, scatter);
+        return new MergePlan(clamped, prefixTokens, na, nb, unm, src, scatter);
     }
 
     /** Tokens removed by this plan (after the clamp). */
@@ -131,6 +139,17 @@ public final class MergePlan {
         NDArray kept = ta.gather(unmergedIdx.expandDims(2).broadcast(batch, na - r, c), 1);
         NDArray moved = ta.gather(srcIdx.expandDims(2).broadcast(batch, r, c), 1);
         NDArray into = tb.add(scatter.matMul(moved));
+        if (prefix == 2) {
+            // Keep [class, distillation] in front: the distillation token (B[0]) must stay at
+            // position 1 so the next block protects it again and the distillation head reads it.
+            return NDArrays.concat(
+                    new NDList(
+                            kept.get(":, :1, :"),
+                            into.get(":, :1, :"),
+                            kept.get(":, 1:, :"),
+                            into.get(":, 1:, :")),
+                    1);
+        }
         return NDArrays.concat(new NDList(kept, into), 1);
     }
 

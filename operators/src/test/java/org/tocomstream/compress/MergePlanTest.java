@@ -84,8 +84,9 @@ class MergePlanTest {
             MergePlan plan = MergePlan.bipartite(metric(), 3, 2);
 
             assertThat(plan.removed()).isEqualTo(2); // floor((7 - 2) / 2)
+            // Order: class, distillation, kept A (t6), remaining B (t3+t2, t5+t4).
             assertThat(plan.mergeSum(ids()).toFloatArray())
-                    .containsExactly(1f, 1e6f, 10f, 1e3f + 1e2f, 1e5f + 1e4f);
+                    .containsExactly(1f, 10f, 1e6f, 1e3f + 1e2f, 1e5f + 1e4f);
         }
 
         @Test
