@@ -142,10 +142,9 @@ final class VitForward {
     }
 
     private NDArray prefixToken(String key, long batch, NDArray like) {
-        // Broadcasting a weight would put the result in the weights' manager; keep it with the data.
-        NDArray t = weights.get(key).broadcast(batch, 1, cfg.embedDim());
-        t.attach(like.getManager());
-        return t;
+        // An op whose first operand is a weight would create its result in the weights' (capped)
+        // manager; starting from a data-side array keeps the result with the batch.
+        return like.getManager().zeros(new Shape(batch, 1, cfg.embedDim())).add(weights.get(key));
     }
 
     /** One block: returns {@code {x', size'}}; size stays null until ToMe first merges. */

@@ -44,16 +44,22 @@ public final class VitModel implements AutoCloseable {
     public static VitModel fromWeights(
             VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
-        manager.setName("vit-weights:" + config.name());
+        manager.setName("vit:" + config.name());
         try {
+            NDManager weightManager = manager.newSubManager();
+            weightManager.setName("vit-weights:" + config.name());
             Map<String, NDArray> arrays = new LinkedHashMap<>();
             for (Map.Entry<String, HostTensor> e : timmWeights.entrySet()) {
                 HostTensor t = e.getValue();
-                NDArray a = manager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
+                NDArray a = weightManager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
                 a.setName(e.getKey());
                 arrays.put(e.getKey(), a);
             }
-            return new VitModel(config, manager, new VitForward(config, arrays));
+            VitForward forward = new VitForward(config, arrays);
+            // From here on nothing may be created in the weights' manager: an op that would (and so
+            // leak for the model's lifetime) fails at once instead.
+            weightManager.cap();
+            return new VitModel(config, manager, forward);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -101,6 +107,11 @@ public final class VitModel implements AutoCloseable {
             NDArray images = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
             return toRows(forward.forward(images, level, true, trace));
         }
+    }
+
+    /** Arrays alive in the weights' manager and its children (leak checks). */
+    int liveArrays() {
+        return ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size();
     }
 
     /** A child manager on this model's device, for callers that build input arrays themselves. */
