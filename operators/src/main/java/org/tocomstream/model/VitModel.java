@@ -4,7 +4,11 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,23 +30,52 @@ import org.tocomstream.compress.CompressionLevel;
  */
 public final class VitModel implements AutoCloseable {
 
+    private final ModelSpec spec;
     private final VitConfig config;
     private final NDManager manager;
     private final VitForward forward;
 
-    private VitModel(VitConfig config, NDManager manager, VitForward forward) {
-        this.config = config;
+    private VitModel(ModelSpec spec, NDManager manager, VitForward forward) {
+        this.spec = spec;
+        this.config = spec.architecture();
         this.manager = manager;
         this.forward = forward;
     }
 
     /**
-     * Builds a model from timm-named weights (already validated against {@code config}).
+     * Loads a model directory: {@code model.json} plus its weights file (timm or Hugging Face
+     * names; F32, F16 or BF16).
+     *
+     * @throws IOException naming the file, field or tensor that is missing or wrong
+     */
+    public static VitModel load(Path dir, Device device) throws IOException {
+        ModelSpec spec = ModelSpec.read(dir);
+        Map<String, HostTensor> weights =
+                VitCheckpoint.load(spec.weightsPath(dir), spec.architecture());
+        return fromWeights(spec, weights, device);
+    }
+
+    /**
+     * A model from timm-named weights with default metadata: labels {@code class_0..},
+     * timm's DeiT evaluation preprocessing, trained without compression.
+     */
+    public static VitModel fromWeights(
+            VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < config.numClasses(); i++) {
+            labels.add("class_" + i);
+        }
+        return fromWeights(ModelSpec.of(config, labels), timmWeights, device);
+    }
+
+    /**
+     * Builds a model from timm-named weights (already validated against the spec's architecture).
      *
      * @param device where the weights live and the forward runs
      */
     public static VitModel fromWeights(
-            VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
+            ModelSpec spec, Map<String, HostTensor> timmWeights, Device device) {
+        VitConfig config = spec.architecture();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         manager.setName("vit:" + config.name());
         try {
@@ -59,7 +92,7 @@ public final class VitModel implements AutoCloseable {
             // From here on nothing may be created in the weights' manager: an op that would (and so
             // leak for the model's lifetime) fails at once instead.
             weightManager.cap();
-            return new VitModel(config, manager, forward);
+            return new VitModel(spec, manager, forward);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -68,6 +101,11 @@ public final class VitModel implements AutoCloseable {
 
     public VitConfig config() {
         return config;
+    }
+
+    /** Labels, preprocessing and provenance from {@code model.json}. */
+    public ModelSpec spec() {
+        return spec;
     }
 
     public Device device() {
