@@ -76,6 +76,7 @@ public final class VitModel implements AutoCloseable {
     public static VitModel fromWeights(
             ModelSpec spec, Map<String, HostTensor> timmWeights, Device device) {
         VitConfig config = spec.architecture();
+        NativeAllocator.tuneOnce();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         manager.setName("vit:" + config.name());
         try {
