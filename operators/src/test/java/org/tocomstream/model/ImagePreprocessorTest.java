@@ -10,8 +10,11 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -136,6 +139,26 @@ class ImagePreprocessorTest {
             BufferedImage image = ImageIO.read(GOLDEN.resolve("grey_45x30.png").toFile());
 
             assertThat(deit32().preprocess(image)).containsExactly(deit32().preprocess(encoded));
+        }
+
+        @Test
+        void survivesJavaSerialization() throws Exception {
+            // Flink ships function fields with Java serialization.
+            ImagePreprocessor pre = new ImagePreprocessor(PreprocessConfig.deitEval(32), 12_345);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(pre);
+            }
+            ImagePreprocessor copy;
+            try (ObjectInputStream in =
+                    new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+                copy = (ImagePreprocessor) in.readObject();
+            }
+            byte[] encoded = Files.readAllBytes(GOLDEN.resolve("rgb_37x53.png"));
+
+            assertThat(copy.config()).isEqualTo(pre.config());
+            assertThat(copy.maxPixels()).isEqualTo(12_345);
+            assertThat(copy.preprocess(encoded)).containsExactly(pre.preprocess(encoded));
         }
 
         @Test
