@@ -1,6 +1,7 @@
 package org.tocomstream.model;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -207,7 +208,8 @@ public record ModelSpec(
      * The image-to-tensor transform, as timm's evaluation transform: resize the shorter side to
      * {@link #resizeSize()} = {@code floor(inputSize / cropFraction)} keeping the aspect ratio,
      * centre-crop {@code inputSize} × {@code inputSize}, scale to [0, 1], then {@code (x - mean) /
-     * std} per channel. See {@link ImagePreprocessor}.
+     * std} per channel. See {@link ImagePreprocessor}. Serializable (deserialisation runs the
+     * validating constructor), so Flink functions may hold it.
      *
      * <pre>{@code
      * PreprocessConfig deit = PreprocessConfig.deitEval(); // 224, ImageNet mean/std, bicubic, 0.875
@@ -221,7 +223,10 @@ public record ModelSpec(
      * @param cropFraction centre-crop fraction in (0, 1]
      */
     public record PreprocessConfig(
-            int inputSize, float[] mean, float[] std, String interpolation, double cropFraction) {
+            int inputSize, float[] mean, float[] std, String interpolation, double cropFraction)
+            implements Serializable {
+
+        private static final long serialVersionUID = 1L;
 
         /** PIL's bicubic filter (Keys, a = -0.5), timm's default for DeiT. */
         public static final String BICUBIC = "bicubic";

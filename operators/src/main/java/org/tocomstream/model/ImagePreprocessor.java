@@ -1,0 +1,333 @@
+package org.tocomstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import org.tocomstream.model.ModelSpec.PreprocessConfig;
+import org.tocomstream.model.PilResample.Filter;
+import org.tocomstream.model.PilResample.RgbImage;
+
+/**
+ * Turns an encoded JPEG or PNG frame into the network input: a CHW float32 array of {@code 3 ×
+ * inputSize × inputSize}, normalised, reproducing timm's evaluation transform on a PIL image.
+ *
+ * <ol>
+ *   <li>Decode with {@code javax.imageio} and convert to 8-bit RGB as PIL's {@code convert("RGB")}
+ *       does: grey is replicated, alpha is dropped (not composited), palettes are looked up, no
+ *       ICC or gamma conversion is applied, and 16-bit samples keep their high byte.
+ *   <li>Resize so the shorter side is {@link PreprocessConfig#resizeSize()} and the longer side is
+ *       {@code (int) (resizeSize * long / short)} (torchvision's {@code Resize(int)}), with
+ *       Pillow's antialiased bicubic or bilinear filter, bit for bit.
+ *   <li>Centre-crop {@code inputSize} square; the offset is {@code round((size - inputSize) / 2)}
+ *       with Python's round-half-to-even (torchvision's {@code CenterCrop}).
+ *   <li>{@code x / 255}, then {@code (x - mean[c]) / std[c]}, in float32.
+ * </ol>
+ *
+ * <p>Decoding reads the image dimensions from the header first and refuses images above {@link
+ * #maxPixels()} before any pixel memory is allocated. Every bad input is an {@link
+ * ImageDecodeException}. Instances are immutable and thread-safe.
+ *
+ * <pre>{@code
+ * ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
+ * float[] chw = pre.preprocess(jpegBytes);                                  // (C, H, W)
+ * NDArray batch = ImagePreprocessor.stack(List.of(chw), 3, 224, 224, mgr);  // (B, C, H, W)
+ * }</pre>
+ */
+public final class ImagePreprocessor implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Default pixel cap: 40 megapixels, above any camera frame, below a decompression bomb. */
+    public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
+
+    /** Formats decoded; others are refused even when an ImageIO plugin could read them. */
+    private static final Set<String> FORMATS = Set.of("png", "jpeg");
+
+    private static final int CHANNELS = 3;
+
+    private final PreprocessConfig config;
+    private final long maxPixels;
+
+    /** A preprocessor with the {@link #DEFAULT_MAX_PIXELS} cap. */
+    public ImagePreprocessor(PreprocessConfig config) {
+        this(config, DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * @param maxPixels largest accepted {@code width × height}
+     * @throws IllegalArgumentException if the config is not 3-channel or the cap is not positive
+     */
+    public ImagePreprocessor(PreprocessConfig config, long maxPixels) {
+        if (config.channels() != CHANNELS) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "ImagePreprocessor produces RGB (3 channels) but preprocessing.mean has"
+                                    + " %d values",
+                            config.channels()));
+        }
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be > 0 but was " + maxPixels);
+        }
+        this.config = config;
+        this.maxPixels = maxPixels;
+    }
+
+    public PreprocessConfig config() {
+        return config;
+    }
+
+    /** The largest accepted {@code width × height}. */
+    public long maxPixels() {
+        return maxPixels;
+    }
+
+    /**
+     * Decodes and preprocesses one encoded PNG or JPEG image.
+     *
+     * @return {@code (3, inputSize, inputSize)} values, row-major
+     * @throws ImageDecodeException if the bytes are empty, undecodable, of another format, of zero
+     *     size or above the pixel cap
+     */
+    public float[] preprocess(byte[] encoded) throws ImageDecodeException {
+        return normalise(resizeAndCrop(decode(encoded)));
+    }
+
+    /**
+     * Preprocesses an already decoded image (converted to RGB as for encoded input).
+     *
+     * @throws ImageDecodeException if the image is above the pixel cap
+     */
+    public float[] preprocess(BufferedImage image) throws ImageDecodeException {
+        checkSize(image.getWidth(), image.getHeight(), "decoded");
+        return normalise(resizeAndCrop(toRgb(image)));
+    }
+
+    /**
+     * Stacks CHW images into one {@code (B, C, H, W)} float32 array owned by {@code manager}.
+     *
+     * @throws IllegalArgumentException if the list is empty or an image has the wrong length
+     */
+    public static NDArray stack(
+            List<float[]> images, int channels, int height, int width, NDManager manager) {
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("cannot stack an empty list of images");
+        }
+        int per = channels * height * width;
+        float[] batch = new float[images.size() * per];
+        for (int i = 0; i < images.size(); i++) {
+            float[] chw = images.get(i);
+            if (chw.length != per) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                "image %d has %d values but (%d, %d, %d) needs %d",
+                                i, chw.length, channels, height, width, per));
+            }
+            System.arraycopy(chw, 0, batch, i * per, per);
+        }
+        return manager.create(batch, new Shape(images.size(), channels, height, width));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Decoding only, for tests: the image as PIL's {@code convert("RGB")} would give it. */
+    RgbImage decode(byte[] encoded) throws ImageDecodeException {
+        if (encoded == null || encoded.length == 0) {
+            throw new ImageDecodeException("image bytes are empty");
+        }
+        ImageReader reader = null;
+        String format = "image";
+        try (ImageInputStream in =
+                new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+            Iterator<ImageReader> readers = javax.imageio.ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageDecodeException(
+                        String.format(
+                                "unrecognised image format (%d bytes starting %s); supported: png,"
+                                        + " jpeg",
+                                encoded.length, hexPrefix(encoded)));
+            }
+            reader = readers.next();
+            format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (!FORMATS.contains(format)) {
+                throw new ImageDecodeException(
+                        "unsupported image format '" + format + "'; supported: png, jpeg");
+            }
+            reader.setInput(in, true, true);
+            // Header only: refuse bombs before the decoder allocates the pixels.
+            checkSize(reader.getWidth(0), reader.getHeight(0), format);
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
+            BufferedImage image = reader.read(0);
+            for (String warning : warnings) {
+                // The JDK's JPEG decoder pads missing scan data with grey and only warns; PIL
+                // refuses such files ("image file is truncated"), and so do we. Other warnings
+                // (a missing EOI marker, extraneous bytes between markers) leave every pixel
+                // decoded and are tolerated, as libjpeg tolerates them for PIL.
+                if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
+                    throw new ImageDecodeException(
+                            String.format("corrupt or truncated %s: %s", format, warning));
+                }
+            }
+            return toRgb(image);
+        } catch (IOException | RuntimeException e) {
+            // ImageIO reports corrupt input through IIOException and, for some truncations,
+            // unchecked exceptions (IndexOutOfBounds, IllegalArgument, NegativeArraySize).
+            throw new ImageDecodeException(
+                    String.format("corrupt or truncated %s: %s", format, e), e);
+        } finally {
+            if (reader != null) {
+                reader.dispose();
+            }
+        }
+    }
+
+    /** Resize and crop only, for tests: the uint8 image before normalisation. */
+    RgbImage resizeAndCrop(RgbImage image) {
+        int target = config.resizeSize();
+        int w = image.width();
+        int h = image.height();
+        int outW;
+        int outH;
+        // torchvision Resize(int): shorter side to target, longer side truncated.
+        if (w <= h) {
+            outW = target;
+            outH = (int) ((double) target * h / w);
+        } else {
+            outH = target;
+            outW = (int) ((double) target * w / h);
+        }
+        int size = config.inputSize();
+        // Python's round() is half-to-even, as is Math.rint.
+        int x0 = (int) Math.rint((outW - size) / 2.0);
+        int y0 = (int) Math.rint((outH - size) / 2.0);
+        return PilResample.resizeAndCrop(
+                image, outW, outH, x0, y0, size, size, Filter.named(config.interpolation()));
+    }
+
+    private float[] normalise(RgbImage image) {
+        int hw = image.width() * image.height();
+        float[] mean = config.mean();
+        float[] std = config.std();
+        float[] out = new float[CHANNELS * hw];
+        byte[] rgb = image.rgb();
+        for (int c = 0; c < CHANNELS; c++) {
+            for (int i = 0; i < hw; i++) {
+                float x = (rgb[3 * i + c] & 0xff) / 255f;
+                out[c * hw + i] = (x - mean[c]) / std[c];
+            }
+        }
+        return out;
+    }
+
+    private void checkSize(int width, int height, String format) throws ImageDecodeException {
+        if (width <= 0 || height <= 0) {
+            throw new ImageDecodeException(
+                    String.format("%s image has zero size (%d x %d)", format, width, height));
+        }
+        long pixels = (long) width * height;
+        if (pixels > maxPixels) {
+            throw new ImageDecodeException(
+                    String.format(
+                            "%s image is %d x %d = %d pixels, above the cap of %d",
+                            format, width, height, pixels, maxPixels));
+        }
+    }
+
+    /**
+     * 8-bit RGB as PIL's {@code convert("RGB")} gives it. Grey and RGB component images are read
+     * from the raster, because {@code getRGB} would apply colour management (Java treats 8-bit
+     * grey as linear and converts it to sRGB with a gamma curve); everything else (palettes,
+     * packed RGB) goes through {@code getRGB}, which is exact for sRGB models.
+     */
+    static RgbImage toRgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        byte[] out = new byte[3 * w * h];
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        int csType = cm.getColorSpace().getType();
+        int transfer = raster.getTransferType();
+        if (cm instanceof ComponentColorModel
+                && (csType == ColorSpace.TYPE_RGB || csType == ColorSpace.TYPE_GRAY)
+                && (transfer == DataBuffer.TYPE_BYTE || transfer == DataBuffer.TYPE_USHORT)) {
+            int bands = raster.getNumBands();
+            boolean grey = cm.getNumColorComponents() == 1;
+            if (raster.getDataBuffer() instanceof DataBufferByte bytes
+                    && raster.getSampleModel() instanceof ComponentSampleModel sm
+                    && bytes.getNumBanks() == 1
+                    && raster.getSampleModelTranslateX() == 0
+                    && raster.getSampleModelTranslateY() == 0) {
+                // Fast path for what ImageIO returns (3BYTE_BGR, BYTE_GRAY, 4BYTE_ABGR, ...):
+                // index the interleaved bytes directly.
+                byte[] data = bytes.getData();
+                int[] offsets = sm.getBandOffsets();
+                int pixelStride = sm.getPixelStride();
+                int base = bytes.getOffset();
+                int o0 = offsets[0];
+                int o1 = grey ? offsets[0] : offsets[1];
+                int o2 = grey ? offsets[0] : offsets[2];
+                for (int y = 0; y < h; y++) {
+                    int p = base + y * sm.getScanlineStride();
+                    int o = 3 * y * w;
+                    for (int x = 0; x < w; x++, p += pixelStride, o += 3) {
+                        out[o] = data[p + o0];
+                        out[o + 1] = data[p + o1];
+                        out[o + 2] = data[p + o2];
+                    }
+                }
+                return new RgbImage(w, h, out);
+            }
+            int shift = transfer == DataBuffer.TYPE_USHORT ? 8 : 0;
+            int[] row = new int[w * bands];
+            for (int y = 0; y < h; y++) {
+                raster.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int o = 3 * (y * w + x);
+                    int p = x * bands;
+                    for (int c = 0; c < 3; c++) {
+                        out[o + c] = (byte) (row[grey ? p : p + c] >> shift);
+                    }
+                }
+            }
+        } else {
+            int[] argb = new int[w];
+            for (int y = 0; y < h; y++) {
+                image.getRGB(0, y, w, 1, argb, 0, w);
+                for (int x = 0; x < w; x++) {
+                    int o = 3 * (y * w + x);
+                    out[o] = (byte) (argb[x] >> 16);
+                    out[o + 1] = (byte) (argb[x] >> 8);
+                    out[o + 2] = (byte) argb[x];
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    private static String hexPrefix(byte[] bytes) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(8, bytes.length); i++) {
+            sb.append(String.format("%02x", bytes[i]));
+        }
+        return sb.toString();
+    }
+}
