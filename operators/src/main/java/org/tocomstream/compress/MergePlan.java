@@ -3,6 +3,7 @@ package org.tocomstream.compress;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -23,37 +24,37 @@ import ai.djl.ndarray.types.Shape;
  * <p>The matching (which tokens merge) is computed without gradients, as in ToMe; the merge itself
  * is differentiable, so training at a ToMe degree back-propagates through the size-weighted
  * average. DJL has no scatter-add, so the sum into destination tokens is a batched product with
- * a one-hot matrix (exact up to float summation order).
+ * a one-hot matrix (exact up to float summation order), and rows are gathered through
+ * {@link RowGather}.
  */
 public final class MergePlan {
 
-    private static final MergePlan IDENTITY = new MergePlan(0, 0, 0, 0, null, null, null);
+    private static final MergePlan IDENTITY = new MergePlan(0, null, null, null, null, null);
 
     private final int r;
-    private final int prefix;
-    private final int na;
-    private final int nb;
-    /** (B, Na - r) even-position indices kept, ascending. */
+    /** (B, Na - r) A-set indices of the kept even-position tokens, ascending. */
     private final NDArray unmergedIdx;
-    /** (B, r) even-position indices merged away. */
+    /** (B, r) A-set indices of the merged-away tokens. */
     private final NDArray srcIdx;
-    /** (B, Nb, r) one-hot: entry [b, j, i] = 1 when source i merges into odd token j. */
+    /** (B, N - r) flat rows (b·N + position) forming the output before sources are added. */
+    private final NDArray outRows;
+    /** (B, r) flat rows of the merged-away tokens. */
+    private final NDArray srcRows;
+    /** (B, N - r, r) one-hot: entry [b, o, i] = 1 when source i is added into output row o. */
     private final NDArray scatter;
 
     private MergePlan(
             int r,
-            int prefix,
-            int na,
-            int nb,
             NDArray unmergedIdx,
             NDArray srcIdx,
+            NDArray outRows,
+            NDArray srcRows,
             NDArray scatter) {
         this.r = r;
-        this.prefix = prefix;
-        this.na = na;
-        this.nb = nb;
         this.unmergedIdx = unmergedIdx;
         this.srcIdx = srcIdx;
+        this.outRows = outRows;
+        this.srcRows = srcRows;
         this.scatter = scatter;
     }
 
@@ -71,10 +72,11 @@ public final class MergePlan {
      *     distillation token (at position 1, the first odd token)
      */
     public static MergePlan bipartite(NDArray metric, int r, int prefixTokens) {
-        if (prefixTokens < 0 || prefixTokens > 2) {
+        if (prefixTokens < 1 || prefixTokens > 2) {
             throw new IllegalArgumentException(
-                    "prefixTokens must be 0, 1 or 2 but was " + prefixTokens);
+                    "prefixTokens must be 1 or 2 but was " + prefixTokens);
         }
+        long batch = metric.getShape().get(0);
         int n = Math.toIntExact(metric.getShape().get(1));
         int clamped = TokenCounts.clampMerge(r, n, prefixTokens);
         if (clamped == 0) {
@@ -82,15 +84,12 @@ public final class MergePlan {
         }
         int na = (n + 1) / 2;
         int nb = n / 2;
+        int kept = na - clamped;
 
         NDArray m = metric.stopGradient();
         m = m.div(m.norm(new int[] {-1}, true));
-        NDArray a = m.get(":, 0::2, :");
-        NDArray b = m.get(":, 1::2, :");
-        NDArray scores = a.matMul(b.transpose(0, 2, 1)); // (B, Na, Nb) cosine similarity
-        if (prefixTokens >= 1) {
-            scores.set(new NDIndex(":, 0, :"), Float.NEGATIVE_INFINITY); // class token never merges
-        }
+        NDArray scores = m.get(":, 0::2, :").matMul(m.get(":, 1::2, :").transpose(0, 2, 1));
+        scores.set(new NDIndex(":, 0, :"), Float.NEGATIVE_INFINITY); // class token never merges
         if (prefixTokens == 2) {
             scores.set(new NDIndex(":, :, 0"), Float.NEGATIVE_INFINITY); // nor does dist token
         }
@@ -99,9 +98,28 @@ public final class MergePlan {
         NDArray order = best.argSort(1, false); // most similar first
         NDArray src = order.get(":, :" + clamped);
         NDArray unm = order.get(":, " + clamped + ":").sort(1);
-        NDArray dst = bestIdx.gather(src, 1); // (B, r)
-        NDArray scatter = dst.oneHot(nb, DataType.FLOAT32).transpose(0, 2, 1);
-        return new MergePlan(clamped, prefixTokens, na, nb, unm, src, scatter);
+        NDArray dst = bestIdx.gather(src, 1); // (B, r) B-set indices
+
+        // Output rows: kept A tokens (position 2i), then every B token (position 2j+1); with a
+        // distillation token, class and distillation first. B token j lands at output row
+        // kept + j in both layouts (j >= 1 when the distillation token is protected).
+        NDManager mm = metric.getManager();
+        NDArray keptPos = unm.mul(2);
+        NDArray oddPos = mm.arange(1L, 2L * nb, 2L, DataType.INT64).reshape(1, nb).broadcast(batch, nb);
+        NDList parts =
+                prefixTokens == 2
+                        ? new NDList(
+                                keptPos.get(":, :1"),
+                                oddPos.get(":, :1"),
+                                keptPos.get(":, 1:"),
+                                oddPos.get(":, 1:"))
+                        : new NDList(keptPos, oddPos);
+        NDArray offsets = RowGather.offsets(metric, batch, n);
+        NDArray outRows = NDArrays.concat(parts, 1).add(offsets);
+        NDArray srcRows = src.mul(2).add(offsets);
+        NDArray scatter =
+                dst.add(kept).oneHot(n - clamped, DataType.FLOAT32).transpose(0, 2, 1);
+        return new MergePlan(clamped, unm, src, outRows, srcRows, scatter);
     }
 
     /** Tokens removed by this plan (after the clamp). */
@@ -132,25 +150,9 @@ public final class MergePlan {
         if (r == 0) {
             return t;
         }
-        long batch = t.getShape().get(0);
-        long c = t.getShape().get(2);
-        NDArray ta = t.get(":, 0::2, :");
-        NDArray tb = t.get(":, 1::2, :");
-        NDArray kept = ta.gather(unmergedIdx.expandDims(2).broadcast(batch, na - r, c), 1);
-        NDArray moved = ta.gather(srcIdx.expandDims(2).broadcast(batch, r, c), 1);
-        NDArray into = tb.add(scatter.matMul(moved));
-        if (prefix == 2) {
-            // Keep [class, distillation] in front: the distillation token (B[0]) must stay at
-            // position 1 so the next block protects it again and the distillation head reads it.
-            return NDArrays.concat(
-                    new NDList(
-                            kept.get(":, :1, :"),
-                            into.get(":, :1, :"),
-                            kept.get(":, 1:, :"),
-                            into.get(":, 1:, :")),
-                    1);
-        }
-        return NDArrays.concat(new NDList(kept, into), 1);
+        NDArray base = RowGather.rows(t, outRows);
+        NDArray moved = RowGather.rows(t, srcRows);
+        return base.add(scatter.matMul(moved));
     }
 
     /**
@@ -171,13 +173,5 @@ public final class MergePlan {
         NDArray newSize = mergeSum(size);
         NDArray newX = mergeSum(x.mul(size)).div(newSize);
         return new NDArray[] {newX, newSize};
-    }
-
-    int splitA() {
-        return na;
-    }
-
-    int splitB() {
-        return nb;
     }
 }

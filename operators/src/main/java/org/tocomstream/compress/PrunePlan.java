@@ -72,14 +72,11 @@ public final class PrunePlan {
             return x;
         }
         long batch = x.getShape().get(0);
-        long n = x.getShape().get(1);
-        long d = x.getShape().get(2);
-        NDArray head = x.get(":, :" + prefix + ", :");
-        NDArray rest = x.get(":, " + prefix + ":, :");
-        NDArray keptTokens = rest.gather(keepIdx.expandDims(2).broadcast(batch, kept, d), 1);
-        long dropped = n - prefix - kept;
-        NDArray droppedTokens = rest.gather(dropIdx.expandDims(2).broadcast(batch, dropped, d), 1);
-        NDArray fused = droppedTokens.mul(dropWeights.expandDims(2)).sum(new int[] {1}, true);
-        return NDArrays.concat(new NDList(head, keptTokens, fused), 1);
+        NDArray offsets = RowGather.offsets(x, batch, x.getShape().get(1)).add(prefix);
+        NDArray keptTokens = RowGather.rows(x, keepIdx.add(offsets));
+        NDArray droppedTokens = RowGather.rows(x, dropIdx.add(offsets));
+        // Σ a_i x_i over the dropped tokens as one (B, 1, M) x (B, M, D) product.
+        NDArray fused = dropWeights.expandDims(1).matMul(droppedTokens);
+        return NDArrays.concat(new NDList(x.get(":, :" + prefix + ", :"), keptTokens, fused), 1);
     }
 }
