@@ -25,7 +25,7 @@ public final class Npy {
     private Npy() {}
 
     /**
-     * Reads a little-endian float32 or float64 array.
+     * Reads a little-endian float32 or float64 array, or a uint8 array (pixels), as float32.
      *
      * @throws IOException naming the file and what is wrong with it
      */
@@ -76,9 +76,11 @@ public final class Npy {
             width = 4;
         } else if (descr.equals("<f8")) {
             width = 8;
+        } else if (descr.equals("|u1")) {
+            width = 1;
         } else {
             throw new IOException(
-                    file + ": dtype '" + descr + "' is not supported; expected little-endian float32 ('<f4')");
+                    file + ": dtype '" + descr + "' is not supported; expected '<f4', '<f8' or '|u1'");
         }
         int dataStart = headerStart + headerLen;
         if (dataStart + count * width != bytes.length) {
@@ -90,7 +92,10 @@ public final class Npy {
         float[] data = new float[Math.toIntExact(count)];
         buf.position(dataStart);
         for (int i = 0; i < data.length; i++) {
-            data[i] = width == 4 ? buf.getFloat() : (float) buf.getDouble();
+            data[i] =
+                    width == 4
+                            ? buf.getFloat()
+                            : width == 8 ? (float) buf.getDouble() : Byte.toUnsignedInt(buf.get());
         }
         return new HostTensor(shape, data);
     }

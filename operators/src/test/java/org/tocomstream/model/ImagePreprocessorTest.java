@@ -109,9 +109,9 @@ class ImagePreprocessorTest {
         void matchesTheGoldenFixture(JsonObject c) throws Exception {
             ImagePreprocessor pre = new ImagePreprocessor(configOf(c));
             byte[] encoded = Files.readAllBytes(GOLDEN.resolve(c.get("image").getAsString()));
-            NpyReader.Array expected = NpyReader.read(GOLDEN.resolve(c.get("expected").getAsString()));
-            NpyReader.Array expectedU8 =
-                    NpyReader.read(GOLDEN.resolve(c.get("expectedUint8").getAsString()));
+            HostTensor expected = Npy.read(GOLDEN.resolve(c.get("expected").getAsString()));
+            HostTensor expectedU8 =
+                    Npy.read(GOLDEN.resolve(c.get("expectedUint8").getAsString()));
             boolean jpeg = c.get("format").getAsString().equals("jpeg");
 
             RgbImage crop = pre.resizeAndCrop(pre.decode(encoded));
