@@ -1,0 +1,165 @@
+package org.tocomstream.job;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The options and positional arguments of one command, with typed getters. Every getter and check
+ * throws a {@link UsageException} whose message names the command and the option, as in {@code
+ * predict: --tome: expected a non-negative integer but got 'x'}.
+ */
+final class ParsedArgs {
+
+    private final String command;
+    private final Map<String, String> values;
+    private final List<String> positionals;
+
+    ParsedArgs(String command, Map<String, String> values, List<String> positionals) {
+        this.command = command;
+        this.values = Map.copyOf(values);
+        this.positionals = List.copyOf(positionals);
+    }
+
+    boolean has(String option) {
+        return values.containsKey(option);
+    }
+
+    List<String> positionals() {
+        return positionals;
+    }
+
+    Optional<String> string(String option) {
+        return Optional.ofNullable(values.get(option));
+    }
+
+    String string(String option, String defaultValue) {
+        return values.getOrDefault(option, defaultValue);
+    }
+
+    Optional<Path> path(String option) throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return Optional.empty();
+        }
+        if (v.isEmpty()) {
+            throw error(option, "expected a path but got ''");
+        }
+        try {
+            return Optional.of(Paths.get(v));
+        } catch (RuntimeException e) {
+            throw error(option, "expected a path but got '" + v + "'");
+        }
+    }
+
+    OptionalInt nonNegativeInt(String option) throws UsageException {
+        return intAtLeast(option, 0, "a non-negative integer");
+    }
+
+    int nonNegativeInt(String option, int defaultValue) throws UsageException {
+        return nonNegativeInt(option).orElse(defaultValue);
+    }
+
+    OptionalInt positiveInt(String option) throws UsageException {
+        return intAtLeast(option, 1, "a positive integer");
+    }
+
+    int positiveInt(String option, int defaultValue) throws UsageException {
+        return positiveInt(option).orElse(defaultValue);
+    }
+
+    /** A comma-separated list of positive integers, e.g. {@code 1,8,32}. */
+    List<Integer> positiveIntList(String option, List<Integer> defaultValue)
+            throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return defaultValue;
+        }
+        List<Integer> out = new ArrayList<>();
+        for (String part : list(option)) {
+            OptionalInt n = parseInt(part);
+            if (n.isEmpty() || n.getAsInt() < 1) {
+                throw error(
+                        option,
+                        "expected a comma-separated list of positive integers but got '"
+                                + v + "'");
+            }
+            out.add(n.getAsInt());
+        }
+        return out;
+    }
+
+    /**
+     * A comma-separated list of non-empty items; an empty item ({@code 1,,2} or a trailing comma)
+     * is an error.
+     */
+    List<String> list(String option) throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return List.of();
+        }
+        List<String> items = Stream.of(v.split(",", -1)).map(String::trim).collect(Collectors.toList());
+        if (items.stream().anyMatch(String::isEmpty)) {
+            throw error(option, "expected a comma-separated list without empty items but got '" + v + "'");
+        }
+        return items;
+    }
+
+    /** Fails if more than one of {@code options} was given. */
+    void atMostOne(String... options) throws UsageException {
+        String first = null;
+        for (String o : options) {
+            if (has(o)) {
+                if (first != null) {
+                    throw new UsageException(
+                            String.format(
+                                    "%s: %s and %s cannot be used together", command, first, o));
+                }
+                first = o;
+            }
+        }
+    }
+
+    /** Fails if {@code option} was given without {@code required}. */
+    void requires(String option, String required) throws UsageException {
+        if (has(option) && !has(required)) {
+            throw error(option, "requires " + required);
+        }
+    }
+
+    /** A usage error about {@code option}. */
+    UsageException error(String option, String detail) {
+        return UsageException.of(command, option, detail);
+    }
+
+    /** A usage error about the command line as a whole. */
+    UsageException error(String detail) {
+        return UsageException.of(command, null, detail);
+    }
+
+    private OptionalInt intAtLeast(String option, int min, String what) throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return OptionalInt.empty();
+        }
+        OptionalInt n = parseInt(v);
+        if (n.isEmpty() || n.getAsInt() < min) {
+            throw error(option, "expected " + what + " but got '" + v + "'");
+        }
+        return n;
+    }
+
+    private static OptionalInt parseInt(String text) {
+        try {
+            return OptionalInt.of(Integer.parseInt(text.trim()));
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+}
