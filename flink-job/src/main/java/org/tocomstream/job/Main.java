@@ -1,10 +1,129 @@
 package org.tocomstream.job;
 
-/** Command-line entry point of the tocom-stream job jar. */
+import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Command-line entry point of the tocom-stream job jar.
+ *
+ * <pre>
+ * java -jar tocom-stream.jar predict --model DIR [--tome R] INPUT...
+ * </pre>
+ *
+ * <p>Exit status: 0 success; 2 bad usage (one line on stderr naming the option); 1 the command
+ * failed or some inputs failed (a clear message; the stack trace only with {@code --verbose}).
+ *
+ * <p>Before any command runs, {@code ai.djl.offline} defaults to {@code true} (unless set by the
+ * user) so DJL never tries to download anything: the PyTorch natives come from the classpath.
+ */
 public final class Main {
+
+    /** Exit status of a successful run. */
+    public static final int OK = 0;
+
+    /** Exit status when the command failed at run time. */
+    public static final int FAILED = 1;
+
+    /** Exit status for bad usage. */
+    public static final int USAGE = 2;
+
+    static final String VERBOSE = "--verbose";
+
     private Main() {}
 
     public static void main(String[] args) {
-        System.exit(0);
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command line and returns its exit status; never calls {@link System#exit}. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        Map<String, Command> commands = commands();
+        boolean verbose = Arrays.asList(args).contains(VERBOSE);
+        String[] rest = args;
+        // A leading --verbose may come before the command name.
+        while (rest.length > 0 && rest[0].equals(VERBOSE)) {
+            rest = Arrays.copyOfRange(rest, 1, rest.length);
+        }
+        if (rest.length == 0) {
+            err.print(usage(commands));
+            return USAGE;
+        }
+        String name = rest[0];
+        if (name.equals("--help") || name.equals("-h") || name.equals("help")) {
+            out.print(usage(commands));
+            return OK;
+        }
+        Command command = commands.get(name);
+        if (command == null) {
+            err.printf(
+                    "unknown command '%s'; expected one of %s (see --help)%n",
+                    name, String.join(", ", commands.keySet()));
+            return USAGE;
+        }
+        String[] commandArgs = Arrays.copyOfRange(rest, 1, rest.length);
+        if (Arrays.asList(commandArgs).contains("--help")
+                || Arrays.asList(commandArgs).contains("-h")) {
+            out.print(command.help());
+            return OK;
+        }
+        try {
+            return command.run(commandArgs, out, err);
+        } catch (UsageException e) {
+            err.println(e.getMessage());
+            return USAGE;
+        } catch (CommandFailedException e) {
+            err.println(name + ": error: " + e.getMessage());
+            if (verbose && e.getCause() != null) {
+                e.getCause().printStackTrace(err);
+            }
+            return FAILED;
+        } catch (RuntimeException | Error e) {
+            err.println(name + ": error: " + describe(e));
+            if (verbose) {
+                e.printStackTrace(err);
+            } else {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            return FAILED;
+        }
+    }
+
+    /** The exception's message, or its type when it has none. */
+    static String describe(Throwable e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file: " + ((NoSuchFileException) e).getFile();
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied: " + ((AccessDeniedException) e).getFile();
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getName() : m;
+    }
+
+    private static Map<String, Command> commands() {
+        // Later issues add run, produce, train, tocom and loadtest here.
+        Map<String, Command> commands = new LinkedHashMap<>();
+        for (Command c : new Command[] {new PredictCommand()}) {
+            commands.put(c.name(), c);
+        }
+        return commands;
+    }
+
+    private static String usage(Map<String, Command> commands) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("usage: java -jar tocom-stream.jar [--verbose] COMMAND [OPTIONS]\n\n");
+        sb.append("commands:\n");
+        for (Command c : commands.values()) {
+            sb.append(String.format("  %-9s %s%n", c.name(), c.summary()));
+        }
+        sb.append("\n'COMMAND --help' describes a command. Exit status: 0 ok, 1 failure, 2 bad usage.\n");
+        return sb.toString();
     }
 }

@@ -1,0 +1,172 @@
+package org.tocomstream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Dispatch, exit statuses and the one-line usage errors of the commands. All usage errors are
+ * found before a model is loaded, so these tests are fast.
+ */
+class MainTest {
+
+    /** Exit status and captured output of one command line. */
+    record Result(int status, String out, String err) {}
+
+    static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            status = Main.run(args, o, e);
+        }
+        return new Result(
+                status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Asserts exit status 2 and exactly one stderr line. */
+    static void assertUsageError(Result r, String line) {
+        assertThat(r.status()).as(r.err()).isEqualTo(Main.USAGE);
+        assertThat(r.err()).isEqualTo(line + System.lineSeparator());
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Nested
+    class Dispatch {
+        @Test
+        void noArgumentsPrintsUsageAndExits2() {
+            Result r = run();
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).contains("usage:", "predict");
+        }
+
+        @Test
+        void helpExits0() {
+            assertThat(run("--help").status()).isZero();
+            Result predict = run("predict", "--help");
+            assertThat(predict.status()).isZero();
+            assertThat(predict.out()).contains("--logits-out", "--schedule", "INPUT");
+        }
+
+        @Test
+        void unknownCommand() {
+            assertUsageError(
+                    run("serve"),
+                    "unknown command 'serve'; expected one of predict (see --help)");
+        }
+
+        @Test
+        void offlineDefaultsToTrue() {
+            run("--help");
+            assertThat(System.getProperty("ai.djl.offline")).isEqualTo("true");
+        }
+    }
+
+    @Nested
+    class PredictUsage {
+        @Test
+        void badTome() {
+            assertUsageError(
+                    run("predict", "--model", "m", "--tome", "x", "a.png"),
+                    "predict: --tome: expected a non-negative integer but got 'x'");
+        }
+
+        @Test
+        void twoLevelOptions() {
+            assertUsageError(
+                    run("predict", "--model", "m", "--tome", "4", "--evit", "0.7", "a.png"),
+                    "predict: --tome and --evit cannot be used together");
+        }
+
+        @Test
+        void modelAndPreset() {
+            assertUsageError(
+                    run("predict", "--model", "m", "--preset", "vit_test_tiny", "a.png"),
+                    "predict: --model and --preset cannot be used together");
+            assertUsageError(
+                    run("predict", "--model", "m", "--weights", "w", "a.png"),
+                    "predict: --model and --weights cannot be used together");
+        }
+
+        @Test
+        void presetNeedsWeightsAndBack() {
+            assertUsageError(
+                    run("predict", "--preset", "vit_test_tiny", "a.png"),
+                    "predict: --preset: requires --weights");
+            assertUsageError(
+                    run("predict", "--weights", "w.safetensors", "a.png"),
+                    "predict: --weights: requires --preset");
+        }
+
+        @Test
+        void noModel() {
+            assertUsageError(
+                    run("predict", "a.png"),
+                    "predict: give --model DIR, or --preset NAME with --weights FILE");
+        }
+
+        @Test
+        void noInput() {
+            assertUsageError(
+                    run("predict", "--model", "m"),
+                    "predict: expected at least one INPUT (image, directory or .npy file)");
+        }
+
+        @Test
+        void unknownPreset() {
+            Result r = run("predict", "--preset", "vit_huge", "--weights", "w", "a.png");
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("predict: --preset: unknown preset 'vit_huge'").hasLineCount(1);
+        }
+
+        @Test
+        void badDevice() {
+            Result r = run("predict", "--model", "m", "--device", "tpu", "a.png");
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("predict: --device: unknown device 'tpu'").hasLineCount(1);
+        }
+
+        @Test
+        void badBatchAndTop() {
+            assertUsageError(
+                    run("predict", "--model", "m", "--batch", "0", "a.png"),
+                    "predict: --batch: expected a positive integer but got '0'");
+            assertUsageError(
+                    run("predict", "--model", "m", "--top", "many", "a.png"),
+                    "predict: --top: expected a positive integer but got 'many'");
+        }
+
+        @Test
+        void unknownOption() {
+            assertUsageError(
+                    run("predict", "--model", "m", "--logit-out", "x.npy", "a.png"),
+                    "predict: unknown option '--logit-out' (did you mean --logits-out?)");
+        }
+    }
+
+    @Nested
+    class RuntimeFailure {
+        @Test
+        void missingModelDirectoryIsOneLineWithoutStackTrace(@TempDir Path tmp) {
+            Result r = run("predict", "--model", tmp.resolve("nope").toString(), "a.png");
+            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.err())
+                    .startsWith("predict: error: cannot load model from " + tmp.resolve("nope"))
+                    .hasLineCount(1);
+        }
+
+        @Test
+        void verbosePrintsTheStackTrace(@TempDir Path tmp) {
+            Result r = run("--verbose", "predict", "--model", tmp.resolve("nope").toString(), "a.png");
+            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.err()).contains("predict: error: cannot load model", "\tat ");
+        }
+    }
+}
