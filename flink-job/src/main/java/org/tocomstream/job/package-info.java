@@ -5,6 +5,10 @@
  * <ul>
  *   <li>{@code predict}: top-K labels for images, image directories and pre-normalised {@code
  *       .npy} batches at a chosen compression level; {@code --logits-out} writes the logits.
+ *   <li>{@code bench}: images/s per (batch size, compression level) with random weights, levels
+ *       timed interleaved; a dense matmul in the same engine as the efficiency reference; ONNX
+ *       Runtime on an exported plain ViT ({@code src/fixtures/export_onnx.py}) as the outside
+ *       anchor; optional libtorch profile ("where the time goes") and resident-memory check.
  * </ul>
  *
  * <p>Arguments are parsed by a small hand-written parser ({@code OptionParser}, {@code

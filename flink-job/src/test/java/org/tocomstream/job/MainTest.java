@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Dispatch, exit statuses and the one-line usage errors of the commands. All usage errors are
+ * Dispatch, exit statuses and the one-line usage errors of both commands. All usage errors are
  * found before a model is loaded, so these tests are fast.
  */
 class MainTest {
@@ -44,7 +44,7 @@ class MainTest {
         void noArgumentsPrintsUsageAndExits2() {
             Result r = run();
             assertThat(r.status()).isEqualTo(Main.USAGE);
-            assertThat(r.err()).contains("usage:", "predict");
+            assertThat(r.err()).contains("usage:", "predict", "bench");
         }
 
         @Test
@@ -53,13 +53,16 @@ class MainTest {
             Result predict = run("predict", "--help");
             assertThat(predict.status()).isZero();
             assertThat(predict.out()).contains("--logits-out", "--schedule", "INPUT");
+            Result bench = run("bench", "-h");
+            assertThat(bench.status()).isZero();
+            assertThat(bench.out()).contains("--onnx", "oursOverOrt", "achievedGflops");
         }
 
         @Test
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench (see --help)");
         }
 
         @Test
@@ -167,6 +170,63 @@ class MainTest {
             Result r = run("--verbose", "predict", "--model", tmp.resolve("nope").toString(), "a.png");
             assertThat(r.status()).isEqualTo(Main.FAILED);
             assertThat(r.err()).contains("predict: error: cannot load model", "\tat ");
+        }
+    }
+
+    @Nested
+    class BenchUsage {
+        @Test
+        void badLevels() {
+            Result r = run("bench", "--levels", "0,merge:4");
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err())
+                    .startsWith("bench: --levels: invalid compression level 'merge:4'")
+                    .hasLineCount(1);
+            assertUsageError(
+                    run("bench", "--levels", "0,8,tome:8"),
+                    "bench: --levels: level tome:8 is listed twice");
+        }
+
+        @Test
+        void badBatch() {
+            assertUsageError(
+                    run("bench", "--batch", "1,8,x"),
+                    "bench: --batch: expected a comma-separated list of positive integers but"
+                            + " got '1,8,x'");
+        }
+
+        @Test
+        void badIterationsWarmupThreads() {
+            assertUsageError(
+                    run("bench", "--iterations", "0"),
+                    "bench: --iterations: expected a positive integer but got '0'");
+            assertUsageError(
+                    run("bench", "--warmup", "-1"),
+                    "bench: --warmup: expected a non-negative integer but got '-1'");
+            assertUsageError(
+                    run("bench", "--threads", "two"),
+                    "bench: --threads: expected a positive integer but got 'two'");
+        }
+
+        @Test
+        void missingOnnxFile(@TempDir Path tmp) {
+            Path onnx = tmp.resolve("deit.onnx");
+            assertUsageError(
+                    run("bench", "--onnx", onnx.toString()),
+                    "bench: --onnx: no such file '" + onnx
+                            + "' (export one with src/fixtures/export_onnx.py)");
+        }
+
+        @Test
+        void positionalArgument() {
+            assertUsageError(run("bench", "deit"), "bench: unexpected argument 'deit'");
+        }
+
+        @Test
+        void profileBatchNeedsProfile() {
+            assertUsageError(
+                    run("bench", "--profile-batch", "8"),
+                    "bench: --profile-batch: requires --profile");
         }
     }
 }

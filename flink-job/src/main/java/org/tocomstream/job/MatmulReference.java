@@ -1,0 +1,52 @@
+package org.tocomstream.job;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+
+/**
+ * The dense-matrix-product reference of {@code bench}: the same engine (DJL on libtorch), the same
+ * process and threads as the model, timing {@code [m, k] × [k, n]} with {@link NDArray#matMul}.
+ * Its GFLOP/s say how fast this machine multiplies matrices through our stack, so "achieved
+ * GFLOP/s of the model / best matmul GFLOP/s" is the model's efficiency.
+ */
+final class MatmulReference {
+
+    /** One timed shape. */
+    record Result(long m, long k, long n, double medianMs, double gflops) {}
+
+    private MatmulReference() {}
+
+    /** Times {@code iterations} products after {@code warmup} untimed ones and takes the median. */
+    static Result measure(Device device, long m, long k, long n, int warmup, int iterations) {
+        try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
+            manager.setName("bench-matmul");
+            NDArray a = manager.randomNormal(new Shape(m, k));
+            NDArray b = manager.randomNormal(new Shape(k, n));
+            for (int i = 0; i < warmup; i++) {
+                a.matMul(b).close();
+            }
+            double[] ms = new double[Math.max(1, iterations)];
+            for (int i = 0; i < ms.length; i++) {
+                long t0 = System.nanoTime();
+                try (NDArray c = a.matMul(b);
+                        NDArray first = c.get(0, 0)) {
+                    // Reading one element makes sure the product has finished on any device.
+                    first.toFloatArray();
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            double median = median(ms);
+            return new Result(m, k, n, median, 2.0 * m * k * n / (median * 1e6));
+        }
+    }
+
+    static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int h = s.length / 2;
+        return s.length % 2 == 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+    }
+}
