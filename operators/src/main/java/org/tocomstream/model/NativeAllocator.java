@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * working set of the largest batch instead of being returned and re-faulted each time.
  *
  * <p>Applied once per JVM when the first model loads; Linux/glibc only (elsewhere it does
- * nothing). Disable with {@code -Dtocomstream.malloc.tune=false}, or override glibc's own
- * {@code MALLOC_MMAP_THRESHOLD_}/{@code MALLOC_TRIM_THRESHOLD_} environment variables, which
- * this leaves alone when set.
+ * nothing). Disable with {@code -Dtocomstream.malloc.tune=false}, or set glibc's own
+ * {@code MALLOC_MMAP_THRESHOLD_}/{@code MALLOC_TRIM_THRESHOLD_}/{@code MALLOC_TOP_PAD_}
+ * environment variables, which this leaves alone.
  */
 public final class NativeAllocator {
 
@@ -31,10 +31,18 @@ public final class NativeAllocator {
 
     // glibc <malloc.h>
     private static final int M_TRIM_THRESHOLD = -1;
+    private static final int M_TOP_PAD = -2;
     private static final int M_MMAP_THRESHOLD = -3;
     /** glibc's ceiling for M_MMAP_THRESHOLD on 64-bit (HEAP_MAX_SIZE / 2). */
     private static final int MMAP_THRESHOLD = 32 * 1024 * 1024;
     private static final int TRIM_THRESHOLD = 512 * 1024 * 1024;
+    /**
+     * glibc deletes a per-thread heap (64 MiB, mmapped) as soon as it is empty unless the free
+     * space around it exceeds the top pad; with the default pad, a thread that is not the
+     * process's main thread (every JVM thread) creates, faults in and unmaps a fresh heap for
+     * every large activation. Virtual reservation only: pages are touched when used.
+     */
+    private static final int TOP_PAD = 256 * 1024 * 1024;
 
     private static volatile Boolean applied;
 
@@ -64,19 +72,22 @@ public final class NativeAllocator {
         }
         if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")
                 || System.getenv("MALLOC_MMAP_THRESHOLD_") != null
-                || System.getenv("MALLOC_TRIM_THRESHOLD_") != null) {
+                || System.getenv("MALLOC_TRIM_THRESHOLD_") != null
+                || System.getenv("MALLOC_TOP_PAD_") != null) {
             return false;
         }
         try {
             CLib c = Native.load("c", CLib.class);
             boolean ok =
                     c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-                            && c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1;
+                            && c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+                            && c.mallopt(M_TOP_PAD, TOP_PAD) == 1;
             LOG.info(
                     "glibc malloc tuned for tensor reuse (mmap threshold {} MiB, trim threshold {}"
-                            + " MiB): {}",
+                            + " MiB, top pad {} MiB): {}",
                     MMAP_THRESHOLD >> 20,
                     TRIM_THRESHOLD >> 20,
+                    TOP_PAD >> 20,
                     ok ? "ok" : "rejected");
             return ok;
         } catch (UnsatisfiedLinkError | RuntimeException e) {
