@@ -1,0 +1,133 @@
+package org.tocomstream.data;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One class of the synthetic scenes: an object of a {@link Shape} painted in a {@link Colour}. Its
+ * label is {@code colour_shape} in lower case, e.g. {@code red_circle}.
+ *
+ * <p>The {@linkplain #defaults() default set} is a ring of 8 classes over 4 shapes and 4 colours in
+ * which every shape and every colour is shared by exactly two classes, so neither the dominant
+ * colour of a frame nor a colour-blind outline identifies the class; the network has to find the
+ * object and read both.
+ *
+ * <pre>{@code
+ * SceneClass.defaults();                   // red_circle, green_circle, green_square, ...
+ * SceneClass.parse("blue_star");           // a custom class
+ * SceneClass.grid(List.of(Shape.values()), List.of(Colour.RED, Colour.BLUE)); // 12 classes
+ * }</pre>
+ *
+ * @param shape the outline of the object
+ * @param colour the hue of the object's fill
+ */
+public record SceneClass(Shape shape, Colour colour) {
+
+    /** Object outlines. Every shape fits the circle of the object's size. */
+    public enum Shape {
+        CIRCLE,
+        SQUARE,
+        TRIANGLE,
+        /** A plus sign with arms 0.3 as thick as long. */
+        CROSS,
+        /** A five-pointed star. */
+        STAR,
+        /** An annulus whose hole is about half its diameter. */
+        RING
+    }
+
+    /** Object hues, 60° or more apart on the colour wheel except orange (30°). */
+    public enum Colour {
+        RED(0),
+        ORANGE(30),
+        YELLOW(58),
+        GREEN(120),
+        CYAN(185),
+        BLUE(228),
+        MAGENTA(300);
+
+        private final double hueDegrees;
+
+        Colour(double hueDegrees) {
+            this.hueDegrees = hueDegrees;
+        }
+
+        /** The centre of the hue range drawn for this colour, in degrees. */
+        public double hueDegrees() {
+            return hueDegrees;
+        }
+    }
+
+    private static final List<SceneClass> DEFAULTS =
+            List.of(
+                    new SceneClass(Shape.CIRCLE, Colour.RED),
+                    new SceneClass(Shape.CIRCLE, Colour.GREEN),
+                    new SceneClass(Shape.SQUARE, Colour.GREEN),
+                    new SceneClass(Shape.SQUARE, Colour.BLUE),
+                    new SceneClass(Shape.TRIANGLE, Colour.BLUE),
+                    new SceneClass(Shape.TRIANGLE, Colour.YELLOW),
+                    new SceneClass(Shape.CROSS, Colour.YELLOW),
+                    new SceneClass(Shape.CROSS, Colour.RED));
+
+    public SceneClass {
+        if (shape == null) {
+            throw new IllegalArgumentException("shape must not be null");
+        }
+        if (colour == null) {
+            throw new IllegalArgumentException("colour must not be null");
+        }
+    }
+
+    /**
+     * The 8 default classes, in label order: {@code red_circle, green_circle, green_square,
+     * blue_square, blue_triangle, yellow_triangle, yellow_cross, red_cross}.
+     */
+    public static List<SceneClass> defaults() {
+        return DEFAULTS;
+    }
+
+    /** Every combination of the shapes and colours, shape-major. */
+    public static List<SceneClass> grid(List<Shape> shapes, List<Colour> colours) {
+        List<SceneClass> classes = new ArrayList<>(shapes.size() * colours.size());
+        for (Shape shape : shapes) {
+            for (Colour colour : colours) {
+                classes.add(new SceneClass(shape, colour));
+            }
+        }
+        return List.copyOf(classes);
+    }
+
+    /**
+     * Parses a label such as {@code red_circle} (case-insensitive).
+     *
+     * @throws IllegalArgumentException naming the label when it is not {@code colour_shape}
+     */
+    public static SceneClass parse(String label) {
+        String text = label == null ? "" : label.trim().toUpperCase(Locale.ROOT);
+        int cut = text.indexOf('_');
+        if (cut > 0) {
+            try {
+                return new SceneClass(
+                        Shape.valueOf(text.substring(cut + 1)),
+                        Colour.valueOf(text.substring(0, cut)));
+            } catch (IllegalArgumentException e) {
+                // fall through to the message below
+            }
+        }
+        throw new IllegalArgumentException(
+                String.format(
+                        "scene class '%s' is not colour_shape (colours %s, shapes %s)",
+                        label, List.of(Colour.values()), List.of(Shape.values())));
+    }
+
+    /** The label, {@code colour_shape} in lower case. */
+    public String name() {
+        return colour.name().toLowerCase(Locale.ROOT) + "_" + shape.name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * Synthetic labelled scenes: the data the project trains its demo model on and the frames its demo
+ * cameras publish, since no dataset can be downloaded here.
+ *
+ * <p>{@link org.tocomstream.data.SceneGenerator} is the entry point: {@code sample(i)} renders a
+ * labelled still ({@link org.tocomstream.data.Sample}), {@code split(...)} gives independent
+ * train/validation/test streams and {@code camera(id)} a {@link
+ * org.tocomstream.data.SyntheticCamera} whose {@link org.tocomstream.data.Frame}s show an object
+ * moving across the view. {@link org.tocomstream.data.SceneConfig} sets the look (size, classes,
+ * scale, rotation, textures, noise, clutter, segment length) and {@link
+ * org.tocomstream.data.SceneImages} encodes PNG/JPEG.
+ *
+ * <p>Classes are shape × colour ({@link org.tocomstream.data.SceneClass}); in the default set of 8,
+ * every shape and every colour belongs to two classes, so a classifier must locate the object and
+ * read both its outline and its hue, and small objects lose their outline when tokens are merged.
+ * Everything is a pure function of (config, seed, split, index) or (…, stream id, frame number),
+ * bit-identical on every JVM.
+ *
+ * <p>This package never imports Flink.
+ */
+package org.tocomstream.data;
