@@ -51,6 +51,10 @@ final class OrtAnchor implements AutoCloseable {
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setIntraOpNumThreads(threads);
             options.setInterOpNumThreads(1);
+            // ORT's pool spin-waits after each run by default; interleaved with our levels, those
+            // spinning threads would steal the cores libtorch's next batch needs.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            options.addConfigEntry("session.inter_op.allow_spinning", "0");
             session = env.createSession(file.toString(), options);
             Map.Entry<String, NodeInfo> input = session.getInputInfo().entrySet().iterator().next();
             if (!(input.getValue().getInfo() instanceof TensorInfo info)

@@ -16,15 +16,20 @@ import org.tocomstream.compress.PrunePlan;
 
 /**
  * The ViT/DeiT forward pass on DJL {@link NDArray}s with token reduction between each block's
- * attention and its MLP ({@code algorithms.md} §1). Stateless apart from the immutable weights: the
- * compression level is an argument, so concurrent calls may use different levels.
+ * attention and its MLP ({@code algorithms.md} §1). Stateless apart from the weights it is given:
+ * the compression level is an argument, so concurrent calls may use different levels.
+ *
+ * <p>Inference goes through {@link VitModel}. Training builds one over parameter arrays that
+ * require gradients and calls {@link #forward(NDArray, CompressionLevel)} inside a DJL
+ * {@code GradientCollector}; gradients flow through the size-weighted ToMe merge and EViT's fused
+ * token (the matching and the token selection themselves are not differentiated).
  *
  * <p>Memory: with {@code scoped} set, each block runs in its own sub-manager that is closed as soon
  * as the block's output exists, so native memory peaks at one block's intermediates. Training
  * needs every intermediate until the backward pass and calls with {@code scoped} off; then all
  * results live in the input's manager.
  */
-final class VitForward {
+public final class VitForward {
 
     /** One block's weights, resolved once so the hot loop does no map look-ups. */
     private record Block(
@@ -48,7 +53,12 @@ final class VitForward {
     private final float eps;
     private final float attnScale;
 
-    VitForward(VitConfig cfg, Map<String, NDArray> weights) {
+    /**
+     * A forward pass over timm-named weights.
+     *
+     * @param weights every tensor of {@link TimmKeys#expectedShapes(VitConfig)}, on one device
+     */
+    public VitForward(VitConfig cfg, Map<String, NDArray> weights) {
         this.cfg = cfg;
         this.weights = weights;
         this.blocks = new Block[cfg.depth()];
@@ -71,6 +81,22 @@ final class VitForward {
         this.normShape = new Shape(cfg.embedDim());
         this.eps = (float) cfg.layerNormEps();
         this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+    }
+
+    /**
+     * Logits for a batch, keeping every intermediate in {@code images}' manager (what autograd
+     * needs; close that manager after the backward pass).
+     *
+     * @param images (B, C, H, W) normalised pixels, on the weights' device
+     * @return (B, classes) logits
+     */
+    public NDArray forward(NDArray images, CompressionLevel level) {
+        return forward(images, level, false, null);
+    }
+
+    /** The architecture. */
+    public VitConfig config() {
+        return cfg;
     }
 
     /**
@@ -102,7 +128,7 @@ final class VitForward {
                     if (size != null) {
                         size.attach(scope);
                     }
-                    NDArray[] res = block(l, x, size, level, rSchedule[l], trace);
+                    NDArray[] res = block(l, x, size, level, rSchedule[l], scoped, trace);
                     x = res[0];
                     size = res[1];
                     x.attach(out);
@@ -111,7 +137,7 @@ final class VitForward {
                     }
                 }
             } else {
-                NDArray[] res = block(l, x, size, level, rSchedule[l], trace);
+                NDArray[] res = block(l, x, size, level, rSchedule[l], scoped, trace);
                 x = res[0];
                 size = res[1];
             }
@@ -147,9 +173,19 @@ final class VitForward {
         return like.getManager().zeros(new Shape(batch, 1, cfg.embedDim())).add(weights.get(key));
     }
 
-    /** One block: returns {@code {x', size'}}; size stays null until ToMe first merges. */
+    /**
+     * One block: returns {@code {x', size'}}; size stays null until ToMe first merges. With {@code
+     * inPlace} (inference) the residual sums overwrite {@code x}, saving two activation-sized
+     * allocations per block; autograd needs them out of place.
+     */
     private NDArray[] block(
-            int l, NDArray x, NDArray size, CompressionLevel level, int r, ForwardTrace trace) {
+            int l,
+            NDArray x,
+            NDArray size,
+            CompressionLevel level,
+            int r,
+            boolean inPlace,
+            ForwardTrace trace) {
         Block w = blocks[l];
         long batch = x.getShape().get(0);
         long n = x.getShape().get(1);
@@ -164,7 +200,8 @@ final class VitForward {
         NDArray v = qkv.get(2);
         NDArray attn = attentionWeights(q, k, size);
         NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
-        x = x.add(linear(o, w.projW, w.projB));
+        NDArray attnOut = linear(o, w.projW, w.projB);
+        x = inPlace ? x.addi(attnOut) : x.add(attnOut);
 
         int prefix = cfg.numPrefixTokens();
         if (r > 0) {
@@ -185,7 +222,7 @@ final class VitForward {
 
         NDArray m = LayerNorm.layerNorm(x, normShape, w.norm2W, w.norm2B, eps).singletonOrThrow();
         m = linear(Activation.gelu(linear(m, w.fc1W, w.fc1B)), w.fc2W, w.fc2B);
-        return new NDArray[] {x.add(m), size};
+        return new NDArray[] {inPlace ? x.addi(m) : x.add(m), size};
     }
 
     /**
