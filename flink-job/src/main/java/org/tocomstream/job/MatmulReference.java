@@ -43,6 +43,49 @@ final class MatmulReference {
         }
     }
 
+    /**
+     * A product of fixed operands that {@code bench} times once per round, interleaved with the
+     * model's levels, so the reference and the model see the same machine state (on a shared
+     * machine the same product measured minutes apart varied from 139 to 179 GFLOP/s).
+     */
+    static final class Sampler implements AutoCloseable {
+        private final NDManager manager;
+        private final NDArray a;
+        private final NDArray b;
+        final long m;
+        final long k;
+        final long n;
+
+        Sampler(Device device, long m, long k, long n) {
+            this.manager = NDManager.newBaseManager(device, "PyTorch");
+            manager.setName("bench-matmul-sampler");
+            this.a = manager.randomNormal(new Shape(m, k));
+            this.b = manager.randomNormal(new Shape(k, n));
+            this.m = m;
+            this.k = k;
+            this.n = n;
+        }
+
+        /** Milliseconds of one product. */
+        double timeOnce() {
+            long t0 = System.nanoTime();
+            try (NDArray c = a.matMul(b);
+                    NDArray first = c.get(0, 0)) {
+                first.toFloatArray();
+                return (System.nanoTime() - t0) / 1e6;
+            }
+        }
+
+        double gflops(double ms) {
+            return 2.0 * m * k * n / (ms * 1e6);
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
     static double median(double[] values) {
         double[] s = values.clone();
         Arrays.sort(s);

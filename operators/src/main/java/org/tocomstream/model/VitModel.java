@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
+import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +32,14 @@ import org.tocomstream.compress.CompressionLevel;
  * one, so nothing outlives the call except the returned Java arrays.
  */
 public final class VitModel implements AutoCloseable {
+
+    /**
+     * Per-thread staging buffer for input pixels. DJL wraps a direct native-order buffer as the
+     * tensor's storage without copying; a heap array would instead be copied into a fresh,
+     * zeroed direct buffer per batch (4.8 MB and ~1,200 page faults for a DeiT-S batch of 8) that
+     * is only freed at the next GC. The buffer is reused once the call's tensors are closed.
+     */
+    private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
 
     private final ModelSpec spec;
     private final VitConfig config;
@@ -125,8 +136,7 @@ public final class VitModel implements AutoCloseable {
         checkInputShape(shape, pixels.length);
         try (NDManager batch = manager.newSubManager()) {
             batch.setName("vit-batch");
-            NDArray images = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
-            return toRows(forward.forward(images, level, true, null));
+            return toRows(forward.forward(stage(batch, pixels, shape), level, true, null));
         }
     }
 
@@ -143,8 +153,7 @@ public final class VitModel implements AutoCloseable {
     float[][] logits(float[] pixels, long[] shape, CompressionLevel level, ForwardTrace trace) {
         checkInputShape(shape, pixels.length);
         try (NDManager batch = manager.newSubManager()) {
-            NDArray images = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
-            return toRows(forward.forward(images, level, true, trace));
+            return toRows(forward.forward(stage(batch, pixels, shape), level, true, trace));
         }
     }
 
@@ -161,6 +170,22 @@ public final class VitModel implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /** The input as a tensor whose storage is this thread's staging buffer (CPU only). */
+    private static NDArray stage(NDManager batch, float[] pixels, long[] shape) {
+        if (!Device.Type.CPU.equals(batch.getDevice().getDeviceType())) {
+            return batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
+        }
+        ByteBuffer buf = STAGING.get();
+        if (buf == null || buf.capacity() < pixels.length * Float.BYTES) {
+            buf = ByteBuffer.allocateDirect(pixels.length * Float.BYTES).order(ByteOrder.nativeOrder());
+            STAGING.set(buf);
+        }
+        buf.clear();
+        buf.asFloatBuffer().put(pixels);
+        buf.limit(pixels.length * Float.BYTES);
+        return batch.create(buf, new Shape(shape), DataType.FLOAT32);
     }
 
     private static float[][] toRows(NDArray logits) {
