@@ -44,7 +44,7 @@ class MainTest {
         void noArgumentsPrintsUsageAndExits2() {
             Result r = run();
             assertThat(r.status()).isEqualTo(Main.USAGE);
-            assertThat(r.err()).contains("usage:", "predict", "bench", "train");
+            assertThat(r.err()).contains("usage:", "predict", "bench", "train", "evaluate");
         }
 
         @Test
@@ -59,13 +59,16 @@ class MainTest {
             Result train = run("train", "--help");
             assertThat(train.status()).isZero();
             assertThat(train.out()).contains("--warmup-epochs", "--crop-fraction 1.0", "resumes");
+            Result evaluate = run("evaluate", "-h");
+            assertThat(evaluate.status()).isZero();
+            assertThat(evaluate.out()).contains("--levels", "relativeMacs", "maxMergingR");
         }
 
         @Test
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict, bench, train (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench, train, evaluate (see --help)");
         }
 
         @Test
