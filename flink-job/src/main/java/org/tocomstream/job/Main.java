@@ -13,6 +13,8 @@ import java.util.Map;
  * <pre>
  * java -jar tocom-stream.jar predict --model DIR [--tome R] INPUT...
  * java -jar tocom-stream.jar bench --preset deit_small_patch16_224 --levels 0,8,16 --batch 1,8,32
+ * java -jar tocom-stream.jar train --preset vit_test_tiny --generator --epochs 30 --out DIR
+ * java -jar tocom-stream.jar evaluate --model DIR --generator --json accuracy.json
  * </pre>
  *
  * <p>Exit status: 0 success; 2 bad usage (one line on stderr naming the option); 1 the command
@@ -109,9 +111,12 @@ public final class Main {
     }
 
     private static Map<String, Command> commands() {
-        // Later issues add run, produce, train, tocom and loadtest here.
+        // Later issues add run, produce, tocom and loadtest here.
         Map<String, Command> commands = new LinkedHashMap<>();
-        for (Command c : new Command[] {new PredictCommand(), new BenchCommand()}) {
+        for (Command c :
+                new Command[] {
+                    new PredictCommand(), new BenchCommand(), new TrainCommand(), new EvaluateCommand()
+                }) {
             commands.put(c.name(), c);
         }
         return commands;

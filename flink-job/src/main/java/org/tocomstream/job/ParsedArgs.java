@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.function.DoublePredicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -93,6 +96,58 @@ final class ParsedArgs {
             out.add(n.getAsInt());
         }
         return out;
+    }
+
+    /**
+     * A finite decimal number accepted by {@code valid}; {@code expected} says what is accepted,
+     * as in {@code "a number > 0"}. NaN, infinities and hexadecimal forms are rejected.
+     */
+    OptionalDouble number(String option, DoublePredicate valid, String expected)
+            throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return OptionalDouble.empty();
+        }
+        String t = v.trim();
+        double d;
+        try {
+            // Only plain decimal text: Double.parseDouble would also take "NaN", "0x1p3", "1d".
+            if (!t.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?")) {
+                throw new NumberFormatException(t);
+            }
+            d = Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+            throw error(option, "expected " + expected + " but got '" + v + "'");
+        }
+        if (!Double.isFinite(d) || !valid.test(d)) {
+            throw error(option, "expected " + expected + " but got '" + v + "'");
+        }
+        return OptionalDouble.of(d);
+    }
+
+    double number(String option, double defaultValue, DoublePredicate valid, String expected)
+            throws UsageException {
+        return number(option, valid, expected).orElse(defaultValue);
+    }
+
+    /** Any integer that fits a {@code long} (seeds). */
+    OptionalLong longValue(String option) throws UsageException {
+        String v = values.get(option);
+        if (v == null) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(Long.parseLong(v.trim()));
+        } catch (NumberFormatException e) {
+            throw error(option, "expected an integer but got '" + v + "'");
+        }
+    }
+
+    /** Fails unless {@code option} was given; {@code metavar} shows what it takes. */
+    void required(String option, String metavar) throws UsageException {
+        if (!has(option)) {
+            throw error("missing required option " + option + " " + metavar);
+        }
     }
 
     /**

@@ -9,11 +9,15 @@
  *       timed interleaved; a dense matmul in the same engine as the efficiency reference; ONNX
  *       Runtime on an exported plain ViT ({@code src/fixtures/export_onnx.py}) as the outside
  *       anchor; optional libtorch profile ("where the time goes") and resident-memory check.
+ *   <li>{@code train}: trains from fresh weights or fine-tunes a model directory on an image
+ *       folder or generated scenes at a compression level; writes a model directory that resumes.
+ *   <li>{@code evaluate}: held-out top-1 accuracy of a model at each compression level, with MACs;
+ *       optional JSON.
  * </ul>
  *
  * <p>Arguments are parsed by a small hand-written parser ({@code OptionParser}, {@code
  * ParsedArgs}) whose errors name the command and the option. Exit status: 0 ok, 1 failure (one
  * line, stack trace with {@code --verbose}), 2 bad usage (one line). Later issues add {@code run},
- * {@code produce}, {@code train}, {@code tocom} and {@code loadtest}.
+ * {@code produce}, {@code tocom} and {@code loadtest}.
  */
 package org.tocomstream.job;

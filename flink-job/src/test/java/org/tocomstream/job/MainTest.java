@@ -44,7 +44,7 @@ class MainTest {
         void noArgumentsPrintsUsageAndExits2() {
             Result r = run();
             assertThat(r.status()).isEqualTo(Main.USAGE);
-            assertThat(r.err()).contains("usage:", "predict", "bench");
+            assertThat(r.err()).contains("usage:", "predict", "bench", "train", "evaluate");
         }
 
         @Test
@@ -56,13 +56,19 @@ class MainTest {
             Result bench = run("bench", "-h");
             assertThat(bench.status()).isZero();
             assertThat(bench.out()).contains("--onnx", "oursOverOrt", "achievedGflops");
+            Result train = run("train", "--help");
+            assertThat(train.status()).isZero();
+            assertThat(train.out()).contains("--warmup-epochs", "--crop-fraction 1.0", "resumes");
+            Result evaluate = run("evaluate", "-h");
+            assertThat(evaluate.status()).isZero();
+            assertThat(evaluate.out()).contains("--levels", "relativeMacs", "maxMergingR");
         }
 
         @Test
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict, bench (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench, train, evaluate (see --help)");
         }
 
         @Test

@@ -188,4 +188,35 @@ class OptionParserTest {
                     .hasMessage("predict: --levels: expected a non-negative ToMe r but got '-4'");
         }
     }
+
+    @Nested
+    class Numbers {
+        private ParsedArgs batch(String value) throws UsageException {
+            return parse("--batch", value);
+        }
+
+        @Test
+        void decimalNumbersInRange() throws UsageException {
+            assertThat(batch("1e-3").number("--batch", x -> x > 0, "a number > 0")).hasValue(1e-3);
+            assertThat(batch(".5").number("--batch", 2, x -> x > 0, "a number > 0")).isEqualTo(0.5);
+            assertThat(parse().number("--batch", 2, x -> x > 0, "a number > 0")).isEqualTo(2);
+        }
+
+        @Test
+        void nonDecimalTextAndOutOfRangeValuesAreRejected() {
+            for (String bad : new String[] {"NaN", "Infinity", "0x1p3", "1d", "1e", "", "0"}) {
+                assertThatThrownBy(() -> batch(bad).number("--batch", x -> x > 0, "a number > 0"))
+                        .hasMessage("predict: --batch: expected a number > 0 but got '" + bad + "'");
+            }
+        }
+
+        @Test
+        void longsAndRequiredOptions() throws UsageException {
+            assertThat(batch("-7").longValue("--batch")).hasValue(-7);
+            assertThatThrownBy(() -> batch("1.5").longValue("--batch"))
+                    .hasMessage("predict: --batch: expected an integer but got '1.5'");
+            assertThatThrownBy(() -> parse().required("--model", "DIR"))
+                    .hasMessage("predict: missing required option --model DIR");
+        }
+    }
 }

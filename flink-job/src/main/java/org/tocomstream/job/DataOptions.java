@@ -1,0 +1,75 @@
+package org.tocomstream.job;
+
+import java.util.Locale;
+import java.util.OptionalInt;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.data.SceneGenerator;
+
+/**
+ * The data-source options shared by {@code train} and {@code evaluate}: an image folder ({@code
+ * --data DIR}) or the synthetic scene generator ({@code --generator}, with {@code --data-seed N}
+ * and {@code --frame-size PX}), exactly one of them.
+ */
+final class DataOptions {
+
+    static final String DATA = "--data";
+    static final String GENERATOR = "--generator";
+    static final String DATA_SEED = "--data-seed";
+    static final String FRAME_SIZE = "--frame-size";
+
+    private DataOptions() {}
+
+    /** Declares the four options on {@code parser}. */
+    static OptionParser declare(OptionParser parser) {
+        return parser.value(DATA, "DIR", "image folder DIR/<class>/<image>.jpg|.jpeg|.png")
+                .flag(GENERATOR, "synthetic scenes (SceneGenerator, 8 classes)")
+                .value(DATA_SEED, "N", "generator seed (default 0); the splits of one seed are disjoint")
+                .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)");
+    }
+
+    /**
+     * Fails unless exactly one of {@code --data} and {@code --generator} is given, or if a
+     * generator-only option (the seed, the frame size and {@code generatorOnly}) comes without
+     * {@code --generator}.
+     */
+    static void check(ParsedArgs args, String... generatorOnly) throws UsageException {
+        args.atMostOne(DATA, GENERATOR);
+        if (!args.has(DATA) && !args.has(GENERATOR)) {
+            throw args.error("give --data DIR or --generator");
+        }
+        args.requires(DATA_SEED, GENERATOR);
+        args.requires(FRAME_SIZE, GENERATOR);
+        for (String option : generatorOnly) {
+            args.requires(option, GENERATOR);
+        }
+    }
+
+    /** The generator's {@link SceneGenerator.Split#TRAIN} split, or null without {@code --generator}. */
+    static SceneGenerator generator(ParsedArgs args) throws UsageException {
+        if (!args.has(GENERATOR)) {
+            return null;
+        }
+        long seed = args.longValue(DATA_SEED).orElse(0);
+        SceneConfig config = SceneConfig.defaults();
+        OptionalInt px = args.positiveInt(FRAME_SIZE);
+        if (px.isPresent()) {
+            try {
+                config = config.withSize(px.getAsInt(), px.getAsInt());
+            } catch (IllegalArgumentException e) {
+                throw args.error(FRAME_SIZE, e.getMessage());
+            }
+        }
+        return SceneGenerator.of(config, seed);
+    }
+
+    /** {@code "generator seed 0, TEST split, 64x64 frames"}. */
+    static String describe(SceneGenerator generator) {
+        return String.format(
+                Locale.ROOT,
+                "generator seed %d, %s split, %dx%d frames",
+                generator.seed(),
+                generator.split(),
+                generator.config().width(),
+                generator.config().height());
+    }
+}
