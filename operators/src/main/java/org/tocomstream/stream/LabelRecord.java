@@ -1,0 +1,83 @@
+package org.tocomstream.stream;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The value of a labels-topic record (JSON, {@code src/docs/wire-format.md}):
+ *
+ * <pre>{@code
+ * {"stream":"cam-0","seq":41,"captureTs":1763700000000,
+ *  "labels":[{"label":"red_circle","score":0.97},...],
+ *  "level":{"method":"tome","schedule":"tome:4","compensator":null},
+ *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140}
+ * }</pre>
+ *
+ * @param stream the stream (camera) id, the record key
+ * @param seq the frame's sequence number in its stream
+ * @param captureTs capture time, epoch ms
+ * @param labels top-k labels, best first
+ * @param level the compression the frame's batch ran at
+ * @param model the model's identity
+ * @param batchSize frames in the batch the frame ran in
+ * @param inferenceMs wall time of that batch's forward pass
+ * @param ageMs emit time minus capture time
+ */
+public record LabelRecord(
+        String stream,
+        long seq,
+        long captureTs,
+        List<Label> labels,
+        Level level,
+        String model,
+        int batchSize,
+        double inferenceMs,
+        long ageMs)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+
+    /** One label and its softmax probability. */
+    public record Label(String label, double score) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * The level of a batch as labels report it.
+     *
+     * @param method {@code none}, {@code tome} or {@code evit}
+     * @param schedule the level's text form ({@code CompressionLevel#toString()})
+     * @param compensator the ToCom pair applied as {@code "m->n"}, or null when none was
+     */
+    public record Level(String method, String schedule, String compensator) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    public LabelRecord {
+        labels = List.copyOf(labels);
+    }
+
+    /** The record as UTF-8 JSON. */
+    public byte[] toJson() {
+        return GSON.toJson(this).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Parses {@link #toJson()} output; a clear error on anything else. */
+    public static LabelRecord fromJson(byte[] json) {
+        try {
+            LabelRecord r = GSON.fromJson(new String(json, StandardCharsets.UTF_8), LabelRecord.class);
+            if (r == null || r.stream() == null || r.level() == null) {
+                throw new IllegalArgumentException("not a label record: " + new String(json, StandardCharsets.UTF_8));
+            }
+            return r;
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException("not a label record: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package org.tocomstream.stream;
+
+/**
+ * Names fixed by the wire format ({@code src/docs/wire-format.md}): record headers of the frames
+ * topic, the dead-letter reason header and the default topic names.
+ */
+public final class WireFormat {
+
+    /** Frames header: the frame's sequence number within its stream, decimal ASCII. */
+    public static final String FRAME_SEQ = "frame-seq";
+
+    /** Frames header: capture time in epoch milliseconds, decimal ASCII; default the record timestamp. */
+    public static final String CAPTURE_TS = "capture-ts";
+
+    /** Frames header (optional): {@code image/jpeg} or {@code image/png}. */
+    public static final String CONTENT_TYPE = "content-type";
+
+    /** Dead-letter header: why the frame could not be labelled, UTF-8. */
+    public static final String ERROR = "error";
+
+    /** Default frames topic. */
+    public static final String DEFAULT_FRAMES_TOPIC = "frames";
+
+    /** Default labels topic. */
+    public static final String DEFAULT_LABELS_TOPIC = "labels";
+
+    /** Default dead-letter topic. */
+    public static final String DEFAULT_DEAD_LETTER_TOPIC = "frames-dead-letter";
+
+    private WireFormat() {}
+}
