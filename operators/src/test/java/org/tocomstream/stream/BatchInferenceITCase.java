@@ -98,7 +98,7 @@ class BatchInferenceITCase {
 
     @Test
     void everyCheckpointFollowsTheLabelsOfAllFramesBeforeIt() throws Exception {
-        TestingPredictor predictor = new TestingPredictor(4, 4, (i, n, level) -> Thread.sleep(3));
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(3));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(30);
