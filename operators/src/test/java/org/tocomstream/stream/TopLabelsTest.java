@@ -51,6 +51,15 @@ class TopLabelsTest {
     }
 
     @Test
+    void aNonFiniteLogitIsAnError() {
+        assertThatThrownBy(() -> TopLabels.of(new float[] {0, Float.NaN, 1}, names(3), 2))
+                .hasMessage("model returned a non-finite logit NaN for class 1");
+        assertThatThrownBy(
+                        () -> TopLabels.of(new float[] {Float.POSITIVE_INFINITY, 0, 1}, names(3), 2))
+                .hasMessageContaining("non-finite logit Infinity for class 0");
+    }
+
+    @Test
     void aRowOfTheWrongLengthIsAnError() {
         assertThatThrownBy(() -> TopLabels.of(new float[3], names(4), 2))
                 .hasMessage("model returned 3 logits per frame but has 4 labels");
