@@ -97,6 +97,7 @@ class BatchInferenceITCase {
     }
 
     @Test
+    @SuppressWarnings("try") // Flink's CloseableIterator.close() may throw InterruptedException
     void everyCheckpointFollowsTheLabelsOfAllFramesBeforeIt() throws Exception {
         TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(3));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -35,6 +35,7 @@ class InferencePipelineTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the harnesses' close() may throw InterruptedException
     void framesBecomeLabelsOfTheSharedModel(@TempDir Path dir) throws Exception {
         TinyModels.write(dir, 3);
         ModelSpec spec = ModelSpec.read(dir);
