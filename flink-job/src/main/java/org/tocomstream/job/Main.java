@@ -115,7 +115,11 @@ public final class Main {
         Map<String, Command> commands = new LinkedHashMap<>();
         for (Command c :
                 new Command[] {
-                    new PredictCommand(), new BenchCommand(), new TrainCommand(), new EvaluateCommand()
+                    new PredictCommand(),
+                    new BenchCommand(),
+                    new TrainCommand(),
+                    new EvaluateCommand(),
+                    new ProduceCommand()
                 }) {
             commands.put(c.name(), c);
         }

@@ -68,7 +68,7 @@ class MainTest {
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict, bench, train, evaluate (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench, train, evaluate, produce (see --help)");
         }
 
         @Test
