@@ -1,7 +1,10 @@
 package org.tocomstream.job.pipeline;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -21,7 +24,7 @@ public final class EffectiveConfig {
 
     private EffectiveConfig() {}
 
-    /** The table for {@code options}; a value that contains "password" in its key is masked. */
+    /** The table for {@code options}; client properties whose key names a credential are masked. */
     public static String describe(ReadableConfig conf, List<ConfigOption<?>> options) {
         int width = options.stream().mapToInt(o -> o.key().length()).max().orElse(0);
         StringBuilder sb = new StringBuilder("effective configuration:\n");
@@ -30,7 +33,7 @@ public final class EffectiveConfig {
             boolean isDefault = conf.getOptional(option).isEmpty();
             sb.append("  ").append(option.key()).append(" ".repeat(width - option.key().length()))
                     .append(" = ").append(value);
-            if (isDefault) {
+            if (isDefault && option.hasDefaultValue()) {
                 sb.append("  (default)");
             }
             sb.append('\n');
@@ -45,17 +48,21 @@ public final class EffectiveConfig {
         if (value == null) {
             return "(not set)";
         }
+        if (value instanceof Map) {
+            // Sorted k:v pairs; values of keys that carry credentials are masked.
+            return ((Map<?, ?>) value).entrySet().stream()
+                    .map(e -> e.getKey() + ":" + (isSecret(String.valueOf(e.getKey())) ? "****" : e.getValue()))
+                    .sorted()
+                    .collect(Collectors.joining(","));
+        }
         Configuration one = new Configuration();
         one.set(option, value);
         String text = one.toMap().get(option.key());
-        if (text == null) {
-            text = String.valueOf(value);
-        }
-        return option.key().contains("properties") ? maskSecrets(text) : text;
+        return text == null ? String.valueOf(value) : text;
     }
 
-    private static String maskSecrets(String mapText) {
-        // Client properties may carry credentials (sasl.jaas.config, ssl.*.password).
-        return mapText.replaceAll("((?:password|jaas\\.config)[^:,]*):[^,]*", "$1:****");
+    private static boolean isSecret(String key) {
+        String k = key.toLowerCase(Locale.ROOT);
+        return k.contains("password") || k.contains("jaas") || k.contains("secret");
     }
 }
