@@ -3,6 +3,7 @@ package org.tocomstream.job.pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -157,13 +158,21 @@ public final class StreamJobOptions {
                                     + " The demo uses the bundled demo model when it is not set.");
 
     public static final ConfigOption<String> DEVICE =
-            ConfigOptions.key("vit.device")
+            ConfigOptions.key("vit.model.device")
                     .stringType()
-                    .defaultValue("cpu")
-                    .withDescription("Device the model runs on: cpu, gpu, gpuN.");
+                    .defaultValue("auto")
+                    .withDescription(
+                            "Device the model runs on: cpu, gpu, gpuN, or auto (a GPU Flink assigned to"
+                                    + " the TaskManager under vit.model.gpu-resource, else the CPU).");
+
+    public static final ConfigOption<String> GPU_RESOURCE =
+            ConfigOptions.key("vit.model.gpu-resource")
+                    .stringType()
+                    .defaultValue("gpu")
+                    .withDescription("Name of Flink's external resource that lists the GPUs, for device auto.");
 
     public static final ConfigOption<String> LEVEL =
-            ConfigOptions.key("vit.level")
+            ConfigOptions.key("vit.compress.level")
                     .stringType()
                     .defaultValue("none")
                     .withDescription(
@@ -192,13 +201,13 @@ public final class StreamJobOptions {
                                     + " (backpressure).");
 
     public static final ConfigOption<Integer> TOP_K =
-            ConfigOptions.key("vit.top-k")
+            ConfigOptions.key("vit.labels.top-k")
                     .intType()
                     .defaultValue(5)
                     .withDescription("Labels per frame, best first (at most the model's class count).");
 
     public static final ConfigOption<MemorySize> MAX_FRAME_BYTES =
-            ConfigOptions.key("vit.decode.max-bytes")
+            ConfigOptions.key("vit.decode.max-value-bytes")
                     .memoryType()
                     .defaultValue(MemorySize.parse("16m"))
                     .withDescription("Frames with a larger value go to the dead-letter topic undecoded.");
@@ -244,6 +253,7 @@ public final class StreamJobOptions {
                 TRANSACTION_TIMEOUT,
                 MODEL_DIR,
                 DEVICE,
+                GPU_RESOURCE,
                 LEVEL,
                 MAX_BATCH,
                 MAX_DELAY,
@@ -277,6 +287,10 @@ public final class StreamJobOptions {
             errors.add(String.format(
                     "%s, %s and %s must be three different topics",
                     FRAMES_TOPIC.key(), LABELS_TOPIC.key(), DEAD_LETTER_TOPIC.key()));
+        }
+        String device = conf.get(DEVICE).trim().toLowerCase(Locale.ROOT);
+        if (!device.matches("auto|cpu|gpu|gpu\\d+|gpu\\(\\d+\\)")) {
+            errors.add(String.format("%s: expected auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE.key(), conf.get(DEVICE)));
         }
         if (conf.get(GROUP_ID).isBlank()) {
             errors.add(GROUP_ID.key() + ": must not be empty");
