@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.testutils.FailOnce;
 import org.tocomstream.job.testutils.FrameRecords;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
@@ -108,6 +109,23 @@ class StreamPipelineITCase {
                 dead.stream().filter(r -> header(r, "x-test") != null).findFirst().orElseThrow();
         assertThat(FrameRecords.text(noSeq.key())).isEqualTo("cam-1");
         assertThat(noSeq.value()).isEqualTo(utf8("no seq"));
+    }
+
+    @Test
+    void exactlyOnceTimeoutIsCheckedAgainstTheBrokerCap() {
+        Configuration conf = new Configuration();
+        conf.set(StreamJobOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
+        try (KafkaTopics topics = KafkaTopics.connect(KAFKA.bootstrapServers())) {
+            assertThat(DeliveryCheck.check(conf, topics).error()).as("at-least-once: nothing to check").isEmpty();
+
+            conf.set(StreamJobOptions.DELIVERY_GUARANTEE, DeliveryGuarantee.EXACTLY_ONCE);
+            conf.set(StreamJobOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(60));
+            assertThat(DeliveryCheck.check(conf, topics).error()).isEmpty();
+
+            conf.set(StreamJobOptions.TRANSACTION_TIMEOUT, Duration.ofMinutes(2));
+            assertThat(DeliveryCheck.check(conf, topics).error()).hasValueSatisfying(e -> assertThat(e)
+                    .startsWith("kafka.transaction-timeout is 120000 ms but the broker's transaction.max.timeout.ms is 60000 ms"));
+        }
     }
 
     @Test
