@@ -164,8 +164,9 @@ final class ProduceCommand implements Command {
             t.setDaemon(true);
             return t;
         });
-        try (FramePublisher publisher = FramePublisher.create(bootstrap, settings, supplier);
-                ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30)) {
+        FramePublisher publisher = FramePublisher.create(bootstrap, settings, supplier);
+        ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30);
+        try {
             progress.scheduleAtFixedRate(
                     () -> err.printf(Locale.ROOT, "produce: %d frames sent, %d acknowledged%n",
                             publisher.sent(), publisher.acknowledged()),
@@ -175,14 +176,17 @@ final class ProduceCommand implements Command {
             } catch (Exception e) {
                 throw new CommandFailedException(
                         "after " + publisher.acknowledged() + " frames: " + Main.describe(e), e);
-            } finally {
-                progress.shutdownNow();
-                closeQuietly(resource);
             }
             double secs = (System.nanoTime() - start) / 1e9;
             out.printf(Locale.ROOT, "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
                     publisher.acknowledged(), streams, topic, secs, publisher.acknowledged() / secs,
                     signal.signalled() ? " (stopped by signal)" : "");
+        } finally {
+            progress.shutdownNow();
+            closeQuietly(resource);
+            publisher.close();
+            // Last: a Ctrl-C'd JVM may exit once the producer is flushed and closed.
+            signal.close();
         }
         return Main.OK;
     }
