@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.description.HtmlFormatter;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 
@@ -65,7 +66,7 @@ final class JobArgs {
     /** Declares the flags of {@code bindings} on {@code parser}, help text from the options. */
     static OptionParser declare(OptionParser parser, List<Binding> bindings) {
         for (Binding b : bindings) {
-            String help = wrap(b.option().description().toString() + " [" + b.option().key() + defaultText(b.option()) + "]", 72);
+            String help = wrap(description(b.option()) + " [" + b.option().key() + defaultText(b.option()) + "]", 72);
             if (b.metavar() == null) {
                 parser.flag(b.flag(), help);
             } else {
@@ -180,6 +181,12 @@ final class JobArgs {
                     .collect(Collectors.joining(", "));
         }
         return "a value";
+    }
+
+    /** The option's description as plain text (Flink only formats it as HTML). */
+    static String description(ConfigOption<?> option) {
+        return new HtmlFormatter().format(option.description())
+                .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
     }
 
     private static String defaultText(ConfigOption<?> option) {

@@ -91,7 +91,8 @@ class JobArgsTest {
     @Test
     void helpShowsFlagKeyAndDefault() {
         String help = PARSER.optionsHelp();
-        assertThat(help).contains("--max-delay DURATION", "vit.batch.max-delay, default 50 ms", "--bounded ");
+        assertThat(help).contains("--max-delay DURATION", "vit.batch.max-delay, default 50 ms", "--bounded ",
+                "Longest a frame waits for its batch to fill").doesNotContain("Description@");
     }
 
     @Test
