@@ -18,7 +18,7 @@ final class ArrivalRate {
 
     void record(long nowMs) {
         long id = Math.floorDiv(nowMs, BUCKET_MS);
-        int slot = (int) Math.floorMod(id, BUCKETS);
+        int slot = Math.floorMod(id, BUCKETS);
         if (bucketIds[slot] != id) {
             bucketIds[slot] = id;
             counts[slot] = 0;

@@ -40,7 +40,7 @@ public record LoadSignals(
 
     /**
      * Forward-pass time per frame at one level and batch size: an exponentially weighted mean
-     * (weight {@value ServiceTimes#ALPHA} on the newest batch) over the batches run so far.
+     * (weight 0.2 on the newest batch) over the batches run so far.
      *
      * @param level the batch's compression level
      * @param batchSize frames in those batches

@@ -31,7 +31,7 @@ import org.tocomstream.model.VitModel;
  * }</pre>
  *
  * <p>"Per JVM" means per class loader of this class: with DJL and this library on the TaskManager
- * class path (as {@code deploy/} sets up) that is the JVM; from a job jar it is per job.
+ * class path ({@code lib/}) that is the JVM; when they come in the job jar it is per job.
  *
  * <p>Loading happens inside the registry's lock, so a second subtask asking for the same model
  * waits for the first load instead of loading it again. A failed load leaves nothing behind.

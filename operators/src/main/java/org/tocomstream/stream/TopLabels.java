@@ -11,7 +11,8 @@ final class TopLabels {
     /**
      * The {@code k} most probable labels, best first; ties go to the lower class index.
      *
-     * @param logits one row, {@code labels.size()} values
+     * @param logits one row, {@code labels.size()} finite values
+     * @throws IllegalArgumentException if the row has the wrong length or a non-finite value
      */
     static List<LabelRecord.Label> of(float[] logits, List<String> labels, int k) {
         if (logits.length != labels.size()) {
@@ -21,8 +22,15 @@ final class TopLabels {
                             logits.length, labels.size()));
         }
         double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
+        for (int i = 0; i < logits.length; i++) {
+            if (!Float.isFinite(logits[i])) {
+                // A model fault, not a frame fault (inputs are normalised 8-bit pixels), and JSON
+                // has no NaN: fail the batch with the evidence rather than emit a broken label.
+                throw new IllegalArgumentException(
+                        String.format("model returned a non-finite logit %s for class %d",
+                                logits[i], i));
+            }
+            max = Math.max(max, logits[i]);
         }
         double[] p = new double[logits.length];
         double sum = 0;

@@ -120,6 +120,7 @@ class ModelRegistryTest {
 
         try (ModelRegistry.Lease lease = registry.acquire(Path.of("m"), Device.cpu())) {
             assertThat(registry.references(Path.of("m"), Device.cpu())).isEqualTo(1);
+            assertThat(lease.modelId()).isEqualTo("tiny@1");
         }
     }
 

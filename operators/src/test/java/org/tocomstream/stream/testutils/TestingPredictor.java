@@ -19,10 +19,14 @@ import org.tocomstream.stream.PredictorFactory;
  */
 public final class TestingPredictor implements BatchPredictor {
 
-    /** Runs at the start of call {@code index} (0-based) on the inference thread. */
+    /**
+     * Runs at the start of call {@code index} (0-based, in the order calls start) on the
+     * inference thread, with the call's input.
+     */
     @FunctionalInterface
     public interface Behaviour {
-        void onCall(int index, int batchSize, CompressionLevel level) throws Exception;
+        void onCall(int index, float[] pixels, int batchSize, CompressionLevel level)
+                throws Exception;
     }
 
     /** One recorded call. */
@@ -54,7 +58,7 @@ public final class TestingPredictor implements BatchPredictor {
 
     /** 4 classes, 4 values per frame, no special behaviour. */
     public static TestingPredictor simple() {
-        return new TestingPredictor(4, 4, (i, n, level) -> {});
+        return new TestingPredictor(4, 4, (i, px, n, level) -> {});
     }
 
     /**
@@ -93,7 +97,7 @@ public final class TestingPredictor implements BatchPredictor {
         maxRunning.accumulateAndGet(now, Math::max);
         try {
             calls.add(new Call(batchSize, level, Thread.currentThread().getName()));
-            behaviour.onCall(callIndex.getAndIncrement(), batchSize, level);
+            behaviour.onCall(callIndex.getAndIncrement(), pixels, batchSize, level);
             if (pixels.length != batchSize * perFrame) {
                 throw new IllegalArgumentException(
                         "expected " + batchSize * perFrame + " values, got " + pixels.length);
