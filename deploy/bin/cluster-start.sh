@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2034 # settings reach the rendered configuration through render (${!name})
-# Starts a standalone Flink session cluster on this host from the jars of deploy/flink-lib: one
-# JobManager and N TaskManagers, each its own JVM, and waits until every slot is registered.
-# Idempotent: processes already running from the same run directory are left alone.
+# Starts a standalone Flink session cluster from the jars of deploy/flink-lib: one JobManager and N
+# TaskManagers, each its own JVM, and waits until each TaskManager is registered. On one host it
+# starts everything; across hosts run it with --role jobmanager on the JobManager host and with
+# --role taskmanagers --jm-host JM_HOST on each TaskManager host. Idempotent: processes already
+# running from the same run directory are left alone.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -14,7 +16,9 @@ Renders deploy/conf/flink/config.yaml.template into RUN_DIR/flink/conf (or copie
 then starts the JobManager and the TaskManagers in the background.
 
 options:
-  --host HOST              JobManager address, also the TaskManagers' host (default 127.0.0.1)
+  --role ROLE              all | jobmanager | taskmanagers                (default all)
+  --host HOST              this host's address as the others reach it     (default 127.0.0.1)
+  --jm-host HOST           the JobManager's address                       (default: --host)
   --bind-host HOST         listen address of all endpoints               (default: --host)
   --rest-port PORT         REST API and web UI                           (default 8081)
   --rpc-port PORT          JobManager RPC                                (default 6123)
@@ -43,13 +47,15 @@ Stop with cluster-stop.sh (same --run-dir).
 USAGE
 }
 
-HOST=127.0.0.1 BIND_HOST="" REST_PORT=8081 RPC_PORT=6123 TASKMANAGERS=1 SLOTS=2 PARALLELISM=""
+ROLE=all HOST=127.0.0.1 JM_HOST="" BIND_HOST="" REST_PORT=8081 RPC_PORT=6123 TASKMANAGERS=1 SLOTS=2 PARALLELISM=""
 JM_MEMORY=1024m TM_MEMORY=3072m TM_NATIVE=1024m TM_OFF_HEAP=512m TORCH_THREADS="" CHECKPOINT_DIR=""
 HEARTBEAT=10000:50000 DJL_CACHE_DIR="${DJL_CACHE_DIR:-$HOME/.djl.ai}" EXTRA_JAVA_OPTS="" EXTRA_CP=""
 CONF_DIR="" TIMEOUT=90
 while (($#)); do
     case "$1" in
+        --role) ROLE="$2"; shift 2 ;;
         --host) HOST="$2"; shift 2 ;;
+        --jm-host) JM_HOST="$2"; shift 2 ;;
         --bind-host) BIND_HOST="$2"; shift 2 ;;
         --rest-port) REST_PORT="$2"; shift 2 ;;
         --rpc-port) RPC_PORT="$2"; shift 2 ;;
@@ -79,7 +85,8 @@ done
 [[ "$HEARTBEAT" =~ ^([0-9]+):([0-9]+)$ ]] || die "--heartbeat must be INTERVAL_MS:TIMEOUT_MS, was $HEARTBEAT"
 HEARTBEAT_INTERVAL="${BASH_REMATCH[1]}" HEARTBEAT_TIMEOUT="${BASH_REMATCH[2]}"
 ((HEARTBEAT_INTERVAL < HEARTBEAT_TIMEOUT)) || die "--heartbeat: the interval must be below the timeout"
-BIND_HOST="${BIND_HOST:-$HOST}" JM_HOST="$HOST" TM_HOST="$HOST"
+[[ "$ROLE" =~ ^(all|jobmanager|taskmanagers)$ ]] || die "--role must be all, jobmanager or taskmanagers, was $ROLE"
+BIND_HOST="${BIND_HOST:-$HOST}" JM_HOST="${JM_HOST:-$HOST}" TM_HOST="$HOST"
 PARALLELISM="${PARALLELISM:-$SLOTS}"
 if [[ -z "$TORCH_THREADS" ]]; then
     TORCH_THREADS=$(($(nproc) / SLOTS))
@@ -93,8 +100,12 @@ CHECKPOINT_DIR="${CHECKPOINT_DIR:-file://$FDIR/checkpoints}"
 need_cmd curl
 need_lib_dir "$FLINK_LIB_DIR" "mvn -B -f deploy/flink-lib/pom.xml package"
 
-if jm_pid="$(live_pid "$FDIR/jobmanager.pid")"; then
-    log "JobManager already running (pid $jm_pid); keeping its configuration in $CONF"
+running=false
+for pidfile in "$FDIR"/jobmanager.pid "$FDIR"/taskmanager-*.pid; do
+    live_pid "$pidfile" >/dev/null && running=true
+done
+if $running; then
+    log "Flink processes of $RUN_DIR are running; keeping their configuration in $CONF"
 else
     mkdir -p "$CONF" "$FDIR/log" "$FDIR/tmp" "$FDIR/upload"
     if [[ -n "$CONF_DIR" ]]; then
@@ -107,8 +118,10 @@ else
         fi
         log "using $CONF_DIR/config.yaml"
     else
-        port_open "$HOST" "$REST_PORT" && die "something already listens on $HOST:$REST_PORT (--rest-port)"
-        port_open "$HOST" "$RPC_PORT" && die "something already listens on $HOST:$RPC_PORT (--rpc-port)"
+        if [[ "$ROLE" != taskmanagers ]]; then
+            port_open "$HOST" "$REST_PORT" && die "something already listens on $HOST:$REST_PORT (--rest-port)"
+            port_open "$HOST" "$RPC_PORT" && die "something already listens on $HOST:$RPC_PORT (--rpc-port)"
+        fi
         render "$DEPLOY_DIR/conf/flink/config.yaml.template" "$CONF/config.yaml" \
             JM_HOST TM_HOST BIND_HOST RPC_PORT REST_PORT BLOB_PORT TM_RPC_PORT TM_DATA_PORT \
             JM_MEMORY TM_MEMORY TM_NATIVE TM_OFF_HEAP SLOTS PARALLELISM CHECKPOINT_DIR \
@@ -125,10 +138,16 @@ else
     } >"$CONF/launcher.env"
 fi
 
-"$DEPLOY_DIR/bin/jobmanager.sh" start --run-dir "$RUN_DIR" --timeout "$TIMEOUT"
-for ((i = 0; i < TASKMANAGERS; i++)); do
-    "$DEPLOY_DIR/bin/taskmanager.sh" start --index "$i" --run-dir "$RUN_DIR" --timeout "$TIMEOUT"
-done
+if [[ "$ROLE" != taskmanagers ]]; then
+    "$DEPLOY_DIR/bin/jobmanager.sh" start --run-dir "$RUN_DIR" --timeout "$TIMEOUT"
+fi
+if [[ "$ROLE" != jobmanager ]]; then
+    wait_for "$TIMEOUT" "the JobManager's REST API at $(flink_rest)" eval 'rest_get /overview >/dev/null 2>&1' \
+        || die "no JobManager at $(flink_rest)"
+    for ((i = 0; i < TASKMANAGERS; i++)); do
+        "$DEPLOY_DIR/bin/taskmanager.sh" start --index "$i" --run-dir "$RUN_DIR" --timeout "$TIMEOUT"
+    done
+fi
 overview="$(rest_get /overview)"
 log "cluster ready: REST $(flink_rest), $(json_num taskmanagers "$overview") TaskManager(s)," \
     "$(json_num slots-total "$overview") slots, $(json_num slots-available "$overview") free"

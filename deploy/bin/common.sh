@@ -132,17 +132,20 @@ wait_for() {
     done
 }
 
-# The REST address: $FLINK_REST, else the rest.port of the rendered config in RUN_DIR, else 8081.
+# The REST address: $FLINK_REST, else rest.address and rest.port of the rendered config in RUN_DIR
+# (127.0.0.1 for an address of 0.0.0.0), else http://127.0.0.1:8081.
 flink_rest() {
-    local port=""
+    local conf="$RUN_DIR/flink/conf/config.yaml" host="" port=""
     if [[ -n "${FLINK_REST:-}" ]]; then
         printf '%s\n' "${FLINK_REST%/}"
         return
     fi
-    if [[ -f "$RUN_DIR/flink/conf/config.yaml" ]]; then
-        port="$(sed -n 's/^rest\.port:[[:space:]]*\([0-9]*\).*/\1/p' "$RUN_DIR/flink/conf/config.yaml" | sed -n 1p)"
+    if [[ -f "$conf" ]]; then
+        host="$(sed -n 's/^rest\.address:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$conf" | sed -n 1p)"
+        port="$(sed -n 's/^rest\.port:[[:space:]]*\([0-9]*\).*/\1/p' "$conf" | sed -n 1p)"
     fi
-    printf 'http://127.0.0.1:%s\n' "${port:-8081}"
+    [[ -n "$host" && "$host" != 0.0.0.0 ]] || host=127.0.0.1
+    printf 'http://%s:%s\n' "$host" "${port:-8081}"
 }
 
 # rest_get PATH: GET a REST resource, body on stdout; fails on HTTP errors and refused connections.
