@@ -50,8 +50,22 @@ job_state() {
     json_str state "$(rest_get "/jobs/$JOB_ID")"
 }
 
+# The failures Flink recorded for the job, newest first: each one's exception line and its deepest
+# "Caused by" line.
 root_exception() {
-    rest_get "/jobs/$JOB_ID/exceptions?maxExceptions=5" | sed 's/\\n/\n/g; s/\\t/\t/g' | sed -n 1,40p
+    local json traces trace
+    json="$(rest_get "/jobs/$JOB_ID/exceptions?maxExceptions=5")"
+    traces="$({ grep -oE '"stacktrace":"([^"\\]|\\.)*"' <<<"$json" || true; } | sed -n 1,5p)"
+    if [[ -z "$traces" ]]; then
+        echo "no failures recorded for job $JOB_ID"
+        return 0
+    fi
+    while IFS= read -r trace; do
+        trace="${trace#\"stacktrace\":\"}"
+        trace="$(printf '%s' "${trace%\"}" | sed 's/\\n/\n/g; s/\\t/  /g; s/\\"/"/g')"
+        printf -- '- %s\n' "$(sed -n 1p <<<"$trace")"
+        { grep '^Caused by:' <<<"$trace" || true; } | sed -n '$s/^/    /p'
+    done <<<"$traces"
 }
 
 if $EXCEPTIONS; then
