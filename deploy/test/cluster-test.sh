@@ -121,8 +121,10 @@ cleanup() {
     else
         "$BIN/cluster-stop.sh" --run-dir "$RUN_DIR" --timeout 20 || true
         "$BIN/kafka-stop.sh" --run-dir "$RUN_DIR" --timeout 20 || true
-        # Uploaded jars (hundreds of MB each) and Kafka data are not worth keeping; logs are.
-        rm -rf "$RUN_DIR/flink/upload" "$RUN_DIR/flink/checkpoints" "$RUN_DIR/kafka/data" "$RUN_DIR/model"
+        # Uploaded jars and blob caches (hundreds of MB per job) and data are not worth keeping;
+        # logs are.
+        rm -rf "$RUN_DIR/flink/upload" "$RUN_DIR/flink/tmp" "$RUN_DIR/flink/checkpoints" \
+            "$RUN_DIR/kafka/data" "$RUN_DIR/model"
     fi
     exit "$rc"
 }
