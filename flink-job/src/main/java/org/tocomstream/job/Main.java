@@ -11,6 +11,9 @@ import java.util.Map;
  * Command-line entry point of the tocom-stream job jar.
  *
  * <pre>
+ * java -jar tocom-stream.jar                      (= run: in-process Kafka, synthetic cameras, demo model)
+ * java -jar tocom-stream.jar run --bootstrap kafka:9092 --model DIR
+ * java -jar tocom-stream.jar produce --bootstrap kafka:9092 --generator --streams 4 --fps 10
  * java -jar tocom-stream.jar predict --model DIR [--tome R] INPUT...
  * java -jar tocom-stream.jar bench --preset deit_small_patch16_224 --levels 0,8,16 --batch 1,8,32
  * java -jar tocom-stream.jar train --preset vit_test_tiny --generator --epochs 30 --out DIR
@@ -55,13 +58,21 @@ public final class Main {
             rest = Arrays.copyOfRange(rest, 1, rest.length);
         }
         if (rest.length == 0) {
-            err.print(usage(commands));
-            return USAGE;
+            // No command: the local demo (in-process Kafka, synthetic cameras, demo model).
+            rest = new String[] {"run"};
         }
         String name = rest[0];
         if (name.equals("--help") || name.equals("-h") || name.equals("help")) {
             out.print(usage(commands));
             return OK;
+        }
+        if (name.startsWith("--")) {
+            // Options without a command are run's: java -jar tocom-stream.jar --bootstrap kafka:9092
+            String[] withRun = new String[rest.length + 1];
+            withRun[0] = "run";
+            System.arraycopy(rest, 0, withRun, 1, rest.length);
+            rest = withRun;
+            name = "run";
         }
         Command command = commands.get(name);
         if (command == null) {
@@ -115,7 +126,12 @@ public final class Main {
         Map<String, Command> commands = new LinkedHashMap<>();
         for (Command c :
                 new Command[] {
-                    new PredictCommand(), new BenchCommand(), new TrainCommand(), new EvaluateCommand()
+                    new PredictCommand(),
+                    new BenchCommand(),
+                    new TrainCommand(),
+                    new EvaluateCommand(),
+                    new RunCommand(),
+                    new ProduceCommand()
                 }) {
             commands.put(c.name(), c);
         }
@@ -124,7 +140,10 @@ public final class Main {
 
     private static String usage(Map<String, Command> commands) {
         StringBuilder sb = new StringBuilder();
-        sb.append("usage: java -jar tocom-stream.jar [--verbose] COMMAND [OPTIONS]\n\n");
+        sb.append("usage: java -jar tocom-stream.jar [--verbose] [COMMAND [OPTIONS]]\n\n");
+        sb.append("Without a command: 'run' (the local demo: in-process Kafka, synthetic cameras,\n");
+        sb.append("demo model, one status line a second; Ctrl-C stops); options without a command\n");
+        sb.append("are run's, e.g. --bootstrap HOST:PORT for an external Kafka.\n\n");
         sb.append("commands:\n");
         for (Command c : commands.values()) {
             sb.append(String.format("  %-9s %s%n", c.name(), c.summary()));

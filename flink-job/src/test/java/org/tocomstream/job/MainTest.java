@@ -41,10 +41,13 @@ class MainTest {
     @Nested
     class Dispatch {
         @Test
-        void noArgumentsPrintsUsageAndExits2() {
-            Result r = run();
-            assertThat(r.status()).isEqualTo(Main.USAGE);
-            assertThat(r.err()).contains("usage:", "predict", "bench", "train", "evaluate");
+        void noArgumentsMeansTheLocalDemo() {
+            // Without arguments Main runs 'run' (in-process Kafka, cameras, demo model; exercised
+            // end to end by RunCommandITCase); the usage text says so.
+            Result r = run("--help");
+            assertThat(r.status()).isZero();
+            assertThat(r.out()).contains("usage:", "Without a command: 'run'", "predict", "bench", "train",
+                    "evaluate", "run", "produce");
         }
 
         @Test
@@ -68,7 +71,7 @@ class MainTest {
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict, bench, train, evaluate (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench, train, evaluate, run, produce (see --help)");
         }
 
         @Test

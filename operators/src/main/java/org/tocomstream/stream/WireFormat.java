@@ -15,6 +15,12 @@ public final class WireFormat {
     /** Frames header (optional): {@code image/jpeg} or {@code image/png}. */
     public static final String CONTENT_TYPE = "content-type";
 
+    /** The {@link #CONTENT_TYPE} of a JPEG frame. */
+    public static final String IMAGE_JPEG = "image/jpeg";
+
+    /** The {@link #CONTENT_TYPE} of a PNG frame. */
+    public static final String IMAGE_PNG = "image/png";
+
     /** Dead-letter header: why the frame could not be labelled, UTF-8. */
     public static final String ERROR = "error";
 

@@ -1,0 +1,80 @@
+package org.tocomstream.job;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.Safetensors;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitInit;
+
+/**
+ * The model of the local run when no {@code --model} is given: the demo model bundled in the job
+ * jar under {@value #RESOURCE_DIR} (extracted to a temporary directory, since model directories are
+ * read from files), or, in a build without it, the {@code vit_demo} architecture with random
+ * weights (right shapes and labels, meaningless scores), with a warning.
+ */
+final class DemoModel {
+
+    /** Classpath directory of the bundled demo model: {@code model.json} and its weights file. */
+    static final String RESOURCE_DIR = "demo-model/";
+
+    /** Preset of the stand-in model. */
+    static final String PRESET = "vit_demo";
+
+    /** Where the model came from, and whether its directory is temporary. */
+    record Resolved(Path dir, String description, boolean temporary, boolean randomWeights) {}
+
+    private DemoModel() {}
+
+    /** The bundled model, else a random-weights {@code vit_demo}, in a new temporary directory. */
+    static Resolved resolve() throws IOException {
+        Path dir = Files.createTempDirectory("tocom-stream-model-");
+        ClassLoader cl = DemoModel.class.getClassLoader();
+        try (InputStream spec = cl.getResourceAsStream(RESOURCE_DIR + ModelSpec.FILE_NAME)) {
+            if (spec != null) {
+                Files.copy(spec, dir.resolve(ModelSpec.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+                ModelSpec s = ModelSpec.read(dir);
+                try (InputStream weights = cl.getResourceAsStream(RESOURCE_DIR + s.weightsFile())) {
+                    if (weights == null) {
+                        throw new IOException("bundled demo model lacks its weights file " + s.weightsFile());
+                    }
+                    Files.copy(weights, s.weightsPath(dir), StandardCopyOption.REPLACE_EXISTING);
+                }
+                return new Resolved(dir, "bundled demo model (" + s.architecture().name() + ")", true, false);
+            }
+        }
+        writeRandom(dir, 0);
+        return new Resolved(dir, PRESET + " with random weights (no bundled demo model in this build)", true, true);
+    }
+
+    /** Deletes a model directory this class made; problems are ignored (it is in the temp dir). */
+    static void delete(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // Left for the OS to clean up with the rest of the temp dir.
+        }
+    }
+
+    /**
+     * Writes a {@value #PRESET} model directory with random weights and the scene generator's
+     * labels to {@code dir}.
+     */
+    static Path writeRandom(Path dir, long seed) throws IOException {
+        VitConfig cfg = VitConfig.preset(PRESET);
+        ModelSpec spec = ModelSpec.of(cfg, SceneGenerator.of(SceneConfig.defaults(), 0).labels())
+                .withSource("random weights (truncated normal, seed " + seed + ")");
+        spec.write(dir);
+        Safetensors.write(spec.weightsPath(dir), VitInit.truncatedNormal(cfg, seed), Map.of());
+        return dir;
+    }
+}

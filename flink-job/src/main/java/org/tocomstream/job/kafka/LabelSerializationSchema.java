@@ -1,0 +1,32 @@
+package org.tocomstream.job.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.tocomstream.stream.LabelRecord;
+
+/**
+ * Writes a {@link LabelRecord} to the labels topic: key = the stream id (UTF-8), value = {@link
+ * LabelRecord#toJson()}. The partition is left to the producer's key hash, so all labels of one
+ * stream land in one partition in the order they were emitted. The record timestamp is left to the
+ * producer (the send time): the capture time travels in the JSON.
+ */
+public final class LabelSerializationSchema implements KafkaRecordSerializationSchema<LabelRecord> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String topic;
+
+    /** @param topic the labels topic */
+    public LabelSerializationSchema(String topic) {
+        this.topic = Objects.requireNonNull(topic, "topic");
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(
+            LabelRecord label, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(
+                topic, null, null, label.stream().getBytes(StandardCharsets.UTF_8), label.toJson());
+    }
+}

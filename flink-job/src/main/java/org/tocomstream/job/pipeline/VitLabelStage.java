@@ -1,0 +1,71 @@
+package org.tocomstream.job.pipeline;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.stream.BatchInferenceOperatorFactory;
+import org.tocomstream.stream.BatchingConfig;
+import org.tocomstream.stream.DecodeConfig;
+import org.tocomstream.stream.DecodedFrame;
+import org.tocomstream.stream.FrameDecodeFunction;
+import org.tocomstream.stream.FrameRecord;
+import org.tocomstream.stream.LabelRecord;
+import org.tocomstream.stream.LevelSource;
+import org.tocomstream.stream.ModelConfig;
+import org.tocomstream.stream.PredictorFactory;
+
+/**
+ * The model stage of the job: {@link FrameDecodeFunction} (validate, decode, preprocess; bad
+ * records to its dead-letter side output) chained to the {@link BatchInferenceOperatorFactory
+ * batching inference operator} at the same parallelism, so all frames of a stream (one Kafka
+ * partition) pass one subtask in order. The model's {@code model.json} is read here, on the
+ * client, for its preprocessing; the weights are loaded by each TaskManager from the same path.
+ */
+public final class VitLabelStage implements StreamPipeline.LabelStage {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Uid of the decode operator. */
+    public static final String DECODE_UID = "decode";
+
+    /** Uid of the inference operator. */
+    public static final String INFERENCE_UID = "batch-inference";
+
+    @Override
+    public StreamPipeline.Outputs apply(DataStream<FrameRecord> frames, ReadableConfig conf) {
+        String modelDir = conf.get(StreamJobOptions.MODEL_DIR);
+        if (modelDir == null || modelDir.isBlank()) {
+            throw new IllegalArgumentException(StreamJobOptions.MODEL_DIR.key() + " is not set");
+        }
+        ModelSpec spec;
+        try {
+            spec = ModelSpec.read(Path.of(modelDir));
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    StreamJobOptions.MODEL_DIR.key() + ": cannot read " + Path.of(modelDir).resolve(ModelSpec.FILE_NAME)
+                            + ": " + e.getMessage(), e);
+        }
+        DecodeConfig limits = new DecodeConfig(
+                conf.get(StreamJobOptions.MAX_FRAME_BYTES).getBytes(), conf.get(StreamJobOptions.MAX_PIXELS));
+        SingleOutputStreamOperator<DecodedFrame> decoded = frames
+                .process(new FrameDecodeFunction(spec.preprocessing(), limits))
+                .name("decode")
+                .uid(DECODE_UID);
+        BatchInferenceOperatorFactory inference = new BatchInferenceOperatorFactory(
+                new BatchingConfig(
+                        conf.get(StreamJobOptions.MAX_BATCH),
+                        conf.get(StreamJobOptions.MAX_DELAY),
+                        conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
+                conf.get(StreamJobOptions.TOP_K),
+                PredictorFactory.sharedModel(new ModelConfig(
+                        modelDir, conf.get(StreamJobOptions.DEVICE), conf.get(StreamJobOptions.GPU_RESOURCE))),
+                LevelSource.fixed(CompressionLevel.parse(conf.get(StreamJobOptions.LEVEL))));
+        SingleOutputStreamOperator<LabelRecord> labels = inference.applyTo(decoded).uid(INFERENCE_UID);
+        return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));
+    }
+}

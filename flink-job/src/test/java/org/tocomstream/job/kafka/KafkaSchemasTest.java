@@ -1,0 +1,126 @@
+package org.tocomstream.job.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.stream.DeadLetter;
+import org.tocomstream.stream.FrameRecord;
+import org.tocomstream.stream.LabelRecord;
+import org.tocomstream.stream.WireFormat;
+
+class KafkaSchemasTest {
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static ConsumerRecord<byte[], byte[]> consumerRecord(RecordHeaders headers, byte[] key, byte[] value) {
+        return new ConsumerRecord<>(
+                "frames", 3, 42L, 1_700_000_000_123L, TimestampType.CREATE_TIME, -1, -1,
+                key, value, headers, Optional.empty());
+    }
+
+    @Test
+    void deserializerKeepsPositionTimestampKeyValueAndAllHeadersInOrder() throws Exception {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(WireFormat.FRAME_SEQ, utf8("7"));
+        headers.add("x-repeat", utf8("a"));
+        headers.add("x-null", null);
+        headers.add("x-repeat", utf8("b"));
+        List<FrameRecord> out = new ArrayList<>();
+        new FrameDeserializationSchema()
+                .deserialize(consumerRecord(headers, utf8("cam-1"), new byte[] {1, 2, 3}), collector(out));
+
+        assertThat(out).hasSize(1);
+        FrameRecord f = out.get(0);
+        assertThat(f.position()).isEqualTo("frames-3@42");
+        assertThat(f.timestamp()).isEqualTo(1_700_000_000_123L);
+        assertThat(f.keyString()).isEqualTo("cam-1");
+        assertThat(f.value()).containsExactly(1, 2, 3);
+        assertThat(f.headers()).extracting(FrameRecord.Header::key)
+                .containsExactly(WireFormat.FRAME_SEQ, "x-repeat", "x-null", "x-repeat");
+        assertThat(f.header("x-repeat")).isEqualTo(utf8("b"));
+        assertThat(f.header("x-null")).isNull();
+    }
+
+    @Test
+    void deserializerPassesRecordsWithoutKeyValueOrHeaders() throws Exception {
+        List<FrameRecord> out = new ArrayList<>();
+        new FrameDeserializationSchema().deserialize(consumerRecord(new RecordHeaders(), null, null), collector(out));
+        assertThat(out).singleElement().satisfies(f -> {
+            assertThat(f.key()).isNull();
+            assertThat(f.value()).isNull();
+            assertThat(f.headers()).isEmpty();
+        });
+    }
+
+    @Test
+    void labelsAreKeyedByStreamWithJsonValue() {
+        LabelRecord label = new LabelRecord(
+                "cam-0", 41, 1_763_700_000_000L,
+                List.of(new LabelRecord.Label("red_circle", 0.97)),
+                new LabelRecord.Level("tome", "tome:4", null),
+                "vit_demo@1a2b3c4d", 8, 31.5, 140);
+        ProducerRecord<byte[], byte[]> r = new LabelSerializationSchema("labels-x").serialize(label, null, 5L);
+
+        assertThat(r.topic()).isEqualTo("labels-x");
+        assertThat(r.partition()).isNull();
+        assertThat(r.key()).isEqualTo(utf8("cam-0"));
+        assertThat(LabelRecord.fromJson(r.value())).isEqualTo(label);
+    }
+
+    @Test
+    void deadLettersAreTheOriginalRecordPlusAnErrorHeader() {
+        FrameRecord original = new FrameRecord(
+                "frames", 0, 9, 1_700_000_000_000L, utf8("cam-2"), utf8("garbage"),
+                List.of(new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("3")),
+                        new FrameRecord.Header(WireFormat.ERROR, utf8("old reason"))));
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq")
+                .serialize(new DeadLetter(original, "not a JPEG or PNG image"), null, null);
+
+        assertThat(r.topic()).isEqualTo("dlq");
+        assertThat(r.key()).isEqualTo(utf8("cam-2"));
+        assertThat(r.value()).isEqualTo(utf8("garbage"));
+        assertThat(r.timestamp()).isEqualTo(1_700_000_000_000L);
+        List<String> keys = new ArrayList<>();
+        for (Header h : r.headers()) {
+            keys.add(h.key());
+        }
+        assertThat(keys).containsExactly(WireFormat.FRAME_SEQ, WireFormat.ERROR, WireFormat.ERROR);
+        assertThat(new String(r.headers().lastHeader(WireFormat.ERROR).value(), StandardCharsets.UTF_8))
+                .isEqualTo("not a JPEG or PNG image");
+    }
+
+    @Test
+    void deadLetterOfARecordWithoutKeyValueOrTimestamp() {
+        FrameRecord original = new FrameRecord("frames", 0, 1, -1, null, null, List.of());
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq")
+                .serialize(new DeadLetter(original, "empty value"), null, null);
+        assertThat(r.key()).isNull();
+        assertThat(r.value()).isNull();
+        assertThat(r.timestamp()).isNull();
+        assertThat(r.headers().lastHeader(WireFormat.ERROR).value()).isEqualTo(utf8("empty value"));
+    }
+
+    private static <T> Collector<T> collector(List<T> out) {
+        return new Collector<>() {
+            @Override
+            public void collect(T record) {
+                out.add(record);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+}

@@ -1,0 +1,47 @@
+package org.tocomstream.stream;
+
+import java.io.Serializable;
+import org.tocomstream.model.ImagePreprocessor;
+
+/**
+ * Limits on a frames-topic record before and during decoding. A record over a limit goes to the
+ * dead-letter topic, naming the limit; it never fails the job.
+ *
+ * <pre>{@code
+ * DecodeConfig limits = new DecodeConfig(8 << 20, 4_000_000); // 8 MiB, 4 megapixels
+ * }</pre>
+ *
+ * @param maxValueBytes largest accepted record value in bytes (setting {@value #MAX_VALUE_BYTES})
+ * @param maxPixels largest accepted {@code width × height}, checked from the image header before
+ *     any pixel memory is allocated (setting {@value #MAX_PIXELS})
+ */
+public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Setting name of {@link #maxValueBytes()}. */
+    public static final String MAX_VALUE_BYTES = "vit.decode.max-value-bytes";
+
+    /** Setting name of {@link #maxPixels()}. */
+    public static final String MAX_PIXELS = "vit.decode.max-pixels";
+
+    /** Default value cap: 16 MiB, above any camera JPEG or PNG, below a memory problem. */
+    public static final long DEFAULT_MAX_VALUE_BYTES = 16L << 20;
+
+    /** @throws IllegalArgumentException naming the setting */
+    public DecodeConfig {
+        if (maxValueBytes < 1) {
+            throw new IllegalArgumentException(
+                    String.format("%s must be >= 1 but was %d", MAX_VALUE_BYTES, maxValueBytes));
+        }
+        if (maxPixels < 1) {
+            throw new IllegalArgumentException(
+                    String.format("%s must be >= 1 but was %d", MAX_PIXELS, maxPixels));
+        }
+    }
+
+    /** {@value #DEFAULT_MAX_VALUE_BYTES} bytes and {@link ImagePreprocessor#DEFAULT_MAX_PIXELS}. */
+    public static DecodeConfig defaults() {
+        return new DecodeConfig(DEFAULT_MAX_VALUE_BYTES, ImagePreprocessor.DEFAULT_MAX_PIXELS);
+    }
+}

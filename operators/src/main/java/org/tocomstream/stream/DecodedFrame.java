@@ -1,0 +1,35 @@
+package org.tocomstream.stream;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * A frame that passed validation and preprocessing, ready for batching: what the inference
+ * operator needs and nothing else (the encoded bytes are dropped here).
+ *
+ * <p>{@code pixels} is not copied, by the constructor or by the accessor: a frame is 150 000 to
+ * 600 000 floats and is handed on once. Treat it as read-only. Records with an array compare by
+ * identity on that field ({@code equals}), so do not use frames as map keys.
+ *
+ * @param stream the stream (camera) id, the Kafka record key
+ * @param seq the frame's sequence number in its stream ({@code frame-seq} header)
+ * @param captureTs capture time, epoch ms ({@code capture-ts} header, else the record timestamp)
+ * @param pixels the network input, row-major {@code (C, H, W)} float32 as {@link
+ *     org.tocomstream.model.ImagePreprocessor} produces it
+ */
+public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public DecodedFrame {
+        Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(pixels, "pixels");
+    }
+
+    @Override
+    public String toString() {
+        return "DecodedFrame[" + stream + "#" + seq + ", captureTs=" + captureTs + ", "
+                + pixels.length + " values]";
+    }
+}

@@ -1,0 +1,87 @@
+package org.tocomstream.stream;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.metrics.MetricGroup;
+
+/**
+ * Metrics of one batching inference subtask, registered in its operator metric group, i.e. under
+ * {@code <host>.taskmanager.<tm>.<job>.<operator name>.<subtask>.<name>} with the default scope
+ * formats. Updated per batch on the task thread, except the input counter (per frame).
+ *
+ * <table>
+ *   <caption>Metrics</caption>
+ *   <tr><th>name</th><th>kind</th><th>what</th></tr>
+ *   <tr><td>{@value #FRAMES_IN}</td><td>counter</td><td>frames received</td></tr>
+ *   <tr><td>{@value #FRAMES_IN_RATE}</td><td>meter</td><td>frames received per second</td></tr>
+ *   <tr><td>{@value #FRAMES_OUT}</td><td>counter</td><td>labels emitted (one per frame)</td></tr>
+ *   <tr><td>{@value #BATCHES}</td><td>counter</td><td>batches run</td></tr>
+ *   <tr><td>{@value #BATCH_SIZE}</td><td>histogram</td><td>frames per batch</td></tr>
+ *   <tr><td>{@value #BATCH_LATENCY_MS}</td><td>histogram</td><td>batch cut to its labels
+ *       emitted, ms (queueing, the forward pass and waiting for earlier batches)</td></tr>
+ *   <tr><td>{@value #INFERENCE_MS}</td><td>histogram</td><td>forward-pass wall time per batch,
+ *       ms</td></tr>
+ *   <tr><td>{@value #FRAME_AGE_MS}</td><td>histogram</td><td>emit time minus capture time per
+ *       frame, ms</td></tr>
+ *   <tr><td>{@value #FRAME_AGE_P50_MS}, {@value #FRAME_AGE_P99_MS}</td><td>gauges</td><td>median
+ *       and 99th percentile of the last {@value #WINDOW} frame ages, ms</td></tr>
+ *   <tr><td>{@value #IN_FLIGHT_BATCHES}</td><td>gauge</td><td>batches in the model or awaiting
+ *       emission</td></tr>
+ *   <tr><td>{@value #QUEUED_FRAMES}</td><td>gauge</td><td>frames accepted and not yet
+ *       labelled</td></tr>
+ *   <tr><td>{@value #COMPRESSION_LEVEL}</td><td>gauge (text)</td><td>level of the latest batch,
+ *       e.g. {@code tome:8}</td></tr>
+ * </table>
+ *
+ * <p>Dead-lettered frames are counted where they are found, by the decode operator: {@link
+ * FrameDecodeFunction#DEAD_LETTERED_FRAMES}.
+ */
+public final class InferenceMetrics {
+
+    public static final String FRAMES_IN = "framesIn";
+    public static final String FRAMES_IN_RATE = "framesInPerSecond";
+    public static final String FRAMES_OUT = "framesOut";
+    public static final String BATCHES = "batches";
+    public static final String BATCH_SIZE = "batchSize";
+    public static final String BATCH_LATENCY_MS = "batchLatencyMs";
+    public static final String INFERENCE_MS = "inferenceMs";
+    public static final String FRAME_AGE_MS = "frameAgeMs";
+    public static final String FRAME_AGE_P50_MS = "frameAgeP50Ms";
+    public static final String FRAME_AGE_P99_MS = "frameAgeP99Ms";
+    public static final String IN_FLIGHT_BATCHES = "inFlightBatches";
+    public static final String QUEUED_FRAMES = "queuedFrames";
+    public static final String COMPRESSION_LEVEL = "compressionLevel";
+
+    /** Values each histogram keeps. */
+    public static final int WINDOW = 1024;
+
+    final Counter framesIn;
+    final Counter framesOut;
+    final Counter batches;
+    final WindowHistogram batchSize = new WindowHistogram(WINDOW);
+    final WindowHistogram batchLatencyMs = new WindowHistogram(WINDOW);
+    final WindowHistogram inferenceMs = new WindowHistogram(WINDOW);
+    final WindowHistogram frameAgeMs = new WindowHistogram(WINDOW);
+
+    // Written on the task thread, read by reporter threads.
+    volatile int inFlightBatches;
+    volatile int queuedFrames;
+    volatile String compressionLevel = "";
+
+    InferenceMetrics(MetricGroup group) {
+        framesIn = group.counter(FRAMES_IN);
+        group.meter(FRAMES_IN_RATE, new MeterView(framesIn));
+        framesOut = group.counter(FRAMES_OUT);
+        batches = group.counter(BATCHES);
+        group.histogram(BATCH_SIZE, batchSize);
+        group.histogram(BATCH_LATENCY_MS, batchLatencyMs);
+        group.histogram(INFERENCE_MS, inferenceMs);
+        group.histogram(FRAME_AGE_MS, frameAgeMs);
+        group.gauge(FRAME_AGE_P50_MS, (Gauge<Long>) () -> frameAgeMs.quantile(0.50));
+        group.gauge(FRAME_AGE_P99_MS, (Gauge<Long>) () -> frameAgeMs.quantile(0.99));
+        group.gauge(IN_FLIGHT_BATCHES, (Gauge<Integer>) () -> inFlightBatches);
+        group.gauge(QUEUED_FRAMES, (Gauge<Integer>) () -> queuedFrames);
+        group.gauge(COMPRESSION_LEVEL, (Gauge<String>) () -> compressionLevel);
+    }
+}

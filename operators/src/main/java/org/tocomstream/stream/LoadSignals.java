@@ -1,0 +1,65 @@
+package org.tocomstream.stream;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import org.tocomstream.compress.CompressionLevel;
+
+/**
+ * What the inference operator measured when it formed a batch: the input of a {@link
+ * LevelSource}. A snapshot: immutable, taken on the operator's task thread, one per batch.
+ *
+ * <p>Times are the operator's processing time (epoch ms, Flink's {@code ProcessingTimeService}),
+ * so a test harness controls them; inference durations are wall time measured around the forward
+ * pass.
+ *
+ * @param nowMs processing time at batch formation, epoch ms
+ * @param batchSize frames in the batch the level is asked for
+ * @param oldestAgeMs {@code nowMs} minus the earliest capture time in the batch
+ * @param newestAgeMs {@code nowMs} minus the latest capture time in the batch
+ * @param queuedFrames frames this operator has accepted and not yet labelled, the batch included
+ * @param inFlightBatches batches submitted to the model and not yet emitted, the batch excluded
+ * @param arrivalRatePerSecond frames received per second over the last second
+ * @param previousLevel the level of the previous batch, or null before the first
+ * @param serviceTimes measured forward-pass time per frame by level and batch size, so far
+ */
+public record LoadSignals(
+        long nowMs,
+        int batchSize,
+        long oldestAgeMs,
+        long newestAgeMs,
+        int queuedFrames,
+        int inFlightBatches,
+        double arrivalRatePerSecond,
+        CompressionLevel previousLevel,
+        List<ServiceTime> serviceTimes) {
+
+    public LoadSignals {
+        serviceTimes = List.copyOf(serviceTimes);
+    }
+
+    /**
+     * Forward-pass time per frame at one level and batch size: an exponentially weighted mean
+     * (weight 0.2 on the newest batch) over the batches run so far.
+     *
+     * @param level the batch's compression level
+     * @param batchSize frames in those batches
+     * @param msPerFrame mean forward-pass wall time divided by the batch size, ms
+     * @param batches how many batches the mean is over
+     */
+    public record ServiceTime(CompressionLevel level, int batchSize, double msPerFrame, long batches) {
+        public ServiceTime {
+            Objects.requireNonNull(level, "level");
+        }
+    }
+
+    /** The measured time per frame at this level and batch size, if any batch ran so. */
+    public OptionalDouble msPerFrame(CompressionLevel level, int size) {
+        for (ServiceTime t : serviceTimes) {
+            if (t.batchSize() == size && t.level().equals(level)) {
+                return OptionalDouble.of(t.msPerFrame());
+            }
+        }
+        return OptionalDouble.empty();
+    }
+}

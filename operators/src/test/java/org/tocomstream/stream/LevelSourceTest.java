@@ -1,0 +1,71 @@
+package org.tocomstream.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.compress.CompressionLevel;
+
+class LevelSourceTest {
+
+    private static LoadSignals signals(long oldestAgeMs, int inFlight) {
+        return new LoadSignals(
+                10_000, 8, oldestAgeMs, 0, 8, inFlight, 120.0, null, List.of());
+    }
+
+    @Test
+    void aFixedSourceIgnoresTheSignals() throws Exception {
+        LevelSource fixed = LevelSource.fixed(CompressionLevel.parse("tome:8"));
+        fixed.open(() -> 0L);
+        assertThat(fixed.levelFor(signals(0, 0))).isEqualTo(CompressionLevel.tome(8));
+        assertThat(fixed.levelFor(signals(60_000, 64))).isEqualTo(CompressionLevel.tome(8));
+        fixed.close();
+    }
+
+    @Test
+    void aFixedSourceSurvivesFlinkSerialization() throws Exception {
+        LevelSource fixed = LevelSource.fixed(CompressionLevel.evit(0.7));
+        LevelSource copy = InstantiationUtil.clone(fixed);
+        assertThat(copy.levelFor(signals(5, 1))).isEqualTo(CompressionLevel.evit(0.7));
+        assertThat(copy).hasToString("fixed(evit:0.7)");
+    }
+
+    @Test
+    void serviceTimesAreLookedUpByLevelAndBatchSize() {
+        LoadSignals s =
+                new LoadSignals(
+                        0, 8, 0, 0, 8, 0, 0, null,
+                        List.of(
+                                new LoadSignals.ServiceTime(CompressionLevel.tome(8), 8, 2.5, 3),
+                                new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
+        assertThat(s.msPerFrame(CompressionLevel.none(), 8)).hasValue(4.0);
+        assertThat(s.msPerFrame(CompressionLevel.tome(8), 8)).hasValue(2.5);
+        assertThat(s.msPerFrame(CompressionLevel.tome(8), 4)).isEmpty();
+    }
+
+    @Test
+    void serviceTimesAreAnExponentiallyWeightedMeanPerFrame() {
+        ServiceTimes times = new ServiceTimes();
+        times.record(CompressionLevel.none(), 4, 40_000_000); // 10 ms per frame
+        times.record(CompressionLevel.none(), 4, 80_000_000); // 20 ms per frame
+        List<LoadSignals.ServiceTime> snapshot = times.snapshot();
+        assertThat(snapshot).singleElement().satisfies(t -> {
+            assertThat(t.msPerFrame()).isCloseTo(10 + ServiceTimes.ALPHA * 10, within(1e-9));
+            assertThat(t.batches()).isEqualTo(2);
+        });
+        assertThat(times.snapshot()).isSameAs(snapshot);
+    }
+
+    @Test
+    void arrivalRateCountsTheLastSecond() {
+        ArrivalRate rate = new ArrivalRate();
+        for (long t = 0; t < 1000; t += 10) {
+            rate.record(t); // 100 frames in the first second
+        }
+        assertThat(rate.perSecond(999)).isEqualTo(100.0);
+        assertThat(rate.perSecond(1450)).isEqualTo(50.0); // buckets 500..999 remain
+        assertThat(rate.perSecond(5000)).isZero();
+    }
+}
