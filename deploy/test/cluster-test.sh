@@ -70,7 +70,7 @@ PARTITIONS=2
 
 # make_model DIR: a model directory the job can load (readable by the JobManager and TaskManager).
 make_model() {
-    java -jar "$JOB_JAR" train --preset vit_demo --generator --train-size 64 --val-size 16 \
+    java -jar "$JOB_JAR" train --preset vit_demo --generator --train-size 32 --val-size 8 \
         --epochs 1 --batch 32 --out "$1"
 }
 
