@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Cancels a job (PATCH /jobs/:id?mode=cancel) and waits until it is CANCELED, or, with --savepoint,
 # stops it with a savepoint (POST /jobs/:id/stop) and prints the savepoint's location, to resume
 # from with submit.sh --from-savepoint.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2034 # settings reach the rendered configuration through render (${!name})
 # Starts a standalone Flink session cluster from the jars of deploy/flink-lib: one JobManager and N
 # TaskManagers, each its own JVM, and waits until each TaskManager is registered. On one host it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Stops the TaskManagers and the JobManager cluster-start.sh started from the same run directory.
 # Running jobs are suspended with the JobManager (not cancelled); cancel them first (cancel.sh) to
 # end them for good. Succeeds when nothing is running.

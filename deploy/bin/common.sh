@@ -179,15 +179,24 @@ port_open() {
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on (racy by nature; fine for tests).
-free_port() {
-    local port i
-    for ((i = 0; i < 100; i++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
-        port_open 127.0.0.1 "$port" || {
-            printf '%s\n' "$port"
-            return 0
-        }
+# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's ephemeral range (so that no
+# outgoing connection takes it before the server binds) and not handed out before by this shell.
+# Racy by nature against other programs; fine for tests. Sets the variable named NAME (no subshell,
+# so that the ports handed out are remembered).
+FREE_PORTS_GIVEN=" "
+free_port() { # NAME
+    local low=32768 port i
+    if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+        read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    fi
+    ((low > 11000)) || low=32768
+    for ((i = 0; i < 200; i++)); do
+        port=$((10000 + (RANDOM * 32768 + RANDOM) % (low - 10000)))
+        [[ "$FREE_PORTS_GIVEN" == *" $port "* ]] && continue
+        port_open 127.0.0.1 "$port" && continue
+        FREE_PORTS_GIVEN+="$port "
+        printf -v "$1" '%s' "$port"
+        return 0
     done
     die "no free port found"
 }

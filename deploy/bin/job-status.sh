@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Prints the state of one job, or lists the cluster's jobs; optionally waits for a state.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Starts, stops or checks the Flink JobManager (StandaloneSessionClusterEntrypoint) of a run
 # directory whose configuration cluster-start.sh rendered (RUN_DIR/flink/conf). On a one-host
 # cluster use cluster-start.sh; on a real cluster run this on the JobManager host and

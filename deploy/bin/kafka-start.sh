@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # shellcheck disable=SC2034 # settings reach the rendered configuration through render (${!name})
 # Starts a single-node Kafka broker (KRaft, combined broker + controller) as its own JVM from the
 # jars of deploy/kafka-lib. Formats the data directory on the first start. Idempotent: a broker

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Stops the broker kafka-start.sh started from the same run directory (SIGTERM: a controlled
 # shutdown; SIGKILL after the timeout). Succeeds when nothing is running.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Runs a Kafka command-line tool from the jars of deploy/kafka-lib (the distribution's
 # bin/kafka-*.sh scripts, without the distribution). Arguments after the tool name go to the tool.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Submits a job jar to a Flink session cluster through the REST API (/jars/upload, then
 # /jars/:id/run), prints the job id on stdout and waits until the job runs. main() runs inside the
 # JobManager, so every class the job's functions reference must load there (DJL is in the

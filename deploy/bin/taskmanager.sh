@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Starts, stops, kills or checks one Flink TaskManager (TaskManagerRunner) of a run directory whose
 # configuration cluster-start.sh rendered. Several TaskManagers on one host are told apart by
 # --index. Each start registers under a new resource id (RUN_DIR/flink/taskmanager-N.id), which

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Crashes a TaskManager (kill -9, no shutdown hooks, open Kafka transactions left behind) and starts
 # a new one in its place, waiting until it has registered. For failure tests: the running jobs
 # fail over to the new TaskManager and restore from their last checkpoint.
