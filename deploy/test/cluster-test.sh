@@ -63,8 +63,8 @@ BIN="$DEPLOY_DIR/bin"
 JOB_MAIN=org.tocomstream.job.StreamJob
 STREAMS=2                # frame streams (cameras)
 FRAMES_PER_STREAM=40     # frames per stream for the two back-to-back runs
-EO_FRAMES_PER_STREAM=200 # frames per stream for the exactly-once run ...
-EO_FPS=8                 # ... at this rate per stream, so it lasts ~25 s
+EO_FRAMES_PER_STREAM=240 # frames per stream for the exactly-once run ...
+EO_FPS=8                 # ... at this rate per stream, so it lasts ~30 s
 CHECKPOINT_INTERVAL=2s
 PARTITIONS=2
 
@@ -154,10 +154,10 @@ mkdir -p "$RUN_DIR"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-KAFKA_PORT="$(free_port)"
-KAFKA_CONTROLLER_PORT="$(free_port)"
-REST_PORT="$(free_port)"
-RPC_PORT="$(free_port)"
+free_port KAFKA_PORT
+free_port KAFKA_CONTROLLER_PORT
+free_port REST_PORT
+free_port RPC_PORT
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export FLINK_REST="http://127.0.0.1:$REST_PORT"
 
