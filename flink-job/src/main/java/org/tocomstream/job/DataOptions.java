@@ -1,7 +1,10 @@
 package org.tocomstream.job;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
+import org.tocomstream.data.SceneClass;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 
@@ -16,6 +19,7 @@ final class DataOptions {
     static final String GENERATOR = "--generator";
     static final String DATA_SEED = "--data-seed";
     static final String FRAME_SIZE = "--frame-size";
+    static final String CLASSES = "--classes";
 
     private DataOptions() {}
 
@@ -24,7 +28,9 @@ final class DataOptions {
         return parser.value(DATA, "DIR", "image folder DIR/<class>/<image>.jpg|.jpeg|.png")
                 .flag(GENERATOR, "synthetic scenes (SceneGenerator, 8 classes)")
                 .value(DATA_SEED, "N", "generator seed (default 0); the splits of one seed are disjoint")
-                .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)");
+                .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)")
+                .value(CLASSES, "LIST", "generator classes, comma-separated colour_shape labels in label"
+                        + " order (default the 8-class ring red_circle,green_circle,...)");
     }
 
     /**
@@ -39,6 +45,7 @@ final class DataOptions {
         }
         args.requires(DATA_SEED, GENERATOR);
         args.requires(FRAME_SIZE, GENERATOR);
+        args.requires(CLASSES, GENERATOR);
         for (String option : generatorOnly) {
             args.requires(option, GENERATOR);
         }
@@ -57,6 +64,17 @@ final class DataOptions {
                 config = config.withSize(px.getAsInt(), px.getAsInt());
             } catch (IllegalArgumentException e) {
                 throw args.error(FRAME_SIZE, e.getMessage());
+            }
+        }
+        if (args.has(CLASSES)) {
+            List<SceneClass> classes = new ArrayList<>();
+            try {
+                for (String label : args.string(CLASSES).orElseThrow().split(",", -1)) {
+                    classes.add(SceneClass.parse(label));
+                }
+                config = config.withClasses(classes);
+            } catch (IllegalArgumentException e) {
+                throw args.error(CLASSES, e.getMessage());
             }
         }
         return SceneGenerator.of(config, seed);

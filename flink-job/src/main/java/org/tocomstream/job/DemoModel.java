@@ -7,7 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
@@ -70,8 +73,20 @@ final class DemoModel {
      * labels to {@code dir}.
      */
     static Path writeRandom(Path dir, long seed) throws IOException {
-        VitConfig cfg = VitConfig.preset(PRESET);
-        ModelSpec spec = ModelSpec.of(cfg, SceneGenerator.of(SceneConfig.defaults(), 0).labels())
+        return writeRandom(dir, PRESET, seed);
+    }
+
+    /**
+     * Writes a model directory of architecture {@code preset} with random weights to {@code dir};
+     * labels are the scene generator's when the preset has as many classes, else {@code class_i}.
+     */
+    static Path writeRandom(Path dir, String preset, long seed) throws IOException {
+        VitConfig cfg = VitConfig.preset(preset);
+        List<String> scenes = SceneGenerator.of(SceneConfig.defaults(), 0).labels();
+        List<String> labels = scenes.size() == cfg.numClasses()
+                ? scenes
+                : IntStream.range(0, cfg.numClasses()).mapToObj(i -> "class_" + i).collect(Collectors.toList());
+        ModelSpec spec = ModelSpec.of(cfg, labels)
                 .withSource("random weights (truncated normal, seed " + seed + ")");
         spec.write(dir);
         Safetensors.write(spec.weightsPath(dir), VitInit.truncatedNormal(cfg, seed), Map.of());

@@ -131,7 +131,8 @@ public final class Main {
                     new TrainCommand(),
                     new EvaluateCommand(),
                     new RunCommand(),
-                    new ProduceCommand()
+                    new ProduceCommand(),
+                    new PipelineBenchCommand()
                 }) {
             commands.put(c.name(), c);
         }

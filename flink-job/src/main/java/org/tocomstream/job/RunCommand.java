@@ -107,7 +107,8 @@ final class RunCommand implements Command {
                 out.println("Kafka at " + kafka.bootstrapServers());
             }
             String bootstrap = conf.get(StreamJobOptions.BOOTSTRAP_SERVERS);
-            try (KafkaTopics topics = KafkaTopics.connect(bootstrap)) {
+            Map<String, String> clientProperties = conf.get(StreamJobOptions.KAFKA_PROPERTIES);
+            try (KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
                 topics.awaitBroker(Duration.ofSeconds(30));
                 Map<String, Integer> wanted = new LinkedHashMap<>();
                 for (ConfigOption<String> t : List.of(StreamJobOptions.FRAMES_TOPIC, StreamJobOptions.LABELS_TOPIC,
@@ -141,14 +142,14 @@ final class RunCommand implements Command {
                         conf.get(StreamJobOptions.FRAMES_TOPIC), streams, demo.get(DemoOptions.FPS), "cam-", -1, null);
                 int px = demo.get(DemoOptions.FRAME_SIZE);
                 frames = new GeneratedFrames(SceneConfig.defaults().withSize(px, px), demo.get(DemoOptions.SEED), settings, false);
-                camera = FramePublisher.create(bootstrap, settings, frames);
+                camera = FramePublisher.create(bootstrap, clientProperties, settings, frames);
             }
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localFlinkConfig());
             StreamPipeline.of(conf, new VitLabelStage()).build(env);
             job = env.executeAsync(conf.get(StreamJobOptions.JOB_NAME));
             out.printf(Locale.ROOT, "job %s submitted to a local Flink MiniCluster (%.1f s after start)%n",
                     job.getJobID(), (System.nanoTime() - startNanos) / 1e9);
-            status = new StatusReporter(bootstrap, conf.get(StreamJobOptions.FRAMES_TOPIC),
+            status = new StatusReporter(bootstrap, clientProperties, conf.get(StreamJobOptions.FRAMES_TOPIC),
                     conf.get(StreamJobOptions.LABELS_TOPIC), conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), out,
                     frames == null ? null : frames::labelAt, startNanos);
             status.start();

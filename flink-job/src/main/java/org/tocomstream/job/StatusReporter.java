@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.BiFunction;
@@ -37,6 +38,7 @@ final class StatusReporter implements AutoCloseable {
     private static final int SAMPLE_EVERY_SECONDS = 5;
 
     private final String bootstrap;
+    private final Map<String, String> clientProperties;
     private final String framesTopic;
     private final String labelsTopic;
     private final String deadLetterTopic;
@@ -54,12 +56,14 @@ final class StatusReporter implements AutoCloseable {
     private long judged;
 
     /**
+     * @param clientProperties extra Kafka client properties ({@code kafka.properties})
      * @param truth the true class name of (stream, seq), or null when unknown
      * @param startNanos {@link System#nanoTime()} at the start of the run, for elapsed times
      */
-    StatusReporter(String bootstrap, String framesTopic, String labelsTopic, String deadLetterTopic,
-            PrintStream out, BiFunction<String, Long, String> truth, long startNanos) {
+    StatusReporter(String bootstrap, Map<String, String> clientProperties, String framesTopic, String labelsTopic,
+            String deadLetterTopic, PrintStream out, BiFunction<String, Long, String> truth, long startNanos) {
         this.bootstrap = bootstrap;
+        this.clientProperties = Map.copyOf(clientProperties);
         this.framesTopic = framesTopic;
         this.labelsTopic = labelsTopic;
         this.deadLetterTopic = deadLetterTopic;
@@ -89,6 +93,7 @@ final class StatusReporter implements AutoCloseable {
 
     private void loop() {
         Properties p = new Properties();
+        p.putAll(clientProperties);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "tocom-stream-status-" + UUID.randomUUID());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -96,7 +101,7 @@ final class StatusReporter implements AutoCloseable {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
-                KafkaTopics topics = KafkaTopics.connect(bootstrap)) {
+                KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
             consumer = c;
             List<TopicPartition> parts = new ArrayList<>();
             for (String t : List.of(labelsTopic, deadLetterTopic)) {

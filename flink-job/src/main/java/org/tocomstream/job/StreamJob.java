@@ -57,7 +57,8 @@ public final class StreamJob {
         String table = EffectiveConfig.describe(conf, StreamJobOptions.all());
         System.out.print(table);
         LOG.info("{}", table);
-        try (KafkaTopics topics = KafkaTopics.connect(conf.get(StreamJobOptions.BOOTSTRAP_SERVERS))) {
+        try (KafkaTopics topics = KafkaTopics.connect(
+                conf.get(StreamJobOptions.BOOTSTRAP_SERVERS), conf.get(StreamJobOptions.KAFKA_PROPERTIES))) {
             DeliveryCheck.Result check = DeliveryCheck.check(conf, topics);
             check.warning().ifPresent(w -> LOG.warn("{}", w));
             if (check.error().isPresent()) {

@@ -244,7 +244,7 @@ final class TrainRun {
     private Map<String, HostTensor> initialWeights(ModelSpec spec, ModelSpec base)
             throws CommandFailedException {
         if (base == null) {
-            return VitInit.truncatedNormal(spec.architecture(), s.config().seed());
+            return VitInit.sinCosPositions(spec.architecture(), s.config().seed());
         }
         try {
             return VitCheckpoint.load(base.weightsPath(s.model()), base.architecture());

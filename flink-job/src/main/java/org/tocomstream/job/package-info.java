@@ -13,11 +13,17 @@
  *       folder or generated scenes at a compression level; writes a model directory that resumes.
  *   <li>{@code evaluate}: held-out top-1 accuracy of a model at each compression level, with MACs;
  *       optional JSON.
+ *   <li>{@code run} (also: no arguments, or options without a command): the streaming job in a
+ *       local MiniCluster; without {@code --bootstrap} with an in-process Kafka broker and
+ *       synthetic cameras; a status line a second.
+ *   <li>{@code produce}: frames to a Kafka topic from images, a video (JCodec) or the scene
+ *       generator, N streams at F fps.
  * </ul>
+ *
+ * <p>{@link org.tocomstream.job.StreamJob} is the Flink application entry for clusters.
  *
  * <p>Arguments are parsed by a small hand-written parser ({@code OptionParser}, {@code
  * ParsedArgs}) whose errors name the command and the option. Exit status: 0 ok, 1 failure (one
- * line, stack trace with {@code --verbose}), 2 bad usage (one line). Later issues add {@code run},
- * {@code produce}, {@code tocom} and {@code loadtest}.
+ * line, stack trace with {@code --verbose}), 2 bad usage (one line).
  */
 package org.tocomstream.job;

@@ -37,7 +37,7 @@ public record SceneClass(Shape shape, Colour colour) {
         RING
     }
 
-    /** Object hues, 60° or more apart on the colour wheel except orange (30°). */
+    /** Object hues, 60° or more apart on the colour wheel except orange (30°) and purple (35-37°). */
     public enum Colour {
         RED(0),
         ORANGE(30),
@@ -45,6 +45,7 @@ public record SceneClass(Shape shape, Colour colour) {
         GREEN(120),
         CYAN(185),
         BLUE(228),
+        PURPLE(265),
         MAGENTA(300);
 
         private final double hueDegrees;

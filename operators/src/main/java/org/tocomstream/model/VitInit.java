@@ -42,6 +42,42 @@ public final class VitInit {
         return out;
     }
 
+    /**
+     * {@link #truncatedNormal} with the position embedding set to fixed 2-D sine-cosine values
+     * (MAE's recipe): half the channels encode the patch row, half the column, each as sin and cos
+     * of the position at geometrically spaced frequencies (base 10,000); prefix tokens get zeros.
+     * The embedding stays a trained parameter; starting it with spatial structure lets a small ViT
+     * trained from scratch use patch layout early instead of first having to discover it.
+     *
+     * @throws IllegalArgumentException when the width is not a multiple of 4
+     */
+    public static Map<String, HostTensor> sinCosPositions(VitConfig cfg, long seed) {
+        int d = cfg.embedDim();
+        if (d % 4 != 0) {
+            throw new IllegalArgumentException("sin-cos positions need a width divisible by 4 but was " + d);
+        }
+        Map<String, HostTensor> out = truncatedNormal(cfg, seed);
+        int grid = cfg.imageSize() / cfg.patchSize();
+        int prefix = cfg.numPrefixTokens();
+        float[] pos = new float[(prefix + grid * grid) * d];
+        int quarter = d / 4;
+        for (int row = 0; row < grid; row++) {
+            for (int col = 0; col < grid; col++) {
+                int base = (prefix + row * grid + col) * d;
+                for (int i = 0; i < quarter; i++) {
+                    double omega = 1.0 / Math.pow(10_000, (double) i / quarter);
+                    // First half: the column (x), second half: the row (y), as MAE's 2-D table.
+                    pos[base + i] = (float) Math.sin(col * omega);
+                    pos[base + quarter + i] = (float) Math.cos(col * omega);
+                    pos[base + 2 * quarter + i] = (float) Math.sin(row * omega);
+                    pos[base + 3 * quarter + i] = (float) Math.cos(row * omega);
+                }
+            }
+        }
+        out.put(TimmKeys.POS_EMBED, new HostTensor(out.get(TimmKeys.POS_EMBED).shape(), pos));
+        return out;
+    }
+
     /** A standard normal sample redrawn until it falls within ±2. */
     private static double truncatedGaussian(SplittableRandom rnd) {
         while (true) {

@@ -2,6 +2,7 @@ package org.tocomstream.job.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
@@ -88,7 +89,14 @@ public final class FramePublisher implements AutoCloseable {
 
     /** A publisher with its own producer ({@code acks=all}, idempotent, 5 ms linger). */
     public static FramePublisher create(String bootstrapServers, Settings settings, FrameSupplier supplier) {
+        return create(bootstrapServers, Map.of(), settings, supplier);
+    }
+
+    /** A publisher with its own producer and extra client properties (e.g. security settings). */
+    public static FramePublisher create(
+            String bootstrapServers, Map<String, String> clientProperties, Settings settings, FrameSupplier supplier) {
         Properties p = new Properties();
+        p.putAll(clientProperties);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

@@ -45,7 +45,16 @@ public final class KafkaTopics implements AutoCloseable {
 
     /** An admin client for {@code bootstrapServers}; connects lazily. */
     public static KafkaTopics connect(String bootstrapServers) {
+        return connect(bootstrapServers, Map.of());
+    }
+
+    /**
+     * An admin client for {@code bootstrapServers} with extra client properties (security
+     * settings, as {@code kafka.properties} gives them to the job); connects lazily.
+     */
+    public static KafkaTopics connect(String bootstrapServers, Map<String, String> clientProperties) {
         Properties props = new Properties();
+        props.putAll(clientProperties);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) CALL_TIMEOUT.toMillis());
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "tocom-stream-admin");
