@@ -78,7 +78,7 @@ final class TrainRun {
         try {
             summary = new Trainer(spec, s.config(), s.device())
                     .train(initial, train, validation, s.out(), p -> err.println(p.line()));
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException | Trainer.NonFiniteLossException e) {
             throw new CommandFailedException("training into " + s.out() + " failed: " + Main.describe(e), e);
         }
         long stepsThisRun = summary.steps() - Math.max(0, startStep);

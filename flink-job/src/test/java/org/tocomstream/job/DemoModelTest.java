@@ -45,4 +45,28 @@ class DemoModelTest {
         }
         assertThat(r.dir()).doesNotExist();
     }
+
+    /**
+     * The bundled model labels held-out generated frames (the TEST split, which training never
+     * sees) at level 0. src/docs/demo-model.md reports 2,000 such frames; 256 keep this test short,
+     * and the bound sits well below the measured accuracy so sampling noise cannot fail it.
+     */
+    @Test
+    void bundledModelLabelsHeldOutScenes() throws Exception {
+        DemoModel.Resolved r = DemoModel.resolve();
+        try {
+            assertThat(r.randomWeights()).as("the demo model is bundled in this build").isFalse();
+            ModelSpec spec = ModelSpec.read(r.dir());
+            SceneGenerator test = SceneGenerator.of(SceneConfig.defaults(), 0).split(SceneGenerator.Split.TEST);
+            assertThat(spec.labels()).isEqualTo(test.labels());
+            var data = new org.tocomstream.model.train.GeneratedData(test, 256, new org.tocomstream.model.ImagePreprocessor(spec.preprocessing()));
+            double top1 = org.tocomstream.model.train.Trainer.accuracy(
+                    spec.architecture(),
+                    org.tocomstream.model.VitCheckpoint.load(spec.weightsPath(r.dir()), spec.architecture()),
+                    data, CompressionLevel.none(), Device.cpu());
+            assertThat(top1).isGreaterThanOrEqualTo(0.95);
+        } finally {
+            DemoModel.delete(r.dir());
+        }
+    }
 }

@@ -170,8 +170,15 @@ public final class Trainer {
                     try (GradientCollector gc = engine.newGradientCollector()) {
                         NDArray logits = forward.forward(x, config.level());
                         NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
+                        float lossValue = loss.getFloat();
+                        if (!Float.isFinite(lossValue)) {
+                            // Stop before the optimizer spreads NaN into the weights: the last
+                            // checkpoint on disk stays the last good model.
+                            throw new NonFiniteLossException(step, lossValue, config.epochs() > 0 && step >= perEpoch
+                                    ? (step / perEpoch) * perEpoch : 0);
+                        }
                         gc.backward(loss);
-                        lossSum += loss.getFloat() * config.batchSize();
+                        lossSum += lossValue * config.batchSize();
                         correct += logits.argMax(1).toType(DataType.INT32, false).eq(y).sum().getLong();
                     }
                     optimizer.update(lr);
@@ -324,6 +331,21 @@ public final class Trainer {
         int batchSize;
         String level;
         long seed;
+    }
+
+    /**
+     * Thrown when a training step's loss is NaN or infinite. Nothing of that step reaches the
+     * weights, and the checkpoint in the output directory is the one of the last finished epoch.
+     */
+    public static final class NonFiniteLossException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        NonFiniteLossException(long step, float loss, long checkpointStep) {
+            super(String.format(
+                    "training loss is %s at step %d; stopped before updating the weights (the checkpoint"
+                            + " on disk is from step %d)",
+                    loss, step + 1, checkpointStep));
+        }
     }
 
     /**
