@@ -30,7 +30,7 @@ final class DataOptions {
                 .value(DATA_SEED, "N", "generator seed (default 0); the splits of one seed are disjoint")
                 .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)")
                 .value(CLASSES, "LIST", "generator classes, comma-separated colour_shape labels in label"
-                        + " order (default the 8-class ring red_circle,green_circle,...)");
+                        + " order (default the 8 one-colour-each classes red_circle,orange_square,...)");
     }
 
     /**

@@ -314,6 +314,14 @@ class TrainCommandTest {
                     "--epochs", "1", "--out", OUT);
             assertThat(r.status()).isEqualTo(Main.USAGE);
             assertThat(r.err()).startsWith("train: --frame-size: width must be").hasLineCount(1);
+            assertUsageError(
+                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--classes", "red_circle,blue_ring",
+                            "--epochs", "1", "--out", OUT),
+                    "train: --classes: requires --generator");
+            r = run("train", "--preset", "vit_test_tiny", "--generator", "--classes", "red_circle,pink_blob",
+                    "--epochs", "1", "--out", OUT);
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("train: --classes: scene class 'pink_blob' is not colour_shape").hasLineCount(1);
         }
 
         @Test

@@ -15,8 +15,17 @@ import java.util.stream.Collectors;
 class SceneClassTest {
 
     @Test
-    void defaultSetNeedsBothShapeAndColour() {
+    void defaultSetGivesEveryClassItsOwnColour() {
         List<SceneClass> classes = SceneClass.defaults();
+
+        assertThat(classes).hasSize(8).doesNotHaveDuplicates();
+        assertThat(countBy(classes, SceneClass::colour)).hasSize(8);
+        assertThat(countBy(classes, SceneClass::shape)).hasSizeGreaterThan(4);
+    }
+
+    @Test
+    void ringNeedsBothShapeAndColour() {
+        List<SceneClass> classes = SceneClass.ring();
 
         assertThat(classes).hasSize(8).doesNotHaveDuplicates();
         // Neither the hue alone nor the outline alone narrows a scene down to one class.
@@ -31,6 +40,17 @@ class SceneClassTest {
     @Test
     void labelsAreColourUnderscoreShape() {
         assertThat(SceneClass.defaults())
+                .extracting(SceneClass::name)
+                .containsExactly(
+                        "red_circle",
+                        "orange_square",
+                        "yellow_triangle",
+                        "green_cross",
+                        "cyan_star",
+                        "blue_ring",
+                        "purple_square",
+                        "magenta_triangle");
+        assertThat(SceneClass.ring())
                 .extracting(SceneClass::name)
                 .containsExactly(
                         "red_circle",
@@ -54,7 +74,7 @@ class SceneClassTest {
 
     @Test
     void parseNamesTheBadLabel() {
-        for (String bad : new String[] {"circle", "red-circle", "purple_circle", "red_", ""}) {
+        for (String bad : new String[] {"circle", "red-circle", "pink_circle", "red_", ""}) {
             assertThatThrownBy(() -> SceneClass.parse(bad))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("'" + bad + "'");
