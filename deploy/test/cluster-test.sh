@@ -100,10 +100,19 @@ PRODUCER_PID=""
 declare -A CONSUMER_PIDS=() # labels topic -> pid of its background consumer
 START=$SECONDS
 
+# Kills a process and its descendants (the background producer is a subshell running java).
+kill_tree() { # PID
+    local child
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null || ps -o pid= --ppid "$1" 2>/dev/null); do
+        kill_tree "$child"
+    done
+    kill "$1" 2>/dev/null || true
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    [[ -z "$PRODUCER_PID" ]] || kill "$PRODUCER_PID" 2>/dev/null || true
+    [[ -z "$PRODUCER_PID" ]] || kill_tree "$PRODUCER_PID"
     for t in "${!CONSUMER_PIDS[@]}"; do
         stop_labels_consumer "$t"
     done
@@ -188,10 +197,13 @@ frame_ids() { # TOPIC COUNT
 }
 
 # A read_committed consumer of a labels topic, in the background from the beginning, writing the
-# records to RAW_FILE as they arrive (kafka-tool.sh execs java, so the pid is the JVM's).
+# records to RAW_FILE as they arrive (kafka-tool.sh execs java, so the pid is the JVM's). It also
+# ends by itself after 5 minutes without a record, longer than any wait below, so that no consumer
+# can outlive the test by much.
 start_labels_consumer() { # TOPIC RAW_FILE
     "$BIN/kafka-tool.sh" console-consumer --bootstrap-server "$BOOTSTRAP" --topic "$1" \
-        --from-beginning --isolation-level read_committed >"$2" 2>>"$RUN_DIR/consumer-$1.log" &
+        --from-beginning --isolation-level read_committed --timeout-ms 300000 \
+        >"$2" 2>>"$RUN_DIR/consumer-$1.log" &
     CONSUMER_PIDS[$1]=$!
 }
 
@@ -308,7 +320,6 @@ kill -0 "$PRODUCER_PID" 2>/dev/null || log "note: the producer ended while the T
 
 wait "$PRODUCER_PID" || { tail -20 "$RUN_DIR/produce-eo.log" >&2; fail "the producer failed"; }
 PRODUCER_PID=""
-declare -A CONSUMER_PIDS=() # labels topic -> pid of its background consumer
 frame_ids frames-eo "$EO_TOTAL" >"$RUN_DIR/frames-eo.ids"
 (($(wc -l <"$RUN_DIR/frames-eo.ids") == EO_TOTAL)) \
     || fail "frames-eo holds $(wc -l <"$RUN_DIR/frames-eo.ids") frames, expected $EO_TOTAL"
