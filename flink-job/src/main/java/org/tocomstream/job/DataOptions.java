@@ -20,17 +20,23 @@ final class DataOptions {
     static final String DATA_SEED = "--data-seed";
     static final String FRAME_SIZE = "--frame-size";
     static final String CLASSES = "--classes";
+    static final String OBJECT_SCALE = "--object-scale";
+    static final String NOISE = "--noise";
 
     private DataOptions() {}
 
-    /** Declares the four options on {@code parser}. */
+    /** Declares the options on {@code parser}. */
     static OptionParser declare(OptionParser parser) {
         return parser.value(DATA, "DIR", "image folder DIR/<class>/<image>.jpg|.jpeg|.png")
                 .flag(GENERATOR, "synthetic scenes (SceneGenerator, 8 classes)")
                 .value(DATA_SEED, "N", "generator seed (default 0); the splits of one seed are disjoint")
                 .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)")
                 .value(CLASSES, "LIST", "generator classes, comma-separated colour_shape labels in label"
-                        + " order (default the 8 one-colour-each classes red_circle,orange_square,...)");
+                        + " order (default the 8 one-colour-each classes red_circle,orange_square,...)")
+                .value(OBJECT_SCALE, "MIN,MAX", "generator object diameter as a fraction of the frame"
+                        + " side, drawn uniformly (default 0.25,0.6)")
+                .value(NOISE, "STD", "generator pixel noise standard deviation in 8-bit levels"
+                        + " (default 10)");
     }
 
     /**
@@ -46,6 +52,8 @@ final class DataOptions {
         args.requires(DATA_SEED, GENERATOR);
         args.requires(FRAME_SIZE, GENERATOR);
         args.requires(CLASSES, GENERATOR);
+        args.requires(OBJECT_SCALE, GENERATOR);
+        args.requires(NOISE, GENERATOR);
         for (String option : generatorOnly) {
             args.requires(option, GENERATOR);
         }
@@ -75,6 +83,27 @@ final class DataOptions {
                 config = config.withClasses(classes);
             } catch (IllegalArgumentException e) {
                 throw args.error(CLASSES, e.getMessage());
+            }
+        }
+        if (args.has(OBJECT_SCALE)) {
+            String text = args.string(OBJECT_SCALE).orElseThrow();
+            String[] parts = text.split(",", -1);
+            try {
+                if (parts.length != 2) {
+                    throw new IllegalArgumentException("expected MIN,MAX such as 0.25,0.6");
+                }
+                config = config.withScale(
+                        Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+            } catch (IllegalArgumentException e) {
+                throw args.error(OBJECT_SCALE, "'" + text + "': " + e.getMessage());
+            }
+        }
+        if (args.has(NOISE)) {
+            String text = args.string(NOISE).orElseThrow();
+            try {
+                config = config.withNoiseStd(Double.parseDouble(text.trim()));
+            } catch (IllegalArgumentException e) {
+                throw args.error(NOISE, "'" + text + "': " + e.getMessage());
             }
         }
         return SceneGenerator.of(config, seed);

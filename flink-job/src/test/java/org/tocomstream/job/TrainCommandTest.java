@@ -322,6 +322,26 @@ class TrainCommandTest {
                     "--epochs", "1", "--out", OUT);
             assertThat(r.status()).isEqualTo(Main.USAGE);
             assertThat(r.err()).startsWith("train: --classes: scene class 'pink_blob' is not colour_shape").hasLineCount(1);
+            assertUsageError(
+                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--object-scale", "0.1,0.2",
+                            "--epochs", "1", "--out", OUT),
+                    "train: --object-scale: requires --generator");
+            assertUsageError(
+                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--noise", "5",
+                            "--epochs", "1", "--out", OUT),
+                    "train: --noise: requires --generator");
+            r = run("train", "--preset", "vit_test_tiny", "--generator", "--object-scale", "0.3",
+                    "--epochs", "1", "--out", OUT);
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("train: --object-scale: '0.3': expected MIN,MAX").hasLineCount(1);
+            r = run("train", "--preset", "vit_test_tiny", "--generator", "--object-scale", "0.6,0.2",
+                    "--epochs", "1", "--out", OUT);
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("train: --object-scale: '0.6,0.2': ").hasLineCount(1);
+            r = run("train", "--preset", "vit_test_tiny", "--generator", "--noise", "loud",
+                    "--epochs", "1", "--out", OUT);
+            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.err()).startsWith("train: --noise: 'loud': ").hasLineCount(1);
         }
 
         @Test
