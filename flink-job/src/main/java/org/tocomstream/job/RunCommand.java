@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -31,6 +32,7 @@ import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
 import org.tocomstream.model.ModelSpec;
+import org.tocomstream.stream.BacklogBridgeReporterFactory;
 
 /**
  * {@code run}, and what {@code java -jar tocom-stream.jar} does without arguments: the streaming
@@ -282,12 +284,19 @@ final class RunCommand implements Command {
         return c;
     }
 
+    /** Key that enables the backlog bridge reporter, under the reporter name "backlog". */
+    static final String BACKLOG_REPORTER_KEY = "metrics.reporter.backlog.factory.class";
+
     /**
      * Flink settings of the local MiniCluster: a bounded restart strategy, so that a job that
-     * cannot run (e.g. a bad model) fails the command instead of restarting forever.
+     * cannot run (e.g. a bad model) fails the command instead of restarting forever; and the
+     * backlog bridge reporter, which hands the Kafka source's pendingRecords to the load
+     * controller (it runs in this JVM, so no class-loading set-up is needed).
      */
     static Configuration localFlinkConfig() {
         Configuration c = new Configuration();
+        c.set(ConfigOptions.key(BACKLOG_REPORTER_KEY).stringType().noDefaultValue(),
+                BacklogBridgeReporterFactory.FACTORY_CLASS);
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));

@@ -78,8 +78,14 @@ final class AdaptivePolicy implements LevelController {
         double demand = smoothedDemand;
         int feedForward = lowestCovering(msPerFrame, signal.concurrency(), demand);
 
-        // Feedback: PI on the oldest frame's age, in rungs, with conditional integration.
+        // Feedback: PI on the oldest frame's age, in rungs, with conditional integration. Late
+        // frames count only while this operator is busy: if it idles, they were late before it.
         double error = (signal.frameAgeMs() - setpointMs) / targetMs;
+        double utilization = demand / capacity(msPerFrame, current, signal.concurrency());
+        boolean idle = utilization < config.busyUtilization();
+        if (error > 0 && idle) {
+            error = 0;
+        }
         double proportional = config.kp() * error;
         boolean saturatedHigh = feedForward + proportional + integral >= top;
         if (!(error > 0 && saturatedHigh)) {

@@ -31,6 +31,11 @@ import java.util.Objects;
  *     the feed-forward uses it; 0 for none (setting {@value #SMOOTHING}, default 2 s)
  * @param drainHorizon the backlog the feed-forward sees is to be drained within this time (setting
  *     {@value #DRAIN_HORIZON}, default 5 s)
+ * @param busyUtilization frames older than the setpoint count toward a cheaper level only while
+ *     the operator is at least this busy at its current level (demand ÷ capacity), or its capacity
+ *     is unknown: frames that are late while the operator idles were delayed before it (a stalled
+ *     source, a starved machine), and compression would not help; in [0, 1] (setting {@value
+ *     #BUSY_UTILIZATION}, default 0.5)
  * @param kp proportional gain: rungs per unit of age error, the error being (age − setpoint) /
  *     latency target (setting {@value #KP}, default 1.0)
  * @param ki integral gain: rungs per second per unit of age error (setting {@value #KI}, default
@@ -51,6 +56,7 @@ public record ControllerConfig(
         double restoreUtilization,
         Duration smoothing,
         Duration drainHorizon,
+        double busyUtilization,
         double kp,
         double ki,
         Duration degradeDwell,
@@ -66,6 +72,7 @@ public record ControllerConfig(
     public static final String RESTORE_UTILIZATION = "vit.control.restore-utilization";
     public static final String SMOOTHING = "vit.control.smoothing";
     public static final String DRAIN_HORIZON = "vit.control.drain-horizon";
+    public static final String BUSY_UTILIZATION = "vit.control.busy-utilization";
     public static final String KP = "vit.control.kp";
     public static final String KI = "vit.control.ki";
     public static final String DEGRADE_DWELL = "vit.control.degrade-dwell";
@@ -77,6 +84,7 @@ public record ControllerConfig(
     public static final double DEFAULT_RESTORE_UTILIZATION = 0.7;
     public static final Duration DEFAULT_SMOOTHING = Duration.ofSeconds(2);
     public static final Duration DEFAULT_DRAIN_HORIZON = Duration.ofSeconds(5);
+    public static final double DEFAULT_BUSY_UTILIZATION = 0.5;
     public static final double DEFAULT_KP = 1.0;
     public static final double DEFAULT_KI = 0.5;
     public static final Duration DEFAULT_DEGRADE_DWELL = Duration.ofMillis(500);
@@ -112,6 +120,11 @@ public record ControllerConfig(
                     String.format("%s must be >= 0 but was %s", SMOOTHING, smoothing));
         }
         positive(drainHorizon, DRAIN_HORIZON);
+        if (!(busyUtilization >= 0 && busyUtilization <= 1)) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "%s must be in [0, 1] but was %s", BUSY_UTILIZATION, busyUtilization));
+        }
         if (!(kp >= 0) || Double.isInfinite(kp)) {
             throw new IllegalArgumentException(
                     String.format("%s must be a finite number >= 0 but was %s", KP, kp));
@@ -167,6 +180,7 @@ public record ControllerConfig(
                 .restoreUtilization(restoreUtilization)
                 .smoothing(smoothing)
                 .drainHorizon(drainHorizon)
+                .busyUtilization(busyUtilization)
                 .kp(kp)
                 .ki(ki)
                 .degradeDwell(degradeDwell)
@@ -200,6 +214,7 @@ public record ControllerConfig(
         private double restoreUtilization = DEFAULT_RESTORE_UTILIZATION;
         private Duration smoothing = DEFAULT_SMOOTHING;
         private Duration drainHorizon = DEFAULT_DRAIN_HORIZON;
+        private double busyUtilization = DEFAULT_BUSY_UTILIZATION;
         private double kp = DEFAULT_KP;
         private double ki = DEFAULT_KI;
         private Duration degradeDwell = DEFAULT_DEGRADE_DWELL;
@@ -240,6 +255,11 @@ public record ControllerConfig(
             return this;
         }
 
+        public Builder busyUtilization(double v) {
+            busyUtilization = v;
+            return this;
+        }
+
         public Builder kp(double v) {
             kp = v;
             return this;
@@ -275,6 +295,7 @@ public record ControllerConfig(
                     restoreUtilization,
                     smoothing,
                     drainHorizon,
+                    busyUtilization,
                     kp,
                     ki,
                     degradeDwell,

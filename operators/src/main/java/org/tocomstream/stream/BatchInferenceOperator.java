@@ -59,6 +59,10 @@ import org.tocomstream.compress.CompressionLevel;
  *
  * <h2>Load control and shedding</h2>
  *
+ * The upstream backlog in the signals is the {@code pendingRecords} of the source subtask with
+ * this subtask's index (the source feeds this operator forward, at the same parallelism), read
+ * through {@link BacklogBridgeReporter} when that reporter is configured, else unknown.
+ *
  * The {@link LevelSource} is asked for each batch's level with the {@link LoadSignals} measured
  * here, then for the frames to skip ({@link LevelSource#framesToSkip}); skipped frames are not run
  * but keep their place in the output as label records marked {@code skipped}. While the source
@@ -105,6 +109,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     private transient InferenceMetrics metrics;
     private transient ArrivalRate arrivals;
     private transient ServiceTimes serviceTimes;
+    private transient String jobId;
+    private transient int subtaskIndex;
 
     private transient List<Pending> buffer;
     private transient Set<String> bufferStreams;
@@ -177,6 +183,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     public void open() throws Exception {
         super.open();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        subtaskIndex = subtask;
+        jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         buffer = new ArrayList<>(batching.maxBatchSize());
         bufferStreams = new HashSet<>();
         inFlight = new ArrayDeque<>(batching.maxInFlight());
@@ -394,7 +402,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                         currentLevel,
                         serviceTimes.snapshot(),
                         batching.maxInFlight(),
-                        LoadSignals.UNKNOWN);
+                        BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
         CompressionLevel level = levelSource.levelFor(signals);
         if (level == null) {
             throw new IllegalStateException("level source " + levelSource + " returned no level");

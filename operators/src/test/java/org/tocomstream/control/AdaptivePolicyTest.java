@@ -126,8 +126,18 @@ class AdaptivePolicyTest {
             // The rate looks covered (e.g. backlog hidden upstream), but the age is 1.5 s against a
             // 500 ms setpoint: error 1.0 rung proportional, and no waiting, since frames are late.
             drive(controller(), clock, 0,
-                    new Row(0, 1500, 50, 1, "degrade"),
-                    new Row(600, 2000, 50, 2, "degrade")); // 1.5 proportional + 0.45 integral
+                    new Row(0, 1500, 70, 1, "degrade"),
+                    new Row(600, 2000, 70, 2, "degrade")); // 1.5 proportional + 0.45 integral
+        }
+
+        @Test
+        void lateFramesAtAnIdleOperatorDoNotDegrade() {
+            // 11.6 frames/s against 100/s at rung 0: the operator is 12 % busy, so frames that
+            // arrive 3 s old were delayed before it (a stalled source, a starved machine).
+            drive(controller(), clock, 0,
+                    new Row(0, 3000, 10, 0, "hold"),
+                    new Row(1000, 3000, 10, 0, "hold"),
+                    new Row(1000, 3000, 60, 3, "degrade")); // 61.6 % busy: 2.5 + 1.25 rungs
         }
 
         @Test
@@ -137,7 +147,7 @@ class AdaptivePolicyTest {
                     new Row(4900, 100, 30, 3, "dwell"),
                     new Row(100, 100, 30, 2, "restore"),    // 5 s of calm
                     new Row(1000, 100, 30, 2, "dwell"),
-                    new Row(3000, 700, 30, 2, "hysteresis"), // age above the setpoint: calm broken
+                    new Row(3000, 700, 75, 2, "hysteresis"), // busy, frames late: calm broken
                     new Row(4900, 100, 30, 2, "dwell"),
                     new Row(100, 100, 30, 1, "restore"),    // 5 s of calm again
                     new Row(5000, 100, 30, 0, "restore"),
@@ -158,11 +168,12 @@ class AdaptivePolicyTest {
 
         @Test
         void doesNotStepDownWhileFramesAreOlderThanTheSetpoint() {
+            // 76.6 frames/s: rung 2 is 53 % busy, and rung 1 would cover it at 0.7.
             drive(controller(), clock, 2,
-                    new Row(0, 600, 10, 2, "hysteresis"),
-                    new Row(10_000, 600, 10, 2, "hysteresis"),
-                    new Row(100, 450, 10, 2, "dwell"),
-                    new Row(4900, 450, 10, 1, "restore"));
+                    new Row(0, 600, 75, 2, "hysteresis"),
+                    new Row(10_000, 600, 75, 2, "hysteresis"),
+                    new Row(100, 450, 75, 2, "dwell"),
+                    new Row(4900, 450, 75, 1, "restore"));
         }
 
         @Test
@@ -290,7 +301,7 @@ class AdaptivePolicyTest {
             Decision d = null;
             for (int t = 0; t < 1200; t++) {
                 clock.addAndGet(100);
-                d = c.next(signal(700, 50, allMeasured()), level);
+                d = c.next(signal(700, 100, allMeasured()), level);
                 level = d.level();
             }
             assertThat(d.integral()).isBetween(0.0, (double) LADDER.top());

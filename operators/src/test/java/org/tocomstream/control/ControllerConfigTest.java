@@ -36,6 +36,7 @@ class ControllerConfigTest {
         assertThat(c.restoreUtilization()).isEqualTo(0.7);
         assertThat(c.smoothing()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.drainHorizon()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.busyUtilization()).isEqualTo(0.5);
         assertThat(c.degradeDwell()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.restoreDwell()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.shedding().mode()).isEqualTo(Shedding.Mode.OFF);
@@ -52,6 +53,7 @@ class ControllerConfigTest {
         rejects(b -> b.restoreUtilization(0.9), ControllerConfig.RESTORE_UTILIZATION);
         rejects(b -> b.smoothing(Duration.ofMillis(-1)), ControllerConfig.SMOOTHING);
         rejects(b -> b.drainHorizon(Duration.ZERO), ControllerConfig.DRAIN_HORIZON);
+        rejects(b -> b.busyUtilization(1.1), ControllerConfig.BUSY_UTILIZATION);
         rejects(b -> b.kp(-1), ControllerConfig.KP);
         rejects(b -> b.ki(Double.POSITIVE_INFINITY), ControllerConfig.KI);
         rejects(b -> b.degradeDwell(Duration.ofMillis(-1)), ControllerConfig.DEGRADE_DWELL);
