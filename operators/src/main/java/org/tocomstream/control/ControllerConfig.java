@@ -7,7 +7,9 @@ import java.util.Objects;
 /**
  * Settings of the adaptive {@link LevelController}: immutable, checked in the constructor, every
  * message naming the setting. Build it with {@link #builder(Ladder)}; every setting but the ladder
- * has a default.
+ * has a default. The job exposes the ladder, latency target, utilizations, dwells and shedding as
+ * Flink options under these keys; the age setpoint, smoothing, drain horizon, busy utilization and
+ * the PI gains are set through the builder only, and their keys just name them in messages.
  *
  * <pre>{@code
  * ControllerConfig config = ControllerConfig.builder(Ladder.tomeSteps(cost, 3))
