@@ -12,6 +12,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.description.HtmlFormatter;
+import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 
@@ -51,7 +52,16 @@ final class JobArgs {
             new Binding("--max-bytes", "SIZE", StreamJobOptions.MAX_FRAME_BYTES),
             new Binding("--max-pixels", "N", StreamJobOptions.MAX_PIXELS),
             new Binding("--job-name", "NAME", StreamJobOptions.JOB_NAME),
-            new Binding("--parallelism", "N", StreamJobOptions.PARALLELISM));
+            new Binding("--parallelism", "N", StreamJobOptions.PARALLELISM),
+            new Binding("--control", "fixed|adaptive", ControlOptions.POLICY),
+            new Binding("--ladder", "LEVEL[;LEVEL...]", ControlOptions.LADDER),
+            new Binding("--latency-target", "DURATION", ControlOptions.LATENCY_TARGET),
+            new Binding("--target-utilization", "U", ControlOptions.TARGET_UTILIZATION),
+            new Binding("--restore-utilization", "U", ControlOptions.RESTORE_UTILIZATION),
+            new Binding("--degrade-dwell", "DURATION", ControlOptions.DEGRADE_DWELL),
+            new Binding("--restore-dwell", "DURATION", ControlOptions.RESTORE_DWELL),
+            new Binding("--shed", "off|deadline|latest-per-stream", ControlOptions.SHED_MODE),
+            new Binding("--shed-deadline", "DURATION", ControlOptions.SHED_DEADLINE));
 
     static final List<Binding> DEMO = List.of(
             new Binding("--streams", "N", DemoOptions.STREAMS),

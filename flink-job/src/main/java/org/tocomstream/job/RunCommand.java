@@ -1,6 +1,8 @@
 package org.tocomstream.job;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,20 +14,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.tocomstream.compress.CostModel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.stream.BacklogBridgeReporterFactory;
 
 /**
  * {@code run}, and what {@code java -jar tocom-stream.jar} does without arguments: the streaming
@@ -67,7 +74,9 @@ final class RunCommand implements Command {
                 + "Runs the streaming job (Kafka frames -> decode -> batched ViT -> Kafka labels) in a\n"
                 + "local Flink MiniCluster. Without --bootstrap: starts an in-process Kafka broker\n"
                 + "(KRaft), creates the topics and publishes synthetic camera frames to them. Without\n"
-                + "--model: the bundled demo model. Prints the effective configuration, then one status\n"
+                + "--model: the bundled demo model. The compression level follows the load (--control\n"
+                + "adaptive, the default here) over a ToMe ladder derived from the model. Prints the\n"
+                + "effective configuration, then one status\n"
                 + "line a second (frames/s in, labels/s out, frame age p50/p99, level, dead letters)\n"
                 + "and a sample label every 5 s. Ctrl-C stops everything.\n\n"
                 + "options:\n" + parser.optionsHelp();
@@ -133,6 +142,7 @@ final class RunCommand implements Command {
                     err.println("run: warning: random weights, so the labels are meaningless");
                 }
             }
+            adaptiveByDefault(conf);
             out.print(EffectiveConfig.describe(conf, StreamJobOptions.all()));
             out.print(EffectiveConfig.describe(demo, DemoOptions.all()).replace("effective configuration:\n", ""));
 
@@ -203,6 +213,23 @@ final class RunCommand implements Command {
         return result;
     }
 
+    /**
+     * The local run steers the compression level by load unless told otherwise: the adaptive
+     * policy, over the ladder derived from the model (none;tome:2;tome:4;tome:6 for the demo
+     * model), written into the configuration so the effective-config print shows it.
+     */
+    static void adaptiveByDefault(Configuration conf) throws IOException {
+        if (conf.getOptional(ControlOptions.POLICY).isEmpty()) {
+            conf.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
+        }
+        if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
+                && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
+            ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
+            conf.set(ControlOptions.LADDER,
+                    ControlOptions.ladder(conf, CostModel.of(spec.architecture())).toString());
+        }
+    }
+
     /** Waits for Ctrl-C, the run time, or the job's end; returns the exit status. */
     private int awaitEnd(JobClient job, Duration runFor, PrintStream err) throws CommandFailedException {
         long deadline = runFor.isZero() ? Long.MAX_VALUE : System.nanoTime() + runFor.toNanos();
@@ -257,12 +284,19 @@ final class RunCommand implements Command {
         return c;
     }
 
+    /** Key that enables the backlog bridge reporter, under the reporter name "backlog". */
+    static final String BACKLOG_REPORTER_KEY = "metrics.reporter.backlog.factory.class";
+
     /**
      * Flink settings of the local MiniCluster: a bounded restart strategy, so that a job that
-     * cannot run (e.g. a bad model) fails the command instead of restarting forever.
+     * cannot run (e.g. a bad model) fails the command instead of restarting forever; and the
+     * backlog bridge reporter, which hands the Kafka source's pendingRecords to the load
+     * controller (it runs in this JVM, so no class-loading set-up is needed).
      */
     static Configuration localFlinkConfig() {
         Configuration c = new Configuration();
+        c.set(ConfigOptions.key(BACKLOG_REPORTER_KEY).stringType().noDefaultValue(),
+                BacklogBridgeReporterFactory.FACTORY_CLASS);
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));

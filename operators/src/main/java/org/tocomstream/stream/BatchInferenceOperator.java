@@ -3,7 +3,9 @@ package org.tocomstream.stream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -55,6 +57,20 @@ import org.tocomstream.compress.CompressionLevel;
  * ProcessingTimeService}; forward-pass durations are measured with {@link System#nanoTime()} on
  * the inference thread.
  *
+ * <h2>Load control and shedding</h2>
+ *
+ * The upstream backlog in the signals is the {@code pendingRecords} of the source subtask with
+ * this subtask's index (the source feeds this operator forward, at the same parallelism), read
+ * through {@link BacklogBridgeReporter} when that reporter is configured, else unknown.
+ *
+ * The {@link LevelSource} is asked for each batch's level with the {@link LoadSignals} measured
+ * here, then for the frames to skip ({@link LevelSource#framesToSkip}); skipped frames are not run
+ * but keep their place in the output as label records marked {@code skipped}. While the source
+ * asks to keep only the newest frame per stream ({@link LevelSource#coalescingStreams}), a batch is
+ * cut once it holds {@code maxBatchSize} different streams or {@value #COALESCE_FACTOR} times that
+ * many frames, so memory stays bounded by {@code (maxInFlight + 1) × COALESCE_FACTOR ×
+ * maxBatchSize} frames.
+ *
  * <h2>Watermarks</h2>
  *
  * A watermark is held back until every frame that arrived before it has been emitted, so labels
@@ -73,6 +89,9 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     /** Level changes are logged at INFO at most this often, at DEBUG otherwise. */
     private static final long LEVEL_LOG_INTERVAL_MS = 1000;
 
+    /** While coalescing streams, a batch holds at most this many times maxBatchSize frames. */
+    static final int COALESCE_FACTOR = 4;
+
     /** Per-thread staging array for a batch's pixels, reused when the batch size repeats. */
     private static final ThreadLocal<float[]> BATCH_PIXELS = new ThreadLocal<>();
 
@@ -90,8 +109,11 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     private transient InferenceMetrics metrics;
     private transient ArrivalRate arrivals;
     private transient ServiceTimes serviceTimes;
+    private transient String jobId;
+    private transient int subtaskIndex;
 
     private transient List<Pending> buffer;
+    private transient Set<String> bufferStreams;
     private transient ScheduledFuture<?> timer;
     private transient long timerGeneration;
     private transient Watermark bufferWatermark;
@@ -121,6 +143,10 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     /** A cut batch; the result fields are set on the task thread when its mail arrives. */
     private static final class Batch {
         final List<Pending> frames;
+        /** Per frame, true when it is skipped (not run); null when none is. */
+        final boolean[] skipped;
+        /** The frames that run, in order. */
+        final List<Pending> run;
         final CompressionLevel level;
         final long formedMs;
         Watermark watermarkAfter;
@@ -128,8 +154,25 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         String compensator;
         long inferenceNanos;
 
-        Batch(List<Pending> frames, CompressionLevel level, long formedMs, Watermark after) {
+        Batch(
+                List<Pending> frames,
+                boolean[] skipped,
+                CompressionLevel level,
+                long formedMs,
+                Watermark after) {
             this.frames = frames;
+            this.skipped = skipped;
+            if (skipped == null) {
+                this.run = frames;
+            } else {
+                List<Pending> run = new ArrayList<>(frames.size());
+                for (int i = 0; i < frames.size(); i++) {
+                    if (!skipped[i]) {
+                        run.add(frames.get(i));
+                    }
+                }
+                this.run = run;
+            }
             this.level = level;
             this.formedMs = formedMs;
             this.watermarkAfter = after;
@@ -140,7 +183,10 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     public void open() throws Exception {
         super.open();
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        subtaskIndex = subtask;
+        jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         buffer = new ArrayList<>(batching.maxBatchSize());
+        bufferStreams = new HashSet<>();
         inFlight = new ArrayDeque<>(batching.maxInFlight());
         arrivals = new ArrivalRate();
         serviceTimes = new ServiceTimes();
@@ -189,8 +235,9 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
         buffer.add(
                 new Pending(element.getValue(), element.hasTimestamp(), element.getTimestamp()));
+        bufferStreams.add(element.getValue().stream());
         updateGauges();
-        if (buffer.size() >= batching.maxBatchSize()) {
+        if (bufferFull()) {
             flush();
         }
     }
@@ -298,6 +345,14 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
     }
 
+    private boolean bufferFull() {
+        int max = batching.maxBatchSize();
+        if (levelSource.coalescingStreams()) {
+            return bufferStreams.size() >= max || buffer.size() >= COALESCE_FACTOR * max;
+        }
+        return buffer.size() >= max;
+    }
+
     /**
      * Cuts the buffer into a batch once there is room in flight. While waiting it yields to the
      * mailbox; a timer mail run there may cut the buffer itself, so it is checked again after.
@@ -326,6 +381,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         long now = now();
         List<Pending> frames = buffer;
         buffer = new ArrayList<>(batching.maxBatchSize());
+        bufferStreams.clear();
         cancelTimer();
 
         long oldest = Long.MAX_VALUE;
@@ -344,24 +400,63 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                         inFlight.size(),
                         arrivals.perSecond(now),
                         currentLevel,
-                        serviceTimes.snapshot());
+                        serviceTimes.snapshot(),
+                        batching.maxInFlight(),
+                        BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
         CompressionLevel level = levelSource.levelFor(signals);
         if (level == null) {
             throw new IllegalStateException("level source " + levelSource + " returned no level");
         }
         if (!level.equals(currentLevel)) {
+            if (currentLevel != null) {
+                metrics.levelChanges.inc();
+            }
             logLevelChange(now, level);
             currentLevel = level;
             metrics.compressionLevel = level.toString();
+            metrics.compressionLevelIndex = levelSource.rungOf(level);
         }
+        boolean[] skipped = skipped(signals, frames);
 
-        Batch batch = new Batch(frames, level, now, bufferWatermark);
+        Batch batch = new Batch(frames, skipped, level, now, bufferWatermark);
         bufferWatermark = null;
         inFlight.addLast(batch);
         inFlightFrames += frames.size();
-        metrics.batchSize.update(frames.size());
         updateGauges();
-        inferenceThreads.execute(() -> infer(batch));
+        if (batch.run.isEmpty()) {
+            // Nothing to run: the batch only keeps its frames' place in the output order.
+            complete(batch, List.of(), null, 0);
+        } else {
+            metrics.batchSize.update(batch.run.size());
+            inferenceThreads.execute(() -> infer(batch));
+        }
+    }
+
+    /** The level source's skip flags for {@code frames}, or null when none is skipped. */
+    private boolean[] skipped(LoadSignals signals, List<Pending> frames) {
+        List<DecodedFrame> decoded = new ArrayList<>(frames.size());
+        for (Pending p : frames) {
+            decoded.add(p.frame());
+        }
+        boolean[] skip = levelSource.framesToSkip(signals, decoded);
+        if (skip == null) {
+            return null;
+        }
+        if (skip.length != frames.size()) {
+            throw new IllegalStateException(
+                    String.format(
+                            "level source %s returned %d skip flags for %d frames",
+                            levelSource, skip.length, frames.size()));
+        }
+        int count = 0;
+        for (boolean b : skip) {
+            count += b ? 1 : 0;
+        }
+        if (count == 0) {
+            return null;
+        }
+        metrics.skippedFrames.inc(count);
+        return skip.clone();
     }
 
     private void complete(
@@ -369,8 +464,10 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         batch.labels = result;
         batch.compensator = compensator;
         batch.inferenceNanos = nanos;
-        serviceTimes.record(batch.level, batch.frames.size(), nanos);
-        metrics.inferenceMs.update(Math.round(nanos / 1e6));
+        if (!batch.run.isEmpty()) {
+            serviceTimes.record(batch.level, batch.run.size(), nanos);
+            metrics.inferenceMs.update(Math.round(nanos / 1e6));
+        }
         while (!inFlight.isEmpty() && inFlight.peekFirst().labels != null) {
             emit(inFlight.pollFirst());
         }
@@ -380,26 +477,30 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     private void emit(Batch batch) {
         long now = now();
         int n = batch.frames.size();
+        int ran = batch.run.size();
         LabelRecord.Level level =
                 new LabelRecord.Level(
                         batch.level.methodName(), batch.level.toString(), batch.compensator);
         // Microsecond precision is plenty and keeps the JSON short.
         double inferenceMs = Math.round(batch.inferenceNanos / 1e3) / 1e3;
+        int next = 0;
         for (int i = 0; i < n; i++) {
             Pending p = batch.frames.get(i);
             DecodedFrame f = p.frame();
             long age = now - f.captureTs();
+            boolean skip = batch.skipped != null && batch.skipped[i];
             LabelRecord label =
                     new LabelRecord(
                             f.stream(),
                             f.seq(),
                             f.captureTs(),
-                            batch.labels.get(i),
+                            skip ? List.of() : batch.labels.get(next++),
                             level,
                             modelId,
-                            n,
+                            ran,
                             inferenceMs,
-                            age);
+                            age,
+                            skip);
             output.collect(
                     p.hasTimestamp()
                             ? new StreamRecord<>(label, p.timestamp())
@@ -408,8 +509,10 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
         inFlightFrames -= n;
         metrics.framesOut.inc(n);
-        metrics.batches.inc();
-        metrics.batchLatencyMs.update(now - batch.formedMs);
+        if (ran > 0) {
+            metrics.batches.inc();
+            metrics.batchLatencyMs.update(now - batch.formedMs);
+        }
         if (batch.watermarkAfter != null) {
             output.emitWatermark(batch.watermarkAfter);
         }
@@ -429,10 +532,20 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
 
     private void logLevelChange(long now, CompressionLevel level) {
         if (lastLevelLogMs == Long.MIN_VALUE || now - lastLevelLogMs >= LEVEL_LOG_INTERVAL_MS) {
-            LOG.info("{}: compression level {} -> {}", getOperatorName(), currentLevel, level);
+            LOG.info(
+                    "{}: compression level {} -> {} {}",
+                    getOperatorName(),
+                    currentLevel,
+                    level,
+                    levelSource.lastReason());
             lastLevelLogMs = now;
         } else {
-            LOG.debug("{}: compression level {} -> {}", getOperatorName(), currentLevel, level);
+            LOG.debug(
+                    "{}: compression level {} -> {} {}",
+                    getOperatorName(),
+                    currentLevel,
+                    level,
+                    levelSource.lastReason());
         }
     }
 
@@ -441,8 +554,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
 
     private void infer(Batch batch) {
         try {
-            float[] pixels = stack(batch.frames);
-            int n = batch.frames.size();
+            float[] pixels = stack(batch.run);
+            int n = batch.run.size();
             long start = System.nanoTime();
             float[][] logits = predictor.logits(pixels, n, batch.level);
             long nanos = System.nanoTime() - start;
@@ -457,13 +570,13 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             String compensator = predictor.compensator(batch.level);
             post(() -> complete(batch, result, compensator, nanos), "BatchInference#emit");
         } catch (Throwable t) {
-            DecodedFrame first = batch.frames.get(0).frame();
+            DecodedFrame first = batch.run.get(0).frame();
             InferenceException failure =
                     new InferenceException(
                             String.format(
                                     "inference failed for a batch of %d frames at level %s on"
                                             + " model %s (first frame %s#%d): %s",
-                                    batch.frames.size(),
+                                    batch.run.size(),
                                     batch.level,
                                     modelId,
                                     first.stream(),

@@ -32,6 +32,13 @@ import org.apache.flink.metrics.MetricGroup;
  *       labelled</td></tr>
  *   <tr><td>{@value #COMPRESSION_LEVEL}</td><td>gauge (text)</td><td>level of the latest batch,
  *       e.g. {@code tome:8}</td></tr>
+ *   <tr><td>{@value #COMPRESSION_LEVEL_INDEX}</td><td>gauge</td><td>rung of that level on the
+ *       controller's ladder (0 = most accurate; always 0 for a fixed level); -1 before the first
+ *       batch</td></tr>
+ *   <tr><td>{@value #LEVEL_CHANGES}</td><td>counter</td><td>batches whose level differs from the
+ *       previous batch's</td></tr>
+ *   <tr><td>{@value #SKIPPED_FRAMES}</td><td>counter</td><td>frames the shedding policy skipped
+ *       (each still emitted as a label record marked {@code skipped})</td></tr>
  * </table>
  *
  * <p>Dead-lettered frames are counted where they are found, by the decode operator: {@link
@@ -52,6 +59,9 @@ public final class InferenceMetrics {
     public static final String IN_FLIGHT_BATCHES = "inFlightBatches";
     public static final String QUEUED_FRAMES = "queuedFrames";
     public static final String COMPRESSION_LEVEL = "compressionLevel";
+    public static final String COMPRESSION_LEVEL_INDEX = "compressionLevelIndex";
+    public static final String LEVEL_CHANGES = "levelChanges";
+    public static final String SKIPPED_FRAMES = "skippedFrames";
 
     /** Values each histogram keeps. */
     public static final int WINDOW = 1024;
@@ -59,6 +69,8 @@ public final class InferenceMetrics {
     final Counter framesIn;
     final Counter framesOut;
     final Counter batches;
+    final Counter levelChanges;
+    final Counter skippedFrames;
     final WindowHistogram batchSize = new WindowHistogram(WINDOW);
     final WindowHistogram batchLatencyMs = new WindowHistogram(WINDOW);
     final WindowHistogram inferenceMs = new WindowHistogram(WINDOW);
@@ -68,6 +80,7 @@ public final class InferenceMetrics {
     volatile int inFlightBatches;
     volatile int queuedFrames;
     volatile String compressionLevel = "";
+    volatile int compressionLevelIndex = -1;
 
     InferenceMetrics(MetricGroup group) {
         framesIn = group.counter(FRAMES_IN);
@@ -83,5 +96,8 @@ public final class InferenceMetrics {
         group.gauge(IN_FLIGHT_BATCHES, (Gauge<Integer>) () -> inFlightBatches);
         group.gauge(QUEUED_FRAMES, (Gauge<Integer>) () -> queuedFrames);
         group.gauge(COMPRESSION_LEVEL, (Gauge<String>) () -> compressionLevel);
+        group.gauge(COMPRESSION_LEVEL_INDEX, (Gauge<Integer>) () -> compressionLevelIndex);
+        levelChanges = group.counter(LEVEL_CHANGES);
+        skippedFrames = group.counter(SKIPPED_FRAMES);
     }
 }

@@ -14,8 +14,11 @@ import java.util.List;
  * {"stream":"cam-0","seq":41,"captureTs":1763700000000,
  *  "labels":[{"label":"red_circle","score":0.97},...],
  *  "level":{"method":"tome","schedule":"tome:4","compensator":null},
- *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140}
+ *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140,"skipped":false}
  * }</pre>
+ *
+ * <p>A frame the load controller's shedding policy skipped still gets a record, with {@code
+ * skipped} true and no labels, so that every frame read produces a label or a dead letter.
  *
  * @param stream the stream (camera) id, the record key
  * @param seq the frame's sequence number in its stream
@@ -26,6 +29,9 @@ import java.util.List;
  * @param batchSize frames in the batch the frame ran in
  * @param inferenceMs wall time of that batch's forward pass
  * @param ageMs emit time minus capture time
+ * @param skipped true when the frame was not run through the model (shed under overload); its
+ *     {@code labels} are then empty, {@code level} is the level of the batch it was part of and
+ *     {@code batchSize} counts the frames of that batch that did run
  */
 public record LabelRecord(
         String stream,
@@ -36,7 +42,8 @@ public record LabelRecord(
         String model,
         int batchSize,
         double inferenceMs,
-        long ageMs)
+        long ageMs,
+        boolean skipped)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -61,6 +68,20 @@ public record LabelRecord(
 
     public LabelRecord {
         labels = List.copyOf(labels);
+    }
+
+    /** A record of a frame that was labelled (not skipped). */
+    public LabelRecord(
+            String stream,
+            long seq,
+            long captureTs,
+            List<Label> labels,
+            Level level,
+            String model,
+            int batchSize,
+            double inferenceMs,
+            long ageMs) {
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, false);
     }
 
     /** The record as UTF-8 JSON. */

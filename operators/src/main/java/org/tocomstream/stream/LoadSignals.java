@@ -22,6 +22,9 @@ import org.tocomstream.compress.CompressionLevel;
  * @param arrivalRatePerSecond frames received per second over the last second
  * @param previousLevel the level of the previous batch, or null before the first
  * @param serviceTimes measured forward-pass time per frame by level and batch size, so far
+ * @param maxInFlight batches the operator may run at once ({@link BatchingConfig#maxInFlight()})
+ * @param upstreamBacklogFrames frames waiting before the operator (the Kafka source's pending
+ *     records) when that signal is available, else {@link #UNKNOWN}
  */
 public record LoadSignals(
         long nowMs,
@@ -32,10 +35,43 @@ public record LoadSignals(
         int inFlightBatches,
         double arrivalRatePerSecond,
         CompressionLevel previousLevel,
-        List<ServiceTime> serviceTimes) {
+        List<ServiceTime> serviceTimes,
+        int maxInFlight,
+        long upstreamBacklogFrames) {
+
+    /** {@link #upstreamBacklogFrames()} when the signal is missing. */
+    public static final long UNKNOWN = -1;
 
     public LoadSignals {
         serviceTimes = List.copyOf(serviceTimes);
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight must be >= 1 but was " + maxInFlight);
+        }
+    }
+
+    /** Signals of an operator running one batch at a time, without an upstream backlog signal. */
+    public LoadSignals(
+            long nowMs,
+            int batchSize,
+            long oldestAgeMs,
+            long newestAgeMs,
+            int queuedFrames,
+            int inFlightBatches,
+            double arrivalRatePerSecond,
+            CompressionLevel previousLevel,
+            List<ServiceTime> serviceTimes) {
+        this(
+                nowMs,
+                batchSize,
+                oldestAgeMs,
+                newestAgeMs,
+                queuedFrames,
+                inFlightBatches,
+                arrivalRatePerSecond,
+                previousLevel,
+                serviceTimes,
+                1,
+                UNKNOWN);
     }
 
     /**
@@ -51,6 +87,20 @@ public record LoadSignals(
         public ServiceTime {
             Objects.requireNonNull(level, "level");
         }
+    }
+
+    /**
+     * The measured time per frame at this level for the largest batch size it ran with: the
+     * regime that matters under load, when batches are full.
+     */
+    public OptionalDouble msPerFrameAtLargestBatch(CompressionLevel level) {
+        ServiceTime best = null;
+        for (ServiceTime t : serviceTimes) {
+            if (t.level().equals(level) && (best == null || t.batchSize() > best.batchSize())) {
+                best = t;
+            }
+        }
+        return best == null ? OptionalDouble.empty() : OptionalDouble.of(best.msPerFrame());
     }
 
     /** The measured time per frame at this level and batch size, if any batch ran so. */

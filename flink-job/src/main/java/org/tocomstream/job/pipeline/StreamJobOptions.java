@@ -236,9 +236,12 @@ public final class StreamJobOptions {
                             "Parallelism of source, decode and inference (each inference subtask loads the"
                                     + " model once). Frames of one stream stay in one subtask, in order.");
 
-    /** The job's options in the order the effective configuration is printed. */
+    /**
+     * The job's options in the order the effective configuration is printed, the load controller's
+     * ({@link ControlOptions}) last.
+     */
     public static List<ConfigOption<?>> all() {
-        return List.of(
+        List<ConfigOption<?>> all = new ArrayList<>(List.of(
                 BOOTSTRAP_SERVERS,
                 FRAMES_TOPIC,
                 LABELS_TOPIC,
@@ -262,7 +265,9 @@ public final class StreamJobOptions {
                 MAX_FRAME_BYTES,
                 MAX_PIXELS,
                 JOB_NAME,
-                PARALLELISM);
+                PARALLELISM));
+        all.addAll(ControlOptions.all());
+        return List.copyOf(all);
     }
 
     /**
@@ -327,6 +332,7 @@ public final class StreamJobOptions {
                 errors.add(TRANSACTIONAL_ID_PREFIX.key() + ": must not be empty with EXACTLY_ONCE");
             }
         }
+        errors.addAll(ControlOptions.validate(conf));
         return errors;
     }
 

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.CostModel;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.BatchInferenceOperatorFactory;
 import org.tocomstream.stream.BatchingConfig;
@@ -15,7 +15,6 @@ import org.tocomstream.stream.DecodedFrame;
 import org.tocomstream.stream.FrameDecodeFunction;
 import org.tocomstream.stream.FrameRecord;
 import org.tocomstream.stream.LabelRecord;
-import org.tocomstream.stream.LevelSource;
 import org.tocomstream.stream.ModelConfig;
 import org.tocomstream.stream.PredictorFactory;
 
@@ -24,7 +23,9 @@ import org.tocomstream.stream.PredictorFactory;
  * records to its dead-letter side output) chained to the {@link BatchInferenceOperatorFactory
  * batching inference operator} at the same parallelism, so all frames of a stream (one Kafka
  * partition) pass one subtask in order. The model's {@code model.json} is read here, on the
- * client, for its preprocessing; the weights are loaded by each TaskManager from the same path.
+ * client, for its preprocessing and, with the adaptive policy, for the cost model that prices the
+ * controller's ladder ({@link ControlOptions}); the weights are loaded by each TaskManager from the
+ * same path.
  */
 public final class VitLabelStage implements StreamPipeline.LabelStage {
 
@@ -64,7 +65,7 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                 conf.get(StreamJobOptions.TOP_K),
                 PredictorFactory.sharedModel(new ModelConfig(
                         modelDir, conf.get(StreamJobOptions.DEVICE), conf.get(StreamJobOptions.GPU_RESOURCE))),
-                LevelSource.fixed(CompressionLevel.parse(conf.get(StreamJobOptions.LEVEL))));
+                ControlOptions.levelSource(conf, CostModel.of(spec.architecture())));
         SingleOutputStreamOperator<LabelRecord> labels = inference.applyTo(decoded).uid(INFERENCE_UID);
         return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));
     }

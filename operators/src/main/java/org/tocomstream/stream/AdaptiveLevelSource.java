@@ -1,0 +1,126 @@
+package org.tocomstream.stream;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.control.ControllerConfig;
+import org.tocomstream.control.Decision;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.control.LevelController;
+import org.tocomstream.control.LoadSignal;
+import org.tocomstream.control.Shedding;
+
+/**
+ * {@link LevelSource#adaptive}: translates the operator's {@link LoadSignals} into the controller's
+ * {@link LoadSignal} (service times per ladder rung, taken at the largest batch size each rung ran
+ * with) and its {@link Decision} back into a level and the frames to skip.
+ */
+final class AdaptiveLevelSource implements LevelSource {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptiveLevelSource.class);
+
+    private final ControllerConfig config;
+
+    private transient LevelController controller;
+    private transient Decision last;
+
+    AdaptiveLevelSource(ControllerConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    @Override
+    public void open(LongSupplier clockMs) {
+        controller = LevelController.adaptive(config, clockMs);
+        last = null;
+    }
+
+    @Override
+    public CompressionLevel levelFor(LoadSignals signals) {
+        if (controller == null) {
+            throw new IllegalStateException("adaptive level source used before open()");
+        }
+        Ladder ladder = config.ladder();
+        Map<Integer, Double> measured = new HashMap<>();
+        for (int i = 0; i < ladder.size(); i++) {
+            OptionalDouble ms = signals.msPerFrameAtLargestBatch(ladder.level(i));
+            if (ms.isPresent() && ms.getAsDouble() > 0) {
+                measured.put(i, ms.getAsDouble());
+            }
+        }
+        int current =
+                signals.previousLevel() == null ? 0 : Math.max(0, ladder.indexOf(signals.previousLevel()));
+        LoadSignal signal =
+                new LoadSignal(
+                        Math.max(0, signals.oldestAgeMs()),
+                        signals.queuedFrames(),
+                        signals.inFlightBatches(),
+                        signals.maxInFlight(),
+                        signals.arrivalRatePerSecond(),
+                        measured,
+                        signals.upstreamBacklogFrames() < 0
+                                ? LoadSignal.UNKNOWN
+                                : signals.upstreamBacklogFrames());
+        Decision d = controller.next(signal, current);
+        if (LOG.isDebugEnabled() && (last == null || last.level() != d.level() || last.shed() != d.shed())) {
+            LOG.debug("level decision {} for {}", d, signal);
+        }
+        last = d;
+        return ladder.level(d.level());
+    }
+
+    @Override
+    public boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch) {
+        if (last == null || !last.shed()) {
+            return null;
+        }
+        long[] captured = new long[batch.size()];
+        String[] streams = new String[batch.size()];
+        for (int i = 0; i < captured.length; i++) {
+            captured[i] = batch.get(i).captureTs();
+            streams[i] = batch.get(i).stream();
+        }
+        return config.shedding().skip(signals.nowMs(), captured, List.of(streams));
+    }
+
+    @Override
+    public boolean coalescingStreams() {
+        return last != null
+                && last.shed()
+                && config.shedding().mode() == Shedding.Mode.LATEST_PER_STREAM;
+    }
+
+    @Override
+    public int rungOf(CompressionLevel level) {
+        return config.ladder().indexOf(level);
+    }
+
+    @Override
+    public String lastReason() {
+        if (last == null) {
+            return "";
+        }
+        return String.format(
+                Locale.ROOT,
+                "%s: feed-forward rung %d for %.1f frames/s, age feedback %+.2f rungs%s",
+                last.reason(),
+                last.feedForwardLevel(),
+                last.demandPerSecond(),
+                last.feedback(),
+                last.shed() ? ", shedding (" + config.shedding().mode() + ")" : "");
+    }
+
+    @Override
+    public String toString() {
+        return "adaptive(" + config.ladder() + ", latency target " + config.latencyTarget().toMillis()
+                + " ms, shedding " + config.shedding().mode() + ")";
+    }
+}

@@ -1,0 +1,204 @@
+package org.tocomstream.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.tocomstream.stream.testutils.Frames.frame;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.CostModel;
+import org.tocomstream.control.ControllerConfig;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.control.Shedding;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.stream.testutils.TestingPredictor;
+
+/**
+ * {@link LevelSource#adaptive} in the batching operator, driven through the operator test harness:
+ * processing time set by the test, frame ages from their capture times.
+ */
+class AdaptiveLevelSourceTest {
+
+    private static final Ladder LADDER =
+            Ladder.parse(CostModel.of(VitConfig.preset("vit_demo")), "none;tome:2;tome:4;tome:6");
+
+    private OneInputStreamOperatorTestHarness<DecodedFrame, LabelRecord> harness;
+    private TestingPredictor predictor;
+
+    @AfterEach
+    void close() throws Exception {
+        if (harness != null) {
+            harness.close();
+        }
+    }
+
+    private void open(ControllerConfig config, int maxBatch) throws Exception {
+        open(config, maxBatch, TestingPredictor.simple());
+    }
+
+    private void open(ControllerConfig config, int maxBatch, TestingPredictor predictor)
+            throws Exception {
+        this.predictor = predictor;
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new BatchInferenceOperatorFactory(
+                                new BatchingConfig(maxBatch, Duration.ofMillis(50), 1),
+                                3,
+                                predictor.factory(),
+                                LevelSource.adaptive(config)));
+        harness.setProcessingTime(100_000);
+        harness.open();
+    }
+
+    private void process(String stream, long seq, long captureTs) throws Exception {
+        harness.processElement(new StreamRecord<>(frame(stream, seq, captureTs, 1), captureTs));
+    }
+
+    /** One batch of {@code n} frames of stream "a" captured {@code ageMs} before now, run. */
+    private void batch(int n, long ageMs) throws Exception {
+        long now = harness.getProcessingTime();
+        for (int i = 0; i < n; i++) {
+            process("a", seq++, now - ageMs);
+        }
+        harness.prepareSnapshotPreBarrier(seq); // cut and wait for the labels
+    }
+
+    private long seq;
+
+    private BatchInferenceOperator operator() {
+        return (BatchInferenceOperator) harness.getOperator();
+    }
+
+    private List<LabelRecord> labels() {
+        return harness.extractOutputValues();
+    }
+
+    @Test
+    void oldFramesRaiseTheLevelAndFreshOnesBringItBackToLevel0() throws Exception {
+        open(ControllerConfig.defaults(LADDER), 2);
+
+        // 2.5 s old against a 1 s target (setpoint 500 ms): 2 rungs of proportional action. The
+        // first batch has no service time yet, so the operator cannot tell it is idle.
+        batch(2, 2500);
+        assertThat(operator().metrics().compressionLevel).isEqualTo("tome:4");
+        assertThat(operator().metrics().compressionLevelIndex).isEqualTo(2);
+        assertThat(operator().metrics().levelChanges.getCount()).isZero(); // the first level
+
+        // Fresh frames from now on: one rung back per 5 s of calm.
+        long t = harness.getProcessingTime();
+        List<String> levels = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            t += 500;
+            harness.setProcessingTime(t);
+            batch(2, 20);
+            levels.add(operator().metrics().compressionLevel);
+        }
+        assertThat(levels.get(levels.size() - 1)).isEqualTo("none");
+        assertThat(levels.indexOf("none")).as("batches of 500 ms until level 0").isBetween(18, 25);
+        assertThat(operator().metrics().levelChanges.getCount()).isEqualTo(2);
+        assertThat(operator().metrics().compressionLevelIndex).isZero();
+
+        // Labels carry the level of their batch; none is skipped with shedding off.
+        assertThat(labels()).extracting(r -> r.level().schedule())
+                .contains("none", "tome:4", "tome:2");
+        assertThat(labels()).noneMatch(LabelRecord::skipped);
+        assertThat(predictor.calls()).extracting(TestingPredictor.Call::level)
+                .contains(CompressionLevel.tome(4), CompressionLevel.tome(2));
+    }
+
+    @Test
+    void oldFramesAtAnIdleOperatorDoNotRaiseTheLevel() throws Exception {
+        open(ControllerConfig.defaults(LADDER), 2);
+        batch(2, 50); // measures the (instant) testing model: capacity far above 4 frames/s
+        harness.setProcessingTime(harness.getProcessingTime() + 100);
+        batch(2, 2500);
+        harness.setProcessingTime(harness.getProcessingTime() + 1000);
+        batch(2, 5000);
+        assertThat(operator().metrics().compressionLevel).isEqualTo("none");
+        assertThat(operator().metrics().levelChanges.getCount()).isZero();
+    }
+
+    @Test
+    void deadlineSheddingSkipsOldFramesButStillEmitsARecordForEach() throws Exception {
+        open(ControllerConfig.builder(LADDER)
+                .shedding(Shedding.deadline(Duration.ofSeconds(2)))
+                .build(), 4);
+        long now = harness.getProcessingTime();
+        process("a", 0, now - 10_000); // far beyond the top rung: shed
+        process("b", 0, now - 10_000);
+        process("a", 1, now - 100);
+        process("b", 1, now - 100);
+        harness.endInput();
+
+        assertThat(labels()).extracting(r -> r.stream() + "#" + r.seq())
+                .containsExactly("a#0", "b#0", "a#1", "b#1");
+        assertThat(labels()).extracting(LabelRecord::skipped).containsExactly(true, true, false, false);
+        assertThat(labels().get(0).labels()).isEmpty();
+        assertThat(labels().get(0).level().schedule()).isEqualTo("tome:6");
+        assertThat(labels().get(2).labels()).isNotEmpty();
+        assertThat(labels()).extracting(LabelRecord::batchSize).containsOnly(2);
+        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2);
+        assertThat(operator().metrics().skippedFrames.getCount()).isEqualTo(2);
+        assertThat(operator().metrics().framesOut.getCount()).isEqualTo(4);
+        assertThat(LabelRecord.fromJson(labels().get(0).toJson())).isEqualTo(labels().get(0));
+    }
+
+    @Test
+    void aBatchWhoseFramesAreAllSkippedRunsNothingAndKeepsTheOrder() throws Exception {
+        open(ControllerConfig.builder(LADDER)
+                .shedding(Shedding.deadline(Duration.ofSeconds(2)))
+                .build(), 2);
+        long now = harness.getProcessingTime();
+        process("a", 0, now - 10_000);
+        process("a", 1, now - 10_000); // full: cut, all skipped
+        process("a", 2, now);
+        harness.endInput();
+
+        assertThat(labels()).extracting(LabelRecord::seq).containsExactly(0L, 1L, 2L);
+        assertThat(labels()).extracting(LabelRecord::skipped).containsExactly(true, true, false);
+        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(1);
+    }
+
+    @Test
+    void latestPerStreamSheddingKeepsTheNewestFrameOfEachStream() throws Exception {
+        // A slow model (200 ms a batch, 100 ms a frame at batch 2): 6 frames/s keep it busy. No
+        // demand smoothing, since the harness clock does not move here.
+        open(ControllerConfig.builder(LADDER)
+                        .smoothing(Duration.ZERO)
+                        .shedding(Shedding.latestPerStream())
+                        .build(), 2,
+                new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(200)));
+        long old = harness.getProcessingTime() - 10_000;
+        process("a", 0, old);
+        process("b", 0, old); // cut: overload detected, shedding from now on
+        harness.prepareSnapshotPreBarrier(1);
+        // Coalescing: the batch is cut at 2 different streams, not at 2 frames.
+        process("a", 1, old);
+        process("a", 2, old);
+        process("a", 3, old);
+        assertThat(predictor.calls()).hasSize(1);
+        process("b", 1, old);
+        harness.endInput();
+
+        assertThat(labels()).extracting(r -> r.stream() + "#" + r.seq() + (r.skipped() ? " skipped" : ""))
+                .containsExactly("a#0", "b#0", "a#1 skipped", "a#2 skipped", "a#3", "b#1");
+        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2, 2);
+    }
+
+    @Test
+    void survivesFlinkSerialization() throws Exception {
+        LevelSource source = InstantiationUtil.clone(LevelSource.adaptive(ControllerConfig.defaults(LADDER)));
+        source.open(() -> 0L);
+        assertThat(source.levelFor(new LoadSignals(0, 1, 10, 10, 1, 0, 1.0, null, List.of())))
+                .isEqualTo(CompressionLevel.none());
+        assertThat(source.rungOf(CompressionLevel.tome(6))).isEqualTo(3);
+        assertThat(source).hasToString(
+                "adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding OFF)");
+    }
+}
