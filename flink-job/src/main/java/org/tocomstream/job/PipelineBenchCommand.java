@@ -2,7 +2,6 @@ package org.tocomstream.job;
 
 import ai.djl.Device;
 import com.google.gson.GsonBuilder;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,22 +9,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.kafka.EmbeddedKafka;
@@ -38,7 +29,6 @@ import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
-import org.tocomstream.stream.LabelRecord;
 
 /**
  * {@code bench-pipeline}: the streaming job's throughput against the bare engine's, and frame age
@@ -59,9 +49,6 @@ import org.tocomstream.stream.LabelRecord;
  * </ol>
  */
 final class PipelineBenchCommand implements Command {
-
-    /** Pre-encoded frames the load runs cycle through. */
-    private static final int POOL = 256;
 
     private final OptionParser parser =
             new OptionParser("bench-pipeline")
@@ -153,12 +140,12 @@ final class PipelineBenchCommand implements Command {
                 modelDir = generated.dir();
             }
             ModelSpec spec = ModelSpec.read(modelDir);
-            report.put("machine", machine());
+            report.put("machine", PipelineRuns.machine());
             report.put("model", spec.architecture().name() + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
 
             report.put("level", levelText);
             report.put("batch", batch);
-            out.printf(Locale.ROOT, "machine: %s%n", machine());
+            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
             out.printf(Locale.ROOT, "model %s, level %s, batch %d, frames %d px JPEG%n", report.get("model"), levelText, batch,
                     args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
 
@@ -180,36 +167,11 @@ final class PipelineBenchCommand implements Command {
             try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
                 String bs = kafka.bootstrapServers();
                 try (KafkaTopics topics = KafkaTopics.connect(bs)) {
-                    topics.ensure(Map.of("bench-frames", 2, "bench-labels", 2, "bench-dlq", 1,
-                            "live-frames", 2, "live-labels", 2, "live-dlq", 1));
+                    topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
                 }
-                try (FramePublisher p = FramePublisher.create(bs, fill, scenes)) {
-                    p.run();
-                }
-                Configuration conf = jobConf(bs, modelDir, levelText, batch, maxDelayMs, "bench");
-                conf.set(StreamJobOptions.BOUNDED, true);
-                conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.EARLIEST);
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
-                StreamPipeline.of(conf, new VitLabelStage()).build(env);
-                env.execute("bench-capacity");
-                List<ConsumerRecord<byte[], byte[]>> labels = readAll(bs, "bench-labels", frames, Duration.ofSeconds(60));
-                labels.sort(Comparator.comparingLong(ConsumerRecord::timestamp));
-                int from = labels.size() / 10;
-                long spanMs = Math.max(1, labels.get(labels.size() - 1).timestamp() - labels.get(from).timestamp());
-                double capacity = (labels.size() - 1 - from) * 1000.0 / spanMs;
-                // Over the labels after the first one of the window: frame-weighted mean batch size,
-                // forward-pass time per frame, and the share of the window the model was running.
-                double batchSizeSum = 0;
-                double inferenceMsPerFrameSum = 0;
-                for (ConsumerRecord<byte[], byte[]> r : labels.subList(from + 1, labels.size())) {
-                    LabelRecord l = LabelRecord.fromJson(r.value());
-                    batchSizeSum += l.batchSize();
-                    inferenceMsPerFrameSum += l.inferenceMs() / l.batchSize();
-                }
-                int counted = labels.size() - from - 1;
-                double meanBatch = batchSizeSum / counted;
-                double busy = inferenceMsPerFrameSum / spanMs;
-                // The engine again, right after: on a shared machine the two runs bracket the job's.
+                PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
+                        PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "bench"), fill, scenes);
+                double capacity = measured.labelsPerSecond();
                 double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText));
                 out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
                 report.put("engineImagesPerSecondAfter", engineAfter);
@@ -217,13 +179,13 @@ final class PipelineBenchCommand implements Command {
                 report.put("engineImagesPerSecondMean", engine);
                 out.printf(Locale.ROOT, "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
                                 + " mean batch %.1f, forward pass %.1f ms per batch in the job, model busy %.0f %% of the time%n",
-                        capacity, labels.size(), 100 * capacity / engine, meanBatch,
-                        inferenceMsPerFrameSum / counted * meanBatch, 100 * busy);
+                        capacity, measured.labels(), 100 * capacity / engine, measured.meanBatch(),
+                        measured.forwardMsPerBatch(), 100 * measured.modelBusy());
                 report.put("pipelineLabelsPerSecond", capacity);
                 report.put("pipelineOverEngine", capacity / engine);
-                report.put("pipelineMeanBatch", meanBatch);
-                report.put("pipelineForwardMsPerBatch", inferenceMsPerFrameSum / counted * meanBatch);
-                report.put("pipelineModelBusy", busy);
+                report.put("pipelineMeanBatch", measured.meanBatch());
+                report.put("pipelineForwardMsPerBatch", measured.forwardMsPerBatch());
+                report.put("pipelineModelBusy", measured.modelBusy());
                 report.put("engineMsPerBatchMean", batch * 1000 / engine);
 
                 List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, maxDelayMs,
@@ -276,13 +238,13 @@ final class PipelineBenchCommand implements Command {
     private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,
             int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
             throws Exception {
-        Configuration conf = jobConf(bs, modelDir, level, batch, maxDelayMs, "live");
+        Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, "live");
         conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(conf, new VitLabelStage()).build(env);
         JobClient job = env.executeAsync("bench-age");
         List<Map<String, Object>> runs = new ArrayList<>();
-        LabelAges ages = new LabelAges(bs, "live-labels");
+        LabelReader ages = new LabelReader(bs, "live-labels", null, false);
         try {
             ages.start();
             // Warm-up: the job starts, loads the model and reaches the end of the (empty) topic.
@@ -294,8 +256,9 @@ final class PipelineBenchCommand implements Command {
                 long published = publish(bs, streams, rate, seconds, "load" + (int) Math.round(load * 100) + "-", scenes);
                 long phaseEnd = System.currentTimeMillis();
                 Thread.sleep(3000);     // let the last frames of the phase come out
-                List<Long> read = ages.readAges(measureFrom, phaseEnd);
-                List<Long> emit = ages.emitAges(measureFrom, phaseEnd);
+                List<LabelReader.Sample> captured = ages.all();
+                List<Long> read = ages(captured, measureFrom, phaseEnd, true);
+                List<Long> emit = ages(captured, measureFrom, phaseEnd, false);
                 Map<String, Object> run = new LinkedHashMap<>();
                 run.put("load", load);
                 run.put("framesPerSecond", published / ((phaseEnd - phaseStart) / 1000.0));
@@ -320,143 +283,26 @@ final class PipelineBenchCommand implements Command {
             throws Exception {
         FramePublisher.Settings s = new FramePublisher.Settings("live-frames", streams, totalFps / streams, prefix, -1,
                 Duration.ofMillis((long) (seconds * 1000)));
-        // Frames are rendered and encoded before the clock starts, so that during the run the
-        // cameras cost only the Kafka send, as real cameras would (the capacity run had no
-        // cameras at all).
-        GeneratedFrames render = new GeneratedFrames(scenes, 1, s, false);
-        FramePublisher.Encoded[] pool = new FramePublisher.Encoded[POOL];
-        for (int i = 0; i < POOL; i++) {
-            pool[i] = render.next(i % streams, i / streams);
-        }
-        FramePublisher.FrameSupplier cycle = (stream, seq) -> pool[(int) ((seq * streams + stream) % POOL)];
-        try (FramePublisher p = FramePublisher.create(bs, s, cycle)) {
+        // Frames are rendered and encoded before the clock starts (the capacity run had no cameras at all).
+        PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
+        try (FramePublisher p = FramePublisher.create(bs, s, cameras.frames())) {
             p.run();
             return p.acknowledged();
         }
     }
 
-    private static Configuration jobConf(String bs, Path modelDir, String level, int batch, int maxDelayMs, String prefix) {
-        Configuration c = new Configuration();
-        c.set(StreamJobOptions.BOOTSTRAP_SERVERS, bs);
-        c.set(StreamJobOptions.FRAMES_TOPIC, prefix + "-frames");
-        c.set(StreamJobOptions.LABELS_TOPIC, prefix + "-labels");
-        c.set(StreamJobOptions.DEAD_LETTER_TOPIC, prefix + "-dlq");
-        c.set(StreamJobOptions.GROUP_ID, prefix + "-" + UUID.randomUUID());
-        c.set(StreamJobOptions.MODEL_DIR, modelDir.toString());
-        c.set(StreamJobOptions.DEVICE, "cpu");
-        c.set(StreamJobOptions.LEVEL, level);
-        c.set(StreamJobOptions.MAX_BATCH, batch);
-        c.set(StreamJobOptions.MAX_DELAY, Duration.ofMillis(maxDelayMs));
-        c.set(StreamJobOptions.PARALLELISM, 1);
-        return c;
-    }
-
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(String bs, String topic, int expected, Duration timeout) {
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = consumer(bs)) {
-            List<TopicPartition> parts = new ArrayList<>();
-            c.partitionsFor(topic).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (out.size() < expected && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
+    /** Sorted read or emit ages of the labels captured in [from, to]; {-1} when there are none. */
+    private static List<Long> ages(List<LabelReader.Sample> samples, long from, long to, boolean read) {
+        List<Long> out = new ArrayList<>();
+        for (LabelReader.Sample s : samples) {
+            if (s.captureTs() >= from && s.captureTs() <= to) {
+                out.add(read ? s.readAgeMs() : s.emitAgeMs());
             }
+        }
+        Collections.sort(out);
+        if (out.isEmpty()) {
+            out.add(-1L);
         }
         return out;
-    }
-
-    static KafkaConsumer<byte[], byte[]> consumer(String bs) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bs);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return new KafkaConsumer<>(p);
-    }
-
-    /** Reads labels as they come, remembering capture time, read age and emit age. */
-    private static final class LabelAges implements AutoCloseable {
-        private record Sample(long captureTs, long readAge, long emitAge) {}
-
-        private final String bs;
-        private final String topic;
-        private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
-        private final Thread thread;
-        private volatile boolean stopped;
-
-        LabelAges(String bs, String topic) {
-            this.bs = bs;
-            this.topic = topic;
-            this.thread = new Thread(this::loop, "bench-label-reader");
-            this.thread.setDaemon(true);
-        }
-
-        void start() {
-            thread.start();
-        }
-
-        private void loop() {
-            try (KafkaConsumer<byte[], byte[]> c = consumer(bs)) {
-                List<TopicPartition> parts = new ArrayList<>();
-                c.partitionsFor(topic).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
-                c.assign(parts);
-                c.seekToEnd(parts);
-                while (!stopped) {
-                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
-                        long now = System.currentTimeMillis();
-                        LabelRecord l = LabelRecord.fromJson(r.value());
-                        samples.add(new Sample(l.captureTs(), now - l.captureTs(), l.ageMs()));
-                    }
-                }
-            }
-        }
-
-        List<Long> readAges(long from, long to) {
-            return select(from, to, true);
-        }
-
-        List<Long> emitAges(long from, long to) {
-            return select(from, to, false);
-        }
-
-        private List<Long> select(long from, long to, boolean read) {
-            List<Long> out = new ArrayList<>();
-            synchronized (samples) {
-                for (Sample s : samples) {
-                    if (s.captureTs() >= from && s.captureTs() <= to) {
-                        out.add(read ? s.readAge() : s.emitAge());
-                    }
-                }
-            }
-            Collections.sort(out);
-            if (out.isEmpty()) {
-                out.add(-1L);
-            }
-            return out;
-        }
-
-        @Override
-        public void close() {
-            stopped = true;
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static String machine() {
-        String load = "";
-        try {
-            load = Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0];
-        } catch (IOException | RuntimeException e) {
-            load = "?";
-        }
-        return Runtime.getRuntime().availableProcessors() + " cores, load average " + load + " at start";
     }
 }
