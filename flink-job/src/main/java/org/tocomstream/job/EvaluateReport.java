@@ -2,8 +2,10 @@ package org.tocomstream.job;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,6 +60,19 @@ record EvaluateReport(
             long correct,
             double gmacsPerImage,
             double relativeMacs) {}
+
+    /** Reads a report {@link #writeJson} wrote. */
+    static EvaluateReport read(Reader json, String source) throws IOException {
+        try {
+            EvaluateReport r = new Gson().fromJson(json, EvaluateReport.class);
+            if (r == null || r.rows() == null || r.rows().isEmpty()) {
+                throw new IOException(source + ": not an evaluate report (no rows)");
+            }
+            return r;
+        } catch (JsonParseException e) {
+            throw new IOException(source + ": not an evaluate report: " + e.getMessage(), e);
+        }
+    }
 
     void writeJson(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();

@@ -122,7 +122,7 @@ public final class Main {
     }
 
     private static Map<String, Command> commands() {
-        // Later issues add run, produce, tocom and loadtest here.
+        // Later issues add tocom here.
         Map<String, Command> commands = new LinkedHashMap<>();
         for (Command c :
                 new Command[] {
@@ -132,7 +132,8 @@ public final class Main {
                     new EvaluateCommand(),
                     new RunCommand(),
                     new ProduceCommand(),
-                    new PipelineBenchCommand()
+                    new PipelineBenchCommand(),
+                    new LoadTestCommand()
                 }) {
             commands.put(c.name(), c);
         }

@@ -95,6 +95,14 @@ public final class FramePublisher implements AutoCloseable {
     /** A publisher with its own producer and extra client properties (e.g. security settings). */
     public static FramePublisher create(
             String bootstrapServers, Map<String, String> clientProperties, Settings settings, FrameSupplier supplier) {
+        return new FramePublisher(producer(bootstrapServers, clientProperties), settings, supplier);
+    }
+
+    /**
+     * The producer {@link #create} makes ({@code acks=all}, idempotent, 5 ms linger), for callers
+     * that run several publishers one after another on one producer (closing it themselves).
+     */
+    public static Producer<byte[], byte[]> producer(String bootstrapServers, Map<String, String> clientProperties) {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -102,7 +110,7 @@ public final class FramePublisher implements AutoCloseable {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "tocom-stream-frames");
-        return new FramePublisher(new KafkaProducer<>(p), settings, supplier);
+        return new KafkaProducer<>(p);
     }
 
     /**
