@@ -10,6 +10,9 @@
  *       the forward pass takes as an argument: side branch or merged weights ({@link
  *       org.tocomstream.compensate.CompensatorMode}), cached per pair, so switching pairs never
  *       reloads anything and the model holds no compensator state.
+ *   <li>{@link org.tocomstream.compensate.TocomTrainer} trains a plugin by self-distillation on
+ *       unlabelled images ({@link org.tocomstream.compensate.TocomTrainConfig}, progress as
+ *       {@link org.tocomstream.compensate.TocomProgress}).
  * </ul>
  *
  * <p>Shapes: B batch, N tokens, D width, R = rankPerStep × maxDegree the plugin's rank, k =
