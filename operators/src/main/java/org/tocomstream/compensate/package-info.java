@@ -12,7 +12,8 @@
  *       reloads anything and the model holds no compensator state.
  *   <li>{@link org.tocomstream.compensate.TocomTrainer} trains a plugin by self-distillation on
  *       unlabelled images ({@link org.tocomstream.compensate.TocomTrainConfig}, progress as
- *       {@link org.tocomstream.compensate.TocomProgress}).
+ *       {@link org.tocomstream.compensate.TocomProgress}); {@link
+ *       org.tocomstream.compensate.CompensatorEvaluation} measures one over a grid of pairs.
  * </ul>
  *
  * <p>Shapes: B batch, N tokens, D width, R = rankPerStep × maxDegree the plugin's rank, k =
