@@ -139,8 +139,12 @@ class TocomTrainerTest {
             float[] x = a.get(k).data();
             float[] y = b.get(k).data();
             for (int i = 0; i < x.length; i++) {
-                // Same batches, pairs and optimizer state: equal up to kernel rounding.
-                assertThat(y[i]).as(k).isCloseTo(x[i], within(1e-6f));
+                // Same batches, pairs and optimizer state. Not bit-exact: under CPU load the
+                // kernels' reduction order can change the last bits, and ToMe's argmax matching can
+                // then flip a near-tie and change a step's gradient (seen: 5.4e-4, usually 0). A
+                // resume bug (moments reset, schedule or data order restarted) moves weights by
+                // about lr = 1e-2 per step.
+                assertThat(y[i]).as(k).isCloseTo(x[i], within(2e-3f));
             }
         }
         assertThatThrownBy(() -> trainer(TocomTesting.CONFIG, cfg.withSeed(5)).train(data, null, List.of(), cut, p -> {}))
