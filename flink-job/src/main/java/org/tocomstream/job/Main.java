@@ -18,6 +18,8 @@ import java.util.Map;
  * java -jar tocom-stream.jar bench --preset deit_small_patch16_224 --levels 0,8,16 --batch 1,8,32
  * java -jar tocom-stream.jar train --preset vit_test_tiny --generator --epochs 30 --out DIR
  * java -jar tocom-stream.jar evaluate --model DIR --generator --json accuracy.json
+ * java -jar tocom-stream.jar tocom train --model DIR --generator --out tocom.safetensors
+ * java -jar tocom-stream.jar tocom eval --model DIR --plugin tocom.safetensors --generator --grid 0,4,8
  * </pre>
  *
  * <p>Exit status: 0 success; 2 bad usage (one line on stderr naming the option); 1 the command
@@ -130,6 +132,7 @@ public final class Main {
                     new BenchCommand(),
                     new TrainCommand(),
                     new EvaluateCommand(),
+                    new TocomCommand(),
                     new RunCommand(),
                     new ProduceCommand(),
                     new PipelineBenchCommand(),

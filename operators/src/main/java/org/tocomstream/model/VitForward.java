@@ -91,7 +91,15 @@ public final class VitForward {
      * @return (B, classes) logits
      */
     public NDArray forward(NDArray images, CompressionLevel level) {
-        return forward(images, level, false, null);
+        return forward(images, level, null, false, null);
+    }
+
+    /**
+     * As {@link #forward(NDArray, CompressionLevel)} with a per-call change to q and v (a Token
+     * Compensator's delta); {@code adapter} null is the plain model, bit for bit.
+     */
+    public NDArray forward(NDArray images, CompressionLevel level, QvAdapter adapter) {
+        return forward(images, level, adapter, false, null);
     }
 
     /** The architecture. */
@@ -109,7 +117,17 @@ public final class VitForward {
      * @return (B, classes) logits, in {@code images}' manager
      */
     NDArray forward(NDArray images, CompressionLevel level, boolean scoped, ForwardTrace trace) {
-        return fromBlock(embed(images), 0, level, scoped, trace);
+        return forward(images, level, null, scoped, trace);
+    }
+
+    /** As {@link #forward(NDArray, CompressionLevel, boolean, ForwardTrace)} with an adapter. */
+    NDArray forward(
+            NDArray images,
+            CompressionLevel level,
+            QvAdapter adapter,
+            boolean scoped,
+            ForwardTrace trace) {
+        return fromBlock(embed(images), 0, level, adapter, scoped, trace);
     }
 
     /**
@@ -118,6 +136,16 @@ public final class VitForward {
      */
     NDArray fromBlock(
             NDArray x, int first, CompressionLevel level, boolean scoped, ForwardTrace trace) {
+        return fromBlock(x, first, level, null, scoped, trace);
+    }
+
+    private NDArray fromBlock(
+            NDArray x,
+            int first,
+            CompressionLevel level,
+            QvAdapter adapter,
+            boolean scoped,
+            ForwardTrace trace) {
         NDManager out = x.getManager();
         NDArray size = null;
         int[] rSchedule = level.tomeSchedule(cfg.depth());
@@ -128,7 +156,7 @@ public final class VitForward {
                     if (size != null) {
                         size.attach(scope);
                     }
-                    NDArray[] res = block(l, x, size, level, rSchedule[l], scoped, trace);
+                    NDArray[] res = block(l, x, size, level, rSchedule[l], adapter, scoped, trace);
                     x = res[0];
                     size = res[1];
                     x.attach(out);
@@ -137,7 +165,7 @@ public final class VitForward {
                     }
                 }
             } else {
-                NDArray[] res = block(l, x, size, level, rSchedule[l], scoped, trace);
+                NDArray[] res = block(l, x, size, level, rSchedule[l], adapter, scoped, trace);
                 x = res[0];
                 size = res[1];
             }
@@ -184,6 +212,7 @@ public final class VitForward {
             NDArray size,
             CompressionLevel level,
             int r,
+            QvAdapter adapter,
             boolean inPlace,
             ForwardTrace trace) {
         Block w = blocks[l];
@@ -193,11 +222,21 @@ public final class VitForward {
         int hd = cfg.headDim();
 
         NDArray h = LayerNorm.layerNorm(x, normShape, w.norm1W, w.norm1B, eps).singletonOrThrow();
-        NDArray qkv = linear(h, w.qkvW, w.qkvB); // (B, N, 3D)
+        NDArray qkvW = adapter == null ? w.qkvW : adapter.qkvWeight(l, w.qkvW);
+        NDArray qkv = linear(h, qkvW, w.qkvB); // (B, N, 3D)
         qkv = qkv.reshape(batch, n, 3, heads, hd).transpose(2, 0, 3, 1, 4); // (3, B, H, N, d)
-        NDArray q = qkv.get(0).mul(attnScale);
+        NDArray[] delta = adapter == null ? null : adapter.qvDelta(l, h);
+        NDArray q;
         NDArray k = qkv.get(1);
-        NDArray v = qkv.get(2);
+        NDArray v;
+        if (delta == null) {
+            q = qkv.get(0).mul(attnScale);
+            v = qkv.get(2);
+        } else {
+            // ToCom's side branch: q += s·Δq(h), v += s·Δv(h) before the attention scale; k as is.
+            q = qkv.get(0).add(toHeads(delta[0], batch, n)).mul(attnScale);
+            v = qkv.get(2).add(toHeads(delta[1], batch, n));
+        }
         NDArray attn = attentionWeights(q, k, size);
         NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
         NDArray attnOut = linear(o, w.projW, w.projB);
@@ -223,6 +262,11 @@ public final class VitForward {
         NDArray m = LayerNorm.layerNorm(x, normShape, w.norm2W, w.norm2B, eps).singletonOrThrow();
         m = linear(Activation.gelu(linear(m, w.fc1W, w.fc1B)), w.fc2W, w.fc2B);
         return new NDArray[] {inPlace ? x.addi(m) : x.add(m), size};
+    }
+
+    /** (B, N, D) → (B, H, N, d), the layout of q, k and v. */
+    private NDArray toHeads(NDArray a, long batch, long n) {
+        return a.reshape(batch, n, cfg.numHeads(), cfg.headDim()).transpose(0, 2, 1, 3);
     }
 
     /**

@@ -133,10 +133,20 @@ public final class VitModel implements AutoCloseable {
      * @return logits, {@code [B][classes]}
      */
     public float[][] logits(float[] pixels, long[] shape, CompressionLevel level) {
+        return logits(pixels, shape, level, (QvAdapter) null);
+    }
+
+    /**
+     * Logits of a batch with a per-call change to q and v, such as a Token Compensator's delta for
+     * this batch's pair ({@code org.tocomstream.compensate.BoundCompensator#adapter}); {@code
+     * adapter} null is exactly {@link #logits(float[], long[], CompressionLevel)}.
+     */
+    public float[][] logits(
+            float[] pixels, long[] shape, CompressionLevel level, QvAdapter adapter) {
         checkInputShape(shape, pixels.length);
         try (NDManager batch = manager.newSubManager()) {
             batch.setName("vit-batch");
-            return toRows(forward.forward(stage(batch, pixels, shape), level, true, null));
+            return toRows(forward.forward(stage(batch, pixels, shape), level, adapter, true, null));
         }
     }
 
@@ -145,15 +155,26 @@ public final class VitModel implements AutoCloseable {
      * device). Nothing is freed early: all intermediates stay in {@code images}' manager.
      */
     public NDArray forward(NDArray images, CompressionLevel level) {
+        return forward(images, level, null);
+    }
+
+    /** As {@link #forward(NDArray, CompressionLevel)} with a per-call q/v adapter (or null). */
+    public NDArray forward(NDArray images, CompressionLevel level, QvAdapter adapter) {
         checkInputShape(images.getShape().getShape(), images.getShape().size());
-        return forward.forward(images, level, false, null);
+        return forward.forward(images, level, adapter, false, null);
     }
 
     /** As {@link #logits} but also records per-block details. */
     float[][] logits(float[] pixels, long[] shape, CompressionLevel level, ForwardTrace trace) {
+        return logits(pixels, shape, level, null, trace);
+    }
+
+    /** As {@link #logits} with an adapter, also recording per-block details. */
+    float[][] logits(
+            float[] pixels, long[] shape, CompressionLevel level, QvAdapter adapter, ForwardTrace trace) {
         checkInputShape(shape, pixels.length);
         try (NDManager batch = manager.newSubManager()) {
-            return toRows(forward.forward(stage(batch, pixels, shape), level, true, trace));
+            return toRows(forward.forward(stage(batch, pixels, shape), level, adapter, true, trace));
         }
     }
 

@@ -21,7 +21,7 @@ import org.tocomstream.model.HostTensor;
  * p -= lr · (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  * </pre>
  */
-final class AdamW {
+public final class AdamW {
 
     private final Map<String, NDArray> params;
     private final Set<String> decayed;
@@ -34,7 +34,12 @@ final class AdamW {
     private final Map<String, NDArray> v = new LinkedHashMap<>();
     private long step;
 
-    AdamW(
+    /**
+     * @param params the trained parameters (arrays requiring gradients), updated in place
+     * @param decayed names of the parameters that receive weight decay
+     * @param stateManager where the moment estimates live
+     */
+    public AdamW(
             Map<String, NDArray> params,
             Set<String> decayed,
             double beta1,
@@ -56,12 +61,12 @@ final class AdamW {
     }
 
     /** Steps taken so far. */
-    long step() {
+    public long step() {
         return step;
     }
 
     /** Applies one update from the parameters' current gradients, which it then zeroes. */
-    void update(double lr) {
+    public void update(double lr) {
         step++;
         double c1 = 1 - Math.pow(beta1, step);
         double c2 = 1 - Math.pow(beta2, step);
@@ -86,7 +91,7 @@ final class AdamW {
     }
 
     /** Moment estimates as heap tensors, named {@code m.<param>} and {@code v.<param>}. */
-    Map<String, HostTensor> state() {
+    public Map<String, HostTensor> state() {
         Map<String, HostTensor> out = new LinkedHashMap<>();
         m.forEach((k, a) -> out.put("m." + k, host(a)));
         v.forEach((k, a) -> out.put("v." + k, host(a)));
@@ -94,7 +99,7 @@ final class AdamW {
     }
 
     /** Restores moments saved by {@link #state()} after {@code steps} updates. */
-    void restore(Map<String, HostTensor> state, long steps) {
+    public void restore(Map<String, HostTensor> state, long steps) {
         for (String k : params.keySet()) {
             load(m.get(k), state.get("m." + k), "m." + k);
             load(v.get(k), state.get("v." + k), "v." + k);

@@ -73,6 +73,29 @@ public final class ImageFolderData implements TrainingData {
                 classes, files, fileLabels.stream().mapToInt(Integer::intValue).toArray(), pre);
     }
 
+    /**
+     * Every .jpg/.jpeg/.png under {@code root}, at any depth, in sorted path order, without labels
+     * ({@link #labels()} is empty and every example's label is -1): unlabelled frames for
+     * self-distillation.
+     *
+     * @throws IOException if the folder is missing or holds no images
+     */
+    public static ImageFolderData unlabeled(Path root, ImagePreprocessor pre) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IOException("image folder " + root + " does not exist or is not a directory");
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(root)) {
+            files = s.filter(ImageFolderData::isImage).sorted().collect(Collectors.toList());
+        }
+        if (files.isEmpty()) {
+            throw new IOException("image folder " + root + " holds no .jpg/.jpeg/.png images");
+        }
+        int[] labels = new int[files.size()];
+        java.util.Arrays.fill(labels, -1);
+        return new ImageFolderData(List.of(), files, labels, pre);
+    }
+
     @Override
     public int size() {
         return files.size();

@@ -3,10 +3,15 @@ package org.tocomstream.model.train;
 /**
  * Learning rate per step: linear warm-up from 0 to {@code peak} over {@code warmupSteps}, then a
  * cosine decay to {@code floor} at {@code totalSteps}.
+ *
+ * @param peak rate after warm-up, > 0
+ * @param floor rate at the end, in [0, peak]
+ * @param warmupSteps steps of linear warm-up, in [0, totalSteps]
+ * @param totalSteps steps of the whole run, > 0
  */
-record LrSchedule(double peak, double floor, long warmupSteps, long totalSteps) {
+public record LrSchedule(double peak, double floor, long warmupSteps, long totalSteps) {
 
-    LrSchedule {
+    public LrSchedule {
         if (!(peak > 0) || floor < 0 || floor > peak) {
             throw new IllegalArgumentException(
                     String.format("learning rates must satisfy 0 <= min (%s) <= lr (%s), lr > 0", floor, peak));
@@ -20,7 +25,7 @@ record LrSchedule(double peak, double floor, long warmupSteps, long totalSteps) 
     }
 
     /** Rate for the update numbered {@code step} (0-based). */
-    double at(long step) {
+    public double at(long step) {
         if (step < warmupSteps) {
             return peak * (step + 1) / warmupSteps;
         }

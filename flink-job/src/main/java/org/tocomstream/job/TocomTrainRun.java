@@ -1,0 +1,239 @@
+package org.tocomstream.job;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.TocomTrainConfig;
+import org.tocomstream.compensate.TocomTrainer;
+import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.model.HostTensor;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitCheckpoint;
+import org.tocomstream.model.train.GeneratedData;
+import org.tocomstream.model.train.ImageFolderData;
+import org.tocomstream.model.train.TrainingData;
+
+/** {@code tocom train}: its options, their checks, and the run. */
+final class TocomTrainRun {
+
+    static final String MODEL = "--model";
+    static final String IMAGES = "--images";
+    static final String HELD_OUT = "--held-out";
+    static final String TRAIN_SIZE = "--train-size";
+    static final String HELD_OUT_SIZE = "--held-out-size";
+    static final String OUT = "--out";
+    static final String RANK_PER_STEP = "--rank-per-step";
+    static final String MAX_DEGREE = "--max-degree";
+    static final String SCALE = "--scale";
+    static final String EPOCHS = "--epochs";
+    static final String BATCH = "--batch";
+    static final String LR = "--lr";
+    static final String MIN_LR = "--min-lr";
+    static final String WARMUP_EPOCHS = "--warmup-epochs";
+    static final String WEIGHT_DECAY = "--weight-decay";
+    static final String SEED = "--seed";
+    static final String LOG_EVERY = "--log-every";
+    static final String CHECKPOINT_EVERY = "--checkpoint-every";
+
+    static final OptionParser PARSER =
+            new OptionParser("tocom train")
+                    .value(MODEL, "DIR", "base model directory (required); its weights stay frozen")
+                    .value(IMAGES, "DIR", "unlabelled images: every .jpg/.jpeg/.png under DIR")
+                    .flag(DataOptions.GENERATOR, "synthetic scenes (TRAIN split; labels unused)")
+                    .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
+                    .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
+                    .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+                    .value(TRAIN_SIZE, "N", "generated training scenes (default 4000)")
+                    .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images)")
+                    .value(HELD_OUT_SIZE, "N", "generated held-out scenes, VALIDATION split (default 256; 0 = none)")
+                    .value(OUT, "FILE", "plugin file to write, e.g. tocom.safetensors (required)")
+                    .value(RANK_PER_STEP, "K", "rank per unit step of r (default 2)")
+                    .value(MAX_DEGREE, "R", "largest ToMe r covered (default min(16, the model's largest\nmerging r))")
+                    .value(SCALE, "S", "scale s trained at and stored as the default (default 0.1)")
+                    .value(EPOCHS, "N", "passes over the images (default 10)")
+                    .value(BATCH, "N", "images per step (default 64)")
+                    .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
+                    .value(MIN_LR, "X", "learning rate at the end of the cosine (default 1e-5)")
+                    .value(WARMUP_EPOCHS, "X", "linear warm-up in epochs (default 0)")
+                    .value(WEIGHT_DECAY, "X", "decoupled weight decay (default 0.05)")
+                    .value(SEED, "N", "seed of the plugin's initialisation, shuffling and pairs (default 0)")
+                    .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
+                    .value(CHECKPOINT_EVERY, "N", "checkpoint every N steps (default 0: after each epoch)")
+                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+                    .flag(Main.VERBOSE, "stack traces on failure")
+                    .flag("--help", "this text");
+
+    static final String HELP =
+            "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
+                    + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"
+                    + "the model at r_tgt plus Δ(r_src→r_tgt); the loss is KL(teacher || student) at\n"
+                    + "tau = 1. AdamW with cosine decay. Labels are never read. Progress on stderr:\n"
+                    + "  epoch E/N step S/T kl L pair m->n lr LR I img/s ETA MmSSs [| held-out kl P -> C (change)]\n"
+                    + "and one summary line on stdout. --out FILE receives the plugin and its sidecar\n"
+                    + "(FILE without .safetensors + .json) at every checkpoint, and the resume state in\n"
+                    + "FILE without .safetensors + .training/; the same command again resumes.\n\n"
+                    + "options:\n"
+                    + PARSER.optionsHelp();
+
+    record Settings(
+            Path model,
+            Path images,
+            SceneGenerator generator,
+            int trainSize,
+            Path heldOut,
+            int heldOutSize,
+            Path out,
+            int rankPerStep,
+            OptionalInt maxDegree,
+            double scale,
+            TocomTrainConfig config,
+            Device device) {}
+
+    private final Settings s;
+    private final PrintStream err;
+
+    TocomTrainRun(Settings settings, PrintStream err) {
+        this.s = settings;
+        this.err = err;
+    }
+
+    static Settings settings(String[] argv) throws UsageException {
+        ParsedArgs args = PARSER.parse(argv);
+        if (!args.positionals().isEmpty()) {
+            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
+        }
+        args.required(MODEL, "DIR");
+        args.atMostOne(IMAGES, DataOptions.GENERATOR);
+        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR)) {
+            throw args.error("give --images DIR or --generator");
+        }
+        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, TRAIN_SIZE, HELD_OUT_SIZE}) {
+            args.requires(o, DataOptions.GENERATOR);
+        }
+        args.requires(HELD_OUT, IMAGES);
+        args.required(OUT, "FILE");
+        int rank = args.positiveInt(RANK_PER_STEP, 2);
+        OptionalInt maxDegree = args.positiveInt(MAX_DEGREE);
+        double scale = args.number(SCALE, 0.1, x -> x > 0, "a number > 0");
+        int epochs = args.positiveInt(EPOCHS, 10);
+        int batch = args.positiveInt(BATCH, 64);
+        double lr = args.number(LR, 1e-3, x -> x > 0, "a number > 0");
+        double minLr = args.number(MIN_LR, Math.min(1e-5, lr), x -> x >= 0, "a number >= 0");
+        if (minLr > lr) {
+            throw args.error(MIN_LR, "must not exceed --lr " + lr + " but got '" + args.string(MIN_LR, "") + "'");
+        }
+        double warmup = args.number(WARMUP_EPOCHS, 0, x -> x >= 0, "a number >= 0");
+        if (warmup > epochs) {
+            throw args.error(WARMUP_EPOCHS, "must not exceed --epochs " + epochs + " but got '" + args.string(WARMUP_EPOCHS, "") + "'");
+        }
+        double decay = args.number(WEIGHT_DECAY, 0.05, x -> x >= 0, "a number >= 0");
+        long seed = args.longValue(SEED).orElse(0);
+        int logEvery = args.positiveInt(LOG_EVERY, 20);
+        int checkpointEvery = args.nonNegativeInt(CHECKPOINT_EVERY, 0);
+        int trainSize = args.positiveInt(TRAIN_SIZE, 4000);
+        int heldOutSize = args.nonNegativeInt(HELD_OUT_SIZE, 256);
+        if (args.has(DataOptions.GENERATOR) && batch > trainSize) {
+            throw args.error(BATCH, "exceeds --train-size " + trainSize + ": got '" + batch + "'");
+        }
+        TocomTrainConfig config = new TocomTrainConfig(
+                epochs, batch, lr, minLr, warmup, decay, seed, logEvery, checkpointEvery);
+        return new Settings(
+                args.path(MODEL).orElseThrow(),
+                args.path(IMAGES).orElse(null),
+                DataOptions.generator(args),
+                trainSize,
+                args.path(HELD_OUT).orElse(null),
+                heldOutSize,
+                args.path(OUT).orElseThrow(),
+                rank,
+                maxDegree,
+                scale,
+                config,
+                DeviceOption.parse(args));
+    }
+
+    int execute(PrintStream out) throws CommandFailedException {
+        ModelSpec spec;
+        Map<String, HostTensor> weights;
+        String sha;
+        try {
+            spec = ModelSpec.read(s.model());
+            weights = VitCheckpoint.load(spec.weightsPath(s.model()), spec.architecture());
+            sha = TokenCompensator.weightsSha256(s.model());
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("cannot load model from " + s.model() + ": " + Main.describe(e), e);
+        }
+        int mergingR = EvaluateCommand.maxMergingR(spec.architecture());
+        int maxDegree = s.maxDegree().orElse(Math.max(1, Math.min(16, mergingR)));
+        OptionalInt trained = spec.trainedCompression().tomeDegree();
+        if (trained.isPresent() && trained.getAsInt() > maxDegree) {
+            throw new CommandFailedException(String.format(
+                    "the model was trained at ToMe r = %d, beyond --max-degree %d: the stream could not"
+                            + " apply the plugin", trained.getAsInt(), maxDegree));
+        }
+        CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale());
+        ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
+        TrainingData train;
+        TrainingData heldOut = null;
+        if (s.generator() != null) {
+            train = new GeneratedData(s.generator(), s.trainSize(), pre);
+            if (s.heldOutSize() > 0) {
+                heldOut = new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre);
+            }
+        } else {
+            train = folder(s.images(), IMAGES, pre);
+            if (s.heldOut() != null) {
+                heldOut = folder(s.heldOut(), HELD_OUT, pre);
+            }
+        }
+        if (train.size() < s.config().batchSize()) {
+            throw new CommandFailedException(String.format(
+                    "--batch %d exceeds the %d images of %s", s.config().batchSize(), train.size(), s.images()));
+        }
+        Path parent = s.out().toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot create the directory of --out " + s.out() + ": " + Main.describe(e), e);
+        }
+        long perEpoch = train.size() / s.config().batchSize();
+        boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
+        err.printf(Locale.ROOT,
+                "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, degrees 0..%d, s = %s,"
+                        + " %d images, %d epochs x %d steps of %d -> %s%n",
+                resume ? "resuming the" : "new", s.model(), spec.architecture().name(), spec.trainedCompression(),
+                plugin.rankPerStep(), plugin.maxDegree(), plugin.defaultScale(), train.size(),
+                s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
+        TocomTrainer.Summary summary;
+        try {
+            summary = new TocomTrainer(spec, weights, sha, plugin, s.config(), s.device())
+                    .train(train, heldOut, TocomTrainer.defaultHeldOutPairs(maxDegree), s.out(), p -> err.println(p.line()));
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("training into " + s.out() + " failed: " + Main.describe(e), e);
+        }
+        String kl = Double.isNaN(summary.heldOutKlPlain())
+                ? "n/a"
+                : String.format(Locale.ROOT, "%.5f -> %.5f (%+.1f%%)", summary.heldOutKlPlain(),
+                        summary.heldOutKlCompensated(),
+                        100 * (summary.heldOutKlCompensated() / summary.heldOutKlPlain() - 1));
+        out.printf(Locale.ROOT, "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
+                s.out(), summary.steps(), perEpoch * s.config().epochs(), summary.seconds(), kl);
+        return Main.OK;
+    }
+
+    private static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
+        try {
+            return ImageFolderData.unlabeled(dir, pre);
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot read " + option + ": " + Main.describe(e), e);
+        }
+    }
+}

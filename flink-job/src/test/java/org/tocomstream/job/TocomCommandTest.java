@@ -1,0 +1,205 @@
+package org.tocomstream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.tocomstream.job.MainTest.assertUsageError;
+import static org.tocomstream.job.MainTest.run;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.MainTest.Result;
+import org.tocomstream.model.HostTensor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.Safetensors;
+import org.tocomstream.model.TimmKeys;
+import org.tocomstream.model.VitConfig;
+
+/** {@code tocom train} and {@code tocom eval}: usage errors and a tiny end-to-end run. */
+class TocomCommandTest {
+
+    /** 16 px, 3 blocks of width 32: a training step takes milliseconds. */
+    static final VitConfig TINY = new VitConfig("tocom_cli", 16, 4, 3, 8, 32, 3, 2, 2.0, true, false, 1e-6);
+
+    @Nested
+    class Usage {
+
+        @Test
+        void subcommands() {
+            assertUsageError(run("tocom"), "tocom: missing subcommand; expected train or eval");
+            assertUsageError(run("tocom", "fit"), "tocom: unknown subcommand 'fit'; expected train or eval");
+        }
+
+        @Test
+        void trainOptions() {
+            assertUsageError(run("tocom", "train", "--generator", "--out", "p"),
+                    "tocom train: missing required option --model DIR");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p"),
+                    "tocom train: give --images DIR or --generator");
+            assertUsageError(run("tocom", "train", "--model", "m", "--images", "i", "--generator", "--out", "p"),
+                    "tocom train: --images and --generator cannot be used together");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--scale", "x"),
+                    "tocom train: --scale: expected a number > 0 but got 'x'");
+            assertUsageError(run("tocom", "train", "--model", "m", "--images", "i", "--out", "p", "--train-size", "9"),
+                    "tocom train: --train-size: requires --generator");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--max-degree", "0"),
+                    "tocom train: --max-degree: expected a positive integer but got '0'");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--topic", "t"),
+                    "tocom train: unknown option '--topic'");
+        }
+
+        @Test
+        void evalOptions() {
+            assertUsageError(run("tocom", "eval", "--model", "m", "--generator"),
+                    "tocom eval: missing required option --plugin FILE");
+            assertUsageError(run("tocom", "eval", "--model", "m", "--plugin", "p", "--generator", "--mode", "fast"),
+                    "tocom eval: --mode: expected side or merged but got 'fast'");
+            assertUsageError(run("tocom", "eval", "--model", "m", "--plugin", "p", "--generator", "--grid", "0->x"),
+                    "tocom eval: --grid: expected all, degrees like 0,2,4 or pairs like 0->4,4->0 but got '0->x'");
+        }
+
+        @Test
+        void helpDescribesBoth() {
+            Result r = run("tocom", "--help");
+            assertThat(r.status()).isZero();
+            assertThat(r.out()).contains("tocom train --model DIR", "tocom eval --model DIR", "--rank-per-step", "--grid");
+        }
+    }
+
+    @Nested
+    class EndToEnd {
+
+        @TempDir static Path tmp;
+        static Path model;
+        static Path plugin;
+        static Result trained;
+
+        @BeforeAll
+        static void trainAPlugin() throws IOException {
+            model = modelDir(tmp.resolve("model"), 1);
+            plugin = tmp.resolve("plugins/tocom.safetensors");
+            trained = run("tocom", "train", "--model", model.toString(), "--generator", "--data-seed", "3",
+                    "--train-size", "32", "--held-out-size", "16", "--batch", "16", "--epochs", "2",
+                    "--max-degree", "3", "--scale", "0.5", "--log-every", "1", "--out", plugin.toString());
+        }
+
+        @Test
+        void trainWritesThePluginItsSidecarAndProgress() throws IOException {
+            assertThat(trained.status()).as(trained.err()).isZero();
+            assertThat(trained.out()).startsWith("trained " + plugin + ": step 4/4 in ").contains("held-out kl ");
+            assertThat(trained.err()).contains("tocom train: new plugin for " + model,
+                    "rank 2 per step, degrees 0..3, s = 0.5", "epoch 2/2 step 4/4 kl ");
+            TokenCompensator p = TokenCompensator.loadFor(plugin, model);
+            assertThat(p.config().maxDegree()).isEqualTo(3);
+            assertThat(tmp.resolve("plugins/tocom.json")).exists();
+        }
+
+        @Test
+        void runningTheSameCommandAgainResumesAndTrainsNothing() {
+            Result again = run("tocom", "train", "--model", model.toString(), "--generator", "--data-seed", "3",
+                    "--train-size", "32", "--held-out-size", "16", "--batch", "16", "--epochs", "2",
+                    "--max-degree", "3", "--scale", "0.5", "--out", plugin.toString());
+            assertThat(again.status()).as(again.err()).isZero();
+            assertThat(again.err()).contains("resuming the plugin");
+            assertThat(again.out()).startsWith("trained " + plugin + ": step 4/4");
+        }
+
+        @Test
+        void evalPrintsOneRowPerPairAndWritesJson() throws IOException {
+            Path json = tmp.resolve("eval/tocom.json");
+            Result r = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "0,3", "--json", json.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            List<String> lines = r.out().lines().toList();
+            assertThat(lines).hasSize(2 + 4 + 1);
+            assertThat(lines.get(1)).matches("m->n +KL plain +KL tocom +change +acc@m +acc@n +\\+tocom");
+            assertThat(lines.get(2)).matches("0->0 +0\\.00000 +0\\.00000 +- +\\d+\\.\\d\\d% .*");
+            assertThat(lines.get(3)).startsWith("0->3 ");
+            assertThat(lines.get(6)).startsWith("mean over 2 pairs with m != n: KL ");
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(1);
+            assertThat(root.get("scale").getAsDouble()).isEqualTo(0.5);
+            assertThat(root.get("mode").getAsString()).isEqualTo("side");
+            assertThat(root.getAsJsonArray("cells")).hasSize(4);
+            JsonObject cell = root.getAsJsonArray("cells").get(1).getAsJsonObject();
+            assertThat(cell.get("m").getAsInt()).isZero();
+            assertThat(cell.get("n").getAsInt()).isEqualTo(3);
+            assertThat(cell.get("klPlain").getAsDouble()).isPositive();
+            assertThat(root.getAsJsonObject("summary").get("mismatchedPairs").getAsInt()).isEqualTo(2);
+        }
+
+        @Test
+        void mergedModeGivesTheSameNumbers() {
+            Result side = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "3->1");
+            Result merged = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "3->1", "--mode", "merged");
+            assertThat(merged.status()).as(merged.err()).isZero();
+            // KL printed to 5 decimals: merged and side branch agree to ~1e-6 on these logits.
+            assertThat(merged.out().lines().skip(1).toList()).isEqualTo(side.out().lines().skip(1).toList());
+        }
+
+        @Test
+        void aGridBeyondThePluginIsAUsageError() {
+            assertUsageError(run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                            "--generator", "--grid", "0->5"),
+                    "tocom eval: --grid: pair 0->5 is outside the plugin's degree range 0..3");
+        }
+
+        @Test
+        void aPluginOfAnotherModelIsRefusedNamingBothIdentities() throws IOException {
+            Path other = modelDir(tmp.resolve("other"), 2);
+            Result r = run("tocom", "eval", "--model", other.toString(), "--plugin", plugin.toString(), "--generator");
+            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.err()).startsWith("tocom: error: cannot load --plugin " + plugin + ": " + plugin
+                    + " was trained for base model tocom_cli with weights sha256 " + TokenCompensator.weightsSha256(model)
+                    + ", but " + other + " has weights sha256 " + TokenCompensator.weightsSha256(other));
+        }
+    }
+
+    /** A model directory with the generator's labels, random weights of unit-scale activations. */
+    static Path modelDir(Path dir, long seed) throws IOException {
+        List<String> labels = SceneGenerator.of(SceneConfig.defaults(), 3).labels();
+        ModelSpec spec = ModelSpec.of(TINY, labels)
+                .withPreprocessing(new ModelSpec.PreprocessConfig(16, new float[] {0.5f, 0.5f, 0.5f},
+                        new float[] {0.25f, 0.25f, 0.25f}, "bicubic", 1.0))
+                .withTrainedCompression(CompressionLevel.tome(1));
+        spec.write(dir);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, HostTensor> w = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : TimmKeys.expectedShapes(TINY).entrySet()) {
+            long[] shape = e.getValue();
+            int n = 1;
+            for (long d : shape) {
+                n *= (int) d;
+            }
+            float[] data = new float[n];
+            boolean norm = e.getKey().contains("norm");
+            double std = shape.length >= 2 ? 1 / Math.sqrt((double) n / shape[0]) : 0.02;
+            for (int i = 0; i < n; i++) {
+                data[i] = norm && e.getKey().endsWith("weight") ? 1f : (float) (std * gaussian(rnd));
+            }
+            w.put(e.getKey(), new HostTensor(shape, data));
+        }
+        Safetensors.write(spec.weightsPath(dir), w, Map.of());
+        return dir;
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+}

@@ -1,0 +1,165 @@
+package org.tocomstream.compensate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.HostTensor;
+import org.tocomstream.model.QvAdapter;
+import org.tocomstream.model.VitModel;
+import org.tocomstream.compensate.TokenCompensator.Projection;
+
+/**
+ * A {@link TokenCompensator} on one loaded model's device: turns the (m → n) pair of each call
+ * into the {@link QvAdapter} passed to {@link VitModel#logits(float[], long[], CompressionLevel,
+ * QvAdapter)}. m is the model's {@code trainedCompression}, n the batch's level. Switching pairs
+ * is a map look-up: the plugin stays on the device, each pair's arrays (the active channels in
+ * side-branch mode, the merged qkv weights in merged mode) are built on first use and cached.
+ *
+ * <pre>{@code
+ * try (BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
+ *     QvAdapter a = tocom.adapter(CompressionLevel.tome(8)); // null: nothing to apply
+ *     float[][] logits = model.logits(pixels, shape, CompressionLevel.tome(8), a);
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: concurrent calls may use different pairs. Closing it frees the plugin's and
+ * the cached pairs' native memory; close it before the model. Memory of the cache: side branch
+ * 4·k·D floats per block and pair (k = rankPerStep·|n − m|); merged 3·D² floats per block and pair.
+ */
+public final class BoundCompensator implements AutoCloseable {
+
+    private record Key(CompensatorPair pair, CompensatorMode mode, double scale) {}
+
+    private final TokenCompensator plugin;
+    private final CompressionLevel trained;
+    private final CompensatorMode mode;
+    private final NDManager manager;
+    private final NDArray[][] down;
+    private final NDArray[][] up;
+    private final Map<Key, QvAdapter> adapters = new ConcurrentHashMap<>();
+
+    private BoundCompensator(
+            TokenCompensator plugin,
+            CompressionLevel trained,
+            CompensatorMode mode,
+            NDManager manager,
+            NDArray[][] down,
+            NDArray[][] up) {
+        this.plugin = plugin;
+        this.trained = trained;
+        this.mode = mode;
+        this.manager = manager;
+        this.down = down;
+        this.up = up;
+    }
+
+    static BoundCompensator create(TokenCompensator plugin, VitModel model, CompensatorMode mode) {
+        Objects.requireNonNull(mode, "mode");
+        NDManager manager = model.newBatchManager();
+        manager.setName("tocom:" + plugin.baseArchitecture());
+        try {
+            int depth = plugin.depth();
+            NDArray[][] down = new NDArray[2][depth];
+            NDArray[][] up = new NDArray[2][depth];
+            for (Projection p : Projection.values()) {
+                for (int i = 0; i < depth; i++) {
+                    down[p.ordinal()][i] = array(manager, plugin.tensors().get(TokenCompensator.key(i, p, false)));
+                    up[p.ordinal()][i] = array(manager, plugin.tensors().get(TokenCompensator.key(i, p, true)));
+                }
+            }
+            return new BoundCompensator(
+                    plugin, model.spec().trainedCompression(), mode, manager, down, up);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public TokenCompensator plugin() {
+        return plugin;
+    }
+
+    /** The mode {@link #adapter(CompressionLevel)} uses. */
+    public CompensatorMode mode() {
+        return mode;
+    }
+
+    /**
+     * The pair for a batch at {@code level}: m = the model's trained ToMe degree, n = the level's.
+     * Empty when either is not a constant ToMe degree (the plugin does not apply).
+     */
+    public Optional<CompensatorPair> pairFor(CompressionLevel level) {
+        return TokenCompensator.pairFor(trained, level);
+    }
+
+    /**
+     * The adapter for a batch at {@code level} in this binding's mode at the plugin's default
+     * scale, or null when nothing is to be applied (no pair, m = n, or s = 0).
+     *
+     * @throws IllegalArgumentException when the pair is outside the plugin's degree range
+     */
+    public QvAdapter adapter(CompressionLevel level) {
+        Optional<CompensatorPair> pair = pairFor(level);
+        return pair.isEmpty() ? null : adapter(pair.get(), mode, plugin.config().defaultScale());
+    }
+
+    /**
+     * The adapter for an explicit pair and scale, or null when it changes nothing (m = n or s = 0,
+     * where the forward pass then is exactly the plain compressed model).
+     *
+     * @throws IllegalArgumentException when the pair is outside the plugin's degree range or the
+     *     scale is negative or not finite
+     */
+    public QvAdapter adapter(CompensatorPair pair, CompensatorMode mode, double scale) {
+        plugin.checkPair(pair);
+        CompensatorConfig.checkScale(scale, "compensator scale");
+        if (pair.isIdentity() || scale == 0) {
+            return null;
+        }
+        return adapters.computeIfAbsent(new Key(pair, mode, scale), this::build);
+    }
+
+    /** Number of (pair, mode, scale) adapters built so far. */
+    public int cachedAdapters() {
+        return adapters.size();
+    }
+
+    @Override
+    public void close() {
+        adapters.clear();
+        manager.close();
+    }
+
+    private QvAdapter build(Key key) {
+        CompensatorConfig cfg = plugin.config();
+        int a = cfg.activeStart(key.pair());
+        int b = cfg.activeEnd(key.pair());
+        float sign = key.pair().to() > key.pair().from() ? 1f : -1f;
+        float factor = (float) (sign * key.scale());
+        int depth = plugin.depth();
+        NDArray[][] d = new NDArray[2][depth];
+        NDArray[][] u = new NDArray[2][depth];
+        for (int p = 0; p < 2; p++) {
+            for (int i = 0; i < depth; i++) {
+                d[p][i] = down[p][i].get(a + ":" + b);
+                NDArray slice = up[p][i].get(":, " + a + ":" + b);
+                u[p][i] = slice.mul(factor);
+                slice.close();
+            }
+        }
+        SideBranchAdapter branch = new SideBranchAdapter(d[0], u[0], d[1], u[1], null);
+        return key.mode() == CompensatorMode.MERGED
+                ? new MergedAdapter(branch, manager, depth)
+                : branch;
+    }
+
+    private static NDArray array(NDManager manager, HostTensor t) {
+        return manager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
+    }
+}

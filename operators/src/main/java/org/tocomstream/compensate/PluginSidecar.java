@@ -1,0 +1,193 @@
+package org.tocomstream.compensate;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Set;
+import org.tocomstream.model.CheckpointException;
+
+/**
+ * The JSON sidecar of a plugin file, documented on {@link TokenCompensator}. Unknown fields are
+ * rejected, so a misspelt field cannot silently fall back to a default.
+ */
+record PluginSidecar(
+        int formatVersion,
+        String method,
+        String baseArchitecture,
+        String baseWeightsSha256,
+        int depth,
+        int embedDim,
+        CompensatorConfig config) {
+
+    static final int FORMAT_VERSION = 1;
+    static final String METHOD_TOME = "tome";
+
+    private static final Set<String> FIELDS =
+            Set.of(
+                    "formatVersion", "method", "baseModel", "rankPerStep", "maxDegree",
+                    "defaultScale", "depth", "embedDim");
+    private static final Set<String> BASE_FIELDS = Set.of("architecture", "weightsSha256");
+
+    /** {@code plugin.safetensors} → {@code plugin.json}; any other name gets {@code .json} added. */
+    static Path pathFor(Path pluginFile) {
+        return sibling(pluginFile, ".json");
+    }
+
+    /** The file next to {@code pluginFile} with its {@code .safetensors} suffix replaced. */
+    static Path sibling(Path pluginFile, String suffix) {
+        String name = pluginFile.getFileName().toString();
+        String stem =
+                name.endsWith(".safetensors")
+                        ? name.substring(0, name.length() - ".safetensors".length())
+                        : name;
+        return pluginFile.resolveSibling(stem + suffix);
+    }
+
+    void write(Path file) throws IOException {
+        StringWriter text = new StringWriter();
+        try (JsonWriter json = new JsonWriter(text)) {
+            json.setIndent("  ");
+            json.beginObject();
+            json.name("formatVersion").value(formatVersion);
+            json.name("method").value(method);
+            json.name("baseModel").beginObject();
+            json.name("architecture").value(baseArchitecture);
+            json.name("weightsSha256").value(baseWeightsSha256);
+            json.endObject();
+            json.name("rankPerStep").value(config.rankPerStep());
+            json.name("maxDegree").value(config.maxDegree());
+            json.name("defaultScale").value(config.defaultScale());
+            json.name("depth").value(depth);
+            json.name("embedDim").value(embedDim);
+            json.endObject();
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
+        Files.move(
+                tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static PluginSidecar read(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(
+                    file + ": missing plugin sidecar (every plugin .safetensors file needs its"
+                            + " .json next to it)",
+                    e);
+        }
+        JsonObject root;
+        try {
+            JsonElement parsed = JsonParser.parseString(text);
+            if (!parsed.isJsonObject()) {
+                throw new CheckpointException(file + ": expected a JSON object");
+            }
+            root = parsed.getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        for (String key : root.keySet()) {
+            if (!FIELDS.contains(key)) {
+                throw new CheckpointException(
+                        String.format("%s: unknown field '%s'; expected %s", file, key, FIELDS));
+            }
+        }
+        int version = integer(root, "formatVersion", file);
+        if (version != FORMAT_VERSION) {
+            throw new CheckpointException(
+                    String.format(
+                            "%s: formatVersion %d is not supported; this version reads %d",
+                            file, version, FORMAT_VERSION));
+        }
+        String method = string(root, "method", file);
+        if (!METHOD_TOME.equals(method)) {
+            throw new CheckpointException(
+                    String.format(
+                            "%s: method '%s' is not supported; only '%s'", file, method,
+                            METHOD_TOME));
+        }
+        JsonElement base = root.get("baseModel");
+        if (base == null || !base.isJsonObject()) {
+            throw new CheckpointException(file + ": baseModel must be an object");
+        }
+        JsonObject b = base.getAsJsonObject();
+        for (String key : b.keySet()) {
+            if (!BASE_FIELDS.contains(key)) {
+                throw new CheckpointException(
+                        String.format(
+                                "%s: unknown field 'baseModel.%s'; expected %s", file, key,
+                                BASE_FIELDS));
+            }
+        }
+        CompensatorConfig config;
+        try {
+            config =
+                    new CompensatorConfig(
+                            integer(root, "rankPerStep", file),
+                            integer(root, "maxDegree", file),
+                            number(root, "defaultScale", file));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": " + e.getMessage(), e);
+        }
+        int depth = integer(root, "depth", file);
+        int embedDim = integer(root, "embedDim", file);
+        if (depth < 1 || embedDim < 1) {
+            throw new CheckpointException(
+                    String.format(
+                            "%s: depth and embedDim must be >= 1 but were %d and %d", file, depth,
+                            embedDim));
+        }
+        return new PluginSidecar(
+                version,
+                method,
+                string(b, "architecture", file),
+                string(b, "weightsSha256", file),
+                depth,
+                embedDim,
+                config);
+    }
+
+    private static JsonPrimitive primitive(JsonObject o, String key, Path file)
+            throws CheckpointException {
+        JsonElement e = o.get(key);
+        if (e == null || !e.isJsonPrimitive()) {
+            throw new CheckpointException(file + ": missing or non-scalar field '" + key + "'");
+        }
+        return e.getAsJsonPrimitive();
+    }
+
+    private static String string(JsonObject o, String key, Path file) throws CheckpointException {
+        JsonPrimitive p = primitive(o, key, file);
+        if (!p.isString()) {
+            throw new CheckpointException(file + ": field '" + key + "' must be a string");
+        }
+        return p.getAsString();
+    }
+
+    private static double number(JsonObject o, String key, Path file) throws CheckpointException {
+        JsonPrimitive p = primitive(o, key, file);
+        if (!p.isNumber()) {
+            throw new CheckpointException(file + ": field '" + key + "' must be a number");
+        }
+        return p.getAsDouble();
+    }
+
+    private static int integer(JsonObject o, String key, Path file) throws CheckpointException {
+        double d = number(o, key, file);
+        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+            throw new CheckpointException(
+                    file + ": field '" + key + "' must be an integer but was " + d);
+        }
+        return (int) d;
+    }
+}
