@@ -64,8 +64,17 @@ class LoadTestITCase {
                 assertThat(ph.getAsJsonObject().get("lost").getAsLong()).as(id).isZero();
             }
             assertThat(produced).as(id).isEqualTo(p.get("produced").getAsLong());
-            // The bundled accuracy table covers every rung of the derived ladder.
-            assertThat(total.get("expectedAccuracy").getAsDouble()).as(id).isBetween(0.9, 1.0);
+            // The bundled accuracy table covers every rung of the derived ladder (each rung 90-100 %),
+            // and skipped or dead-lettered frames count as wrong: expected accuracy lies between
+            // 0.9 and 1.0 of the labelled share. (Under CPU contention the shedding policy does
+            // skip frames in this short form, so the labelled share may be well below 1.)
+            double labelledShare = total.get("labelled").getAsDouble() / p.get("produced").getAsDouble();
+            assertThat(total.get("expectedAccuracy").getAsDouble())
+                    .as(id)
+                    .isBetween(0.9 * labelledShare - 1e-9, labelledShare + 1e-9);
+            if (!id.endsWith("shed")) {
+                assertThat(total.get("skipped").getAsLong()).as(id + " skips nothing").isZero();
+            }
 
             assertCsv(dir.resolve(p.get("csv").getAsString()), id, phases);
             BufferedImage png = ImageIO.read(dir.resolve(p.get("plot").getAsString()).toFile());
