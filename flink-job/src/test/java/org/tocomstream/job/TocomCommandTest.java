@@ -143,6 +143,23 @@ class TocomCommandTest {
         }
 
         @Test
+        void evalWritesAHeatMapOfTheGrid() throws IOException {
+            Path png = tmp.resolve("eval/heat.png");
+            Result r = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "0,3", "--heatmap", png.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+            assertThat(img).as("a PNG").isNotNull();
+            // Two degrees: a 2 x 2 grid per panel; labelled generator scenes add the top-1 panel.
+            assertThat(img.getWidth()).isGreaterThanOrEqualTo(56 + 2 * 2 * 56);
+            int diagonal = img.getRGB(56 + 28, 64 + 28) & 0xFFFFFF;
+            int offDiagonal = img.getRGB(56 + 56 + 10, 64 + 10) & 0xFFFFFF;
+            assertThat(diagonal).as("m = n is grey").isEqualTo(0xDDDDDD);
+            assertThat(offDiagonal).as("0->3 is coloured by its KL change").isNotEqualTo(0xDDDDDD);
+        }
+
+        @Test
         void mergedModeGivesTheSameNumbers() {
             Result side = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
                     "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "3->1");
