@@ -48,7 +48,7 @@ class TocomCommandTest {
             assertUsageError(run("tocom", "train", "--generator", "--out", "p"),
                     "tocom train: missing required option --model DIR");
             assertUsageError(run("tocom", "train", "--model", "m", "--out", "p"),
-                    "tocom train: give --images DIR or --generator");
+                    "tocom train: give --images DIR, --generator or --topic T");
             assertUsageError(run("tocom", "train", "--model", "m", "--images", "i", "--generator", "--out", "p"),
                     "tocom train: --images and --generator cannot be used together");
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--scale", "x"),
@@ -57,8 +57,18 @@ class TocomCommandTest {
                     "tocom train: --train-size: requires --generator");
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--max-degree", "0"),
                     "tocom train: --max-degree: expected a positive integer but got '0'");
+            // --topic T (frames from Kafka) is a third, exclusive source, and needs --bootstrap.
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--topic", "t"),
-                    "tocom train: unknown option '--topic'");
+                    "tocom train: --generator and --topic cannot be used together");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t"),
+                    "tocom train: --topic: requires --bootstrap");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--bootstrap", "k:1"),
+                    "tocom train: --bootstrap: requires --topic");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t", "--bootstrap", "kafka"),
+                    "tocom train: --bootstrap: expected HOST:PORT[,HOST:PORT...] but got 'kafka'");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t", "--bootstrap", "k:1",
+                            "--held-out-size", "9"),
+                    "tocom train: --held-out-size: requires --generator");
         }
 
         @Test
