@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.model.ModelSpec;
@@ -21,13 +22,16 @@ import org.tocomstream.model.VitInit;
 
 /**
  * The model of the local run when no {@code --model} is given: the demo model bundled in the job
- * jar under {@value #RESOURCE_DIR} (extracted to a temporary directory, since model directories are
- * read from files), or, in a build without it, the {@code vit_demo} architecture with random
+ * jar under {@value #RESOURCE_DIR} with its Token Compensator (extracted to a temporary directory,
+ * since model directories are read from files), or, in a build without it, the {@code vit_demo} architecture with random
  * weights (right shapes and labels, meaningless scores), with a warning.
  */
 final class DemoModel {
 
-    /** Classpath directory of the bundled demo model: {@code model.json} and its weights file. */
+    /**
+     * Classpath directory of the bundled demo model: {@code model.json}, its weights file, and its
+     * Token Compensator ({@code tocom.safetensors} and {@code tocom.json}).
+     */
     static final String RESOURCE_DIR = "demo-model/";
 
     /** Preset of the stand-in model. */
@@ -52,11 +56,37 @@ final class DemoModel {
                     }
                     Files.copy(weights, s.weightsPath(dir), StandardCopyOption.REPLACE_EXISTING);
                 }
-                return new Resolved(dir, "bundled demo model (" + s.architecture().name() + ")", true, false);
+                boolean plugin = copyPlugin(cl, dir);
+                return new Resolved(dir, "bundled demo model (" + s.architecture().name() + ")"
+                        + (plugin ? " with its Token Compensator (" + TokenCompensator.FILE_NAME + ")" : ""),
+                        true, false);
             }
         }
         writeRandom(dir, 0);
         return new Resolved(dir, PRESET + " with random weights (no bundled demo model in this build)", true, true);
+    }
+
+    /**
+     * Copies the bundled model's Token Compensator ({@value TokenCompensator#FILE_NAME} and its
+     * sidecar) into {@code dir}, so that the stream applies it ({@code vit.model.compensator =
+     * auto}); false when the build bundles none.
+     */
+    private static boolean copyPlugin(ClassLoader cl, Path dir) throws IOException {
+        Path file = dir.resolve(TokenCompensator.FILE_NAME);
+        Path sidecar = TokenCompensator.sidecarPath(file);
+        try (InputStream plugin = cl.getResourceAsStream(RESOURCE_DIR + file.getFileName());
+                InputStream meta = cl.getResourceAsStream(RESOURCE_DIR + sidecar.getFileName())) {
+            if (plugin == null) {
+                return false;
+            }
+            if (meta == null) {
+                throw new IOException("bundled demo model's " + file.getFileName() + " lacks its sidecar "
+                        + sidecar.getFileName());
+            }
+            Files.copy(plugin, file, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(meta, sidecar, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        }
     }
 
     /** Deletes a model directory this class made; problems are ignored (it is in the temp dir). */

@@ -44,6 +44,8 @@ final class JobArgs {
             new Binding("--model", "DIR", StreamJobOptions.MODEL_DIR),
             new Binding("--device", "auto|cpu|gpuN", StreamJobOptions.DEVICE),
             new Binding("--gpu-resource", "NAME", StreamJobOptions.GPU_RESOURCE),
+            new Binding("--compensator", "FILE|auto|none", StreamJobOptions.COMPENSATOR),
+            new Binding("--compensator-scale", "S", StreamJobOptions.COMPENSATOR_SCALE),
             new Binding("--level", "LEVEL", StreamJobOptions.LEVEL),
             new Binding("--max-batch", "N", StreamJobOptions.MAX_BATCH),
             new Binding("--max-delay", "DURATION", StreamJobOptions.MAX_DELAY),
@@ -157,10 +159,14 @@ final class JobArgs {
         conf.set(option, value);
     }
 
-    /** The option's value type, from its default (every option without a default is a string). */
+    /** Value types of the options without a default that are not strings. */
+    private static final Map<ConfigOption<?>, Class<?>> TYPES_WITHOUT_DEFAULT =
+            Map.of(StreamJobOptions.COMPENSATOR_SCALE, Double.class);
+
+    /** The option's value type, from its default (options without one are strings unless listed). */
     private static Class<?> valueClass(ConfigOption<?> option) {
         if (!option.hasDefaultValue()) {
-            return String.class;
+            return TYPES_WITHOUT_DEFAULT.getOrDefault(option, String.class);
         }
         Object d = option.defaultValue();
         if (d instanceof Enum) {

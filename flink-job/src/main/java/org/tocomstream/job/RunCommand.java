@@ -24,6 +24,7 @@ import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.DemoOptions;
@@ -143,8 +144,16 @@ final class RunCommand implements Command {
                 }
             }
             adaptiveByDefault(conf);
+            String plugin;
+            try {
+                plugin = CompensatorCheck.describe(conf);
+            } catch (IOException e) {
+                throw new CommandFailedException(JobArgs.withFlags(
+                        StreamJobOptions.COMPENSATOR.key() + ": " + Main.describe(e)), e);
+            }
             out.print(EffectiveConfig.describe(conf, StreamJobOptions.all()));
             out.print(EffectiveConfig.describe(demo, DemoOptions.all()).replace("effective configuration:\n", ""));
+            out.println(plugin);
 
             GeneratedFrames frames = null;
             if (streams > 0) {

@@ -31,6 +31,7 @@ import org.tocomstream.stream.LabelRecord;
  * <pre>
  * [  14 s] in 40.0 frames/s | out 39.0 labels/s | age p50 95 ms p99 180 ms | level none | dead letters 0
  *          sample cam-3 #121: red_circle 0.97, blue_square 0.01 (true red_circle; top-1 so far 96.0%)
+ *          sample cam-1 #140: red_circle 0.95, blue_square 0.02 [tome:4 + tocom 0->4] (true red_circle; ...)
  * </pre>
  */
 final class StatusReporter implements AutoCloseable {
@@ -195,6 +196,9 @@ final class StatusReporter implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             LabelRecord.Label l = s.labels().get(i);
             sb.append(i == 0 ? " " : ", ").append(l.label()).append(String.format(Locale.ROOT, " %.2f", l.score()));
+        }
+        if (s.level().compensator() != null) {
+            sb.append(" [").append(s.level().schedule()).append(" + tocom ").append(s.level().compensator()).append(']');
         }
         String t = truth == null ? null : truth.apply(s.stream(), s.seq());
         if (t != null && judged > 0) {

@@ -1,11 +1,13 @@
 package org.tocomstream.job;
 
+import java.io.IOException;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
@@ -24,7 +26,8 @@ import org.tocomstream.job.pipeline.VitLabelStage;
  * <p>Takes the same job flags as {@code run} ({@code StreamJob --help} lists them); {@code
  * --bootstrap} and {@code --model} are required, and the model directory must be readable at that
  * path where the job is submitted (its {@code model.json} gives the preprocessing) and on every
- * TaskManager (weights). Prints the effective configuration, checks the exactly-once timeout
+ * TaskManager (weights, and the Token Compensator plugin if any). Prints the effective
+ * configuration with the plugin it applies (a plugin made for other weights stops here), checks the exactly-once timeout
  * against the broker, then {@code execute}s. It never calls {@code System.exit} (that would stop
  * the JobManager under REST submission): bad arguments throw {@link IllegalArgumentException}
  * with the one-line message. Topics are not created here.
@@ -54,7 +57,14 @@ public final class StreamJob {
         } catch (UsageException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        String table = EffectiveConfig.describe(conf, StreamJobOptions.all());
+        String plugin;
+        try {
+            plugin = CompensatorCheck.describe(conf);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(JobArgs.withFlags(
+                    StreamJobOptions.COMPENSATOR.key() + ": " + Main.describe(e)), e);
+        }
+        String table = EffectiveConfig.describe(conf, StreamJobOptions.all()) + plugin + "\n";
         System.out.print(table);
         LOG.info("{}", table);
         try (KafkaTopics topics = KafkaTopics.connect(

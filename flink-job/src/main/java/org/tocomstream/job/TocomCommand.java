@@ -22,7 +22,7 @@ final class TocomCommand implements Command {
 
     @Override
     public String help() {
-        return "usage: tocom train --model DIR (--images DIR | --generator) --out FILE [OPTIONS]\n"
+        return "usage: tocom train --model DIR (--images DIR | --generator | --topic T --bootstrap H:P) --out FILE [OPTIONS]\n"
                 + "       tocom eval --model DIR --plugin FILE (--data DIR | --generator) [OPTIONS]\n\n"
                 + "A Token Compensator (ToCom) is a low-rank delta on the query and value\n"
                 + "projections of every block that makes the model at ToMe degree n behave like the\n"

@@ -36,6 +36,7 @@ final class TocomEvalRun {
     static final String MODE = "--mode";
     static final String BATCH = "--batch";
     static final String JSON = "--json";
+    static final String HEATMAP = "--heatmap";
 
     static final OptionParser PARSER =
             DataOptions.declare(
@@ -49,6 +50,8 @@ final class TocomEvalRun {
                     .value(MODE, "MODE", "side (default) or merged")
                     .value(BATCH, "N", "images per forward pass (default 64)")
                     .value(JSON, "FILE", "also write the results as JSON")
+                    .value(HEATMAP, "FILE", "also write a PNG heat map of the grid: KL reduction and,\n"
+                            + "with labelled images, top-1 change per (m, n)")
                     .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
                     .flag(Main.VERBOSE, "stack traces on failure")
                     .flag("--help", "this text");
@@ -64,7 +67,8 @@ final class TocomEvalRun {
                     + "  model, plugin, architecture, trainedCompression, baseWeightsSha256, scale, mode,\n"
                     + "  images, cells[]: m, n, klPlain, klCompensated, accuracyAtM, accuracyPlain,\n"
                     + "  accuracyCompensated; summary: mismatchedPairs, meanKlPlain, meanKlCompensated,\n"
-                    + "  klReduction (1 - compensated / plain), meanTop1Gain (accuracy fractions)\n\n"
+                    + "  klReduction (1 - compensated / plain), meanTop1Gain (accuracy fractions)\n"
+                    + "--heatmap FILE writes the grid as a PNG (rows m, columns n).\n\n"
                     + "options:\n"
                     + PARSER.optionsHelp();
 
@@ -79,6 +83,7 @@ final class TocomEvalRun {
             CompensatorMode mode,
             int batch,
             Path json,
+            Path heatmap,
             Device device) {}
 
     private final Settings s;
@@ -124,6 +129,7 @@ final class TocomEvalRun {
                 m,
                 args.positiveInt(BATCH, 64),
                 args.path(JSON).orElse(null),
+                args.path(HEATMAP).orElse(null),
                 DeviceOption.parse(args));
     }
 
@@ -223,6 +229,13 @@ final class TocomEvalRun {
                     report.writeJson(s.json());
                 } catch (IOException e) {
                     throw new CommandFailedException("cannot write " + s.json() + ": " + Main.describe(e), e);
+                }
+            }
+            if (s.heatmap() != null) {
+                try {
+                    TocomHeatmap.write(report, s.heatmap());
+                } catch (IOException e) {
+                    throw new CommandFailedException("cannot write " + s.heatmap() + ": " + Main.describe(e), e);
                 }
             }
             return Main.OK;

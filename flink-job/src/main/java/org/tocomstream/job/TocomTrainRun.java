@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -20,12 +21,15 @@ import org.tocomstream.model.VitCheckpoint;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.TrainingData;
+import org.tocomstream.stream.DecodeConfig;
 
 /** {@code tocom train}: its options, their checks, and the run. */
 final class TocomTrainRun {
 
     static final String MODEL = "--model";
     static final String IMAGES = "--images";
+    static final String TOPIC = "--topic";
+    static final String BOOTSTRAP = "--bootstrap";
     static final String HELD_OUT = "--held-out";
     static final String TRAIN_SIZE = "--train-size";
     static final String HELD_OUT_SIZE = "--held-out-size";
@@ -48,11 +52,15 @@ final class TocomTrainRun {
                     .value(MODEL, "DIR", "base model directory (required); its weights stay frozen")
                     .value(IMAGES, "DIR", "unlabelled images: every .jpg/.jpeg/.png under DIR")
                     .flag(DataOptions.GENERATOR, "synthetic scenes (TRAIN split; labels unused)")
+                    .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T in the wire format\n"
+                            + "(from the beginning; at most --train-size; frames the job would\n"
+                            + "dead-letter are skipped)")
+                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
                     .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
                     .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
                     .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
-                    .value(TRAIN_SIZE, "N", "generated training scenes (default 4000)")
-                    .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images)")
+                    .value(TRAIN_SIZE, "N", "generated training scenes, or most frames read with --topic\n(default 4000)")
+                    .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images\nor --topic)")
                     .value(HELD_OUT_SIZE, "N", "generated held-out scenes, VALIDATION split (default 256; 0 = none)")
                     .value(OUT, "FILE", "plugin file to write, e.g. tocom.safetensors (required)")
                     .value(RANK_PER_STEP, "K", "rank per unit step of r (default 2)")
@@ -86,6 +94,8 @@ final class TocomTrainRun {
     record Settings(
             Path model,
             Path images,
+            String topic,
+            String bootstrap,
             SceneGenerator generator,
             int trainSize,
             Path heldOut,
@@ -111,14 +121,25 @@ final class TocomTrainRun {
             throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
         }
         args.required(MODEL, "DIR");
-        args.atMostOne(IMAGES, DataOptions.GENERATOR);
-        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR)) {
-            throw args.error("give --images DIR or --generator");
+        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
+        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
+            throw args.error("give --images DIR, --generator or --topic T");
         }
-        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, TRAIN_SIZE, HELD_OUT_SIZE}) {
+        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE}) {
             args.requires(o, DataOptions.GENERATOR);
         }
-        args.requires(HELD_OUT, IMAGES);
+        if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
+            args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
+        }
+        if (args.has(HELD_OUT) && !args.has(TOPIC)) {
+            args.requires(HELD_OUT, IMAGES);
+        }
+        args.requires(TOPIC, BOOTSTRAP);
+        args.requires(BOOTSTRAP, TOPIC);
+        String bootstrap = args.string(BOOTSTRAP).orElse(null);
+        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
+        }
         args.required(OUT, "FILE");
         int rank = args.positiveInt(RANK_PER_STEP, 2);
         OptionalInt maxDegree = args.positiveInt(MAX_DEGREE);
@@ -148,6 +169,8 @@ final class TocomTrainRun {
         return new Settings(
                 args.path(MODEL).orElseThrow(),
                 args.path(IMAGES).orElse(null),
+                args.string(TOPIC).orElse(null),
+                bootstrap,
                 DataOptions.generator(args),
                 trainSize,
                 args.path(HELD_OUT).orElse(null),
@@ -188,6 +211,11 @@ final class TocomTrainRun {
             if (s.heldOutSize() > 0) {
                 heldOut = new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre);
             }
+        } else if (s.topic() != null) {
+            train = topic(pre);
+            if (s.heldOut() != null) {
+                heldOut = folder(s.heldOut(), HELD_OUT, pre);
+            }
         } else {
             train = folder(s.images(), IMAGES, pre);
             if (s.heldOut() != null) {
@@ -196,7 +224,8 @@ final class TocomTrainRun {
         }
         if (train.size() < s.config().batchSize()) {
             throw new CommandFailedException(String.format(
-                    "--batch %d exceeds the %d images of %s", s.config().batchSize(), train.size(), s.images()));
+                    "--batch %d exceeds the %d images of %s", s.config().batchSize(), train.size(),
+                    s.topic() != null ? "topic " + s.topic() : s.images()));
         }
         Path parent = s.out().toAbsolutePath().getParent();
         try {
@@ -227,6 +256,21 @@ final class TocomTrainRun {
         out.printf(Locale.ROOT, "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
                 s.out(), summary.steps(), perEpoch * s.config().epochs(), summary.seconds(), kl);
         return Main.OK;
+    }
+
+    private TrainingData topic(ImagePreprocessor pre) throws CommandFailedException {
+        KafkaFrameData data;
+        try {
+            data = KafkaFrameData.read(s.bootstrap(), s.topic(), s.trainSize(), pre, DecodeConfig.defaults(),
+                    Duration.ofSeconds(30), line -> err.println("tocom train: " + line));
+        } catch (RuntimeException e) {
+            throw new CommandFailedException("cannot read --topic " + s.topic() + " at " + s.bootstrap() + ": "
+                    + Main.describe(e), e);
+        }
+        err.printf(Locale.ROOT, "tocom train: read %d frames from topic %s%s%n", data.size(), s.topic(),
+                data.skipped() == 0 ? "" : String.format(Locale.ROOT, " (%d skipped as the job would dead-letter them,"
+                        + " first: %s)", data.skipped(), data.firstSkipReason()));
+        return data;
     }
 
     private static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {

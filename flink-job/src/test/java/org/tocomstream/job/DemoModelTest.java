@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
@@ -44,6 +45,30 @@ class DemoModelTest {
             DemoModel.delete(r.dir());
         }
         assertThat(r.dir()).doesNotExist();
+    }
+
+    /**
+     * The bundled demo model ships with its Token Compensator (src/docs/demo-model.md), made for
+     * exactly these weights, and the local run's copy of the model carries it so that the stream
+     * applies it ({@code vit.model.compensator = auto}).
+     */
+    @Test
+    void theBundledPluginLoadsAgainstTheBundledModelAndIsExtractedWithIt() throws Exception {
+        Path bundled = Path.of("src", "main", "resources", "demo-model");
+        TokenCompensator plugin = TokenCompensator.loadFor(bundled.resolve(TokenCompensator.FILE_NAME), bundled);
+        assertThat(plugin.baseArchitecture()).isEqualTo("vit_demo");
+        assertThat(plugin.config().maxDegree()).isEqualTo(6);
+
+        DemoModel.Resolved r = DemoModel.resolve();
+        try {
+            assertThat(r.description()).contains("Token Compensator");
+            assertThat(TokenCompensator.inModelDir(r.dir())).isPresent();
+            TokenCompensator extracted = TokenCompensator.loadFor(r.dir().resolve(TokenCompensator.FILE_NAME), r.dir());
+            assertThat(extracted.baseWeightsSha256()).isEqualTo(plugin.baseWeightsSha256());
+            assertThat(extracted.tensors().keySet()).isEqualTo(plugin.tensors().keySet());
+        } finally {
+            DemoModel.delete(r.dir());
+        }
     }
 
     /**

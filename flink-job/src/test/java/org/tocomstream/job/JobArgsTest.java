@@ -108,6 +108,26 @@ class JobArgsTest {
     }
 
     @Test
+    void compensatorFlagsSetTheirOptionsAndBadValuesNameTheFlag() throws UsageException {
+        Configuration defaults = parse();
+        assertThat(defaults.get(StreamJobOptions.COMPENSATOR)).isEqualTo("auto");
+        assertThat(defaults.getOptional(StreamJobOptions.COMPENSATOR_SCALE)).isEmpty();
+
+        Configuration c = parse("--compensator", "/plugins/tocom.safetensors", "--compensator-scale", "0.05");
+        assertThat(c.get(StreamJobOptions.COMPENSATOR)).isEqualTo("/plugins/tocom.safetensors");
+        assertThat(c.get(StreamJobOptions.COMPENSATOR_SCALE)).isEqualTo(0.05);
+        assertThat(parse("--compensator", "none").get(StreamJobOptions.COMPENSATOR)).isEqualTo("none");
+
+        assertThat(error("--compensator-scale", "big"))
+                .isEqualTo("run: --compensator-scale: expected a number but got 'big'");
+        assertThat(error("--compensator-scale", "-1"))
+                .isEqualTo("run: --compensator-scale: must be finite and >= 0 but was -1.0");
+        assertThat(error("--compensator", "")).isEqualTo("run: --compensator: expected a value but got ''");
+        assertThat(PARSER.optionsHelp()).contains("--compensator FILE|auto|none", "vit.model.compensator, default auto",
+                "--compensator-scale S", "vit.model.compensator-scale");
+    }
+
+    @Test
     void unknownFlagSuggestsTheNearOne() {
         assertThatThrownBy(() -> parse("--max-batches", "3"))
                 .hasMessage("run: unknown option '--max-batches' (did you mean --max-batch?)");

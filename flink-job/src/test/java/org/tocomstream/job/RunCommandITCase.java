@@ -38,6 +38,9 @@ class RunCommandITCase {
         assertThat(status).as(out + err).isZero();
         assertThat(out).contains("Kafka at 127.0.0.1:", "created topics frames, labels, frames-dead-letter",
                 "effective configuration:", "kafka.topic.frames", "demo.streams", "synthetic cameras: 2 stream(s)");
+        assertThat(out).as("the bundled demo model comes with its Token Compensator, which the run applies")
+                .contains("with its Token Compensator", "vit.model.compensator", "compensator: ",
+                        "tocom.safetensors (base vit_demo sha256 ", "as the pair 0->n");
         Matcher first = Pattern.compile("first label ([\\d.]+) s after start").matcher(out);
         assertThat(first.find()).as(out).isTrue();
         assertThat(Double.parseDouble(first.group(1))).isLessThan(60);

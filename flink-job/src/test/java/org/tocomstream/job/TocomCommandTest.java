@@ -48,7 +48,7 @@ class TocomCommandTest {
             assertUsageError(run("tocom", "train", "--generator", "--out", "p"),
                     "tocom train: missing required option --model DIR");
             assertUsageError(run("tocom", "train", "--model", "m", "--out", "p"),
-                    "tocom train: give --images DIR or --generator");
+                    "tocom train: give --images DIR, --generator or --topic T");
             assertUsageError(run("tocom", "train", "--model", "m", "--images", "i", "--generator", "--out", "p"),
                     "tocom train: --images and --generator cannot be used together");
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--scale", "x"),
@@ -57,8 +57,18 @@ class TocomCommandTest {
                     "tocom train: --train-size: requires --generator");
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--max-degree", "0"),
                     "tocom train: --max-degree: expected a positive integer but got '0'");
+            // --topic T (frames from Kafka) is a third, exclusive source, and needs --bootstrap.
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--topic", "t"),
-                    "tocom train: unknown option '--topic'");
+                    "tocom train: --generator and --topic cannot be used together");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t"),
+                    "tocom train: --topic: requires --bootstrap");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--bootstrap", "k:1"),
+                    "tocom train: --bootstrap: requires --topic");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t", "--bootstrap", "kafka"),
+                    "tocom train: --bootstrap: expected HOST:PORT[,HOST:PORT...] but got 'kafka'");
+            assertUsageError(run("tocom", "train", "--model", "m", "--out", "p", "--topic", "t", "--bootstrap", "k:1",
+                            "--held-out-size", "9"),
+                    "tocom train: --held-out-size: requires --generator");
         }
 
         @Test
@@ -140,6 +150,23 @@ class TocomCommandTest {
             assertThat(cell.get("n").getAsInt()).isEqualTo(3);
             assertThat(cell.get("klPlain").getAsDouble()).isPositive();
             assertThat(root.getAsJsonObject("summary").get("mismatchedPairs").getAsInt()).isEqualTo(2);
+        }
+
+        @Test
+        void evalWritesAHeatMapOfTheGrid() throws IOException {
+            Path png = tmp.resolve("eval/heat.png");
+            Result r = run("tocom", "eval", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--generator", "--data-seed", "3", "--test-size", "16", "--grid", "0,3", "--heatmap", png.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+            assertThat(img).as("a PNG").isNotNull();
+            // Two degrees: a 2 x 2 grid per panel; labelled generator scenes add the top-1 panel.
+            assertThat(img.getWidth()).isGreaterThanOrEqualTo(56 + 2 * 2 * 56);
+            int diagonal = img.getRGB(56 + 28, 64 + 28) & 0xFFFFFF;
+            int offDiagonal = img.getRGB(56 + 56 + 10, 64 + 10) & 0xFFFFFF;
+            assertThat(diagonal).as("m = n is grey").isEqualTo(0xDDDDDD);
+            assertThat(offDiagonal).as("0->3 is coloured by its KL change").isNotEqualTo(0xDDDDDD);
         }
 
         @Test

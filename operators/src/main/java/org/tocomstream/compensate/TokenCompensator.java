@@ -88,6 +88,12 @@ public final class TokenCompensator {
         }
     }
 
+    /**
+     * File name of a model directory's own plugin: {@code tocom.safetensors} (sidecar {@code
+     * tocom.json}) next to {@code model.json}, which the stream applies unless told otherwise.
+     */
+    public static final String FILE_NAME = "tocom.safetensors";
+
     private final CompensatorConfig config;
     private final int depth;
     private final int embedDim;
@@ -185,6 +191,28 @@ public final class TokenCompensator {
         plugin.requireBase(weightsSha256(modelDir), modelDir.toString());
         plugin.requireArchitecture(spec.architecture());
         return plugin;
+    }
+
+    /**
+     * The plugin file of a model directory by convention ({@value #FILE_NAME} next to {@code
+     * model.json}), when there is one.
+     */
+    public static Optional<Path> inModelDir(Path modelDir) {
+        Path file = modelDir.resolve(FILE_NAME);
+        return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
+    }
+
+    /**
+     * One line describing the plugin, e.g. {@code tocom.safetensors (base vit_demo sha256
+     * 1a2b3c4d…, rank 2 per step, degrees 0..6, s = 0.1)}.
+     */
+    public String describe() {
+        return String.format(
+                Locale.ROOT,
+                "%s (base %s sha256 %s…, rank %d per step, degrees 0..%d, s = %s)",
+                source, baseArchitecture,
+                baseWeightsSha256.substring(0, Math.min(8, baseWeightsSha256.length())),
+                config.rankPerStep(), config.maxDegree(), config.defaultScale());
     }
 
     /** Writes the plugin file and its sidecar ({@link #sidecarPath}), each replaced atomically. */

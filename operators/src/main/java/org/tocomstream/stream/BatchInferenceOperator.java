@@ -512,6 +512,9 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         if (ran > 0) {
             metrics.batches.inc();
             metrics.batchLatencyMs.update(now - batch.formedMs);
+            if (batch.compensator != null) {
+                metrics.compensatedBatches.inc();
+            }
         }
         if (batch.watermarkAfter != null) {
             output.emitWatermark(batch.watermarkAfter);

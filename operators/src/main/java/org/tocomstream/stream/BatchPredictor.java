@@ -20,7 +20,9 @@ public interface BatchPredictor extends AutoCloseable {
     List<String> labels();
 
     /**
-     * Logits of a batch.
+     * Logits of a batch. With a Token Compensator, a batch at a constant ToMe level n runs with
+     * the delta Δ(m→n) of the pair {@link #compensator(CompressionLevel)} reports (m = the
+     * model's trained degree); other levels run the plain compressed model.
      *
      * @param pixels {@code batchSize} preprocessed frames, row-major {@code (B, C, H, W)}
      * @param batchSize B
@@ -30,8 +32,9 @@ public interface BatchPredictor extends AutoCloseable {
     float[][] logits(float[] pixels, int batchSize, CompressionLevel level) throws Exception;
 
     /**
-     * The Token Compensator pair applied at {@code level}, as {@code "m->n"}, or null when none is
-     * (always null until the compensator issue).
+     * The Token Compensator pair {@link #logits} applies at {@code level}, as {@code "m->n"}, or
+     * null when none is: no plugin, a level that is not a constant ToMe degree, a degree outside
+     * the plugin's range, or m = n. Labels report it as {@code level.compensator}.
      */
     default String compensator(CompressionLevel level) {
         return null;

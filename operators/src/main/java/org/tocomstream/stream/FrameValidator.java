@@ -12,9 +12,16 @@ import org.tocomstream.model.ImagePreprocessor;
  * Checks one frames-topic record and preprocesses its image: the Flink-free core of {@link
  * FrameDecodeFunction}. Every way a record can be bad ends in a {@link DeadLetter} whose reason is
  * one line starting with the record's position and naming the header, value or limit; nothing
- * here throws for bad input. Thread-safe (immutable).
+ * here throws for bad input. Thread-safe (immutable). Public so that readers of the frames topic
+ * outside Flink (e.g. {@code tocom train --topic}) check frames exactly as the job does.
+ *
+ * <pre>{@code
+ * FrameValidator check = new FrameValidator(new ImagePreprocessor(spec.preprocessing()), DecodeConfig.defaults());
+ * FrameValidator.Outcome o = check.validate(record);
+ * if (o.frame() != null) { float[] pixels = o.frame().pixels(); } else { log(o.deadLetter().reason()); }
+ * }</pre>
  */
-final class FrameValidator {
+public final class FrameValidator {
 
     /** Longest header text quoted in a reason; the rest is elided. */
     private static final int QUOTE_LIMIT = 40;
@@ -22,13 +29,17 @@ final class FrameValidator {
     private final ImagePreprocessor preprocessor;
     private final DecodeConfig limits;
 
-    FrameValidator(ImagePreprocessor preprocessor, DecodeConfig limits) {
+    /**
+     * @param preprocessor decodes and preprocesses the image (its pixel cap applies)
+     * @param limits the value-size cap
+     */
+    public FrameValidator(ImagePreprocessor preprocessor, DecodeConfig limits) {
         this.preprocessor = preprocessor;
         this.limits = limits;
     }
 
     /** Either a frame or a dead letter, never both. */
-    record Outcome(DecodedFrame frame, DeadLetter deadLetter) {
+    public record Outcome(DecodedFrame frame, DeadLetter deadLetter) {
         static Outcome ok(DecodedFrame frame) {
             return new Outcome(frame, null);
         }
@@ -38,7 +49,8 @@ final class FrameValidator {
         }
     }
 
-    Outcome validate(FrameRecord record) {
+    /** Checks and decodes one record; never throws for bad input. */
+    public Outcome validate(FrameRecord record) {
         byte[] key = record.key();
         if (key == null) {
             return Outcome.dead(record, "no key (the stream id)");

@@ -37,6 +37,8 @@ import org.apache.flink.metrics.MetricGroup;
  *       batch</td></tr>
  *   <tr><td>{@value #LEVEL_CHANGES}</td><td>counter</td><td>batches whose level differs from the
  *       previous batch's</td></tr>
+ *   <tr><td>{@value #COMPENSATED_BATCHES}</td><td>counter</td><td>batches run with a Token
+ *       Compensator pair (their labels carry {@code level.compensator})</td></tr>
  *   <tr><td>{@value #SKIPPED_FRAMES}</td><td>counter</td><td>frames the shedding policy skipped
  *       (each still emitted as a label record marked {@code skipped})</td></tr>
  * </table>
@@ -62,6 +64,7 @@ public final class InferenceMetrics {
     public static final String COMPRESSION_LEVEL_INDEX = "compressionLevelIndex";
     public static final String LEVEL_CHANGES = "levelChanges";
     public static final String SKIPPED_FRAMES = "skippedFrames";
+    public static final String COMPENSATED_BATCHES = "compensatedBatches";
 
     /** Values each histogram keeps. */
     public static final int WINDOW = 1024;
@@ -71,6 +74,7 @@ public final class InferenceMetrics {
     final Counter batches;
     final Counter levelChanges;
     final Counter skippedFrames;
+    final Counter compensatedBatches;
     final WindowHistogram batchSize = new WindowHistogram(WINDOW);
     final WindowHistogram batchLatencyMs = new WindowHistogram(WINDOW);
     final WindowHistogram inferenceMs = new WindowHistogram(WINDOW);
@@ -99,5 +103,6 @@ public final class InferenceMetrics {
         group.gauge(COMPRESSION_LEVEL_INDEX, (Gauge<Integer>) () -> compressionLevelIndex);
         levelChanges = group.counter(LEVEL_CHANGES);
         skippedFrames = group.counter(SKIPPED_FRAMES);
+        compensatedBatches = group.counter(COMPENSATED_BATCHES);
     }
 }

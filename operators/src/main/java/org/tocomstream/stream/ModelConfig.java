@@ -1,8 +1,14 @@
 package org.tocomstream.stream;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Pattern;
+import org.tocomstream.compensate.TokenCompensator;
 
 /**
  * Which model the inference operator loads and on which device.
@@ -12,9 +18,15 @@ import java.util.regex.Pattern;
  * under {@code gpuResourceName} (subtask {@code i} takes the {@code i mod n}-th of the n GPUs
  * listed) and the CPU when there is none.
  *
+ * <p>Token Compensator: {@value #COMPENSATOR_AUTO} applies the model directory's own plugin
+ * ({@code tocom.safetensors} next to {@code model.json}) when there is one, {@value
+ * #COMPENSATOR_NONE} never applies one, and any other value is the path of a plugin file. It is
+ * applied at its sidecar's default scale unless {@code compensatorScale} is given.
+ *
  * <pre>{@code
  * ModelConfig model = ModelConfig.of("/models/vit_demo");          // auto device, resource "gpu"
  * ModelConfig onCpu = new ModelConfig("/models/vit_demo", "cpu", "gpu");
+ * ModelConfig plugin = new ModelConfig("/models/vit_demo", "cpu", "gpu", "/plugins/tocom.safetensors", 0.05);
  * }</pre>
  *
  * @param modelDir a model directory ({@code model.json} + weights), readable on every TaskManager
@@ -23,8 +35,17 @@ import java.util.regex.Pattern;
  *     {@value #DEVICE})
  * @param gpuResourceName the external-resource name Flink lists GPUs under ({@code
  *     external-resources: gpu}), used by {@value #AUTO} (setting {@value #GPU_RESOURCE})
+ * @param compensator {@value #COMPENSATOR_AUTO}, {@value #COMPENSATOR_NONE} or a plugin file
+ *     (setting {@value #COMPENSATOR})
+ * @param compensatorScale the scale s the plugin is applied at, finite and ≥ 0; null for the
+ *     plugin's default (setting {@value #COMPENSATOR_SCALE})
  */
-public record ModelConfig(String modelDir, String device, String gpuResourceName)
+public record ModelConfig(
+        String modelDir,
+        String device,
+        String gpuResourceName,
+        String compensator,
+        Double compensatorScale)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -37,6 +58,18 @@ public record ModelConfig(String modelDir, String device, String gpuResourceName
 
     /** Setting name of {@link #gpuResourceName()}. */
     public static final String GPU_RESOURCE = "vit.model.gpu-resource";
+
+    /** Setting name of {@link #compensator()}. */
+    public static final String COMPENSATOR = "vit.model.compensator";
+
+    /** Setting name of {@link #compensatorScale()}. */
+    public static final String COMPENSATOR_SCALE = "vit.model.compensator-scale";
+
+    /** Compensator value: the model directory's {@code tocom.safetensors} if present, else none. */
+    public static final String COMPENSATOR_AUTO = "auto";
+
+    /** Compensator value: never apply one. */
+    public static final String COMPENSATOR_NONE = "none";
 
     /** Device value: a Flink-assigned GPU if any, else the CPU. */
     public static final String AUTO = "auto";
@@ -60,6 +93,55 @@ public record ModelConfig(String modelDir, String device, String gpuResourceName
         }
         if (gpuResourceName == null || gpuResourceName.isBlank()) {
             throw new IllegalArgumentException(GPU_RESOURCE + " must be non-empty");
+        }
+        compensator = compensator == null ? "" : compensator.trim();
+        if (compensator.isEmpty()) {
+            throw new IllegalArgumentException(
+                    COMPENSATOR + " must be auto, none or a plugin file but was empty");
+        }
+        if (compensator.equalsIgnoreCase(COMPENSATOR_AUTO)
+                || compensator.equalsIgnoreCase(COMPENSATOR_NONE)) {
+            compensator = compensator.toLowerCase(Locale.ROOT);
+        }
+        if (compensatorScale != null
+                && (!Double.isFinite(compensatorScale) || compensatorScale < 0)) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s must be finite and >= 0 but was %s",
+                            COMPENSATOR_SCALE,
+                            compensatorScale));
+        }
+    }
+
+    /**
+     * A model on {@code device} that applies its directory's own compensator if it has one
+     * ({@value #COMPENSATOR_AUTO}) at the plugin's default scale.
+     */
+    public ModelConfig(String modelDir, String device, String gpuResourceName) {
+        this(modelDir, device, gpuResourceName, COMPENSATOR_AUTO, null);
+    }
+
+    /**
+     * The plugin file to apply: the model directory's {@code tocom.safetensors} for {@value
+     * #COMPENSATOR_AUTO} when it exists, the named file otherwise, nothing for {@value
+     * #COMPENSATOR_NONE}. Read where the model is loaded (the TaskManager).
+     *
+     * @throws NoSuchFileException naming the setting when a named plugin file does not exist
+     */
+    public Optional<Path> compensatorFile() throws IOException {
+        switch (compensator) {
+            case COMPENSATOR_NONE:
+                return Optional.empty();
+            case COMPENSATOR_AUTO:
+                return TokenCompensator.inModelDir(Path.of(modelDir));
+            default:
+                Path file = Path.of(compensator);
+                if (!Files.isRegularFile(file)) {
+                    throw new NoSuchFileException(
+                            file.toString(), null, COMPENSATOR + ": no such plugin file");
+                }
+                return Optional.of(file);
         }
     }
 

@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorMode;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitModel;
 
@@ -29,6 +32,11 @@ import org.tocomstream.model.VitModel;
  *     float[][] logits = lease.model().logits(pixels, shape, level);
  * }
  * }</pre>
+ *
+ * <p>A lease may also carry the model's Token Compensator ({@link #acquire(Path, Device, Path)}):
+ * the plugin is checked against the model ({@link TokenCompensator#loadFor}), bound to it in
+ * side-branch mode, and shared and closed with it. The plugin file is part of the key, so the same
+ * model with two different plugins (or with and without one) is loaded twice.
  *
  * <p>"Per JVM" means per class loader of this class: with DJL and this library on the TaskManager
  * class path ({@code lib/}) that is the JVM; when they come in the job jar it is per job.
@@ -51,14 +59,17 @@ public final class ModelRegistry {
     /** A loaded model and its identity as labels report it. */
     record LoadedModel(VitModel model, String id) {}
 
-    private record Key(Path dir, Device device) {}
+    /** @param compensator the plugin file, absolute and normalised; null for none */
+    private record Key(Path dir, Device device, Path compensator) {}
 
     private static final class Entry {
         final LoadedModel loaded;
+        final BoundCompensator compensator;
         int references;
 
-        Entry(LoadedModel loaded) {
+        Entry(LoadedModel loaded, BoundCompensator compensator) {
             this.loaded = loaded;
+            this.compensator = compensator;
         }
     }
 
@@ -80,33 +91,71 @@ public final class ModelRegistry {
      * @throws IOException if the model directory cannot be loaded
      */
     public Lease acquire(Path modelDir, Device device) throws IOException {
-        Key key = new Key(modelDir.toAbsolutePath().normalize(), Objects.requireNonNull(device));
+        return acquire(modelDir, device, null);
+    }
+
+    /**
+     * A lease on the model of {@code modelDir} on {@code device} with the Token Compensator in
+     * {@code compensator} bound to it, loading both if no such lease is open.
+     *
+     * @param compensator a plugin file, or null for none
+     * @throws IOException if the model cannot be loaded, or the plugin cannot be read or belongs
+     *     to another base model (the message names both weight hashes)
+     */
+    public Lease acquire(Path modelDir, Device device, Path compensator) throws IOException {
+        Key key = new Key(
+                modelDir.toAbsolutePath().normalize(),
+                Objects.requireNonNull(device),
+                compensator == null ? null : compensator.toAbsolutePath().normalize());
         synchronized (this) {
             Entry entry = entries.get(key);
             if (entry == null) {
                 long start = System.nanoTime();
-                entry = new Entry(loader.load(key.dir(), device));
+                LoadedModel loaded = loader.load(key.dir(), device);
+                BoundCompensator bound = null;
+                if (key.compensator() != null) {
+                    try {
+                        bound = TokenCompensator.loadFor(key.compensator(), key.dir())
+                                .bind(loaded.model(), CompensatorMode.SIDE_BRANCH);
+                    } catch (IOException | RuntimeException e) {
+                        loaded.model().close();
+                        throw e;
+                    }
+                }
+                entry = new Entry(loaded, bound);
                 entries.put(key, entry);
                 LOG.info(
-                        "Loaded model {} from {} on {} in {} ms",
+                        "Loaded model {} from {} on {} in {} ms{}",
                         entry.loaded.id(),
                         key.dir(),
                         device,
-                        (System.nanoTime() - start) / 1_000_000);
+                        (System.nanoTime() - start) / 1_000_000,
+                        bound == null ? " (no compensator)" : ", compensator " + bound.plugin().describe());
             }
             entry.references++;
-            return new Lease(key, entry.loaded);
+            return new Lease(key, entry.loaded, entry.compensator);
         }
     }
 
     /** Open leases on the model of {@code modelDir} on {@code device}; 0 when it is not loaded. */
-    public synchronized int references(Path modelDir, Device device) {
-        Entry entry = entries.get(new Key(modelDir.toAbsolutePath().normalize(), device));
+    public int references(Path modelDir, Device device) {
+        return references(modelDir, device, null);
+    }
+
+    /**
+     * Open leases on the model of {@code modelDir} on {@code device} with the plugin {@code
+     * compensator} (null: without one); 0 when it is not loaded.
+     */
+    public synchronized int references(Path modelDir, Device device, Path compensator) {
+        Entry entry = entries.get(new Key(
+                modelDir.toAbsolutePath().normalize(),
+                device,
+                compensator == null ? null : compensator.toAbsolutePath().normalize()));
         return entry == null ? 0 : entry.references;
     }
 
     private void release(Key key) {
-        VitModel toClose = null;
+        Entry toClose = null;
         synchronized (this) {
             Entry entry = entries.get(key);
             if (entry == null) {
@@ -114,11 +163,15 @@ public final class ModelRegistry {
             }
             if (--entry.references == 0) {
                 entries.remove(key);
-                toClose = entry.loaded.model();
+                toClose = entry;
             }
         }
         if (toClose != null) {
-            toClose.close();
+            // The plugin's arrays live in a sub-manager of the model's: close it first.
+            if (toClose.compensator != null) {
+                toClose.compensator.close();
+            }
+            toClose.loaded.model().close();
             LOG.info("Closed model {} on {}: no subtask uses it", key.dir(), key.device());
         }
     }
@@ -128,11 +181,21 @@ public final class ModelRegistry {
 
         private final Key key;
         private final LoadedModel loaded;
+        private final BoundCompensator compensator;
         private boolean closed;
 
-        private Lease(Key key, LoadedModel loaded) {
+        private Lease(Key key, LoadedModel loaded, BoundCompensator compensator) {
             this.key = key;
             this.loaded = loaded;
+            this.compensator = compensator;
+        }
+
+        /**
+         * The model's Token Compensator, bound in side-branch mode, or null when the lease was
+         * acquired without one; do not close it, close the lease.
+         */
+        public BoundCompensator compensator() {
+            return compensator;
         }
 
         /** The shared model; do not close it, close the lease. */

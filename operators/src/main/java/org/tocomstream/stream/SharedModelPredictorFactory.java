@@ -4,10 +4,17 @@ import ai.djl.Device;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.Devices;
+import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
 
@@ -35,16 +42,21 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 DeviceSelection.resolve(
                         config.device(), context.subtaskIndex(), context.gpuIndices());
         Device device = Devices.parse(name);
+        Path plugin = config.compensatorFile().orElse(null);
         LOG.info(
-                "Subtask {} uses model {} on {} ({} = {}, GPUs assigned: {})",
+                "Subtask {} uses model {} on {} ({} = {}, GPUs assigned: {}), compensator {} ({} = {})",
                 context.subtaskIndex(),
                 config.modelDir(),
                 device,
                 ModelConfig.DEVICE,
                 config.device(),
-                context.gpuIndices());
+                context.gpuIndices(),
+                plugin == null ? "none" : plugin,
+                ModelConfig.COMPENSATOR,
+                config.compensator());
         return new SharedModelPredictor(
-                ModelRegistry.shared().acquire(Path.of(config.modelDir()), device));
+                ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin),
+                config.compensatorScale());
     }
 
     @Override
@@ -52,18 +64,39 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         return "sharedModel(" + config + ")";
     }
 
-    /** One subtask's predictor over a leased, shared model. */
+    /**
+     * One subtask's predictor over a leased, shared model and, when the lease carries one, its
+     * Token Compensator: each batch at a constant ToMe level n gets Δ(m→n) in side-branch mode (m =
+     * the model's {@code trainedCompression}). A level the plugin cannot serve (another method,
+     * a degree outside its range) runs the plain compressed model and reports no pair.
+     */
     static final class SharedModelPredictor implements BatchPredictor {
 
         private final ModelRegistry.Lease lease;
         private final VitModel model;
         private final long[] frameShape;
+        private final BoundCompensator compensator;
+        private final double scale;
+        /** Levels already logged as running without the plugin, so each is logged once. */
+        private final Set<CompressionLevel> uncovered = ConcurrentHashMap.newKeySet();
 
-        SharedModelPredictor(ModelRegistry.Lease lease) {
+        /**
+         * @param scale the compensator's scale s; null for the plugin's default
+         */
+        SharedModelPredictor(ModelRegistry.Lease lease, Double scale) {
             this.lease = lease;
             this.model = lease.model();
             VitConfig cfg = model.config();
             this.frameShape = new long[] {cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
+            this.compensator = lease.compensator();
+            this.scale =
+                    scale != null
+                            ? scale
+                            : compensator == null ? 0 : compensator.plugin().config().defaultScale();
+        }
+
+        SharedModelPredictor(ModelRegistry.Lease lease) {
+            this(lease, null);
         }
 
         @Override
@@ -79,7 +112,50 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         @Override
         public float[][] logits(float[] pixels, int batchSize, CompressionLevel level) {
             long[] shape = {batchSize, frameShape[0], frameShape[1], frameShape[2]};
-            return model.logits(pixels, shape, level);
+            Optional<CompensatorPair> pair = appliedPair(level);
+            if (pair.isEmpty()) {
+                return model.logits(pixels, shape, level);
+            }
+            QvAdapter adapter = compensator.adapter(pair.get(), compensator.mode(), scale);
+            return model.logits(pixels, shape, level, adapter);
+        }
+
+        @Override
+        public String compensator(CompressionLevel level) {
+            return appliedPair(level).map(CompensatorPair::toString).orElse(null);
+        }
+
+        /** The scale s the compensator is applied at (0 without one). */
+        double scale() {
+            return scale;
+        }
+
+        /**
+         * The pair applied to a batch at {@code level}: empty without a plugin, for a level that
+         * is not a constant ToMe degree, for a degree outside the plugin's range (logged once per
+         * level), and where the delta is zero (m = n, s = 0).
+         */
+        Optional<CompensatorPair> appliedPair(CompressionLevel level) {
+            if (compensator == null || scale == 0) {
+                return Optional.empty();
+            }
+            Optional<CompensatorPair> pair = compensator.pairFor(level);
+            if (pair.isEmpty() || pair.get().isIdentity()) {
+                return Optional.empty();
+            }
+            CompensatorConfig cfg = compensator.plugin().config();
+            if (!cfg.covers(pair.get().from()) || !cfg.covers(pair.get().to())) {
+                if (uncovered.add(level)) {
+                    LOG.info(
+                            "Level {} runs without the compensator: pair {} is outside its degree"
+                                    + " range 0..{}",
+                            level,
+                            pair.get(),
+                            cfg.maxDegree());
+                }
+                return Optional.empty();
+            }
+            return pair;
         }
 
         @Override

@@ -22,6 +22,7 @@ class InferenceMetricsTest {
                 .extracting(c -> c.getCount()).isEqualTo(3L);
         assertThat(listener.getCounter(InferenceMetrics.FRAMES_OUT)).isPresent();
         assertThat(listener.getCounter(InferenceMetrics.BATCHES)).isPresent();
+        assertThat(listener.getCounter(InferenceMetrics.COMPENSATED_BATCHES)).isPresent();
         assertThat(listener.getMeter(InferenceMetrics.FRAMES_IN_RATE)).isPresent();
         for (String h : new String[] {
                 InferenceMetrics.BATCH_SIZE, InferenceMetrics.BATCH_LATENCY_MS,

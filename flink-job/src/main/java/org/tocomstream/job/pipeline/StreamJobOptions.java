@@ -10,8 +10,10 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.stream.ModelConfig;
 import org.tocomstream.stream.WireFormat;
 
 /**
@@ -171,6 +173,24 @@ public final class StreamJobOptions {
                     .defaultValue("gpu")
                     .withDescription("Name of Flink's external resource that lists the GPUs, for device auto.");
 
+    public static final ConfigOption<String> COMPENSATOR =
+            ConfigOptions.key(ModelConfig.COMPENSATOR)
+                    .stringType()
+                    .defaultValue(ModelConfig.COMPENSATOR_AUTO)
+                    .withDescription(
+                            "Token Compensator plugin applied to batches at ToMe levels: a plugin file"
+                                    + " (its sidecar .json next to it), auto (the model directory's "
+                                    + TokenCompensator.FILE_NAME + " if present) or none. A plugin made for"
+                                    + " other weights stops the job at start.");
+
+    public static final ConfigOption<Double> COMPENSATOR_SCALE =
+            ConfigOptions.key(ModelConfig.COMPENSATOR_SCALE)
+                    .doubleType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "Scale s of the Token Compensator's delta, >= 0 (0 = never apply it)."
+                                    + " Not set: the plugin's default (its sidecar's defaultScale).");
+
     public static final ConfigOption<String> LEVEL =
             ConfigOptions.key("vit.compress.level")
                     .stringType()
@@ -257,6 +277,8 @@ public final class StreamJobOptions {
                 MODEL_DIR,
                 DEVICE,
                 GPU_RESOURCE,
+                COMPENSATOR,
+                COMPENSATOR_SCALE,
                 LEVEL,
                 MAX_BATCH,
                 MAX_DELAY,
@@ -297,6 +319,14 @@ public final class StreamJobOptions {
         if (!device.matches("auto|cpu|gpu|gpu\\d+|gpu\\(\\d+\\)")) {
             errors.add(String.format("%s: expected auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE.key(), conf.get(DEVICE)));
         }
+        if (conf.get(COMPENSATOR).isBlank()) {
+            errors.add(COMPENSATOR.key() + ": expected a plugin file, auto or none but was empty");
+        }
+        conf.getOptional(COMPENSATOR_SCALE).ifPresent(s -> {
+            if (!Double.isFinite(s) || s < 0) {
+                errors.add(String.format(Locale.ROOT, "%s: must be finite and >= 0 but was %s", COMPENSATOR_SCALE.key(), s));
+            }
+        });
         if (conf.get(GROUP_ID).isBlank()) {
             errors.add(GROUP_ID.key() + ": must not be empty");
         }

@@ -24,8 +24,9 @@ import org.tocomstream.stream.PredictorFactory;
  * batching inference operator} at the same parallelism, so all frames of a stream (one Kafka
  * partition) pass one subtask in order. The model's {@code model.json} is read here, on the
  * client, for its preprocessing and, with the adaptive policy, for the cost model that prices the
- * controller's ladder ({@link ControlOptions}); the weights are loaded by each TaskManager from the
- * same path.
+ * controller's ladder ({@link ControlOptions}); the weights, and the Token Compensator plugin when
+ * one is configured or present in the model directory ({@link CompensatorCheck}), are loaded by
+ * each TaskManager from the same paths.
  */
 public final class VitLabelStage implements StreamPipeline.LabelStage {
 
@@ -36,6 +37,20 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
 
     /** Uid of the inference operator. */
     public static final String INFERENCE_UID = "batch-inference";
+
+    /**
+     * The model, device and Token Compensator settings as the record the inference operator gets.
+     *
+     * @throws IllegalArgumentException naming the setting that is invalid
+     */
+    public static ModelConfig modelConfig(ReadableConfig conf) {
+        return new ModelConfig(
+                conf.get(StreamJobOptions.MODEL_DIR),
+                conf.get(StreamJobOptions.DEVICE),
+                conf.get(StreamJobOptions.GPU_RESOURCE),
+                conf.get(StreamJobOptions.COMPENSATOR),
+                conf.getOptional(StreamJobOptions.COMPENSATOR_SCALE).orElse(null));
+    }
 
     @Override
     public StreamPipeline.Outputs apply(DataStream<FrameRecord> frames, ReadableConfig conf) {
@@ -63,8 +78,7 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                         conf.get(StreamJobOptions.MAX_DELAY),
                         conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
                 conf.get(StreamJobOptions.TOP_K),
-                PredictorFactory.sharedModel(new ModelConfig(
-                        modelDir, conf.get(StreamJobOptions.DEVICE), conf.get(StreamJobOptions.GPU_RESOURCE))),
+                PredictorFactory.sharedModel(modelConfig(conf)),
                 ControlOptions.levelSource(conf, CostModel.of(spec.architecture())));
         SingleOutputStreamOperator<LabelRecord> labels = inference.applyTo(decoded).uid(INFERENCE_UID);
         return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));

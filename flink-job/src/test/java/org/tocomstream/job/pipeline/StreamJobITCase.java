@@ -24,6 +24,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SyntheticCamera;
@@ -66,6 +68,11 @@ class StreamJobITCase {
     static void model() throws Exception {
         modelDir = TestModels.randomVitDemo(tmp.resolve("model"));
         modelLabels = ModelSpec.read(modelDir).labels();
+        // Its own Token Compensator (a fresh one: zero up projections, so it changes no logit),
+        // which the job applies by default (vit.model.compensator = auto) at ToMe levels.
+        TokenCompensator.initial(ModelSpec.read(modelDir).architecture(), TokenCompensator.weightsSha256(modelDir),
+                        new CompensatorConfig(2, 6, 0.1), 0)
+                .save(modelDir.resolve(TokenCompensator.FILE_NAME));
     }
 
     private static Configuration conf(String prefix, DeliveryGuarantee guarantee) {
@@ -140,6 +147,7 @@ class StreamJobITCase {
                     .isSortedAccordingTo((a, b) -> Double.compare(b, a));
             assertThat(l.labels().stream().mapToDouble(LabelRecord.Label::score).sum()).isLessThanOrEqualTo(1.0 + 1e-6);
             assertThat(l.level().method()).isEqualTo("none");
+            assertThat(l.level().compensator()).as("level none is the model's own degree: no pair").isNull();
             assertThat(l.model()).startsWith("vit_demo");
             assertThat(l.batchSize()).isBetween(1, 4);
             assertThat(l.inferenceMs()).isPositive();
@@ -183,5 +191,8 @@ class StreamJobITCase {
                 "jobeo-labels", STREAMS.size() * perStream, Duration.ofSeconds(60), Duration.ofSeconds(1), true);
         FrameRecords.assertExactlyOnceInOrder(committed, STREAMS, perStream);
         assertThat(committed).extracting(r -> LabelRecord.fromJson(r.value()).level().schedule()).containsOnly("tome:4");
+        assertThat(committed).extracting(r -> LabelRecord.fromJson(r.value()).level().compensator())
+                .as("every label at tome:4 records the model's plugin applied as the pair 0->4")
+                .containsOnly("0->4");
     }
 }

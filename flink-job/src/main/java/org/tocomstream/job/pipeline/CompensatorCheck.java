@@ -1,0 +1,62 @@
+package org.tocomstream.job.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import org.apache.flink.configuration.ReadableConfig;
+import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.stream.ModelConfig;
+
+/**
+ * Resolves the Token Compensator setting ({@link StreamJobOptions#COMPENSATOR}) on the client
+ * before the job starts, so that a missing plugin or a plugin of another base model stops the
+ * start with one clear line instead of failing every TaskManager, and describes it for the
+ * effective configuration. The TaskManagers resolve and check it again when they load the model.
+ *
+ * <pre>
+ * compensator: /models/vit_demo/tocom.safetensors (base vit_demo sha256 1a2b3c4d…, rank 2 per step,
+ *   degrees 0..6, s = 0.1), applied at s = 0.1 to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n
+ * </pre>
+ */
+public final class CompensatorCheck {
+
+    private CompensatorCheck() {}
+
+    /**
+     * One line (without trailing newline) saying which plugin the job applies, and how, or why
+     * none.
+     *
+     * @throws IOException naming the file when the plugin cannot be read, and naming both weight
+     *     hashes when it was trained for another model
+     */
+    public static String describe(ReadableConfig conf) throws IOException {
+        ModelConfig model = VitLabelStage.modelConfig(conf);
+        Path dir = Path.of(model.modelDir());
+        Optional<Path> file = model.compensatorFile();
+        if (file.isEmpty()) {
+            return ModelConfig.COMPENSATOR_NONE.equals(model.compensator())
+                    ? "compensator: none (" + ModelConfig.COMPENSATOR + " = none)"
+                    : "compensator: none (no " + TokenCompensator.FILE_NAME + " in " + dir + ")";
+        }
+        TokenCompensator plugin = TokenCompensator.loadFor(file.get(), dir);
+        ModelSpec spec = ModelSpec.read(dir);
+        double scale = model.compensatorScale() != null
+                ? model.compensatorScale()
+                : plugin.config().defaultScale();
+        int m = spec.trainedCompression().tomeDegree().orElse(-1);
+        String applies;
+        if (m < 0) {
+            applies = "never applied: the model was trained at " + spec.trainedCompression()
+                    + ", not a constant ToMe degree";
+        } else if (scale == 0) {
+            applies = "never applied: s = 0";
+        } else {
+            applies = String.format(Locale.ROOT,
+                    "applied at s = %s to batches at ToMe degree n in 0..%d, n != %d, as the pair %d->n",
+                    scale, plugin.config().maxDegree(), m, m);
+        }
+        return "compensator: " + plugin.describe() + ", " + applies;
+    }
+}

@@ -1,0 +1,63 @@
+package org.tocomstream.job.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.job.testutils.TestModels;
+import org.tocomstream.model.CheckpointException;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.stream.ModelConfig;
+
+class CompensatorCheckTest {
+
+    private static Configuration conf(Path model) {
+        Configuration c = new Configuration();
+        c.set(StreamJobOptions.MODEL_DIR, model.toString());
+        return c;
+    }
+
+    private static void plugin(Path model, String sha) throws Exception {
+        TokenCompensator.initial(ModelSpec.read(model).architecture(), sha, new CompensatorConfig(2, 6, 0.1), 0)
+                .save(model.resolve(TokenCompensator.FILE_NAME));
+    }
+
+    @Test
+    void describesThePluginTheJobAppliesOrWhyNone(@TempDir Path tmp) throws Exception {
+        Path model = TestModels.randomVitDemo(tmp.resolve("m"));
+        assertThat(CompensatorCheck.describe(conf(model)))
+                .isEqualTo("compensator: none (no tocom.safetensors in " + model + ")");
+
+        plugin(model, TokenCompensator.weightsSha256(model));
+        assertThat(CompensatorCheck.describe(conf(model)))
+                .startsWith("compensator: " + model.resolve(TokenCompensator.FILE_NAME) + " (base vit_demo sha256 ")
+                .endsWith("rank 2 per step, degrees 0..6, s = 0.1), applied at s = 0.1 to batches at ToMe degree n"
+                        + " in 0..6, n != 0, as the pair 0->n");
+
+        Configuration scaled = conf(model);
+        scaled.set(StreamJobOptions.COMPENSATOR_SCALE, 0.0);
+        assertThat(CompensatorCheck.describe(scaled)).endsWith("never applied: s = 0");
+
+        Configuration off = conf(model);
+        off.set(StreamJobOptions.COMPENSATOR, "none");
+        assertThat(CompensatorCheck.describe(off)).isEqualTo("compensator: none (vit.model.compensator = none)");
+        assertThat(VitLabelStage.modelConfig(off)).isEqualTo(
+                new ModelConfig(model.toString(), "auto", "gpu", "none", null));
+    }
+
+    @Test
+    void aPluginOfOtherWeightsIsRefusedNamingBothHashes(@TempDir Path tmp) throws Exception {
+        Path model = TestModels.randomVitDemo(tmp.resolve("m"));
+        String other = "cd".repeat(32);
+        plugin(model, other);
+        assertThatThrownBy(() -> CompensatorCheck.describe(conf(model)))
+                .isInstanceOf(CheckpointException.class)
+                .hasMessageContaining(other)
+                .hasMessageContaining(TokenCompensator.weightsSha256(model));
+    }
+}
