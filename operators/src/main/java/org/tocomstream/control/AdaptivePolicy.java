@@ -62,7 +62,7 @@ final class AdaptivePolicy implements LevelController {
         }
 
         // Feed-forward: the lowest rung whose capacity at the target utilization covers demand.
-        double[] msPerFrame = estimates(signal);
+        double[] msPerFrame = estimates(signal, current);
         double backlog =
                 signal.queuedFrames() + Math.max(0, signal.upstreamBacklogFrames());
         double rawDemand = signal.arrivalRatePerSecond() + backlog / horizonSeconds;
@@ -154,12 +154,30 @@ final class AdaptivePolicy implements LevelController {
     /**
      * Time per frame of every rung: measured where it ran, else the nearest measured rung scaled by
      * the cost model's ratio; NaN everywhere when nothing ran yet.
+     *
+     * <p>A more accurate rung than {@code current} is never estimated slower than the current
+     * rung's own measurement scaled up by the cost model's ratio. That bound is conservative (fixed
+     * overheads do not shrink with the tokens, so the true ratio is smaller than the MACs ratio)
+     * and always fresh, while the rung's own measurement was taken when it last ran, possibly in a
+     * burst of contention; without the bound a stale slow measurement could block the way back
+     * for good, because a rung that is not run is never measured again (seen in the overload
+     * experiment: held at the top rung at half load).
      */
-    double[] estimates(LoadSignal signal) {
+    double[] estimates(LoadSignal signal, int current) {
         int n = ladder.size();
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             out[i] = signal.measuredMsPerFrame(i).orElse(Double.NaN);
+        }
+        if (signal.measuredMsPerFrame(current).isPresent()) {
+            double here = signal.measuredMsPerFrame(current).getAsDouble();
+            double hereGmacs = ladder.rungs().get(current).predictedGmacs();
+            for (int i = 0; i < current; i++) {
+                if (!Double.isNaN(out[i])) {
+                    double bound = here * ladder.rungs().get(i).predictedGmacs() / hereGmacs;
+                    out[i] = Math.min(out[i], bound);
+                }
+            }
         }
         for (int i = 0; i < n; i++) {
             if (!Double.isNaN(out[i])) {

@@ -155,6 +155,23 @@ class AdaptivePolicyTest {
         }
 
         @Test
+        void aStaleSlowMeasurementOfALowerRungDoesNotBlockTheWayBack() {
+            // Rung 2 last ran during a burst of contention and was measured at 30 ms a frame (33
+            // frames/s, far below its true 145): taken at face value it would never cover 30
+            // frames/s at the restore utilization (23 < 30), and as it does not run it is never
+            // measured again. The fresh measurement at rung 3 scaled by the cost model bounds it.
+            Map<Integer, Double> measured = allMeasured();
+            measured.put(2, 30.0);
+            LevelController c = controller();
+            int level = 3;
+            for (int i = 0; i <= 51; i++) {
+                clock.addAndGet(100);
+                level = c.next(signal(100, 30, measured), level).level();
+            }
+            assertThat(level).as("after 5.1 s of calm at 30 frames/s").isEqualTo(2);
+        }
+
+        @Test
         void doesNotStepDownInsideTheHysteresisBand() {
             // At rung 2, 90 frames/s: rung 1 (119/s) covers it at 0.85 (101) but not at the
             // restore utilization 0.7 (83): stay.
