@@ -51,7 +51,7 @@ final class AdaptiveLevelSource implements LevelSource {
         Ladder ladder = config.ladder();
         Map<Integer, Double> measured = new HashMap<>();
         for (int i = 0; i < ladder.size(); i++) {
-            OptionalDouble ms = signals.msPerFrameAtLargestBatch(ladder.level(i));
+            OptionalDouble ms = signals.bestMsPerFrame(ladder.level(i));
             if (ms.isPresent() && ms.getAsDouble() > 0) {
                 measured.put(i, ms.getAsDouble());
             }

@@ -103,6 +103,24 @@ public record LoadSignals(
         return best == null ? OptionalDouble.empty() : OptionalDouble.of(best.msPerFrame());
     }
 
+    /**
+     * The lowest measured time per frame at this level over the batch sizes it ran with: what the
+     * level does when batches fill. Preferred to the largest batch's figure by the load
+     * controller, because a batch size that stops occurring (full batches of a start-up backlog,
+     * with the JIT still cold) keeps its figure for good, while the sizes that occur now are
+     * measured afresh; the small batches of a light load cost more per frame, so they raise the
+     * figure only where no fuller batch did better.
+     */
+    public OptionalDouble bestMsPerFrame(CompressionLevel level) {
+        double best = Double.NaN;
+        for (ServiceTime t : serviceTimes) {
+            if (t.level().equals(level) && !(t.msPerFrame() >= best)) {
+                best = t.msPerFrame();
+            }
+        }
+        return Double.isNaN(best) ? OptionalDouble.empty() : OptionalDouble.of(best);
+    }
+
     /** The measured time per frame at this level and batch size, if any batch ran so. */
     public OptionalDouble msPerFrame(CompressionLevel level, int size) {
         for (ServiceTime t : serviceTimes) {

@@ -46,6 +46,24 @@ class LevelSourceTest {
     }
 
     @Test
+    void theBestTimePerFrameOfALevelIsTheLowestOverItsBatchSizes() {
+        // Full batches measured once at start-up with a cold JIT (12 ms a frame), half-full ones
+        // measured since (5 ms): the controller takes 5, not the stale 12.
+        LoadSignals s =
+                new LoadSignals(
+                        0, 4, 0, 0, 4, 0, 0, null,
+                        List.of(
+                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 8, 12.0, 2),
+                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, 5.0, 300),
+                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 2, 7.0, 40),
+                                new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
+        assertThat(s.bestMsPerFrame(CompressionLevel.tome(6))).hasValue(5.0);
+        assertThat(s.bestMsPerFrame(CompressionLevel.none())).hasValue(4.0);
+        assertThat(s.bestMsPerFrame(CompressionLevel.tome(2))).isEmpty();
+        assertThat(s.msPerFrameAtLargestBatch(CompressionLevel.tome(6))).hasValue(12.0);
+    }
+
+    @Test
     void serviceTimesAreAnExponentiallyWeightedMeanPerFrame() {
         ServiceTimes times = new ServiceTimes();
         times.record(CompressionLevel.none(), 4, 40_000_000); // 10 ms per frame
