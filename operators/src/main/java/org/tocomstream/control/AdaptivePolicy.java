@@ -1,5 +1,6 @@
 package org.tocomstream.control;
 
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
@@ -12,6 +13,8 @@ final class AdaptivePolicy implements LevelController {
     private final ControllerConfig config;
     private final LongSupplier clockMs;
     private final Ladder ladder;
+    /** Per rung, whether {@link #estimates}' figure is an estimate rather than a measurement. */
+    private final boolean[] estimated;
     private final double setpointMs;
     private final double targetMs;
     private final double horizonSeconds;
@@ -34,6 +37,7 @@ final class AdaptivePolicy implements LevelController {
         this.config = Objects.requireNonNull(config, "config");
         this.clockMs = Objects.requireNonNull(clockMs, "clockMs");
         this.ladder = config.ladder();
+        this.estimated = new boolean[ladder.size()];
         this.setpointMs = config.ageSetpointMs();
         this.targetMs = config.latencyTarget().toMillis();
         this.horizonSeconds = config.drainHorizon().toMillis() / 1000.0;
@@ -116,8 +120,14 @@ final class AdaptivePolicy implements LevelController {
         } else if (desired < current) {
             int lower = current - 1;
             double capacity = capacity(msPerFrame, lower, signal.concurrency());
-            boolean lowerCovers =
-                    Double.isNaN(capacity) || capacity * config.restoreUtilization() >= demand;
+            // The restore hysteresis (restore utilization) applies to a measured figure. A figure
+            // that is only a conservative estimate (scaled from the current rung by the MACs
+            // ratio, which overstates the time of a more accurate rung) would hold the level for
+            // good at a light load; there the target utilization decides, and the rung, once
+            // run, is measured and judged on its own figure.
+            double restoreAt =
+                    estimated[lower] ? config.targetUtilization() : config.restoreUtilization();
+            boolean lowerCovers = Double.isNaN(capacity) || capacity * restoreAt >= demand;
             calm = error <= 0 && lowerCovers;
             if (!calm) {
                 reason = "hysteresis";
@@ -169,13 +179,17 @@ final class AdaptivePolicy implements LevelController {
         for (int i = 0; i < n; i++) {
             out[i] = signal.measuredMsPerFrame(i).orElse(Double.NaN);
         }
+        Arrays.fill(estimated, false);
         if (signal.measuredMsPerFrame(current).isPresent()) {
             double here = signal.measuredMsPerFrame(current).getAsDouble();
             double hereGmacs = ladder.rungs().get(current).predictedGmacs();
             for (int i = 0; i < current; i++) {
                 if (!Double.isNaN(out[i])) {
                     double bound = here * ladder.rungs().get(i).predictedGmacs() / hereGmacs;
-                    out[i] = Math.min(out[i], bound);
+                    if (bound < out[i]) {
+                        out[i] = bound;
+                        estimated[i] = true;
+                    }
                 }
             }
         }
@@ -194,6 +208,7 @@ final class AdaptivePolicy implements LevelController {
                 }
             }
             if (nearest >= 0) {
+                estimated[i] = true;
                 out[i] =
                         signal.measuredMsPerFrame(nearest).getAsDouble()
                                 * ladder.rungs().get(i).predictedGmacs()

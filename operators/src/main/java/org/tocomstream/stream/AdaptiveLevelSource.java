@@ -43,6 +43,8 @@ final class AdaptiveLevelSource implements LevelSource {
         last = null;
     }
 
+    private transient long lastDebugMs = Long.MIN_VALUE / 2;
+
     @Override
     public CompressionLevel levelFor(LoadSignals signals) {
         if (controller == null) {
@@ -70,8 +72,14 @@ final class AdaptiveLevelSource implements LevelSource {
                                 ? LoadSignal.UNKNOWN
                                 : signals.upstreamBacklogFrames());
         Decision d = controller.next(signal, current);
-        if (LOG.isDebugEnabled() && (last == null || last.level() != d.level() || last.shed() != d.shed())) {
+        if (LOG.isDebugEnabled()
+                && (last == null
+                        || last.level() != d.level()
+                        || last.shed() != d.shed()
+                        || signals.nowMs() - lastDebugMs >= 1000)) {
+            // Every change, and otherwise one decision a second: why the level holds.
             LOG.debug("level decision {} for {}", d, signal);
+            lastDebugMs = signals.nowMs();
         }
         last = d;
         return ladder.level(d.level());

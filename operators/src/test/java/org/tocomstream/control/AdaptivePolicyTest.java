@@ -172,6 +172,23 @@ class AdaptivePolicyTest {
         }
 
         @Test
+        void anEstimatedLowerRungIsJudgedAtTheTargetUtilizationNotTheRestoreOne() {
+            // As above, rung 2's own figure is stale (30 ms), so it is estimated from rung 3's
+            // 5.55 ms by the MACs ratio: 7.7 ms, 130 frames/s. At 100 frames/s that covers the
+            // target utilization (0.85: 111) but not the restore one (0.7: 91), which would hold
+            // rung 3 for good at this light load (seen in the overload experiment at 0.5x).
+            Map<Integer, Double> measured = allMeasured();
+            measured.put(2, 30.0);
+            LevelController c = controller();
+            int level = 3;
+            for (int i = 0; i <= 51; i++) {
+                clock.addAndGet(100);
+                level = c.next(signal(100, 100, measured), level).level();
+            }
+            assertThat(level).as("after 5.1 s of calm at 100 frames/s").isEqualTo(2);
+        }
+
+        @Test
         void doesNotStepDownInsideTheHysteresisBand() {
             // At rung 2, 90 frames/s: rung 1 (119/s) covers it at 0.85 (101) but not at the
             // restore utilization 0.7 (83): stay.
