@@ -33,6 +33,7 @@ import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitForward;
 import org.tocomstream.model.train.AdamW;
 import org.tocomstream.model.train.LrSchedule;
+import org.tocomstream.model.train.Trainer;
 import org.tocomstream.model.train.TrainingData;
 
 /**
@@ -243,7 +244,7 @@ public final class TocomTrainer {
             CompensatorPair pair = null;
             while (step < totalSteps) {
                 int epoch = (int) (step / perEpoch);
-                int[] order = permutation(data.size(), config.seed() * 1_000_003L + epoch);
+                int[] order = Trainer.permutation(data.size(), config.seed() * 1_000_003L + epoch);
                 int offset = (int) (step % perEpoch) * config.batchSize();
                 float[] pixels = new float[config.batchSize() * perImage];
                 for (int i = 0; i < config.batchSize(); i++) {
@@ -410,21 +411,6 @@ public final class TocomTrainer {
             }
         }
         return sum / ((double) data.size() * pairs.size());
-    }
-
-    private static int[] permutation(int n, long seed) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 
     private void writeCheckpoint(

@@ -1,6 +1,5 @@
 package org.tocomstream.control;
 
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
@@ -13,8 +12,6 @@ final class AdaptivePolicy implements LevelController {
     private final ControllerConfig config;
     private final LongSupplier clockMs;
     private final Ladder ladder;
-    /** Per rung, whether {@link #estimates}' figure is an estimate rather than a measurement. */
-    private final boolean[] estimated;
     private final double setpointMs;
     private final double targetMs;
     private final double horizonSeconds;
@@ -37,7 +34,6 @@ final class AdaptivePolicy implements LevelController {
         this.config = Objects.requireNonNull(config, "config");
         this.clockMs = Objects.requireNonNull(clockMs, "clockMs");
         this.ladder = config.ladder();
-        this.estimated = new boolean[ladder.size()];
         this.setpointMs = config.ageSetpointMs();
         this.targetMs = config.latencyTarget().toMillis();
         this.horizonSeconds = config.drainHorizon().toMillis() / 1000.0;
@@ -125,8 +121,8 @@ final class AdaptivePolicy implements LevelController {
             // ratio, which overstates the time of a more accurate rung) would hold the level for
             // good at a light load; there the target utilization decides, and the rung, once
             // run, is measured and judged on its own figure.
-            double restoreAt =
-                    estimated[lower] ? config.targetUtilization() : config.restoreUtilization();
+            boolean measured = signal.measuredMsPerFrame(lower).orElse(Double.NaN) == msPerFrame[lower];
+            double restoreAt = measured ? config.restoreUtilization() : config.targetUtilization();
             boolean lowerCovers = Double.isNaN(capacity) || capacity * restoreAt >= demand;
             calm = error <= 0 && lowerCovers;
             if (!calm) {
@@ -179,17 +175,13 @@ final class AdaptivePolicy implements LevelController {
         for (int i = 0; i < n; i++) {
             out[i] = signal.measuredMsPerFrame(i).orElse(Double.NaN);
         }
-        Arrays.fill(estimated, false);
         if (signal.measuredMsPerFrame(current).isPresent()) {
             double here = signal.measuredMsPerFrame(current).getAsDouble();
             double hereGmacs = ladder.rungs().get(current).predictedGmacs();
             for (int i = 0; i < current; i++) {
                 if (!Double.isNaN(out[i])) {
                     double bound = here * ladder.rungs().get(i).predictedGmacs() / hereGmacs;
-                    if (bound < out[i]) {
-                        out[i] = bound;
-                        estimated[i] = true;
-                    }
+                    out[i] = Math.min(out[i], bound);
                 }
             }
         }
@@ -208,7 +200,6 @@ final class AdaptivePolicy implements LevelController {
                 }
             }
             if (nearest >= 0) {
-                estimated[i] = true;
                 out[i] =
                         signal.measuredMsPerFrame(nearest).getAsDouble()
                                 * ladder.rungs().get(i).predictedGmacs()

@@ -271,7 +271,11 @@ public final class Trainer {
                 .collect(Collectors.toSet());
     }
 
-    private static int[] permutation(int n, long seed) {
+    /**
+     * A seeded Fisher-Yates permutation of {@code 0..n-1}: the order of one epoch's examples.
+     * Shared with the compensator's trainer so both draw epochs the same way.
+     */
+    public static int[] permutation(int n, long seed) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;
