@@ -74,7 +74,7 @@ enum LoadTestPolicy {
             default:
                 Configuration c = jobConf(s, ladder, "unused");
                 return "adaptive over " + ladder + ", shedding " + s.shedMode()
-                        + (s.shedMode() == Shedding.Mode.DEADLINE ? " " + c.get(ControlOptions.SHED_DEADLINE).toMillis() + " ms" : "");
+                        + (s.shedMode() == Shedding.Mode.DEADLINE ? " " + ControlOptions.shedDeadline(c).toMillis() + " ms" : "");
         }
     }
 }

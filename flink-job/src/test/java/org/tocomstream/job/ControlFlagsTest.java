@@ -68,6 +68,19 @@ class ControlFlagsTest {
     }
 
     @Test
+    void theShedDeadlineDefaultsToFourFifthsOfTheLatencyTarget() throws UsageException {
+        assertThat(ControlOptions.shedDeadline(parse("--control", "adaptive", "--shed", "deadline")))
+                .isEqualTo(Duration.ofMillis(800));
+        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s")))
+                .isEqualTo(Duration.ofMillis(2400));
+        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s",
+                "--shed-deadline", "2s"))).isEqualTo(Duration.ofSeconds(2));
+        // A latency target of 4 s with the old fixed 2 s deadline was a setting error.
+        assertThat(ControlOptions.levelSource(parse("--control", "adaptive", "--shed", "deadline",
+                "--latency-target", "4s"), DEMO).toString()).contains("shedding DEADLINE");
+    }
+
+    @Test
     void badValuesNameTheFlag() {
         assertThat(error("--ladder", "none;tome:x")).contains("--ladder").contains("tome:x");
         assertThat(error("--target-utilization", "1.5")).contains("--target-utilization");

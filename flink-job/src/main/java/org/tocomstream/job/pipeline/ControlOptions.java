@@ -110,10 +110,12 @@ public final class ControlOptions {
     public static final ConfigOption<Duration> SHED_DEADLINE =
             ConfigOptions.key(Shedding.DEADLINE)
                     .durationType()
-                    .defaultValue(Shedding.DEFAULT_DEADLINE)
+                    .noDefaultValue()
                     .withDescription(
                             "ADAPTIVE with DEADLINE shedding: frames older than this when their batch is"
-                                    + " formed are skipped; must exceed half the latency target.");
+                                    + " formed are skipped; must exceed half the latency target. Default:"
+                                    + " 80 % of vit.control.latency-target, so that a frame that is run"
+                                    + " still has a batch time left before the target.");
 
     /** The options in print order. */
     public static List<ConfigOption<?>> all() {
@@ -172,6 +174,11 @@ public final class ControlOptions {
                 : Ladder.parse(cost, text);
     }
 
+    /** The shedding deadline: as set, else {@link Shedding#defaultDeadline} of the latency target. */
+    public static Duration shedDeadline(ReadableConfig conf) {
+        return conf.getOptional(SHED_DEADLINE).orElseGet(() -> Shedding.defaultDeadline(conf.get(LATENCY_TARGET)));
+    }
+
     static ControllerConfig config(ReadableConfig conf, Ladder ladder) {
         return ControllerConfig.builder(ladder)
                 .latencyTarget(conf.get(LATENCY_TARGET))
@@ -179,7 +186,7 @@ public final class ControlOptions {
                 .restoreUtilization(conf.get(RESTORE_UTILIZATION))
                 .degradeDwell(conf.get(DEGRADE_DWELL))
                 .restoreDwell(conf.get(RESTORE_DWELL))
-                .shedding(new Shedding(conf.get(SHED_MODE), conf.get(SHED_DEADLINE)))
+                .shedding(new Shedding(conf.get(SHED_MODE), shedDeadline(conf)))
                 .build();
     }
 }
