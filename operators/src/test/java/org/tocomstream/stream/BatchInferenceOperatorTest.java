@@ -246,6 +246,36 @@ class BatchInferenceOperatorTest {
         }
 
         @Test
+        void aFullBufferIsCutWhenTheModelIsFreeBeforeTheLabelsAreEmitted() throws Exception {
+            Semaphore gate = new Semaphore(0);
+            TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> gate.acquire());
+            List<Integer> labelsAtCut = new ArrayList<>();
+            RecordingLevelSource levels =
+                    new RecordingLevelSource(
+                            s -> {
+                                labelsAtCut.add(labels().size()); // cut() runs on the task thread
+                                return CompressionLevel.none();
+                            });
+            open(batching(2, 60_000, 1), predictor, levels, 3);
+
+            process(frame("a", 0, 900, 0));
+            process(frame("a", 1, 900, 1)); // batch 1 runs
+            waitFor(() -> predictor.running() == 1);
+            process(frame("a", 2, 900, 2));
+            gate.release(1000);
+            process(frame("a", 3, 900, 3)); // full: waits for batch 1, whose completion cuts it
+            harness.endInput();
+
+            // Batch 2 was cut in batch 1's completion mail before batch 1's labels went out, and
+            // the controller did not count the finished batch as in flight.
+            assertThat(labelsAtCut).containsExactly(0, 0);
+            assertThat(levels.seen().get(1).inFlightBatches()).isZero();
+            assertThat(levels.seen().get(1).queuedFrames()).isEqualTo(2);
+            assertThat(ids(labels())).containsExactly("a#0", "a#1", "a#2", "a#3");
+            assertThat(predictor.maxRunning()).isEqualTo(1);
+        }
+
+        @Test
         void neverRunsMoreThanMaxInFlightBatches() throws Exception {
             TestingPredictor predictor =
                     new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(5));
