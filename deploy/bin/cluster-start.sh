@@ -36,6 +36,9 @@ options:
   --djl-cache-dir DIR      where libtorch is unpacked (DJL_CACHE_DIR)    (default \$DJL_CACHE_DIR or ~/.djl.ai)
   --java-opts "OPTS"       extra JVM options for the JobManager and TaskManagers
   --extra-classpath CP     appended to the classpath of both (e.g. a metrics reporter jar)
+  --backlog-bridge JAR     the backlog-bridge jar put on both classpaths, or none  (default: the
+                           newest operators/target/tocom-stream-operators-*-backlog-bridge.jar;
+                           without it the controller steers on the operator's own signals)
   --conf-dir DIR           use DIR/config.yaml (and DIR/log4j.properties if present) as they are
                            instead of rendering the template; the options above that set config
                            keys are then ignored
@@ -50,7 +53,7 @@ USAGE
 
 ROLE=all HOST=127.0.0.1 JM_HOST="" BIND_HOST="" REST_PORT=8081 RPC_PORT=6123 TASKMANAGERS=1 SLOTS=2 PARALLELISM=""
 JM_MEMORY=1024m TM_MEMORY=3072m TM_NATIVE=1024m TM_OFF_HEAP=512m TORCH_THREADS="" CHECKPOINT_DIR=""
-HEARTBEAT=10000:50000 DJL_CACHE_DIR="${DJL_CACHE_DIR:-$HOME/.djl.ai}" EXTRA_JAVA_OPTS="" EXTRA_CP=""
+HEARTBEAT=10000:50000 DJL_CACHE_DIR="${DJL_CACHE_DIR:-$HOME/.djl.ai}" EXTRA_JAVA_OPTS="" EXTRA_CP="" BRIDGE_JAR=auto
 CONF_DIR="" TIMEOUT=90
 while (($#)); do
     case "$1" in
@@ -73,6 +76,7 @@ while (($#)); do
         --djl-cache-dir) DJL_CACHE_DIR="$2"; shift 2 ;;
         --java-opts) EXTRA_JAVA_OPTS="$2"; shift 2 ;;
         --extra-classpath) EXTRA_CP="$2"; shift 2 ;;
+        --backlog-bridge) BRIDGE_JAR="$2"; shift 2 ;;
         --conf-dir) CONF_DIR="$2"; shift 2 ;;
         --run-dir) RUN_DIR="$2"; shift 2 ;;
         --timeout) TIMEOUT="$2"; shift 2 ;;
@@ -100,6 +104,18 @@ CONF="$FDIR/conf"
 CHECKPOINT_DIR="${CHECKPOINT_DIR:-file://$FDIR/checkpoints}"
 need_cmd curl
 need_lib_dir "$FLINK_LIB_DIR" "mvn -B -f deploy/flink-lib/pom.xml package"
+if [[ "$BRIDGE_JAR" == auto ]]; then
+    # shellcheck disable=SC2012 # jar names have no odd characters
+    BRIDGE_JAR="$(ls -t "$REPO_DIR"/operators/target/tocom-stream-operators-*-backlog-bridge.jar 2>/dev/null | head -1)"
+    [[ -n "$BRIDGE_JAR" ]] || log "no backlog-bridge jar under operators/target (mvn package builds it):" \
+        "the load controller will not see the Kafka source's pendingRecords"
+elif [[ "$BRIDGE_JAR" == none ]]; then
+    BRIDGE_JAR=""
+fi
+if [[ -n "$BRIDGE_JAR" ]]; then
+    [[ -f "$BRIDGE_JAR" ]] || die "--backlog-bridge: no such file: $BRIDGE_JAR"
+    EXTRA_CP="$(abspath "$BRIDGE_JAR")${EXTRA_CP:+:$EXTRA_CP}"
+fi
 
 running=false
 for pidfile in "$FDIR"/jobmanager.pid "$FDIR"/taskmanager-*.pid; do

@@ -7,7 +7,12 @@
 #      consumer group) must label every frame of the frames topic. The second run is the one that
 #      fails with "UnsatisfiedLinkError ... already loaded in another classloader" when DJL comes
 #      from the job jar's class loader instead of the cluster's lib;
-#   2. with exactly-once delivery while frames keep arriving: the TaskManager is killed (kill -9)
+#   2. the load controller on the cluster (issue 6): the job with --control adaptive over a backlog
+#      of frames that are already late must label every frame once, run batches at a compressed
+#      level, and read the Kafka source's pendingRecords through the backlog-bridge reporter that
+#      cluster-start.sh puts on the Flink classpath (the upstreamPendingRecords metric, >= 0, not
+#      the -1 of "unknown");
+#   3. with exactly-once delivery while frames keep arriving: the TaskManager is killed (kill -9)
 #      mid-stream and a new one started; the read_committed view of the labels topic must then
 #      hold every frame exactly once.
 #
@@ -63,6 +68,8 @@ BIN="$DEPLOY_DIR/bin"
 JOB_MAIN=org.tocomstream.job.StreamJob
 STREAMS=2                # frame streams (cameras)
 FRAMES_PER_STREAM=40     # frames per stream for the two back-to-back runs
+CTL_FRAMES_PER_STREAM=200 # frames per stream of the controller's backlog
+CTL_LADDER="none;tome:2;tome:4;tome:6"
 EO_FRAMES_PER_STREAM=240 # frames per stream for the exactly-once run ...
 EO_FPS=8                 # ... at this rate per stream, so it lasts ~30 s
 CHECKPOINT_INTERVAL=2s
@@ -259,10 +266,35 @@ job_taskmanagers() { # JOBID
     done | sort -u
 }
 
-submit() { # FRAMES_TOPIC LABELS_TOPIC GROUP DELIVERY BOUNDED -> job id on stdout
+submit() { # FRAMES_TOPIC LABELS_TOPIC GROUP DELIVERY BOUNDED [MORE JOB ARGS...] -> job id on stdout
     local args
-    mapfile -t args < <(stream_job_args "$@")
-    "$BIN/submit.sh" "$JOB_JAR" "$JOB_MAIN" "${args[@]}"
+    mapfile -t args < <(stream_job_args "${@:1:5}")
+    "$BIN/submit.sh" "$JOB_JAR" "$JOB_MAIN" "${args[@]}" "${@:6}"
+}
+
+urlencode() { # TEXT
+    local s="$1" out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c="${s:i:1}"
+        case "$c" in
+            [a-zA-Z0-9._~-]) out+="$c" ;;
+            *) out+="$(printf '%%%02X' "'$c")" ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+# The values of an operator metric of a running job, one line per subtask ("" while the REST
+# metric store has not fetched it yet).
+operator_metric() { # JOBID METRIC
+    local vid id
+    for vid in $(rest_get "/jobs/$1" | grep -o '"id":"[0-9a-f]\{32\}"' | sed 's/"id":"\(.*\)"/\1/' | sort -u); do
+        { rest_get "/jobs/$1/vertices/$vid/metrics" || true; } | { grep -o "\"id\":\"[^\"]*\.$2\"" || true; } \
+            | sed 's/"id":"\(.*\)"/\1/' | while read -r id; do
+                json_str value "$({ rest_get "/jobs/$1/vertices/$vid/metrics?get=$(urlencode "$id")" || true; })"
+                echo
+            done
+    done
 }
 
 # ---- 1. Two submissions to the same TaskManager -------------------------------------------------
@@ -299,8 +331,47 @@ if grep -q 'UnsatisfiedLinkError' "$RUN_DIR"/flink/log/*.log; then
     fail "UnsatisfiedLinkError in the cluster logs"
 fi
 
-# ---- 2. Exactly-once with the TaskManager killed mid-stream ---------------------------------------
-log "=== 2. exactly-once, TaskManager killed with kill -9 mid-stream"
+# ---- 2. The load controller on the cluster --------------------------------------------------------
+log "=== 2. the adaptive load controller on the cluster, over a backlog of late frames"
+topic frames-ctl
+topic labels-ctl
+produce_frames frames-ctl ctl- "$CTL_FRAMES_PER_STREAM" 0 >"$RUN_DIR/produce-ctl.log" 2>&1 \
+    || { tail -20 "$RUN_DIR/produce-ctl.log" >&2; fail "producing the controller's frames"; }
+CTL_TOTAL=$((STREAMS * CTL_FRAMES_PER_STREAM))
+frame_ids frames-ctl "$CTL_TOTAL" >"$RUN_DIR/frames-ctl.ids"
+(($(wc -l <"$RUN_DIR/frames-ctl.ids") == CTL_TOTAL)) \
+    || fail "frames-ctl holds $(wc -l <"$RUN_DIR/frames-ctl.ids") frames, expected $CTL_TOTAL"
+t0=$SECONDS
+start_labels_consumer labels-ctl "$RUN_DIR/labels-ctl.raw"
+job="$(submit frames-ctl labels-ctl ctl at-least-once false --control adaptive --ladder "$CTL_LADDER")"
+wait_labels "$RUN_DIR/labels-ctl.raw" "$CTL_TOTAL" 240 2 || fail "the controlled job labelled too few frames in 240 s"
+stop_labels_consumer labels-ctl
+label_ids "$RUN_DIR/labels-ctl.raw" >"$RUN_DIR/labels-ctl.ids"
+check_exactly_once "controlled run" "$RUN_DIR/frames-ctl.ids" "$RUN_DIR/labels-ctl.ids" \
+    || fail "the controlled run did not label every frame once"
+levels="$(grep -o '"level":{"method":"[a-z]*","schedule":"[^"]*"' "$RUN_DIR/labels-ctl.raw" \
+    | sed 's/.*"schedule":"\([^"]*\)"/\1/' | sort | uniq -c | sort -rn | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')"
+log "controlled run: labels by level: $levels"
+grep -q '"level":{"method":"tome"' "$RUN_DIR/labels-ctl.raw" \
+    || fail "no batch of the controlled run ran compressed: the controller did not act on the backlog"
+# The bridge: each inference subtask read its source's pendingRecords (>= 0; -1 means unknown).
+pending=""
+deadline=$((SECONDS + 30))
+until [[ -n "$pending" ]] && ! grep -q -- '^-1$\|^$' <<<"$pending"; do
+    ((SECONDS < deadline)) || break
+    sleep 1
+    pending="$(operator_metric "$job" upstreamPendingRecords)"
+done
+changes="$(operator_metric "$job" levelChanges | tr '\n' ' ')"
+log "controlled run: upstreamPendingRecords per subtask: $(tr '\n' ' ' <<<"$pending"); levelChanges: $changes"
+[[ -n "$pending" ]] || fail "no upstreamPendingRecords metric on the inference operator"
+! grep -q -- '^-1$\|^$' <<<"$pending" \
+    || fail "the inference operator does not see the Kafka source's pendingRecords (backlog bridge not loaded?)"
+"$BIN/cancel.sh" "$job"
+log "controlled run: job $job in $((SECONDS - t0)) s"
+
+# ---- 3. Exactly-once with the TaskManager killed mid-stream ---------------------------------------
+log "=== 3. exactly-once, TaskManager killed with kill -9 mid-stream"
 topic frames-eo
 topic labels-eo
 EO_TOTAL=$((STREAMS * EO_FRAMES_PER_STREAM))

@@ -39,6 +39,10 @@ import org.apache.flink.metrics.MetricGroup;
  *       previous batch's</td></tr>
  *   <tr><td>{@value #COMPENSATED_BATCHES}</td><td>counter</td><td>batches run with a Token
  *       Compensator pair (their labels carry {@code level.compensator})</td></tr>
+ *   <tr><td>{@value #UPSTREAM_PENDING_RECORDS}</td><td>gauge</td><td>the Kafka source's {@code
+ *       pendingRecords} as the operator read it when it formed its latest batch (the controller's
+ *       upstream-backlog signal); -1 while it is unknown, e.g. without {@link
+ *       BacklogBridgeReporter}</td></tr>
  *   <tr><td>{@value #SKIPPED_FRAMES}</td><td>counter</td><td>frames the shedding policy skipped
  *       (each still emitted as a label record marked {@code skipped})</td></tr>
  * </table>
@@ -65,6 +69,7 @@ public final class InferenceMetrics {
     public static final String LEVEL_CHANGES = "levelChanges";
     public static final String SKIPPED_FRAMES = "skippedFrames";
     public static final String COMPENSATED_BATCHES = "compensatedBatches";
+    public static final String UPSTREAM_PENDING_RECORDS = "upstreamPendingRecords";
 
     /** Values each histogram keeps. */
     public static final int WINDOW = 1024;
@@ -85,6 +90,7 @@ public final class InferenceMetrics {
     volatile int queuedFrames;
     volatile String compressionLevel = "";
     volatile int compressionLevelIndex = -1;
+    volatile long upstreamPendingRecords = LoadSignals.UNKNOWN;
 
     InferenceMetrics(MetricGroup group) {
         framesIn = group.counter(FRAMES_IN);
@@ -101,6 +107,7 @@ public final class InferenceMetrics {
         group.gauge(QUEUED_FRAMES, (Gauge<Integer>) () -> queuedFrames);
         group.gauge(COMPRESSION_LEVEL, (Gauge<String>) () -> compressionLevel);
         group.gauge(COMPRESSION_LEVEL_INDEX, (Gauge<Integer>) () -> compressionLevelIndex);
+        group.gauge(UPSTREAM_PENDING_RECORDS, (Gauge<Long>) () -> upstreamPendingRecords);
         levelChanges = group.counter(LEVEL_CHANGES);
         skippedFrames = group.counter(SKIPPED_FRAMES);
         compensatedBatches = group.counter(COMPENSATED_BATCHES);
