@@ -1,6 +1,7 @@
 package org.tocomstream.job;
 
 import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.GsonBuilder;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -36,9 +40,12 @@ import org.tocomstream.model.VitModel;
  *
  * <ol>
  *   <li>Bare engine: {@code VitModel.logits} on batches of {@code --batch} preprocessed frames at
- *       {@code --level} (the call the inference operator makes), images/s; measured before and
- *       again after the job's run, and the job compared with their mean.
- *   <li>Pipeline capacity: {@code --frames} JPEG frames written to a topic first, then the whole
+ *       {@code --level} (the call the inference operator makes), from as many threads at once as
+ *       the job has batches in flight ({@code --max-in-flight}), on one shared model as in the
+ *       job, images/s; measured before and again after the job's run, and the job compared with
+ *       their mean.
+ *   <li>Pipeline capacity: after a warm-up run of the same job ({@code --warmup-frames}, JIT),
+ *       {@code --frames} JPEG frames written to a topic first, then the whole
  *       job (Kafka source, decode, batching inference, Kafka sink; parallelism 1, the same model,
  *       level and max batch size) reads them as a bounded job; labels/s between the labels
  *       written at 10 % and at 100 % of the frames (record timestamps), so start-up is excluded.
@@ -58,7 +65,10 @@ final class PipelineBenchCommand implements Command {
                     .value("--level", "LEVEL", "compression level (default none)")
                     .value("--batch", "N", "batch size of the engine and the job's max batch size (default 8)")
                     .value("--max-delay-ms", "MS", "the job's max batch delay (default 50)")
+                    .value("--max-in-flight", "N", "the job's batches in flight; the engine is timed with N callers (default 1)")
+                    .value("--threads", "N", "libtorch intra-op threads, engine and job (default: libtorch's, the cores)")
                     .value("--frames", "N", "frames of the capacity run (default 2000)")
+                    .value("--warmup-frames", "N", "frames of the warm-up run of the same job before it (default: --frames)")
                     .value("--streams", "N", "camera streams (default 4)")
                     .value("--loads", "LIST", "loads for the age runs, fractions of capacity (default 0.5,0.9)")
                     .value("--seconds", "S", "length of each load run (default 20)")
@@ -76,10 +86,12 @@ final class PipelineBenchCommand implements Command {
 
     @Override
     public String help() {
-        return "usage: bench-pipeline [--model DIR] [--level L] [--batch N] [--frames N] [--loads 0.5,0.9]\n\n"
+        return "usage: bench-pipeline [--model DIR] [--level L] [--batch N] [--frames N] [--loads 0.5,0.9]\n"
+                + "                      [--max-in-flight N] [--threads N]\n\n"
                 + "Measures, on this machine: the bare engine's images/s at batch N and level L; the\n"
                 + "whole job's labels/s over a pre-filled frames topic (in-process Kafka, parallelism 1,\n"
-                + "same model, level, max batch size) and its ratio to the engine; then frame age\n"
+                + "same model, level, max batch size, batches in flight; the engine is timed with as\n"
+                + "many callers as the job has batches in flight) and its ratio to the engine; then frame age\n"
                 + "p50/p99 with cameras at each load (fraction of the measured capacity; frames\n"
                 + "pre-encoded, so the cameras cost only the Kafka send).\n\n"
                 + "options:\n" + parser.optionsHelp();
@@ -100,7 +112,13 @@ final class PipelineBenchCommand implements Command {
         args.atMostOne("--model", "--preset");
         int batch = args.positiveInt("--batch", 8);
         int maxDelayMs = args.positiveInt("--max-delay-ms", 50);
+        int inFlight = args.positiveInt("--max-in-flight", 1);
+        if (args.has("--threads")) {
+            // Read once, when the PyTorch engine starts (before the first model loads, below).
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(args.positiveInt("--threads", 1)));
+        }
         int frames = args.positiveInt("--frames", 2000);
+        int warmupFrames = args.positiveInt("--warmup-frames", frames);
         int streams = args.positiveInt("--streams", 4);
         double seconds = args.number("--seconds", 20, v -> v >= 4, "a number >= 4");
         List<Double> loads = new ArrayList<>();
@@ -145,8 +163,10 @@ final class PipelineBenchCommand implements Command {
 
             report.put("level", levelText);
             report.put("batch", batch);
+            report.put("maxInFlight", inFlight);
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(Locale.ROOT, "model %s, level %s, batch %d, frames %d px JPEG%n", report.get("model"), levelText, batch,
+            out.printf(Locale.ROOT, "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
+                    report.get("model"), levelText, batch, inFlight,
                     args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
 
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
@@ -160,7 +180,9 @@ final class PipelineBenchCommand implements Command {
             FramePublisher.Settings fill = new FramePublisher.Settings("bench-frames", streams, 0, "cam-", frames / streams, null);
             GeneratedFrames scenes = new GeneratedFrames(sceneConfig, 0, fill, false);
 
-            double engine = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText));
+            double engine = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
+            report.put("torchThreads", JniUtils.getNumThreads());
+            out.printf(Locale.ROOT, "libtorch intra-op threads: %d%n", JniUtils.getNumThreads());
             out.printf(Locale.ROOT, "bare engine: %.1f images/s (%.1f ms per batch)%n", engine, batch * 1000 / engine);
             report.put("engineImagesPerSecond", engine);
 
@@ -169,10 +191,21 @@ final class PipelineBenchCommand implements Command {
                 try (KafkaTopics topics = KafkaTopics.connect(bs)) {
                     topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
                 }
+                // Warm-up: the same job over as many frames first, so that the measured run does
+                // not share the cores with the JIT compiling Kafka's, Flink's and our code (the C2
+                // compiler thread was seen taking 5-19 % of a core during a first run, and still
+                // 5-10 % in a second run after a warm-up of half as many frames).
+                FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", streams, 0, "cam-",
+                        Math.max(10L * batch, (long) warmupFrames / streams), null);
+                PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
+                        inFlight(PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "warmup"), inFlight),
+                        warmFill, scenes);
+                out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
+                report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
                 PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
-                        PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "bench"), fill, scenes);
+                        inFlight(PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "bench"), inFlight), fill, scenes);
                 double capacity = measured.labelsPerSecond();
-                double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText));
+                double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
                 out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
                 report.put("engineImagesPerSecondAfter", engineAfter);
                 engine = (engine + engineAfter) / 2;
@@ -188,7 +221,7 @@ final class PipelineBenchCommand implements Command {
                 report.put("pipelineModelBusy", measured.modelBusy());
                 report.put("engineMsPerBatchMean", batch * 1000 / engine);
 
-                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, maxDelayMs,
+                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, maxDelayMs, inFlight,
                         streams, capacity, loads, seconds, sceneConfig, out);
                 report.put("ageUnderLoad", ageRuns);
             }
@@ -209,9 +242,17 @@ final class PipelineBenchCommand implements Command {
         return Main.OK;
     }
 
-    /** {@code logits} on one fixed batch, 3 s warm-up, then batches for at least 10 s. */
+    private static Configuration inFlight(Configuration conf, int inFlight) {
+        conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
+        return conf;
+    }
+
+    /**
+     * {@code logits} on one fixed batch from {@code callers} threads at once on one shared model
+     * (the job's inference threads), 3 s warm-up, then batches for at least 10 s.
+     */
     private static double engineImagesPerSecond(Path dir, ModelSpec spec, GeneratedFrames scenes, int batch,
-            CompressionLevel level) throws Exception {
+            CompressionLevel level, int callers) throws Exception {
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
         int per = spec.preprocessing().channels() * spec.preprocessing().inputSize() * spec.preprocessing().inputSize();
         float[] pixels = new float[batch * per];
@@ -221,24 +262,47 @@ final class PipelineBenchCommand implements Command {
         }
         long[] shape = {batch, spec.preprocessing().channels(), spec.preprocessing().inputSize(), spec.preprocessing().inputSize()};
         try (VitModel model = VitModel.load(dir, Device.cpu())) {
-            long warm = System.nanoTime() + 3_000_000_000L;
-            while (System.nanoTime() < warm) {
-                model.logits(pixels, shape, level);
+            long start = System.nanoTime() + 3_000_000_000L;   // warm-up until then
+            long end = start + 10_000_000_000L;
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                List<Future<long[]>> runs = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    runs.add(pool.submit(() -> {
+                        long n = 0;
+                        long first = -1;
+                        long last = -1;
+                        while (System.nanoTime() < end || n < 20) {
+                            model.logits(pixels, shape, level);
+                            long now = System.nanoTime();
+                            if (now >= start) {
+                                if (first < 0) {
+                                    first = now;   // batches counted from the first one ending after start
+                                } else {
+                                    n++;
+                                }
+                                last = now;
+                            }
+                        }
+                        return new long[] {n, first, last};
+                    }));
+                }
+                double imagesPerSecond = 0;
+                for (Future<long[]> f : runs) {
+                    long[] r = f.get();
+                    imagesPerSecond += r[0] * batch / ((r[2] - r[1]) / 1e9);
+                }
+                return imagesPerSecond;
+            } finally {
+                pool.shutdownNow();
             }
-            long start = System.nanoTime();
-            long n = 0;
-            while (System.nanoTime() - start < 10_000_000_000L || n < 20) {
-                model.logits(pixels, shape, level);
-                n++;
-            }
-            return n * batch / ((System.nanoTime() - start) / 1e9);
         }
     }
 
     private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,
-            int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
+            int inFlight, int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
             throws Exception {
-        Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, "live");
+        Configuration conf = inFlight(PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, "live"), inFlight);
         conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(conf, new VitLabelStage()).build(env);
