@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * {@code tocom}: the Token Compensator commands. {@code tocom train} trains a plugin for a model
  * by self-distillation on unlabelled images ({@link TocomTrainRun}); {@code tocom eval} measures
- * a plugin over a grid of (m, n) pairs ({@link TocomEvalRun}).
+ * a plugin over a grid of (m, n) pairs ({@link TocomEvalRun}); {@code tocom proof} applies one
+ * plugin to models fine-tuned at several degrees m ({@link TocomProofRun}).
  */
 final class TocomCommand implements Command {
 
@@ -23,21 +24,24 @@ final class TocomCommand implements Command {
     @Override
     public String help() {
         return "usage: tocom train --model DIR (--images DIR | --generator | --topic T --bootstrap H:P) --out FILE [OPTIONS]\n"
-                + "       tocom eval --model DIR --plugin FILE (--data DIR | --generator) [OPTIONS]\n\n"
+                + "       tocom eval --model DIR --plugin FILE (--data DIR | --generator) [OPTIONS]\n"
+                + "       tocom proof --plugin FILE --models DIR,DIR,... --generator [OPTIONS]\n\n"
                 + "A Token Compensator (ToCom) is a low-rank delta on the query and value\n"
                 + "projections of every block that makes the model at ToMe degree n behave like the\n"
                 + "model at degree m. The stream applies Δ(m→n) per batch, m being the model's\n"
                 + "trainedCompression and n the batch's level. See src/docs/compensator.md.\n\n"
                 + TocomTrainRun.HELP
                 + "\n"
-                + TocomEvalRun.HELP;
+                + TocomEvalRun.HELP
+                + "\n"
+                + TocomProofRun.HELP;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
         if (args.length == 0) {
-            throw UsageException.of("tocom", null, "missing subcommand; expected train or eval");
+            throw UsageException.of("tocom", null, "missing subcommand; expected train, eval or proof");
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
@@ -45,10 +49,12 @@ final class TocomCommand implements Command {
                 return new TocomTrainRun(TocomTrainRun.settings(rest), err).execute(out);
             case "eval":
                 return new TocomEvalRun(TocomEvalRun.settings(rest), err).execute(out);
+            case "proof":
+                return new TocomProofRun(TocomProofRun.settings(rest), err).execute(out);
             default:
                 throw UsageException.of(
                         "tocom", null,
-                        "unknown subcommand '" + args[0] + "'; expected train or eval");
+                        "unknown subcommand '" + args[0] + "'; expected train, eval or proof");
         }
     }
 }

@@ -39,8 +39,8 @@ class TocomCommandTest {
 
         @Test
         void subcommands() {
-            assertUsageError(run("tocom"), "tocom: missing subcommand; expected train or eval");
-            assertUsageError(run("tocom", "fit"), "tocom: unknown subcommand 'fit'; expected train or eval");
+            assertUsageError(run("tocom"), "tocom: missing subcommand; expected train, eval or proof");
+            assertUsageError(run("tocom", "fit"), "tocom: unknown subcommand 'fit'; expected train, eval or proof");
         }
 
         @Test
@@ -79,6 +79,28 @@ class TocomCommandTest {
                     "tocom eval: --mode: expected side or merged but got 'fast'");
             assertUsageError(run("tocom", "eval", "--model", "m", "--plugin", "p", "--generator", "--grid", "0->x"),
                     "tocom eval: --grid: expected all, degrees like 0,2,4 or pairs like 0->4,4->0 but got '0->x'");
+        }
+
+        @Test
+        void proofOptions() {
+            assertUsageError(run("tocom", "proof", "--models", "a,b", "--generator"),
+                    "tocom proof: missing required option --plugin FILE");
+            assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--data", "d"),
+                    "tocom proof: --data: tocom proof needs --generator (it tunes s on the VALIDATION split)");
+            assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--generator", "--scales", "0.1,-1"),
+                    "tocom proof: --scales: expected scales >= 0 but got '-1'");
+        }
+
+        @Test
+        void theBootstrapIntervalOfAConstantIsThatConstantAndOtherwiseHoldsTheMean() {
+            assertThat(TocomProofRun.bootstrap(new double[] {0.25, 0.25, 0.25}, 200, 1)).containsExactly(0.25, 0.25);
+            double[] values = new double[400];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = i % 2 == 0 ? 1 : -0.5; // mean 0.25
+            }
+            double[] ci = TocomProofRun.bootstrap(values, 1000, 1);
+            assertThat(ci[0]).isLessThan(0.25).isGreaterThan(0.1);
+            assertThat(ci[1]).isGreaterThan(0.25).isLessThan(0.4);
         }
 
         @Test
@@ -178,6 +200,29 @@ class TocomCommandTest {
             assertThat(merged.status()).as(merged.err()).isZero();
             // KL printed to 5 decimals: merged and side branch agree to ~1e-6 on these logits.
             assertThat(merged.out().lines().skip(1).toList()).isEqualTo(side.out().lines().skip(1).toList());
+        }
+
+        @Test
+        void proofAppliesThePluginToModelsTrainedAtOtherDegreesAndReportsTheChecks() throws IOException {
+            Path m3 = modelDir(tmp.resolve("fine-tuned-m3"), 5);
+            ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
+            Path json = tmp.resolve("proof/proof.json");
+            Path png = tmp.resolve("proof/proof.png");
+            Result r = run("tocom", "proof", "--plugin", plugin.toString(), "--models", model + "," + m3,
+                    "--generator", "--data-seed", "3", "--tune-size", "16", "--test-size", "24",
+                    "--scales", "0.25,0.5", "--bootstrap", "200", "--json", json.toString(), "--heatmap", png.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.err()).contains("trained at m = 1 (the plugin's base itself)",
+                    "trained at m = 3 (fine-tuned: weights differ from the plugin's base)");
+            assertThat(r.out()).containsPattern("chosen s = 0\\.(25|5)\n");
+            assertThat(r.out().lines().filter(l -> l.startsWith("PASS ") || l.startsWith("FAIL ")).count()).isEqualTo(4);
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            assertThat(root.getAsJsonArray("cells")).hasSize(4); // m in {1, 3} x n in {1, 3}
+            assertThat(root.get("testImages").getAsInt()).isEqualTo(24);
+            assertThat(root.getAsJsonArray("meanTop1GainCi95")).hasSize(2);
+            assertThat(root.getAsJsonObject("scaleTuning").keySet()).containsExactly("0.25", "0.5");
+            assertThat(javax.imageio.ImageIO.read(png.toFile())).as("a PNG").isNotNull();
         }
 
         @Test

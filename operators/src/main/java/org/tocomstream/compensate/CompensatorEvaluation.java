@@ -49,6 +49,18 @@ public final class CompensatorEvaluation {
             double accuracyCompensated,
             int images) {}
 
+    /** Receives every image's outcome for every pair, in image order, pair by pair. */
+    @FunctionalInterface
+    public interface PerImage {
+        /**
+         * @param pairIndex index into the grid
+         * @param image index into the data
+         * @param correctPlain top-1 right at n without the plugin (false for unlabelled data)
+         * @param correctCompensated top-1 right at n with the plugin (false for unlabelled data)
+         */
+        void accept(int pairIndex, int image, boolean correctPlain, boolean correctCompensated);
+    }
+
     /** Every pair (m, n) with m, n in 0..maxDegree, m-major, including m = n. */
     public static List<CompensatorPair> allPairs(int maxDegree) {
         List<CompensatorPair> out = new ArrayList<>();
@@ -77,6 +89,23 @@ public final class CompensatorEvaluation {
             double scale,
             int batchSize,
             Consumer<String> progress) {
+        return run(model, tocom, data, grid, scale, batchSize, progress, null);
+    }
+
+    /**
+     * As {@link #run(VitModel, BoundCompensator, TrainingData, List, double, int, Consumer)}, and
+     * hands each image's outcome per pair to {@code outcomes} (for paired statistics such as a
+     * bootstrap over the images), when it is not null.
+     */
+    public static List<Cell> run(
+            VitModel model,
+            BoundCompensator tocom,
+            TrainingData data,
+            List<CompensatorPair> grid,
+            double scale,
+            int batchSize,
+            Consumer<String> progress,
+            PerImage outcomes) {
         Objects.requireNonNull(tocom, "compensator");
         for (CompensatorPair p : grid) {
             tocom.plugin().checkPair(p);
@@ -121,8 +150,13 @@ public final class CompensatorEvaluation {
                     sums[g][0] += kl(teacher[i], plain[i]);
                     sums[g][1] += kl(teacher[i], comp[i]);
                     sums[g][2] += argMax(teacher[i]) == labels[i] ? 1 : 0;
-                    sums[g][3] += argMax(plain[i]) == labels[i] ? 1 : 0;
-                    sums[g][4] += argMax(comp[i]) == labels[i] ? 1 : 0;
+                    boolean rightPlain = argMax(plain[i]) == labels[i];
+                    boolean rightComp = argMax(comp[i]) == labels[i];
+                    sums[g][3] += rightPlain ? 1 : 0;
+                    sums[g][4] += rightComp ? 1 : 0;
+                    if (outcomes != null) {
+                        outcomes.accept(g, first + i, rightPlain, rightComp);
+                    }
                 }
             }
             int done = first + n;
