@@ -1,13 +1,13 @@
 #!/bin/bash
 # The issue-5 proof: downstream models fine-tuned from the bundled demo model at m = 0, 2, 4, 6 on a
-# shifted generator domain (seed 1, smaller objects, more noise), the bundled plugin (trained once
+# shifted generator domain (seed 2, smaller objects, more noise), the bundled plugin (trained once
 # on the base's own data) applied to all of them.
 set -euo pipefail
-cd /work/main
+cd "$(dirname "$0")/../../.."   # the repository root
 JAR=flink-job/target/tocom-stream.jar
 BASE=flink-job/src/main/resources/demo-model
 DOMAIN="--generator --data-seed 2 --object-scale 0.15,0.45 --noise 20"
-OUT=${OUT:-/tmp/proof}
+OUT=${OUT:-target/tocom-proof}   # downstream models, proof.json and proof.png
 for m in 0 2 4 6; do
   [ -f $OUT/m$m/model.json ] && grep -q '"trainedCompression"' $OUT/m$m/model.json && [ ! -d $OUT/m$m/training ] && continue
   java -jar $JAR train --model $BASE $DOMAIN --tome $m --epochs 1 --train-size 3200 --val-size 400 \
