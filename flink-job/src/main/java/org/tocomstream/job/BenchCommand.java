@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.VitConfig;
 
@@ -32,6 +35,7 @@ final class BenchCommand implements Command {
     private static final String RSS_BATCHES = "--rss-batches";
     private static final String SEED = "--seed";
     private static final String MATMUL_SIZE = "--matmul-size";
+    private static final String TOCOM_PAIR = "--tocom-pair";
 
     static final String DEFAULT_PRESET = "deit_small_patch16_224";
     static final String DEFAULT_LEVELS = "0,4,8,12,16,evit:0.7";
@@ -66,6 +70,9 @@ final class BenchCommand implements Command {
                     .value(SEED, "N", "seed of the random weights and inputs (default 42)")
                     .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
                     .value(MATMUL_SIZE, "N", "side of the square matmul reference (default 2048)")
+                    .value(TOCOM_PAIR, "M->N", "also time a Token Compensator's pair M->N at level tome:N:\n"
+                            + "plain vs side branch vs merged weights, interleaved (random plugin, rank 2\n"
+                            + "per step); the table is printed and written beside --json as *-tocom.json")
                     .flag(Main.VERBOSE, "stack traces on failure")
                     .flag("--help", "this text");
 
@@ -117,6 +124,18 @@ final class BenchCommand implements Command {
                 + "    callsPerBatch, selfMsPerBatch, shareOfWall\n"
                 + "  rss (null without --rss-batches): batchSize, batches, series[]: batch, level,\n"
                 + "    rssKiB\n";
+    }
+
+    private static CompensatorPair tocomPair(ParsedArgs args) throws UsageException {
+        if (!args.has(TOCOM_PAIR)) {
+            return null;
+        }
+        String text = args.string(TOCOM_PAIR, "").trim();
+        Matcher m = Pattern.compile("(\\d+)->(\\d+)").matcher(text);
+        if (!m.matches()) {
+            throw args.error(TOCOM_PAIR, "expected a pair like 16->0 but got '" + text + "'");
+        }
+        return new CompensatorPair(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
     }
 
     @Override
@@ -174,7 +193,8 @@ final class BenchCommand implements Command {
                 profileBatch,
                 args.positiveInt(RSS_BATCHES).orElse(0),
                 seed,
-                args.positiveInt(MATMUL_SIZE, 2048));
+                args.positiveInt(MATMUL_SIZE, 2048),
+                tocomPair(args));
 
         if (threads != null) {
             // Read once when the PyTorch engine starts; set again below in case it already has.

@@ -3,17 +3,27 @@ package org.tocomstream.job;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.CompensatorMode;
+import org.tocomstream.compensate.CompensatorPair;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.model.NativeAllocator;
+import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
 import org.tocomstream.model.VitModel;
@@ -85,6 +95,9 @@ final class BenchRun {
                             BenchReport.SCHEMA_VERSION, machine, parameters(), t.rows, t.matmuls,
                             efficiency, ortReport, profiles, rss);
             report.printTables(out);
+            if (s.tocomPair() != null) {
+                tocomOverhead(model, out);
+            }
             try {
                 report.writeJson(s.json());
             } catch (IOException e) {
@@ -98,6 +111,92 @@ final class BenchRun {
             }
             return Main.OK;
         }
+    }
+
+    /**
+     * The Token Compensator's cost: per batch size, the plain model at level tome:n against the
+     * same call with the pair's side-branch adapter and with its merged weights, interleaved per
+     * round so drifts hit all three alike; medians and the overheads over plain.
+     */
+    private void tocomOverhead(VitModel model, PrintStream out) throws CommandFailedException {
+        CompensatorPair pair = s.tocomPair();
+        CompressionLevel level = CompressionLevel.tome(pair.to());
+        int maxDegree = Math.max(1, Math.max(pair.from(), pair.to()));
+        TokenCompensator plugin;
+        try {
+            plugin = TokenCompensator.initial(config, "bench",
+                    new CompensatorConfig(2, maxDegree, 0.1), s.seed());
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailedException("--tocom-pair " + pair + ": " + e.getMessage(), e);
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        out.printf(Locale.ROOT, "%nToken Compensator pair %s at %s (rank %d active of %d), medians of %d rounds:%n",
+                pair, level, 2 * Math.abs(pair.from() - pair.to()), 2 * maxDegree, s.iterations());
+        out.printf(" batch   plain ms   side ms  overhead   merged ms  overhead%n");
+        try (BoundCompensator tocom =
+                plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
+            QvAdapter side =
+                    tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1);
+            QvAdapter merged =
+                    tocom.adapter(pair, CompensatorMode.MERGED, 0.1);
+            for (int b : s.batchSizes()) {
+                float[] pixels = randomPixels(b);
+                long[] shape = shape(b);
+                for (int w = 0; w < Math.max(1, s.warmup()); w++) {
+                    model.logits(pixels, shape, level);
+                    model.logits(pixels, shape, level, side);
+                    model.logits(pixels, shape, level, merged);
+                }
+                double[][] ms = new double[3][s.iterations()];
+                for (int i = 0; i < s.iterations(); i++) {
+                    long t0 = System.nanoTime();
+                    model.logits(pixels, shape, level);
+                    long t1 = System.nanoTime();
+                    model.logits(pixels, shape, level, side);
+                    long t2 = System.nanoTime();
+                    model.logits(pixels, shape, level, merged);
+                    long t3 = System.nanoTime();
+                    ms[0][i] = (t1 - t0) / 1e6;
+                    ms[1][i] = (t2 - t1) / 1e6;
+                    ms[2][i] = (t3 - t2) / 1e6;
+                    err.printf(Locale.ROOT, "bench: tocom %s batch %d round %d/%d%n", pair, b, i + 1, s.iterations());
+                }
+                double plain = MatmulReference.median(ms[0]);
+                double sideMs = MatmulReference.median(ms[1]);
+                double mergedMs = MatmulReference.median(ms[2]);
+                out.printf(Locale.ROOT, "%6d %10.2f %9.2f %+8.1f%% %11.2f %+8.1f%%%n", b, plain, sideMs,
+                        100 * (sideMs / plain - 1), mergedMs, 100 * (mergedMs / plain - 1));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("batch", b);
+                row.put("plainMs", plain);
+                row.put("sideBranchMs", sideMs);
+                row.put("mergedMs", mergedMs);
+                row.put("sideBranchOverhead", sideMs / plain - 1);
+                row.put("mergedOverhead", mergedMs / plain - 1);
+                rows.add(row);
+            }
+        } catch (RuntimeException e) {
+            throw new CommandFailedException("timing the compensator failed: " + Main.describe(e), e);
+        }
+        String name = s.json().getFileName().toString().replaceFirst("\\.json$", "") + "-tocom.json";
+        Path file = s.json().resolveSibling(name);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", config.name());
+        json.put("pair", pair.toString());
+        json.put("level", level.toString());
+        json.put("iterations", s.iterations());
+        json.put("rows", rows);
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(file,
+                    new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n");
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot write " + file + ": " + Main.describe(e), e);
+        }
+        err.println("bench: wrote " + file);
     }
 
     /** What the timed rounds produced. */

@@ -2,6 +2,7 @@ package org.tocomstream.job;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.VitConfig;
 
@@ -21,6 +22,7 @@ import org.tocomstream.model.VitConfig;
  * @param rssBatches batches of the memory check, 0 for none
  * @param seed seed of the weights and the inputs
  * @param matmulSize side of the square matmul reference
+ * @param tocomPair a Token Compensator pair whose cost to time as well, or null
  */
 record BenchSettings(
         VitConfig config,
@@ -35,7 +37,8 @@ record BenchSettings(
         int profileBatch,
         int rssBatches,
         long seed,
-        int matmulSize) {
+        int matmulSize,
+        CompensatorPair tocomPair) {
 
     BenchSettings {
         levels = List.copyOf(levels);

@@ -73,6 +73,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void aCompensatorPairIsTimedPlainSideBranchAndMerged() throws IOException {
+        Path json = tmp.resolve("bench/out.json");
+        Result r = MainTest.run(
+                "bench", "--preset", "vit_test_tiny", "--levels", "0", "--batch", "2",
+                "--iterations", "2", "--warmup", "1", "--json", json.toString(), "--tocom-pair", "3->0");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Token Compensator pair 3->0 at none (rank 6 active of 6)",
+                "plain ms", "side ms", "merged ms");
+        JsonObject tocom = read(tmp.resolve("bench/out-tocom.json"));
+        assertThat(tocom.get("pair").getAsString()).isEqualTo("3->0");
+        JsonObject row = tocom.getAsJsonArray("rows").get(0).getAsJsonObject();
+        assertThat(row.get("batch").getAsInt()).isEqualTo(2);
+        assertThat(row.get("plainMs").getAsDouble()).isPositive();
+        assertThat(row.get("sideBranchMs").getAsDouble()).isPositive();
+        assertThat(row.get("mergedMs").getAsDouble()).isPositive();
+
+        Result bad = MainTest.run("bench", "--preset", "vit_test_tiny", "--tocom-pair", "3-0");
+        MainTest.assertUsageError(bad, "bench: --tocom-pair: expected a pair like 16->0 but got '3-0'");
+    }
+
+    @Test
     void onnxAnchorProfileAndMemoryCheck() throws IOException {
         Engine.getEngine("PyTorch");
         int threadsBefore = JniUtils.getNumThreads();
