@@ -40,7 +40,7 @@ final class LoadTestCommand implements Command {
     /** Job flags that apply to every policy (batching and the controller). */
     private static final Set<String> JOB_FLAGS = Set.of("--model", "--max-batch", "--max-delay", "--max-in-flight",
             "--ladder", "--latency-target", "--target-utilization", "--restore-utilization", "--degrade-dwell",
-            "--restore-dwell", "--shed", "--shed-deadline");
+            "--restore-dwell", "--shed", "--shed-deadline", "--kafka-properties");
 
     private static final List<JobArgs.Binding> BINDINGS =
             JobArgs.JOB.stream().filter(b -> JOB_FLAGS.contains(b.flag())).collect(Collectors.toList());
