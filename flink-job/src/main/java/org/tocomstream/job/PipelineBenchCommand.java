@@ -87,7 +87,7 @@ final class PipelineBenchCommand implements Command {
     @Override
     public String help() {
         return "usage: bench-pipeline [--model DIR] [--level L] [--batch N] [--frames N] [--loads 0.5,0.9]\n"
-                + "                      [--max-in-flight N] [--threads N]\n\n"
+                + "                      [--max-in-flight N] [--threads N] [--warmup-frames N]\n\n"
                 + "Measures, on this machine: the bare engine's images/s at batch N and level L; the\n"
                 + "whole job's labels/s over a pre-filled frames topic (in-process Kafka, parallelism 1,\n"
                 + "same model, level, max batch size, batches in flight; the engine is timed with as\n"
@@ -198,12 +198,12 @@ final class PipelineBenchCommand implements Command {
                 FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", streams, 0, "cam-",
                         Math.max(10L * batch, (long) warmupFrames / streams), null);
                 PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
-                        inFlight(PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "warmup"), inFlight),
+                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "warmup"),
                         warmFill, scenes);
                 out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
                 report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
                 PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
-                        inFlight(PipelineRuns.jobConf(bs, modelDir, levelText, batch, maxDelayMs, "bench"), inFlight), fill, scenes);
+                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "bench"), fill, scenes);
                 double capacity = measured.labelsPerSecond();
                 double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
                 out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
@@ -242,7 +242,10 @@ final class PipelineBenchCommand implements Command {
         return Main.OK;
     }
 
-    private static Configuration inFlight(Configuration conf, int inFlight) {
+    /** {@link PipelineRuns#jobConf} with {@code inFlight} batches in flight. */
+    private static Configuration jobConf(String bs, Path modelDir, String level, int batch, int maxDelayMs,
+            int inFlight, String prefix) {
+        Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
         conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
         return conf;
     }
@@ -302,7 +305,7 @@ final class PipelineBenchCommand implements Command {
     private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,
             int inFlight, int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
             throws Exception {
-        Configuration conf = inFlight(PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, "live"), inFlight);
+        Configuration conf = jobConf(bs, modelDir, level, batch, maxDelayMs, inFlight, "live");
         conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(conf, new VitLabelStage()).build(env);

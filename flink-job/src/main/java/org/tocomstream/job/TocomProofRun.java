@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.TreeSet;
 import org.tocomstream.compensate.BoundCompensator;
@@ -221,9 +222,14 @@ final class TocomProofRun {
         // 1. s on the VALIDATION split: pooled KL reduction over every mismatched pair.
         Map<Double, double[]> tuning = new LinkedHashMap<>(); // s -> {klPlain, klComp, gain, pairs}
         for (double scale : s.scales()) {
-            double[] acc = new double[4];
-            for (Member mb : members) {
-                for (CompensatorEvaluation.Cell c : evaluate(mb, plugin, tune, s.tuneSize(), scale, null)) {
+            tuning.put(scale, new double[4]);
+        }
+        for (Member mb : members) { // each model loaded once for every s
+            Map<Double, List<CompensatorEvaluation.Cell>> byScale =
+                    evaluate(mb, plugin, tune, s.tuneSize(), s.scales(), null);
+            for (double scale : s.scales()) {
+                double[] acc = tuning.get(scale);
+                for (CompensatorEvaluation.Cell c : byScale.get(scale)) {
                     if (!c.pair().isIdentity()) {
                         acc[0] += c.klPlain();
                         acc[1] += c.klCompensated();
@@ -232,7 +238,9 @@ final class TocomProofRun {
                     }
                 }
             }
-            tuning.put(scale, acc);
+        }
+        for (double scale : s.scales()) {
+            double[] acc = tuning.get(scale);
             out.printf(Locale.ROOT, "s = %-5s on %d VALIDATION scenes: KL %.5f -> %.5f (%+.1f %%), top-1 gain %+.2f points%n",
                     scale, s.tuneSize(), acc[0] / acc[3], acc[1] / acc[3], 100 * (acc[1] / acc[0] - 1), 100 * acc[2] / acc[3]);
         }
@@ -258,12 +266,12 @@ final class TocomProofRun {
         List<CompensatorEvaluation.Cell> cells = new ArrayList<>();
         for (Member mb : members) {
             List<CompensatorPair> pairs = mb.pairs();
-            List<CompensatorEvaluation.Cell> got = evaluate(mb, plugin, test, images, best,
+            List<CompensatorEvaluation.Cell> got = evaluate(mb, plugin, test, images, List.of(best),
                     (g, i, plain, comp) -> {
                         if (!pairs.get(g).isIdentity()) {
                             gainSum[i] += (comp ? 1 : 0) - (plain ? 1 : 0);
                         }
-                    });
+                    }).get(best);
             cells.addAll(got);
         }
         TocomEvalRun.TocomEvalReport report = TocomEvalRun.TocomEvalReport.of(
@@ -349,8 +357,10 @@ final class TocomProofRun {
         return Main.OK;
     }
 
-    private List<CompensatorEvaluation.Cell> evaluate(Member mb, TokenCompensator plugin, SceneGenerator split, int size,
-            double scale, CompensatorEvaluation.PerImage perImage) throws CommandFailedException {
+    /** The model's pairs at each of {@code scales}, the model loaded once. */
+    private Map<Double, List<CompensatorEvaluation.Cell>> evaluate(Member mb, TokenCompensator plugin,
+            SceneGenerator split, int size, List<Double> scales, CompensatorEvaluation.PerImage perImage)
+            throws CommandFailedException {
         VitModel model;
         try {
             model = VitModel.load(mb.dir(), s.device());
@@ -359,23 +369,24 @@ final class TocomProofRun {
         }
         try (model; BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
             TrainingData data = new GeneratedData(split, size, new ImagePreprocessor(model.spec().preprocessing()));
-            return CompensatorEvaluation.run(model, tocom, data, mb.pairs(), scale, s.batch(),
-                    line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line), perImage);
+            Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
+            for (double scale : scales) {
+                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), scale, s.batch(),
+                        line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line), perImage));
+            }
+            return byScale;
         } catch (RuntimeException e) {
             throw new CommandFailedException("evaluation of " + mb.dir() + " failed: " + Main.describe(e), e);
         }
     }
 
     private static int degreeOf(CompressionLevel level, Path dir) throws CommandFailedException {
-        String text = level.toString();
-        if (text.equals("none")) {
-            return 0;
+        OptionalInt m = level.tomeDegree();
+        if (m.isEmpty()) {
+            throw new CommandFailedException("model " + dir + " was trained at " + level
+                    + "; tocom proof takes models trained at none or tome:m");
         }
-        if (text.matches("tome:\\d+")) {
-            return Integer.parseInt(text.substring(5));
-        }
-        throw new CommandFailedException("model " + dir + " was trained at " + text
-                + "; tocom proof takes models trained at none or tome:m");
+        return m.getAsInt();
     }
 
     /** Percentile interval (2.5 %, 97.5 %) of the mean of {@code values} over resamples. */
@@ -412,15 +423,15 @@ final class TocomProofRun {
             head.append(String.format(Locale.ROOT, " | %-30s", "n = " + n));
         }
         out.println(head);
+        // One model per m, so a pair names its cell.
+        Map<CompensatorPair, CompensatorEvaluation.Cell> byPair = new LinkedHashMap<>();
+        for (CompensatorEvaluation.Cell c : cells) {
+            byPair.put(c.pair(), c);
+        }
         for (Member mb : members) {
             StringBuilder row = new StringBuilder(String.format("%-10s", "m = " + mb.m()));
             for (int n : degrees) {
-                CompensatorEvaluation.Cell c = null;
-                for (CompensatorEvaluation.Cell x : cells) {
-                    if (x.pair().from() == mb.m() && x.pair().to() == n && mb.pairs().contains(x.pair())) {
-                        c = x;
-                    }
-                }
+                CompensatorEvaluation.Cell c = byPair.get(new CompensatorPair(mb.m(), n));
                 if (c == null) {
                     row.append(String.format(" | %-30s", "-"));
                 } else if (c.pair().isIdentity()) {

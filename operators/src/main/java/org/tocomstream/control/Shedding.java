@@ -39,11 +39,8 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
     /** Setting name of {@link #deadline()}. */
     public static final String DEADLINE = "vit.control.shed-deadline";
 
-    /**
-     * Default {@link #deadline()}: {@link #defaultDeadline} of the default latency target (1 s),
-     * 800 ms.
-     */
-    public static final Duration DEFAULT_DEADLINE = Duration.ofMillis(800);
+    /** Default {@link #deadline()}: {@link #defaultDeadline} of the default latency target, 800 ms. */
+    public static final Duration DEFAULT_DEADLINE = defaultDeadline(ControllerConfig.DEFAULT_LATENCY_TARGET);
 
     /** The shedding policy. */
     public enum Mode {

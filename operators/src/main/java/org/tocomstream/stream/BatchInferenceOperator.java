@@ -392,15 +392,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
         // Batches whose labels are in and that the current mail emits right after this cut (see
         // complete) are no longer in flight for the controller.
-        int done = 0;
-        int doneFrames = 0;
-        for (Batch b : inFlight) {
-            if (b.labels == null) {
-                break;
-            }
-            done++;
-            doneFrames += b.frames.size();
-        }
+        int done = labelledAtHead();
+        int doneFrames = inFlight.stream().limit(done).mapToInt(b -> b.frames.size()).sum();
         LoadSignals signals =
                 new LoadSignals(
                         now,
@@ -484,14 +477,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             // handing a batch of labels to the sink took ~4 % of the model's time at batch 8 of a
             // small model). The bound holds at the end of this mail: the batches at the head whose
             // labels are in are emitted below.
-            int done = 0;
-            for (Batch b : inFlight) {
-                if (b.labels == null) {
-                    break;
-                }
-                done++;
-            }
-            if (bufferFull() && inFlight.size() - done < batching.maxInFlight()) {
+            if (bufferFull() && inFlight.size() - labelledAtHead() < batching.maxInFlight()) {
                 cut();
             }
         }
@@ -499,6 +485,21 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             emit(inFlight.pollFirst());
         }
         updateGauges();
+    }
+
+    /**
+     * The batches at the head of {@link #inFlight} whose labels are in: only inside {@link
+     * #complete}, which emits them before its mail ends, is this ever more than 0.
+     */
+    private int labelledAtHead() {
+        int n = 0;
+        for (Batch b : inFlight) {
+            if (b.labels == null) {
+                break;
+            }
+            n++;
+        }
+        return n;
     }
 
     private void emit(Batch batch) {
