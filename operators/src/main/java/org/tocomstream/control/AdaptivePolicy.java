@@ -3,11 +3,51 @@ package org.tocomstream.control;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
-/** {@link LevelController#adaptive}: feed-forward plus PI on frame age, hysteresis and dwell. */
+/**
+ * {@link LevelController#adaptive}: feed-forward plus PI on frame age, hysteresis and dwell.
+ *
+ * <p>Under backpressure the operator cannot see the rate frames are produced at: what it receives
+ * is capped by what it labels, and the rest waits upstream (in Kafka, in the source's fetch
+ * queue) where no signal may reach. What it does see is the age of its oldest frame climbing. For
+ * a FIFO server labelling {@code mu} frames/s while {@code lambda} arrive, the oldest frame's age
+ * grows at {@code 1 - mu / lambda} seconds per second, so the age trend gives the demand back:
+ * {@code lambda = mu / (1 - slope)}. The same moments measure the operator's true capacity at the
+ * current rung (what it labels while frames wait), and with it the part of each frame's cost that
+ * the forward-pass timer does not see (decoding, the Kafka client, the sink sharing the cores),
+ * which every rung's capacity estimate then includes.
+ */
 final class AdaptivePolicy implements LevelController {
 
     /** Longest step the integral takes at once, so a pause (no batches) does not kick it. */
     static final double MAX_DT_SECONDS = 1.0;
+
+    /** The window of the age trend, ms: about ten batches of a loaded operator. */
+    static final long TREND_WINDOW_MS = 1000;
+
+    /** Age samples kept for the trend (batches are rarely more frequent than this per window). */
+    private static final int TREND_CAPACITY = 256;
+
+    /** Fewest samples, and shortest span, a trend is fitted over. */
+    private static final int TREND_MIN_SAMPLES = 4;
+
+    private static final long TREND_MIN_SPAN_MS = 500;
+
+    /**
+     * Age growth, seconds per second, from which frames count as piling up unseen: well above the
+     * trend's noise at a steady load (an age jitter of ~50 ms over ten batches gives ~0.05), well
+     * below the 0.33 of a 1.5x overload.
+     */
+    static final double AGING_SLOPE = 0.1;
+
+    /**
+     * How far above the fresh bound (the current rung's measurement scaled by the cost model) a
+     * lower rung's own figure may be and still count as measured: the bound itself is off by the
+     * fixed overheads, some 10-30 %.
+     */
+    static final double STALE_FIGURE_RATIO = 1.3;
+
+    /** The largest slope believed: demand at most 5x the throughput. */
+    static final double MAX_AGING_SLOPE = 0.8;
 
     private final ControllerConfig config;
     private final LongSupplier clockMs;
@@ -29,6 +69,11 @@ final class AdaptivePolicy implements LevelController {
     private boolean changed;
     private long lastChangeMs;
     private int lastLevel = -1;
+    private final long[] trendMs = new long[TREND_CAPACITY];
+    private final double[] trendAge = new double[TREND_CAPACITY];
+    private int trendNext;
+    private int trendSize;
+    private double unseenMsPerFrame;
 
     AdaptivePolicy(ControllerConfig config, LongSupplier clockMs) {
         this.config = Objects.requireNonNull(config, "config");
@@ -63,9 +108,19 @@ final class AdaptivePolicy implements LevelController {
 
         // Feed-forward: the lowest rung whose capacity at the target utilization covers demand.
         double[] msPerFrame = estimates(signal, current);
+        double slope = ageTrend(now, signal.frameAgeMs());
+        double arrival = signal.arrivalRatePerSecond();
+        int concurrency = signal.concurrency();
+        boolean aging =
+                slope >= AGING_SLOPE
+                        && !(arrival / capacity(msPerFrame, current, concurrency)
+                                < config.busyUtilization());
+        if (aging && arrival > 0 && now - lastChangeMs >= TREND_WINDOW_MS) {
+            learnUnseenCost(msPerFrame[current] / concurrency, arrival, elapsed);
+        }
         double backlog =
                 signal.queuedFrames() + Math.max(0, signal.upstreamBacklogFrames());
-        double rawDemand = signal.arrivalRatePerSecond() + backlog / horizonSeconds;
+        double rawDemand = arrival + backlog / horizonSeconds;
         if (!started) {
             calmSinceMs = now;
         }
@@ -76,12 +131,17 @@ final class AdaptivePolicy implements LevelController {
         }
         started = true;
         double demand = smoothedDemand;
-        int feedForward = lowestCovering(msPerFrame, signal.concurrency(), demand);
+        if (aging) {
+            // What arrives is capped by what is labelled; the age trend says how much more comes.
+            double produced = arrival / (1 - Math.min(slope, MAX_AGING_SLOPE));
+            demand = Math.max(demand, produced + backlog / horizonSeconds);
+        }
+        int feedForward = lowestCovering(msPerFrame, concurrency, demand);
 
         // Feedback: PI on the oldest frame's age, in rungs, with conditional integration. Late
         // frames count only while this operator is busy: if it idles, they were late before it.
         double error = (signal.frameAgeMs() - setpointMs) / targetMs;
-        double utilization = demand / capacity(msPerFrame, current, signal.concurrency());
+        double utilization = demand / capacity(msPerFrame, current, concurrency);
         boolean idle = utilization < config.busyUtilization();
         if (error > 0 && idle) {
             error = 0;
@@ -114,23 +174,19 @@ final class AdaptivePolicy implements LevelController {
                 reason = "dwell";
             }
         } else if (desired < current) {
-            int lower = current - 1;
-            double capacity = capacity(msPerFrame, lower, signal.concurrency());
-            // The restore hysteresis (restore utilization) applies to a measured figure. A figure
-            // that is only a conservative estimate (scaled from the current rung by the MACs
-            // ratio, which overstates the time of a more accurate rung) would hold the level for
-            // good at a light load; there the target utilization decides, and the rung, once
-            // run, is measured and judged on its own figure.
-            boolean measured = signal.measuredMsPerFrame(lower).orElse(Double.NaN) == msPerFrame[lower];
-            double restoreAt = measured ? config.restoreUtilization() : config.targetUtilization();
-            boolean lowerCovers = Double.isNaN(capacity) || capacity * restoreAt >= demand;
-            calm = error <= 0 && lowerCovers;
+            // The lowest rung down to the desired one that covers the demand with the restore
+            // margin: after a burst the way back is one restore dwell, not one dwell per rung.
+            int lowest = current;
+            for (int lower = current - 1; lower >= desired && covers(signal, msPerFrame, lower, demand); lower--) {
+                lowest = lower;
+            }
+            calm = error <= 0 && lowest < current;
             if (!calm) {
                 reason = "hysteresis";
             } else if (held < restoreDwellMs || now - calmSinceMs < restoreDwellMs) {
                 reason = "dwell";
             } else {
-                next = lower;
+                next = lowest;
                 reason = "restore";
             }
         } else {
@@ -149,7 +205,83 @@ final class AdaptivePolicy implements LevelController {
             markChange(now);
         }
         lastLevel = next;
-        return new Decision(next, shed, feedForward, feedback, integral, demand, reason);
+        return new Decision(
+                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame, reason);
+    }
+
+    /**
+     * Whether rung {@code lower} covers {@code demand} with the restore margin. The restore
+     * hysteresis (restore utilization) applies to a measured figure. A figure that is only a
+     * conservative estimate (scaled from the current rung by the MACs ratio, which overstates the
+     * time of a more accurate rung) would hold the level for good at a light load; there the
+     * target utilization decides, and the rung, once run, is measured and judged on its own
+     * figure. Its own figure counts as measured unless the bound replaced it by far (a stale
+     * figure from a burst of contention); within the bound's own error it is the better figure,
+     * and without the band a rung would restore at the target utilization and degrade again at
+     * the next blip (seen in the closed loop at 1.0x a rung's capacity).
+     */
+    private boolean covers(LoadSignal signal, double[] msPerFrame, int lower, double demand) {
+        double capacity = capacity(msPerFrame, lower, signal.concurrency());
+        boolean measured =
+                signal.measuredMsPerFrame(lower).orElse(Double.POSITIVE_INFINITY)
+                        <= STALE_FIGURE_RATIO * msPerFrame[lower];
+        double restoreAt = measured ? config.restoreUtilization() : config.targetUtilization();
+        return Double.isNaN(capacity) || capacity * restoreAt >= demand;
+    }
+
+    /**
+     * Least-squares slope of the oldest frame's age over the last {@link #TREND_WINDOW_MS}, seconds
+     * of age per second; NaN with too few samples.
+     */
+    private double ageTrend(long now, long ageMs) {
+        trendMs[trendNext] = now;
+        trendAge[trendNext] = ageMs;
+        trendNext = (trendNext + 1) % TREND_CAPACITY;
+        trendSize = Math.min(trendSize + 1, TREND_CAPACITY);
+        int n = 0;
+        double sumT = 0;
+        double sumA = 0;
+        long first = now;
+        for (int k = 0; k < trendSize; k++) {
+            int i = Math.floorMod(trendNext - 1 - k, TREND_CAPACITY);
+            if (now - trendMs[i] > TREND_WINDOW_MS) {
+                break;
+            }
+            n++;
+            sumT += trendMs[i] - now;
+            sumA += trendAge[i];
+            first = trendMs[i];
+        }
+        if (n < TREND_MIN_SAMPLES || now - first < TREND_MIN_SPAN_MS) {
+            return Double.NaN;
+        }
+        double meanT = sumT / n;
+        double meanA = sumA / n;
+        double sxx = 0;
+        double sxy = 0;
+        for (int k = 0; k < n; k++) {
+            int i = Math.floorMod(trendNext - 1 - k, TREND_CAPACITY);
+            double dt = trendMs[i] - now - meanT;
+            sxx += dt * dt;
+            sxy += dt * (trendAge[i] - meanA);
+        }
+        return sxx == 0 ? Double.NaN : sxy / sxx;
+    }
+
+    /**
+     * While frames pile up at an unchanged rung, what the operator receives is what it labels: the
+     * true time per frame is {@code 1000 / arrival} ms, of which the forward pass accounts for
+     * {@code seenMs}. The rest, a moving estimate, is added to every rung's time per frame; it is
+     * bounded by the forward time itself, so a burst of contention can at most halve a capacity.
+     */
+    private void learnUnseenCost(double seenMs, double arrival, double elapsedSeconds) {
+        if (!(seenMs > 0)) {
+            return;
+        }
+        double observed = Math.max(0, Math.min(seenMs, 1000.0 / arrival - seenMs));
+        double weight =
+                smoothingSeconds == 0 ? 1 : 1 - Math.exp(-elapsedSeconds / smoothingSeconds);
+        unseenMsPerFrame += weight * (observed - unseenMsPerFrame);
     }
 
     private void markChange(long now) {
@@ -189,29 +321,39 @@ final class AdaptivePolicy implements LevelController {
             if (!Double.isNaN(out[i])) {
                 continue;
             }
-            int nearest = -1;
-            for (int d = 1; d < n && nearest < 0; d++) {
-                // Prefer the more accurate neighbour: scaling down from it is the cautious side
-                // more often, since fixed overheads do not shrink with the tokens.
-                if (i - d >= 0 && signal.measuredMsPerFrame(i - d).isPresent()) {
-                    nearest = i - d;
-                } else if (i + d < n && signal.measuredMsPerFrame(i + d).isPresent()) {
-                    nearest = i + d;
+            int below = -1;
+            for (int j = i - 1; j >= 0 && below < 0; j--) {
+                below = signal.measuredMsPerFrame(j).isPresent() ? j : -1;
+            }
+            int above = -1;
+            for (int j = i + 1; j < n && above < 0; j++) {
+                above = signal.measuredMsPerFrame(j).isPresent() ? j : -1;
+            }
+            // The slower of the two neighbours' scaled figures: scaling a faster rung up
+            // overstates the time (fixed overheads do not shrink with the tokens), scaling a
+            // slower one down understates it, and the overstatement is the cautious side both
+            // ways: it restores later and degrades sooner.
+            double estimate = Double.NaN;
+            for (int j : new int[] {below, above}) {
+                if (j >= 0) {
+                    double scaled =
+                            signal.measuredMsPerFrame(j).getAsDouble()
+                                    * ladder.rungs().get(i).predictedGmacs()
+                                    / ladder.rungs().get(j).predictedGmacs();
+                    estimate = Double.isNaN(estimate) ? scaled : Math.max(estimate, scaled);
                 }
             }
-            if (nearest >= 0) {
-                out[i] =
-                        signal.measuredMsPerFrame(nearest).getAsDouble()
-                                * ladder.rungs().get(i).predictedGmacs()
-                                / ladder.rungs().get(nearest).predictedGmacs();
-            }
+            out[i] = estimate;
         }
         return out;
     }
 
-    /** Frames per second rung {@code i} sustains, or NaN when unknown. */
-    private static double capacity(double[] msPerFrame, int i, int concurrency) {
-        return concurrency * 1000.0 / msPerFrame[i];
+    /**
+     * Frames per second rung {@code i} sustains, or NaN when unknown: {@code concurrency} batches
+     * at once through the forward pass, plus the learnt per-frame cost the forward timer misses.
+     */
+    private double capacity(double[] msPerFrame, int i, int concurrency) {
+        return 1000.0 / (msPerFrame[i] / concurrency + unseenMsPerFrame);
     }
 
     /** The lowest covering rung; {@code size} when none covers; 0 when nothing is known. */

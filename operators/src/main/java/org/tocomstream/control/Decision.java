@@ -12,6 +12,10 @@ package org.tocomstream.control;
  * @param feedback the frame-age PI output in rungs (proportional plus integral), at least 0
  * @param integral the PI integral term in rungs, after this step
  * @param demandPerSecond arrival rate plus the backlog to drain within the horizon, frames/s
+ *     (while frames pile up unseen, the rate inferred from the age trend)
+ * @param ageTrend growth of the oldest frame's age over the last second, seconds per second, or
+ *     NaN before there are enough batches to tell
+ * @param unseenMsPerFrame learnt per-frame cost outside the measured forward pass, ms
  * @param reason why the level is what it is: {@code hold}, {@code degrade}, {@code restore},
  *     {@code dwell}, {@code hysteresis}, {@code saturated}
  */
@@ -22,4 +26,6 @@ public record Decision(
         double feedback,
         double integral,
         double demandPerSecond,
+        double ageTrend,
+        double unseenMsPerFrame,
         String reason) {}

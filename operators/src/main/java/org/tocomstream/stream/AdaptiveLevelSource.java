@@ -118,11 +118,14 @@ final class AdaptiveLevelSource implements LevelSource {
         }
         return String.format(
                 Locale.ROOT,
-                "%s: feed-forward rung %d for %.1f frames/s, age feedback %+.2f rungs%s",
+                "%s: feed-forward rung %d for %.1f frames/s, age feedback %+.2f rungs, age trend"
+                        + " %+.2f s/s, unseen cost %.2f ms/frame%s",
                 last.reason(),
                 last.feedForwardLevel(),
                 last.demandPerSecond(),
                 last.feedback(),
+                last.ageTrend(),
+                last.unseenMsPerFrame(),
                 last.shed() ? ", shedding (" + config.shedding().mode() + ")" : "");
     }
 
