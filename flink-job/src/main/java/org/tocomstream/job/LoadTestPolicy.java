@@ -45,7 +45,12 @@ enum LoadTestPolicy {
 
     /** The job's settings: topics {@code lt-<id>-*}, the user's job flags, then this policy's level settings. */
     Configuration jobConf(LoadTestSettings s, Ladder ladder, String bs) {
-        Configuration c = PipelineRuns.jobConf(bs, s.modelDir(), "none", s.maxBatch(), s.maxDelayMs(), "lt-" + id);
+        return jobConf(s, ladder, bs, "lt-" + id);
+    }
+
+    /** As {@link #jobConf(LoadTestSettings, Ladder, String)}, with topics {@code <topicPrefix>-*}. */
+    Configuration jobConf(LoadTestSettings s, Ladder ladder, String bs, String topicPrefix) {
+        Configuration c = PipelineRuns.jobConf(bs, s.modelDir(), "none", s.maxBatch(), s.maxDelayMs(), topicPrefix);
         c.addAll(s.jobFlags());
         c.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.EARLIEST);
         switch (this) {

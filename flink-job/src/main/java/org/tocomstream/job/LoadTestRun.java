@@ -66,15 +66,23 @@ final class LoadTestRun {
     private final PipelineRuns.Cameras cameras;
     private final PrintStream out;
 
+    private final String topicTag;
+
     LoadTestRun(String bs, LoadTestSettings settings, PipelineRuns.Cameras cameras, PrintStream out) {
+        this(bs, settings, cameras, out, "");
+    }
+
+    /** A runner whose jobs use topics {@code lt-<topicTag><policy id>-*}, apart from other runs'. */
+    LoadTestRun(String bs, LoadTestSettings settings, PipelineRuns.Cameras cameras, PrintStream out, String topicTag) {
         this.bs = bs;
         this.settings = settings;
         this.cameras = cameras;
         this.out = out;
+        this.topicTag = topicTag;
     }
 
     Result run(LoadTestPolicy policy, Ladder ladder) throws Exception {
-        Configuration conf = policy.jobConf(settings, ladder, bs);
+        Configuration conf = policy.jobConf(settings, ladder, bs, "lt-" + topicTag + policy.id());
         PipelineRuns.createTopics(bs, conf, 2);
         String framesTopic = conf.get(StreamJobOptions.FRAMES_TOPIC);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());

@@ -30,6 +30,8 @@ class LoadTestCommandTest {
         assertUsageError(run("loadtest", "--phase-seconds", "0.5"),
                 "loadtest: --phase-seconds: expected a number >= 1 but got '0.5'");
         assertUsageError(run("loadtest", "--capacity", "0"), "loadtest: --capacity: expected a number > 0 but got '0'");
+        assertUsageError(run("loadtest", "--capacity-seconds", "-1"),
+                "loadtest: --capacity-seconds: expected a number of seconds >= 0 but got '-1'");
         assertUsageError(run("loadtest", "--capacity-frames", "40"),
                 "loadtest: --capacity-frames: must be at least 10 x the max batch size (8)");
         assertUsageError(run("loadtest", "--shed", "off"),
