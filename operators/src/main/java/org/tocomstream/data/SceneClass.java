@@ -38,7 +38,9 @@ public record SceneClass(Shape shape, Colour colour) {
         /** A five-pointed star. */
         STAR,
         /** An annulus whose hole is about half its diameter. */
-        RING
+        RING,
+        /** A bar three times as long as wide: the one shape told apart by its extent alone. */
+        BAR
     }
 
     /** Object hues, 60° or more apart on the colour wheel except orange (30°) and purple (35-37°). */

@@ -20,6 +20,9 @@ final class SceneRenderer {
     /** Cross arms: half-thickness over half-length. */
     private static final double CROSS_RATIO = 0.3;
 
+    /** Bar: width over length. */
+    private static final double BAR_RATIO = 1.0 / 3;
+
     private static final double[] TRIANGLE = regularPolygon(3, 1.0, 1.0);
     private static final double[] STAR = regularPolygon(5, 1.0, 0.45);
 
@@ -182,6 +185,11 @@ final class SceneRenderer {
                     double arm = 1 / Math.sqrt(1 + CROSS_RATIO * CROSS_RATIO);
                     double half = arm * CROSS_RATIO;
                     return Math.min(box(x, y, arm, half), box(x, y, half, arm));
+                }
+            case BAR:
+                {
+                    double half = 1 / Math.sqrt(1 + BAR_RATIO * BAR_RATIO);
+                    return box(x, y, half, half * BAR_RATIO);
                 }
             case TRIANGLE:
                 return polygon(TRIANGLE, x, y);

@@ -125,6 +125,34 @@ class SceneGeneratorTest {
     }
 
     @Test
+    void anUprightBarIsThreeTimesAsLongAsItIsWide() {
+        SceneGenerator bars =
+                SceneGenerator.of(
+                        CONFIG.withClasses(
+                                        List.of(SceneClass.parse("blue_bar"), SceneClass.parse("red_bar")))
+                                .withRotation(false)
+                                .withNoiseStd(0)
+                                .withMaxDistractors(0),
+                        3);
+        for (long i = 0; i < 16; i++) {
+            Sample s = bars.sample(i);
+            Placement p = s.object();
+            double hue = SceneClass.parse(s.labelName()).colour().hueDegrees();
+            // Half-length 0.95 of the radius, half-width a third of that (0.32): blue at 0.8 of
+            // the radius along x, never at 0.5 of it along y.
+            double r = p.size() / 2;
+            int along = s.image().getRGB((int) (p.centerX() + 0.8 * r), (int) p.centerY());
+            int across = s.image().getRGB((int) p.centerX(), (int) (p.centerY() + 0.5 * r));
+            assertThat(hueDistance(hsv(along)[0], hue))
+                    .as("scene %d along the bar", i)
+                    .isLessThan(SceneSampler.HUE_JITTER + 6);
+            assertThat(hsv(across)[1] > 0.6 && hueDistance(hsv(across)[0], hue) < 20)
+                    .as("scene %d across the bar is background", i)
+                    .isFalse();
+        }
+    }
+
+    @Test
     void withoutRotationShapesAreUpright() {
         SceneGenerator upright = SceneGenerator.of(CONFIG.withRotation(false), 1);
         for (long i = 0; i < 16; i++) {
