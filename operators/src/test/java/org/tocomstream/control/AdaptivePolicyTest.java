@@ -406,22 +406,7 @@ class AdaptivePolicyTest {
 
         @Test
         void keepsTheAgeUnderTheTargetInA150PercentBurstAndReturnsToLevel0Within30s() {
-            for (long seed = 0; seed < 5; seed++) {
-                FluidLoop loop = new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, seed);
-                double c0 = loop.capacity(0);
-                loop.run(0.5 * c0, 60_000);
-                long burst = loop.nowMs();
-                loop.run(1.5 * c0, 60_000);
-                long calm = loop.nowMs();
-                loop.run(0.5 * c0, 60_000);
-
-                assertThat(loop.ageQuantile(burst + 5000, calm, 0.99))
-                        .as("seed %d: p99 oldest-frame age after 5 s of burst", seed)
-                        .isLessThan(1000);
-                long settled = loop.settledAt(calm, 0);
-                assertThat(settled).as("seed %d: never settled at rung 0", seed).isPositive();
-                assertThat(settled - calm).as("seed %d: ms to rung 0", seed).isLessThanOrEqualTo(30_000);
-            }
+            burstOfHalfAgain(0);
         }
 
         @Test
@@ -430,8 +415,16 @@ class AdaptivePolicyTest {
             // labelled 224-290, and the arrival rate the operator sees is capped by what it
             // labels (the rest waits in Kafka). Here 2.5 ms of every frame's cost is outside the
             // measured forward pass: rung 0 looks 33 % faster than it is, the top rung 2.2x.
+            burstOfHalfAgain(2.5);
+        }
+
+        /**
+         * 0.5x, 1.5x, 0.5x of rung 0's capacity, 60 s each, 5 seeds: p99 age under 1 s from 5 s
+         * into the burst, and back at rung 0 for good within 30 s after it.
+         */
+        private void burstOfHalfAgain(double unseenMs) {
             for (long seed = 0; seed < 5; seed++) {
-                FluidLoop loop = new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, 2.5, seed);
+                FluidLoop loop = new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, unseenMs, seed);
                 double c0 = loop.capacity(0);
                 loop.run(0.5 * c0, 60_000);
                 long burst = loop.nowMs();
