@@ -20,6 +20,7 @@ import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
+import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
@@ -180,10 +181,11 @@ final class TocomProofRun {
             } catch (IOException | RuntimeException e) {
                 throw new CommandFailedException("cannot read model " + dir + ": " + Main.describe(e), e);
             }
-            int m = degreeOf(spec.trainedCompression(), dir);
+            int m = degreeOf(plugin.config().schedule(), spec.trainedCompression(), dir);
             if (m > maxDegree) {
                 throw new CommandFailedException(String.format(Locale.ROOT,
-                        "model %s was trained at ToMe r = %d, beyond the plugin's degrees 0..%d", dir, m, maxDegree));
+                        "model %s was trained at %s, beyond the plugin's degrees 0..%d", dir,
+                        spec.trainedCompression(), maxDegree));
             }
             for (Member other : members) {
                 if (other.m() == m) {
@@ -380,11 +382,13 @@ final class TocomProofRun {
         }
     }
 
-    private static int degreeOf(CompressionLevel level, Path dir) throws CommandFailedException {
-        OptionalInt m = level.tomeDegree();
+    private static int degreeOf(DegreeSchedule degrees, CompressionLevel level, Path dir)
+            throws CommandFailedException {
+        OptionalInt m = degrees.degreeOf(level);
         if (m.isEmpty()) {
             throw new CommandFailedException("model " + dir + " was trained at " + level
-                    + "; tocom proof takes models trained at none or tome:m");
+                    + "; tocom proof with this plugin takes models trained at none or "
+                    + degrees.level(1).toString().replaceAll("1$", "m"));
         }
         return m.getAsInt();
     }

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TocomTrainConfig;
 import org.tocomstream.compensate.TocomTrainer;
 import org.tocomstream.compensate.TokenCompensator;
@@ -36,6 +37,7 @@ final class TocomTrainRun {
     static final String OUT = "--out";
     static final String RANK_PER_STEP = "--rank-per-step";
     static final String MAX_DEGREE = "--max-degree";
+    static final String DEGREES = "--degrees";
     static final String SCALE = "--scale";
     static final String EPOCHS = "--epochs";
     static final String BATCH = "--batch";
@@ -65,6 +67,9 @@ final class TocomTrainRun {
                     .value(OUT, "FILE", "plugin file to write, e.g. tocom.safetensors (required)")
                     .value(RANK_PER_STEP, "K", "rank per unit step of r (default 2)")
                     .value(MAX_DEGREE, "R", "largest ToMe r covered (default min(16, the model's largest\nmerging r))")
+                    .value(DEGREES, "constant|decreasing", "what degree r stands for: tome:r (default) or ToMe's\n"
+                            + "decreasing schedule tome-decreasing:r (2r merged in the first block\n"
+                            + "down to 0 in the last)")
                     .value(SCALE, "S", "scale s trained at and stored as the default (default 0.1)")
                     .value(EPOCHS, "N", "passes over the images (default 10)")
                     .value(BATCH, "N", "images per step (default 64)")
@@ -82,7 +87,8 @@ final class TocomTrainRun {
     static final String HELP =
             "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
                     + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"
-                    + "the model at r_tgt plus Δ(r_src→r_tgt); the loss is KL(teacher || student) at\n"
+                    + "the model at r_tgt plus Δ(r_src→r_tgt) (r as --degrees says: tome:r or\n"
+                    + "tome-decreasing:r); the loss is KL(teacher || student) at\n"
                     + "tau = 1. AdamW with cosine decay. Labels are never read. Progress on stderr:\n"
                     + "  epoch E/N step S/T kl L pair m->n lr LR I img/s ETA MmSSs [| held-out kl P -> C (change)]\n"
                     + "and one summary line on stdout. --out FILE receives the plugin and its sidecar\n"
@@ -103,6 +109,7 @@ final class TocomTrainRun {
             Path out,
             int rankPerStep,
             OptionalInt maxDegree,
+            DegreeSchedule degrees,
             double scale,
             TocomTrainConfig config,
             Device device) {}
@@ -143,6 +150,12 @@ final class TocomTrainRun {
         args.required(OUT, "FILE");
         int rank = args.positiveInt(RANK_PER_STEP, 2);
         OptionalInt maxDegree = args.positiveInt(MAX_DEGREE);
+        DegreeSchedule degrees;
+        try {
+            degrees = DegreeSchedule.parse(args.string(DEGREES, "constant"));
+        } catch (IllegalArgumentException e) {
+            throw args.error(DEGREES, "expected constant or decreasing but got '" + args.string(DEGREES, "") + "'");
+        }
         double scale = args.number(SCALE, 0.1, x -> x > 0, "a number > 0");
         int epochs = args.positiveInt(EPOCHS, 10);
         int batch = args.positiveInt(BATCH, 64);
@@ -178,6 +191,7 @@ final class TocomTrainRun {
                 args.path(OUT).orElseThrow(),
                 rank,
                 maxDegree,
+                degrees,
                 scale,
                 config,
                 DeviceOption.parse(args));
@@ -194,15 +208,19 @@ final class TocomTrainRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + s.model() + ": " + Main.describe(e), e);
         }
-        int mergingR = EvaluateCommand.maxMergingR(spec.architecture());
+        // Constant r: the largest whose last block still merges. Decreasing: the first block merges
+        // 2r of the patch tokens, at most half of them.
+        int mergingR = s.degrees() == DegreeSchedule.CONSTANT
+                ? EvaluateCommand.maxMergingR(spec.architecture())
+                : spec.architecture().numPatches() / 4;
         int maxDegree = s.maxDegree().orElse(Math.max(1, Math.min(16, mergingR)));
-        OptionalInt trained = spec.trainedCompression().tomeDegree();
+        OptionalInt trained = s.degrees().degreeOf(spec.trainedCompression());
         if (trained.isPresent() && trained.getAsInt() > maxDegree) {
             throw new CommandFailedException(String.format(
-                    "the model was trained at ToMe r = %d, beyond --max-degree %d: the stream could not"
-                            + " apply the plugin", trained.getAsInt(), maxDegree));
+                    "the model was trained at %s, beyond --max-degree %d: the stream could not"
+                            + " apply the plugin", spec.trainedCompression(), maxDegree));
         }
-        CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale());
+        CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale(), s.degrees());
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
         TrainingData train;
         TrainingData heldOut = null;
@@ -236,10 +254,11 @@ final class TocomTrainRun {
         long perEpoch = train.size() / s.config().batchSize();
         boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
         err.printf(Locale.ROOT,
-                "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, degrees 0..%d, s = %s,"
+                "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, degrees 0..%d (%s), s = %s,"
                         + " %d images, %d epochs x %d steps of %d -> %s%n",
                 resume ? "resuming the" : "new", s.model(), spec.architecture().name(), spec.trainedCompression(),
-                plugin.rankPerStep(), plugin.maxDegree(), plugin.defaultScale(), train.size(),
+                plugin.rankPerStep(), plugin.maxDegree(), plugin.schedule().level(plugin.maxDegree()),
+                plugin.defaultScale(), train.size(),
                 s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
         TocomTrainer.Summary summary;
         try {

@@ -95,7 +95,7 @@ public final class BoundCompensator implements AutoCloseable {
      * Empty when either is not a constant ToMe degree (the plugin does not apply).
      */
     public Optional<CompensatorPair> pairFor(CompressionLevel level) {
-        return TokenCompensator.pairFor(trained, level);
+        return plugin.pairFor(trained, level);
     }
 
     /**

@@ -17,11 +17,22 @@ package org.tocomstream.compensate;
  * @param rankPerStep channels per unit step of r, ≥ 1 (ToCom: 2)
  * @param maxDegree largest ToMe r the plugin covers, ≥ 1 (ToCom: 16); pairs are in 0..maxDegree
  * @param defaultScale s used when a caller names none, finite and ≥ 0 (ToCom trains at 0.1)
+ * @param schedule which ToMe level a degree stands for ({@link DegreeSchedule#CONSTANT}: ToCom's
+ *     {@code tome:r})
  */
-public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale) {
+public record CompensatorConfig(
+        int rankPerStep, int maxDegree, double defaultScale, DegreeSchedule schedule) {
+
+    /** A plugin over constant degrees, {@code tome:r}, as ToCom's. */
+    public CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale) {
+        this(rankPerStep, maxDegree, defaultScale, DegreeSchedule.CONSTANT);
+    }
 
     /** @throws IllegalArgumentException naming the offending field */
     public CompensatorConfig {
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must not be null");
+        }
         if (rankPerStep < 1) {
             throw new IllegalArgumentException("rankPerStep must be >= 1 but was " + rankPerStep);
         }
@@ -40,6 +51,11 @@ public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultSc
     /** ToCom's DeiT-B setting: rank 2 per step, degrees 0..16, s = 0.1. */
     public static CompensatorConfig tocomDefaults() {
         return new CompensatorConfig(2, 16, 0.1);
+    }
+
+    /** This configuration with another default scale s. */
+    public CompensatorConfig withDefaultScale(double scale) {
+        return new CompensatorConfig(rankPerStep, maxDegree, scale, schedule);
     }
 
     /** R, the rank of each side branch: {@code rankPerStep × maxDegree}. */

@@ -110,10 +110,11 @@ public final class CompensatorEvaluation {
         for (CompensatorPair p : grid) {
             tocom.plugin().checkPair(p);
         }
-        LinkedHashSet<Integer> degrees = new LinkedHashSet<>();
+        DegreeSchedule degrees = tocom.plugin().config().schedule();
+        LinkedHashSet<Integer> used = new LinkedHashSet<>();
         for (CompensatorPair p : grid) {
-            degrees.add(p.from());
-            degrees.add(p.to());
+            used.add(p.from());
+            used.add(p.to());
         }
         VitConfig cfg = model.config();
         int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
@@ -135,8 +136,8 @@ public final class CompensatorEvaluation {
             }
             long[] shape = {n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
             Map<Integer, double[][]> logProbs = new LinkedHashMap<>();
-            for (int r : degrees) {
-                logProbs.put(r, logSoftmax(model.logits(pixels, shape, CompressionLevel.tome(r)), classes));
+            for (int r : used) {
+                logProbs.put(r, logSoftmax(model.logits(pixels, shape, degrees.level(r)), classes));
             }
             for (int g = 0; g < grid.size(); g++) {
                 CompensatorPair pair = grid.get(g);
@@ -145,7 +146,7 @@ public final class CompensatorEvaluation {
                 QvAdapter adapter = tocom.adapter(pair, tocom.mode(), scale);
                 double[][] comp = adapter == null
                         ? plain
-                        : logSoftmax(model.logits(pixels, shape, CompressionLevel.tome(pair.to()), adapter), classes);
+                        : logSoftmax(model.logits(pixels, shape, degrees.level(pair.to()), adapter), classes);
                 for (int i = 0; i < n; i++) {
                     sums[g][0] += kl(teacher[i], plain[i]);
                     sums[g][1] += kl(teacher[i], comp[i]);

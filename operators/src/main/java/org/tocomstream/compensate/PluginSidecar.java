@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Set;
 import org.tocomstream.model.CheckpointException;
 
@@ -28,7 +29,6 @@ record PluginSidecar(
         CompensatorConfig config) {
 
     static final int FORMAT_VERSION = 1;
-    static final String METHOD_TOME = "tome";
 
     private static final Set<String> FIELDS =
             Set.of(
@@ -110,11 +110,15 @@ record PluginSidecar(
                             file, version, FORMAT_VERSION));
         }
         String method = string(root, "method", file);
-        if (!METHOD_TOME.equals(method)) {
+        DegreeSchedule schedule = null;
+        for (DegreeSchedule d : DegreeSchedule.values()) {
+            schedule = d.method().equals(method) ? d : schedule;
+        }
+        if (schedule == null) {
             throw new CheckpointException(
                     String.format(
-                            "%s: method '%s' is not supported; only '%s'", file, method,
-                            METHOD_TOME));
+                            "%s: method '%s' is not supported; only %s", file, method,
+                            Arrays.stream(DegreeSchedule.values()).map(DegreeSchedule::method).toList()));
         }
         JsonElement base = root.get("baseModel");
         if (base == null || !base.isJsonObject()) {
@@ -135,7 +139,8 @@ record PluginSidecar(
                     new CompensatorConfig(
                             integer(root, "rankPerStep", file),
                             integer(root, "maxDegree", file),
-                            number(root, "defaultScale", file));
+                            number(root, "defaultScale", file),
+                            schedule);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": " + e.getMessage(), e);
         }

@@ -255,10 +255,10 @@ public final class TocomTrainer {
                 double lr = schedule.at(step);
                 try (NDManager batch = root.newSubManager()) {
                     NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
-                    NDArray teacher = forward.forward(x, CompressionLevel.tome(pair.from()));
+                    NDArray teacher = forward.forward(x, pluginConfig.schedule().level(pair.from()));
                     SideBranchAdapter adapter = trainingAdapter(down, up, pair, batch);
                     try (GradientCollector gc = engine.newGradientCollector()) {
-                        NDArray loss = distillationLoss(forward, x, teacher, pair, adapter);
+                        NDArray loss = distillationLoss(forward, x, teacher, pluginConfig.schedule(), pair, adapter);
                         float value = loss.getFloat();
                         if (!Float.isFinite(value)) {
                             throw new IllegalStateException(
@@ -354,7 +354,7 @@ public final class TocomTrainer {
 
     /**
      * KL(teacher ‖ student) at τ = 1, averaged over the batch: the student is the base at
-     * r_tgt = {@code pair.to()} with {@code adapter} applied.
+     * r_tgt = {@code pair.to()} (a degree of {@code degrees}) with {@code adapter} applied.
      *
      * @param teacher (B, classes) logits of the base at r_src
      */
@@ -362,9 +362,10 @@ public final class TocomTrainer {
             VitForward forward,
             NDArray x,
             NDArray teacher,
+            DegreeSchedule degrees,
             CompensatorPair pair,
             SideBranchAdapter adapter) {
-        NDArray student = forward.forward(x, CompressionLevel.tome(pair.to()), adapter);
+        NDArray student = forward.forward(x, degrees.level(pair.to()), adapter);
         return kl(teacher, student);
     }
 
@@ -401,10 +402,10 @@ public final class TocomTrainer {
                 NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
                 Map<Integer, NDArray> plain = new HashMap<>();
                 for (CompensatorPair p : pairs) {
-                    NDArray teacher = plain.computeIfAbsent(p.from(), r -> forward.forward(x, CompressionLevel.tome(r)));
+                    NDArray teacher = plain.computeIfAbsent(p.from(), r -> forward.forward(x, config.schedule().level(r)));
                     NDArray student = down == null
-                            ? plain.computeIfAbsent(p.to(), r -> forward.forward(x, CompressionLevel.tome(r)))
-                            : forward.forward(x, CompressionLevel.tome(p.to()),
+                            ? plain.computeIfAbsent(p.to(), r -> forward.forward(x, config.schedule().level(r)))
+                            : forward.forward(x, config.schedule().level(p.to()),
                                     trainingAdapter(down, up, p, config, batch));
                     sum += kl(teacher, student).getFloat() * n;
                 }

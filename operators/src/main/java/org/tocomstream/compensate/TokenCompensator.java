@@ -209,17 +209,19 @@ public final class TokenCompensator {
     public String describe() {
         return String.format(
                 Locale.ROOT,
-                "%s (base %s sha256 %s…, rank %d per step, degrees 0..%d, s = %s)",
+                "%s (base %s sha256 %s…, rank %d per step, degrees 0..%d%s, s = %s)",
                 source, baseArchitecture,
                 baseWeightsSha256.substring(0, Math.min(8, baseWeightsSha256.length())),
-                config.rankPerStep(), config.maxDegree(), config.defaultScale());
+                config.rankPerStep(), config.maxDegree(),
+                config.schedule() == DegreeSchedule.CONSTANT ? "" : " of " + config.schedule().method(),
+                config.defaultScale());
     }
 
     /** Writes the plugin file and its sidecar ({@link #sidecarPath}), each replaced atomically. */
     public void save(Path file) throws IOException {
         Safetensors.write(file, tensors, Map.of("format", "pt", "method", "tocom"));
         new PluginSidecar(
-                        PluginSidecar.FORMAT_VERSION, PluginSidecar.METHOD_TOME, baseArchitecture,
+                        PluginSidecar.FORMAT_VERSION, config.schedule().method(), baseArchitecture,
                         baseWeightsSha256, depth, embedDim, config)
                 .write(sidecarPath(file));
     }
@@ -282,19 +284,25 @@ public final class TokenCompensator {
     /** A copy with another default scale s (the tensors are shared). */
     public TokenCompensator withDefaultScale(double scale) {
         return new TokenCompensator(
-                new CompensatorConfig(config.rankPerStep(), config.maxDegree(), scale),
+                config.withDefaultScale(scale),
                 depth, embedDim, baseArchitecture, baseWeightsSha256, tensors, source);
     }
 
     /**
      * The pair for a model trained at {@code trained} running a batch at {@code level}: present
-     * when both are constant ToMe degrees (or none, degree 0), empty otherwise (e.g. EViT: the
-     * plugin does not apply).
+     * when both are degrees of this plugin's {@link CompensatorConfig#schedule() schedule} (none
+     * is degree 0), empty otherwise (e.g. EViT, or {@code tome:r} for a plugin over the decreasing
+     * schedule: the plugin does not apply).
      */
+    public Optional<CompensatorPair> pairFor(CompressionLevel trained, CompressionLevel level) {
+        return pairFor(config.schedule(), trained, level);
+    }
+
+    /** {@link #pairFor(CompressionLevel, CompressionLevel)} for a plugin over {@code schedule}. */
     public static Optional<CompensatorPair> pairFor(
-            CompressionLevel trained, CompressionLevel level) {
-        OptionalInt m = trained.tomeDegree();
-        OptionalInt n = level.tomeDegree();
+            DegreeSchedule schedule, CompressionLevel trained, CompressionLevel level) {
+        OptionalInt m = schedule.degreeOf(trained);
+        OptionalInt n = schedule.degreeOf(level);
         if (m.isEmpty() || n.isEmpty()) {
             return Optional.empty();
         }

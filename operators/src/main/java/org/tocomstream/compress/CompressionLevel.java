@@ -196,13 +196,28 @@ public final class CompressionLevel implements Serializable {
 
     /**
      * The constant ToMe degree r, if this level is {@code tome(r)} (or {@code none()}, which is
-     * r = 0). Token Compensators are trained over these degrees.
+     * r = 0). Token Compensators are trained over these degrees or over {@link
+     * #tomeDecreasingDegree()}'s.
      */
     public OptionalInt tomeDegree() {
         if (method == Method.NONE) {
             return OptionalInt.of(0);
         }
         if (method == Method.TOME && shape == Shape.CONSTANT) {
+            return OptionalInt.of(r);
+        }
+        return OptionalInt.empty();
+    }
+
+    /**
+     * The r of ToMe's decreasing schedule ({@link #tomeDecreasing(int)}); 0 for {@link #none()};
+     * empty for every other level.
+     */
+    public OptionalInt tomeDecreasingDegree() {
+        if (method == Method.NONE) {
+            return OptionalInt.of(0);
+        }
+        if (method == Method.TOME && shape == Shape.DECREASING) {
             return OptionalInt.of(r);
         }
         return OptionalInt.empty();

@@ -72,13 +72,41 @@ class TocomPluginFormatTest {
 
         @Test
         void pairComesFromTheTrainedDegreeAndTheBatchLevel() {
-            assertThat(TokenCompensator.pairFor(CompressionLevel.tome(4), CompressionLevel.tome(2)))
+            DegreeSchedule constant = DegreeSchedule.CONSTANT;
+            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.tome(4), CompressionLevel.tome(2)))
                     .contains(new CompensatorPair(4, 2));
-            assertThat(TokenCompensator.pairFor(CompressionLevel.none(), CompressionLevel.tome(3)))
+            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.none(), CompressionLevel.tome(3)))
                     .contains(new CompensatorPair(0, 3));
             // Not a constant ToMe degree on either side: the plugin does not apply.
-            assertThat(TokenCompensator.pairFor(CompressionLevel.none(), CompressionLevel.evit(0.7))).isEmpty();
-            assertThat(TokenCompensator.pairFor(CompressionLevel.tomeDecreasing(2), CompressionLevel.tome(2))).isEmpty();
+            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.none(), CompressionLevel.evit(0.7))).isEmpty();
+            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.tomeDecreasing(2), CompressionLevel.tome(2)))
+                    .isEmpty();
+            // A plugin over the decreasing schedule takes those levels, and only those.
+            DegreeSchedule decreasing = DegreeSchedule.DECREASING;
+            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.none(), CompressionLevel.tomeDecreasing(8)))
+                    .contains(new CompensatorPair(0, 8));
+            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.tomeDecreasing(6), CompressionLevel.none()))
+                    .contains(new CompensatorPair(6, 0));
+            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.none(), CompressionLevel.tome(2))).isEmpty();
+        }
+
+        @Test
+        void aScheduleMapsDegreesToLevelsAndBack() {
+            for (DegreeSchedule d : DegreeSchedule.values()) {
+                assertThat(d.level(0)).isEqualTo(CompressionLevel.none());
+                for (int r = 0; r <= 16; r++) {
+                    assertThat(d.degreeOf(d.level(r))).hasValue(r);
+                    assertThat(DegreeSchedule.parse(d.method())).isEqualTo(d);
+                }
+            }
+            assertThat(DegreeSchedule.DECREASING.level(8)).hasToString("tome-decreasing:8");
+            assertThat(DegreeSchedule.parse("Decreasing")).isEqualTo(DegreeSchedule.DECREASING);
+            assertThatThrownBy(() -> DegreeSchedule.parse("linear"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("unknown degree schedule 'linear'; known: [tome, tome-decreasing]");
+            assertThatThrownBy(() -> new CompensatorConfig(2, 4, 0.1, null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("schedule must not be null");
         }
 
         @Test
@@ -132,6 +160,22 @@ class TocomPluginFormatTest {
         }
 
         @Test
+        void aPluginOverTheDecreasingScheduleRecordsItAsItsMethod(@TempDir Path dir) throws IOException {
+            CompensatorConfig config = new CompensatorConfig(2, 4, 0.5, DegreeSchedule.DECREASING);
+            TokenCompensator p = TokenCompensator.initial(TocomTesting.TINY, TocomTesting.BASE_SHA, config, 3);
+            Path file = dir.resolve("tocom.safetensors");
+            p.save(file);
+            assertThat(Files.readString(dir.resolve("tocom.json"), StandardCharsets.UTF_8))
+                    .contains("\"method\": \"tome-decreasing\"");
+            TokenCompensator back = TokenCompensator.load(file);
+            assertThat(back.config()).isEqualTo(config);
+            assertThat(back.pairFor(CompressionLevel.none(), CompressionLevel.tomeDecreasing(3)))
+                    .contains(new CompensatorPair(0, 3));
+            assertThat(back.pairFor(CompressionLevel.none(), CompressionLevel.tome(3))).isEmpty();
+            assertThat(back.describe()).contains("degrees 0..4 of tome-decreasing");
+        }
+
+        @Test
         void loadingForItsBaseModelWorksAndForAnotherNamesBothIdentities(@TempDir Path dir) throws IOException {
             Path base = TocomTesting.modelDir(dir.resolve("base"), 1);
             Path other = TocomTesting.modelDir(dir.resolve("other"), 2);
@@ -180,7 +224,7 @@ class TocomPluginFormatTest {
                     .hasMessageStartingWith(sidecar + ": unknown field 'maxDegre'");
             Files.writeString(sidecar, good.replace("\"tome\"", "\"evit\""));
             assertThatThrownBy(() -> TokenCompensator.load(file))
-                    .hasMessage(sidecar + ": method 'evit' is not supported; only 'tome'");
+                    .hasMessage(sidecar + ": method 'evit' is not supported; only [tome, tome-decreasing]");
             Files.delete(sidecar);
             assertThatThrownBy(() -> TokenCompensator.load(file))
                     .isInstanceOf(CheckpointException.class)

@@ -64,7 +64,7 @@ class TocomTrainerTest {
             CompensatorPair pair = new CompensatorPair(0, 4);
             NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
             SideBranchAdapter adapter = TocomTrainer.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
-            float loss = TocomTrainer.distillationLoss(forward, x, teacher, pair, adapter).getFloat();
+            float loss = TocomTrainer.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter).getFloat();
 
             float[] t = teacher.toFloatArray();
             float[] s = forward.forward(x, CompressionLevel.tome(4)).toFloatArray();
@@ -113,6 +113,21 @@ class TocomTrainerTest {
         assertThat(plugin.config()).isEqualTo(new CompensatorConfig(4, 4, 1.0));
         assertThat(plugin.baseWeightsSha256()).isEqualTo(TocomTesting.BASE_SHA);
         assertThat(TocomTrainer.stateDir(file).resolve(TocomTrainer.STATE_FILE)).exists();
+    }
+
+    @Test
+    void aShortRunOverTheDecreasingScheduleLowersItsHeldOutKl(@TempDir Path dir) throws IOException {
+        // The same run with degrees standing for tome-decreasing:r: teacher and student at those
+        // levels, so the plugin learns that schedule's mismatch.
+        Path file = dir.resolve("tocom.safetensors");
+        CompensatorConfig config = new CompensatorConfig(4, 4, 1.0, DegreeSchedule.DECREASING);
+        TocomTrainer.Summary s = trainer(config, TocomTrainConfig.defaults(6, 32).withLogEverySteps(2))
+                .train(images(SceneGenerator.Split.TRAIN, 128), images(SceneGenerator.Split.VALIDATION, 64),
+                        TocomTrainer.defaultHeldOutPairs(4), file, p -> {});
+
+        assertThat(s.heldOutKlPlain()).isPositive();
+        assertThat(s.heldOutKlCompensated()).isLessThan(0.9 * s.heldOutKlPlain());
+        assertThat(TokenCompensator.load(file).config().schedule()).isEqualTo(DegreeSchedule.DECREASING);
     }
 
     @Test

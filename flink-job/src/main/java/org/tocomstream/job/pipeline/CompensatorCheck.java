@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.flink.configuration.ReadableConfig;
+import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.ModelConfig;
@@ -45,17 +46,18 @@ public final class CompensatorCheck {
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
                 : plugin.config().defaultScale();
-        int m = spec.trainedCompression().tomeDegree().orElse(-1);
+        DegreeSchedule degrees = plugin.config().schedule();
+        int m = degrees.degreeOf(spec.trainedCompression()).orElse(-1);
         String applies;
         if (m < 0) {
             applies = "never applied: the model was trained at " + spec.trainedCompression()
-                    + ", not a constant ToMe degree";
+                    + ", not a degree of the plugin (" + degrees.method() + ")";
         } else if (scale == 0) {
             applies = "never applied: s = 0";
         } else {
             applies = String.format(Locale.ROOT,
-                    "applied at s = %s to batches at ToMe degree n in 0..%d, n != %d, as the pair %d->n",
-                    scale, plugin.config().maxDegree(), m, m);
+                    "applied at s = %s to batches at %s for n in 0..%d, n != %d, as the pair %d->n",
+                    scale, degrees.level(1).toString().replaceAll("1$", "n"), plugin.config().maxDegree(), m, m);
         }
         return "compensator: " + plugin.describe() + ", " + applies;
     }
