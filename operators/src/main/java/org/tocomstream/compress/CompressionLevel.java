@@ -200,13 +200,7 @@ public final class CompressionLevel implements Serializable {
      * #tomeDecreasingDegree()}'s.
      */
     public OptionalInt tomeDegree() {
-        if (method == Method.NONE) {
-            return OptionalInt.of(0);
-        }
-        if (method == Method.TOME && shape == Shape.CONSTANT) {
-            return OptionalInt.of(r);
-        }
-        return OptionalInt.empty();
+        return tomeR(Shape.CONSTANT);
     }
 
     /**
@@ -214,13 +208,15 @@ public final class CompressionLevel implements Serializable {
      * empty for every other level.
      */
     public OptionalInt tomeDecreasingDegree() {
+        return tomeR(Shape.DECREASING);
+    }
+
+    /** r when this is ToMe of the given shape, 0 for none, else empty. */
+    private OptionalInt tomeR(Shape wanted) {
         if (method == Method.NONE) {
             return OptionalInt.of(0);
         }
-        if (method == Method.TOME && shape == Shape.DECREASING) {
-            return OptionalInt.of(r);
-        }
-        return OptionalInt.empty();
+        return method == Method.TOME && shape == wanted ? OptionalInt.of(r) : OptionalInt.empty();
     }
 
     /**
