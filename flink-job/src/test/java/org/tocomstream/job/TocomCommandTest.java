@@ -57,6 +57,8 @@ class TocomCommandTest {
                     "tocom train: --train-size: requires --generator");
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--max-degree", "0"),
                     "tocom train: --max-degree: expected a positive integer but got '0'");
+            assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--degrees", "linear"),
+                    "tocom train: --degrees: expected constant or decreasing but got 'linear'");
             // --topic T (frames from Kafka) is a third, exclusive source, and needs --bootstrap.
             assertUsageError(run("tocom", "train", "--model", "m", "--generator", "--out", "p", "--topic", "t"),
                     "tocom train: --generator and --topic cannot be used together");

@@ -56,8 +56,9 @@ public final class CompensatorCheck {
             applies = "never applied: s = 0";
         } else {
             applies = String.format(Locale.ROOT,
-                    "applied at s = %s to batches at %s for n in 0..%d, n != %d, as the pair %d->n",
-                    scale, degrees.level(1).toString().replaceAll("1$", "n"), plugin.config().maxDegree(), m, m);
+                    "applied at s = %s to batches at %s in 0..%d, n != %d, as the pair %d->n",
+                    scale, degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
+                    plugin.config().maxDegree(), m, m);
         }
         return "compensator: " + plugin.describe() + ", " + applies;
     }
