@@ -32,6 +32,7 @@ import org.tocomstream.model.TimmKeys;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitForward;
 import org.tocomstream.model.train.AdamW;
+import org.tocomstream.model.train.Gradients;
 import org.tocomstream.model.train.LrSchedule;
 import org.tocomstream.model.train.Trainer;
 import org.tocomstream.model.train.TrainingData;
@@ -268,6 +269,14 @@ public final class TocomTrainer {
                                             value, step + 1, pair));
                         }
                         gc.backward(loss);
+                        String bad = Gradients.firstNonFinite(params);
+                        if (bad != null) {
+                            throw new IllegalStateException(
+                                    String.format(
+                                            "the gradient of %s is not finite at step %d (pair %s,"
+                                                    + " loss %s); stopped before updating the plugin",
+                                            bad, step + 1, pair, value));
+                        }
                         lossSum += (double) value * config.batchSize();
                     }
                     optimizer.update(lr);

@@ -178,7 +178,7 @@ public final class Trainer {
                                     ? (step / perEpoch) * perEpoch : 0);
                         }
                         gc.backward(loss);
-                        String bad = firstNonFiniteGradient(params);
+                        String bad = Gradients.firstNonFinite(params);
                         if (bad != null) {
                             // One inf or NaN in a gradient poisons Adam's moments and then every
                             // weight: stop as for a non-finite loss, naming where it came from.
@@ -267,21 +267,6 @@ public final class Trainer {
         NDArray logp = logits.logSoftmax(1);
         NDArray target = labels.oneHot((int) classes, DataType.FLOAT32).mul(1 - eps).add(eps / classes);
         return target.mul(logp).sum(new int[] {1}).mean().neg();
-    }
-
-    /** The first parameter, in model order, whose gradient holds an inf or a NaN; null if none. */
-    static String firstNonFiniteGradient(Map<String, NDArray> params) {
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            try (NDManager tmp = e.getValue().getManager().newSubManager()) {
-                NDArray g = e.getValue().getGradient();
-                g.attach(tmp); // the handle and the sum die with tmp; the parameter keeps its gradient
-                // A sum is finite only if every term is (or overflows, which is as bad).
-                if (!Float.isFinite(g.sum().getFloat())) {
-                    return e.getKey();
-                }
-            }
-        }
-        return null;
     }
 
     /** Matrices decay; biases, norms, the position embedding and prefix tokens do not (timm). */
