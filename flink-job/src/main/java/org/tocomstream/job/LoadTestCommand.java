@@ -268,9 +268,7 @@ final class LoadTestCommand implements Command {
             PipelineRuns.Cameras cameras, double firstFigure, double seconds, PrintStream out) throws Exception {
         out.printf(Locale.ROOT, "measuring the capacity at %s under the cameras: %.1f frames/s offered for %.0f s ...%n",
                 ladder.level(0), UNDER_LOAD_OFFER * firstFigure, seconds);
-        LoadTestSettings probe = new LoadTestSettings(s.modelDir(), s.streams(), List.of(UNDER_LOAD_OFFER), seconds,
-                firstFigure, s.maxBatch(), s.maxDelayMs(), s.jobFlags(), s.latencyTarget(), s.shedMode(),
-                s.drainIdle());
+        LoadTestSettings probe = s.withCapacity(firstFigure).withProfile(List.of(UNDER_LOAD_OFFER), seconds);
         LoadTestRun.Result r = new LoadTestRun(bs, probe, cameras, out, "capacity-").run(LoadTestPolicy.FIXED_0, ladder);
         LoadTestAnalysis.Report report =
                 new LoadTestAnalysis(ladder, null, cameras, List.of(UNDER_LOAD_OFFER)).analyse(r);

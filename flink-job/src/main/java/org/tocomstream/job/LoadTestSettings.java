@@ -41,6 +41,11 @@ record LoadTestSettings(
         jobFlags = new Configuration(jobFlags);
     }
 
+    LoadTestSettings withProfile(List<Double> newPhases, double newPhaseSeconds) {
+        return new LoadTestSettings(modelDir, streams, newPhases, newPhaseSeconds, capacity, maxBatch, maxDelayMs,
+                jobFlags, latencyTarget, shedMode, drainIdle);
+    }
+
     LoadTestSettings withCapacity(double framesPerSecond) {
         return new LoadTestSettings(modelDir, streams, phases, phaseSeconds, framesPerSecond, maxBatch, maxDelayMs,
                 jobFlags, latencyTarget, shedMode, drainIdle);

@@ -388,7 +388,7 @@ final class TocomProofRun {
         if (m.isEmpty()) {
             throw new CommandFailedException("model " + dir + " was trained at " + level
                     + "; tocom proof with this plugin takes models trained at none or "
-                    + degrees.level(1).toString().replaceAll("1$", "m"));
+                    + degrees.method() + ":m");
         }
         return m.getAsInt();
     }

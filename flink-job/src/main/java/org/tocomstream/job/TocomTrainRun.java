@@ -254,12 +254,10 @@ final class TocomTrainRun {
         long perEpoch = train.size() / s.config().batchSize();
         boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
         err.printf(Locale.ROOT,
-                "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, degrees 0..%d%s, s = %s,"
+                "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, %s, s = %s,"
                         + " %d images, %d epochs x %d steps of %d -> %s%n",
                 resume ? "resuming the" : "new", s.model(), spec.architecture().name(), spec.trainedCompression(),
-                plugin.rankPerStep(), plugin.maxDegree(),
-                plugin.schedule() == DegreeSchedule.CONSTANT ? "" : " of " + plugin.schedule().method(),
-                plugin.defaultScale(), train.size(),
+                plugin.rankPerStep(), plugin.degreesText(), plugin.defaultScale(), train.size(),
                 s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
         TocomTrainer.Summary summary;
         try {

@@ -58,6 +58,12 @@ public record CompensatorConfig(
         return new CompensatorConfig(rankPerStep, maxDegree, scale, schedule);
     }
 
+    /** {@code "degrees 0..6"}, or {@code "degrees 0..8 of tome-decreasing"} for another schedule. */
+    public String degreesText() {
+        return "degrees 0.." + maxDegree
+                + (schedule == DegreeSchedule.CONSTANT ? "" : " of " + schedule.method());
+    }
+
     /** R, the rank of each side branch: {@code rankPerStep × maxDegree}. */
     public int rank() {
         return rankPerStep * maxDegree;

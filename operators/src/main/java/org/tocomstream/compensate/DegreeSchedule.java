@@ -1,6 +1,8 @@
 package org.tocomstream.compensate;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.OptionalInt;
 import org.tocomstream.compress.CompressionLevel;
@@ -49,6 +51,16 @@ public enum DegreeSchedule {
         return this == CONSTANT ? level.tomeDegree() : level.tomeDecreasingDegree();
     }
 
+    /** The schedule whose sidecar {@code method} is {@code method}, exactly; empty otherwise. */
+    public static Optional<DegreeSchedule> ofMethod(String method) {
+        return Arrays.stream(values()).filter(s -> s.method.equals(method)).findFirst();
+    }
+
+    /** The sidecar methods, {@code [tome, tome-decreasing]}. */
+    public static List<String> methods() {
+        return Arrays.stream(values()).map(DegreeSchedule::method).toList();
+    }
+
     /**
      * The schedule of a sidecar {@code method} or a command-line value ({@code tome}, {@code
      * constant}, {@code tome-decreasing}, {@code decreasing}; case-insensitive).
@@ -64,7 +76,6 @@ public enum DegreeSchedule {
         }
         throw new IllegalArgumentException(
                 String.format(
-                        "unknown degree schedule '%s'; known: %s", text,
-                        Arrays.stream(values()).map(DegreeSchedule::method).toList()));
+                        "unknown degree schedule '%s'; known: %s", text, methods()));
     }
 }

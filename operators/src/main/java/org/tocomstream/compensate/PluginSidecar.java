@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Set;
 import org.tocomstream.model.CheckpointException;
 
@@ -110,16 +109,14 @@ record PluginSidecar(
                             file, version, FORMAT_VERSION));
         }
         String method = string(root, "method", file);
-        DegreeSchedule schedule = null;
-        for (DegreeSchedule d : DegreeSchedule.values()) {
-            schedule = d.method().equals(method) ? d : schedule;
-        }
-        if (schedule == null) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: method '%s' is not supported; only %s", file, method,
-                            Arrays.stream(DegreeSchedule.values()).map(DegreeSchedule::method).toList()));
-        }
+        DegreeSchedule schedule =
+                DegreeSchedule.ofMethod(method)
+                        .orElseThrow(
+                                () ->
+                                        new CheckpointException(
+                                                String.format(
+                                                        "%s: method '%s' is not supported; only %s",
+                                                        file, method, DegreeSchedule.methods())));
         JsonElement base = root.get("baseModel");
         if (base == null || !base.isJsonObject()) {
             throw new CheckpointException(file + ": baseModel must be an object");

@@ -209,12 +209,10 @@ public final class TokenCompensator {
     public String describe() {
         return String.format(
                 Locale.ROOT,
-                "%s (base %s sha256 %s…, rank %d per step, degrees 0..%d%s, s = %s)",
+                "%s (base %s sha256 %s…, rank %d per step, %s, s = %s)",
                 source, baseArchitecture,
                 baseWeightsSha256.substring(0, Math.min(8, baseWeightsSha256.length())),
-                config.rankPerStep(), config.maxDegree(),
-                config.schedule() == DegreeSchedule.CONSTANT ? "" : " of " + config.schedule().method(),
-                config.defaultScale());
+                config.rankPerStep(), config.degreesText(), config.defaultScale());
     }
 
     /** Writes the plugin file and its sidecar ({@link #sidecarPath}), each replaced atomically. */

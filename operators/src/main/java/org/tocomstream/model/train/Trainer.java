@@ -171,19 +171,19 @@ public final class Trainer {
                         NDArray logits = forward.forward(x, config.level());
                         NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
                         float lossValue = loss.getFloat();
+                        // The step of the checkpoint on disk, should this step have to stop.
+                        long lastCheckpoint = config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
                         if (!Float.isFinite(lossValue)) {
                             // Stop before the optimizer spreads NaN into the weights: the last
                             // checkpoint on disk stays the last good model.
-                            throw new NonFiniteLossException(step, lossValue, config.epochs() > 0 && step >= perEpoch
-                                    ? (step / perEpoch) * perEpoch : 0);
+                            throw new NonFiniteLossException(step, lossValue, lastCheckpoint);
                         }
                         gc.backward(loss);
                         String bad = Gradients.firstNonFinite(params);
                         if (bad != null) {
                             // One inf or NaN in a gradient poisons Adam's moments and then every
                             // weight: stop as for a non-finite loss, naming where it came from.
-                            throw new NonFiniteLossException(step, lossValue, bad, config.epochs() > 0 && step >= perEpoch
-                                    ? (step / perEpoch) * perEpoch : 0);
+                            throw new NonFiniteLossException(step, lossValue, bad, lastCheckpoint);
                         }
                         lossSum += lossValue * config.batchSize();
                         correct += logits.argMax(1).toType(DataType.INT32, false).eq(y).sum().getLong();
