@@ -229,12 +229,13 @@ public final class VitForward {
         NDArray q;
         NDArray k = qkv.get(1);
         NDArray v;
+        NDArray scale = Scalars.of(qkv.getManager(), attnScale); // not mul(float): see Scalars
         if (delta == null) {
-            q = qkv.get(0).mul(attnScale);
+            q = qkv.get(0).mul(scale);
             v = qkv.get(2);
         } else {
             // ToCom's side branch: q += s·Δq(h), v += s·Δv(h) before the attention scale; k as is.
-            q = qkv.get(0).add(toHeads(delta[0], batch, n)).mul(attnScale);
+            q = qkv.get(0).add(toHeads(delta[0], batch, n)).mul(scale);
             v = qkv.get(2).add(toHeads(delta[1], batch, n));
         }
         NDArray attn = attentionWeights(q, k, size);
@@ -309,7 +310,7 @@ public final class VitForward {
                             normed.get(":, 1, :"),
                             weights.get(TimmKeys.HEAD_DIST_WEIGHT),
                             weights.get(TimmKeys.HEAD_DIST_BIAS));
-            logits = logits.add(dist).div(2f);
+            logits = logits.add(dist).mul(Scalars.of(logits.getManager(), 0.5f));
         }
         return logits;
     }

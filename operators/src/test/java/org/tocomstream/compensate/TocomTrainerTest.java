@@ -28,6 +28,7 @@ import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.VitForward;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.TrainingData;
+import org.tocomstream.testutils.FreedBuffers;
 import org.tocomstream.testutils.RandomWeights;
 
 /** Self-distillation: item 16 of algorithms.md §11, the pair draws, learning, resuming. */
@@ -75,6 +76,54 @@ class TocomTrainerTest {
             // fp32 log-softmax vs a double reference on 5 classes
             assertThat((double) loss).isCloseTo(expected, within(1e-6));
             assertThat(expected).isGreaterThan(1e-4); // the two degrees do differ
+        }
+    }
+
+    @Test
+    void thePluginsGradientSurvivesACollectionBetweenForwardAndBackward() throws Exception {
+        // The attention scale was a DJL number operand whose memory the collector freed before the
+        // backward pass: every q adapter's gradient was scaled by freed memory, now and then NaN.
+        float[][] clean = pluginGradient(false);
+        float[][] collected = pluginGradient(true);
+        for (int i = 0; i < clean.length; i++) {
+            assertThat(collected[i]).containsExactly(clean[i]);
+        }
+        assertThat(clean[0]).isNotEqualTo(new float[clean[0].length]); // the q side gets a gradient
+    }
+
+    /** Gradients of block 0's q down and v down for one distillation step at pair 0 -> 4. */
+    private static float[][] pluginGradient(boolean collectBeforeBackward) throws InterruptedException {
+        TokenCompensator plugin = TokenCompensator.initial(TocomTesting.TINY, "x", TocomTesting.CONFIG, 1);
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Map<String, NDArray> w = new LinkedHashMap<>();
+            BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
+            VitForward forward = new VitForward(TocomTesting.TINY, w);
+            NDArray[][] down = new NDArray[2][3];
+            NDArray[][] up = new NDArray[2][3];
+            for (Projection p : Projection.values()) {
+                for (int i = 0; i < 3; i++) {
+                    down[p.ordinal()][i] = array(m, plugin.tensors().get(TokenCompensator.key(i, p, false)));
+                    // non-zero up so that the down projections receive a gradient
+                    up[p.ordinal()][i] = array(m, plugin.tensors().get(TokenCompensator.key(i, p, true))).add(0.05f);
+                    down[p.ordinal()][i].setRequiresGradient(true);
+                }
+            }
+            NDArray x = m.create(TocomTesting.pixels(6, 8), new Shape(TocomTesting.shape(6)));
+            CompensatorPair pair = new CompensatorPair(0, 4);
+            NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
+            SideBranchAdapter adapter = TocomTrainer.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
+            try (ai.djl.training.GradientCollector gc =
+                    ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray loss = TocomTrainer.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter);
+                List<java.nio.ByteBuffer> poison =
+                        collectBeforeBackward ? FreedBuffers.collectAndPoison() : List.of();
+                gc.backward(loss);
+                assertThat(poison.size()).isIn(0, 2000);
+            }
+            return new float[][] {
+                down[Projection.Q.ordinal()][0].getGradient().toFloatArray(),
+                down[Projection.V.ordinal()][0].getGradient().toFloatArray()
+            };
         }
     }
 
