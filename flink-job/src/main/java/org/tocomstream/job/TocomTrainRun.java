@@ -45,6 +45,7 @@ final class TocomTrainRun {
     static final String MIN_LR = "--min-lr";
     static final String WARMUP_EPOCHS = "--warmup-epochs";
     static final String WEIGHT_DECAY = "--weight-decay";
+    static final String RELATIVE_FLOOR = "--relative-floor";
     static final String SEED = "--seed";
     static final String LOG_EVERY = "--log-every";
     static final String CHECKPOINT_EVERY = "--checkpoint-every";
@@ -77,6 +78,11 @@ final class TocomTrainRun {
                     .value(MIN_LR, "X", "learning rate at the end of the cosine (default 1e-5)")
                     .value(WARMUP_EPOCHS, "X", "linear warm-up in epochs (default 0)")
                     .value(WEIGHT_DECAY, "X", "decoupled weight decay (default 0.05)")
+                    .value(RELATIVE_FLOOR, "F", "each pair's KL is divided by its KL without the plugin + F\n"
+                            + "(measured before training), so near-lossless pairs count as much\n"
+                            + "as lossy ones and the plugin does not trade them away; F keeps pairs\n"
+                            + "with a plain KL of ~0 from dominating (default 0.001; 0 = ToCom's\n"
+                            + "recipe: every step's KL as is)")
                     .value(SEED, "N", "seed of the plugin's initialisation, shuffling and pairs (default 0)")
                     .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
                     .value(CHECKPOINT_EVERY, "N", "checkpoint every N steps (default 0: after each epoch)")
@@ -169,6 +175,7 @@ final class TocomTrainRun {
             throw args.error(WARMUP_EPOCHS, "must not exceed --epochs " + epochs + " but got '" + args.string(WARMUP_EPOCHS, "") + "'");
         }
         double decay = args.number(WEIGHT_DECAY, 0.05, x -> x >= 0, "a number >= 0");
+        double floor = args.number(RELATIVE_FLOOR, TocomTrainConfig.DEFAULT_RELATIVE_FLOOR, x -> x >= 0 && !Double.isInfinite(x), "a number >= 0");
         long seed = args.longValue(SEED).orElse(0);
         int logEvery = args.positiveInt(LOG_EVERY, 20);
         int checkpointEvery = args.nonNegativeInt(CHECKPOINT_EVERY, 0);
@@ -178,7 +185,7 @@ final class TocomTrainRun {
             throw args.error(BATCH, "exceeds --train-size " + trainSize + ": got '" + batch + "'");
         }
         TocomTrainConfig config = new TocomTrainConfig(
-                epochs, batch, lr, minLr, warmup, decay, seed, logEvery, checkpointEvery);
+                epochs, batch, lr, minLr, warmup, decay, seed, logEvery, checkpointEvery, floor);
         return new Settings(
                 args.path(MODEL).orElseThrow(),
                 args.path(IMAGES).orElse(null),
@@ -255,10 +262,14 @@ final class TocomTrainRun {
         boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
         err.printf(Locale.ROOT,
                 "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, %s, s = %s,"
-                        + " %d images, %d epochs x %d steps of %d -> %s%n",
+                        + " %d images, %d epochs x %d steps of %d, pairs weighted %s -> %s%n",
                 resume ? "resuming the" : "new", s.model(), spec.architecture().name(), spec.trainedCompression(),
                 plugin.rankPerStep(), plugin.degreesText(), plugin.defaultScale(), train.size(),
-                s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
+                s.config().epochs(), perEpoch, s.config().batchSize(),
+                s.config().relativeWeighting()
+                        ? "by 1 / (plain KL + " + s.config().relativeFloor() + ")"
+                        : "uniformly",
+                s.out());
         TocomTrainer.Summary summary;
         try {
             summary = new TocomTrainer(spec, weights, sha, plugin, s.config(), s.device())

@@ -28,6 +28,7 @@ import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.NativeAllocator;
 import org.tocomstream.model.Safetensors;
+import org.tocomstream.model.Scalars;
 import org.tocomstream.model.TimmKeys;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitForward;
@@ -55,12 +56,16 @@ import org.tocomstream.model.train.TrainingData;
  * checkpoint, plus {@code <name>.training/} beside it (optimizer moments, the step reached).
  * Calling {@link #train} again with the same output resumes at that step on the same schedule.
  * Labels of the data are ignored. Differences from ToCom's recipe: no adapter dropout, no
- * drop-path, no mixup/RandAugment, batch-mean KL instead of the legacy per-element mean.
+ * drop-path, no mixup/RandAugment, batch-mean KL instead of the legacy per-element mean, and
+ * optionally ({@link TocomTrainConfig#relativeFloor()}) each pair's KL weighted by the inverse of
+ * its KL without the plugin, measured before training on the first {@value #WEIGHT_IMAGES} images.
  */
 public final class TocomTrainer {
 
     static final String STATE_FILE = "state.json";
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    /** Images the plain per-pair KL of the relative weighting is measured on. */
+    static final int WEIGHT_IMAGES = 256;
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
@@ -193,13 +198,16 @@ public final class TocomTrainer {
                 if (state.totalSteps != totalSteps
                         || state.batchSize != config.batchSize()
                         || state.seed != config.seed()
+                        || state.relativeFloor != config.relativeFloor()
                         || !start.config().equals(pluginConfig)) {
                     throw new IllegalArgumentException(
                             String.format(
-                                    "%s holds a run of %d steps at batch %d, seed %d, plugin %s;"
-                                            + " this run has %d steps at batch %d, seed %d, plugin %s",
+                                    "%s holds a run of %d steps at batch %d, seed %d, relative floor"
+                                            + " %s, plugin %s; this run has %d steps at batch %d,"
+                                            + " seed %d, relative floor %s, plugin %s",
                                     stateDir, state.totalSteps, state.batchSize, state.seed,
-                                    start.config(), totalSteps, config.batchSize(), config.seed(),
+                                    state.relativeFloor, start.config(), totalSteps,
+                                    config.batchSize(), config.seed(), config.relativeFloor(),
                                     pluginConfig));
                 }
                 step = state.step;
@@ -230,6 +238,9 @@ public final class TocomTrainer {
                 }
             }
 
+            double[][] pairWeights = config.relativeWeighting()
+                    ? pairWeights(plainKlTable(forward, pluginConfig, data, root), config.relativeFloor())
+                    : null;
             double klPlain = Double.NaN;
             double klWith = Double.NaN;
             if (heldOut != null && !heldOutPairs.isEmpty()) {
@@ -268,7 +279,9 @@ public final class TocomTrainer {
                                                     + " before updating the plugin",
                                             value, step + 1, pair));
                         }
-                        gc.backward(loss);
+                        gc.backward(pairWeights == null
+                                ? loss
+                                : loss.mul(Scalars.of(batch, (float) pairWeights[pair.from()][pair.to()])));
                         String bad = Gradients.firstNonFinite(params);
                         if (bad != null) {
                             throw new IllegalStateException(
@@ -386,6 +399,71 @@ public final class TocomTrainer {
     }
 
     /**
+     * KL(base at m ‖ base at n) without the plugin for every pair of degrees 0..maxDegree, over the
+     * first {@value #WEIGHT_IMAGES} images of {@code data} (one forward pass per degree).
+     */
+    static double[][] plainKlTable(
+            VitForward forward, CompensatorConfig config, TrainingData data, NDManager root) {
+        VitConfig cfg = forward.config();
+        int degrees = config.maxDegree() + 1;
+        int count = Math.min(WEIGHT_IMAGES, data.size());
+        int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
+        double[][] sum = new double[degrees][degrees];
+        for (int start = 0; start < count; start += 64) {
+            int n = Math.min(64, count - start);
+            float[] pixels = new float[n * perImage];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(data.get(start + i, null).pixels(), 0, pixels, i * perImage, perImage);
+            }
+            try (NDManager batch = root.newSubManager()) {
+                NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
+                NDArray[] logits = new NDArray[degrees];
+                for (int r = 0; r < degrees; r++) {
+                    logits[r] = forward.forward(x, config.schedule().level(r));
+                }
+                for (int m = 0; m < degrees; m++) {
+                    for (int r = 0; r < degrees; r++) {
+                        if (m != r) {
+                            sum[m][r] += kl(logits[m], logits[r]).getFloat() * n;
+                        }
+                    }
+                }
+            }
+        }
+        for (double[] row : sum) {
+            for (int r = 0; r < row.length; r++) {
+                row[r] /= count;
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * Loss weights from a plain KL table: 1 / (KL(m ‖ n) + floor) for m ≠ n, scaled to mean 1 over
+     * those pairs (0 on the diagonal, which is never drawn).
+     */
+    static double[][] pairWeights(double[][] plainKl, double floor) {
+        int degrees = plainKl.length;
+        double[][] w = new double[degrees][degrees];
+        double total = 0;
+        for (int m = 0; m < degrees; m++) {
+            for (int n = 0; n < degrees; n++) {
+                if (m != n) {
+                    w[m][n] = 1 / (Math.max(0, plainKl[m][n]) + floor);
+                    total += w[m][n];
+                }
+            }
+        }
+        double mean = total / (degrees * (degrees - 1));
+        for (double[] row : w) {
+            for (int n = 0; n < degrees; n++) {
+                row[n] /= mean;
+            }
+        }
+        return w;
+    }
+
+    /**
      * Mean over {@code pairs} and images of KL(base at m ‖ base at n [+ plugin]); without {@code
      * down} the plain compressed model.
      */
@@ -443,6 +521,7 @@ public final class TocomTrainer {
         state.totalSteps = totalSteps;
         state.batchSize = config.batchSize();
         state.seed = config.seed();
+        state.relativeFloor = config.relativeFloor();
         Path tmp = stateDir.resolve(STATE_FILE + ".tmp");
         Files.writeString(tmp, GSON.toJson(state), StandardCharsets.UTF_8);
         Files.move(tmp, stateDir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -467,5 +546,6 @@ public final class TocomTrainer {
         long totalSteps;
         int batchSize;
         long seed;
+        double relativeFloor;
     }
 }

@@ -216,6 +216,58 @@ class TocomTrainerTest {
                 .hasMessageContaining("holds a run of 6 steps at batch 16, seed 4");
     }
 
+    @Test
+    void relativeWeightsAreInverseToThePlainKlPlusTheFloorAndAverageOne() {
+        double[][] plain = {{0, 0.0002, 0.5}, {0.0003, 0, 0.3}, {0.6, 0.4, 0}};
+        double[][] w = TocomTrainer.pairWeights(plain, 0.001);
+        double sum = 0;
+        for (int m = 0; m < 3; m++) {
+            assertThat(w[m][m]).isZero();
+            for (int n = 0; n < 3; n++) {
+                sum += w[m][n];
+            }
+        }
+        assertThat(sum / 6).isCloseTo(1, within(1e-12));
+        assertThat(w[0][1] / w[0][2]).isCloseTo((0.5 + 0.001) / (0.0002 + 0.001), within(1e-9));
+        assertThat(w[1][0]).isLessThan(w[0][1]).isGreaterThan(w[1][2]);
+    }
+
+    @Test
+    void thePlainKlTableIsTheHeldOutKlOfEachPair() {
+        TrainingData data = images(SceneGenerator.Split.TRAIN, 20); // fewer than WEIGHT_IMAGES: all
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Map<String, NDArray> w = new LinkedHashMap<>();
+            BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
+            VitForward forward = new VitForward(TocomTesting.TINY, w);
+            double[][] table = TocomTrainer.plainKlTable(forward, TocomTesting.CONFIG, data, m);
+            assertThat(table).hasDimensions(5, 5);
+            for (int a = 0; a < 5; a++) {
+                assertThat(table[a][a]).isZero();
+                for (int b = 0; b < 5; b++) {
+                    if (a != b) {
+                        double expected = TocomTrainer.heldOutKl(
+                                forward, null, null, TocomTesting.CONFIG, data, List.of(new CompensatorPair(a, b)), m);
+                        // same images and forward passes, batched alike: fp32 summation order only
+                        assertThat(table[a][b]).isCloseTo(expected, within(1e-6 + 1e-4 * expected));
+                    }
+                }
+            }
+            assertThat(table[0][4]).isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void resumingWithAnotherPairWeightingIsAnError(@TempDir Path dir) throws IOException {
+        TocomTrainConfig cfg = TocomTrainConfig.defaults(1, 16).withLogEverySteps(1);
+        TrainingData data = images(SceneGenerator.Split.TRAIN, 32);
+        Path file = dir.resolve("tocom.safetensors");
+        trainer(TocomTesting.CONFIG, cfg.withRelativeFloor(0)).train(data, null, List.of(), file, p -> {});
+        assertThatThrownBy(() -> trainer(TocomTesting.CONFIG, cfg).train(data, null, List.of(), file, p -> {}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("relative floor 0.0, plugin")
+                .hasMessageContaining("relative floor 0.001, plugin");
+    }
+
     private static NDArray array(NDManager m, HostTensor t) {
         NDArray a = m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
         a.setRequiresGradient(true);
