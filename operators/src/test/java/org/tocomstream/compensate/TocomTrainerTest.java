@@ -50,17 +50,9 @@ class TocomTrainerTest {
         // Item 16: with U = 0 the student is ToMe(r_tgt) exactly, so the loss is KL(ToMe(r_src) ‖ ToMe(r_tgt)).
         TokenCompensator zero = TokenCompensator.initial(TocomTesting.TINY, "x", TocomTesting.CONFIG, 1);
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Map<String, NDArray> w = new LinkedHashMap<>();
-            BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
-            VitForward forward = new VitForward(TocomTesting.TINY, w);
-            NDArray[][] down = new NDArray[2][3];
-            NDArray[][] up = new NDArray[2][3];
-            for (Projection p : Projection.values()) {
-                for (int i = 0; i < 3; i++) {
-                    down[p.ordinal()][i] = array(m, zero.tensors().get(TokenCompensator.key(i, p, false)));
-                    up[p.ordinal()][i] = array(m, zero.tensors().get(TokenCompensator.key(i, p, true)));
-                }
-            }
+            VitForward forward = baseForward(m);
+            NDArray[][] down = arrays(m, zero, false);
+            NDArray[][] up = arrays(m, zero, true);
             NDArray x = m.create(TocomTesting.pixels(6, 8), new Shape(TocomTesting.shape(6)));
             CompensatorPair pair = new CompensatorPair(0, 4);
             NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
@@ -95,17 +87,12 @@ class TocomTrainerTest {
     private static float[][] pluginGradient(boolean collectBeforeBackward) throws InterruptedException {
         TokenCompensator plugin = TokenCompensator.initial(TocomTesting.TINY, "x", TocomTesting.CONFIG, 1);
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Map<String, NDArray> w = new LinkedHashMap<>();
-            BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
-            VitForward forward = new VitForward(TocomTesting.TINY, w);
-            NDArray[][] down = new NDArray[2][3];
-            NDArray[][] up = new NDArray[2][3];
-            for (Projection p : Projection.values()) {
-                for (int i = 0; i < 3; i++) {
-                    down[p.ordinal()][i] = array(m, plugin.tensors().get(TokenCompensator.key(i, p, false)));
-                    // non-zero up so that the down projections receive a gradient
-                    up[p.ordinal()][i] = array(m, plugin.tensors().get(TokenCompensator.key(i, p, true))).add(0.05f);
-                    down[p.ordinal()][i].setRequiresGradient(true);
+            VitForward forward = baseForward(m);
+            NDArray[][] down = arrays(m, plugin, false);
+            NDArray[][] up = arrays(m, plugin, true);
+            for (NDArray[] projection : up) {
+                for (int i = 0; i < projection.length; i++) {
+                    projection[i] = projection[i].add(0.05f); // non-zero: the down projections get a gradient
                 }
             }
             NDArray x = m.create(TocomTesting.pixels(6, 8), new Shape(TocomTesting.shape(6)));
@@ -236,9 +223,7 @@ class TocomTrainerTest {
     void thePlainKlTableIsTheHeldOutKlOfEachPair() {
         TrainingData data = images(SceneGenerator.Split.TRAIN, 20); // fewer than WEIGHT_IMAGES: all
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Map<String, NDArray> w = new LinkedHashMap<>();
-            BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
-            VitForward forward = new VitForward(TocomTesting.TINY, w);
+            VitForward forward = baseForward(m);
             double[][] table = TocomTrainer.plainKlTable(forward, TocomTesting.CONFIG, data, m);
             assertThat(table).hasDimensions(5, 5);
             for (int a = 0; a < 5; a++) {
@@ -266,6 +251,23 @@ class TocomTrainerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("relative floor 0.0, plugin")
                 .hasMessageContaining("relative floor 0.001, plugin");
+    }
+
+    private static VitForward baseForward(NDManager m) {
+        Map<String, NDArray> w = new LinkedHashMap<>();
+        BASE.forEach((k, t) -> w.put(k, m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
+        return new VitForward(TocomTesting.TINY, w);
+    }
+
+    /** The plugin's (projection, block) down or up matrices as trainable arrays. */
+    private static NDArray[][] arrays(NDManager m, TokenCompensator plugin, boolean up) {
+        NDArray[][] out = new NDArray[2][TocomTesting.TINY.depth()];
+        for (Projection p : Projection.values()) {
+            for (int i = 0; i < out[p.ordinal()].length; i++) {
+                out[p.ordinal()][i] = array(m, plugin.tensors().get(TokenCompensator.key(i, p, up)));
+            }
+        }
+        return out;
     }
 
     private static NDArray array(NDManager m, HostTensor t) {
