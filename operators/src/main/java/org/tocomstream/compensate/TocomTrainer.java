@@ -66,6 +66,8 @@ public final class TocomTrainer {
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
     /** Images the plain per-pair KL of the relative weighting is measured on. */
     static final int WEIGHT_IMAGES = 256;
+    /** Images per forward pass when measuring (no gradient). */
+    private static final int EVAL_BATCH = 64;
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
@@ -238,7 +240,7 @@ public final class TocomTrainer {
                 }
             }
 
-            double[][] pairWeights = config.relativeWeighting()
+            double[][] pairWeights = config.relativeWeighting() && step < totalSteps
                     ? pairWeights(plainKlTable(forward, pluginConfig, data, root), config.relativeFloor())
                     : null;
             double klPlain = Double.NaN;
@@ -404,19 +406,13 @@ public final class TocomTrainer {
      */
     static double[][] plainKlTable(
             VitForward forward, CompensatorConfig config, TrainingData data, NDManager root) {
-        VitConfig cfg = forward.config();
         int degrees = config.maxDegree() + 1;
         int count = Math.min(WEIGHT_IMAGES, data.size());
-        int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
         double[][] sum = new double[degrees][degrees];
-        for (int start = 0; start < count; start += 64) {
-            int n = Math.min(64, count - start);
-            float[] pixels = new float[n * perImage];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(data.get(start + i, null).pixels(), 0, pixels, i * perImage, perImage);
-            }
+        for (int start = 0; start < count; start += EVAL_BATCH) {
+            int n = Math.min(EVAL_BATCH, count - start);
             try (NDManager batch = root.newSubManager()) {
-                NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
+                NDArray x = images(forward.config(), data, start, n, batch);
                 NDArray[] logits = new NDArray[degrees];
                 for (int r = 0; r < degrees; r++) {
                     logits[r] = forward.forward(x, config.schedule().level(r));
@@ -475,18 +471,11 @@ public final class TocomTrainer {
             TrainingData data,
             List<CompensatorPair> pairs,
             NDManager root) {
-        VitConfig cfg = forward.config();
-        int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
-        int batchSize = 64;
         double sum = 0;
-        for (int start = 0; start < data.size(); start += batchSize) {
-            int n = Math.min(batchSize, data.size() - start);
-            float[] pixels = new float[n * perImage];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(data.get(start + i, null).pixels(), 0, pixels, i * perImage, perImage);
-            }
+        for (int start = 0; start < data.size(); start += EVAL_BATCH) {
+            int n = Math.min(EVAL_BATCH, data.size() - start);
             try (NDManager batch = root.newSubManager()) {
-                NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
+                NDArray x = images(forward.config(), data, start, n, batch);
                 Map<Integer, NDArray> plain = new HashMap<>();
                 for (CompensatorPair p : pairs) {
                     NDArray teacher = plain.computeIfAbsent(p.from(), r -> forward.forward(x, config.schedule().level(r)));
@@ -499,6 +488,17 @@ public final class TocomTrainer {
             }
         }
         return sum / ((double) data.size() * pairs.size());
+    }
+
+    /** Images {@code start .. start+n-1} of {@code data} as one (n, C, H, W) array in {@code manager}. */
+    private static NDArray images(VitConfig cfg, TrainingData data, int start, int n, NDManager manager) {
+        int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
+        float[] pixels = new float[n * perImage];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(data.get(start + i, null).pixels(), 0, pixels, i * perImage, perImage);
+        }
+        return manager.create(
+                FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
     }
 
     private void writeCheckpoint(
