@@ -43,15 +43,18 @@ public final class BoundCompensator implements AutoCloseable {
     private final NDArray[][] down;
     private final NDArray[][] up;
     private final Map<Key, QvAdapter> adapters = new ConcurrentHashMap<>();
+    private final CompensatorCalibration calibration;
 
     private BoundCompensator(
             TokenCompensator plugin,
+            CompensatorCalibration calibration,
             CompressionLevel trained,
             CompensatorMode mode,
             NDManager manager,
             NDArray[][] down,
             NDArray[][] up) {
         this.plugin = plugin;
+        this.calibration = calibration;
         this.trained = trained;
         this.mode = mode;
         this.manager = manager;
@@ -59,7 +62,11 @@ public final class BoundCompensator implements AutoCloseable {
         this.up = up;
     }
 
-    static BoundCompensator create(TokenCompensator plugin, VitModel model, CompensatorMode mode) {
+    static BoundCompensator create(
+            TokenCompensator plugin,
+            VitModel model,
+            CompensatorMode mode,
+            CompensatorCalibration calibration) {
         Objects.requireNonNull(mode, "mode");
         NDManager manager = model.newBatchManager();
         manager.setName("tocom:" + plugin.baseArchitecture());
@@ -74,7 +81,7 @@ public final class BoundCompensator implements AutoCloseable {
                 }
             }
             return new BoundCompensator(
-                    plugin, model.spec().trainedCompression(), mode, manager, down, up);
+                    plugin, calibration, model.spec().trainedCompression(), mode, manager, down, up);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -83,6 +90,22 @@ public final class BoundCompensator implements AutoCloseable {
 
     public TokenCompensator plugin() {
         return plugin;
+    }
+
+    /**
+     * The per-pair factors for a model fine-tuned from the plugin's base, or null when the scale
+     * is applied as given (the plugin's own base).
+     */
+    public CompensatorCalibration calibration() {
+        return calibration;
+    }
+
+    /**
+     * The scale to apply to {@code pair} when the requested scale is {@code scale}: {@code scale}
+     * times the calibration's factor for the pair, {@code scale} itself without a calibration.
+     */
+    public double scale(CompensatorPair pair, double scale) {
+        return calibration == null ? scale : calibration.scale(pair, scale);
     }
 
     /** The mode {@link #adapter(CompressionLevel)} uses. */
@@ -100,18 +123,22 @@ public final class BoundCompensator implements AutoCloseable {
 
     /**
      * The adapter for a batch at {@code level} in this binding's mode at the plugin's default
-     * scale, or null when nothing is to be applied (no pair, m = n, or s = 0).
+     * scale (times the calibration's factor for the pair, when there is one), or null when nothing
+     * is to be applied (no pair, m = n, or s = 0).
      *
      * @throws IllegalArgumentException when the pair is outside the plugin's degree range
      */
     public QvAdapter adapter(CompressionLevel level) {
         Optional<CompensatorPair> pair = pairFor(level);
-        return pair.isEmpty() ? null : adapter(pair.get(), mode, plugin.config().defaultScale());
+        return pair.isEmpty()
+                ? null
+                : adapter(pair.get(), mode, scale(pair.get(), plugin.config().defaultScale()));
     }
 
     /**
-     * The adapter for an explicit pair and scale, or null when it changes nothing (m = n or s = 0,
-     * where the forward pass then is exactly the plain compressed model).
+     * The adapter for an explicit pair and scale, used as given (no calibration factor; see
+     * {@link #scale}), or null when it changes nothing (m = n or s = 0, where the forward pass then
+     * is exactly the plain compressed model).
      *
      * @throws IllegalArgumentException when the pair is outside the plugin's degree range or the
      *     scale is negative or not finite

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
@@ -106,6 +107,22 @@ public final class CompensatorEvaluation {
             int batchSize,
             Consumer<String> progress,
             PerImage outcomes) {
+        return run(model, tocom, data, grid, pair -> scale, batchSize, progress, outcomes);
+    }
+
+    /**
+     * As {@link #run(VitModel, BoundCompensator, TrainingData, List, double, int, Consumer,
+     * PerImage)} with a scale per pair, e.g. from a {@link CompensatorCalibration}.
+     */
+    public static List<Cell> run(
+            VitModel model,
+            BoundCompensator tocom,
+            TrainingData data,
+            List<CompensatorPair> grid,
+            ToDoubleFunction<CompensatorPair> scale,
+            int batchSize,
+            Consumer<String> progress,
+            PerImage outcomes) {
         Objects.requireNonNull(tocom, "compensator");
         for (CompensatorPair p : grid) {
             tocom.plugin().checkPair(p);
@@ -143,7 +160,7 @@ public final class CompensatorEvaluation {
                 CompensatorPair pair = grid.get(g);
                 double[][] teacher = logProbs.get(pair.from());
                 double[][] plain = logProbs.get(pair.to());
-                QvAdapter adapter = tocom.adapter(pair, tocom.mode(), scale);
+                QvAdapter adapter = tocom.adapter(pair, tocom.mode(), scale.applyAsDouble(pair));
                 double[][] comp = adapter == null
                         ? plain
                         : logSoftmax(model.logits(pixels, shape, degrees.level(pair.to()), adapter), classes);

@@ -360,8 +360,18 @@ public final class TokenCompensator {
      * @throws IllegalArgumentException naming both shapes when the model does not fit
      */
     public BoundCompensator bind(VitModel model, CompensatorMode mode) {
+        return bind(model, mode, null);
+    }
+
+    /**
+     * As {@link #bind(VitModel, CompensatorMode)} for a model fine-tuned from the plugin's base:
+     * each pair's scale is multiplied by the calibration's factor ({@link
+     * BoundCompensator#scale}). Null: the scale is applied as given.
+     */
+    public BoundCompensator bind(
+            VitModel model, CompensatorMode mode, CompensatorCalibration calibration) {
         requireArchitecture(model.config());
-        return BoundCompensator.create(this, model, mode);
+        return BoundCompensator.create(this, model, mode, calibration);
     }
 
     /** @throws CheckpointException naming both hashes when {@code sha256} is not the base's */
@@ -375,7 +385,7 @@ public final class TokenCompensator {
         }
     }
 
-    private void requireArchitecture(VitConfig cfg) {
+    void requireArchitecture(VitConfig cfg) {
         if (cfg.depth() != depth || cfg.embedDim() != embedDim) {
             throw new IllegalArgumentException(
                     String.format(

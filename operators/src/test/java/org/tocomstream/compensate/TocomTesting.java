@@ -36,6 +36,11 @@ final class TocomTesting {
 
     /** A plugin whose up projections are non-zero too, so every delta is non-trivial. */
     static TokenCompensator randomPlugin(long seed) {
+        return randomPlugin(seed, BASE_SHA);
+    }
+
+    /** As {@link #randomPlugin(long)}, trained for the base whose weights hash is {@code baseSha}. */
+    static TokenCompensator randomPlugin(long seed, String baseSha) {
         Map<String, HostTensor> t = new LinkedHashMap<>();
         int r = CONFIG.rank();
         int d = TINY.embedDim();
@@ -49,7 +54,7 @@ final class TocomTesting {
             }
         }
         try {
-            return TokenCompensator.of(TINY, BASE_SHA, CONFIG, t);
+            return TokenCompensator.of(TINY, baseSha, CONFIG, t);
         } catch (CheckpointException e) {
             throw new AssertionError(e);
         }
