@@ -16,6 +16,7 @@ import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ModelSpec;
@@ -34,7 +35,8 @@ import org.tocomstream.model.VitModel;
  * }</pre>
  *
  * <p>A lease may also carry the model's Token Compensator ({@link #acquire(Path, Device, Path)}):
- * the plugin is checked against the model ({@link TokenCompensator#loadFor}), bound to it in
+ * the plugin is checked against the model (its base, or a model fine-tuned from that base with a
+ * matching {@link CompensatorCalibration#forModel calibration} in its directory), bound to it in
  * side-branch mode, and shared and closed with it. The plugin file is part of the key, so the same
  * model with two different plugins (or with and without one) is loaded twice.
  *
@@ -100,7 +102,8 @@ public final class ModelRegistry {
      *
      * @param compensator a plugin file, or null for none
      * @throws IOException if the model cannot be loaded, or the plugin cannot be read or belongs
-     *     to another base model (the message names both weight hashes)
+     *     to another base model and the model has no calibration for it (the message names both
+     *     weight hashes)
      */
     public Lease acquire(Path modelDir, Device device, Path compensator) throws IOException {
         Key key = new Key(
@@ -115,8 +118,9 @@ public final class ModelRegistry {
                 BoundCompensator bound = null;
                 if (key.compensator() != null) {
                     try {
-                        bound = TokenCompensator.loadFor(key.compensator(), key.dir())
-                                .bind(loaded.model(), CompensatorMode.SIDE_BRANCH);
+                        TokenCompensator plugin = TokenCompensator.load(key.compensator());
+                        bound = plugin.bind(loaded.model(), CompensatorMode.SIDE_BRANCH,
+                                CompensatorCalibration.forModel(plugin, key.dir()).orElse(null));
                     } catch (IOException | RuntimeException e) {
                         loaded.model().close();
                         throw e;
@@ -130,7 +134,10 @@ public final class ModelRegistry {
                         key.dir(),
                         device,
                         (System.nanoTime() - start) / 1_000_000,
-                        bound == null ? " (no compensator)" : ", compensator " + bound.plugin().describe());
+                        bound == null
+                                ? " (no compensator)"
+                                : ", compensator " + bound.plugin().describe()
+                                        + (bound.calibration() == null ? "" : ", calibrated for this model"));
             }
             entry.references++;
             return new Lease(key, entry.loaded, entry.compensator);

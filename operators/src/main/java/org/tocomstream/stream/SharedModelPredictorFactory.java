@@ -67,7 +67,9 @@ final class SharedModelPredictorFactory implements PredictorFactory {
     /**
      * One subtask's predictor over a leased, shared model and, when the lease carries one, its
      * Token Compensator: each batch at a constant ToMe level n gets Δ(m→n) in side-branch mode (m =
-     * the model's {@code trainedCompression}). A level the plugin cannot serve (another method,
+     * the model's {@code trainedCompression}), at the scale s times the calibration's factor for
+     * the pair when the model was fine-tuned from the plugin's base ({@link
+     * BoundCompensator#scale}). A level the plugin cannot serve (another method,
      * a degree outside its range) runs the plain compressed model and reports no pair.
      */
     static final class SharedModelPredictor implements BatchPredictor {
@@ -116,7 +118,9 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             if (pair.isEmpty()) {
                 return model.logits(pixels, shape, level);
             }
-            QvAdapter adapter = compensator.adapter(pair.get(), compensator.mode(), scale);
+            QvAdapter adapter =
+                    compensator.adapter(
+                            pair.get(), compensator.mode(), compensator.scale(pair.get(), scale));
             return model.logits(pixels, shape, level, adapter);
         }
 
@@ -133,7 +137,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         /**
          * The pair applied to a batch at {@code level}: empty without a plugin, for a level that
          * is not a constant ToMe degree, for a degree outside the plugin's range (logged once per
-         * level), and where the delta is zero (m = n, s = 0).
+         * level), and where the delta is zero (m = n, s = 0, a calibration factor of 0).
          */
         Optional<CompensatorPair> appliedPair(CompressionLevel level) {
             if (compensator == null || scale == 0) {
@@ -155,7 +159,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 }
                 return Optional.empty();
             }
-            return pair;
+            return compensator.scale(pair.get(), scale) == 0 ? Optional.empty() : pair;
         }
 
         @Override

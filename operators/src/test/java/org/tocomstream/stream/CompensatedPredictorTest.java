@@ -21,7 +21,9 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
@@ -175,6 +177,45 @@ class CompensatedPredictorTest {
             assertThat(ModelRegistry.shared().references(dir, Device.cpu(), dir.resolve(TokenCompensator.FILE_NAME)))
                     .as("a failed load leaves nothing behind")
                     .isZero();
+        }
+
+        @Test
+        void aModelFineTunedFromThePluginsBaseRunsItWithItsCalibrationsFactors(
+                @TempDir Path base, @TempDir Path tuned) throws Exception {
+            TinyModels.write(base, 21);
+            TinyModels.write(tuned, 25); // other weights: stands for a model fine-tuned from the base
+            String baseSha = TokenCompensator.weightsSha256(base);
+            String tunedSha = TokenCompensator.weightsSha256(tuned);
+            Path plugin = tuned.resolve(TokenCompensator.FILE_NAME);
+            randomPlugin(baseSha, 3).save(plugin); // the base's plugin, next to the fine-tuned model
+
+            assertThatThrownBy(() -> open(ModelConfig.of(tuned.toString())))
+                    .as("without a calibration the base's plugin does not fit the fine-tuned weights")
+                    .isInstanceOf(CheckpointException.class)
+                    .hasMessageContaining(baseSha)
+                    .hasMessageContaining(tunedSha)
+                    .hasMessageContaining("tocom calibrate");
+
+            new CompensatorCalibration(baseSha, tunedSha, 100, Map.of(
+                            new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
+                    .save(tuned.resolve(CompensatorCalibration.FILE_NAME));
+            float[] pixels = RandomWeights.gaussian(12, FRAME);
+            CompressionLevel at4 = CompressionLevel.tome(4);
+            CompressionLevel at2 = CompressionLevel.tome(2);
+            try (BatchPredictor predictor = open(ModelConfig.of(tuned.toString()));
+                    ModelRegistry.Lease lease = ModelRegistry.shared().acquire(tuned, Device.cpu(), plugin)) {
+                var bound = lease.compensator();
+                assertThat(bound.calibration()).isNotNull();
+                assertThat(predictor.compensator(at4)).isEqualTo("0->4");
+                assertThat(predictor.logits(pixels, 1, at4))
+                        .as("s = 0.5 (the plugin's) times the factor 0.5")
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
+                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.25)));
+                assertThat(predictor.logits(pixels, 1, at2))
+                        .as("a pair the calibration did not measure keeps factor 1")
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at2,
+                                bound.adapter(new CompensatorPair(0, 2), bound.mode(), 0.5)));
+            }
         }
 
         @Test

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.flink.configuration.ReadableConfig;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ModelSpec;
@@ -30,7 +31,7 @@ public final class CompensatorCheck {
      * none.
      *
      * @throws IOException naming the file when the plugin cannot be read, and naming both weight
-     *     hashes when it was trained for another model
+     *     hashes when it was trained for another model and the model has no calibration for it
      */
     public static String describe(ReadableConfig conf) throws IOException {
         ModelConfig model = VitLabelStage.modelConfig(conf);
@@ -41,7 +42,8 @@ public final class CompensatorCheck {
                     ? "compensator: none (" + ModelConfig.COMPENSATOR + " = none)"
                     : "compensator: none (no " + TokenCompensator.FILE_NAME + " in " + dir + ")";
         }
-        TokenCompensator plugin = TokenCompensator.loadFor(file.get(), dir);
+        TokenCompensator plugin = TokenCompensator.load(file.get());
+        Optional<CompensatorCalibration> calibration = CompensatorCalibration.forModel(plugin, dir);
         ModelSpec spec = ModelSpec.read(dir);
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
@@ -56,8 +58,12 @@ public final class CompensatorCheck {
             applies = "never applied: s = 0";
         } else {
             applies = String.format(Locale.ROOT,
-                    "applied at s = %s to batches at %s in 0..%d, n != %d, as the pair %d->n",
-                    scale, degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
+                    "applied at s = %s%s to batches at %s in 0..%d, n != %d, as the pair %d->n",
+                    scale,
+                    calibration.map(c -> String.format(Locale.ROOT,
+                            " times the factors of %s (fine-tuned from the plugin's base; %s)",
+                            CompensatorCalibration.FILE_NAME, c.factorsText())).orElse(""),
+                    degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
                     plugin.config().maxDegree(), m, m);
         }
         return "compensator: " + plugin.describe() + ", " + applies;

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.job.testutils.TestModels;
 import org.tocomstream.model.CheckpointException;
@@ -51,6 +54,19 @@ class CompensatorCheckTest {
     }
 
     @Test
+    void aFineTunedModelWithACalibrationIsDescribedWithItsFactors(@TempDir Path tmp) throws Exception {
+        Path model = TestModels.randomVitDemo(tmp.resolve("m"));
+        String base = "cd".repeat(32);
+        plugin(model, base);
+        new CompensatorCalibration(base, TokenCompensator.weightsSha256(model), 500, Map.of(
+                        new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
+                .save(model.resolve(CompensatorCalibration.FILE_NAME));
+        assertThat(CompensatorCheck.describe(conf(model)))
+                .endsWith("applied at s = 0.1 times the factors of tocom-scales.json (fine-tuned from the plugin's"
+                        + " base; 0->4 0.50) to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n");
+    }
+
+    @Test
     void aPluginOfOtherWeightsIsRefusedNamingBothHashes(@TempDir Path tmp) throws Exception {
         Path model = TestModels.randomVitDemo(tmp.resolve("m"));
         String other = "cd".repeat(32);
@@ -58,6 +74,7 @@ class CompensatorCheckTest {
         assertThatThrownBy(() -> CompensatorCheck.describe(conf(model)))
                 .isInstanceOf(CheckpointException.class)
                 .hasMessageContaining(other)
-                .hasMessageContaining(TokenCompensator.weightsSha256(model));
+                .hasMessageContaining(TokenCompensator.weightsSha256(model))
+                .hasMessageContaining("tocom calibrate --model " + model);
     }
 }
