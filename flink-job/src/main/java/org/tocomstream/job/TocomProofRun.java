@@ -17,6 +17,7 @@ import java.util.OptionalInt;
 import java.util.Random;
 import java.util.TreeSet;
 import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
@@ -37,6 +38,8 @@ import org.tocomstream.model.train.TrainingData;
  * with Δ(m→n). The scale s is chosen on the generator's VALIDATION split (largest pooled KL
  * reduction over the mismatched pairs), then everything is measured on the TEST split: KL to the
  * same model at its own m, top-1, and a bootstrap over the test images of the mean top-1 gain.
+ * With {@code --calibrate-with BASE}, each model's pairs run at s times their {@link
+ * CompensatorCalibration} factors, measured (without labels) on the same VALIDATION scenes.
  */
 final class TocomProofRun {
 
@@ -50,6 +53,7 @@ final class TocomProofRun {
     static final String BATCH = "--batch";
     static final String JSON = "--json";
     static final String HEATMAP = "--heatmap";
+    static final String CALIBRATE_WITH = "--calibrate-with";
 
     static final OptionParser PARSER =
             DataOptions.declare(
@@ -65,6 +69,9 @@ final class TocomProofRun {
                     .value(BATCH, "N", "images per forward pass (default 64)")
                     .value(JSON, "FILE", "also write the results as JSON")
                     .value(HEATMAP, "FILE", "also write the (m, n) heat map as PNG")
+                    .value(CALIBRATE_WITH, "DIR", "the plugin's base model: scale each pair's delta by\n"
+                            + "min(1, sqrt(KL_model / KL_base)) of plain KLs measured on the\n"
+                            + "VALIDATION split (CompensatorCalibration); default: one s for all")
                     .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
                     .flag(Main.VERBOSE, "stack traces on failure")
                     .flag("--help", "this text");
@@ -77,7 +84,8 @@ final class TocomProofRun {
                     + "top-1 gain over the pairs with m != n gets a 95 % bootstrap interval over the\n"
                     + "test images. Prints the table, the choice of s and the checks of issue 5\n"
                     + "(KL lower for every mismatched pair and >= 30 % lower on average; mean top-1\n"
-                    + "gain > 0 with the interval above 0; no pair below -0.3 points).\n\n"
+                    + "gain > 0 with the interval above 0; no pair below -0.3 points). With\n"
+                    + "--calibrate-with, each pair runs at s times its tocom calibrate factor.\n\n"
                     + "options:\n"
                     + PARSER.optionsHelp();
 
@@ -93,6 +101,7 @@ final class TocomProofRun {
             int batch,
             Path json,
             Path heatmap,
+            Path calibrateWith,
             Device device) {}
 
     private final Settings s;
@@ -156,11 +165,15 @@ final class TocomProofRun {
                 args.positiveInt(BATCH, 64),
                 args.path(JSON).orElse(null),
                 args.path(HEATMAP).orElse(null),
+                args.path(CALIBRATE_WITH).orElse(null),
                 DeviceOption.parse(args));
     }
 
     /** One fine-tuned model: its directory, its training degree and its pairs (m → n) for every n. */
-    private record Member(Path dir, ModelSpec spec, int m, List<CompensatorPair> pairs, boolean isBase) {}
+    private record Member(Path dir, ModelSpec spec, String sha, int m, List<CompensatorPair> pairs, boolean isBase) {}
+
+    /** With {@code --calibrate-with}: each model's factors, by its m. */
+    private final Map<Integer, CompensatorCalibration> calibrations = new LinkedHashMap<>();
 
     int execute(PrintStream out) throws CommandFailedException {
         TokenCompensator plugin;
@@ -197,7 +210,7 @@ final class TocomProofRun {
             if (s.degrees().isEmpty()) {
                 degreeSet.add(m);
             }
-            members.add(new Member(dir, spec, m, new ArrayList<>(), sha.equals(plugin.baseWeightsSha256())));
+            members.add(new Member(dir, spec, sha, m, new ArrayList<>(), sha.equals(plugin.baseWeightsSha256())));
         }
         for (int n : degreeSet) {
             if (n > maxDegree) {
@@ -219,6 +232,10 @@ final class TocomProofRun {
             }
             err.printf(Locale.ROOT, "tocom proof: %s, trained at m = %d%s%n", mb.dir(), mb.m(),
                     mb.isBase() ? " (the plugin's base itself)" : " (fine-tuned: weights differ from the plugin's base)");
+        }
+
+        if (s.calibrateWith() != null) {
+            calibrate(members, plugin, tune, out);
         }
 
         // 1. s on the VALIDATION split: pooled KL reduction over every mismatched pair.
@@ -279,7 +296,7 @@ final class TocomProofRun {
         TocomEvalRun.TocomEvalReport report = TocomEvalRun.TocomEvalReport.of(
                 String.join(",", members.stream().map(mb -> mb.dir().toString()).toList()), s.plugin().toString(),
                 members.get(0).spec(), plugin, best, "side", images, cells);
-        printTable(out, members, degreeSet, cells, images, best);
+        printTable(out, members, degreeSet, cells, images, best, !calibrations.isEmpty());
 
         // 3. The checks.
         double sumReduction = 0;
@@ -332,6 +349,18 @@ final class TocomProofRun {
             json.put("tuneImages", s.tuneSize());
             json.put("scaleTuning", tuned);
             json.put("chosenScale", best);
+            if (s.calibrateWith() != null) {
+                Map<String, Object> cal = new LinkedHashMap<>();
+                cal.put("rule", CompensatorCalibration.RULE);
+                cal.put("base", s.calibrateWith().toString());
+                for (Member mb : members) {
+                    Map<String, Object> factors = new LinkedHashMap<>();
+                    calibrations.get(mb.m()).pairs().forEach((p, f) -> factors.put(p.toString(), Map.of(
+                            "klModel", f.klModel(), "klBase", f.klBase(), "factor", f.factor())));
+                    cal.put("m" + mb.m(), factors);
+                }
+                json.put("calibration", cal);
+            }
             json.put("testImages", images);
             json.put("cells", report.cells());
             json.put("meanKlReductionOverPairs", meanReduction);
@@ -373,13 +402,58 @@ final class TocomProofRun {
             TrainingData data = new GeneratedData(split, size, new ImagePreprocessor(model.spec().preprocessing()));
             Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
             for (double scale : scales) {
-                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), scale, s.batch(),
+                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), p -> scale(mb, p, scale), s.batch(),
                         line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line), perImage));
             }
             return byScale;
         } catch (RuntimeException e) {
             throw new CommandFailedException("evaluation of " + mb.dir() + " failed: " + Main.describe(e), e);
         }
+    }
+
+    /**
+     * Each model's {@link CompensatorCalibration}: the plain KLs of the model and of the plugin's
+     * base ({@code --calibrate-with}) on the same VALIDATION scenes, no labels used.
+     */
+    private void calibrate(List<Member> members, TokenCompensator plugin, SceneGenerator tune, PrintStream out)
+            throws CommandFailedException {
+        Path baseDir = s.calibrateWith();
+        String baseSha;
+        try {
+            baseSha = TokenCompensator.weightsSha256(baseDir);
+            plugin.requireBase(baseSha, CALIBRATE_WITH + " " + baseDir);
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("cannot use " + CALIBRATE_WITH + " " + baseDir + ": " + Main.describe(e), e);
+        }
+        List<CompensatorPair> all = new ArrayList<>();
+        for (Member mb : members) {
+            all.addAll(mb.pairs());
+        }
+        Member base = new Member(baseDir, null, baseSha, -1, all, true);
+        List<CompensatorEvaluation.Cell> baseCells = plainCells(base, plugin, tune);
+        out.printf(Locale.ROOT, "per-pair factors min(1, sqrt(KL_model / KL_base)), plain KLs on %d VALIDATION scenes:%n",
+                s.tuneSize());
+        for (Member mb : members) {
+            List<CompensatorEvaluation.Cell> own = plainCells(mb, plugin, tune);
+            List<CompensatorEvaluation.Cell> baseOwn = baseCells.stream().filter(c -> mb.pairs().contains(c.pair())).toList();
+            CompensatorCalibration calibration =
+                    CompensatorCalibration.of(plugin.baseWeightsSha256(), mb.sha(), s.tuneSize(), own, baseOwn);
+            calibrations.put(mb.m(), calibration);
+            out.print(calibration.describe().indent(2));
+        }
+        out.println();
+    }
+
+    /** The scale pair {@code p} of model {@code mb} runs at: {@code scale}, times its factor when calibrated. */
+    private double scale(Member mb, CompensatorPair p, double scale) {
+        CompensatorCalibration c = calibrations.get(mb.m());
+        return c == null ? scale : c.scale(p, scale);
+    }
+
+    /** Plain KLs only (scale 0: no delta, one forward per degree). */
+    private List<CompensatorEvaluation.Cell> plainCells(Member mb, TokenCompensator plugin, SceneGenerator split)
+            throws CommandFailedException {
+        return evaluate(mb, plugin, split, s.tuneSize(), List.of(0.0), null).get(0.0);
     }
 
     private static int degreeOf(DegreeSchedule degrees, CompressionLevel level, Path dir)
@@ -419,9 +493,9 @@ final class TocomProofRun {
     }
 
     private static void printTable(PrintStream out, List<Member> members, TreeSet<Integer> degrees,
-            List<CompensatorEvaluation.Cell> cells, int images, double scale) {
-        out.printf(Locale.ROOT, "TEST split, %d images, s = %s: top-1 at n without -> with the plugin, and KL to the"
-                + " model at its own m (change)%n", images, scale);
+            List<CompensatorEvaluation.Cell> cells, int images, double scale, boolean calibrated) {
+        out.printf(Locale.ROOT, "TEST split, %d images, s = %s%s: top-1 at n without -> with the plugin, and KL to the"
+                + " model at its own m (change)%n", images, scale, calibrated ? " x each pair's factor" : "");
         StringBuilder head = new StringBuilder(String.format("%-10s", "model m"));
         for (int n : degrees) {
             head.append(String.format(Locale.ROOT, " | %-30s", "n = " + n));

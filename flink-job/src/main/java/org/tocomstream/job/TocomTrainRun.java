@@ -237,7 +237,7 @@ final class TocomTrainRun {
                 heldOut = new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre);
             }
         } else if (s.topic() != null) {
-            train = topic(pre);
+            train = topic(s.bootstrap(), s.topic(), s.trainSize(), pre, err, "tocom train");
             if (s.heldOut() != null) {
                 heldOut = folder(s.heldOut(), HELD_OUT, pre);
             }
@@ -287,22 +287,25 @@ final class TocomTrainRun {
         return Main.OK;
     }
 
-    private TrainingData topic(ImagePreprocessor pre) throws CommandFailedException {
+    /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */
+    static TrainingData topic(String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err,
+            String who) throws CommandFailedException {
         KafkaFrameData data;
         try {
-            data = KafkaFrameData.read(s.bootstrap(), s.topic(), s.trainSize(), pre, DecodeConfig.defaults(),
-                    Duration.ofSeconds(30), line -> err.println("tocom train: " + line));
+            data = KafkaFrameData.read(bootstrap, topic, max, pre, DecodeConfig.defaults(),
+                    Duration.ofSeconds(30), line -> err.println(who + ": " + line));
         } catch (RuntimeException e) {
-            throw new CommandFailedException("cannot read --topic " + s.topic() + " at " + s.bootstrap() + ": "
+            throw new CommandFailedException("cannot read --topic " + topic + " at " + bootstrap + ": "
                     + Main.describe(e), e);
         }
-        err.printf(Locale.ROOT, "tocom train: read %d frames from topic %s%s%n", data.size(), s.topic(),
+        err.printf(Locale.ROOT, "%s: read %d frames from topic %s%s%n", who, data.size(), topic,
                 data.skipped() == 0 ? "" : String.format(Locale.ROOT, " (%d skipped as the job would dead-letter them,"
                         + " first: %s)", data.skipped(), data.firstSkipReason()));
         return data;
     }
 
-    private static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
+    /** Every image under {@code dir}, unlabelled. */
+    static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
         try {
             return ImageFolderData.unlabeled(dir, pre);
         } catch (IOException e) {

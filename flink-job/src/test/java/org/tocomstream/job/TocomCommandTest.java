@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
@@ -39,8 +40,8 @@ class TocomCommandTest {
 
         @Test
         void subcommands() {
-            assertUsageError(run("tocom"), "tocom: missing subcommand; expected train, eval or proof");
-            assertUsageError(run("tocom", "fit"), "tocom: unknown subcommand 'fit'; expected train, eval or proof");
+            assertUsageError(run("tocom"), "tocom: missing subcommand; expected train, eval, calibrate or proof");
+            assertUsageError(run("tocom", "fit"), "tocom: unknown subcommand 'fit'; expected train, eval, calibrate or proof");
         }
 
         @Test
@@ -91,6 +92,17 @@ class TocomCommandTest {
                     "tocom proof: --data: tocom proof needs --generator (it tunes s on the VALIDATION split)");
             assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--generator", "--scales", "0.1,-1"),
                     "tocom proof: --scales: expected scales >= 0 but got '-1'");
+        }
+
+        @Test
+        void calibrateOptions() {
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--generator"),
+                    "tocom calibrate: missing required option --base DIR");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b"),
+                    "tocom calibrate: give --images DIR, --generator or --topic T");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--images", "i",
+                            "--noise", "3"),
+                    "tocom calibrate: --noise: requires --generator");
         }
 
         @Test
@@ -225,6 +237,67 @@ class TocomCommandTest {
             assertThat(root.getAsJsonArray("meanTop1GainCi95")).hasSize(2);
             assertThat(root.getAsJsonObject("scaleTuning").keySet()).containsExactly("0.25", "0.5");
             assertThat(javax.imageio.ImageIO.read(png.toFile())).as("a PNG").isNotNull();
+        }
+
+        @Test
+        void calibrateWritesEachPairsFactorIntoTheFineTunedModelsDirectory() throws IOException {
+            Path m3 = modelDir(tmp.resolve("calibrated-m3"), 6);
+            ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
+            Result r = run("tocom", "calibrate", "--model", m3.toString(), "--plugin", plugin.toString(),
+                    "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16");
+
+            assertThat(r.status()).as(r.err()).isZero();
+            Path file = m3.resolve(CompensatorCalibration.FILE_NAME);
+            assertThat(r.out()).contains("wrote " + file);
+            assertThat(r.out().lines().filter(l -> l.matches("3->[012] KL .* -> factor .*")).count()).isEqualTo(3);
+            CompensatorCalibration cal = CompensatorCalibration.load(file);
+            assertThat(cal.modelWeightsSha256()).isEqualTo(TokenCompensator.weightsSha256(m3));
+            assertThat(cal.pluginBaseWeightsSha256()).isEqualTo(TokenCompensator.weightsSha256(model));
+            assertThat(cal.images()).isEqualTo(16);
+            assertThat(cal.pairs().values()).allSatisfy(f -> {
+                assertThat(f.klModel()).isPositive();
+                assertThat(f.factor()).isEqualTo(CompensatorCalibration.factor(f.klModel(), f.klBase()));
+            });
+            assertThat(CompensatorCalibration.forModel(TokenCompensator.load(plugin), m3)).contains(cal);
+
+            Result self = run("tocom", "calibrate", "--model", model.toString(), "--plugin", plugin.toString(),
+                    "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16",
+                    "--out", tmp.resolve("self/" + CompensatorCalibration.FILE_NAME).toString());
+            assertThat(self.status()).as(self.err()).isZero();
+            assertThat(CompensatorCalibration.load(tmp.resolve("self/" + CompensatorCalibration.FILE_NAME)).pairs().values())
+                    .as("the base against itself on the same frames")
+                    .allSatisfy(f -> assertThat(f.factor()).isEqualTo(1));
+        }
+
+        @Test
+        void calibrateRefusesABaseThePluginWasNotTrainedOn() throws IOException {
+            Path other = modelDir(tmp.resolve("not-the-base"), 7);
+            Result r = run("tocom", "calibrate", "--model", other.toString(), "--plugin", plugin.toString(),
+                    "--base", other.toString(), "--generator", "--size", "8");
+            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.err()).contains("--base " + other + " has weights sha256 " + TokenCompensator.weightsSha256(other))
+                    .contains(TokenCompensator.weightsSha256(model));
+            assertThat(other.resolve(CompensatorCalibration.FILE_NAME)).doesNotExist();
+        }
+
+        @Test
+        void proofWithCalibrationScalesEachPairOfTheFineTunedModels() throws IOException {
+            Path m3 = modelDir(tmp.resolve("proof-calibrated-m3"), 5);
+            ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
+            Path json = tmp.resolve("proof-calibrated/proof.json");
+            Result r = run("tocom", "proof", "--plugin", plugin.toString(), "--models", model + "," + m3,
+                    "--generator", "--data-seed", "3", "--tune-size", "16", "--test-size", "16",
+                    "--scales", "0.5", "--bootstrap", "100", "--calibrate-with", model.toString(),
+                    "--json", json.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).contains("per-pair factors min(1, sqrt(KL_model / KL_base))")
+                    .containsPattern("  3->1 KL .* -> factor ");
+            JsonObject cal = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("calibration");
+            assertThat(cal.get("rule").getAsString()).isEqualTo(CompensatorCalibration.RULE);
+            assertThat(cal.getAsJsonObject("m1").getAsJsonObject("1->3").get("factor").getAsDouble())
+                    .as("the plugin's base itself").isEqualTo(1.0);
+            assertThat(cal.getAsJsonObject("m3").keySet()).containsExactly("3->1");
         }
 
         @Test

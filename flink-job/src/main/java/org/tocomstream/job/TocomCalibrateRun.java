@@ -1,0 +1,225 @@
+package org.tocomstream.job;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.SplittableRandom;
+import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorCalibration;
+import org.tocomstream.compensate.CompensatorEvaluation;
+import org.tocomstream.compensate.CompensatorMode;
+import org.tocomstream.compensate.CompensatorPair;
+import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitModel;
+import org.tocomstream.model.train.GeneratedData;
+import org.tocomstream.model.train.TrainingData;
+
+/**
+ * {@code tocom calibrate}: fits a plugin trained on a base model to a model fine-tuned from that
+ * base ({@link CompensatorCalibration}): the plain KL from the model at its m to itself at every
+ * other degree n, and the same for the base, on the same unlabelled frames, give each pair's scale
+ * factor. Writes {@code tocom-scales.json} into the model directory, which is also what lets the
+ * stream apply the base's plugin to the fine-tuned model.
+ */
+final class TocomCalibrateRun {
+
+    static final String MODEL = "--model";
+    static final String PLUGIN = "--plugin";
+    static final String BASE = "--base";
+    static final String IMAGES = "--images";
+    static final String TOPIC = "--topic";
+    static final String BOOTSTRAP = "--bootstrap";
+    static final String SIZE = "--size";
+    static final String BATCH = "--batch";
+    static final String OUT = "--out";
+
+    static final OptionParser PARSER =
+            new OptionParser("tocom calibrate")
+                    .value(MODEL, "DIR", "the fine-tuned model (required); trained at none or METHOD:m of the plugin")
+                    .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
+                    .value(BASE, "DIR", "the plugin's base model (required; its weights hash is checked)")
+                    .value(IMAGES, "DIR", "unlabelled frames: every .jpg/.jpeg/.png under DIR (the first --size)")
+                    .flag(DataOptions.GENERATOR, "synthetic scenes (VALIDATION split; labels unused)")
+                    .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T (from the beginning)")
+                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
+                    .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
+                    .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
+                    .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+                    .value(DataOptions.OBJECT_SCALE, "MIN,MAX", "generator object size (default 0.25,0.6)")
+                    .value(DataOptions.NOISE, "STD", "generator pixel noise (default 10)")
+                    .value(SIZE, "N", "frames measured on (default 500)")
+                    .value(BATCH, "N", "images per forward pass (default 64)")
+                    .value(OUT, "FILE", "where to write (default MODEL/" + CompensatorCalibration.FILE_NAME + ")")
+                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+                    .flag(Main.VERBOSE, "stack traces on failure")
+                    .flag("--help", "this text");
+
+    static final String HELP =
+            "tocom calibrate: a plugin learns Δ(m→n) from how its base model changes between\n"
+                    + "degrees; a model fine-tuned at m has often adapted and needs less. For every\n"
+                    + "pair (m, n), m the model's trainedCompression, the plain KL of the model\n"
+                    + "(itself at m vs at n) and of the base, on the same unlabelled frames, give\n"
+                    + "factor = min(1, sqrt(KL_model / KL_base)); the stream applies s x factor. The\n"
+                    + "file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what lets the stream apply\n"
+                    + "the base's plugin to the fine-tuned model. Prints one line per pair.\n\n"
+                    + "options:\n"
+                    + PARSER.optionsHelp();
+
+    record Settings(
+            Path model,
+            Path plugin,
+            Path base,
+            Path images,
+            String topic,
+            String bootstrap,
+            SceneGenerator generator,
+            int size,
+            int batch,
+            Path out,
+            Device device) {}
+
+    private final Settings s;
+    private final PrintStream err;
+
+    TocomCalibrateRun(Settings settings, PrintStream err) {
+        this.s = settings;
+        this.err = err;
+    }
+
+    static Settings settings(String[] argv) throws UsageException {
+        ParsedArgs args = PARSER.parse(argv);
+        if (!args.positionals().isEmpty()) {
+            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
+        }
+        args.required(MODEL, "DIR");
+        args.required(PLUGIN, "FILE");
+        args.required(BASE, "DIR");
+        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
+        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
+            throw args.error("give --images DIR, --generator or --topic T");
+        }
+        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES,
+                DataOptions.OBJECT_SCALE, DataOptions.NOISE}) {
+            args.requires(o, DataOptions.GENERATOR);
+        }
+        args.requires(TOPIC, BOOTSTRAP);
+        args.requires(BOOTSTRAP, TOPIC);
+        String bootstrap = args.string(BOOTSTRAP).orElse(null);
+        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
+        }
+        SceneGenerator generator = DataOptions.generator(args);
+        Path model = args.path(MODEL).orElseThrow();
+        return new Settings(
+                model,
+                args.path(PLUGIN).orElseThrow(),
+                args.path(BASE).orElseThrow(),
+                args.path(IMAGES).orElse(null),
+                args.string(TOPIC).orElse(null),
+                bootstrap,
+                generator == null ? null : generator.split(SceneGenerator.Split.VALIDATION),
+                args.positiveInt(SIZE, 500),
+                args.positiveInt(BATCH, 64),
+                args.path(OUT).orElse(model.resolve(CompensatorCalibration.FILE_NAME)),
+                DeviceOption.parse(args));
+    }
+
+    int execute(PrintStream out) throws CommandFailedException {
+        TokenCompensator plugin;
+        ModelSpec spec;
+        String modelSha;
+        try {
+            plugin = TokenCompensator.load(s.plugin());
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("cannot load --plugin " + s.plugin() + ": " + Main.describe(e), e);
+        }
+        try {
+            plugin.requireBase(TokenCompensator.weightsSha256(s.base()), BASE + " " + s.base());
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException(Main.describe(e), e);
+        }
+        try {
+            spec = ModelSpec.read(s.model());
+            modelSha = TokenCompensator.weightsSha256(s.model());
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("cannot read --model " + s.model() + ": " + Main.describe(e), e);
+        }
+        OptionalInt m = plugin.config().schedule().degreeOf(spec.trainedCompression());
+        if (m.isEmpty() || !plugin.config().covers(m.getAsInt())) {
+            throw new CommandFailedException(String.format(Locale.ROOT,
+                    "--model %s was trained at %s; the plugin covers none and %s:m for m in 0..%d",
+                    s.model(), spec.trainedCompression(), plugin.config().schedule().method(),
+                    plugin.config().maxDegree()));
+        }
+        List<CompensatorPair> pairs = new ArrayList<>();
+        for (int n = 0; n <= plugin.config().maxDegree(); n++) {
+            if (n != m.getAsInt()) {
+                pairs.add(new CompensatorPair(m.getAsInt(), n));
+            }
+        }
+        TrainingData frames = frames(new ImagePreprocessor(spec.preprocessing()));
+        err.printf(Locale.ROOT, "tocom calibrate: %s (trained at %s) against base %s, %d pairs %d->n, %d frames%n",
+                s.model(), spec.trainedCompression(), s.base(), pairs.size(), m.getAsInt(), frames.size());
+        List<CompensatorEvaluation.Cell> model = plainKl(s.model(), plugin, frames, pairs, "model");
+        List<CompensatorEvaluation.Cell> base = plainKl(s.base(), plugin, frames, pairs, "base");
+        CompensatorCalibration calibration =
+                CompensatorCalibration.of(plugin.baseWeightsSha256(), modelSha, frames.size(), model, base);
+        try {
+            calibration.save(s.out());
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot write " + s.out() + ": " + Main.describe(e), e);
+        }
+        out.print(calibration.describe());
+        out.printf(Locale.ROOT, "wrote %s%n", s.out());
+        return Main.OK;
+    }
+
+    /** The plain KLs of {@code pairs} for the model in {@code dir} (scale 0: one forward per degree). */
+    private List<CompensatorEvaluation.Cell> plainKl(Path dir, TokenCompensator plugin, TrainingData frames,
+            List<CompensatorPair> pairs, String what) throws CommandFailedException {
+        try (VitModel model = VitModel.load(dir, s.device());
+                BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
+            return CompensatorEvaluation.run(model, tocom, frames, pairs, 0.0, s.batch(),
+                    line -> err.println("tocom calibrate: " + what + ": " + line));
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("measuring " + dir + " failed: " + Main.describe(e), e);
+        }
+    }
+
+    private TrainingData frames(ImagePreprocessor pre) throws CommandFailedException {
+        if (s.generator() != null) {
+            return new GeneratedData(s.generator(), s.size(), pre);
+        }
+        TrainingData all = s.topic() != null
+                ? TocomTrainRun.topic(s.bootstrap(), s.topic(), s.size(), pre, err, "tocom calibrate")
+                : TocomTrainRun.folder(s.images(), IMAGES, pre);
+        if (all.size() == 0) {
+            throw new CommandFailedException("no frames in " + (s.topic() != null ? "topic " + s.topic() : s.images()));
+        }
+        int size = Math.min(s.size(), all.size());
+        return new TrainingData() {
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public List<String> labels() {
+                return all.labels();
+            }
+
+            @Override
+            public Example get(int index, SplittableRandom augment) {
+                return all.get(index, augment);
+            }
+        };
+    }
+}
