@@ -34,9 +34,9 @@ final class TocomCalibrateRun {
     static final String MODEL = "--model";
     static final String PLUGIN = "--plugin";
     static final String BASE = "--base";
-    static final String IMAGES = "--images";
-    static final String TOPIC = "--topic";
-    static final String BOOTSTRAP = "--bootstrap";
+    static final String IMAGES = TocomTrainRun.IMAGES;
+    static final String TOPIC = TocomTrainRun.TOPIC;
+    static final String BOOTSTRAP = TocomTrainRun.BOOTSTRAP;
     static final String SIZE = "--size";
     static final String BATCH = "--batch";
     static final String OUT = "--out";
@@ -102,20 +102,8 @@ final class TocomCalibrateRun {
         args.required(MODEL, "DIR");
         args.required(PLUGIN, "FILE");
         args.required(BASE, "DIR");
-        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
-        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
-            throw args.error("give --images DIR, --generator or --topic T");
-        }
-        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES,
-                DataOptions.OBJECT_SCALE, DataOptions.NOISE}) {
-            args.requires(o, DataOptions.GENERATOR);
-        }
-        args.requires(TOPIC, BOOTSTRAP);
-        args.requires(BOOTSTRAP, TOPIC);
-        String bootstrap = args.string(BOOTSTRAP).orElse(null);
-        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
-            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
-        }
+        String bootstrap = TocomTrainRun.frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE,
+                DataOptions.CLASSES, DataOptions.OBJECT_SCALE, DataOptions.NOISE);
         SceneGenerator generator = DataOptions.generator(args);
         Path model = args.path(MODEL).orElseThrow();
         return new Settings(

@@ -295,7 +295,7 @@ final class TocomProofRun {
         }
         TocomEvalRun.TocomEvalReport report = TocomEvalRun.TocomEvalReport.of(
                 String.join(",", members.stream().map(mb -> mb.dir().toString()).toList()), s.plugin().toString(),
-                members.get(0).spec(), plugin, best, "side", images, cells);
+                members.get(0).spec(), plugin, best, calibrations.isEmpty() ? "side" : "side, x calibration factors", images, cells);
         printTable(out, members, degreeSet, cells, images, best, !calibrations.isEmpty());
 
         // 3. The checks.

@@ -134,24 +134,13 @@ final class TocomTrainRun {
             throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
         }
         args.required(MODEL, "DIR");
-        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
-        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
-            throw args.error("give --images DIR, --generator or --topic T");
-        }
-        for (String o : new String[] {DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE}) {
-            args.requires(o, DataOptions.GENERATOR);
-        }
+        String bootstrap = frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES,
+                HELD_OUT_SIZE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
             args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
         }
         if (args.has(HELD_OUT) && !args.has(TOPIC)) {
             args.requires(HELD_OUT, IMAGES);
-        }
-        args.requires(TOPIC, BOOTSTRAP);
-        args.requires(BOOTSTRAP, TOPIC);
-        String bootstrap = args.string(BOOTSTRAP).orElse(null);
-        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
-            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
         }
         args.required(OUT, "FILE");
         int rank = args.positiveInt(RANK_PER_STEP, 2);
@@ -285,6 +274,30 @@ final class TocomTrainRun {
         out.printf(Locale.ROOT, "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
                 s.out(), summary.steps(), perEpoch * s.config().epochs(), summary.seconds(), kl);
         return Main.OK;
+    }
+
+    /**
+     * Checks the unlabelled-frame options {@code tocom train} and {@code tocom calibrate} share:
+     * exactly one of {@code --images}, {@code --generator} and {@code --topic} (which needs {@code
+     * --bootstrap}, and the other way round), {@code generatorOnly} only with {@code --generator}.
+     *
+     * @return the bootstrap servers, or null without {@code --topic}
+     */
+    static String frameSource(ParsedArgs args, String... generatorOnly) throws UsageException {
+        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
+        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
+            throw args.error("give --images DIR, --generator or --topic T");
+        }
+        for (String o : generatorOnly) {
+            args.requires(o, DataOptions.GENERATOR);
+        }
+        args.requires(TOPIC, BOOTSTRAP);
+        args.requires(BOOTSTRAP, TOPIC);
+        String bootstrap = args.string(BOOTSTRAP).orElse(null);
+        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
+        }
+        return bootstrap;
     }
 
     /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */

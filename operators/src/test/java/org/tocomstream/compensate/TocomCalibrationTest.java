@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
 import org.tocomstream.model.VitModel;
-import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.testutils.RandomWeights;
 
 /**
@@ -71,7 +70,7 @@ class TocomCalibrationTest {
         List<CompensatorPair> pairs = List.of(new CompensatorPair(0, 1), new CompensatorPair(0, 3), new CompensatorPair(0, 4));
         try (VitModel model = VitModel.fromWeights(TocomTesting.spec(), RandomWeights.of(TocomTesting.TINY, 5), Device.cpu());
                 BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            List<CompensatorEvaluation.Cell> kl = CompensatorEvaluation.run(model, tocom, frames(), pairs, 0, 4, line -> {});
+            List<CompensatorEvaluation.Cell> kl = CompensatorEvaluation.run(model, tocom, TocomTesting.images(6, 200, false), pairs, 0, 4, line -> {});
             CompensatorCalibration cal = CompensatorCalibration.of(TocomTesting.BASE_SHA, TocomTesting.BASE_SHA, 6, kl, kl);
             assertThat(kl).allSatisfy(c -> assertThat(c.klPlain()).isPositive());
             assertThat(pairs).allSatisfy(p -> assertThat(cal.factor(p)).isEqualTo(1));
@@ -169,24 +168,5 @@ class TocomCalibrationTest {
 
     private static void write(Path file, String text) throws Exception {
         Files.writeString(file, text, StandardCharsets.UTF_8);
-    }
-
-    private static TrainingData frames() {
-        return new TrainingData() {
-            @Override
-            public int size() {
-                return 6;
-            }
-
-            @Override
-            public List<String> labels() {
-                return List.of();
-            }
-
-            @Override
-            public Example get(int index, java.util.SplittableRandom augment) {
-                return new Example(RandomWeights.gaussian(200 + index, 3 * 16 * 16), -1);
-            }
-        };
     }
 }

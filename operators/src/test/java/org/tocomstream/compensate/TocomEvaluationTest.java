@@ -18,22 +18,7 @@ class TocomEvaluationTest {
 
     /** Six random images, labelled 0..4 (or -1 for unlabelled). */
     private static TrainingData data(boolean labelled) {
-        return new TrainingData() {
-            @Override
-            public int size() {
-                return 6;
-            }
-
-            @Override
-            public List<String> labels() {
-                return labelled ? TocomTesting.labels() : List.of();
-            }
-
-            @Override
-            public Example get(int index, java.util.SplittableRandom augment) {
-                return new Example(RandomWeights.gaussian(100 + index, 3 * 16 * 16), labelled ? index % 5 : -1);
-            }
-        };
+        return TocomTesting.images(6, 100, labelled);
     }
 
     @Test

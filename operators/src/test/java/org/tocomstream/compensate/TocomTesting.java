@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.tocomstream.model.CheckpointException;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.Safetensors;
 import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.testutils.RandomWeights;
 
 /** Tiny models and plugins for the compensator tests: every forward pass takes milliseconds. */
@@ -66,6 +68,26 @@ final class TocomTesting {
         spec.write(dir);
         Safetensors.write(spec.weightsPath(dir), RandomWeights.of(TINY, seed), Map.of());
         return dir;
+    }
+
+    /** {@code count} random 16 px images (seeds seed, seed + 1, ...), labelled i mod 5, or -1 unlabelled. */
+    static TrainingData images(int count, long seed, boolean labelled) {
+        return new TrainingData() {
+            @Override
+            public int size() {
+                return count;
+            }
+
+            @Override
+            public List<String> labels() {
+                return labelled ? TocomTesting.labels() : List.of();
+            }
+
+            @Override
+            public Example get(int index, SplittableRandom augment) {
+                return new Example(RandomWeights.gaussian(seed + index, 3 * 16 * 16), labelled ? index % 5 : -1);
+            }
+        };
     }
 
     static float[] pixels(int batch, long seed) {
