@@ -313,9 +313,9 @@ final class TocomEvalRun {
             }
             if (summary.mismatchedPairs() > 0) {
                 out.printf(Locale.ROOT,
-                        "mean over %d pairs with m != n: KL %.5f -> %.5f (%.1f%% lower), top-1 gain %s%n",
+                        "mean over %d pairs with m != n: KL %.5f -> %.5f (%+.1f%%), top-1 gain %s%n",
                         summary.mismatchedPairs(), summary.meanKlPlain(), summary.meanKlCompensated(),
-                        100 * summary.klReduction(),
+                        -100 * summary.klReduction(),
                         summary.meanTop1Gain() == null ? "n/a"
                                 : String.format(Locale.ROOT, "%+.2f points", 100 * summary.meanTop1Gain()));
             }

@@ -10,6 +10,8 @@
  *       the forward pass takes as an argument: side branch or merged weights ({@link
  *       org.tocomstream.compensate.CompensatorMode}), cached per pair, so switching pairs never
  *       reloads anything and the model holds no compensator state.
+ *   <li>{@link org.tocomstream.compensate.CompensatorCalibration} fits a base's plugin to a model
+ *       fine-tuned from it: per-pair scale factors from plain KLs on unlabelled frames.
  *   <li>{@link org.tocomstream.compensate.TocomTrainer} trains a plugin by self-distillation on
  *       unlabelled images ({@link org.tocomstream.compensate.TocomTrainConfig}, progress as
  *       {@link org.tocomstream.compensate.TocomProgress}); {@link
