@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."   # the repository root
 JAR=flink-job/target/tocom-stream.jar
 BASE=flink-job/src/main/resources/demo-model
-DOMAIN="--generator --data-seed 2 --object-scale 0.15,0.45 --noise 20"
+DATA_SEED=${DATA_SEED:-2}                   # downstream domain; 3 for the confirmation run in domain-seed-3/
+DOMAIN="--generator --data-seed $DATA_SEED --object-scale 0.15,0.45 --noise 20"
 OUT=${OUT:-target/tocom-proof-calibrated}   # plugin, downstream models, proof.json and proof.png
 TRAIN_SIZE=${TRAIN_SIZE:-8192}              # 2048 for the sensitivity run in plugin-2048-images/
 PLUGIN_SEED=${PLUGIN_SEED:-0}
