@@ -398,11 +398,12 @@ final class TocomProofRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + mb.dir() + ": " + Main.describe(e), e);
         }
-        try (model; BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
+        try (model; BoundCompensator tocom =
+                plugin.bind(model, CompensatorMode.SIDE_BRANCH, calibrations.get(mb.m()))) {
             TrainingData data = new GeneratedData(split, size, new ImagePreprocessor(model.spec().preprocessing()));
             Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
             for (double scale : scales) {
-                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), p -> scale(mb, p, scale), s.batch(),
+                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), scale, s.batch(),
                         line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line), perImage));
             }
             return byScale;
@@ -442,12 +443,6 @@ final class TocomProofRun {
             out.print(calibration.describe().indent(2));
         }
         out.println();
-    }
-
-    /** The scale pair {@code p} of model {@code mb} runs at: {@code scale}, times its factor when calibrated. */
-    private double scale(Member mb, CompensatorPair p, double scale) {
-        CompensatorCalibration c = calibrations.get(mb.m());
-        return c == null ? scale : c.scale(p, scale);
     }
 
     /** Plain KLs only (scale 0: no delta, one forward per degree). */

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.function.ToDoubleFunction;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
@@ -76,7 +75,8 @@ public final class CompensatorEvaluation {
     /**
      * Evaluates {@code grid} on {@code data}.
      *
-     * @param tocom the plugin bound to {@code model}; its mode is used
+     * @param tocom the plugin bound to {@code model}; its mode is used, and its calibration's factor
+     *     per pair when it was bound with one ({@link BoundCompensator#scale})
      * @param scale s
      * @param batchSize images per forward pass
      * @param progress receives a line about every tenth of the data
@@ -104,22 +104,6 @@ public final class CompensatorEvaluation {
             TrainingData data,
             List<CompensatorPair> grid,
             double scale,
-            int batchSize,
-            Consumer<String> progress,
-            PerImage outcomes) {
-        return run(model, tocom, data, grid, pair -> scale, batchSize, progress, outcomes);
-    }
-
-    /**
-     * As {@link #run(VitModel, BoundCompensator, TrainingData, List, double, int, Consumer,
-     * PerImage)} with a scale per pair, e.g. from a {@link CompensatorCalibration}.
-     */
-    public static List<Cell> run(
-            VitModel model,
-            BoundCompensator tocom,
-            TrainingData data,
-            List<CompensatorPair> grid,
-            ToDoubleFunction<CompensatorPair> scale,
             int batchSize,
             Consumer<String> progress,
             PerImage outcomes) {
@@ -160,7 +144,7 @@ public final class CompensatorEvaluation {
                 CompensatorPair pair = grid.get(g);
                 double[][] teacher = logProbs.get(pair.from());
                 double[][] plain = logProbs.get(pair.to());
-                QvAdapter adapter = tocom.adapter(pair, tocom.mode(), scale.applyAsDouble(pair));
+                QvAdapter adapter = tocom.adapter(pair, tocom.mode(), tocom.scale(pair, scale));
                 double[][] comp = adapter == null
                         ? plain
                         : logSoftmax(model.logits(pixels, shape, degrees.level(pair.to()), adapter), classes);
