@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import org.tocomstream.compensate.BoundCompensator;
@@ -40,12 +42,18 @@ final class TocomCalibrateRun {
     static final String SIZE = "--size";
     static final String BATCH = "--batch";
     static final String OUT = "--out";
+    static final String RULE = "--rule";
+    static final String SCALES = "--scales";
+    static final List<Double> DEFAULT_SCALES = List.of(0.00625, 0.0125, 0.025, 0.05, 0.1, 0.2, 0.4);
 
     static final OptionParser PARSER =
             new OptionParser("tocom calibrate")
-                    .value(MODEL, "DIR", "the fine-tuned model (required); trained at none or METHOD:m of the plugin")
+                    .value(MODEL, "DIR", "the model (required); trained at none or METHOD:m of the plugin")
                     .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
-                    .value(BASE, "DIR", "the plugin's base model (required; its weights hash is checked)")
+                    .value(RULE, "R", "sqrt-kl-ratio (default) or kl-line-search")
+                    .value(BASE, "DIR", "the plugin's base model (sqrt-kl-ratio: required; its weights hash is checked)")
+                    .value(SCALES, "LIST", "kl-line-search: the scales tried (default "
+                            + String.join(",", DEFAULT_SCALES.stream().map(String::valueOf).toList()) + ")")
                     .value(IMAGES, "DIR", "unlabelled frames: every .jpg/.jpeg/.png under DIR (the first --size)")
                     .flag(DataOptions.GENERATOR, "synthetic scenes (VALIDATION split; labels unused)")
                     .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T (from the beginning)")
@@ -67,8 +75,11 @@ final class TocomCalibrateRun {
                     + "degrees; a model fine-tuned at m has often adapted and needs less. For every\n"
                     + "pair (m, n), m the model's trainedCompression, the plain KL of the model\n"
                     + "(itself at m vs at n) and of the base, on the same unlabelled frames, give\n"
-                    + "factor = min(1, sqrt(KL_model / KL_base)); the stream applies s x factor. The\n"
-                    + "file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what lets the stream apply\n"
+                    + "factor = min(1, sqrt(KL_model / KL_base)); the stream applies s x factor.\n"
+                    + "--rule kl-line-search instead tries each of --scales per pair and keeps the one\n"
+                    + "that brings the model at n + scale x delta closest (KL) to itself at m (none if\n"
+                    + "no scale helps); no base needed, and it also fits the base itself. The file\n"
+                    + "(MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what lets the stream apply\n"
                     + "the base's plugin to the fine-tuned model. Prints one line per pair.\n\n"
                     + "options:\n"
                     + PARSER.optionsHelp();
@@ -76,7 +87,9 @@ final class TocomCalibrateRun {
     record Settings(
             Path model,
             Path plugin,
+            CompensatorCalibration.Rule rule,
             Path base,
+            List<Double> scales,
             Path images,
             String topic,
             String bootstrap,
@@ -101,7 +114,32 @@ final class TocomCalibrateRun {
         }
         args.required(MODEL, "DIR");
         args.required(PLUGIN, "FILE");
-        args.required(BASE, "DIR");
+        CompensatorCalibration.Rule rule;
+        try {
+            rule = CompensatorCalibration.Rule.parse(args.string(RULE).orElse(CompensatorCalibration.Rule.SQRT_KL_RATIO.id()));
+        } catch (IllegalArgumentException e) {
+            throw args.error(RULE, e.getMessage());
+        }
+        if (rule == CompensatorCalibration.Rule.SQRT_KL_RATIO) {
+            args.required(BASE, "DIR");
+        } else if (args.has(BASE)) {
+            throw args.error(BASE, "rule " + rule.id() + " measures the model alone; leave out " + BASE);
+        }
+        if (args.has(SCALES) && rule != CompensatorCalibration.Rule.KL_LINE_SEARCH) {
+            throw args.error(SCALES, "only rule kl-line-search tries scales");
+        }
+        List<Double> scales = new ArrayList<>();
+        for (String x : args.has(SCALES) ? args.list(SCALES) : DEFAULT_SCALES.stream().map(String::valueOf).toList()) {
+            try {
+                double v = Double.parseDouble(x.trim());
+                if (!(v > 0) || Double.isInfinite(v) || scales.contains(v)) {
+                    throw new NumberFormatException();
+                }
+                scales.add(v);
+            } catch (NumberFormatException e) {
+                throw args.error(SCALES, "expected distinct scales > 0 but got '" + x + "'");
+            }
+        }
         String bootstrap = TocomTrainRun.frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE,
                 DataOptions.CLASSES, DataOptions.OBJECT_SCALE, DataOptions.NOISE);
         SceneGenerator generator = DataOptions.generator(args);
@@ -109,7 +147,9 @@ final class TocomCalibrateRun {
         return new Settings(
                 model,
                 args.path(PLUGIN).orElseThrow(),
-                args.path(BASE).orElseThrow(),
+                rule,
+                args.path(BASE).orElse(null),
+                List.copyOf(scales),
                 args.path(IMAGES).orElse(null),
                 args.string(TOPIC).orElse(null),
                 bootstrap,
@@ -129,10 +169,12 @@ final class TocomCalibrateRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load --plugin " + s.plugin() + ": " + Main.describe(e), e);
         }
-        try {
-            plugin.requireBase(TokenCompensator.weightsSha256(s.base()), BASE + " " + s.base());
-        } catch (IOException | RuntimeException e) {
-            throw new CommandFailedException(Main.describe(e), e);
+        if (s.base() != null) {
+            try {
+                plugin.requireBase(TokenCompensator.weightsSha256(s.base()), BASE + " " + s.base());
+            } catch (IOException | RuntimeException e) {
+                throw new CommandFailedException(Main.describe(e), e);
+            }
         }
         try {
             spec = ModelSpec.read(s.model());
@@ -154,12 +196,19 @@ final class TocomCalibrateRun {
             }
         }
         TrainingData frames = frames(new ImagePreprocessor(spec.preprocessing()));
-        err.printf(Locale.ROOT, "tocom calibrate: %s (trained at %s) against base %s, %d pairs %d->n, %d frames%n",
-                s.model(), spec.trainedCompression(), s.base(), pairs.size(), m.getAsInt(), frames.size());
-        List<CompensatorEvaluation.Cell> model = plainKl(s.model(), plugin, frames, pairs, "model");
-        List<CompensatorEvaluation.Cell> base = plainKl(s.base(), plugin, frames, pairs, "base");
-        CompensatorCalibration calibration =
-                CompensatorCalibration.of(plugin.baseWeightsSha256(), modelSha, frames.size(), model, base);
+        err.printf(Locale.ROOT, "tocom calibrate: %s (trained at %s), rule %s%s, %d pairs %d->n, %d frames%n",
+                s.model(), spec.trainedCompression(), s.rule().id(),
+                s.base() == null ? " at scales " + s.scales() : " against base " + s.base(),
+                pairs.size(), m.getAsInt(), frames.size());
+        CompensatorCalibration calibration;
+        if (s.rule() == CompensatorCalibration.Rule.KL_LINE_SEARCH) {
+            calibration = CompensatorCalibration.lineSearch(plugin.baseWeightsSha256(), modelSha, frames.size(),
+                    measure(s.model(), plugin, frames, pairs, s.scales(), "model"));
+        } else {
+            List<CompensatorEvaluation.Cell> model = measure(s.model(), plugin, frames, pairs, List.of(0.0), "model").get(0.0);
+            List<CompensatorEvaluation.Cell> base = measure(s.base(), plugin, frames, pairs, List.of(0.0), "base").get(0.0);
+            calibration = CompensatorCalibration.of(plugin.baseWeightsSha256(), modelSha, frames.size(), model, base);
+        }
         try {
             calibration.save(s.out());
         } catch (IOException e) {
@@ -170,13 +219,22 @@ final class TocomCalibrateRun {
         return Main.OK;
     }
 
-    /** The plain KLs of {@code pairs} for the model in {@code dir} (scale 0: one forward per degree). */
-    private List<CompensatorEvaluation.Cell> plainKl(Path dir, TokenCompensator plugin, TrainingData frames,
-            List<CompensatorPair> pairs, String what) throws CommandFailedException {
+    /**
+     * The KLs of {@code pairs} for the model in {@code dir} at each scale, the plugin applied as
+     * given (scale 0: plain KLs only, one forward per degree).
+     */
+    private Map<Double, List<CompensatorEvaluation.Cell>> measure(Path dir, TokenCompensator plugin,
+            TrainingData frames, List<CompensatorPair> pairs, List<Double> scales, String what)
+            throws CommandFailedException {
         try (VitModel model = VitModel.load(dir, s.device());
                 BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            return CompensatorEvaluation.run(model, tocom, frames, pairs, 0.0, s.batch(),
-                    line -> err.println("tocom calibrate: " + what + ": " + line));
+            Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
+            for (double scale : scales) {
+                byScale.put(scale, CompensatorEvaluation.run(model, tocom, frames, pairs, scale, s.batch(),
+                        line -> err.println("tocom calibrate: " + what + (scale > 0 ? " at scale " + scale : "")
+                                + ": " + line)));
+            }
+            return byScale;
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("measuring " + dir + " failed: " + Main.describe(e), e);
         }

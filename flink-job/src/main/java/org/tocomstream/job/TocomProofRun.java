@@ -54,6 +54,7 @@ final class TocomProofRun {
     static final String JSON = "--json";
     static final String HEATMAP = "--heatmap";
     static final String CALIBRATE_WITH = "--calibrate-with";
+    static final String LINE_SEARCH = "--line-search";
 
     static final OptionParser PARSER =
             DataOptions.declare(
@@ -72,6 +73,9 @@ final class TocomProofRun {
                     .value(CALIBRATE_WITH, "DIR", "the plugin's base model: scale each pair's delta by\n"
                             + "min(1, sqrt(KL_model / KL_base)) of plain KLs measured on the\n"
                             + "VALIDATION split (CompensatorCalibration); default: one s for all")
+                    .flag(LINE_SEARCH, "per model and pair, the scale of --scales (or none) whose KL to\n"
+                            + "the model itself at m is least on the VALIDATION split (kl-line-search,\n"
+                            + "as tocom calibrate --rule kl-line-search), instead of one s for all")
                     .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
                     .flag(Main.VERBOSE, "stack traces on failure")
                     .flag("--help", "this text");
@@ -85,7 +89,8 @@ final class TocomProofRun {
                     + "test images. Prints the table, the choice of s and the checks of issue 5\n"
                     + "(KL lower for every mismatched pair and >= 30 % lower on average; mean top-1\n"
                     + "gain > 0 with the interval above 0; no pair below -0.3 points). With\n"
-                    + "--calibrate-with, each pair runs at s times its tocom calibrate factor.\n\n"
+                    + "--calibrate-with, each pair runs at s times its tocom calibrate factor; with\n"
+                    + "--line-search, at its own scale from --scales chosen on VALIDATION.\n\n"
                     + "options:\n"
                     + PARSER.optionsHelp();
 
@@ -102,6 +107,7 @@ final class TocomProofRun {
             Path json,
             Path heatmap,
             Path calibrateWith,
+            boolean lineSearch,
             Device device) {}
 
     private final Settings s;
@@ -141,6 +147,9 @@ final class TocomProofRun {
                 }
             }
         }
+        if (args.has(LINE_SEARCH) && args.has(CALIBRATE_WITH)) {
+            throw args.error(LINE_SEARCH, "give either " + LINE_SEARCH + " or " + CALIBRATE_WITH + ", not both");
+        }
         List<Double> scales = new ArrayList<>();
         for (String x : args.has(SCALES) ? args.list(SCALES) : List.of("0.05", "0.1", "0.2", "0.4")) {
             try {
@@ -152,6 +161,9 @@ final class TocomProofRun {
             } catch (NumberFormatException e) {
                 throw args.error(SCALES, "expected scales >= 0 but got '" + x + "'");
             }
+        }
+        if (args.has(LINE_SEARCH) && scales.stream().noneMatch(v -> v > 0)) {
+            throw args.error(SCALES, LINE_SEARCH + " needs at least one scale > 0");
         }
         return new Settings(
                 args.path(PLUGIN).orElseThrow(),
@@ -166,13 +178,14 @@ final class TocomProofRun {
                 args.path(JSON).orElse(null),
                 args.path(HEATMAP).orElse(null),
                 args.path(CALIBRATE_WITH).orElse(null),
+                args.has(LINE_SEARCH),
                 DeviceOption.parse(args));
     }
 
     /** One fine-tuned model: its directory, its training degree and its pairs (m → n) for every n. */
     private record Member(Path dir, ModelSpec spec, String sha, int m, List<CompensatorPair> pairs, boolean isBase) {}
 
-    /** With {@code --calibrate-with}: each model's factors, by its m. */
+    /** With {@code --calibrate-with} or {@code --line-search}: each model's factors, by its m. */
     private final Map<Integer, CompensatorCalibration> calibrations = new LinkedHashMap<>();
 
     int execute(PrintStream out) throws CommandFailedException {
@@ -246,6 +259,12 @@ final class TocomProofRun {
         for (Member mb : members) { // each model loaded once for every s
             Map<Double, List<CompensatorEvaluation.Cell>> byScale =
                     evaluate(mb, plugin, tune, s.tuneSize(), s.scales(), null);
+            if (s.lineSearch()) {
+                Map<Double, List<CompensatorEvaluation.Cell>> grid = new LinkedHashMap<>(byScale);
+                grid.remove(0.0);
+                calibrations.put(mb.m(), CompensatorCalibration.lineSearch(
+                        plugin.baseWeightsSha256(), mb.sha(), s.tuneSize(), grid));
+            }
             for (double scale : s.scales()) {
                 double[] acc = tuning.get(scale);
                 for (CompensatorEvaluation.Cell c : byScale.get(scale)) {
@@ -271,7 +290,17 @@ final class TocomProofRun {
                 best = e.getKey();
             }
         }
-        out.printf(Locale.ROOT, "chosen s = %s%n%n", best);
+        if (s.lineSearch()) {
+            best = s.scales().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+            out.printf(Locale.ROOT, "line search: per model and pair the scale of least VALIDATION KL (s = %s x factor):%n",
+                    best);
+            for (Member mb : members) {
+                out.print(calibrations.get(mb.m()).describe().indent(2));
+            }
+            out.println();
+        } else {
+            out.printf(Locale.ROOT, "chosen s = %s%n%n", best);
+        }
 
         // 2. Everything on the TEST split at that s, with per-image outcomes for the bootstrap.
         int images = s.testSize();
@@ -349,14 +378,17 @@ final class TocomProofRun {
             json.put("tuneImages", s.tuneSize());
             json.put("scaleTuning", tuned);
             json.put("chosenScale", best);
-            if (s.calibrateWith() != null) {
+            if (!calibrations.isEmpty()) {
                 Map<String, Object> cal = new LinkedHashMap<>();
-                cal.put("rule", CompensatorCalibration.RULE);
-                cal.put("base", s.calibrateWith().toString());
+                cal.put("rule", calibrations.values().iterator().next().rule().id());
+                if (s.calibrateWith() != null) {
+                    cal.put("base", s.calibrateWith().toString());
+                }
                 for (Member mb : members) {
                     Map<String, Object> factors = new LinkedHashMap<>();
-                    calibrations.get(mb.m()).pairs().forEach((p, f) -> factors.put(p.toString(), Map.of(
-                            "klModel", f.klModel(), "klBase", f.klBase(), "factor", f.factor())));
+                    calibrations.get(mb.m()).pairs().forEach((p, f) -> factors.put(p.toString(), s.lineSearch()
+                            ? Map.of("klModel", f.klModel(), "klCompensated", f.klCompensated(), "factor", f.factor())
+                            : Map.of("klModel", f.klModel(), "klBase", f.klBase(), "factor", f.factor())));
                     cal.put("m" + mb.m(), factors);
                 }
                 json.put("calibration", cal);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tocomstream.job.MainTest.assertUsageError;
 import static org.tocomstream.job.MainTest.run;
 
+import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -17,7 +18,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorCalibration;
+import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
@@ -28,6 +31,7 @@ import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.Safetensors;
 import org.tocomstream.model.TimmKeys;
 import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitModel;
 
 /** {@code tocom train} and {@code tocom eval}: usage errors and a tiny end-to-end run. */
 class TocomCommandTest {
@@ -92,6 +96,12 @@ class TocomCommandTest {
                     "tocom proof: --data: tocom proof needs --generator (it tunes s on the VALIDATION split)");
             assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--generator", "--scales", "0.1,-1"),
                     "tocom proof: --scales: expected scales >= 0 but got '-1'");
+            assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--generator", "--line-search",
+                            "--calibrate-with", "b"),
+                    "tocom proof: --line-search: give either --line-search or --calibrate-with, not both");
+            assertUsageError(run("tocom", "proof", "--plugin", "p", "--models", "a", "--generator", "--line-search",
+                            "--scales", "0"),
+                    "tocom proof: --scales: --line-search needs at least one scale > 0");
         }
 
         @Test
@@ -103,6 +113,17 @@ class TocomCommandTest {
             assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--images", "i",
                             "--noise", "3"),
                     "tocom calibrate: --noise: requires --generator");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "linear", "--generator"),
+                    "tocom calibrate: --rule: rule 'linear' is not supported; expected one of [sqrt-kl-ratio, kl-line-search]");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "kl-line-search",
+                            "--base", "b", "--generator"),
+                    "tocom calibrate: --base: rule kl-line-search measures the model alone; leave out --base");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--scales", "0.1",
+                            "--generator"),
+                    "tocom calibrate: --scales: only rule kl-line-search tries scales");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "kl-line-search",
+                            "--scales", "0.1,0.1", "--generator"),
+                    "tocom calibrate: --scales: expected distinct scales > 0 but got '0.1'");
         }
 
         @Test
@@ -270,6 +291,51 @@ class TocomCommandTest {
         }
 
         @Test
+        void calibrateByLineSearchKeepsPerPairTheScaleOfLeastKlAndTheStreamUsesIt() throws IOException {
+            Path m3 = modelDir(tmp.resolve("line-search-m3"), 6);
+            ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
+            Result r = run("tocom", "calibrate", "--model", m3.toString(), "--plugin", plugin.toString(),
+                    "--rule", "kl-line-search", "--scales", "0.25,0.5,1", "--generator", "--data-seed", "3",
+                    "--size", "16");
+
+            assertThat(r.status()).as(r.err()).isZero();
+            Path file = m3.resolve(CompensatorCalibration.FILE_NAME);
+            assertThat(r.out().lines().filter(l -> l.matches("3->[012] KL .* at scale .*")).count()).isEqualTo(3);
+            CompensatorCalibration cal = CompensatorCalibration.load(file);
+            assertThat(cal.rule()).isEqualTo(CompensatorCalibration.Rule.KL_LINE_SEARCH);
+            assertThat(cal.scale()).isEqualTo(1.0);
+            assertThat(cal.images()).isEqualTo(16);
+            assertThat(cal.pairs().values()).allSatisfy(f -> {
+                assertThat(f.factor()).isIn(0.0, 0.25, 0.5, 1.0);
+                assertThat(f.klCompensated()).isLessThanOrEqualTo(f.klModel());
+            });
+            // The chosen scale is the grid's best on these frames: each scale alone, on the same frames,
+            // records min(KL at that scale, plain KL); the search keeps the least of those.
+            Map<Double, CompensatorCalibration> alone = new LinkedHashMap<>();
+            for (String scale : List.of("0.25", "0.5", "1")) {
+                Path one = tmp.resolve("line-search-at-" + scale + ".json");
+                Result each = run("tocom", "calibrate", "--model", m3.toString(), "--plugin", plugin.toString(),
+                        "--rule", "kl-line-search", "--scales", scale, "--generator", "--data-seed", "3",
+                        "--size", "16", "--out", one.toString());
+                assertThat(each.status()).as(each.err()).isZero();
+                alone.put(Double.parseDouble(scale), CompensatorCalibration.load(one));
+            }
+            cal.pairs().forEach((pair, f) -> {
+                double least = alone.values().stream().mapToDouble(c -> c.pairs().get(pair).klCompensated()).min().orElseThrow();
+                assertThat(f.klCompensated()).as(pair.toString()).isEqualTo(least);
+                if (f.factor() > 0) {
+                    assertThat(alone.get(f.factor()).pairs().get(pair).klCompensated()).isEqualTo(least);
+                }
+            });
+            TokenCompensator loaded = TokenCompensator.load(plugin);
+            assertThat(CompensatorCalibration.forModel(loaded, m3)).contains(cal);
+            try (VitModel vit = VitModel.load(m3, Device.cpu());
+                    BoundCompensator tocom = loaded.bind(vit, CompensatorMode.SIDE_BRANCH, cal)) {
+                assertThat(tocom.defaultScale()).as("the calibration's reference scale").isEqualTo(1.0);
+            }
+        }
+
+        @Test
         void calibrateRefusesABaseThePluginWasNotTrainedOn() throws IOException {
             Path other = modelDir(tmp.resolve("not-the-base"), 7);
             Result r = run("tocom", "calibrate", "--model", other.toString(), "--plugin", plugin.toString(),
@@ -294,10 +360,30 @@ class TocomCommandTest {
             assertThat(r.out()).contains("per-pair factors min(1, sqrt(KL_model / KL_base))")
                     .containsPattern("  3->1 KL .* -> factor ");
             JsonObject cal = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("calibration");
-            assertThat(cal.get("rule").getAsString()).isEqualTo(CompensatorCalibration.RULE);
+            assertThat(cal.get("rule").getAsString()).isEqualTo(CompensatorCalibration.Rule.SQRT_KL_RATIO.id());
             assertThat(cal.getAsJsonObject("m1").getAsJsonObject("1->3").get("factor").getAsDouble())
                     .as("the plugin's base itself").isEqualTo(1.0);
             assertThat(cal.getAsJsonObject("m3").keySet()).containsExactly("3->1");
+        }
+
+        @Test
+        void proofWithLineSearchRunsEachPairAtItsOwnScale() throws IOException {
+            Path m3 = modelDir(tmp.resolve("proof-line-search-m3"), 5);
+            ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
+            Path json = tmp.resolve("proof-line-search/proof.json");
+            Result r = run("tocom", "proof", "--plugin", plugin.toString(), "--models", model + "," + m3,
+                    "--generator", "--data-seed", "3", "--tune-size", "16", "--test-size", "16",
+                    "--scales", "0,0.25,0.5", "--bootstrap", "100", "--line-search", "--json", json.toString());
+
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).contains("line search: per model and pair the scale of least VALIDATION KL (s = 0.5 x factor)")
+                    .containsPattern("  3->1 KL .* at scale ");
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            assertThat(root.get("chosenScale").getAsDouble()).isEqualTo(0.5);
+            JsonObject cal = root.getAsJsonObject("calibration");
+            assertThat(cal.get("rule").getAsString()).isEqualTo(CompensatorCalibration.Rule.KL_LINE_SEARCH.id());
+            assertThat(cal.getAsJsonObject("m3").keySet()).containsExactly("3->1");
+            assertThat(cal.getAsJsonObject("m3").getAsJsonObject("3->1").get("factor").getAsDouble()).isIn(0.0, 0.5, 1.0);
         }
 
         @Test

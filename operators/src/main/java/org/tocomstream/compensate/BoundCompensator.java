@@ -101,6 +101,17 @@ public final class BoundCompensator implements AutoCloseable {
     }
 
     /**
+     * The scale s this binding runs at unless told otherwise: the calibration's reference scale
+     * when it has one ({@link CompensatorCalibration.Rule#KL_LINE_SEARCH}), else the plugin's
+     * default s.
+     */
+    public double defaultScale() {
+        return calibration == null
+                ? plugin.config().defaultScale()
+                : calibration.referenceScale().orElse(plugin.config().defaultScale());
+    }
+
+    /**
      * The scale to apply to {@code pair} when the requested scale is {@code scale}: {@code scale}
      * times the calibration's factor for the pair, {@code scale} itself without a calibration.
      */
@@ -122,8 +133,8 @@ public final class BoundCompensator implements AutoCloseable {
     }
 
     /**
-     * The adapter for a batch at {@code level} in this binding's mode at the plugin's default
-     * scale (times the calibration's factor for the pair, when there is one), or null when nothing
+     * The adapter for a batch at {@code level} in this binding's mode at {@link #defaultScale()}
+     * (times the calibration's factor for the pair, when there is one), or null when nothing
      * is to be applied (no pair, m = n, or s = 0).
      *
      * @throws IllegalArgumentException when the pair is outside the plugin's degree range
@@ -132,7 +143,7 @@ public final class BoundCompensator implements AutoCloseable {
         Optional<CompensatorPair> pair = pairFor(level);
         return pair.isEmpty()
                 ? null
-                : adapter(pair.get(), mode, scale(pair.get(), plugin.config().defaultScale()));
+                : adapter(pair.get(), mode, scale(pair.get(), defaultScale()));
     }
 
     /**

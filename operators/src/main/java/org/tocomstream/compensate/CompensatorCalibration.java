@@ -16,29 +16,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import org.tocomstream.model.CheckpointException;
 
 /**
- * Per-pair scale factors that fit a plugin, trained once on a base model, to one model fine-tuned
- * from that base. The plugin learns Δ(m→n) from how the <em>base</em> changes between degrees m
- * and n; a model fine-tuned at m has adapted to m and is often much closer to itself at n than the
- * base was (its plain gap is smaller), so the full delta over-corrects. Each pair's delta is scaled
- * by how much of the base's gap the model still has:
+ * Per-pair scale factors that fit a plugin to the model it runs on: applied scale = s · factor,
+ * factor in [0, 1] per (m → n) pair. Two rules, both label-free (measured on unlabelled frames):
  *
- * <pre>
- * factor(m→n) = min(1, sqrt(KL_model(m‖n) / KL_base(m‖n)))      applied scale = s · factor
- * </pre>
+ * <ul>
+ *   <li>{@link Rule#SQRT_KL_RATIO} for a model fine-tuned from the plugin's base. The plugin learns
+ *       Δ(m→n) from how the <em>base</em> changes between degrees m and n; a model fine-tuned at m
+ *       has adapted to m and is often much closer to itself at n than the base was, so the full
+ *       delta over-corrects. Each pair's delta is scaled by how much of the base's gap the model
+ *       still has: {@code factor = min(1, sqrt(KL_model(m‖n) / KL_base(m‖n)))}, both KLs plain
+ *       (no plugin), from a model at m to the same model at n. The square root because a KL is
+ *       second order in the logit gap the delta has to close. {@link #scale()} is NaN: the factors
+ *       multiply whatever s the stream runs at.
+ *   <li>{@link Rule#KL_LINE_SEARCH} for any model the plugin may run on, its base included: for each
+ *       pair, the scale from a grid that brings the model at n + scale·Δ(m→n) closest (KL) to the
+ *       model itself at m, i.e. the plugin's own self-distillation objective measured on the model
+ *       that is deployed; {@code factor = chosen / max(grid)} and {@link #scale()} = max(grid), which
+ *       is then the default s. A pair that no scale improves gets factor 0 (no delta).
+ * </ul>
  *
- * <p>Both KLs are plain (no plugin), from a model at m to the same model at n, measured on the
- * same unlabelled frames: no labels are needed. The square root because a KL is second order in
- * the logit gap the delta has to close. For the base itself every factor is 1, so the plugin runs
- * exactly as trained; a pair whose base KL is 0 keeps factor 1.
- *
- * <p>File ({@value #FILE_NAME} next to the fine-tuned model's {@code model.json}): JSON with the
+ * <p>File ({@value #FILE_NAME} next to the model's {@code model.json}): JSON with the rule, the
  * plugin's base and the model's weight hashes, the number of frames, and per pair {@code "m->n"}
- * the two KLs and the factor. A pair not in the file keeps factor 1.
+ * the KLs and the factor. A pair not in the file keeps factor 1.
  *
  * <pre>{@code
  * CompensatorCalibration cal = CompensatorCalibration.of(pluginBaseSha, modelSha, 500,
@@ -47,54 +53,103 @@ import org.tocomstream.model.CheckpointException;
  * double s = plugin.config().defaultScale() * cal.factor(new CompensatorPair(8, 0));
  * }</pre>
  *
+ * @param rule how the factors were found
  * @param pluginBaseWeightsSha256 the weights hash of the base the plugin was trained on
  * @param modelWeightsSha256 the weights hash of the model the factors are for
- * @param images frames both KLs were measured on
- * @param pairs per pair: the two plain KLs and the factor, in measuring order
+ * @param images frames the KLs were measured on
+ * @param scale the reference scale the factors multiply ({@link Rule#KL_LINE_SEARCH}: the grid's
+ *     largest scale, the model's default s); NaN for {@link Rule#SQRT_KL_RATIO}
+ * @param pairs per pair: the KLs and the factor, in measuring order
  */
 public record CompensatorCalibration(
+        Rule rule,
         String pluginBaseWeightsSha256,
         String modelWeightsSha256,
         int images,
+        double scale,
         Map<CompensatorPair, PairFactor> pairs) {
+
+    /** How the factors were found; {@link #id()} is the name in the file. */
+    public enum Rule {
+        /** min(1, sqrt(KL_model / KL_base)) of plain KLs, for a model fine-tuned from the base. */
+        SQRT_KL_RATIO("sqrt-kl-ratio"),
+        /** Per pair the grid scale of least KL to the model itself at m. */
+        KL_LINE_SEARCH("kl-line-search");
+
+        private final String id;
+
+        Rule(String id) {
+            this.id = id;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        /** @throws IllegalArgumentException naming the rules there are */
+        public static Rule parse(String id) {
+            for (Rule r : values()) {
+                if (r.id.equals(id)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "rule '" + id + "' is not supported; expected one of "
+                            + java.util.Arrays.stream(values()).map(Rule::id).toList());
+        }
+    }
 
     /** File name of a calibration in a model directory. */
     public static final String FILE_NAME = "tocom-scales.json";
-
-    /** The rule's name in the file. */
-    public static final String RULE = "sqrt-kl-ratio";
 
     static final int FORMAT_VERSION = 1;
 
     private static final Set<String> FIELDS =
             Set.of(
                     "formatVersion", "rule", "pluginBaseWeightsSha256", "modelWeightsSha256",
-                    "images", "pairs");
-    private static final Set<String> PAIR_FIELDS = Set.of("pair", "klModel", "klBase", "factor");
+                    "images", "scale", "pairs");
+    private static final Map<Rule, Set<String>> PAIR_FIELDS = Map.of(
+            Rule.SQRT_KL_RATIO, Set.of("pair", "klModel", "klBase", "factor"),
+            Rule.KL_LINE_SEARCH, Set.of("pair", "klModel", "klCompensated", "factor"));
 
     /**
      * One pair's measurement.
      *
      * @param klModel KL(model at m ‖ model at n), nats per frame
-     * @param klBase KL(base at m ‖ base at n) on the same frames
+     * @param klBase KL(base at m ‖ base at n) on the same frames ({@link Rule#SQRT_KL_RATIO}), else NaN
+     * @param klCompensated KL(model at m ‖ model at n + s·factor·Δ) ({@link Rule#KL_LINE_SEARCH}), else NaN
      * @param factor the scale factor in [0, 1]
      */
-    public record PairFactor(double klModel, double klBase, double factor) {
-        /** @throws IllegalArgumentException when a value is negative, not finite or factor > 1 */
+    public record PairFactor(double klModel, double klBase, double klCompensated, double factor) {
+        /** @throws IllegalArgumentException when a KL is negative or infinite or factor is outside [0, 1] */
         public PairFactor {
-            if (!(klModel >= 0) || !(klBase >= 0) || Double.isInfinite(klModel)
-                    || Double.isInfinite(klBase)) {
-                throw new IllegalArgumentException(
-                        "KLs must be finite and >= 0 but were " + klModel + " and " + klBase);
+            for (double kl : new double[] {klModel, klBase, klCompensated}) {
+                if (kl < 0 || Double.isInfinite(kl)) {
+                    throw new IllegalArgumentException(
+                            "KLs must be finite and >= 0 but were " + klModel + ", " + klBase + " and "
+                                    + klCompensated);
+                }
+            }
+            if (Double.isNaN(klModel)) {
+                throw new IllegalArgumentException("klModel must be given");
             }
             if (!(factor >= 0 && factor <= 1)) {
                 throw new IllegalArgumentException("factor must be in [0, 1] but was " + factor);
             }
         }
+
+        /** A {@link Rule#SQRT_KL_RATIO} measurement. */
+        public PairFactor(double klModel, double klBase, double factor) {
+            this(klModel, klBase, Double.NaN, factor);
+        }
     }
 
-    /** @throws IllegalArgumentException on a blank hash or images < 1 */
+    /**
+     * @throws IllegalArgumentException on a blank hash, images < 1, or a scale that does not fit
+     *     the rule, or a pair without the KL its rule needs
+     */
     public CompensatorCalibration {
+        Objects.requireNonNull(rule, "rule");
         if (pluginBaseWeightsSha256 == null || pluginBaseWeightsSha256.isBlank()
                 || modelWeightsSha256 == null || modelWeightsSha256.isBlank()) {
             throw new IllegalArgumentException("both weight hashes must be given");
@@ -102,7 +157,34 @@ public record CompensatorCalibration(
         if (images < 1) {
             throw new IllegalArgumentException("images must be >= 1 but was " + images);
         }
+        boolean search = rule == Rule.KL_LINE_SEARCH;
+        if (search ? !(scale > 0 && Double.isFinite(scale)) : !Double.isNaN(scale)) {
+            throw new IllegalArgumentException(search
+                    ? "a " + rule.id() + " calibration needs a reference scale > 0 but had " + scale
+                    : "a " + rule.id() + " calibration has no reference scale but had " + scale);
+        }
         pairs = Collections.unmodifiableMap(new LinkedHashMap<>(pairs));
+        for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
+            double needed = search ? e.getValue().klCompensated() : e.getValue().klBase();
+            if (Double.isNaN(needed)) {
+                throw new IllegalArgumentException("pair " + e.getKey() + " lacks "
+                        + (search ? "klCompensated" : "klBase") + ", which rule " + rule.id() + " records");
+            }
+        }
+    }
+
+    /** A {@link Rule#SQRT_KL_RATIO} calibration. */
+    public CompensatorCalibration(
+            String pluginBaseWeightsSha256,
+            String modelWeightsSha256,
+            int images,
+            Map<CompensatorPair, PairFactor> pairs) {
+        this(Rule.SQRT_KL_RATIO, pluginBaseWeightsSha256, modelWeightsSha256, images, Double.NaN, pairs);
+    }
+
+    /** The reference scale, when the rule has one ({@link Rule#KL_LINE_SEARCH}). */
+    public OptionalDouble referenceScale() {
+        return Double.isNaN(scale) ? OptionalDouble.empty() : OptionalDouble.of(scale);
     }
 
     /** The rule: min(1, sqrt(klModel / klBase)); 1 where the base has no gap. */
@@ -150,6 +232,62 @@ public record CompensatorCalibration(
                 pluginBaseWeightsSha256, modelWeightsSha256, images, pairs);
     }
 
+    /**
+     * The {@link Rule#KL_LINE_SEARCH} calibration from one measurement per grid scale, as {@link
+     * CompensatorEvaluation#run} makes them (the model bound without a calibration): per pair the
+     * scale of least {@code klCompensated}, the smaller on a tie; factor 0 where no scale is below
+     * the plain KL. Identity pairs are left out.
+     *
+     * @param byScale per grid scale (> 0) the cells of the same pairs on the same frames
+     * @throws IllegalArgumentException when the grid is empty, a scale is not > 0, or the scales
+     *     do not cover the same pairs
+     */
+    public static CompensatorCalibration lineSearch(
+            String pluginBaseWeightsSha256,
+            String modelWeightsSha256,
+            int images,
+            Map<Double, List<CompensatorEvaluation.Cell>> byScale) {
+        if (byScale.isEmpty()) {
+            throw new IllegalArgumentException("the line search needs at least one scale");
+        }
+        double max = 0;
+        for (double scale : byScale.keySet()) {
+            if (!(scale > 0 && Double.isFinite(scale))) {
+                throw new IllegalArgumentException("grid scales must be > 0 but one was " + scale);
+            }
+            max = Math.max(max, scale);
+        }
+        List<Double> grid = byScale.keySet().stream().sorted().toList();
+        List<CompensatorPair> order = byScale.get(grid.get(0)).stream()
+                .map(CompensatorEvaluation.Cell::pair).filter(p -> !p.isIdentity()).toList();
+        Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
+        for (CompensatorPair pair : order) {
+            double plain = Double.NaN;
+            double best = 0;
+            double bestKl = Double.POSITIVE_INFINITY;
+            for (double scale : grid) {
+                CompensatorEvaluation.Cell c = byScale.get(scale).stream()
+                        .filter(x -> x.pair().equals(pair)).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "no measurement of pair " + pair + " at scale " + scale));
+                plain = c.klPlain();
+                if (c.klCompensated() < bestKl) {
+                    bestKl = c.klCompensated();
+                    best = scale;
+                }
+            }
+            boolean helps = bestKl < plain;
+            pairs.put(pair, new PairFactor(plain, Double.NaN, helps ? bestKl : plain, helps ? best / max : 0));
+        }
+        for (List<CompensatorEvaluation.Cell> cells : byScale.values()) {
+            if (cells.stream().filter(c -> !c.pair().isIdentity()).count() != pairs.size()) {
+                throw new IllegalArgumentException("the grid scales were measured on different pairs");
+            }
+        }
+        return new CompensatorCalibration(Rule.KL_LINE_SEARCH, pluginBaseWeightsSha256, modelWeightsSha256,
+                images, max, pairs);
+    }
+
     /** The factor for {@code pair}: 1 for m = n and for a pair the calibration did not measure. */
     public double factor(CompensatorPair pair) {
         PairFactor f = pairs.get(pair);
@@ -181,9 +319,10 @@ public record CompensatorCalibration(
     }
 
     /**
-     * What lets {@code plugin} run on the model in {@code modelDir}: nothing (empty) when the model
-     * is the plugin's base; the directory's {@value #FILE_NAME} when the model was fine-tuned from
-     * that base and calibrated for this plugin.
+     * What lets {@code plugin} run on the model in {@code modelDir}: the directory's {@value
+     * #FILE_NAME} when there is one (a model fine-tuned from the plugin's base must have one; the
+     * base itself may, e.g. a {@link Rule#KL_LINE_SEARCH} one); nothing (empty) for the plugin's
+     * base without a file.
      *
      * @throws CheckpointException naming both weight hashes when the model is not the base and has
      *     no calibration (with the command that makes one), or when its calibration is for another
@@ -194,10 +333,10 @@ public record CompensatorCalibration(
             throws IOException {
         plugin.requireArchitecture(org.tocomstream.model.ModelSpec.read(modelDir).architecture());
         String sha = TokenCompensator.weightsSha256(modelDir);
-        if (sha.equals(plugin.baseWeightsSha256())) {
+        Optional<Path> file = inModelDir(modelDir);
+        if (file.isEmpty() && sha.equals(plugin.baseWeightsSha256())) {
             return Optional.empty();
         }
-        Optional<Path> file = inModelDir(modelDir);
         if (file.isEmpty()) {
             try {
                 plugin.requireBase(sha, modelDir.toString());
@@ -227,16 +366,23 @@ public record CompensatorCalibration(
             json.setIndent("  ");
             json.beginObject();
             json.name("formatVersion").value(FORMAT_VERSION);
-            json.name("rule").value(RULE);
+            json.name("rule").value(rule.id());
             json.name("pluginBaseWeightsSha256").value(pluginBaseWeightsSha256);
             json.name("modelWeightsSha256").value(modelWeightsSha256);
             json.name("images").value(images);
+            if (!Double.isNaN(scale)) {
+                json.name("scale").value(scale);
+            }
             json.name("pairs").beginArray();
             for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
                 json.beginObject();
                 json.name("pair").value(e.getKey().toString());
                 json.name("klModel").value(e.getValue().klModel());
-                json.name("klBase").value(e.getValue().klBase());
+                if (rule == Rule.SQRT_KL_RATIO) {
+                    json.name("klBase").value(e.getValue().klBase());
+                } else {
+                    json.name("klCompensated").value(e.getValue().klCompensated());
+                }
                 json.name("factor").value(e.getValue().factor());
                 json.endObject();
             }
@@ -277,21 +423,24 @@ public record CompensatorCalibration(
                                 "%s: formatVersion %s is not supported; this version reads %d",
                                 file, root.get("formatVersion"), FORMAT_VERSION));
             }
-            String rule = required(root, "rule", file).getAsString();
-            if (!RULE.equals(rule)) {
-                throw new CheckpointException(
-                        String.format("%s: rule '%s' is not supported; only %s", file, rule, RULE));
+            Rule rule;
+            try {
+                rule = Rule.parse(required(root, "rule", file).getAsString());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file + ": " + e.getMessage(), e);
             }
+            boolean search = rule == Rule.KL_LINE_SEARCH;
             Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
             for (JsonElement p : required(root, "pairs", file).getAsJsonArray()) {
                 JsonObject o = p.getAsJsonObject();
-                known(o, PAIR_FIELDS, "pairs[].", file);
+                known(o, PAIR_FIELDS.get(rule), "pairs[].", file);
                 CompensatorPair pair = CompensatorPair.parse(required(o, "pair", file).getAsString());
                 PairFactor f;
                 try {
                     f = new PairFactor(
                             required(o, "klModel", file).getAsDouble(),
-                            required(o, "klBase", file).getAsDouble(),
+                            search ? Double.NaN : required(o, "klBase", file).getAsDouble(),
+                            search ? required(o, "klCompensated", file).getAsDouble() : Double.NaN,
                             required(o, "factor", file).getAsDouble());
                 } catch (IllegalArgumentException e) {
                     throw new CheckpointException(file + ": pair " + pair + ": " + e.getMessage(), e);
@@ -300,11 +449,20 @@ public record CompensatorCalibration(
                     throw new CheckpointException(file + ": pair " + pair + " is listed twice");
                 }
             }
-            return new CompensatorCalibration(
-                    required(root, "pluginBaseWeightsSha256", file).getAsString(),
-                    required(root, "modelWeightsSha256", file).getAsString(),
-                    required(root, "images", file).getAsInt(),
-                    pairs);
+            if (!search && root.has("scale")) {
+                throw new CheckpointException(file + ": rule " + rule.id() + " has no 'scale'");
+            }
+            try {
+                return new CompensatorCalibration(
+                        rule,
+                        required(root, "pluginBaseWeightsSha256", file).getAsString(),
+                        required(root, "modelWeightsSha256", file).getAsString(),
+                        required(root, "images", file).getAsInt(),
+                        search ? required(root, "scale", file).getAsDouble() : Double.NaN,
+                        pairs);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file + ": " + e.getMessage(), e);
+            }
         } catch (CheckpointException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -320,13 +478,19 @@ public record CompensatorCalibration(
         return out.toString();
     }
 
-    /** One line per pair, e.g. {@code 8->0 KL 0.1076 / base 0.6163 -> factor 0.42}. */
+    /**
+     * One line per pair, e.g. {@code 8->0 KL 0.1076 / base 0.6163 -> factor 0.42} ({@link
+     * Rule#SQRT_KL_RATIO}) or {@code 8->0 KL 0.1076 -> 0.0312 at scale 0.1 (factor 0.250)}.
+     */
     public String describe() {
         StringBuilder out = new StringBuilder();
         for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
-            out.append(String.format(
-                    Locale.ROOT, "%s KL %.5f / base %.5f -> factor %.3f%n", e.getKey(),
-                    e.getValue().klModel(), e.getValue().klBase(), e.getValue().factor()));
+            PairFactor f = e.getValue();
+            out.append(rule == Rule.SQRT_KL_RATIO
+                    ? String.format(Locale.ROOT, "%s KL %.5f / base %.5f -> factor %.3f%n", e.getKey(),
+                            f.klModel(), f.klBase(), f.factor())
+                    : String.format(Locale.ROOT, "%s KL %.5f -> %.5f at scale %.4g (factor %.4f)%n", e.getKey(),
+                            f.klModel(), f.klCompensated(), scale * f.factor(), f.factor()));
         }
         return out.toString();
     }

@@ -83,7 +83,8 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         private final Set<CompressionLevel> uncovered = ConcurrentHashMap.newKeySet();
 
         /**
-         * @param scale the compensator's scale s; null for the plugin's default
+         * @param scale the compensator's scale s; null for the binding's default (the
+         *     calibration's reference scale, else the plugin's default s)
          */
         SharedModelPredictor(ModelRegistry.Lease lease, Double scale) {
             this.lease = lease;
@@ -94,7 +95,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             this.scale =
                     scale != null
                             ? scale
-                            : compensator == null ? 0 : compensator.plugin().config().defaultScale();
+                            : compensator == null ? 0 : compensator.defaultScale();
         }
 
         SharedModelPredictor(ModelRegistry.Lease lease) {

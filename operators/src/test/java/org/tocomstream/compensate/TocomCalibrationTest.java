@@ -31,6 +31,11 @@ class TocomCalibrationTest {
                 Double.NaN, 10);
     }
 
+    private static CompensatorEvaluation.Cell cell(int m, int n, double klPlain, double klCompensated) {
+        return new CompensatorEvaluation.Cell(new CompensatorPair(m, n), klPlain, klCompensated, Double.NaN,
+                Double.NaN, Double.NaN, 10);
+    }
+
     private static CompensatorCalibration calibration(Map<CompensatorPair, CompensatorCalibration.PairFactor> pairs) {
         return new CompensatorCalibration(TocomTesting.BASE_SHA, MODEL_SHA, 10, pairs);
     }
@@ -62,6 +67,86 @@ class TocomCalibrationTest {
                         List.of(cell(2, 0, 0.04), cell(2, 4, 0.5)), List.of(cell(2, 0, 0.16))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no base measurement for pair 2->4");
+    }
+
+    @Test
+    void theLineSearchKeepsPerPairTheScaleOfLeastKlAndNoneWhereNothingHelps() {
+        Map<Double, List<CompensatorEvaluation.Cell>> byScale = new java.util.LinkedHashMap<>();
+        // 4->0: best at 0.1; 4->8: best at 0.4 (the largest); 4->6: every scale makes it worse;
+        // 4->2: 0.05 and 0.2 tie, the smaller wins.
+        byScale.put(0.4, List.of(cell(4, 4, 0, 0), cell(4, 0, 0.5, 0.30), cell(4, 8, 0.9, 0.2), cell(4, 6, 0.01, 0.2),
+                cell(4, 2, 0.1, 0.09)));
+        byScale.put(0.05, List.of(cell(4, 4, 0, 0), cell(4, 0, 0.5, 0.40), cell(4, 8, 0.9, 0.8), cell(4, 6, 0.01, 0.011),
+                cell(4, 2, 0.1, 0.05)));
+        byScale.put(0.1, List.of(cell(4, 4, 0, 0), cell(4, 0, 0.5, 0.25), cell(4, 8, 0.9, 0.6), cell(4, 6, 0.01, 0.02),
+                cell(4, 2, 0.1, 0.07)));
+        byScale.put(0.2, List.of(cell(4, 4, 0, 0), cell(4, 0, 0.5, 0.26), cell(4, 8, 0.9, 0.4), cell(4, 6, 0.01, 0.05),
+                cell(4, 2, 0.1, 0.05)));
+
+        CompensatorCalibration cal = CompensatorCalibration.lineSearch(TocomTesting.BASE_SHA, MODEL_SHA, 10, byScale);
+
+        assertThat(cal.rule()).isEqualTo(CompensatorCalibration.Rule.KL_LINE_SEARCH);
+        assertThat(cal.scale()).as("the grid's largest scale").isEqualTo(0.4);
+        assertThat(cal.referenceScale()).hasValue(0.4);
+        assertThat(cal.pairs().keySet()).containsExactly(
+                new CompensatorPair(4, 0), new CompensatorPair(4, 8), new CompensatorPair(4, 6), new CompensatorPair(4, 2));
+        assertThat(cal.scale(new CompensatorPair(4, 0), cal.scale())).isCloseTo(0.1, within(1e-15));
+        assertThat(cal.pairs().get(new CompensatorPair(4, 0)).klCompensated()).isEqualTo(0.25);
+        assertThat(cal.factor(new CompensatorPair(4, 8))).isEqualTo(1);
+        assertThat(cal.factor(new CompensatorPair(4, 6))).as("no scale helps: no delta").isZero();
+        assertThat(cal.pairs().get(new CompensatorPair(4, 6)).klCompensated()).isEqualTo(0.01);
+        assertThat(cal.scale(new CompensatorPair(4, 2), cal.scale())).isCloseTo(0.05, within(1e-15));
+        assertThat(cal.describe()).contains("4->0 KL 0.50000 -> 0.25000 at scale 0.1000 (factor 0.2500)");
+
+        assertThatThrownBy(() -> CompensatorCalibration.lineSearch(TocomTesting.BASE_SHA, MODEL_SHA, 10,
+                        Map.of(0.0, List.of(cell(4, 0, 0.5, 0.5)))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be > 0");
+        assertThatThrownBy(() -> CompensatorCalibration.lineSearch(TocomTesting.BASE_SHA, MODEL_SHA, 10,
+                        Map.of(0.1, List.of(cell(4, 0, 0.5, 0.4)), 0.2, List.of(cell(4, 8, 0.5, 0.4)))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no measurement of pair");
+    }
+
+    @Test
+    void aLineSearchCalibrationSetsTheDefaultScaleAndMayComeWithThePluginsOwnBase(@TempDir Path base) throws Exception {
+        TocomTesting.modelDir(base, 1);
+        String baseSha = TokenCompensator.weightsSha256(base);
+        TokenCompensator plugin = TocomTesting.randomPlugin(6, baseSha);
+        CompensatorCalibration cal = new CompensatorCalibration(CompensatorCalibration.Rule.KL_LINE_SEARCH, baseSha,
+                baseSha, 10, 0.4, Map.of(new CompensatorPair(0, 3), new CompensatorCalibration.PairFactor(0.2, Double.NaN, 0.1, 0.25)));
+        Path file = base.resolve(CompensatorCalibration.FILE_NAME);
+        cal.save(file);
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        assertThat(text).contains("\"rule\": \"kl-line-search\"", "\"scale\": 0.4", "\"klCompensated\": 0.1")
+                .doesNotContain("klBase");
+        assertThat(CompensatorCalibration.load(file)).isEqualTo(cal);
+        assertThat(CompensatorCalibration.forModel(plugin, base)).as("the base with a file: the file").contains(cal);
+
+        write(file, text.replace("\"scale\": 0.4,", ""));
+        assertThatThrownBy(() -> CompensatorCalibration.load(file))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("missing field 'scale'");
+        write(file, text.replace("klCompensated", "klBase"));
+        assertThatThrownBy(() -> CompensatorCalibration.load(file))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("unknown field 'pairs[].klBase'");
+        write(file, text.replace("kl-line-search", "sqrt-kl-ratio").replace("klCompensated", "klBase"));
+        assertThatThrownBy(() -> CompensatorCalibration.load(file))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("rule sqrt-kl-ratio has no 'scale'");
+        write(file, text.replace("\"scale\": 0.4", "\"scale\": 0"));
+        assertThatThrownBy(() -> CompensatorCalibration.load(file))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("needs a reference scale > 0");
+        Files.delete(file);
+
+        float[] px = TocomTesting.pixels(2, 8);
+        CompressionLevel at3 = CompressionLevel.tome(3);
+        try (VitModel model = VitModel.fromWeights(TocomTesting.spec(), RandomWeights.of(TocomTesting.TINY, 5), Device.cpu());
+                BoundCompensator plain = plugin.bind(model, CompensatorMode.SIDE_BRANCH);
+                BoundCompensator calibrated = plugin.bind(model, CompensatorMode.SIDE_BRANCH, cal)) {
+            assertThat(plain.defaultScale()).isEqualTo(plugin.config().defaultScale());
+            assertThat(calibrated.defaultScale()).isEqualTo(0.4);
+            // The level's adapter runs at the reference scale times the pair's factor: 0.1.
+            assertThat(model.logits(px, TocomTesting.shape(2), at3, calibrated.adapter(at3))).isDeepEqualTo(
+                    model.logits(px, TocomTesting.shape(2), at3,
+                            plain.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.1)));
+        }
     }
 
     @Test

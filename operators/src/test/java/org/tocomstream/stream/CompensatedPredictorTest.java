@@ -219,6 +219,37 @@ class CompensatedPredictorTest {
         }
 
         @Test
+        void aLineSearchCalibrationSetsEachPairsScaleAndAnExplicitScaleMultipliesItsFactors(
+                @TempDir Path dir) throws Exception {
+            modelWithPlugin(dir);
+            Path plugin = dir.resolve(TokenCompensator.FILE_NAME);
+            String sha = TokenCompensator.weightsSha256(dir);
+            new CompensatorCalibration(CompensatorCalibration.Rule.KL_LINE_SEARCH, sha, sha, 100, 0.4, Map.of(
+                            new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.02, Double.NaN, 0.01, 0.25),
+                            new CompensatorPair(0, 2), new CompensatorCalibration.PairFactor(0.01, Double.NaN, 0.01, 0)))
+                    .save(dir.resolve(CompensatorCalibration.FILE_NAME));
+            float[] pixels = RandomWeights.gaussian(13, FRAME);
+            CompressionLevel at4 = CompressionLevel.tome(4);
+            CompressionLevel at2 = CompressionLevel.tome(2);
+            try (BatchPredictor predictor = open(ModelConfig.of(dir.toString()));
+                    BatchPredictor doubled = open(new ModelConfig(dir.toString(), "cpu", "gpu", plugin.toString(), 0.8));
+                    ModelRegistry.Lease lease = ModelRegistry.shared().acquire(dir, Device.cpu(), plugin)) {
+                var bound = lease.compensator();
+                assertThat(bound.defaultScale()).isEqualTo(0.4);
+                assertThat(predictor.logits(pixels, 1, at4))
+                        .as("the calibration's scale 0.4 times the pair's factor 0.25")
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
+                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.1)));
+                assertThat(doubled.logits(pixels, 1, at4))
+                        .as("an explicit s = 0.8 times the factor 0.25")
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
+                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.2)));
+                assertThat(predictor.compensator(at2)).as("factor 0: no delta, no pair recorded").isNull();
+                assertThat(predictor.logits(pixels, 1, at2)).isDeepEqualTo(lease.model().logits(pixels, shape(1), at2));
+            }
+        }
+
+        @Test
         void aNamedPluginFileThatDoesNotExistFailsAtOpenNamingTheSetting(@TempDir Path dir) throws Exception {
             TinyModels.write(dir, 24);
             Path missing = dir.resolve("nope.safetensors");

@@ -47,7 +47,9 @@ public final class CompensatorCheck {
         ModelSpec spec = ModelSpec.read(dir);
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
-                : plugin.config().defaultScale();
+                : calibration.flatMap(c -> c.referenceScale().isPresent()
+                                ? Optional.of(c.referenceScale().getAsDouble()) : Optional.empty())
+                        .orElse(plugin.config().defaultScale());
         DegreeSchedule degrees = plugin.config().schedule();
         int m = degrees.degreeOf(spec.trainedCompression()).orElse(-1);
         String applies;
@@ -61,8 +63,8 @@ public final class CompensatorCheck {
                     "applied at s = %s%s to batches at %s in 0..%d, n != %d, as the pair %d->n",
                     scale,
                     calibration.map(c -> String.format(Locale.ROOT,
-                            " times the factors of %s (fine-tuned from the plugin's base; %s)",
-                            CompensatorCalibration.FILE_NAME, c.factorsText())).orElse(""),
+                            " times the factors of %s (%s; %s)",
+                            CompensatorCalibration.FILE_NAME, c.rule().id(), c.factorsText())).orElse(""),
                     degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
                     plugin.config().maxDegree(), m, m);
         }

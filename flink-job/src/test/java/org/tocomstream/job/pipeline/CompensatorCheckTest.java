@@ -62,8 +62,17 @@ class CompensatorCheckTest {
                         new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
                 .save(model.resolve(CompensatorCalibration.FILE_NAME));
         assertThat(CompensatorCheck.describe(conf(model)))
-                .endsWith("applied at s = 0.1 times the factors of tocom-scales.json (fine-tuned from the plugin's"
-                        + " base; 0->4 0.50) to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n");
+                .endsWith("applied at s = 0.1 times the factors of tocom-scales.json (sqrt-kl-ratio;"
+                        + " 0->4 0.50) to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n");
+
+        new CompensatorCalibration(CompensatorCalibration.Rule.KL_LINE_SEARCH, base, TokenCompensator.weightsSha256(model),
+                        500, 0.4, Map.of(new CompensatorPair(0, 4),
+                                new CompensatorCalibration.PairFactor(0.01, Double.NaN, 0.008, 0.125)))
+                .save(model.resolve(CompensatorCalibration.FILE_NAME));
+        assertThat(CompensatorCheck.describe(conf(model)))
+                .as("a line-search calibration's reference scale is the default s")
+                .endsWith("applied at s = 0.4 times the factors of tocom-scales.json (kl-line-search;"
+                        + " 0->4 0.13) to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n");
     }
 
     @Test
