@@ -26,7 +26,7 @@ for m in 0 4 6 8; do
       --val-size 400 --lr 5e-5 --warmup-epochs 0.1 --crop-fraction 1.0 --seed 0 --log-every 25 --out $OUT/m$m
   fi
   # What a user deploys: the calibration next to the fine-tuned model (the proof measures the same).
-  java -jar $JAR tocom calibrate --model $OUT/m$m --plugin $OUT/tocom-decreasing.safetensors --base $BASE \
+  java -jar $JAR tocom calibrate --model $OUT/m$m --plugin $OUT/tocom-decreasing.safetensors --rule sqrt-kl-ratio --base $BASE \
     $DOMAIN --size 500
 done
 java -jar $JAR tocom proof --plugin $OUT/tocom-decreasing.safetensors \

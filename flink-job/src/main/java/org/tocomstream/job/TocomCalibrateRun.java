@@ -25,11 +25,12 @@ import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.TrainingData;
 
 /**
- * {@code tocom calibrate}: fits a plugin trained on a base model to a model fine-tuned from that
- * base ({@link CompensatorCalibration}): the plain KL from the model at its m to itself at every
- * other degree n, and the same for the base, on the same unlabelled frames, give each pair's scale
- * factor. Writes {@code tocom-scales.json} into the model directory, which is also what lets the
- * stream apply the base's plugin to the fine-tuned model.
+ * {@code tocom calibrate}: fits a plugin trained on a base model to the model it runs on ({@link
+ * CompensatorCalibration}), from unlabelled frames: by default each pair's scale by line search
+ * on the model's own KL ({@link CompensatorCalibration.Rule#KL_LINE_SEARCH}); or, with the base,
+ * the square root of the ratio of plain KLs ({@link CompensatorCalibration.Rule#SQRT_KL_RATIO}).
+ * Writes {@code tocom-scales.json} into the model directory, which is also what lets the stream
+ * apply the base's plugin to a fine-tuned model.
  */
 final class TocomCalibrateRun {
 
@@ -50,7 +51,7 @@ final class TocomCalibrateRun {
             new OptionParser("tocom calibrate")
                     .value(MODEL, "DIR", "the model (required); trained at none or METHOD:m of the plugin")
                     .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
-                    .value(RULE, "R", "sqrt-kl-ratio (default) or kl-line-search")
+                    .value(RULE, "R", "kl-line-search (default) or sqrt-kl-ratio")
                     .value(BASE, "DIR", "the plugin's base model (sqrt-kl-ratio: required; its weights hash is checked)")
                     .value(SCALES, "LIST", "kl-line-search: the scales tried (default "
                             + String.join(",", DEFAULT_SCALES.stream().map(String::valueOf).toList()) + ")")
@@ -71,16 +72,15 @@ final class TocomCalibrateRun {
                     .flag("--help", "this text");
 
     static final String HELP =
-            "tocom calibrate: a plugin learns Δ(m→n) from how its base model changes between\n"
-                    + "degrees; a model fine-tuned at m has often adapted and needs less. For every\n"
-                    + "pair (m, n), m the model's trainedCompression, the plain KL of the model\n"
-                    + "(itself at m vs at n) and of the base, on the same unlabelled frames, give\n"
-                    + "factor = min(1, sqrt(KL_model / KL_base)); the stream applies s x factor.\n"
-                    + "--rule kl-line-search instead tries each of --scales per pair and keeps the one\n"
+            "tocom calibrate: fits a plugin, trained once on a base model, to the model it runs\n"
+                    + "on (m = the model's trainedCompression), from unlabelled frames. Default rule\n"
+                    + "kl-line-search: for every pair (m, n) each of --scales is tried and the one kept\n"
                     + "that brings the model at n + scale x delta closest (KL) to itself at m (none if\n"
-                    + "no scale helps); no base needed, and it also fits the base itself. The file\n"
-                    + "(MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what lets the stream apply\n"
-                    + "the base's plugin to the fine-tuned model. Prints one line per pair.\n\n"
+                    + "no scale helps); fits any model, the base included; the largest scale becomes\n"
+                    + "the model's default s. --rule sqrt-kl-ratio --base BASE: the plain KLs of the\n"
+                    + "model and of the base give factor = min(1, sqrt(KL_model / KL_base)), applied\n"
+                    + "as s x factor. The file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what\n"
+                    + "lets the stream apply the base's plugin to a fine-tuned model. One line per pair.\n\n"
                     + "options:\n"
                     + PARSER.optionsHelp();
 
@@ -116,14 +116,15 @@ final class TocomCalibrateRun {
         args.required(PLUGIN, "FILE");
         CompensatorCalibration.Rule rule;
         try {
-            rule = CompensatorCalibration.Rule.parse(args.string(RULE).orElse(CompensatorCalibration.Rule.SQRT_KL_RATIO.id()));
+            rule = CompensatorCalibration.Rule.parse(args.string(RULE).orElse(CompensatorCalibration.Rule.KL_LINE_SEARCH.id()));
         } catch (IllegalArgumentException e) {
             throw args.error(RULE, e.getMessage());
         }
         if (rule == CompensatorCalibration.Rule.SQRT_KL_RATIO) {
             args.required(BASE, "DIR");
         } else if (args.has(BASE)) {
-            throw args.error(BASE, "rule " + rule.id() + " measures the model alone; leave out " + BASE);
+            throw args.error(BASE, "rule " + rule.id() + " measures the model alone; leave out " + BASE
+                    + " (or give " + RULE + " " + CompensatorCalibration.Rule.SQRT_KL_RATIO.id() + ")");
         }
         if (args.has(SCALES) && rule != CompensatorCalibration.Rule.KL_LINE_SEARCH) {
             throw args.error(SCALES, "only rule kl-line-search tries scales");

@@ -27,7 +27,7 @@ final class TocomCommand implements Command {
     public String help() {
         return "usage: tocom train --model DIR (--images DIR | --generator | --topic T --bootstrap H:P) --out FILE [OPTIONS]\n"
                 + "       tocom eval --model DIR --plugin FILE (--data DIR | --generator) [OPTIONS]\n"
-                + "       tocom calibrate --model DIR --plugin FILE --base DIR (--images DIR | --generator | --topic T --bootstrap H:P) [OPTIONS]\n"
+                + "       tocom calibrate --model DIR --plugin FILE [--rule sqrt-kl-ratio --base DIR] (--images DIR | --generator | --topic T --bootstrap H:P) [OPTIONS]\n"
                 + "       tocom proof --plugin FILE --models DIR,DIR,... --generator [OPTIONS]\n\n"
                 + "A Token Compensator (ToCom) is a low-rank delta on the query and value\n"
                 + "projections of every block that makes the model at ToMe degree n behave like the\n"

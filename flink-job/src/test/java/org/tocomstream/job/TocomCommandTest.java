@@ -106,20 +106,21 @@ class TocomCommandTest {
 
         @Test
         void calibrateOptions() {
-            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--generator"),
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "sqrt-kl-ratio",
+                            "--generator"),
                     "tocom calibrate: missing required option --base DIR");
-            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b"),
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p"),
                     "tocom calibrate: give --images DIR, --generator or --topic T");
-            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--images", "i",
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--images", "i",
                             "--noise", "3"),
                     "tocom calibrate: --noise: requires --generator");
             assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "linear", "--generator"),
                     "tocom calibrate: --rule: rule 'linear' is not supported; expected one of [sqrt-kl-ratio, kl-line-search]");
-            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "kl-line-search",
-                            "--base", "b", "--generator"),
-                    "tocom calibrate: --base: rule kl-line-search measures the model alone; leave out --base");
-            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--scales", "0.1",
-                            "--generator"),
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--base", "b", "--generator"),
+                    "tocom calibrate: --base: rule kl-line-search measures the model alone; leave out --base"
+                            + " (or give --rule sqrt-kl-ratio)");
+            assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "sqrt-kl-ratio",
+                            "--base", "b", "--scales", "0.1", "--generator"),
                     "tocom calibrate: --scales: only rule kl-line-search tries scales");
             assertUsageError(run("tocom", "calibrate", "--model", "m", "--plugin", "p", "--rule", "kl-line-search",
                             "--scales", "0.1,0.1", "--generator"),
@@ -265,7 +266,7 @@ class TocomCommandTest {
             Path m3 = modelDir(tmp.resolve("calibrated-m3"), 6);
             ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
             Result r = run("tocom", "calibrate", "--model", m3.toString(), "--plugin", plugin.toString(),
-                    "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16");
+                    "--rule", "sqrt-kl-ratio", "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16");
 
             assertThat(r.status()).as(r.err()).isZero();
             Path file = m3.resolve(CompensatorCalibration.FILE_NAME);
@@ -282,7 +283,7 @@ class TocomCommandTest {
             assertThat(CompensatorCalibration.forModel(TokenCompensator.load(plugin), m3)).contains(cal);
 
             Result self = run("tocom", "calibrate", "--model", model.toString(), "--plugin", plugin.toString(),
-                    "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16",
+                    "--rule", "sqrt-kl-ratio", "--base", model.toString(), "--generator", "--data-seed", "3", "--size", "16",
                     "--out", tmp.resolve("self/" + CompensatorCalibration.FILE_NAME).toString());
             assertThat(self.status()).as(self.err()).isZero();
             assertThat(CompensatorCalibration.load(tmp.resolve("self/" + CompensatorCalibration.FILE_NAME)).pairs().values())
@@ -295,8 +296,7 @@ class TocomCommandTest {
             Path m3 = modelDir(tmp.resolve("line-search-m3"), 6);
             ModelSpec.read(m3).withTrainedCompression(CompressionLevel.tome(3)).write(m3);
             Result r = run("tocom", "calibrate", "--model", m3.toString(), "--plugin", plugin.toString(),
-                    "--rule", "kl-line-search", "--scales", "0.25,0.5,1", "--generator", "--data-seed", "3",
-                    "--size", "16");
+                    "--scales", "0.25,0.5,1", "--generator", "--data-seed", "3", "--size", "16"); // the default rule
 
             assertThat(r.status()).as(r.err()).isZero();
             Path file = m3.resolve(CompensatorCalibration.FILE_NAME);
@@ -339,7 +339,7 @@ class TocomCommandTest {
         void calibrateRefusesABaseThePluginWasNotTrainedOn() throws IOException {
             Path other = modelDir(tmp.resolve("not-the-base"), 7);
             Result r = run("tocom", "calibrate", "--model", other.toString(), "--plugin", plugin.toString(),
-                    "--base", other.toString(), "--generator", "--size", "8");
+                    "--rule", "sqrt-kl-ratio", "--base", other.toString(), "--generator", "--size", "8");
             assertThat(r.status()).isEqualTo(Main.FAILED);
             assertThat(r.err()).contains("--base " + other + " has weights sha256 " + TokenCompensator.weightsSha256(other))
                     .contains(TokenCompensator.weightsSha256(model));

@@ -344,7 +344,8 @@ public record CompensatorCalibration(
                 throw new CheckpointException(
                         e.getMessage() + "; to apply it to a model fine-tuned from that base,"
                                 + " calibrate it first: tocom calibrate --model " + modelDir
-                                + " --plugin PLUGIN --base BASE_DIR (writes " + FILE_NAME + ")",
+                                + " --plugin PLUGIN (--images DIR | --generator | --topic T) (writes "
+                                + FILE_NAME + ")",
                         e);
             }
         }
