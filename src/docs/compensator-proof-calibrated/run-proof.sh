@@ -3,9 +3,10 @@
 # bundled demo model loses accuracy (demo-model.md). A plugin trained once on the base's own data
 # over degrees 0..8 of that schedule; downstream models fine-tuned from the demo model at
 # m = 0, 4, 6, 8 on a shifted generator domain (seed 2, smaller objects, more noise); each
-# downstream model calibrated for the plugin (tocom calibrate: per-pair factors from plain KLs on
-# unlabelled VALIDATION frames, written next to it as the stream would use them); every model at
-# every n, without and with the plugin at s x factor.
+# downstream model calibrated for the plugin (tocom calibrate --rule sqrt-kl-ratio: per-pair factors
+# from plain KLs on unlabelled VALIDATION frames, written next to it as the stream would use them);
+# every model at every n, without and with the plugin at s x factor. Then the same proof with the
+# default rule, kl-line-search (line-search/run-line-search.sh). About 32 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."   # the repository root
 JAR=flink-job/target/tocom-stream.jar
@@ -33,3 +34,5 @@ java -jar $JAR tocom proof --plugin $OUT/tocom-decreasing.safetensors \
   --models $OUT/m0,$OUT/m4,$OUT/m6,$OUT/m8 --calibrate-with $BASE \
   $DOMAIN --tune-size 500 --test-size 2000 --scales 0.05,0.1,0.2,0.4 --bootstrap 2000 \
   --json $OUT/proof.json --heatmap $OUT/proof.png
+# The same models with the default calibration rule of tocom calibrate (kl-line-search), into $OUT/line-search.
+OUT=$OUT DATA_SEED=$DATA_SEED bash src/docs/compensator-proof-calibrated/line-search/run-line-search.sh

@@ -93,8 +93,8 @@ public final class BoundCompensator implements AutoCloseable {
     }
 
     /**
-     * The per-pair factors for a model fine-tuned from the plugin's base, or null when the scale
-     * is applied as given (the plugin's own base).
+     * The per-pair factors of the model's {@link CompensatorCalibration} (a model fine-tuned from
+     * the plugin's base must have one, the base may), or null when the scale is applied as given.
      */
     public CompensatorCalibration calibration() {
         return calibration;

@@ -45,11 +45,10 @@ public final class CompensatorCheck {
         TokenCompensator plugin = TokenCompensator.load(file.get());
         Optional<CompensatorCalibration> calibration = CompensatorCalibration.forModel(plugin, dir);
         ModelSpec spec = ModelSpec.read(dir);
+        double pluginScale = plugin.config().defaultScale();
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
-                : calibration.flatMap(c -> c.referenceScale().isPresent()
-                                ? Optional.of(c.referenceScale().getAsDouble()) : Optional.empty())
-                        .orElse(plugin.config().defaultScale());
+                : calibration.map(c -> c.referenceScale().orElse(pluginScale)).orElse(pluginScale);
         DegreeSchedule degrees = plugin.config().schedule();
         int m = degrees.degreeOf(spec.trainedCompression()).orElse(-1);
         String applies;
