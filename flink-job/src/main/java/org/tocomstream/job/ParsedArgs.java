@@ -108,7 +108,34 @@ final class ParsedArgs {
         if (v == null) {
             return OptionalDouble.empty();
         }
-        String t = v.trim();
+        return OptionalDouble.of(decimal(option, v, valid, expected));
+    }
+
+    /**
+     * A comma-separated list of finite decimal numbers, each accepted by {@code valid} (and all
+     * different when {@code distinct}); {@code defaultValue} when the option is absent. The error
+     * names the first item that is not accepted.
+     */
+    List<Double> numberList(String option, List<Double> defaultValue, boolean distinct,
+            DoublePredicate valid, String expected) throws UsageException {
+        if (!has(option)) {
+            return defaultValue;
+        }
+        List<Double> out = new ArrayList<>();
+        for (String item : list(option)) {
+            double d = decimal(option, item, valid, expected);
+            if (distinct && out.contains(d)) {
+                throw error(option, "expected " + expected + " but got '" + item + "'");
+            }
+            out.add(d);
+        }
+        return List.copyOf(out);
+    }
+
+    /** {@code text} as a finite decimal number accepted by {@code valid}. */
+    private double decimal(String option, String text, DoublePredicate valid, String expected)
+            throws UsageException {
+        String t = text.trim();
         double d;
         try {
             // Only plain decimal text: Double.parseDouble would also take "NaN", "0x1p3", "1d".
@@ -117,12 +144,12 @@ final class ParsedArgs {
             }
             d = Double.parseDouble(t);
         } catch (NumberFormatException e) {
-            throw error(option, "expected " + expected + " but got '" + v + "'");
+            throw error(option, "expected " + expected + " but got '" + text + "'");
         }
         if (!Double.isFinite(d) || !valid.test(d)) {
-            throw error(option, "expected " + expected + " but got '" + v + "'");
+            throw error(option, "expected " + expected + " but got '" + text + "'");
         }
-        return OptionalDouble.of(d);
+        return d;
     }
 
     double number(String option, double defaultValue, DoublePredicate valid, String expected)

@@ -129,18 +129,7 @@ final class TocomCalibrateRun {
         if (args.has(SCALES) && rule != CompensatorCalibration.Rule.KL_LINE_SEARCH) {
             throw args.error(SCALES, "only rule kl-line-search tries scales");
         }
-        List<Double> scales = new ArrayList<>();
-        for (String x : args.has(SCALES) ? args.list(SCALES) : DEFAULT_SCALES.stream().map(String::valueOf).toList()) {
-            try {
-                double v = Double.parseDouble(x.trim());
-                if (!(v > 0) || Double.isInfinite(v) || scales.contains(v)) {
-                    throw new NumberFormatException();
-                }
-                scales.add(v);
-            } catch (NumberFormatException e) {
-                throw args.error(SCALES, "expected distinct scales > 0 but got '" + x + "'");
-            }
-        }
+        List<Double> scales = args.numberList(SCALES, DEFAULT_SCALES, true, v -> v > 0, "distinct scales > 0");
         String bootstrap = TocomTrainRun.frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE,
                 DataOptions.CLASSES, DataOptions.OBJECT_SCALE, DataOptions.NOISE);
         SceneGenerator generator = DataOptions.generator(args);
@@ -150,7 +139,7 @@ final class TocomCalibrateRun {
                 args.path(PLUGIN).orElseThrow(),
                 rule,
                 args.path(BASE).orElse(null),
-                List.copyOf(scales),
+                scales,
                 args.path(IMAGES).orElse(null),
                 args.string(TOPIC).orElse(null),
                 bootstrap,

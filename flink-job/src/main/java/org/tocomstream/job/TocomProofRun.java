@@ -150,18 +150,7 @@ final class TocomProofRun {
         if (args.has(LINE_SEARCH) && args.has(CALIBRATE_WITH)) {
             throw args.error(LINE_SEARCH, "give either " + LINE_SEARCH + " or " + CALIBRATE_WITH + ", not both");
         }
-        List<Double> scales = new ArrayList<>();
-        for (String x : args.has(SCALES) ? args.list(SCALES) : List.of("0.05", "0.1", "0.2", "0.4")) {
-            try {
-                double v = Double.parseDouble(x.trim());
-                if (!(v >= 0) || Double.isInfinite(v)) {
-                    throw new NumberFormatException();
-                }
-                scales.add(v);
-            } catch (NumberFormatException e) {
-                throw args.error(SCALES, "expected scales >= 0 but got '" + x + "'");
-            }
-        }
+        List<Double> scales = args.numberList(SCALES, List.of(0.05, 0.1, 0.2, 0.4), false, v -> v >= 0, "scales >= 0");
         if (args.has(LINE_SEARCH) && scales.stream().noneMatch(v -> v > 0)) {
             throw args.error(SCALES, LINE_SEARCH + " needs at least one scale > 0");
         }

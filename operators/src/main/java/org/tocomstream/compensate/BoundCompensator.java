@@ -100,15 +100,9 @@ public final class BoundCompensator implements AutoCloseable {
         return calibration;
     }
 
-    /**
-     * The scale s this binding runs at unless told otherwise: the calibration's reference scale
-     * when it has one ({@link CompensatorCalibration.Rule#KL_LINE_SEARCH}), else the plugin's
-     * default s.
-     */
+    /** The scale s this binding runs at unless told otherwise ({@link TokenCompensator#defaultScale}). */
     public double defaultScale() {
-        return calibration == null
-                ? plugin.config().defaultScale()
-                : calibration.referenceScale().orElse(plugin.config().defaultScale());
+        return plugin.defaultScale(calibration);
     }
 
     /**

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import org.tocomstream.model.CheckpointException;
+import org.tocomstream.model.ModelSpec;
 
 /**
  * Per-pair scale factors that fit a plugin to the model it runs on: applied scale = s · factor,
@@ -250,14 +251,13 @@ public record CompensatorCalibration(
         if (byScale.isEmpty()) {
             throw new IllegalArgumentException("the line search needs at least one scale");
         }
-        double max = 0;
-        for (double scale : byScale.keySet()) {
+        List<Double> grid = byScale.keySet().stream().sorted().toList();
+        for (double scale : grid) {
             if (!(scale > 0 && Double.isFinite(scale))) {
                 throw new IllegalArgumentException("grid scales must be > 0 but one was " + scale);
             }
-            max = Math.max(max, scale);
         }
-        List<Double> grid = byScale.keySet().stream().sorted().toList();
+        double max = grid.get(grid.size() - 1);
         List<CompensatorPair> order = byScale.get(grid.get(0)).stream()
                 .map(CompensatorEvaluation.Cell::pair).filter(p -> !p.isIdentity()).toList();
         Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
@@ -331,13 +331,13 @@ public record CompensatorCalibration(
      */
     public static Optional<CompensatorCalibration> forModel(TokenCompensator plugin, Path modelDir)
             throws IOException {
-        plugin.requireArchitecture(org.tocomstream.model.ModelSpec.read(modelDir).architecture());
+        plugin.requireArchitecture(ModelSpec.read(modelDir).architecture());
         String sha = TokenCompensator.weightsSha256(modelDir);
         Optional<Path> file = inModelDir(modelDir);
-        if (file.isEmpty() && sha.equals(plugin.baseWeightsSha256())) {
-            return Optional.empty();
-        }
         if (file.isEmpty()) {
+            if (sha.equals(plugin.baseWeightsSha256())) {
+                return Optional.empty();
+            }
             try {
                 plugin.requireBase(sha, modelDir.toString());
             } catch (CheckpointException e) {

@@ -374,6 +374,17 @@ public final class TokenCompensator {
         return BoundCompensator.create(this, model, mode, calibration);
     }
 
+    /**
+     * The scale s a model with {@code calibration} (null: none) runs this plugin at unless told
+     * otherwise: the calibration's reference scale when it has one ({@link
+     * CompensatorCalibration.Rule#KL_LINE_SEARCH}), else the plugin's default s.
+     */
+    public double defaultScale(CompensatorCalibration calibration) {
+        return calibration == null
+                ? config().defaultScale()
+                : calibration.referenceScale().orElse(config().defaultScale());
+    }
+
     /** @throws CheckpointException naming both hashes when {@code sha256} is not the base's */
     public void requireBase(String sha256, String what) throws CheckpointException {
         if (!baseWeightsSha256.equals(sha256)) {

@@ -45,10 +45,9 @@ public final class CompensatorCheck {
         TokenCompensator plugin = TokenCompensator.load(file.get());
         Optional<CompensatorCalibration> calibration = CompensatorCalibration.forModel(plugin, dir);
         ModelSpec spec = ModelSpec.read(dir);
-        double pluginScale = plugin.config().defaultScale();
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
-                : calibration.map(c -> c.referenceScale().orElse(pluginScale)).orElse(pluginScale);
+                : plugin.defaultScale(calibration.orElse(null));
         DegreeSchedule degrees = plugin.config().schedule();
         int m = degrees.degreeOf(spec.trainedCompression()).orElse(-1);
         String applies;
