@@ -1,11 +1,22 @@
 package org.tocomstream.job;
 
 import java.io.PrintStream;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.tocomstream.job.bench.BenchCommand;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.Command;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.train.EvaluateCommand;
+import org.tocomstream.job.loadtest.LoadTestCommand;
+import org.tocomstream.job.bench.PipelineBenchCommand;
+import org.tocomstream.job.train.PredictCommand;
+import org.tocomstream.job.run.ProduceCommand;
+import org.tocomstream.job.run.RunCommand;
+import org.tocomstream.job.tocom.TocomCommand;
+import org.tocomstream.job.train.TrainCommand;
+import org.tocomstream.job.cli.UsageException;
 
 /**
  * Command-line entry point of the tocom-stream job jar.
@@ -30,17 +41,6 @@ import java.util.Map;
  */
 public final class Main {
 
-    /** Exit status of a successful run. */
-    public static final int OK = 0;
-
-    /** Exit status when the command failed at run time. */
-    public static final int FAILED = 1;
-
-    /** Exit status for bad usage. */
-    public static final int USAGE = 2;
-
-    static final String VERBOSE = "--verbose";
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -53,10 +53,10 @@ public final class Main {
             System.setProperty("ai.djl.offline", "true");
         }
         Map<String, Command> commands = commands();
-        boolean verbose = Arrays.asList(args).contains(VERBOSE);
+        boolean verbose = Arrays.asList(args).contains(Cli.VERBOSE);
         String[] rest = args;
         // A leading --verbose may come before the command name.
-        while (rest.length > 0 && rest[0].equals(VERBOSE)) {
+        while (rest.length > 0 && rest[0].equals(Cli.VERBOSE)) {
             rest = Arrays.copyOfRange(rest, 1, rest.length);
         }
         if (rest.length == 0) {
@@ -66,7 +66,7 @@ public final class Main {
         String name = rest[0];
         if (name.equals("--help") || name.equals("-h") || name.equals("help")) {
             out.print(usage(commands));
-            return OK;
+            return Cli.OK;
         }
         if (name.startsWith("--")) {
             // Options without a command are run's: java -jar tocom-stream.jar --bootstrap kafka:9092
@@ -81,50 +81,37 @@ public final class Main {
             err.printf(
                     "unknown command '%s'; expected one of %s (see --help)%n",
                     name, String.join(", ", commands.keySet()));
-            return USAGE;
+            return Cli.USAGE;
         }
         String[] commandArgs = Arrays.copyOfRange(rest, 1, rest.length);
         if (Arrays.asList(commandArgs).contains("--help")
                 || Arrays.asList(commandArgs).contains("-h")) {
             out.print(command.help());
-            return OK;
+            return Cli.OK;
         }
         try {
             return command.run(commandArgs, out, err);
         } catch (UsageException e) {
             err.println(e.getMessage());
-            return USAGE;
+            return Cli.USAGE;
         } catch (CommandFailedException e) {
             err.println(name + ": error: " + e.getMessage());
             if (verbose && e.getCause() != null) {
                 e.getCause().printStackTrace(err);
             }
-            return FAILED;
+            return Cli.FAILED;
         } catch (RuntimeException | Error e) {
-            err.println(name + ": error: " + describe(e));
+            err.println(name + ": error: " + Cli.describe(e));
             if (verbose) {
                 e.printStackTrace(err);
             } else {
                 err.println("(run with --verbose for the stack trace)");
             }
-            return FAILED;
+            return Cli.FAILED;
         }
-    }
-
-    /** The exception's message, or its type when it has none. */
-    static String describe(Throwable e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file: " + ((NoSuchFileException) e).getFile();
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied: " + ((AccessDeniedException) e).getFile();
-        }
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getName() : m;
     }
 
     private static Map<String, Command> commands() {
-        // Later issues add tocom here.
         Map<String, Command> commands = new LinkedHashMap<>();
         for (Command c :
                 new Command[] {

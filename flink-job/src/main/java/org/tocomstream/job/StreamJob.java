@@ -13,6 +13,11 @@ import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.run.JobArgs;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 
 /**
  * The streaming job as a Flink application: the entry class to submit to a cluster.
@@ -62,7 +67,7 @@ public final class StreamJob {
             plugin = CompensatorCheck.describe(conf);
         } catch (IOException e) {
             throw new IllegalArgumentException(JobArgs.withFlags(
-                    StreamJobOptions.COMPENSATOR.key() + ": " + Main.describe(e)), e);
+                    StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
         }
         String table = EffectiveConfig.describe(conf, StreamJobOptions.all()) + plugin + "\n";
         System.out.print(table);

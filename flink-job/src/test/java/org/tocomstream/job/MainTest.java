@@ -1,6 +1,8 @@
 package org.tocomstream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
+import static org.tocomstream.job.testutils.CommandLines.run;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,34 +11,14 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.job.testutils.CommandLines.Result;
+import org.tocomstream.job.cli.Cli;
 
 /**
  * Dispatch, exit statuses and the one-line usage errors of both commands. All usage errors are
  * found before a model is loaded, so these tests are fast.
  */
 class MainTest {
-
-    /** Exit status and captured output of one command line. */
-    record Result(int status, String out, String err) {}
-
-    static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            status = Main.run(args, o, e);
-        }
-        return new Result(
-                status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
-    /** Asserts exit status 2 and exactly one stderr line. */
-    static void assertUsageError(Result r, String line) {
-        assertThat(r.status()).as(r.err()).isEqualTo(Main.USAGE);
-        assertThat(r.err()).isEqualTo(line + System.lineSeparator());
-        assertThat(r.out()).isEmpty();
-    }
 
     @Nested
     class Dispatch {
@@ -134,14 +116,14 @@ class MainTest {
         @Test
         void unknownPreset() {
             Result r = run("predict", "--preset", "vit_huge", "--weights", "w", "a.png");
-            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err()).startsWith("predict: --preset: unknown preset 'vit_huge'").hasLineCount(1);
         }
 
         @Test
         void badDevice() {
             Result r = run("predict", "--model", "m", "--device", "tpu", "a.png");
-            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err()).startsWith("predict: --device: unknown device 'tpu'").hasLineCount(1);
         }
 
@@ -168,7 +150,7 @@ class MainTest {
         @Test
         void missingModelDirectoryIsOneLineWithoutStackTrace(@TempDir Path tmp) {
             Result r = run("predict", "--model", tmp.resolve("nope").toString(), "a.png");
-            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.status()).isEqualTo(Cli.FAILED);
             assertThat(r.err())
                     .startsWith("predict: error: cannot load model from " + tmp.resolve("nope"))
                     .hasLineCount(1);
@@ -177,7 +159,7 @@ class MainTest {
         @Test
         void verbosePrintsTheStackTrace(@TempDir Path tmp) {
             Result r = run("--verbose", "predict", "--model", tmp.resolve("nope").toString(), "a.png");
-            assertThat(r.status()).isEqualTo(Main.FAILED);
+            assertThat(r.status()).isEqualTo(Cli.FAILED);
             assertThat(r.err()).contains("predict: error: cannot load model", "\tat ");
         }
     }
@@ -187,7 +169,7 @@ class MainTest {
         @Test
         void badLevels() {
             Result r = run("bench", "--levels", "0,merge:4");
-            assertThat(r.status()).isEqualTo(Main.USAGE);
+            assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err())
                     .startsWith("bench: --levels: invalid compression level 'merge:4'")
                     .hasLineCount(1);

@@ -1,0 +1,387 @@
+package org.tocomstream.job.bench;
+
+import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.GsonBuilder;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.job.kafka.EmbeddedKafka;
+import org.tocomstream.job.kafka.FramePublisher;
+import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.pipeline.StreamJobOptions;
+import org.tocomstream.job.pipeline.StreamPipeline;
+import org.tocomstream.job.pipeline.VitLabelStage;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitModel;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.Command;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.run.DemoModel;
+import org.tocomstream.job.run.GeneratedFrames;
+import org.tocomstream.job.run.LabelReader;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.run.PipelineRuns;
+import org.tocomstream.job.run.RunCommand;
+import org.tocomstream.job.run.StatusReporter;
+import org.tocomstream.job.cli.UsageException;
+
+/**
+ * {@code bench-pipeline}: the streaming job's throughput against the bare engine's, and frame age
+ * under load, on this machine with an in-process broker.
+ *
+ * <ol>
+ *   <li>Bare engine: {@code VitModel.logits} on batches of {@code --batch} preprocessed frames at
+ *       {@code --level} (the call the inference operator makes), from as many threads at once as
+ *       the job has batches in flight ({@code --max-in-flight}), on one shared model as in the
+ *       job, images/s; measured before and again after the job's run, and the job compared with
+ *       their mean.
+ *   <li>Pipeline capacity: after a warm-up run of the same job ({@code --warmup-frames}, JIT),
+ *       {@code --frames} JPEG frames written to a topic first, then the whole
+ *       job (Kafka source, decode, batching inference, Kafka sink; parallelism 1, the same model,
+ *       level and max batch size) reads them as a bounded job; labels/s between the labels
+ *       written at 10 % and at 100 % of the frames (record timestamps), so start-up is excluded.
+ *   <li>Age under load: the job runs unbounded while synthetic cameras publish at each of {@code
+ *       --loads} times the measured capacity for {@code --seconds}; frame age (read time minus
+ *       capture time, at a {@code read_committed} reader) p50/p99 over the labels of frames
+ *       captured after the first quarter of the phase.
+ * </ol>
+ */
+public final class PipelineBenchCommand implements Command {
+
+    private final OptionParser parser =
+            new OptionParser("bench-pipeline")
+                    .value("--model", "DIR", "model directory (default: vit_demo with random weights)")
+                    .value("--preset", "NAME", "instead of --model: this architecture with random weights")
+                    .value("--frame-size", "PX", "side of the JPEG camera frames (default: the model's input size)")
+                    .value("--level", "LEVEL", "compression level (default none)")
+                    .value("--batch", "N", "batch size of the engine and the job's max batch size (default 8)")
+                    .value("--max-delay-ms", "MS", "the job's max batch delay (default 50)")
+                    .value("--max-in-flight", "N", "the job's batches in flight; the engine is timed with N callers (default 1)")
+                    .value("--threads", "N", "libtorch intra-op threads, engine and job (default: libtorch's, the cores)")
+                    .value("--frames", "N", "frames of the capacity run (default 2000)")
+                    .value("--warmup-frames", "N", "frames of the warm-up run of the same job before it (default: --frames)")
+                    .value("--streams", "N", "camera streams (default 4)")
+                    .value("--loads", "LIST", "loads for the age runs, fractions of capacity (default 0.5,0.9)")
+                    .value("--seconds", "S", "length of each load run (default 20)")
+                    .value("--json", "FILE", "also write the results as JSON");
+
+    @Override
+    public String name() {
+        return "bench-pipeline";
+    }
+
+    @Override
+    public String summary() {
+        return "job throughput vs the bare engine, frame age at 50 % / 90 % load (in-process Kafka)";
+    }
+
+    @Override
+    public String help() {
+        return "usage: bench-pipeline [--model DIR] [--level L] [--batch N] [--frames N] [--loads 0.5,0.9]\n"
+                + "                      [--max-in-flight N] [--threads N] [--warmup-frames N]\n\n"
+                + "Measures, on this machine: the bare engine's images/s at batch N and level L; the\n"
+                + "whole job's labels/s over a pre-filled frames topic (in-process Kafka, parallelism 1,\n"
+                + "same model, level, max batch size, batches in flight; the engine is timed with as\n"
+                + "many callers as the job has batches in flight) and its ratio to the engine; then frame age\n"
+                + "p50/p99 with cameras at each load (fraction of the measured capacity; frames\n"
+                + "pre-encoded, so the cameras cost only the Kafka send).\n\n"
+                + "options:\n" + parser.optionsHelp();
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
+        ParsedArgs args = parser.parse(argv);
+        if (!args.positionals().isEmpty()) {
+            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
+        }
+        String levelText = args.string("--level", "none");
+        try {
+            CompressionLevel.parse(levelText);
+        } catch (IllegalArgumentException e) {
+            throw args.error("--level", e.getMessage());
+        }
+        args.atMostOne("--model", "--preset");
+        int batch = args.positiveInt("--batch", 8);
+        int maxDelayMs = args.positiveInt("--max-delay-ms", 50);
+        int inFlight = args.positiveInt("--max-in-flight", 1);
+        if (args.has("--threads")) {
+            // Read once, when the PyTorch engine starts (before the first model loads, below).
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(args.positiveInt("--threads", 1)));
+        }
+        int frames = args.positiveInt("--frames", 2000);
+        int warmupFrames = args.positiveInt("--warmup-frames", frames);
+        int streams = args.positiveInt("--streams", 4);
+        double seconds = args.number("--seconds", 20, v -> v >= 4, "a number >= 4");
+        List<Double> loads = new ArrayList<>();
+        for (String l : args.has("--loads") ? args.list("--loads") : List.of("0.5", "0.9")) {
+            try {
+                double v = Double.parseDouble(l);
+                if (!(v > 0 && v <= 2)) {
+                    throw new NumberFormatException();
+                }
+                loads.add(v);
+            } catch (NumberFormatException e) {
+                throw args.error("--loads", "expected fractions in (0, 2] but got '" + l + "'");
+            }
+        }
+        if (frames < 10 * batch) {
+            throw args.error("--frames", "must be at least 10 x --batch");
+        }
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        DemoModel.Resolved generated = null;
+        try {
+            Path modelDir;
+            if (args.has("--model")) {
+                modelDir = args.path("--model").orElseThrow();
+            } else if (args.has("--preset")) {
+                String preset = args.string("--preset").orElseThrow();
+                if (!VitConfig.presetNames().contains(preset)) {
+                    throw args.error("--preset", "unknown preset '" + preset + "'; known: "
+                            + String.join(", ", VitConfig.presetNames()));
+                }
+                Path dir = Files.createTempDirectory("tocom-stream-bench-model-");
+                DemoModel.writeRandom(dir, preset, 0);
+                generated = new DemoModel.Resolved(dir, preset + " with random weights", true, true);
+                modelDir = dir;
+            } else {
+                generated = DemoModel.resolve();
+                modelDir = generated.dir();
+            }
+            ModelSpec spec = ModelSpec.read(modelDir);
+            report.put("machine", PipelineRuns.machine());
+            report.put("model", spec.architecture().name() + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
+
+            report.put("level", levelText);
+            report.put("batch", batch);
+            report.put("maxInFlight", inFlight);
+            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
+            out.printf(Locale.ROOT, "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
+                    report.get("model"), levelText, batch, inFlight,
+                    args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
+
+            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
+            SceneConfig sceneConfig;
+            try {
+                sceneConfig = SceneConfig.defaults().withSize(px, px);
+            } catch (IllegalArgumentException e) {
+                throw args.error("--frame-size", e.getMessage());
+            }
+            report.put("frameSize", px);
+            FramePublisher.Settings fill = new FramePublisher.Settings("bench-frames", streams, 0, "cam-", frames / streams, null);
+            GeneratedFrames scenes = new GeneratedFrames(sceneConfig, 0, fill, false);
+
+            double engine = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
+            report.put("torchThreads", JniUtils.getNumThreads());
+            out.printf(Locale.ROOT, "libtorch intra-op threads: %d%n", JniUtils.getNumThreads());
+            out.printf(Locale.ROOT, "bare engine: %.1f images/s (%.1f ms per batch)%n", engine, batch * 1000 / engine);
+            report.put("engineImagesPerSecond", engine);
+
+            try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
+                String bs = kafka.bootstrapServers();
+                try (KafkaTopics topics = KafkaTopics.connect(bs)) {
+                    topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
+                }
+                // Warm-up: the same job over as many frames first, so that the measured run does
+                // not share the cores with the JIT compiling Kafka's, Flink's and our code (the C2
+                // compiler thread was seen taking 5-19 % of a core during a first run, and still
+                // 5-10 % in a second run after a warm-up of half as many frames).
+                FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", streams, 0, "cam-",
+                        Math.max(10L * batch, (long) warmupFrames / streams), null);
+                PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
+                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "warmup"),
+                        warmFill, scenes);
+                out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
+                report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
+                PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
+                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "bench"), fill, scenes);
+                double capacity = measured.labelsPerSecond();
+                double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
+                out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
+                report.put("engineImagesPerSecondAfter", engineAfter);
+                engine = (engine + engineAfter) / 2;
+                report.put("engineImagesPerSecondMean", engine);
+                out.printf(Locale.ROOT, "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
+                                + " mean batch %.1f, forward pass %.1f ms per batch in the job, model busy %.0f %% of the time%n",
+                        capacity, measured.labels(), 100 * capacity / engine, measured.meanBatch(),
+                        measured.forwardMsPerBatch(), 100 * measured.modelBusy());
+                report.put("pipelineLabelsPerSecond", capacity);
+                report.put("pipelineOverEngine", capacity / engine);
+                report.put("pipelineMeanBatch", measured.meanBatch());
+                report.put("pipelineForwardMsPerBatch", measured.forwardMsPerBatch());
+                report.put("pipelineModelBusy", measured.modelBusy());
+                report.put("engineMsPerBatchMean", batch * 1000 / engine);
+
+                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, maxDelayMs, inFlight,
+                        streams, capacity, loads, seconds, sceneConfig, out);
+                report.put("ageUnderLoad", ageRuns);
+            }
+            if (args.has("--json")) {
+                Path json = args.path("--json").orElseThrow();
+                Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n", StandardCharsets.UTF_8);
+                out.println("wrote " + json);
+            }
+        } catch (CommandFailedException | UsageException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CommandFailedException(Cli.describe(e), e);
+        } finally {
+            if (generated != null) {
+                DemoModel.delete(generated.dir());
+            }
+        }
+        return Cli.OK;
+    }
+
+    /** {@link PipelineRuns#jobConf} with {@code inFlight} batches in flight. */
+    private static Configuration jobConf(String bs, Path modelDir, String level, int batch, int maxDelayMs,
+            int inFlight, String prefix) {
+        Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
+        conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
+        return conf;
+    }
+
+    /**
+     * {@code logits} on one fixed batch from {@code callers} threads at once on one shared model
+     * (the job's inference threads), 3 s warm-up, then batches for at least 10 s.
+     */
+    private static double engineImagesPerSecond(Path dir, ModelSpec spec, GeneratedFrames scenes, int batch,
+            CompressionLevel level, int callers) throws Exception {
+        ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
+        int per = spec.preprocessing().channels() * spec.preprocessing().inputSize() * spec.preprocessing().inputSize();
+        float[] pixels = new float[batch * per];
+        for (int i = 0; i < batch; i++) {
+            float[] one = pre.preprocess(scenes.next(i % 4, i / 4).bytes());
+            System.arraycopy(one, 0, pixels, i * per, per);
+        }
+        long[] shape = {batch, spec.preprocessing().channels(), spec.preprocessing().inputSize(), spec.preprocessing().inputSize()};
+        try (VitModel model = VitModel.load(dir, Device.cpu())) {
+            long start = System.nanoTime() + 3_000_000_000L;   // warm-up until then
+            long end = start + 10_000_000_000L;
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                List<Future<long[]>> runs = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    runs.add(pool.submit(() -> {
+                        long n = 0;
+                        long first = -1;
+                        long last = -1;
+                        while (System.nanoTime() < end || n < 20) {
+                            model.logits(pixels, shape, level);
+                            long now = System.nanoTime();
+                            if (now >= start) {
+                                if (first < 0) {
+                                    first = now;   // batches counted from the first one ending after start
+                                } else {
+                                    n++;
+                                }
+                                last = now;
+                            }
+                        }
+                        return new long[] {n, first, last};
+                    }));
+                }
+                double imagesPerSecond = 0;
+                for (Future<long[]> f : runs) {
+                    long[] r = f.get();
+                    imagesPerSecond += r[0] * batch / ((r[2] - r[1]) / 1e9);
+                }
+                return imagesPerSecond;
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,
+            int inFlight, int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
+            throws Exception {
+        Configuration conf = jobConf(bs, modelDir, level, batch, maxDelayMs, inFlight, "live");
+        conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
+        StreamPipeline.of(conf, new VitLabelStage()).build(env);
+        JobClient job = env.executeAsync("bench-age");
+        List<Map<String, Object>> runs = new ArrayList<>();
+        LabelReader ages = new LabelReader(bs, "live-labels", null, false);
+        try {
+            ages.start();
+            // Warm-up: the job starts, loads the model and reaches the end of the (empty) topic.
+            publish(bs, streams, 0.3 * capacity, 8.0, "warmup-", scenes);
+            for (double load : loads) {
+                double rate = load * capacity;
+                long phaseStart = System.currentTimeMillis();
+                long measureFrom = phaseStart + (long) (seconds * 250);
+                long published = publish(bs, streams, rate, seconds, "load" + (int) Math.round(load * 100) + "-", scenes);
+                long phaseEnd = System.currentTimeMillis();
+                Thread.sleep(3000);     // let the last frames of the phase come out
+                List<LabelReader.Sample> captured = ages.all();
+                List<Long> read = ages(captured, measureFrom, phaseEnd, true);
+                List<Long> emit = ages(captured, measureFrom, phaseEnd, false);
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("load", load);
+                run.put("framesPerSecond", published / ((phaseEnd - phaseStart) / 1000.0));
+                run.put("labels", read.size());
+                run.put("ageP50Ms", StatusReporter.percentile(read, 0.50));
+                run.put("ageP99Ms", StatusReporter.percentile(read, 0.99));
+                run.put("emitAgeP50Ms", StatusReporter.percentile(emit, 0.50));
+                run.put("emitAgeP99Ms", StatusReporter.percentile(emit, 0.99));
+                runs.add(run);
+                out.printf(Locale.ROOT, "load %.0f %% (%.1f frames/s): age p50 %d ms, p99 %d ms (at emit: p50 %d ms, p99 %d ms; %d labels)%n",
+                        load * 100, run.get("framesPerSecond"), run.get("ageP50Ms"), run.get("ageP99Ms"),
+                        run.get("emitAgeP50Ms"), run.get("emitAgeP99Ms"), read.size());
+            }
+        } finally {
+            ages.close();
+            job.cancel().get(30, TimeUnit.SECONDS);
+        }
+        return runs;
+    }
+
+    private static long publish(String bs, int streams, double totalFps, double seconds, String prefix, SceneConfig scenes)
+            throws Exception {
+        FramePublisher.Settings s = new FramePublisher.Settings("live-frames", streams, totalFps / streams, prefix, -1,
+                Duration.ofMillis((long) (seconds * 1000)));
+        // Frames are rendered and encoded before the clock starts (the capacity run had no cameras at all).
+        PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
+        try (FramePublisher p = FramePublisher.create(bs, s, cameras.frames())) {
+            p.run();
+            return p.acknowledged();
+        }
+    }
+
+    /** Sorted read or emit ages of the labels captured in [from, to]; {-1} when there are none. */
+    private static List<Long> ages(List<LabelReader.Sample> samples, long from, long to, boolean read) {
+        List<Long> out = new ArrayList<>();
+        for (LabelReader.Sample s : samples) {
+            if (s.captureTs() >= from && s.captureTs() <= to) {
+                out.add(read ? s.readAgeMs() : s.emitAgeMs());
+            }
+        }
+        Collections.sort(out);
+        if (out.isEmpty()) {
+            out.add(-1L);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,310 @@
+package org.tocomstream.job.loadtest;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.job.run.LabelReader;
+import org.tocomstream.job.run.PipelineRuns;
+import org.tocomstream.job.run.StatusReporter;
+
+/**
+ * Turns one policy's {@link LoadTestRun.Result} into a series per second and a summary per phase.
+ *
+ * <p>Two attributions, on purpose: frame counts (produced, labelled, skipped, dead-lettered, lost)
+ * and expected accuracy belong to the phase the frame was <em>captured</em> in (its stream id says
+ * which), so that lost = produced − outputs holds per phase; frame age, level and level changes
+ * belong to the time the label was <em>read</em> (age, level) or emitted (changes), which is what
+ * a reader sees during the phase. Ages are read time − capture time at a {@code read_committed}
+ * reader, over labelled frames only (a skipped frame has no label to be late).
+ */
+public final class LoadTestAnalysis {
+
+    /** Seconds of a phase the acceptance allows the adaptive policy to react in. */
+    static final long TRANSITION_MS = 5_000;
+
+    /** Seconds of a phase before its level changes count as steady-state oscillation. */
+    static final long SETTLE_MS = 20_000;
+
+    /** One second of the run, {@code t} seconds after phase 1 started. */
+    record Second(int t, String phase, Double multiplier, long arrived, long labelled, long skipped, long deadLettered,
+            Long ageP50Ms, Long ageP99Ms, Double level, String levelName, long backlog) {}
+
+    /**
+     * One phase (or the warm-up, the drain, or the whole run).
+     *
+     * @param ageP99AfterTransitionMs p99 age of the labels read from {@link #TRANSITION_MS} into the phase on
+     * @param levelChangesSettled changes after {@link #SETTLE_MS} into the phase; null when less than
+     *     {@link #SETTLE_MS} of the phase remains after it
+     * @param expectedAccuracy Σ accuracy(level of each labelled frame) ÷ produced: skipped and
+     *     dead-lettered frames count as wrong; null without an accuracy table covering the levels
+     * @param measuredTop1 share of the labelled frames whose best label is the scene's class
+     */
+    record Phase(String phase, Double multiplier, double seconds, long produced, long labelled, long skipped,
+            long deadLettered, long lost, long duplicates, Long ageP50Ms, Long ageP99Ms, Long ageP99AfterTransitionMs,
+            Double meanLevel, int levelChanges, Integer levelChangesSettled, Double levelChangesPerMinuteSettled,
+            Double expectedAccuracy, Double measuredTop1) {
+
+        double offeredFps() {
+            return seconds > 0 ? produced / seconds : 0;
+        }
+    }
+
+    /** Everything about one policy. */
+    record Report(LoadTestRun.Result run, List<Second> seconds, List<Phase> phases, Phase total) {}
+
+    private final Ladder ladder;
+    private final Map<String, Double> accuracy;
+    private final PipelineRuns.Cameras cameras;
+    private final List<Double> multipliers;
+
+    /**
+     * @param accuracy top-1 accuracy per level text (canonical form), or null when unknown
+     */
+    LoadTestAnalysis(Ladder ladder, Map<String, Double> accuracy, PipelineRuns.Cameras cameras, List<Double> multipliers) {
+        this.ladder = ladder;
+        this.accuracy = accuracy;
+        this.cameras = cameras;
+        this.multipliers = List.copyOf(multipliers);
+    }
+
+    Report analyse(LoadTestRun.Result r) {
+        List<LabelReader.Sample> samples = new ArrayList<>(r.samples());
+        samples.sort(Comparator.comparingLong(LabelReader.Sample::emitTs).thenComparingLong(LabelReader.Sample::readTs));
+        List<Phase> phases = new ArrayList<>();
+        int n = r.phaseStart().length;
+        phases.add(phase(r, samples, 0, "warm-up", null, 0, r.t0(), r.producedBefore()));
+        for (int i = 0; i < n; i++) {
+            phases.add(phase(r, samples, i + 1, LoadTestSettings.format(multipliers.get(i)) + "x", multipliers.get(i),
+                    r.phaseStart()[i], r.phaseEnd()[i], r.producedPerPhase()[i]));
+        }
+        phases.add(phase(r, samples, -2, "drain", null, r.phaseEnd()[n - 1], r.end(), 0));
+        Phase total = phase(r, samples, -1, "all", null, r.t0(), r.end(), r.produced());
+        return new Report(r, seconds(r, samples), phases, total);
+    }
+
+    /**
+     * @param capturedIn the phase whose frames are counted: 0 warm-up, k phase k, -1 all, -2 none
+     */
+    private Phase phase(LoadTestRun.Result r, List<LabelReader.Sample> sorted, int capturedIn, String name,
+            Double multiplier, long from, long to, long produced) {
+        Set<String> distinct = new HashSet<>();
+        long labelled = 0;
+        long skipped = 0;
+        long dead = 0;
+        long duplicates = 0;
+        double accuracySum = 0;
+        boolean accuracyKnown = accuracy != null;
+        long judged = 0;
+        long correct = 0;
+        for (LabelReader.Sample s : sorted) {
+            if (capturedIn == -2 || (capturedIn >= 0 && phaseOf(s.stream()) != capturedIn)) {
+                continue;
+            }
+            if (!distinct.add(s.stream() + "#" + s.seq())) {
+                duplicates++;
+                continue;
+            }
+            if (s.deadLetter()) {
+                dead++;
+            } else if (s.skipped()) {
+                skipped++;
+            } else {
+                labelled++;
+                Double a = accuracy == null ? null : accuracy.get(canonical(s.level()));
+                if (a == null) {
+                    accuracyKnown = false;
+                } else {
+                    accuracySum += a;
+                }
+                String truth = truthOf(s);
+                if (truth != null) {
+                    judged++;
+                    correct += truth.equals(s.top1()) ? 1 : 0;
+                }
+            }
+        }
+        List<Long> ages = new ArrayList<>();
+        List<Long> agesAfter = new ArrayList<>();
+        double levelSum = 0;
+        int levels = 0;
+        for (LabelReader.Sample s : sorted) {
+            if (!s.labelled() || s.readTs() < from || s.readTs() >= to) {
+                continue;
+            }
+            ages.add(s.readAgeMs());
+            if (s.readTs() >= from + TRANSITION_MS) {
+                agesAfter.add(s.readAgeMs());
+            }
+            int rung = rung(s.level());
+            if (rung >= 0) {
+                levelSum += rung;
+                levels++;
+            }
+        }
+        ages.sort(null);
+        agesAfter.sort(null);
+        int changes = levelChanges(sorted, from, to);
+        Integer settled = null;
+        Double perMinute = null;
+        if (multiplier != null && to - (from + SETTLE_MS) >= SETTLE_MS) {
+            settled = levelChanges(sorted, from + SETTLE_MS, to);
+            perMinute = settled * 60_000.0 / (to - from - SETTLE_MS);
+        }
+        return new Phase(name, multiplier, (to - from) / 1000.0, produced, labelled, skipped, dead,
+                produced - distinct.size(), duplicates, percentile(ages, 0.50), percentile(ages, 0.99),
+                multiplier == null ? null : percentile(agesAfter, 0.99), levels == 0 ? null : levelSum / levels, changes,
+                settled, perMinute, accuracyKnown && produced > 0 ? accuracySum / produced : null,
+                judged == 0 ? null : (double) correct / judged);
+    }
+
+    /** p99 read age of the labels read in [from, to), null when none was. */
+    Long p99Read(LoadTestRun.Result r, long from, long to) {
+        List<Long> ages = new ArrayList<>();
+        for (LabelReader.Sample s : r.samples()) {
+            if (s.labelled() && s.readTs() >= from && s.readTs() < to) {
+                ages.add(s.readAgeMs());
+            }
+        }
+        ages.sort(null);
+        return percentile(ages, 0.99);
+    }
+
+    /** Level changes between consecutive labelled frames in emission order, the later one emitted in [from, to). */
+    int levelChanges(List<LabelReader.Sample> sortedByEmit, long from, long to) {
+        int changes = 0;
+        int previous = Integer.MIN_VALUE;
+        for (LabelReader.Sample s : sortedByEmit) {
+            if (!s.labelled()) {
+                continue;
+            }
+            int rung = rung(s.level());
+            if (previous != Integer.MIN_VALUE && rung != previous && s.emitTs() >= from && s.emitTs() < to) {
+                changes++;
+            }
+            previous = rung;
+        }
+        return changes;
+    }
+
+    private List<Second> seconds(LoadTestRun.Result r, List<LabelReader.Sample> samples) {
+        int count = (int) Math.max(r.producedPerSecond().length, (r.end() - r.t0() + 999) / 1000);
+        long[] outputs = new long[count];
+        long[] labelled = new long[count];
+        long[] skipped = new long[count];
+        long[] dead = new long[count];
+        List<List<Long>> ages = new ArrayList<>();
+        double[] levelSum = new double[count];
+        String[] lastLevel = new String[count];
+        long[] lastEmit = new long[count];
+        for (int i = 0; i < count; i++) {
+            ages.add(new ArrayList<>());
+        }
+        long outputsBefore = 0;
+        for (LabelReader.Sample s : samples) {
+            long dt = s.readTs() - r.t0();
+            if (dt < 0) {
+                outputsBefore++;
+                continue;
+            }
+            int t = (int) Math.min(count - 1, dt / 1000);
+            outputs[t]++;
+            if (s.deadLetter()) {
+                dead[t]++;
+            } else if (s.skipped()) {
+                skipped[t]++;
+            } else {
+                labelled[t]++;
+                ages.get(t).add(s.readAgeMs());
+                levelSum[t] += rung(s.level());
+                if (s.emitTs() >= lastEmit[t]) {
+                    lastEmit[t] = s.emitTs();
+                    lastLevel[t] = s.level();
+                }
+            }
+        }
+        List<Second> out = new ArrayList<>();
+        long produced = r.producedBefore();
+        long done = outputsBefore;
+        for (int t = 0; t < count; t++) {
+            long arrived = t < r.producedPerSecond().length ? r.producedPerSecond()[t] : 0;
+            produced += arrived;
+            done += outputs[t];
+            List<Long> a = ages.get(t);
+            a.sort(null);
+            int phase = phaseAt(r, r.t0() + t * 1000L + 500);
+            out.add(new Second(t, phase < 0 ? "drain" : Integer.toString(phase + 1),
+                    phase < 0 ? null : multipliers.get(phase), arrived, labelled[t], skipped[t], dead[t],
+                    percentile(a, 0.50), percentile(a, 0.99), labelled[t] == 0 ? null : levelSum[t] / labelled[t],
+                    lastLevel[t], produced - done));
+        }
+        return out;
+    }
+
+    /** The 0-based phase running at {@code ts}, or -1 after the last. */
+    private static int phaseAt(LoadTestRun.Result r, long ts) {
+        for (int i = 0; i < r.phaseStart().length; i++) {
+            if (ts < r.phaseEnd()[i]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** 0 for warm-up frames, k for frames of phase k, -1 for anything else. */
+    static int phaseOf(String stream) {
+        if (stream.startsWith(LoadTestRun.WARMUP_PREFIX)) {
+            return 0;
+        }
+        int dash = stream.indexOf("-cam-");
+        if (stream.startsWith("p") && dash > 1) {
+            try {
+                return Integer.parseInt(stream.substring(1, dash));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    private String truthOf(LabelReader.Sample s) {
+        int dash = s.stream().lastIndexOf('-');
+        try {
+            int stream = Integer.parseInt(s.stream().substring(dash + 1));
+            return stream < cameras.streams() && s.seq() >= 0 ? cameras.truthOf(stream, s.seq()) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private final Map<String, Integer> rungs = new HashMap<>();
+
+    /** The ladder rung of a level text, -1 when it is not on the ladder. */
+    int rung(String level) {
+        return rungs.computeIfAbsent(level, l -> {
+            try {
+                return ladder.indexOf(CompressionLevel.parse(l));
+            } catch (IllegalArgumentException e) {
+                return -1;
+            }
+        });
+    }
+
+    static String canonical(String level) {
+        try {
+            return CompressionLevel.parse(level).toString();
+        } catch (IllegalArgumentException e) {
+            return level;
+        }
+    }
+
+    /** Nearest-rank percentile of sorted values, null when there are none. */
+    static Long percentile(List<Long> sorted, double q) {
+        return sorted.isEmpty() ? null : StatusReporter.percentile(sorted, q);
+    }
+}

@@ -1,0 +1,110 @@
+package org.tocomstream.job.loadtest;
+
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code loadtest}'s files (a CSV per policy, the summary JSON) and its printed summary table. */
+public final class LoadTestOutput {
+
+    /** Version of the summary JSON's layout. */
+    static final int SCHEMA_VERSION = 1;
+
+    /** The CSV header; one row per second. */
+    static final String CSV_HEADER = "t_s,phase,load,arrival_fps,labelled_fps,skipped_fps,dead_lettered_fps,"
+            + "age_p50_ms,age_p99_ms,level_rung,level,backlog";
+
+    private LoadTestOutput() {}
+
+    static String csvName(LoadTestPolicy p) {
+        return "loadtest-" + p.id() + ".csv";
+    }
+
+    static String pngName(LoadTestPolicy p) {
+        return "loadtest-" + p.id() + ".png";
+    }
+
+    static final String JSON_NAME = "loadtest-summary.json";
+
+    static void writeCsv(LoadTestAnalysis.Report r, Path file) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(CSV_HEADER + "\n");
+            for (LoadTestAnalysis.Second s : r.seconds()) {
+                w.write(String.format(Locale.ROOT, "%d,%s,%s,%d,%d,%d,%d,%s,%s,%s,%s,%d%n", s.t(), s.phase(),
+                        s.multiplier() == null ? "" : LoadTestSettings.format(s.multiplier()), s.arrived(), s.labelled(),
+                        s.skipped(), s.deadLettered(), s.ageP50Ms() == null ? "" : s.ageP50Ms(),
+                        s.ageP99Ms() == null ? "" : s.ageP99Ms(),
+                        s.level() == null ? "" : String.format(Locale.ROOT, "%.2f", s.level()),
+                        s.levelName() == null ? "" : s.levelName(), s.backlog()));
+            }
+        }
+    }
+
+    static void writeJson(Map<String, Object> header, List<LoadTestAnalysis.Report> reports,
+            List<LoadTestChecks.Check> checks, Path file) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("schemaVersion", SCHEMA_VERSION);
+        root.putAll(header);
+        List<Map<String, Object>> policies = new ArrayList<>();
+        for (LoadTestAnalysis.Report r : reports) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("policy", r.run().policy().id());
+            p.put("settings", r.run().settings());
+            p.put("csv", csvName(r.run().policy()));
+            p.put("plot", pngName(r.run().policy()));
+            p.put("produced", r.run().produced());
+            p.put("framesTopicRecords", r.run().framesTopicRecords());
+            p.put("drained", r.run().drained());
+            p.put("phases", r.phases());
+            p.put("total", r.total());
+            policies.add(p);
+        }
+        root.put("policies", policies);
+        root.put("checks", checks);
+        Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n",
+                StandardCharsets.UTF_8);
+    }
+
+    static void printTable(LoadTestAnalysis.Report r, PrintStream out) {
+        out.printf(Locale.ROOT, "%n%s: %s%n", r.run().policy().id(), r.run().settings());
+        out.printf(Locale.ROOT, "  %-7s %5s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n", "phase", "load",
+                "offer/s", "produced", "labelled", "skipped", "dead", "lost", "p50 ms", "p99 ms", "p99>5s", "level",
+                "changes", "/min", "exp.acc", "top-1");
+        List<LoadTestAnalysis.Phase> rows = new ArrayList<>(r.phases());
+        rows.add(r.total());
+        for (LoadTestAnalysis.Phase p : rows) {
+            out.printf(Locale.ROOT, "  %-7s %5s %8.1f %8d %8d %7d %5d %5d %8s %8s %8s %5s %7d %6s %8s %6s%n", p.phase(),
+                    p.multiplier() == null ? "-" : LoadTestSettings.format(p.multiplier()) + "x", p.offeredFps(),
+                    p.produced(), p.labelled(), p.skipped(), p.deadLettered(), p.lost(), text(p.ageP50Ms()),
+                    text(p.ageP99Ms()), text(p.ageP99AfterTransitionMs()),
+                    p.meanLevel() == null ? "-" : String.format(Locale.ROOT, "%.2f", p.meanLevel()), p.levelChanges(),
+                    p.levelChangesPerMinuteSettled() == null ? "-"
+                            : String.format(Locale.ROOT, "%.1f", p.levelChangesPerMinuteSettled()),
+                    percent(p.expectedAccuracy(), 2), percent(p.measuredTop1(), 1));
+        }
+    }
+
+    static void printChecks(List<LoadTestChecks.Check> checks, PrintStream out) {
+        out.printf(Locale.ROOT, "%nchecks:%n");
+        for (LoadTestChecks.Check c : checks) {
+            out.printf(Locale.ROOT, "  %-4s %-13s %s: %s%n", c.result(), c.policy(), c.check(), c.detail());
+        }
+    }
+
+    private static String text(Long v) {
+        return v == null ? "-" : Long.toString(v);
+    }
+
+    private static String percent(Double v, int decimals) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%." + decimals + "f%%", 100 * v);
+    }
+}

@@ -1,0 +1,209 @@
+package org.tocomstream.job.run;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.job.kafka.FramePublisher;
+import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.stream.WireFormat;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.Command;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
+
+/**
+ * {@code produce}: publishes frames to a Kafka topic in the wire format (key = stream id, value =
+ * JPEG/PNG, headers {@code frame-seq}, {@code capture-ts}, {@code content-type}) from an image
+ * directory, a video file or the synthetic scene generator, for {@code N} streams at {@code F}
+ * frames per second each.
+ */
+public final class ProduceCommand implements Command {
+
+    static final String BOOTSTRAP = "--bootstrap";
+    static final String TOPIC = "--topic";
+    static final String IMAGES = "--images";
+    static final String VIDEO = "--video";
+    static final String GENERATOR = "--generator";
+    static final String FPS = "--fps";
+    static final String STREAMS = "--streams";
+    static final String PREFIX = "--stream-prefix";
+    static final String COUNT = "--count";
+    static final String SECONDS = "--seconds";
+    static final String LOOP = "--loop";
+    static final String PNG = "--png";
+    static final String FRAME_SIZE = "--frame-size";
+    static final String SEED = "--data-seed";
+    static final String PARTITIONS = "--partitions";
+
+    private final OptionParser parser =
+            new OptionParser("produce")
+                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (required)")
+                    .value(TOPIC, "NAME", "topic to publish to (default " + WireFormat.DEFAULT_FRAMES_TOPIC + ")")
+                    .value(IMAGES, "DIR", "publish the .jpg/.jpeg/.png files of DIR, in name order, unchanged")
+                    .value(VIDEO, "FILE", "publish the frames of a video (H.264 MP4/MOV, MJPEG; decoded\nwith JCodec, pure Java) as JPEG")
+                    .flag(GENERATOR, "publish synthetic camera frames (scene generator; endless)")
+                    .value(FPS, "F", "frames per second per stream (default 10; 0 = as fast as possible)")
+                    .value(STREAMS, "N", "number of streams (default 1); ids PREFIX0..PREFIX(N-1)")
+                    .value(PREFIX, "TEXT", "stream id prefix (default cam-)")
+                    .value(COUNT, "N", "stop after N frames per stream")
+                    .value(SECONDS, "S", "stop after S seconds")
+                    .flag(LOOP, "images/video: start again at the end (default: stop)")
+                    .flag(PNG, "generator: PNG instead of JPEG")
+                    .value(FRAME_SIZE, "PX", "generator: frame side in pixels (default 64)")
+                    .value(SEED, "N", "generator: seed (default 0)")
+                    .value(PARTITIONS, "N", "partitions when the topic has to be created (default 1)");
+
+    @Override
+    public String name() {
+        return "produce";
+    }
+
+    @Override
+    public String summary() {
+        return "publish frames to Kafka from images, a video or the scene generator";
+    }
+
+    @Override
+    public String help() {
+        return "usage: produce --bootstrap HOST:PORT (--images DIR | --video FILE | --generator)\n"
+                + "               [--topic NAME] [--fps F] [--streams N] [--count N] [--seconds S] [--loop]\n\n"
+                + "Publishes frames in the wire format: key = stream id, value = the image,\n"
+                + "headers frame-seq, capture-ts (send time, also the record timestamp), content-type.\n"
+                + "Frames of all streams are spread evenly over each second. The topic is created\n"
+                + "when missing. Ctrl-C stops after flushing what was sent.\n\n"
+                + "options:\n" + parser.optionsHelp();
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err)
+            throws UsageException, CommandFailedException {
+        ParsedArgs args = parser.parse(argv);
+        if (!args.positionals().isEmpty()) {
+            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
+        }
+        args.required(BOOTSTRAP, "HOST:PORT");
+        String bootstrap = args.string(BOOTSTRAP).orElseThrow();
+        if (!bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
+        }
+        args.atMostOne(IMAGES, VIDEO, GENERATOR);
+        if (!args.has(IMAGES) && !args.has(VIDEO) && !args.has(GENERATOR)) {
+            throw args.error("give --images DIR, --video FILE or --generator");
+        }
+        for (String o : new String[] {PNG, FRAME_SIZE, SEED}) {
+            args.requires(o, GENERATOR);
+        }
+        if (args.has(LOOP) && args.has(GENERATOR)) {
+            throw args.error(LOOP, "the generator is endless; --loop is for --images and --video");
+        }
+        String topic = args.string(TOPIC, WireFormat.DEFAULT_FRAMES_TOPIC);
+        double fps = args.number(FPS, 10, v -> v >= 0, "a number >= 0");
+        int streams = args.positiveInt(STREAMS, 1);
+        String prefix = args.string(PREFIX, "cam-");
+        OptionalInt count = args.positiveInt(COUNT);
+        double seconds = args.number(SECONDS, 0, v -> v > 0, "a number > 0");
+        int partitions = args.positiveInt(PARTITIONS, 1);
+        FramePublisher.Settings settings = new FramePublisher.Settings(
+                topic, streams, fps, prefix,
+                count.isPresent() ? count.getAsInt() : -1,
+                args.has(SECONDS) ? Duration.ofMillis((long) (seconds * 1000)) : null);
+
+        FramePublisher.FrameSupplier supplier;
+        String what;
+        AutoCloseable resource = null;
+        try {
+            if (args.has(IMAGES)) {
+                Path dir = args.path(IMAGES).orElseThrow();
+                ImageFolderFrames images = ImageFolderFrames.open(dir, args.has(LOOP));
+                supplier = images;
+                what = images.size() + " images of " + dir;
+            } else if (args.has(VIDEO)) {
+                Path file = args.path(VIDEO).orElseThrow();
+                VideoFrames video = VideoFrames.open(file, args.has(LOOP));
+                supplier = video;
+                resource = video;
+                what = "video " + file;
+            } else {
+                SceneConfig config = SceneConfig.defaults();
+                OptionalInt px = args.positiveInt(FRAME_SIZE);
+                if (px.isPresent()) {
+                    try {
+                        config = config.withSize(px.getAsInt(), px.getAsInt());
+                    } catch (IllegalArgumentException e) {
+                        throw args.error(FRAME_SIZE, e.getMessage());
+                    }
+                }
+                GeneratedFrames generated =
+                        new GeneratedFrames(config, args.longValue(SEED).orElse(0), settings, args.has(PNG));
+                supplier = generated;
+                what = generated.describe();
+            }
+        } catch (IOException e) {
+            throw new CommandFailedException(e.getMessage(), e);
+        }
+
+        try (KafkaTopics topics = KafkaTopics.connect(bootstrap)) {
+            topics.awaitBroker(Duration.ofSeconds(30));
+            if (!topics.ensure(Map.of(topic, partitions)).isEmpty()) {
+                err.printf("produce: created topic %s with %d partition(s)%n", topic, partitions);
+            }
+        } catch (RuntimeException e) {
+            closeQuietly(resource);
+            throw new CommandFailedException("Kafka at " + bootstrap + ": " + e.getMessage(), e);
+        }
+
+        err.printf(Locale.ROOT, "produce: %d stream(s) x %s fps from %s to %s at %s%n",
+                streams, fps == 0 ? "max" : String.format(Locale.ROOT, "%.3g", fps), what, topic, bootstrap);
+        long start = System.nanoTime();
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "produce-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        FramePublisher publisher = FramePublisher.create(bootstrap, settings, supplier);
+        ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30);
+        try {
+            progress.scheduleAtFixedRate(
+                    () -> err.printf(Locale.ROOT, "produce: %d frames sent, %d acknowledged%n",
+                            publisher.sent(), publisher.acknowledged()),
+                    5, 5, TimeUnit.SECONDS);
+            try {
+                publisher.run();
+            } catch (Exception e) {
+                throw new CommandFailedException(
+                        "after " + publisher.acknowledged() + " frames: " + Cli.describe(e), e);
+            }
+            double secs = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
+                    publisher.acknowledged(), streams, topic, secs, publisher.acknowledged() / secs,
+                    signal.signalled() ? " (stopped by signal)" : "");
+        } finally {
+            progress.shutdownNow();
+            closeQuietly(resource);
+            publisher.close();
+            // Last: a Ctrl-C'd JVM may exit once the producer is flushed and closed.
+            signal.close();
+        }
+        return Cli.OK;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // Nothing useful to do: the frames were sent or the command already failed.
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.tocomstream.job.train;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What {@code evaluate} measured: printed as a table and written as JSON. The record component
+ * names are the JSON field names (documented in {@code evaluate --help}); change them only
+ * together with {@link #SCHEMA_VERSION}.
+ */
+public record EvaluateReport(
+        int schemaVersion,
+        String model,
+        String architecture,
+        String trainedCompression,
+        List<String> labels,
+        Data data,
+        int maxMergingR,
+        List<Row> rows) {
+
+    /** Version of the JSON layout. */
+    static final int SCHEMA_VERSION = 1;
+
+    /**
+     * The held-out set.
+     *
+     * @param source {@code generator} or {@code folder}
+     * @param path the folder, null for the generator
+     * @param seed generator seed, null for a folder
+     * @param split generator split ({@code TEST}), null for a folder
+     * @param frameSize generator frame side in pixels, null for a folder
+     * @param images images evaluated
+     */
+    record Data(String source, String path, Long seed, String split, Integer frameSize, int images) {}
+
+    /**
+     * One level.
+     *
+     * @param level level text ({@code none}, {@code tome:4}, {@code evit:0.7})
+     * @param tomeR the constant ToMe r of the level (0 for none), null for other levels
+     * @param accuracy top-1 accuracy in [0, 1]
+     * @param correct images classified correctly
+     * @param gmacsPerImage CostModel GMACs of one image's forward pass
+     * @param relativeMacs MACs of this level over the uncompressed model's, in (0, 1]
+     */
+    public record Row(
+            String level,
+            Integer tomeR,
+            double accuracy,
+            long correct,
+            double gmacsPerImage,
+            double relativeMacs) {}
+
+    /** Reads a report {@link #writeJson} wrote. */
+    public static EvaluateReport read(Reader json, String source) throws IOException {
+        try {
+            EvaluateReport r = new Gson().fromJson(json, EvaluateReport.class);
+            if (r == null || r.rows() == null || r.rows().isEmpty()) {
+                throw new IOException(source + ": not an evaluate report (no rows)");
+            }
+            return r;
+        } catch (JsonParseException e) {
+            throw new IOException(source + ": not an evaluate report: " + e.getMessage(), e);
+        }
+    }
+
+    void writeJson(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            gson.toJson(this, w);
+            w.write('\n');
+        }
+    }
+
+    void printTable(PrintStream out) {
+        out.printf(
+                "%s (%s, trained at %s): top-1 on %d images of %s%n",
+                model, architecture, trainedCompression, data.images(),
+                data.path() != null
+                        ? data.path()
+                        : String.format(
+                                "the generator (seed %d, %s split, %d px frames)",
+                                data.seed(), data.split(), data.frameSize()));
+        out.printf("%-20s %10s %10s %10s%n", "level", "accuracy", "GMACs/img", "rel. MACs");
+        for (Row r : rows) {
+            out.printf(
+                    Locale.ROOT,
+                    "%-20s %8.2f %% %10.4f %10.3f%n",
+                    r.level(), 100 * r.accuracy(), r.gmacsPerImage(), r.relativeMacs());
+        }
+    }
+}

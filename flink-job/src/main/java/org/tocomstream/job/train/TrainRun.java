@@ -1,0 +1,267 @@
+package org.tocomstream.job.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.model.HostTensor;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.ModelSpec.PreprocessConfig;
+import org.tocomstream.model.Safetensors;
+import org.tocomstream.model.VitCheckpoint;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitInit;
+import org.tocomstream.model.train.GeneratedData;
+import org.tocomstream.model.train.ImageFolderData;
+import org.tocomstream.model.train.Trainer;
+import org.tocomstream.model.train.TrainingData;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+
+/**
+ * One {@code train} invocation once its arguments are checked: builds the data and the starting
+ * spec, decides between a fresh run and a resume from what {@code --out} holds, runs the {@link
+ * Trainer} and prints the summary line.
+ */
+public final class TrainRun {
+
+    /** The Trainer's resume marker inside a model directory (see {@link Trainer}). */
+    static final Path STATE_FILE = Path.of("training", "state.json");
+
+    private final TrainCommand.Settings s;
+    private final PrintStream err;
+
+    TrainRun(TrainCommand.Settings settings, PrintStream err) {
+        this.s = settings;
+        this.err = err;
+    }
+
+    int execute(PrintStream out) throws CommandFailedException {
+        ModelSpec base = s.model() == null ? null : readModel(s.model());
+        PreprocessConfig pre = preprocessing(base);
+        ImagePreprocessor preprocessor = new ImagePreprocessor(pre);
+        TrainingData train = trainingData(base, preprocessor);
+        List<String> labels = train.labels();
+        TrainingData validation = validationData(labels, preprocessor);
+
+        ModelSpec spec;
+        if (base == null) {
+            VitConfig cfg = architecture(s.preset(), pre.inputSize(), labels.size());
+            spec = new ModelSpec(
+                    ModelSpec.FORMAT_VERSION, cfg, labels, pre, CompressionLevel.none(),
+                    ModelSpec.DEFAULT_WEIGHTS_FILE, s.commandLine());
+        } else {
+            spec = base.withPreprocessing(pre).withSource(s.commandLine());
+        }
+        CompressionLevel level = s.config().level();
+        long perEpoch = train.size() / s.config().batchSize();
+        long startStep = checkOut(spec.withTrainedCompression(level), perEpoch * s.config().epochs());
+        Map<String, HostTensor> initial = startStep >= 0 ? Map.of() : initialWeights(spec, base);
+
+        VitConfig arch = spec.architecture();
+        err.printf(
+                Locale.ROOT,
+                "train: %s %s (%d px, %d classes) at level %s on %d images: %d epochs x %d steps"
+                        + " of %d -> %s%n",
+                startStep >= 0 ? "resuming from step " + startStep + " of" : base == null ? "fresh" : "fine-tuning",
+                arch.name(), arch.imageSize(), labels.size(), level, train.size(),
+                s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
+        Trainer.TrainSummary summary;
+        try {
+            summary = new Trainer(spec, s.config(), s.device())
+                    .train(initial, train, validation, s.out(), p -> err.println(p.line()));
+        } catch (IOException | IllegalArgumentException | Trainer.NonFiniteLossException e) {
+            throw new CommandFailedException("training into " + s.out() + " failed: " + Cli.describe(e), e);
+        }
+        long stepsThisRun = summary.steps() - Math.max(0, startStep);
+        double valAcc = summary.validationAccuracy();
+        if (stepsThisRun == 0) {
+            err.printf("train: %s already holds the finished run; nothing to train%n", s.out());
+            if (validation != null) {
+                valAcc = revalidate(spec.withTrainedCompression(level), validation);
+            }
+        }
+        long totalSteps = perEpoch * s.config().epochs();
+        out.printf(
+                Locale.ROOT,
+                "trained %s: step %d/%d (+%d this run) in %.1f s, %.1f img/s, val acc %s%n",
+                s.out(), summary.steps(), totalSteps, stepsThisRun, summary.seconds(),
+                summary.seconds() > 0 ? stepsThisRun * s.config().batchSize() / summary.seconds() : 0.0,
+                Double.isNaN(valAcc) ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * valAcc));
+        return Cli.OK;
+    }
+
+    private static ModelSpec readModel(Path dir) throws CommandFailedException {
+        try {
+            return ModelSpec.read(dir);
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException("cannot load model from " + dir + ": " + Cli.describe(e), e);
+        }
+    }
+
+    private PreprocessConfig preprocessing(ModelSpec base) {
+        if (base == null) {
+            return TrainCommand.presetPreprocessing(
+                    s.inputSize().orElse(s.preset().imageSize()), s.cropFraction());
+        }
+        PreprocessConfig p = base.preprocessing();
+        return new PreprocessConfig(
+                p.inputSize(), p.mean(), p.std(), p.interpolation(),
+                s.cropFraction().orElse(p.cropFraction()));
+    }
+
+    private TrainingData trainingData(ModelSpec base, ImagePreprocessor pre) throws CommandFailedException {
+        if (s.generator() != null) {
+            if (base != null && !base.labels().equals(s.generator().labels())) {
+                throw new CommandFailedException(
+                        String.format(
+                                "the labels of --model %s %s differ from the generator's %s",
+                                s.model(), base.labels(), s.generator().labels()));
+            }
+            return new GeneratedData(s.generator(), s.trainSize(), pre);
+        }
+        try {
+            // With --model, class directories map to the model's labels by name.
+            return ImageFolderData.open(s.data(), base == null ? null : base.labels(), pre);
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot read --data: " + Cli.describe(e), e);
+        }
+    }
+
+    private TrainingData validationData(List<String> labels, ImagePreprocessor pre)
+            throws CommandFailedException {
+        if (s.valData() != null) {
+            try {
+                return ImageFolderData.open(s.valData(), labels, pre);
+            } catch (IOException e) {
+                throw new CommandFailedException("cannot read --val-data: " + Cli.describe(e), e);
+            }
+        }
+        if (s.generator() != null && s.valSize() > 0) {
+            return new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.valSize(), pre);
+        }
+        return null;
+    }
+
+    /** The preset with one class per label and, if asked, another input size. */
+    static VitConfig architecture(VitConfig preset, int inputSize, int classes) {
+        VitConfig c = preset.withNumClasses(classes);
+        if (inputSize == c.imageSize()) {
+            return c;
+        }
+        return new VitConfig(
+                c.name(), inputSize, c.patchSize(), c.inChannels(), c.numClasses(), c.embedDim(),
+                c.depth(), c.numHeads(), c.mlpRatio(), c.qkvBias(), c.distilled(), c.layerNormEps());
+    }
+
+    /**
+     * Checks that {@code --out} is new, empty, or holds a run of this spec.
+     *
+     * @return the step its checkpoint reached, or -1 for a fresh run
+     */
+    private long checkOut(ModelSpec wanted, long totalSteps) throws CommandFailedException {
+        Path dir = s.out();
+        if (!Files.exists(dir)) {
+            return -1;
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new CommandFailedException("--out " + dir + " exists and is not a directory");
+        }
+        if (!Files.isRegularFile(dir.resolve(STATE_FILE))) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isEmpty()) {
+                    return -1;
+                }
+            } catch (IOException e) {
+                throw new CommandFailedException("cannot list --out " + dir + ": " + Cli.describe(e), e);
+            }
+            throw new CommandFailedException(
+                    "--out " + dir + " is not empty and holds no training run (" + STATE_FILE
+                            + "); give a new or empty directory");
+        }
+        try {
+            ModelSpec held = ModelSpec.read(dir);
+            mustMatch("architecture", held.architecture(), wanted.architecture());
+            mustMatch("labels", held.labels(), wanted.labels());
+            mustMatch("preprocessing", held.preprocessing(), wanted.preprocessing());
+            mustMatch("trainedCompression", held.trainedCompression(), wanted.trainedCompression());
+            checkSchedule(dir.resolve(STATE_FILE), totalSteps);
+            String step = Safetensors.readMetadata(held.weightsPath(dir)).get("step");
+            if (step == null) {
+                throw new CommandFailedException(
+                        "--out " + dir + ": " + held.weightsFile() + " records no training step");
+            }
+            return Long.parseLong(step);
+        } catch (IOException | NumberFormatException e) {
+            throw new CommandFailedException("cannot resume from --out " + dir + ": " + Cli.describe(e), e);
+        }
+    }
+
+    /**
+     * Refuses, before anything is loaded, a run whose step count or batch size differs from the
+     * checkpoint's (the Trainer checks it too, but only after loading everything).
+     */
+    private void checkSchedule(Path stateFile, long totalSteps) throws IOException, CommandFailedException {
+        JsonObject state;
+        try {
+            state = JsonParser.parseString(Files.readString(stateFile, StandardCharsets.UTF_8)).getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new IOException(stateFile + " is not a JSON object: " + Cli.describe(e), e);
+        }
+        if (!state.has("totalSteps") || !state.has("batchSize")) {
+            return; // An older layout: leave the check to the Trainer.
+        }
+        long heldSteps = state.get("totalSteps").getAsLong();
+        int heldBatch = state.get("batchSize").getAsInt();
+        if (heldSteps != totalSteps || heldBatch != s.config().batchSize()) {
+            throw new CommandFailedException(
+                    String.format(
+                            "--out %s holds a run of %d steps at batch %d but this command makes %d"
+                                    + " steps at batch %d; give another --out, or the same --epochs,"
+                                    + " --batch and data",
+                            s.out(), heldSteps, heldBatch, totalSteps, s.config().batchSize()));
+        }
+    }
+
+    private void mustMatch(String field, Object held, Object wanted) throws CommandFailedException {
+        if (!held.equals(wanted)) {
+            throw new CommandFailedException(
+                    String.format(
+                            "--out %s holds a run with %s %s but this command asks for %s;"
+                                    + " give another --out",
+                            s.out(), field, held, wanted));
+        }
+    }
+
+    private Map<String, HostTensor> initialWeights(ModelSpec spec, ModelSpec base)
+            throws CommandFailedException {
+        if (base == null) {
+            return VitInit.sinCosPositions(spec.architecture(), s.config().seed());
+        }
+        try {
+            return VitCheckpoint.load(base.weightsPath(s.model()), base.architecture());
+        } catch (IOException | RuntimeException e) {
+            throw new CommandFailedException(
+                    "cannot load the weights of --model " + s.model() + ": " + Cli.describe(e), e);
+        }
+    }
+
+    private double revalidate(ModelSpec spec, TrainingData validation) throws CommandFailedException {
+        try {
+            Map<String, HostTensor> weights = Safetensors.read(spec.weightsPath(s.out()));
+            return Trainer.accuracy(spec.architecture(), weights, validation, spec.trainedCompression(), s.device());
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot read the trained weights in " + s.out() + ": " + Cli.describe(e), e);
+        }
+    }
+}

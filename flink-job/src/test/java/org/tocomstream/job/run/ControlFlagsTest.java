@@ -1,0 +1,117 @@
+package org.tocomstream.job.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.CostModel;
+import org.tocomstream.control.Shedding;
+import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.StreamJobOptions;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.stream.LevelSource;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
+
+/** The load controller's flags, options, validation and the local run's adaptive default. */
+class ControlFlagsTest {
+
+    private static final OptionParser PARSER =
+            JobArgs.declare(JobArgs.declare(new OptionParser("run"), JobArgs.JOB), JobArgs.DEMO);
+
+    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo"));
+
+    private static Configuration parse(String... argv) throws UsageException {
+        ParsedArgs args = PARSER.parse(argv);
+        Configuration conf = JobArgs.configuration(args, JobArgs.JOB);
+        JobArgs.validate(conf, args);
+        return conf;
+    }
+
+    private static String error(String... argv) {
+        try {
+            parse(argv);
+        } catch (UsageException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("no usage error");
+    }
+
+    @Test
+    void flagsSetTheControllerOptions() throws UsageException {
+        Configuration c = parse("--control", "adaptive", "--ladder", "none;tome:3;tome:6",
+                "--latency-target", "500ms", "--target-utilization", "0.9", "--restore-utilization", "0.6",
+                "--degrade-dwell", "250ms", "--restore-dwell", "10s", "--shed", "latest-per-stream",
+                "--shed-deadline", "3s");
+        assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
+        assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:3;tome:6");
+        assertThat(c.get(ControlOptions.LATENCY_TARGET)).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.get(ControlOptions.SHED_MODE)).isEqualTo(Shedding.Mode.LATEST_PER_STREAM);
+
+        LevelSource source = ControlOptions.levelSource(c, DEMO);
+        assertThat(source.toString()).isEqualTo(
+                "adaptive(none;tome:3;tome:6, latency target 500 ms, shedding LATEST_PER_STREAM)");
+        assertThat(source.rungOf(CompressionLevel.tome(6))).isEqualTo(2);
+    }
+
+    @Test
+    void theDefaultIsTheFixedLevel() throws UsageException {
+        LevelSource source = ControlOptions.levelSource(parse("--level", "tome:4"), DEMO);
+        assertThat(source.toString()).isEqualTo("fixed(tome:4)");
+    }
+
+    @Test
+    void anUnsetLadderIsDerivedFromTheModel() throws UsageException {
+        assertThat(ControlOptions.ladder(parse("--control", "adaptive"), DEMO).toString())
+                .isEqualTo("none;tome:2;tome:4;tome:6");
+    }
+
+    @Test
+    void theShedDeadlineDefaultsToFourFifthsOfTheLatencyTarget() throws UsageException {
+        assertThat(ControlOptions.shedDeadline(parse("--control", "adaptive", "--shed", "deadline")))
+                .isEqualTo(Duration.ofMillis(800));
+        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s")))
+                .isEqualTo(Duration.ofMillis(2400));
+        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s",
+                "--shed-deadline", "2s"))).isEqualTo(Duration.ofSeconds(2));
+        // A latency target of 4 s with the old fixed 2 s deadline was a setting error.
+        assertThat(ControlOptions.levelSource(parse("--control", "adaptive", "--shed", "deadline",
+                "--latency-target", "4s"), DEMO).toString()).contains("shedding DEADLINE");
+    }
+
+    @Test
+    void badValuesNameTheFlag() {
+        assertThat(error("--ladder", "none;tome:x")).contains("--ladder").contains("tome:x");
+        assertThat(error("--target-utilization", "1.5")).contains("--target-utilization");
+        assertThat(error("--restore-utilization", "0.9")).contains("--restore-utilization");
+        assertThat(error("--restore-dwell", "100ms")).contains("--restore-dwell");
+        assertThat(error("--shed", "deadline", "--shed-deadline", "100ms")).contains("--shed-deadline");
+        assertThat(error("--shed", "sometimes")).contains("--shed");
+    }
+
+    @Test
+    void theLocalRunIsAdaptiveOverTheDemoModelsToMeLadder() throws Exception {
+        DemoModel.Resolved model = DemoModel.resolve();
+        try {
+            Configuration c = parse("--model", model.dir().toString());
+            RunCommand.adaptiveByDefault(c);
+            assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
+            assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:2;tome:4;tome:6");
+            assertThat(EffectiveConfig.describe(c, StreamJobOptions.all()))
+                    .contains("vit.control.policy")
+                    .contains("none;tome:2;tome:4;tome:6")
+                    .contains("vit.control.latency-target");
+
+            Configuration fixed = parse("--model", model.dir().toString(), "--control", "fixed");
+            RunCommand.adaptiveByDefault(fixed);
+            assertThat(fixed.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.FIXED);
+            assertThat(fixed.getOptional(ControlOptions.LADDER)).isEmpty();
+        } finally {
+            DemoModel.delete(model.dir());
+        }
+    }
+}
