@@ -51,12 +51,7 @@ public final class StreamJob {
         }
         Configuration conf;
         try {
-            ParsedArgs parsed = parser.parse(args);
-            if (!parsed.positionals().isEmpty()) {
-                throw parsed.error("unexpected argument '" + parsed.positionals().get(0) + "'");
-            }
-            parsed.required("--bootstrap", "HOST:PORT");
-            parsed.required("--model", "DIR");
+            ParsedArgs parsed = parser.parseOptions(args, "--bootstrap", "--model");
             conf = JobArgs.configuration(parsed, JobArgs.JOB);
             JobArgs.validate(conf, parsed);
         } catch (UsageException e) {

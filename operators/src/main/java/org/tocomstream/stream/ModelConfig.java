@@ -79,13 +79,18 @@ public record ModelConfig(
 
     private static final Pattern DEVICE_NAME = Pattern.compile("auto|cpu|gpu|gpu\\d+|gpu\\(\\d+\\)");
 
+    /** Whether {@code device} (trimmed, any case) is a value {@link #DEVICE} accepts. */
+    public static boolean isDeviceName(String device) {
+        return device != null && DEVICE_NAME.matcher(device.trim().toLowerCase(Locale.ROOT)).matches();
+    }
+
     /** @throws IllegalArgumentException naming the setting */
     public ModelConfig {
         if (modelDir == null || modelDir.isBlank()) {
             throw new IllegalArgumentException(MODEL_DIR + " must name a model directory");
         }
         device = device == null ? "" : device.trim().toLowerCase(Locale.ROOT);
-        if (!DEVICE_NAME.matcher(device).matches()) {
+        if (!isDeviceName(device)) {
             throw new IllegalArgumentException(
                     String.format(
                             "%s must be auto, cpu, gpu, gpuN or gpu(N) but was '%s'",

@@ -134,6 +134,16 @@ public final class BenchCommand implements Command {
                 + "    rssKiB\n";
     }
 
+    /** Whether ONNX Runtime can be loaded: the test classpath has it, the job jar does not. */
+    private static boolean onnxRuntimeOnClasspath() {
+        try {
+            Class.forName("ai.onnxruntime.OrtEnvironment", false, BenchCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
     private static CompensatorPair tocomPair(ParsedArgs args) throws UsageException {
         if (!args.has(TOCOM_PAIR)) {
             return null;
@@ -149,10 +159,7 @@ public final class BenchCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
+        ParsedArgs args = parser.parseOptions(argv);
         args.requires(PROFILE_BATCH, PROFILE);
         VitConfig config;
         try {
@@ -179,6 +186,14 @@ public final class BenchCommand implements Command {
         if (onnx != null && !Files.isRegularFile(onnx)) {
             throw args.error(
                     ONNX, "no such file '" + onnx + "' (export one with src/fixtures/export_onnx.py)");
+        }
+        if (onnx != null && !onnxRuntimeOnClasspath()) {
+            throw args.error(
+                    ONNX,
+                    "ONNX Runtime is not in tocom-stream.jar (its natives would ride along to every"
+                            + " cluster); run with java -cp"
+                            + " flink-job/target/tocom-stream.jar:flink-job/target/bench-lib/*"
+                            + " org.tocomstream.job.Main bench ...");
         }
         Integer threads =
                 args.has(THREADS) ? Integer.valueOf(args.positiveInt(THREADS, 1)) : null;

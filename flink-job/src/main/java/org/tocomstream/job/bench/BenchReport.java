@@ -101,15 +101,7 @@ public record BenchReport(
     record RssPoint(int batch, String level, long rssKiB) {}
 
     void writeJson(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            gson.toJson(this, w);
-            w.write('\n');
-        }
+        JsonFiles.write(file, this);
     }
 
     void printTables(PrintStream out) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorConfig;
 import org.tocomstream.compensate.CompensatorMode;
@@ -190,12 +191,7 @@ public final class BenchRun {
         json.put("iterations", s.iterations());
         json.put("rows", rows);
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.writeString(file,
-                    new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n");
+            JsonFiles.writeWithoutNulls(file, json);
         } catch (IOException e) {
             throw new CommandFailedException("cannot write " + file + ": " + Cli.describe(e), e);
         }

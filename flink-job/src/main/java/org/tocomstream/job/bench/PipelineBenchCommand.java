@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.kafka.EmbeddedKafka;
@@ -111,10 +112,7 @@ public final class PipelineBenchCommand implements Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
+        ParsedArgs args = parser.parseOptions(argv);
         String levelText = args.string("--level", "none");
         try {
             CompressionLevel.parse(levelText);
@@ -239,7 +237,7 @@ public final class PipelineBenchCommand implements Command {
             }
             if (args.has("--json")) {
                 Path json = args.path("--json").orElseThrow();
-                Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(report) + "\n", StandardCharsets.UTF_8);
+                JsonFiles.writeWithoutNulls(json, report);
                 out.println("wrote " + json);
             }
         } catch (CommandFailedException | UsageException e) {

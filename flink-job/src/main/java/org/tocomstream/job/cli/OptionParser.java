@@ -62,6 +62,26 @@ public final class OptionParser {
     }
 
     /**
+     * Parses the arguments of a command that takes options only: any positional argument is an
+     * error, then so is each option of {@code required} that was not given (named with its
+     * metavar, in the order listed). The one place the commands' shared prologue lives.
+     */
+    public ParsedArgs parseOptions(String[] argv, String... required) throws UsageException {
+        ParsedArgs args = parse(argv);
+        if (!args.positionals().isEmpty()) {
+            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
+        }
+        for (String option : required) {
+            Option declared = options.get(option);
+            if (declared == null || !declared.takesValue()) {
+                throw new IllegalArgumentException(option + " is not a declared option with a value");
+            }
+            args.required(option, declared.metavar());
+        }
+        return args;
+    }
+
+    /**
      * Parses {@code args}.
      *
      * @throws UsageException for an unknown option, a missing value, a value given to a flag, or

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +42,13 @@ public final class KafkaTopics implements AutoCloseable {
 
     private KafkaTopics(Admin admin) {
         this.admin = admin;
+    }
+
+    private static final Pattern BOOTSTRAP_SERVERS = Pattern.compile("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*");
+
+    /** Whether {@code servers} has the form {@code HOST:PORT[,HOST:PORT...]}. */
+    public static boolean isBootstrapServers(String servers) {
+        return BOOTSTRAP_SERVERS.matcher(servers).matches();
     }
 
     /** An admin client for {@code bootstrapServers}; connects lazily. */

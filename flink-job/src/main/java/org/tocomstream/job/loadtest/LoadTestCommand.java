@@ -110,10 +110,7 @@ public final class LoadTestCommand implements Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
+        ParsedArgs args = parser.parseOptions(argv);
         Configuration flags = JobArgs.configuration(args, BINDINGS);
         JobArgs.validate(flags, args);
         if (flags.get(ControlOptions.SHED_MODE) == Shedding.Mode.OFF && args.has("--shed")) {

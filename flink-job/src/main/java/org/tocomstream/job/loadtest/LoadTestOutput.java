@@ -70,8 +70,7 @@ public final class LoadTestOutput {
         }
         root.put("policies", policies);
         root.put("checks", checks);
-        Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n",
-                StandardCharsets.UTF_8);
+        JsonFiles.write(file, root);
     }
 
     static void printTable(LoadTestAnalysis.Report r, PrintStream out) {

@@ -13,6 +13,10 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.stream.BatchInferenceOperatorFactory;
+import org.tocomstream.stream.BatchingConfig;
+import org.tocomstream.stream.DecodeConfig;
 import org.tocomstream.stream.ModelConfig;
 import org.tocomstream.stream.WireFormat;
 
@@ -152,7 +156,7 @@ public final class StreamJobOptions {
     // ---- Model and inference ---------------------------------------------------------------------
 
     public static final ConfigOption<String> MODEL_DIR =
-            ConfigOptions.key("vit.model.dir")
+            ConfigOptions.key(ModelConfig.MODEL_DIR)
                     .stringType()
                     .noDefaultValue()
                     .withDescription(
@@ -160,7 +164,7 @@ public final class StreamJobOptions {
                                     + " The demo uses the bundled demo model when it is not set.");
 
     public static final ConfigOption<String> DEVICE =
-            ConfigOptions.key("vit.model.device")
+            ConfigOptions.key(ModelConfig.DEVICE)
                     .stringType()
                     .defaultValue("auto")
                     .withDescription(
@@ -168,7 +172,7 @@ public final class StreamJobOptions {
                                     + " the TaskManager under vit.model.gpu-resource, else the CPU).");
 
     public static final ConfigOption<String> GPU_RESOURCE =
-            ConfigOptions.key("vit.model.gpu-resource")
+            ConfigOptions.key(ModelConfig.GPU_RESOURCE)
                     .stringType()
                     .defaultValue("gpu")
                     .withDescription("Name of Flink's external resource that lists the GPUs, for device auto.");
@@ -200,20 +204,20 @@ public final class StreamJobOptions {
                                     + " evit:0.7, evit:0.7@3,6,9.");
 
     public static final ConfigOption<Integer> MAX_BATCH =
-            ConfigOptions.key("vit.batch.max-size")
+            ConfigOptions.key(BatchingConfig.MAX_BATCH_SIZE)
                     .intType()
                     .defaultValue(8)
                     .withDescription("Most frames in one forward pass.");
 
     public static final ConfigOption<Duration> MAX_DELAY =
-            ConfigOptions.key("vit.batch.max-delay")
+            ConfigOptions.key(BatchingConfig.MAX_DELAY)
                     .durationType()
                     .defaultValue(Duration.ofMillis(50))
                     .withDescription(
                             "Longest a frame waits for its batch to fill before the batch runs anyway.");
 
     public static final ConfigOption<Integer> MAX_IN_FLIGHT =
-            ConfigOptions.key("vit.batch.max-in-flight")
+            ConfigOptions.key(BatchingConfig.MAX_IN_FLIGHT)
                     .intType()
                     .defaultValue(1)
                     .withDescription(
@@ -221,19 +225,19 @@ public final class StreamJobOptions {
                                     + " (backpressure).");
 
     public static final ConfigOption<Integer> TOP_K =
-            ConfigOptions.key("vit.labels.top-k")
+            ConfigOptions.key(BatchInferenceOperatorFactory.TOP_K)
                     .intType()
                     .defaultValue(5)
                     .withDescription("Labels per frame, best first (at most the model's class count).");
 
     public static final ConfigOption<MemorySize> MAX_FRAME_BYTES =
-            ConfigOptions.key("vit.decode.max-value-bytes")
+            ConfigOptions.key(DecodeConfig.MAX_VALUE_BYTES)
                     .memoryType()
                     .defaultValue(MemorySize.parse("16m"))
                     .withDescription("Frames with a larger value go to the dead-letter topic undecoded.");
 
     public static final ConfigOption<Long> MAX_PIXELS =
-            ConfigOptions.key("vit.decode.max-pixels")
+            ConfigOptions.key(DecodeConfig.MAX_PIXELS)
                     .longType()
                     .defaultValue(ImagePreprocessor.DEFAULT_MAX_PIXELS)
                     .withDescription(
@@ -300,7 +304,7 @@ public final class StreamJobOptions {
     public static List<String> validate(ReadableConfig conf) {
         List<String> errors = new ArrayList<>();
         String bootstrap = conf.get(BOOTSTRAP_SERVERS);
-        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+        if (bootstrap != null && !KafkaTopics.isBootstrapServers(bootstrap)) {
             errors.add(String.format("%s: expected HOST:PORT[,HOST:PORT...] but was '%s'", BOOTSTRAP_SERVERS.key(), bootstrap));
         }
         for (ConfigOption<String> topic : List.of(FRAMES_TOPIC, LABELS_TOPIC, DEAD_LETTER_TOPIC)) {
@@ -315,8 +319,7 @@ public final class StreamJobOptions {
                     "%s, %s and %s must be three different topics",
                     FRAMES_TOPIC.key(), LABELS_TOPIC.key(), DEAD_LETTER_TOPIC.key()));
         }
-        String device = conf.get(DEVICE).trim().toLowerCase(Locale.ROOT);
-        if (!device.matches("auto|cpu|gpu|gpu\\d+|gpu\\(\\d+\\)")) {
+        if (!ModelConfig.isDeviceName(conf.get(DEVICE))) {
             errors.add(String.format("%s: expected auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE.key(), conf.get(DEVICE)));
         }
         if (conf.get(COMPENSATOR).isBlank()) {

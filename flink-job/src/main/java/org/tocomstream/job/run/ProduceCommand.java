@@ -87,13 +87,9 @@ public final class ProduceCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(BOOTSTRAP, "HOST:PORT");
+        ParsedArgs args = parser.parseOptions(argv, BOOTSTRAP);
         String bootstrap = args.string(BOOTSTRAP).orElseThrow();
-        if (!bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+        if (!KafkaTopics.isBootstrapServers(bootstrap)) {
             throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
         }
         args.atMostOne(IMAGES, VIDEO, GENERATOR);

@@ -93,10 +93,7 @@ public final class RunCommand implements Command {
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
         long startNanos = System.nanoTime();
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
+        ParsedArgs args = parser.parseOptions(argv);
         Configuration conf = JobArgs.configuration(args, JobArgs.JOB);
         Configuration demo = JobArgs.configuration(args, JobArgs.DEMO);
         JobArgs.validate(conf, args);

@@ -115,12 +115,7 @@ public final class TocomCalibrateRun {
     }
 
     static Settings settings(String[] argv) throws UsageException {
-        ParsedArgs args = PARSER.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(MODEL, "DIR");
-        args.required(PLUGIN, "FILE");
+        ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);
         CompensatorCalibration.Rule rule;
         try {
             rule = CompensatorCalibration.Rule.parse(args.string(RULE).orElse(CompensatorCalibration.Rule.KL_LINE_SEARCH.id()));

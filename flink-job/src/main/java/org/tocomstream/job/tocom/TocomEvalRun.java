@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
@@ -102,12 +103,7 @@ public final class TocomEvalRun {
     }
 
     static Settings settings(String[] argv) throws UsageException {
-        ParsedArgs args = PARSER.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(MODEL, "DIR");
-        args.required(PLUGIN, "FILE");
+        ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);
         DataOptions.check(args, TEST_SIZE);
         String grid = args.string(GRID, "all").trim();
         // Checked now for its syntax; the range is checked against the plugin once it is loaded.
@@ -333,15 +329,7 @@ public final class TocomEvalRun {
         }
 
         void writeJson(Path file) throws IOException {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-                gson.toJson(this, w);
-                w.write('\n');
-            }
+            JsonFiles.write(file, this);
         }
     }
 }

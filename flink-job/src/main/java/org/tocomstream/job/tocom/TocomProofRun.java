@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.TreeSet;
+import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorEvaluation;
@@ -126,12 +127,7 @@ public final class TocomProofRun {
     }
 
     static Settings settings(String[] argv) throws UsageException {
-        ParsedArgs args = PARSER.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(PLUGIN, "FILE");
-        args.required(MODELS, "DIRS");
+        ParsedArgs args = PARSER.parseOptions(argv, PLUGIN, MODELS);
         DataOptions.check(args);
         if (!args.has(DataOptions.GENERATOR)) {
             throw args.error(DataOptions.DATA, "tocom proof needs --generator (it tunes s on the VALIDATION split)");
@@ -396,12 +392,7 @@ public final class TocomProofRun {
             json.put("meanTop1GainCi95", ci);
             json.put("checks", checks);
             try {
-                Path parent = s.json().toAbsolutePath().getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                Files.writeString(s.json(), new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(json) + "\n",
-                        StandardCharsets.UTF_8);
+                JsonFiles.write(s.json(), json);
             } catch (IOException e) {
                 throw new CommandFailedException("cannot write " + s.json() + ": " + Cli.describe(e), e);
             }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
+import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.compensate.CompensatorConfig;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TocomTrainConfig;
@@ -137,11 +138,7 @@ public final class TocomTrainRun {
     }
 
     static Settings settings(String[] argv) throws UsageException {
-        ParsedArgs args = PARSER.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(MODEL, "DIR");
+        ParsedArgs args = PARSER.parseOptions(argv, MODEL);
         String bootstrap = frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES,
                 HELD_OUT_SIZE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
@@ -302,7 +299,7 @@ public final class TocomTrainRun {
         args.requires(TOPIC, BOOTSTRAP);
         args.requires(BOOTSTRAP, TOPIC);
         String bootstrap = args.string(BOOTSTRAP).orElse(null);
-        if (bootstrap != null && !bootstrap.matches("[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*")) {
+        if (bootstrap != null && !KafkaTopics.isBootstrapServers(bootstrap)) {
             throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
         }
         return bootstrap;

@@ -101,11 +101,7 @@ public final class EvaluateCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
-        ParsedArgs args = parser.parse(argv);
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
-        args.required(MODEL, "DIR");
+        ParsedArgs args = parser.parseOptions(argv, MODEL);
         DataOptions.check(args, TEST_SIZE);
         List<CompressionLevel> levels = new ArrayList<>();
         for (String item : args.list(LEVELS)) {

@@ -75,15 +75,7 @@ public record EvaluateReport(
     }
 
     void writeJson(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            gson.toJson(this, w);
-            w.write('\n');
-        }
+        JsonFiles.write(file, this);
     }
 
     void printTable(PrintStream out) {

@@ -135,7 +135,7 @@ public final class TrainCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
-        return new TrainRun(settings(parser.parse(argv), argv), err).execute(out);
+        return new TrainRun(settings(parser.parseOptions(argv), argv), err).execute(out);
     }
 
     /** Everything the command line asks for, checked; data and models are not touched yet. */
@@ -155,9 +155,6 @@ public final class TrainCommand implements Command {
             String commandLine) {}
 
     private static Settings settings(ParsedArgs args, String[] argv) throws UsageException {
-        if (!args.positionals().isEmpty()) {
-            throw args.error("unexpected argument '" + args.positionals().get(0) + "'");
-        }
         args.atMostOne(PRESET, MODEL);
         if (!args.has(PRESET) && !args.has(MODEL)) {
             throw args.error("give --preset NAME (fresh weights) or --model DIR (fine-tune)");
