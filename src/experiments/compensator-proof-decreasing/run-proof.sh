@@ -1,6 +1,6 @@
 #!/bin/bash
-# The issue-5 proof over ToMe's decreasing schedule (tome-decreasing:r), where the bundled demo
-# model does lose accuracy (demo-model.md): a plugin trained once on the base's own data over
+# The compensator proof over ToMe's decreasing schedule (tome-decreasing:r), where the bundled demo
+# model does lose accuracy (src/docs/demo-model.md): a plugin trained once on the base's own data over
 # degrees 0..8 of that schedule, downstream models fine-tuned from the demo model at m = 0, 4, 6, 8
 # on a shifted generator domain (seed 2, smaller objects, more noise), every model at every n.
 set -euo pipefail
