@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cluster test (issue 4): the deploy/bin scripts start a Kafka broker and a standalone Flink
+# The cluster test: the deploy/bin scripts start a Kafka broker and a standalone Flink
 # cluster (a JobManager JVM and a TaskManager JVM from Maven Central jars), and the streaming job
 # jar is submitted through the REST API
 #
@@ -7,7 +7,7 @@
 #      consumer group) must label every frame of the frames topic. The second run is the one that
 #      fails with "UnsatisfiedLinkError ... already loaded in another classloader" when DJL comes
 #      from the job jar's class loader instead of the cluster's lib;
-#   2. the load controller on the cluster (issue 6): the job with --control adaptive over a backlog
+#   2. the load controller on the cluster: the job with --control adaptive over a backlog
 #      of frames that are already late must label every frame once, run batches at a compressed
 #      level, and read the Kafka source's pendingRecords through the backlog-bridge reporter that
 #      cluster-start.sh puts on the Flink classpath (the upstreamPendingRecords metric, >= 0, not

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The issue-5 proof with calibration: ToMe's decreasing schedule (tome-decreasing:r), where the
-# bundled demo model loses accuracy (demo-model.md). A plugin trained once on the base's own data
+# The compensator proof with calibration: ToMe's decreasing schedule (tome-decreasing:r), where the
+# bundled demo model loses accuracy (src/docs/demo-model.md). A plugin trained once on the base's own data
 # over degrees 0..8 of that schedule; downstream models fine-tuned from the demo model at
 # m = 0, 4, 6, 8 on a shifted generator domain (seed 2, smaller objects, more noise); each
 # downstream model calibrated for the plugin (tocom calibrate --rule sqrt-kl-ratio: per-pair factors
@@ -35,4 +35,4 @@ java -jar $JAR tocom proof --plugin $OUT/tocom-decreasing.safetensors \
   $DOMAIN --tune-size 500 --test-size 2000 --scales 0.05,0.1,0.2,0.4 --bootstrap 2000 \
   --json $OUT/proof.json --heatmap $OUT/proof.png
 # The same models with the default calibration rule of tocom calibrate (kl-line-search), into $OUT/line-search.
-OUT=$OUT DATA_SEED=$DATA_SEED bash src/docs/compensator-proof-calibrated/line-search/run-line-search.sh
+OUT=$OUT DATA_SEED=$DATA_SEED bash src/experiments/compensator-proof-calibrated/line-search/run-line-search.sh

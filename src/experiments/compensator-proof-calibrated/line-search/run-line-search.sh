@@ -3,7 +3,7 @@
 # and pair, the scale of 0.00625..0.4 (or none) whose KL to the model itself at m is least on 500
 # unlabelled VALIDATION scenes; then the same 2,000 TEST scenes and checks as run-proof.sh.
 # Needs the downstream models of a run-proof.sh run (its OUT, the same DATA_SEED); PLUGIN defaults
-# to that run's plugin (plugin-seed-1/tocom-decreasing.safetensors for the seed-1 rows).
+# to that run's plugin (for the seed-1 rows, the plugin of a PLUGIN_SEED=1 run-proof.sh run).
 set -euo pipefail
 cd "$(dirname "$0")/../../../.."   # the repository root
 JAR=flink-job/target/tocom-stream.jar

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The issue-5 proof: downstream models fine-tuned from the bundled demo model at m = 0, 2, 4, 6 on a
+# The compensator proof over constant ToMe degrees: downstream models fine-tuned from the bundled
+# demo model at m = 0, 2, 4, 6 on a
 # shifted generator domain (seed 2, smaller objects, more noise), the bundled plugin (trained once
 # on the base's own data) applied to all of them.
 set -euo pipefail
