@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.tocomstream.job.cli.JsonFiles;
 
 /**
  * Everything {@code bench} measured: printed as tables and written as JSON. The record component

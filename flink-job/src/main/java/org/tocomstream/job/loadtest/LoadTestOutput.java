@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.tocomstream.job.cli.JsonFiles;
 
 /** {@code loadtest}'s files (a CSV per policy, the summary JSON) and its printed summary table. */
 public final class LoadTestOutput {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.tocomstream.job.cli.JsonFiles;
 
 /**
  * What {@code evaluate} measured: printed as a table and written as JSON. The record component
