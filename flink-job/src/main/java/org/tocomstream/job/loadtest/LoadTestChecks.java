@@ -6,7 +6,7 @@ import java.util.Locale;
 import org.tocomstream.job.run.LabelReader;
 
 /**
- * The acceptance checks of the overload experiment ({@code controller.md}, issue 6), evaluated on
+ * The checks of the overload test ({@code loadtest.md}, The checks), evaluated on
  * what was measured; a check that the run cannot decide (its policy not run, a phase too short)
  * says SKIP and why.
  */

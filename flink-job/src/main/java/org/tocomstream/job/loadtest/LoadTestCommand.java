@@ -40,7 +40,7 @@ import org.tocomstream.job.run.PipelineRuns;
 import org.tocomstream.job.cli.UsageException;
 
 /**
- * {@code loadtest}: the overload experiment of {@code src/docs/overload-experiment.md}, in this
+ * {@code loadtest}: the overload test of {@code src/docs/loadtest.md}, in this
  * JVM (in-process Kafka, local MiniCluster). Measures the job's capacity at the ladder's first
  * rung, then, for each policy on fresh topics, drives camera streams through phases of load
  * relative to that capacity, and writes a CSV and a PNG per policy and a summary JSON with the
@@ -56,7 +56,7 @@ public final class LoadTestCommand implements Command {
     private static final List<JobArgs.Binding> BINDINGS =
             JobArgs.JOB.stream().filter(b -> JOB_FLAGS.contains(b.flag())).collect(Collectors.toList());
 
-    /** Classpath location of the bundled demo model's accuracy per level ({@code src/docs/demo-model-accuracy.json}). */
+    /** Classpath location of the bundled demo model's accuracy per level ({@code flink-job/src/main/resources/demo-model/demo-model-accuracy.json}). */
     static final String ACCURACY_RESOURCE = DemoModel.RESOURCE_DIR + "demo-model-accuracy.json";
 
     private final OptionParser parser = JobArgs.declare(new OptionParser("loadtest")

@@ -94,7 +94,7 @@ public final class TocomProofRun {
                     + "model is evaluated at every n without and with Δ(m→n). s is chosen on the\n"
                     + "generator's VALIDATION split, the numbers are from its TEST split; the mean\n"
                     + "top-1 gain over the pairs with m != n gets a 95 % bootstrap interval over the\n"
-                    + "test images. Prints the table, the choice of s and the checks of issue 5\n"
+                    + "test images. Prints the table, the choice of s and its four checks\n"
                     + "(KL lower for every mismatched pair and >= 30 % lower on average; mean top-1\n"
                     + "gain > 0 with the interval above 0; no pair below -0.3 points). With\n"
                     + "--calibrate-with, each pair runs at s times its tocom calibrate factor; with\n"
