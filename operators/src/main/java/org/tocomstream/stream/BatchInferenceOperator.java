@@ -63,13 +63,13 @@ import org.tocomstream.compress.CompressionLevel;
  * this subtask's index (the source feeds this operator forward, at the same parallelism), read
  * through {@link BacklogBridgeReporter} when that reporter is configured, else unknown.
  *
- * The {@link LevelSource} is asked for each batch's level with the {@link LoadSignals} measured
- * here, then for the frames to skip ({@link LevelSource#framesToSkip}); skipped frames are not run
- * but keep their place in the output as label records marked {@code skipped}. While the source
- * asks to keep only the newest frame per stream ({@link LevelSource#coalescingStreams}), a batch is
- * cut once it holds {@code maxBatchSize} different streams or {@value #COALESCE_FACTOR} times that
- * many frames, so memory stays bounded by {@code (maxInFlight + 1) × COALESCE_FACTOR ×
- * maxBatchSize} frames.
+ * The {@link LevelSource} is asked once per batch, with the {@link LoadSignals} measured here and
+ * the batch's frames, and answers one {@link BatchPlan}: the level, the frames to skip, the rung
+ * and reason for the gauge and log, and whether to coalesce streams. Skipped frames are not run
+ * but keep their place in the output as label records marked {@code skipped}. While the latest
+ * plan asks to keep only the newest frame per stream, the next batch is cut once it holds {@code
+ * maxBatchSize} different streams or {@value #COALESCE_FACTOR} times that many frames, so memory
+ * stays bounded by {@code (maxInFlight + 1) × COALESCE_FACTOR × maxBatchSize} frames.
  *
  * <h2>Watermarks</h2>
  *
@@ -120,6 +120,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
     private transient ArrayDeque<Batch> inFlight;
     private transient int inFlightFrames;
     private transient CompressionLevel currentLevel;
+    /** The latest plan's {@link BatchPlan#coalesceStreams()}: it shapes the buffer being filled. */
+    private transient boolean coalescing;
     private transient long lastLevelLogMs;
     private transient volatile Exception asyncFailure;
 
@@ -347,7 +349,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
 
     private boolean bufferFull() {
         int max = batching.maxBatchSize();
-        if (levelSource.coalescingStreams()) {
+        if (coalescing) {
             return bufferStreams.size() >= max || buffer.size() >= COALESCE_FACTOR * max;
         }
         return buffer.size() >= max;
@@ -408,20 +410,29 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                         batching.maxInFlight(),
                         BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
         metrics.upstreamPendingRecords = signals.upstreamBacklogFrames();
-        CompressionLevel level = levelSource.levelFor(signals);
-        if (level == null) {
-            throw new IllegalStateException("level source " + levelSource + " returned no level");
+        List<DecodedFrame> decoded = new ArrayList<>(frames.size());
+        for (Pending p : frames) {
+            decoded.add(p.frame());
         }
+        BatchPlan plan = levelSource.plan(signals, decoded);
+        if (plan == null) {
+            throw new IllegalStateException("level source " + levelSource + " returned no plan");
+        }
+        boolean[] skipped = skipped(plan, frames);
+        CompressionLevel level = plan.level();
         if (!level.equals(currentLevel)) {
             if (currentLevel != null) {
                 metrics.levelChanges.inc();
             }
-            logLevelChange(now, level);
+            logLevelChange(now, level, plan.reason());
             currentLevel = level;
             metrics.compressionLevel = level.toString();
-            metrics.compressionLevelIndex = levelSource.rungOf(level);
+            metrics.compressionLevelIndex = plan.rung();
         }
-        boolean[] skipped = skipped(signals, frames);
+        coalescing = plan.coalesceStreams();
+        if (skipped != null) {
+            metrics.skippedFrames.inc(plan.skippedCount());
+        }
 
         Batch batch = new Batch(frames, skipped, level, now, bufferWatermark);
         bufferWatermark = null;
@@ -437,31 +448,16 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
     }
 
-    /** The level source's skip flags for {@code frames}, or null when none is skipped. */
-    private boolean[] skipped(LoadSignals signals, List<Pending> frames) {
-        List<DecodedFrame> decoded = new ArrayList<>(frames.size());
-        for (Pending p : frames) {
-            decoded.add(p.frame());
-        }
-        boolean[] skip = levelSource.framesToSkip(signals, decoded);
-        if (skip == null) {
-            return null;
-        }
-        if (skip.length != frames.size()) {
+    /** The plan's skip flags for {@code frames}, or null when none is skipped. */
+    private boolean[] skipped(BatchPlan plan, List<Pending> frames) {
+        boolean[] skip = plan.skip();
+        if (skip.length != 0 && skip.length != frames.size()) {
             throw new IllegalStateException(
                     String.format(
                             "level source %s returned %d skip flags for %d frames",
                             levelSource, skip.length, frames.size()));
         }
-        int count = 0;
-        for (boolean b : skip) {
-            count += b ? 1 : 0;
-        }
-        if (count == 0) {
-            return null;
-        }
-        metrics.skippedFrames.inc(count);
-        return skip.clone();
+        return plan.skippedCount() == 0 ? null : skip;
     }
 
     private void complete(
@@ -561,14 +557,14 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
     }
 
-    private void logLevelChange(long now, CompressionLevel level) {
+    private void logLevelChange(long now, CompressionLevel level, String reason) {
         if (lastLevelLogMs == Long.MIN_VALUE || now - lastLevelLogMs >= LEVEL_LOG_INTERVAL_MS) {
             LOG.info(
                     "{}: compression level {} -> {} {}",
                     getOperatorName(),
                     currentLevel,
                     level,
-                    levelSource.lastReason());
+                    reason);
             lastLevelLogMs = now;
         } else {
             LOG.debug(
@@ -576,7 +572,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                     getOperatorName(),
                     currentLevel,
                     level,
-                    levelSource.lastReason());
+                    reason);
         }
     }
 
