@@ -20,7 +20,8 @@ import org.tocomstream.control.Shedding;
 /**
  * {@link LevelSource#adaptive}: translates the operator's {@link LoadSignals} into the controller's
  * {@link LoadSignal} (service times per ladder rung, taken at the largest batch size each rung ran
- * with) and its {@link Decision} back into a level and the frames to skip.
+ * with) and its {@link Decision} back into one {@link BatchPlan}: the level, the frames to skip
+ * when the decision sheds, and coalescing of the next batch while it sheds latest-per-stream.
  */
 final class AdaptiveLevelSource implements LevelSource {
 
@@ -46,7 +47,20 @@ final class AdaptiveLevelSource implements LevelSource {
     private transient long lastDebugMs = Long.MIN_VALUE / 2;
 
     @Override
-    public CompressionLevel levelFor(LoadSignals signals) {
+    public BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch) {
+        Decision d = decide(signals);
+        CompressionLevel level = config.ladder().level(d.level());
+        boolean coalesce = d.shed() && config.shedding().mode() == Shedding.Mode.LATEST_PER_STREAM;
+        return new BatchPlan(
+                level,
+                rungOf(level),
+                d.shed() ? framesToSkip(signals, batch) : null,
+                reason(d),
+                coalesce);
+    }
+
+    /** Runs the controller on {@code signals}; logs every change, and one decision a second. */
+    private Decision decide(LoadSignals signals) {
         if (controller == null) {
             throw new IllegalStateException("adaptive level source used before open()");
         }
@@ -82,14 +96,11 @@ final class AdaptiveLevelSource implements LevelSource {
             lastDebugMs = signals.nowMs();
         }
         last = d;
-        return ladder.level(d.level());
+        return d;
     }
 
-    @Override
-    public boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch) {
-        if (last == null || !last.shed()) {
-            return null;
-        }
+    /** The shedding policy's skip flags for {@code batch}, for a decision that sheds. */
+    private boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch) {
         long[] captured = new long[batch.size()];
         String[] streams = new String[batch.size()];
         for (int i = 0; i < captured.length; i++) {
@@ -99,34 +110,23 @@ final class AdaptiveLevelSource implements LevelSource {
         return config.shedding().skip(signals.nowMs(), captured, List.of(streams));
     }
 
-    @Override
-    public boolean coalescingStreams() {
-        return last != null
-                && last.shed()
-                && config.shedding().mode() == Shedding.Mode.LATEST_PER_STREAM;
-    }
-
-    @Override
-    public int rungOf(CompressionLevel level) {
+    /** The rung of {@code level} on this source's ladder, -1 when it is not on it. */
+    int rungOf(CompressionLevel level) {
         return config.ladder().indexOf(level);
     }
 
-    @Override
-    public String lastReason() {
-        if (last == null) {
-            return "";
-        }
+    private String reason(Decision d) {
         return String.format(
                 Locale.ROOT,
                 "%s: feed-forward rung %d for %.1f frames/s, age feedback %+.2f rungs, age trend"
                         + " %+.2f s/s, unseen cost %.2f ms/frame%s",
-                last.reason(),
-                last.feedForwardLevel(),
-                last.demandPerSecond(),
-                last.feedback(),
-                last.ageTrend(),
-                last.unseenMsPerFrame(),
-                last.shed() ? ", shedding (" + config.shedding().mode() + ")" : "");
+                d.reason(),
+                d.feedForwardLevel(),
+                d.demandPerSecond(),
+                d.feedback(),
+                d.ageTrend(),
+                d.unseenMsPerFrame(),
+                d.shed() ? ", shedding (" + config.shedding().mode() + ")" : "");
     }
 
     @Override

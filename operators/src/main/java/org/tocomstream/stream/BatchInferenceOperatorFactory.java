@@ -12,12 +12,13 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 /**
  * The batching inference operator: decoded frames in, one {@link LabelRecord} per frame out, in
  * input order. It cuts a batch at {@link BatchingConfig#maxBatchSize()} frames or when the first
- * frame has waited {@link BatchingConfig#maxDelay()}, asks the {@link LevelSource} for the batch's
- * compression level, runs the forward pass on one of {@link BatchingConfig#maxInFlight()}
- * inference threads and writes the level, the model, the batch size, the inference time and the
- * frame's age into each label. It holds no state across checkpoints: each barrier waits until
- * every frame before it is labelled. A slow model backpressures the input; an inference error
- * fails the task. Metrics: {@link InferenceMetrics}.
+ * frame has waited {@link BatchingConfig#maxDelay()}, asks the {@link LevelSource} once for the
+ * batch's {@link BatchPlan} (its compression level, and the frames to skip under overload), runs
+ * the forward pass on one of {@link BatchingConfig#maxInFlight()} inference threads and writes
+ * the level, the model, the batch size, the inference time and the frame's age into each label.
+ * It holds no state across checkpoints: each barrier waits until every frame before it is
+ * labelled. A slow model backpressures the input; an inference error fails the task. Metrics:
+ * {@link InferenceMetrics}.
  *
  * <pre>{@code
  * BatchInferenceOperatorFactory inference =

@@ -1,5 +1,6 @@
 package org.tocomstream.stream;
 
+import java.util.List;
 import java.util.Objects;
 import org.tocomstream.compress.CompressionLevel;
 
@@ -15,8 +16,8 @@ final class FixedLevelSource implements LevelSource {
     }
 
     @Override
-    public CompressionLevel levelFor(LoadSignals signals) {
-        return level;
+    public BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch) {
+        return BatchPlan.of(level);
     }
 
     @Override

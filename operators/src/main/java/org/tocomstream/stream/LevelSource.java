@@ -7,20 +7,23 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.control.ControllerConfig;
 
 /**
- * Where the batching inference operator gets the compression level of each batch. The operator
- * asks once per batch, on its task thread, with a {@link LoadSignals} snapshot, and writes the
- * answer into every label of that batch.
+ * Where the batching inference operator gets the plan of each batch. The operator asks once per
+ * batch, on its task thread, with a {@link LoadSignals} snapshot and the batch's frames, and gets
+ * one immutable {@link BatchPlan}: the level it writes into every label of that batch, the frames
+ * to skip, and the rest of the decision.
  *
  * <p>{@link #fixed(CompressionLevel)} always answers one level; {@link #adaptive(ControllerConfig)}
  * runs the load controller ({@link org.tocomstream.control.LevelController}) on the signals and may
- * also ask the operator to skip frames under overload ({@link #framesToSkip}). Flink serializes the instance given to the operator and each parallel subtask gets its own
- * copy, so an implementation may keep per-subtask state in fields (transient or not) but must not
- * share mutable state through statics.
+ * also skip frames under overload. Flink serializes the instance given to the operator and each
+ * parallel subtask gets its own copy, so an implementation may keep per-subtask state in fields
+ * (transient or not) but must not share mutable state through statics.
  *
  * <pre>{@code
  * LevelSource levels = LevelSource.fixed(CompressionLevel.parse("tome:8"));
  * LevelSource adaptive = LevelSource.adaptive(
  *         ControllerConfig.defaults(Ladder.parse(cost, "none;tome:2;tome:4;tome:6")));
+ * // in the operator, per batch:
+ * BatchPlan plan = levels.plan(signals, frames);
  * }</pre>
  */
 public interface LevelSource extends Serializable {
@@ -33,42 +36,16 @@ public interface LevelSource extends Serializable {
     default void open(LongSupplier clockMs) throws Exception {}
 
     /**
-     * The level for the batch being formed.
+     * The plan for the batch being cut: its level, the frames to skip, the rung and the reason for
+     * logs, and whether the buffer that fills next coalesces streams (see {@link BatchPlan} for
+     * when the operator reads each part). The operator calls this once per batch, on its task
+     * thread, and asks nothing else about the batch.
      *
-     * @return a level, never null
+     * @param signals the load measured as the batch is cut
+     * @param batch the batch's frames, in order ({@code signals.batchSize()} of them)
+     * @return the plan, never null; its skip flags are empty or one per frame of {@code batch}
      */
-    CompressionLevel levelFor(LoadSignals signals);
-
-    /**
-     * Which frames of the batch just given to {@link #levelFor} to skip rather than run: called
-     * right after it, with the same signals and the batch's frames in order. A skipped frame is
-     * emitted as a label record marked {@code skipped}. The default skips nothing.
-     *
-     * @return null or an array of {@code batch.size()} flags, true to skip
-     */
-    default boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch) {
-        return null;
-    }
-
-    /**
-     * Whether the operator should currently keep only the newest frame of each stream: it then
-     * cuts a batch once it holds frames of {@code maxBatchSize} different streams (or four times
-     * that many frames), and {@link #framesToSkip} marks the older frames of each stream. False
-     * by default.
-     */
-    default boolean coalescingStreams() {
-        return false;
-    }
-
-    /** The rung of {@code level} on this source's ladder, for the level-index gauge; 0 default. */
-    default int rungOf(CompressionLevel level) {
-        return 0;
-    }
-
-    /** A short text on why the last level was chosen, for the level-change log; may be empty. */
-    default String lastReason() {
-        return "";
-    }
+    BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch);
 
     /** Called once per subtask when the operator closes. */
     default void close() throws Exception {}

@@ -35,9 +35,10 @@
  *   <li>{@link org.tocomstream.stream.BatchInferenceOperatorFactory} with {@link
  *       org.tocomstream.stream.BatchingConfig}: the batching inference operator; its metrics are
  *       named in {@link org.tocomstream.stream.InferenceMetrics}.
- *   <li>{@link org.tocomstream.stream.LevelSource}: the compression level of each batch, asked
- *       with {@link org.tocomstream.stream.LoadSignals}; {@code fixed(level)} now, the load
- *       controller later.
+ *   <li>{@link org.tocomstream.stream.LevelSource}: one {@link org.tocomstream.stream.BatchPlan}
+ *       per batch (compression level, frames to skip, coalescing of the next batch), asked with
+ *       {@link org.tocomstream.stream.LoadSignals}; {@code fixed(level)} or {@code
+ *       adaptive(config)}, the load controller.
  *   <li>{@link org.tocomstream.stream.PredictorFactory} / {@link
  *       org.tocomstream.stream.BatchPredictor}: a subtask's model handle; {@code
  *       sharedModel(ModelConfig)} shares one loaded model per (directory, device) per TaskManager

@@ -194,12 +194,33 @@ class AdaptiveLevelSourceTest {
     }
 
     @Test
+    void oneCallPlansTheLevelTheSkipsTheReasonAndTheNextCut() throws Exception {
+        LevelSource source = LevelSource.adaptive(ControllerConfig.builder(LADDER)
+                .shedding(Shedding.latestPerStream())
+                .build());
+        source.open(() -> 100_000L);
+        List<DecodedFrame> batch = List.of(
+                frame("a", 0, 40_000, 1), frame("b", 0, 40_000, 1), frame("a", 1, 40_000, 1));
+
+        // One-minute-old frames and nothing measured yet: the top rung, which sheds.
+        BatchPlan plan = source.plan(
+                new LoadSignals(100_000, 3, 60_000, 60_000, 3, 0, 30.0, null, List.of()), batch);
+
+        assertThat(plan.level()).isEqualTo(CompressionLevel.tome(6));
+        assertThat(plan.rung()).isEqualTo(3);
+        assertThat(plan.skip()).containsExactly(true, false, false);
+        assertThat(plan.coalesceStreams()).isTrue();
+        assertThat(plan.reason()).contains("feed-forward rung", "shedding (LATEST_PER_STREAM)");
+    }
+
+    @Test
     void survivesFlinkSerialization() throws Exception {
         LevelSource source = InstantiationUtil.clone(LevelSource.adaptive(ControllerConfig.defaults(LADDER)));
         source.open(() -> 0L);
-        assertThat(source.levelFor(new LoadSignals(0, 1, 10, 10, 1, 0, 1.0, null, List.of())))
+        assertThat(source.plan(new LoadSignals(0, 1, 10, 10, 1, 0, 1.0, null, List.of()),
+                        List.of(frame("a", 0, -10, 1))).level())
                 .isEqualTo(CompressionLevel.none());
-        assertThat(source.rungOf(CompressionLevel.tome(6))).isEqualTo(3);
+        assertThat(((AdaptiveLevelSource) source).rungOf(CompressionLevel.tome(6))).isEqualTo(3);
         assertThat(source).hasToString(
                 "adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding OFF)");
     }

@@ -2,6 +2,7 @@ package org.tocomstream.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.tocomstream.stream.testutils.Frames.frame;
 
 import java.util.List;
 import org.apache.flink.util.InstantiationUtil;
@@ -15,20 +16,36 @@ class LevelSourceTest {
                 10_000, 8, oldestAgeMs, 0, 8, inFlight, 120.0, null, List.of());
     }
 
+    private static CompressionLevel levelFor(LevelSource source, LoadSignals signals) {
+        return source.plan(signals, List.of()).level();
+    }
+
     @Test
     void aFixedSourceIgnoresTheSignals() throws Exception {
         LevelSource fixed = LevelSource.fixed(CompressionLevel.parse("tome:8"));
         fixed.open(() -> 0L);
-        assertThat(fixed.levelFor(signals(0, 0))).isEqualTo(CompressionLevel.tome(8));
-        assertThat(fixed.levelFor(signals(60_000, 64))).isEqualTo(CompressionLevel.tome(8));
+        assertThat(levelFor(fixed, signals(0, 0))).isEqualTo(CompressionLevel.tome(8));
+        assertThat(levelFor(fixed, signals(60_000, 64))).isEqualTo(CompressionLevel.tome(8));
         fixed.close();
+    }
+
+    @Test
+    void aFixedSourceRunsEveryFrameAtRung0WithoutCoalescing() {
+        BatchPlan plan =
+                LevelSource.fixed(CompressionLevel.tome(8))
+                        .plan(signals(60_000, 64), List.of(frame("a", 0, 0, 1), frame("a", 1, 0, 1)));
+        assertThat(plan).isEqualTo(BatchPlan.of(CompressionLevel.tome(8)));
+        assertThat(plan.rung()).isZero();
+        assertThat(plan.skippedCount()).isZero();
+        assertThat(plan.reason()).isEmpty();
+        assertThat(plan.coalesceStreams()).isFalse();
     }
 
     @Test
     void aFixedSourceSurvivesFlinkSerialization() throws Exception {
         LevelSource fixed = LevelSource.fixed(CompressionLevel.evit(0.7));
         LevelSource copy = InstantiationUtil.clone(fixed);
-        assertThat(copy.levelFor(signals(5, 1))).isEqualTo(CompressionLevel.evit(0.7));
+        assertThat(levelFor(copy, signals(5, 1))).isEqualTo(CompressionLevel.evit(0.7));
         assertThat(copy).hasToString("fixed(evit:0.7)");
     }
 

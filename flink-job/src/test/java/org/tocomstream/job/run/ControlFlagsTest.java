@@ -3,6 +3,7 @@ package org.tocomstream.job.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
@@ -12,10 +13,13 @@ import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.model.VitConfig;
+import org.tocomstream.stream.BatchPlan;
+import org.tocomstream.stream.DecodedFrame;
 import org.tocomstream.stream.LevelSource;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.stream.LoadSignals;
 
 /** The load controller's flags, options, validation and the local run's adaptive default. */
 class ControlFlagsTest {
@@ -42,7 +46,7 @@ class ControlFlagsTest {
     }
 
     @Test
-    void flagsSetTheControllerOptions() throws UsageException {
+    void flagsSetTheControllerOptions() throws Exception {
         Configuration c = parse("--control", "adaptive", "--ladder", "none;tome:3;tome:6",
                 "--latency-target", "500ms", "--target-utilization", "0.9", "--restore-utilization", "0.6",
                 "--degrade-dwell", "250ms", "--restore-dwell", "10s", "--shed", "latest-per-stream",
@@ -55,7 +59,17 @@ class ControlFlagsTest {
         LevelSource source = ControlOptions.levelSource(c, DEMO);
         assertThat(source.toString()).isEqualTo(
                 "adaptive(none;tome:3;tome:6, latency target 500 ms, shedding LATEST_PER_STREAM)");
-        assertThat(source.rungOf(CompressionLevel.tome(6))).isEqualTo(2);
+        assertThat(rungOfTheTopLevel(source, CompressionLevel.tome(6))).isEqualTo(2);
+    }
+
+    /** The rung the plan of a batch of one-minute-old frames, which takes the top level, reports. */
+    private static int rungOfTheTopLevel(LevelSource source, CompressionLevel top) throws Exception {
+        source.open(() -> 100_000L);
+        BatchPlan plan = source.plan(
+                new LoadSignals(100_000, 1, 60_000, 60_000, 1, 0, 1.0, null, List.of()),
+                List.of(new DecodedFrame("a", 0, 40_000, new float[1])));
+        assertThat(plan.level()).isEqualTo(top);
+        return plan.rung();
     }
 
     @Test

@@ -8,12 +8,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.stream.BatchPlan;
+import org.tocomstream.stream.DecodedFrame;
 import org.tocomstream.stream.LevelSource;
 import org.tocomstream.stream.LoadSignals;
 
 /**
- * A level source that records the signals of every batch and answers with a function of them. The
- * records live in a static registry keyed by an id, so they survive Flink serializing the source.
+ * A level source that records the signals of every batch and answers with a function of them: a
+ * plan at that level that runs every frame. The records live in a static registry keyed by an id,
+ * so they survive Flink serializing the source.
  */
 public final class RecordingLevelSource implements LevelSource {
 
@@ -33,9 +36,9 @@ public final class RecordingLevelSource implements LevelSource {
     }
 
     @Override
-    public CompressionLevel levelFor(LoadSignals signals) {
+    public BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch) {
         SEEN.get(id).add(signals);
-        return ANSWERS.get(id).apply(signals);
+        return BatchPlan.of(ANSWERS.get(id).apply(signals));
     }
 
     public List<LoadSignals> seen() {
