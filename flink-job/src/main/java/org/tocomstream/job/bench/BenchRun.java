@@ -3,28 +3,17 @@ package org.tocomstream.job.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
-import org.tocomstream.job.cli.JsonFiles;
-import org.tocomstream.compensate.BoundCompensator;
-import org.tocomstream.compensate.CompensatorConfig;
-import org.tocomstream.compensate.CompensatorMode;
-import org.tocomstream.compensate.CompensatorPair;
-import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.model.NativeAllocator;
-import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
 import org.tocomstream.model.VitModel;
@@ -71,7 +60,7 @@ public final class BenchRun {
                                 config, VitInit.truncatedNormal(config, s.seed()), device);
                 OrtAnchor ort = s.onnx() == null ? null : OrtAnchor.open(s.onnx(), ortThreads)) {
             if (ort != null) {
-                checkOrtInput(ort);
+                ort.checkInput(config, s.batchSizes());
             }
             // After the model: loading it applies the allocator tuning (or not).
             BenchReport.Machine machine = machine();
@@ -100,7 +89,7 @@ public final class BenchRun {
                             efficiency, ortReport, profiles, rss);
             report.printTables(out);
             if (s.tocomPair() != null) {
-                tocomOverhead(model, out);
+                new TocomOverhead(s, this::randomPixels, this::shape, err).measure(model, out);
             }
             try {
                 report.writeJson(s.json());
@@ -115,87 +104,6 @@ public final class BenchRun {
             }
             return Cli.OK;
         }
-    }
-
-    /**
-     * The Token Compensator's cost: per batch size, the plain model at level tome:n against the
-     * same call with the pair's side-branch adapter and with its merged weights, interleaved per
-     * round so drifts hit all three alike; medians and the overheads over plain.
-     */
-    private void tocomOverhead(VitModel model, PrintStream out) throws CommandFailedException {
-        CompensatorPair pair = s.tocomPair();
-        CompressionLevel level = CompressionLevel.tome(pair.to());
-        int maxDegree = Math.max(1, Math.max(pair.from(), pair.to()));
-        TokenCompensator plugin;
-        try {
-            plugin = TokenCompensator.initial(config, "bench",
-                    new CompensatorConfig(2, maxDegree, 0.1), s.seed());
-        } catch (IllegalArgumentException e) {
-            throw new CommandFailedException("--tocom-pair " + pair + ": " + e.getMessage(), e);
-        }
-        List<Map<String, Object>> rows = new ArrayList<>();
-        out.printf(Locale.ROOT, "%nToken Compensator pair %s at %s (rank %d active of %d), medians of %d rounds:%n",
-                pair, level, 2 * Math.abs(pair.from() - pair.to()), 2 * maxDegree, s.iterations());
-        out.printf(" batch   plain ms   side ms  overhead   merged ms  overhead%n");
-        try (BoundCompensator tocom =
-                plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            QvAdapter side =
-                    tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1);
-            QvAdapter merged =
-                    tocom.adapter(pair, CompensatorMode.MERGED, 0.1);
-            for (int b : s.batchSizes()) {
-                float[] pixels = randomPixels(b);
-                long[] shape = shape(b);
-                for (int w = 0; w < Math.max(1, s.warmup()); w++) {
-                    model.logits(pixels, shape, level);
-                    model.logits(pixels, shape, level, side);
-                    model.logits(pixels, shape, level, merged);
-                }
-                double[][] ms = new double[3][s.iterations()];
-                for (int i = 0; i < s.iterations(); i++) {
-                    long t0 = System.nanoTime();
-                    model.logits(pixels, shape, level);
-                    long t1 = System.nanoTime();
-                    model.logits(pixels, shape, level, side);
-                    long t2 = System.nanoTime();
-                    model.logits(pixels, shape, level, merged);
-                    long t3 = System.nanoTime();
-                    ms[0][i] = (t1 - t0) / 1e6;
-                    ms[1][i] = (t2 - t1) / 1e6;
-                    ms[2][i] = (t3 - t2) / 1e6;
-                    err.printf(Locale.ROOT, "bench: tocom %s batch %d round %d/%d%n", pair, b, i + 1, s.iterations());
-                }
-                double plain = MatmulReference.median(ms[0]);
-                double sideMs = MatmulReference.median(ms[1]);
-                double mergedMs = MatmulReference.median(ms[2]);
-                out.printf(Locale.ROOT, "%6d %10.2f %9.2f %+8.1f%% %11.2f %+8.1f%%%n", b, plain, sideMs,
-                        100 * (sideMs / plain - 1), mergedMs, 100 * (mergedMs / plain - 1));
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("batch", b);
-                row.put("plainMs", plain);
-                row.put("sideBranchMs", sideMs);
-                row.put("mergedMs", mergedMs);
-                row.put("sideBranchOverhead", sideMs / plain - 1);
-                row.put("mergedOverhead", mergedMs / plain - 1);
-                rows.add(row);
-            }
-        } catch (RuntimeException e) {
-            throw new CommandFailedException("timing the compensator failed: " + Cli.describe(e), e);
-        }
-        String name = s.json().getFileName().toString().replaceFirst("\\.json$", "") + "-tocom.json";
-        Path file = s.json().resolveSibling(name);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("model", config.name());
-        json.put("pair", pair.toString());
-        json.put("level", level.toString());
-        json.put("iterations", s.iterations());
-        json.put("rows", rows);
-        try {
-            JsonFiles.writeWithoutNulls(file, json);
-        } catch (IOException e) {
-            throw new CommandFailedException("cannot write " + file + ": " + Cli.describe(e), e);
-        }
-        err.println("bench: wrote " + file);
     }
 
     /** What the timed rounds produced. */
@@ -228,8 +136,6 @@ public final class BenchRun {
             }
             double[][] ms = new double[levels.size()][iterations];
             double[][] faults = new double[levels.size()][iterations];
-            double[] ortMs = new double[iterations];
-            double[] ortFaults = new double[iterations];
             for (int i = 0; i < iterations; i++) {
                 for (int j = 0; j < levels.size(); j++) {
                     long f0 = ProcessStats.minorFaults();
@@ -248,90 +154,83 @@ public final class BenchRun {
                         b, i + 1, iterations, elapsed,
                         elapsed / doneWork * (totalWork - doneWork));
             }
-            double firstIps = Double.NaN;
-            double level0Gflops = Double.NaN;
-            double ours0Ips = Double.NaN;
-            long firstMacs = cost.macs(levels.get(0));
-            for (int j = 0; j < levels.size(); j++) {
-                CompressionLevel level = levels.get(j);
-                double median = MatmulReference.median(ms[j]);
-                double ips = b / (median / 1e3);
-                long macs = cost.macs(level);
-                double gflops = 2.0 * macs * b / (median * 1e6);
-                if (j == 0) {
-                    firstIps = ips;
-                }
-                if (level.isNone()) {
-                    level0Gflops = gflops;
-                    ours0Ips = ips;
-                }
-                t.rows.add(new BenchReport.Row(
-                        b, level.toString(), median, Arrays.stream(ms[j]).min().orElse(0), ips,
-                        macs / 1e9, gflops, ips / firstIps, (double) firstMacs / macs,
-                        MatmulReference.median(faults[j]), boxed(ms[j])));
-            }
-            double gemmMedian = MatmulReference.median(gemmMs);
-            double gemmGflops = gemm.gflops(gemmMedian);
-            t.matmuls.add(new BenchReport.Matmul(b, gemm.m, gemm.k, gemm.n, gemmMedian, gemmGflops));
-            gemm.close();
-            if (!Double.isNaN(level0Gflops)) {
-                // Completed with the square matmul once that is measured.
-                t.efficiency.add(new BenchReport.Efficiency(b, level0Gflops, gemmGflops, 0));
-            }
+            double ours0Ips = addRows(t, b, ms, faults, gemm, gemmMs);
             if (ort != null) {
-                // ORT runs in its own phase, after our rounds: interleaved, its arena and thread
-                // pool changed libtorch's allocation pattern (4,700 vs 1,900 page faults per
-                // DeiT-S batch of 8 at level 0) and slowed our level 0 by ~20 %.
-                for (int w = 0; w < s.warmup(); w++) {
-                    float[] y = ort.run(pixels, shape);
-                    checkOrtOutput(ort, y, b);
-                    t.ortFinite &= allFinite(y);
-                }
-                for (int i = 0; i < iterations; i++) {
-                    long f0 = ProcessStats.minorFaults();
-                    long t0 = System.nanoTime();
-                    float[] y = ort.run(pixels, shape);
-                    ortMs[i] = (System.nanoTime() - t0) / 1e6;
-                    ortFaults[i] = faultsSince(f0);
-                    if (i == 0) {
-                        t.ortFinite &= allFinite(y);
-                    }
-                }
-                double median = MatmulReference.median(ortMs);
-                double ips = b / (median / 1e3);
-                t.ortRows.add(new BenchReport.OrtRow(
-                        b, median, ips, ours0Ips, ours0Ips / ips,
-                        MatmulReference.median(ortFaults), boxed(ortMs)));
+                timeOrt(t, ort, pixels, shape, b, ours0Ips);
             }
         }
         return t;
     }
 
-    private void checkOrtInput(OrtAnchor ort) throws CommandFailedException {
-        long[] want = {-1, config.inChannels(), config.imageSize(), config.imageSize()};
-        long[] got = ort.inputShape();
-        for (int i = 1; i < 4; i++) {
-            if (got[i] > 0 && got[i] != want[i]) {
-                throw new CommandFailedException(String.format(
-                        "%s: input shape %s does not fit %s, which takes [B, %d, %d, %d]",
-                        ort.file(), Arrays.toString(got), config.name(), want[1], want[2],
-                        want[3]));
+    /**
+     * Adds the rows of batch size {@code b} from its timed rounds, then its GEMM and its efficiency;
+     * returns the images per second at level none (NaN without it), ONNX Runtime's yardstick.
+     */
+    private double addRows(Timings t, int b, double[][] ms, double[][] faults, MatmulReference.Sampler gemm,
+            double[] gemmMs) {
+        double firstIps = Double.NaN;
+        double level0Gflops = Double.NaN;
+        double ours0Ips = Double.NaN;
+        long firstMacs = cost.macs(levels.get(0));
+        for (int j = 0; j < levels.size(); j++) {
+            CompressionLevel level = levels.get(j);
+            double median = MatmulReference.median(ms[j]);
+            double ips = b / (median / 1e3);
+            long macs = cost.macs(level);
+            double gflops = 2.0 * macs * b / (median * 1e6);
+            if (j == 0) {
+                firstIps = ips;
             }
+            if (level.isNone()) {
+                level0Gflops = gflops;
+                ours0Ips = ips;
+            }
+            t.rows.add(new BenchReport.Row(
+                    b, level.toString(), median, Arrays.stream(ms[j]).min().orElse(0), ips,
+                    macs / 1e9, gflops, ips / firstIps, (double) firstMacs / macs,
+                    MatmulReference.median(faults[j]), boxed(ms[j])));
         }
-        if (got[0] > 0 && s.batchSizes().stream().anyMatch(b -> b != got[0])) {
-            throw new CommandFailedException(String.format(
-                    "%s: the batch axis is fixed at %d; export with a dynamic batch axis",
-                    ort.file(), got[0]));
+        double gemmMedian = MatmulReference.median(gemmMs);
+        double gemmGflops = gemm.gflops(gemmMedian);
+        t.matmuls.add(new BenchReport.Matmul(b, gemm.m, gemm.k, gemm.n, gemmMedian, gemmGflops));
+        gemm.close();
+        if (!Double.isNaN(level0Gflops)) {
+            // Completed with the square matmul once that is measured.
+            t.efficiency.add(new BenchReport.Efficiency(b, level0Gflops, gemmGflops, 0));
         }
+        return ours0Ips;
     }
 
-    private void checkOrtOutput(OrtAnchor ort, float[] logits, int b)
+    /**
+     * ONNX Runtime on batch size {@code b}. ORT runs in its own phase, after our rounds:
+     * interleaved, its arena and thread pool changed libtorch's allocation pattern (4,700 vs 1,900
+     * page faults per DeiT-S batch of 8 at level 0) and slowed our level 0 by ~20 %.
+     */
+    private void timeOrt(Timings t, OrtAnchor ort, float[] pixels, long[] shape, int b, double ours0Ips)
             throws CommandFailedException {
-        if (logits.length != (long) b * config.numClasses()) {
-            throw new CommandFailedException(String.format(
-                    "%s: a batch of %d gave %d outputs, expected %d x %d classes of %s",
-                    ort.file(), b, logits.length, b, config.numClasses(), config.name()));
+        int iterations = s.iterations();
+        double[] ortMs = new double[iterations];
+        double[] ortFaults = new double[iterations];
+        for (int w = 0; w < s.warmup(); w++) {
+            float[] y = ort.run(pixels, shape);
+            ort.checkOutput(config, y, b);
+            t.ortFinite &= allFinite(y);
         }
+        for (int i = 0; i < iterations; i++) {
+            long f0 = ProcessStats.minorFaults();
+            long t0 = System.nanoTime();
+            float[] y = ort.run(pixels, shape);
+            ortMs[i] = (System.nanoTime() - t0) / 1e6;
+            ortFaults[i] = faultsSince(f0);
+            if (i == 0) {
+                t.ortFinite &= allFinite(y);
+            }
+        }
+        double median = MatmulReference.median(ortMs);
+        double ips = b / (median / 1e3);
+        t.ortRows.add(new BenchReport.OrtRow(
+                b, median, ips, ours0Ips, ours0Ips / ips,
+                MatmulReference.median(ortFaults), boxed(ortMs)));
     }
 
     private BenchReport.Rss rss(VitModel model) {

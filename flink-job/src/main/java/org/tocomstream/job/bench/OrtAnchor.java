@@ -9,9 +9,11 @@ import ai.onnxruntime.TensorInfo;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.model.VitConfig;
 
 /**
  * The outside speed anchor of {@code bench}: ONNX Runtime running an exported plain ViT on the
@@ -122,6 +124,40 @@ public final class OrtAnchor implements AutoCloseable {
                     "ONNX Runtime failed on a batch of shape " + Arrays.toString(shape) + ": "
                             + Cli.describe(e),
                     e);
+        }
+    }
+
+    /**
+     * Checks that the exported model takes {@code config}'s images at every batch size of the run.
+     *
+     * @throws CommandFailedException if a declared axis differs or the batch axis is fixed at
+     *     another size
+     */
+    void checkInput(VitConfig config, List<Integer> batchSizes) throws CommandFailedException {
+        long[] want = {-1, config.inChannels(), config.imageSize(), config.imageSize()};
+        long[] got = inputShape();
+        for (int i = 1; i < 4; i++) {
+            if (got[i] > 0 && got[i] != want[i]) {
+                throw new CommandFailedException(String.format(
+                        "%s: input shape %s does not fit %s, which takes [B, %d, %d, %d]",
+                        file(), Arrays.toString(got), config.name(), want[1], want[2],
+                        want[3]));
+            }
+        }
+        if (got[0] > 0 && batchSizes.stream().anyMatch(b -> b != got[0])) {
+            throw new CommandFailedException(String.format(
+                    "%s: the batch axis is fixed at %d; export with a dynamic batch axis",
+                    file(), got[0]));
+        }
+    }
+
+    /** Checks that a batch of {@code b} gave one row of {@code config}'s classes per image. */
+    void checkOutput(VitConfig config, float[] logits, int b)
+            throws CommandFailedException {
+        if (logits.length != (long) b * config.numClasses()) {
+            throw new CommandFailedException(String.format(
+                    "%s: a batch of %d gave %d outputs, expected %d x %d classes of %s",
+                    file(), b, logits.length, b, config.numClasses(), config.name()));
         }
     }
 

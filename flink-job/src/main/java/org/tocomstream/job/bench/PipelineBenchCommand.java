@@ -1,10 +1,7 @@
 package org.tocomstream.job.bench;
 
-import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
-import com.google.gson.GsonBuilder;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,9 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -30,10 +24,8 @@ import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
-import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitConfig;
-import org.tocomstream.model.VitModel;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -110,9 +102,80 @@ public final class PipelineBenchCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
+    /** The options read before the model is: checked, with libtorch's thread count already set. */
+    private record Settings(String level, int batch, int maxDelayMs, int inFlight, int frames, int warmupFrames,
+            int streams, double seconds, List<Double> loads) {}
+
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
+        Settings s = settings(args);
+        String levelText = s.level();
+        int batch = s.batch();
+        int inFlight = s.inFlight();
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        DemoModel.Resolved generated = null;
+        try {
+            generated = generatedModel(args);
+            Path modelDir = generated == null ? args.path("--model").orElseThrow() : generated.dir();
+            ModelSpec spec = ModelSpec.read(modelDir);
+            report.put("machine", PipelineRuns.machine());
+            report.put("model", spec.architecture().name() + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
+
+            report.put("level", levelText);
+            report.put("batch", batch);
+            report.put("maxInFlight", inFlight);
+            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
+            out.printf(Locale.ROOT, "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
+                    report.get("model"), levelText, batch, inFlight,
+                    args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
+
+            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
+            SceneConfig sceneConfig;
+            try {
+                sceneConfig = SceneConfig.defaults().withSize(px, px);
+            } catch (IllegalArgumentException e) {
+                throw args.error("--frame-size", e.getMessage());
+            }
+            report.put("frameSize", px);
+            FramePublisher.Settings fill = new FramePublisher.Settings("bench-frames", s.streams(), 0, "cam-", s.frames() / s.streams(), null);
+            GeneratedFrames scenes = new GeneratedFrames(sceneConfig, 0, fill, false);
+
+            double engine = BareEngine.imagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
+            report.put("torchThreads", JniUtils.getNumThreads());
+            out.printf(Locale.ROOT, "libtorch intra-op threads: %d%n", JniUtils.getNumThreads());
+            out.printf(Locale.ROOT, "bare engine: %.1f images/s (%.1f ms per batch)%n", engine, batch * 1000 / engine);
+            report.put("engineImagesPerSecond", engine);
+
+            try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
+                String bs = kafka.bootstrapServers();
+                try (KafkaTopics topics = KafkaTopics.connect(bs)) {
+                    topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
+                }
+                double capacity = capacity(bs, s, modelDir, spec, scenes, fill, engine, report, out);
+                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, s.maxDelayMs(), inFlight,
+                        s.streams(), capacity, s.loads(), s.seconds(), sceneConfig, out);
+                report.put("ageUnderLoad", ageRuns);
+            }
+            if (args.has("--json")) {
+                Path json = args.path("--json").orElseThrow();
+                JsonFiles.writeWithoutNulls(json, report);
+                out.println("wrote " + json);
+            }
+        } catch (CommandFailedException | UsageException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CommandFailedException(Cli.describe(e), e);
+        } finally {
+            if (generated != null) {
+                DemoModel.delete(generated.dir());
+            }
+        }
+        return Cli.OK;
+    }
+
+    private static Settings settings(ParsedArgs args) throws UsageException {
         String levelText = args.string("--level", "none");
         try {
             CompressionLevel.parse(levelText);
@@ -146,110 +209,68 @@ public final class PipelineBenchCommand implements Command {
         if (frames < 10 * batch) {
             throw args.error("--frames", "must be at least 10 x --batch");
         }
+        return new Settings(levelText, batch, maxDelayMs, inFlight, frames, warmupFrames, streams, seconds, loads);
+    }
 
-        Map<String, Object> report = new LinkedHashMap<>();
-        DemoModel.Resolved generated = null;
-        try {
-            Path modelDir;
-            if (args.has("--model")) {
-                modelDir = args.path("--model").orElseThrow();
-            } else if (args.has("--preset")) {
-                String preset = args.string("--preset").orElseThrow();
-                if (!VitConfig.presetNames().contains(preset)) {
-                    throw args.error("--preset", "unknown preset '" + preset + "'; known: "
-                            + String.join(", ", VitConfig.presetNames()));
-                }
-                Path dir = Files.createTempDirectory("tocom-stream-bench-model-");
-                DemoModel.writeRandom(dir, preset, 0);
-                generated = new DemoModel.Resolved(dir, preset + " with random weights", true, true);
-                modelDir = dir;
-            } else {
-                generated = DemoModel.resolve();
-                modelDir = generated.dir();
+    /**
+     * With {@code --preset}, that architecture with random weights in a temporary directory; without
+     * {@code --model}, the demo model; null with {@code --model}.
+     */
+    private static DemoModel.Resolved generatedModel(ParsedArgs args) throws Exception {
+        if (args.has("--model")) {
+            return null;
+        } else if (args.has("--preset")) {
+            String preset = args.string("--preset").orElseThrow();
+            if (!VitConfig.presetNames().contains(preset)) {
+                throw args.error("--preset", "unknown preset '" + preset + "'; known: "
+                        + String.join(", ", VitConfig.presetNames()));
             }
-            ModelSpec spec = ModelSpec.read(modelDir);
-            report.put("machine", PipelineRuns.machine());
-            report.put("model", spec.architecture().name() + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
-
-            report.put("level", levelText);
-            report.put("batch", batch);
-            report.put("maxInFlight", inFlight);
-            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(Locale.ROOT, "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
-                    report.get("model"), levelText, batch, inFlight,
-                    args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
-
-            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
-            SceneConfig sceneConfig;
-            try {
-                sceneConfig = SceneConfig.defaults().withSize(px, px);
-            } catch (IllegalArgumentException e) {
-                throw args.error("--frame-size", e.getMessage());
-            }
-            report.put("frameSize", px);
-            FramePublisher.Settings fill = new FramePublisher.Settings("bench-frames", streams, 0, "cam-", frames / streams, null);
-            GeneratedFrames scenes = new GeneratedFrames(sceneConfig, 0, fill, false);
-
-            double engine = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
-            report.put("torchThreads", JniUtils.getNumThreads());
-            out.printf(Locale.ROOT, "libtorch intra-op threads: %d%n", JniUtils.getNumThreads());
-            out.printf(Locale.ROOT, "bare engine: %.1f images/s (%.1f ms per batch)%n", engine, batch * 1000 / engine);
-            report.put("engineImagesPerSecond", engine);
-
-            try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
-                String bs = kafka.bootstrapServers();
-                try (KafkaTopics topics = KafkaTopics.connect(bs)) {
-                    topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
-                }
-                // Warm-up: the same job over as many frames first, so that the measured run does
-                // not share the cores with the JIT compiling Kafka's, Flink's and our code (the C2
-                // compiler thread was seen taking 5-19 % of a core during a first run, and still
-                // 5-10 % in a second run after a warm-up of half as many frames).
-                FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", streams, 0, "cam-",
-                        Math.max(10L * batch, (long) warmupFrames / streams), null);
-                PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
-                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "warmup"),
-                        warmFill, scenes);
-                out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
-                report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
-                PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
-                        jobConf(bs, modelDir, levelText, batch, maxDelayMs, inFlight, "bench"), fill, scenes);
-                double capacity = measured.labelsPerSecond();
-                double engineAfter = engineImagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
-                out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
-                report.put("engineImagesPerSecondAfter", engineAfter);
-                engine = (engine + engineAfter) / 2;
-                report.put("engineImagesPerSecondMean", engine);
-                out.printf(Locale.ROOT, "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
-                                + " mean batch %.1f, forward pass %.1f ms per batch in the job, model busy %.0f %% of the time%n",
-                        capacity, measured.labels(), 100 * capacity / engine, measured.meanBatch(),
-                        measured.forwardMsPerBatch(), 100 * measured.modelBusy());
-                report.put("pipelineLabelsPerSecond", capacity);
-                report.put("pipelineOverEngine", capacity / engine);
-                report.put("pipelineMeanBatch", measured.meanBatch());
-                report.put("pipelineForwardMsPerBatch", measured.forwardMsPerBatch());
-                report.put("pipelineModelBusy", measured.modelBusy());
-                report.put("engineMsPerBatchMean", batch * 1000 / engine);
-
-                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, maxDelayMs, inFlight,
-                        streams, capacity, loads, seconds, sceneConfig, out);
-                report.put("ageUnderLoad", ageRuns);
-            }
-            if (args.has("--json")) {
-                Path json = args.path("--json").orElseThrow();
-                JsonFiles.writeWithoutNulls(json, report);
-                out.println("wrote " + json);
-            }
-        } catch (CommandFailedException | UsageException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new CommandFailedException(Cli.describe(e), e);
-        } finally {
-            if (generated != null) {
-                DemoModel.delete(generated.dir());
-            }
+            Path dir = Files.createTempDirectory("tocom-stream-bench-model-");
+            DemoModel.writeRandom(dir, preset, 0);
+            return new DemoModel.Resolved(dir, preset + " with random weights", true, true);
+        } else {
+            return DemoModel.resolve();
         }
-        return Cli.OK;
+    }
+
+    /**
+     * The pipeline's capacity over the pre-filled topic, after a warm-up run, and the bare engine
+     * timed again; returns the labels/s.
+     */
+    private static double capacity(String bs, Settings s, Path modelDir, ModelSpec spec, GeneratedFrames scenes,
+            FramePublisher.Settings fill, double engine, Map<String, Object> report, PrintStream out) throws Exception {
+        String levelText = s.level();
+        int batch = s.batch();
+        // Warm-up: the same job over as many frames first, so that the measured run does
+        // not share the cores with the JIT compiling Kafka's, Flink's and our code (the C2
+        // compiler thread was seen taking 5-19 % of a core during a first run, and still
+        // 5-10 % in a second run after a warm-up of half as many frames).
+        FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", s.streams(), 0, "cam-",
+                Math.max(10L * batch, (long) s.warmupFrames() / s.streams()), null);
+        PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
+                jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "warmup"),
+                warmFill, scenes);
+        out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
+        report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
+        PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
+                jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "bench"), fill, scenes);
+        double capacity = measured.labelsPerSecond();
+        double engineAfter = BareEngine.imagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), s.inFlight());
+        out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
+        report.put("engineImagesPerSecondAfter", engineAfter);
+        double engineMean = (engine + engineAfter) / 2;
+        report.put("engineImagesPerSecondMean", engineMean);
+        out.printf(Locale.ROOT, "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
+                        + " mean batch %.1f, forward pass %.1f ms per batch in the job, model busy %.0f %% of the time%n",
+                capacity, measured.labels(), 100 * capacity / engineMean, measured.meanBatch(),
+                measured.forwardMsPerBatch(), 100 * measured.modelBusy());
+        report.put("pipelineLabelsPerSecond", capacity);
+        report.put("pipelineOverEngine", capacity / engineMean);
+        report.put("pipelineMeanBatch", measured.meanBatch());
+        report.put("pipelineForwardMsPerBatch", measured.forwardMsPerBatch());
+        report.put("pipelineModelBusy", measured.modelBusy());
+        report.put("engineMsPerBatchMean", batch * 1000 / engineMean);
+        return capacity;
     }
 
     /** {@link PipelineRuns#jobConf} with {@code inFlight} batches in flight. */
@@ -258,58 +279,6 @@ public final class PipelineBenchCommand implements Command {
         Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
         conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
         return conf;
-    }
-
-    /**
-     * {@code logits} on one fixed batch from {@code callers} threads at once on one shared model
-     * (the job's inference threads), 3 s warm-up, then batches for at least 10 s.
-     */
-    private static double engineImagesPerSecond(Path dir, ModelSpec spec, GeneratedFrames scenes, int batch,
-            CompressionLevel level, int callers) throws Exception {
-        ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
-        int per = spec.preprocessing().channels() * spec.preprocessing().inputSize() * spec.preprocessing().inputSize();
-        float[] pixels = new float[batch * per];
-        for (int i = 0; i < batch; i++) {
-            float[] one = pre.preprocess(scenes.next(i % 4, i / 4).bytes());
-            System.arraycopy(one, 0, pixels, i * per, per);
-        }
-        long[] shape = {batch, spec.preprocessing().channels(), spec.preprocessing().inputSize(), spec.preprocessing().inputSize()};
-        try (VitModel model = VitModel.load(dir, Device.cpu())) {
-            long start = System.nanoTime() + 3_000_000_000L;   // warm-up until then
-            long end = start + 10_000_000_000L;
-            ExecutorService pool = Executors.newFixedThreadPool(callers);
-            try {
-                List<Future<long[]>> runs = new ArrayList<>();
-                for (int c = 0; c < callers; c++) {
-                    runs.add(pool.submit(() -> {
-                        long n = 0;
-                        long first = -1;
-                        long last = -1;
-                        while (System.nanoTime() < end || n < 20) {
-                            model.logits(pixels, shape, level);
-                            long now = System.nanoTime();
-                            if (now >= start) {
-                                if (first < 0) {
-                                    first = now;   // batches counted from the first one ending after start
-                                } else {
-                                    n++;
-                                }
-                                last = now;
-                            }
-                        }
-                        return new long[] {n, first, last};
-                    }));
-                }
-                double imagesPerSecond = 0;
-                for (Future<long[]> f : runs) {
-                    long[] r = f.get();
-                    imagesPerSecond += r[0] * batch / ((r[2] - r[1]) / 1e9);
-                }
-                return imagesPerSecond;
-            } finally {
-                pool.shutdownNow();
-            }
-        }
     }
 
     private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +23,6 @@ import org.tocomstream.control.Ladder;
 import org.tocomstream.control.Shedding;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.kafka.EmbeddedKafka;
-import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.model.ModelSpec;
@@ -108,9 +106,80 @@ public final class LoadTestCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
+    /** The options checked, before the model is read. */
+    private record Options(Configuration flags, Shedding.Mode shed, int streams, List<Double> phases,
+            double phaseSeconds, List<LoadTestPolicy> policies, double givenCapacity, int capacityFrames,
+            double capacitySeconds, int maxBatch, double drainIdle, Path outDir) {}
+
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
+        Options o = options(args);
+        Configuration flags = o.flags();
+        int streams = o.streams();
+        List<Double> phases = o.phases();
+
+        DemoModel.Resolved bundled = null;
+        try {
+            bundled = bundledModelUnlessGiven(flags, err);
+            Path modelDir = bundled == null ? Path.of(flags.get(StreamJobOptions.MODEL_DIR)) : bundled.dir();
+            String modelText = bundled == null ? modelDir.toString() : bundled.description();
+            ModelSpec spec = ModelSpec.read(modelDir);
+            Ladder ladder = ladder(args, flags, spec);
+            Map<String, Double> accuracy = accuracy(args, bundled, err);
+            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
+            SceneConfig scenes;
+            try {
+                scenes = SceneConfig.defaults().withSize(px, px);
+            } catch (IllegalArgumentException e) {
+                throw args.error("--frame-size", e.getMessage());
+            }
+            Files.createDirectories(o.outDir());
+            LoadTestSettings settings = new LoadTestSettings(modelDir, streams, phases, o.phaseSeconds(), o.givenCapacity(),
+                    o.maxBatch(), (int) flags.get(StreamJobOptions.MAX_DELAY).toMillis(), flags,
+                    flags.get(ControlOptions.LATENCY_TARGET), o.shed(), Duration.ofMillis(Math.round(o.drainIdle() * 1000)));
+            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
+            out.printf(Locale.ROOT, "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n", modelText,
+                    ladder, streams, px, settings.latencyTarget().toMillis());
+            PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
+            Map<String, Object> header = new LinkedHashMap<>();
+            List<LoadTestAnalysis.Report> reports;
+            LoadTestAnalysis analysis = new LoadTestAnalysis(ladder, accuracy, cameras, phases);
+            try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
+                String bs = kafka.bootstrapServers();
+                settings = settings.withCapacity(LoadTestCapacity.measure(
+                        bs, settings, ladder, cameras, o.capacityFrames(), o.capacitySeconds(), out));
+                out.printf(Locale.ROOT, "profile: %d phases of %.0f s: %s frames/s%n", phases.size(), o.phaseSeconds(),
+                        rates(phases, settings.capacity()));
+                header.put("machine", PipelineRuns.machine());
+                header.put("model", modelText);
+                header.put("ladder", ladder.toString());
+                header.put("streams", streams);
+                header.put("frameSize", px);
+                header.put("maxBatch", o.maxBatch());
+                header.put("latencyTargetMs", settings.latencyTarget().toMillis());
+                header.put("capacityFramesPerSecond", settings.capacity());
+                header.put("capacityMeasured", o.givenCapacity() == 0);
+                header.put("phaseSeconds", o.phaseSeconds());
+                header.put("phases", phases);
+                header.put("accuracySource", accuracy == null ? null
+                        : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
+                reports = runPolicies(new LoadTestRun(bs, settings, cameras, out), o.policies(), settings, ladder,
+                        analysis, o.outDir(), out);
+            }
+            return summarize(reports, settings, analysis, header, o.outDir(), out);
+        } catch (CommandFailedException | UsageException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CommandFailedException(Cli.describe(e), e);
+        } finally {
+            if (bundled != null) {
+                DemoModel.delete(bundled.dir());
+            }
+        }
+    }
+
+    private static Options options(ParsedArgs args) throws UsageException {
         Configuration flags = JobArgs.configuration(args, BINDINGS);
         JobArgs.validate(flags, args);
         if (flags.get(ControlOptions.SHED_MODE) == Shedding.Mode.OFF && args.has("--shed")) {
@@ -132,178 +201,68 @@ public final class LoadTestCommand implements Command {
         }
         double drainIdle = args.number("--drain-idle", 30, v -> v >= 1, "a number >= 1");
         Path outDir = args.path("--out").orElse(Path.of("loadtest-results"));
+        return new Options(flags, shed, streams, phases, phaseSeconds, policies, givenCapacity, capacityFrames,
+                capacitySeconds, maxBatch, drainIdle, outDir);
+    }
 
-        DemoModel.Resolved bundled = null;
-        try {
-            Path modelDir;
-            String modelText;
-            if (flags.get(StreamJobOptions.MODEL_DIR) != null) {
-                modelDir = Path.of(flags.get(StreamJobOptions.MODEL_DIR));
-                modelText = modelDir.toString();
-            } else {
-                bundled = DemoModel.resolve();
-                modelDir = bundled.dir();
-                modelText = bundled.description();
-                if (bundled.randomWeights()) {
-                    err.println("loadtest: warning: random weights; expected accuracy is not reported");
-                }
-            }
-            ModelSpec spec = ModelSpec.read(modelDir);
-            Ladder ladder;
-            try {
-                ladder = ControlOptions.ladder(flags, CostModel.of(spec.architecture()));
-            } catch (IllegalArgumentException e) {
-                throw args.error("--ladder", e.getMessage());
-            }
-            Map<String, Double> accuracy = accuracy(args, bundled, err);
-            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
-            SceneConfig scenes;
-            try {
-                scenes = SceneConfig.defaults().withSize(px, px);
-            } catch (IllegalArgumentException e) {
-                throw args.error("--frame-size", e.getMessage());
-            }
-            Files.createDirectories(outDir);
-            LoadTestSettings settings = new LoadTestSettings(modelDir, streams, phases, phaseSeconds, givenCapacity,
-                    maxBatch, (int) flags.get(StreamJobOptions.MAX_DELAY).toMillis(), flags,
-                    flags.get(ControlOptions.LATENCY_TARGET), shed, Duration.ofMillis(Math.round(drainIdle * 1000)));
-            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(Locale.ROOT, "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n", modelText,
-                    ladder, streams, px, settings.latencyTarget().toMillis());
-            PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
-            Map<String, Object> header = new LinkedHashMap<>();
-            List<LoadTestAnalysis.Report> reports = new ArrayList<>();
-            LoadTestAnalysis analysis = new LoadTestAnalysis(ladder, accuracy, cameras, phases);
-            try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
-                String bs = kafka.bootstrapServers();
-                settings = settings.withCapacity(
-                        capacity(bs, settings, ladder, cameras, capacityFrames, capacitySeconds, out));
-                out.printf(Locale.ROOT, "profile: %d phases of %.0f s: %s frames/s%n", phases.size(), phaseSeconds,
-                        rates(phases, settings.capacity()));
-                header.put("machine", PipelineRuns.machine());
-                header.put("model", modelText);
-                header.put("ladder", ladder.toString());
-                header.put("streams", streams);
-                header.put("frameSize", px);
-                header.put("maxBatch", maxBatch);
-                header.put("latencyTargetMs", settings.latencyTarget().toMillis());
-                header.put("capacityFramesPerSecond", settings.capacity());
-                header.put("capacityMeasured", givenCapacity == 0);
-                header.put("phaseSeconds", phaseSeconds);
-                header.put("phases", phases);
-                header.put("accuracySource", accuracy == null ? null
-                        : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
-                LoadTestRun runner = new LoadTestRun(bs, settings, cameras, out);
-                for (LoadTestPolicy p : policies) {
-                    out.printf(Locale.ROOT, "%n%s: %s%n", p.id(), p.describe(settings, ladder));
-                    LoadTestAnalysis.Report r = analysis.analyse(runner.run(p, ladder));
-                    reports.add(r);
-                    LoadTestOutput.writeCsv(r, outDir.resolve(LoadTestOutput.csvName(p)));
-                    LoadTestPlot.write(r, ladder, phases, settings.latencyTarget().toMillis(),
-                            String.format(Locale.ROOT, "%s: %s; capacity %.1f frames/s, %d streams", p.id(),
-                                    r.run().settings(), settings.capacity(), streams),
-                            outDir.resolve(LoadTestOutput.pngName(p)));
-                }
-            }
-            List<LoadTestChecks.Check> checks = LoadTestChecks.evaluate(reports, settings, analysis);
-            out.printf(Locale.ROOT, "%nsummary (counts by the phase a frame was captured in; ages, levels and changes"
-                    + " by the time the label was read)%n");
-            for (LoadTestAnalysis.Report r : reports) {
-                LoadTestOutput.printTable(r, out);
-            }
-            LoadTestOutput.printChecks(checks, out);
-            Path json = outDir.resolve(LoadTestOutput.JSON_NAME);
-            LoadTestOutput.writeJson(header, reports, checks, json);
-            out.println("wrote " + outDir.resolve("loadtest-*.csv") + ", *.png and " + json);
-            return checks.stream().anyMatch(c -> c.result().equals("FAIL")) ? Cli.FAILED : Cli.OK;
-        } catch (CommandFailedException | UsageException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new CommandFailedException(Cli.describe(e), e);
-        } finally {
-            if (bundled != null) {
-                DemoModel.delete(bundled.dir());
-            }
+    /** Without {@code --model}, the bundled demo model; otherwise null. */
+    private static DemoModel.Resolved bundledModelUnlessGiven(Configuration flags, PrintStream err) throws IOException {
+        if (flags.get(StreamJobOptions.MODEL_DIR) != null) {
+            return null;
         }
+        DemoModel.Resolved bundled = DemoModel.resolve();
+        if (bundled.randomWeights()) {
+            err.println("loadtest: warning: random weights; expected accuracy is not reported");
+        }
+        return bundled;
+    }
+
+    private static Ladder ladder(ParsedArgs args, Configuration flags, ModelSpec spec) throws UsageException {
+        try {
+            return ControlOptions.ladder(flags, CostModel.of(spec.architecture()));
+        } catch (IllegalArgumentException e) {
+            throw args.error("--ladder", e.getMessage());
+        }
+    }
+
+    /** Each policy in turn, its CSV and PNG written as soon as it has run; returns their reports. */
+    private static List<LoadTestAnalysis.Report> runPolicies(LoadTestRun runner, List<LoadTestPolicy> policies,
+            LoadTestSettings settings, Ladder ladder, LoadTestAnalysis analysis, Path outDir, PrintStream out)
+            throws Exception {
+        List<LoadTestAnalysis.Report> reports = new ArrayList<>();
+        for (LoadTestPolicy p : policies) {
+            out.printf(Locale.ROOT, "%n%s: %s%n", p.id(), p.describe(settings, ladder));
+            LoadTestAnalysis.Report r = analysis.analyse(runner.run(p, ladder));
+            reports.add(r);
+            LoadTestOutput.writeCsv(r, outDir.resolve(LoadTestOutput.csvName(p)));
+            LoadTestPlot.write(r, ladder, settings.phases(), settings.latencyTarget().toMillis(),
+                    String.format(Locale.ROOT, "%s: %s; capacity %.1f frames/s, %d streams", p.id(),
+                            r.run().settings(), settings.capacity(), settings.streams()),
+                    outDir.resolve(LoadTestOutput.pngName(p)));
+        }
+        return reports;
+    }
+
+    /** Prints the summary tables and the checks, writes the JSON; returns the exit status. */
+    private static int summarize(List<LoadTestAnalysis.Report> reports, LoadTestSettings settings,
+            LoadTestAnalysis analysis, Map<String, Object> header, Path outDir, PrintStream out) throws IOException {
+        List<LoadTestChecks.Check> checks = LoadTestChecks.evaluate(reports, settings, analysis);
+        out.printf(Locale.ROOT, "%nsummary (counts by the phase a frame was captured in; ages, levels and changes"
+                + " by the time the label was read)%n");
+        for (LoadTestAnalysis.Report r : reports) {
+            LoadTestOutput.printTable(r, out);
+        }
+        LoadTestOutput.printChecks(checks, out);
+        Path json = outDir.resolve(LoadTestOutput.JSON_NAME);
+        LoadTestOutput.writeJson(header, reports, checks, json);
+        out.println("wrote " + outDir.resolve("loadtest-*.csv") + ", *.png and " + json);
+        return checks.stream().anyMatch(c -> c.result().equals("FAIL")) ? Cli.FAILED : Cli.OK;
     }
 
     private static String rates(List<Double> phases, double capacity) {
         return phases.stream()
                 .map(m -> String.format(Locale.ROOT, "%sx = %.1f", LoadTestSettings.format(m), m * capacity))
                 .collect(Collectors.joining(", "));
-    }
-
-    private static double capacity(String bs, LoadTestSettings s, Ladder ladder, PipelineRuns.Cameras cameras,
-            int frames, double underLoadSeconds, PrintStream out) throws Exception {
-        if (s.capacity() > 0) {
-            out.printf(Locale.ROOT, "capacity at %s: %.1f frames/s (given)%n", ladder.level(0), s.capacity());
-            return s.capacity();
-        }
-        // A warm-up run of the same job over half as many frames first: in a fresh JVM the JIT
-        // compiles Kafka's, Flink's and our code during the first run and takes 5-19 % of a core
-        // (bench-pipeline), which would understate the capacity and so every phase's load.
-        out.printf(Locale.ROOT, "warming up over %d frames, then measuring the capacity at %s over %d frames ...%n",
-                Math.max(1, frames / 2), ladder.level(0), frames);
-        PipelineRuns.measureCapacity(bs, capacityConf(bs, s, ladder, "lt-warmup"),
-                new FramePublisher.Settings("lt-warmup-frames", s.streams(), 0, "cam-",
-                        Math.max(1, (frames / 2 + s.streams() - 1) / s.streams()), null), cameras.frames());
-        Configuration conf = capacityConf(bs, s, ladder, "lt-capacity");
-        FramePublisher.Settings fill = new FramePublisher.Settings("lt-capacity-frames", s.streams(), 0, "cam-",
-                (frames + s.streams() - 1) / s.streams(), null);
-        PipelineRuns.Capacity c = PipelineRuns.measureCapacity(bs, conf, fill, cameras.frames());
-        out.printf(Locale.ROOT, "capacity at %s over a filled topic: %.1f frames/s (%d labels, mean batch %.1f,"
-                        + " model busy %.0f %%)%n",
-                ladder.level(0), c.labelsPerSecond(), c.labels(), c.meanBatch(), 100 * c.modelBusy());
-        if (underLoadSeconds <= 0) {
-            return c.labelsPerSecond();
-        }
-        return capacityUnderLoad(bs, s, ladder, cameras, c.labelsPerSecond(), underLoadSeconds, out);
-    }
-
-    /** Share of the first capacity figure the under-load measurement offers: enough to saturate. */
-    static final double UNDER_LOAD_OFFER = 1.2;
-
-    /**
-     * The capacity while the cameras publish: the phases run the producer, the broker and the
-     * label reader in the same JVM as the job, and on a small machine they take a share of the
-     * cores that a run over a filled topic does not see (2 cores: the filled topic gave 249
-     * frames/s, level 0 then labelled 185-236 frames/s in the 1.0x phases). Level 0 fixed, offered
-     * {@link #UNDER_LOAD_OFFER} x the first figure, so it is saturated; the capacity is the mean
-     * of the labels per second over the phase's second half.
-     */
-    private static double capacityUnderLoad(String bs, LoadTestSettings s, Ladder ladder,
-            PipelineRuns.Cameras cameras, double firstFigure, double seconds, PrintStream out) throws Exception {
-        out.printf(Locale.ROOT, "measuring the capacity at %s under the cameras: %.1f frames/s offered for %.0f s ...%n",
-                ladder.level(0), UNDER_LOAD_OFFER * firstFigure, seconds);
-        LoadTestSettings probe = s.withCapacity(firstFigure).withProfile(List.of(UNDER_LOAD_OFFER), seconds);
-        LoadTestRun.Result r = new LoadTestRun(bs, probe, cameras, out, "capacity-").run(LoadTestPolicy.FIXED_0, ladder);
-        LoadTestAnalysis.Report report =
-                new LoadTestAnalysis(ladder, null, cameras, List.of(UNDER_LOAD_OFFER)).analyse(r);
-        long[] labelled = report.seconds().stream()
-                .filter(x -> x.phase().equals("1") && x.t() >= seconds / 2 && x.t() < seconds)
-                .mapToLong(LoadTestAnalysis.Second::labelled)
-                .toArray();
-        if (labelled.length == 0) {
-            out.printf(Locale.ROOT, "capacity at %s: %.1f frames/s (the run under the cameras was too short to"
-                    + " tell)%n", ladder.level(0), firstFigure);
-            return firstFigure;
-        }
-        // The mean, not the median: labels arrive a batch at a time, so a second's count is a
-        // multiple of the batch size give or take, and the median of such counts is that coarse.
-        double mean = Arrays.stream(labelled).average().orElseThrow();
-        out.printf(Locale.ROOT, "capacity at %s under the cameras: %.1f frames/s (mean of %d seconds; %.0f %% of"
-                + " the filled-topic figure)%n", ladder.level(0), mean, labelled.length, 100 * mean / firstFigure);
-        return mean;
-    }
-
-    /** The capacity run's job: the ladder's first rung, fixed, with the command line's job flags. */
-    private static Configuration capacityConf(String bs, LoadTestSettings s, Ladder ladder, String prefix) {
-        Configuration conf = PipelineRuns.jobConf(bs, s.modelDir(), ladder.level(0).toString(), s.maxBatch(),
-                s.maxDelayMs(), prefix);
-        conf.addAll(s.jobFlags());
-        conf.set(ControlOptions.POLICY, ControlOptions.Policy.FIXED);
-        conf.set(StreamJobOptions.LEVEL, ladder.level(0).toString());
-        return conf;
     }
 
     /** Accuracy per canonical level text, or null when there is none for this model. */

@@ -118,6 +118,30 @@ public final class JobArgs {
         }
     }
 
+    /**
+     * Checks the ranges of the demo options (streams, fps, frame size, partitions, run time).
+     *
+     * @throws UsageException naming the flag of the first value out of range
+     */
+    static void validateDemo(Configuration demo, ParsedArgs args) throws UsageException {
+        if (demo.get(DemoOptions.STREAMS) < 0) {
+            throw args.error("--streams", "must be >= 0 but was " + demo.get(DemoOptions.STREAMS));
+        }
+        if (!(demo.get(DemoOptions.FPS) > 0)) {
+            throw args.error("--fps", "must be > 0 but was " + demo.get(DemoOptions.FPS));
+        }
+        int px = demo.get(DemoOptions.FRAME_SIZE);
+        if (px < 16 || px > 4096) {
+            throw args.error("--frame-size", "must be in [16, 4096] but was " + px);
+        }
+        if (demo.get(DemoOptions.PARTITIONS) < 1) {
+            throw args.error("--partitions", "must be >= 1 but was " + demo.get(DemoOptions.PARTITIONS));
+        }
+        if (demo.get(DemoOptions.RUN_FOR).isNegative()) {
+            throw args.error("--run-for", "must not be negative");
+        }
+    }
+
     /** {@code message} with every option key replaced by its flag. */
     public static String withFlags(String message) {
         List<Binding> byKeyLength = new ArrayList<>(JOB);

@@ -84,10 +84,62 @@ public final class ProduceCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
+    /** The checked options: the broker, what to publish where, and the partitions of a new topic. */
+    private record Options(String bootstrap, FramePublisher.Settings settings, int partitions) {}
+
+    /** The frames to publish, their description for the log, and what to close after (or null). */
+    private record Source(FramePublisher.FrameSupplier supplier, String what, AutoCloseable resource) {}
+
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, BOOTSTRAP);
+        Options options = options(args);
+        String bootstrap = options.bootstrap();
+        FramePublisher.Settings settings = options.settings();
+        String topic = settings.topic();
+        int streams = settings.streams();
+        double fps = settings.fps();
+        Source source = source(args, settings);
+        AutoCloseable resource = source.resource();
+        ensureTopic(bootstrap, topic, options.partitions(), resource, err);
+
+        err.printf(Locale.ROOT, "produce: %d stream(s) x %s fps from %s to %s at %s%n",
+                streams, fps == 0 ? "max" : String.format(Locale.ROOT, "%.3g", fps), source.what(), topic, bootstrap);
+        long start = System.nanoTime();
+        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "produce-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        FramePublisher publisher = FramePublisher.create(bootstrap, settings, source.supplier());
+        ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30);
+        try {
+            progress.scheduleAtFixedRate(
+                    () -> err.printf(Locale.ROOT, "produce: %d frames sent, %d acknowledged%n",
+                            publisher.sent(), publisher.acknowledged()),
+                    5, 5, TimeUnit.SECONDS);
+            try {
+                publisher.run();
+            } catch (Exception e) {
+                throw new CommandFailedException(
+                        "after " + publisher.acknowledged() + " frames: " + Cli.describe(e), e);
+            }
+            double secs = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
+                    publisher.acknowledged(), streams, topic, secs, publisher.acknowledged() / secs,
+                    signal.signalled() ? " (stopped by signal)" : "");
+        } finally {
+            progress.shutdownNow();
+            closeQuietly(resource);
+            publisher.close();
+            // Last: a Ctrl-C'd JVM may exit once the producer is flushed and closed.
+            signal.close();
+        }
+        return Cli.OK;
+    }
+
+    private static Options options(ParsedArgs args) throws UsageException {
         String bootstrap = args.string(BOOTSTRAP).orElseThrow();
         if (!KafkaTopics.isBootstrapServers(bootstrap)) {
             throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
@@ -113,22 +165,21 @@ public final class ProduceCommand implements Command {
                 topic, streams, fps, prefix,
                 count.isPresent() ? count.getAsInt() : -1,
                 args.has(SECONDS) ? Duration.ofMillis((long) (seconds * 1000)) : null);
+        return new Options(bootstrap, settings, partitions);
+    }
 
-        FramePublisher.FrameSupplier supplier;
-        String what;
-        AutoCloseable resource = null;
+    /** The frames of {@code --images}, {@code --video} or {@code --generator}, opened. */
+    private static Source source(ParsedArgs args, FramePublisher.Settings settings)
+            throws UsageException, CommandFailedException {
         try {
             if (args.has(IMAGES)) {
                 Path dir = args.path(IMAGES).orElseThrow();
                 ImageFolderFrames images = ImageFolderFrames.open(dir, args.has(LOOP));
-                supplier = images;
-                what = images.size() + " images of " + dir;
+                return new Source(images, images.size() + " images of " + dir, null);
             } else if (args.has(VIDEO)) {
                 Path file = args.path(VIDEO).orElseThrow();
                 VideoFrames video = VideoFrames.open(file, args.has(LOOP));
-                supplier = video;
-                resource = video;
-                what = "video " + file;
+                return new Source(video, "video " + file, video);
             } else {
                 SceneConfig config = SceneConfig.defaults();
                 OptionalInt px = args.positiveInt(FRAME_SIZE);
@@ -141,13 +192,16 @@ public final class ProduceCommand implements Command {
                 }
                 GeneratedFrames generated =
                         new GeneratedFrames(config, args.longValue(SEED).orElse(0), settings, args.has(PNG));
-                supplier = generated;
-                what = generated.describe();
+                return new Source(generated, generated.describe(), null);
             }
         } catch (IOException e) {
             throw new CommandFailedException(e.getMessage(), e);
         }
+    }
 
+    /** Waits for the broker and creates the topic when it is missing; closes {@code resource} on failure. */
+    private static void ensureTopic(String bootstrap, String topic, int partitions, AutoCloseable resource,
+            PrintStream err) throws CommandFailedException {
         try (KafkaTopics topics = KafkaTopics.connect(bootstrap)) {
             topics.awaitBroker(Duration.ofSeconds(30));
             if (!topics.ensure(Map.of(topic, partitions)).isEmpty()) {
@@ -157,40 +211,6 @@ public final class ProduceCommand implements Command {
             closeQuietly(resource);
             throw new CommandFailedException("Kafka at " + bootstrap + ": " + e.getMessage(), e);
         }
-
-        err.printf(Locale.ROOT, "produce: %d stream(s) x %s fps from %s to %s at %s%n",
-                streams, fps == 0 ? "max" : String.format(Locale.ROOT, "%.3g", fps), what, topic, bootstrap);
-        long start = System.nanoTime();
-        ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "produce-progress");
-            t.setDaemon(true);
-            return t;
-        });
-        FramePublisher publisher = FramePublisher.create(bootstrap, settings, supplier);
-        ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30);
-        try {
-            progress.scheduleAtFixedRate(
-                    () -> err.printf(Locale.ROOT, "produce: %d frames sent, %d acknowledged%n",
-                            publisher.sent(), publisher.acknowledged()),
-                    5, 5, TimeUnit.SECONDS);
-            try {
-                publisher.run();
-            } catch (Exception e) {
-                throw new CommandFailedException(
-                        "after " + publisher.acknowledged() + " frames: " + Cli.describe(e), e);
-            }
-            double secs = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
-                    publisher.acknowledged(), streams, topic, secs, publisher.acknowledged() / secs,
-                    signal.signalled() ? " (stopped by signal)" : "");
-        } finally {
-            progress.shutdownNow();
-            closeQuietly(resource);
-            publisher.close();
-            // Last: a Ctrl-C'd JVM may exit once the producer is flushed and closed.
-            signal.close();
-        }
-        return Cli.OK;
     }
 
     private static void closeQuietly(AutoCloseable c) {

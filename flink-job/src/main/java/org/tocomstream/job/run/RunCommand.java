@@ -89,6 +89,16 @@ public final class RunCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
+    /** What a run has started, stopped by {@link #stopAll} in reverse dependency order. */
+    private static final class Started {
+        EmbeddedKafka kafka;
+        DemoModel.Resolved model;
+        FramePublisher camera;
+        Thread cameraThread;
+        StatusReporter status;
+        JobClient job;
+    }
+
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
@@ -100,63 +110,23 @@ public final class RunCommand implements Command {
         boolean embedded = conf.get(StreamJobOptions.BOOTSTRAP_SERVERS) == null;
         int streams = demo.getOptional(DemoOptions.STREAMS).orElse(embedded ? DemoOptions.STREAMS.defaultValue() : 0);
         demo.set(DemoOptions.STREAMS, streams);
-        checkDemo(demo, args);
+        JobArgs.validateDemo(demo, args);
 
-        EmbeddedKafka kafka = null;
-        DemoModel.Resolved model = null;
-        FramePublisher camera = null;
-        Thread cameraThread = null;
-        StatusReporter status = null;
-        JobClient job = null;
+        Started started = new Started();
         int result = Cli.OK;
         // The signal is closed (letting a Ctrl-C'd JVM exit) only after the finally block below
         // has stopped everything: try-with-resources would close it before the finally runs.
         ShutdownSignal signal = ShutdownSignal.install(stop::countDown, 60);
         try {
             if (embedded) {
-                out.println("starting Kafka (in-process KRaft broker) ...");
-                kafka = EmbeddedKafka.start(Map.of());
-                conf.set(StreamJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-                out.println("Kafka at " + kafka.bootstrapServers());
+                started.kafka = startKafka(conf, out);
             }
             String bootstrap = conf.get(StreamJobOptions.BOOTSTRAP_SERVERS);
             Map<String, String> clientProperties = conf.get(StreamJobOptions.KAFKA_PROPERTIES);
-            try (KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
-                topics.awaitBroker(Duration.ofSeconds(30));
-                Map<String, Integer> wanted = new LinkedHashMap<>();
-                for (ConfigOption<String> t : List.of(StreamJobOptions.FRAMES_TOPIC, StreamJobOptions.LABELS_TOPIC,
-                        StreamJobOptions.DEAD_LETTER_TOPIC)) {
-                    wanted.put(conf.get(t), demo.get(DemoOptions.PARTITIONS));
-                }
-                List<String> created = topics.ensure(wanted);
-                if (!created.isEmpty()) {
-                    out.println("created topics " + String.join(", ", created));
-                }
-                DeliveryCheck.Result check = DeliveryCheck.check(conf, topics);
-                check.warning().ifPresent(w -> err.println("run: warning: " + w));
-                if (check.error().isPresent()) {
-                    throw new CommandFailedException(JobArgs.withFlags(check.error().get()));
-                }
-            }
-            if (conf.get(StreamJobOptions.MODEL_DIR) == null) {
-                model = DemoModel.resolve();
-                conf.set(StreamJobOptions.MODEL_DIR, model.dir().toString());
-                out.println("model: " + model.description());
-                if (model.randomWeights()) {
-                    err.println("run: warning: random weights, so the labels are meaningless");
-                }
-            }
+            prepareTopics(conf, demo, bootstrap, clientProperties, out, err);
+            started.model = demoModelUnlessGiven(conf, out, err);
             adaptiveByDefault(conf);
-            String plugin;
-            try {
-                plugin = CompensatorCheck.describe(conf);
-            } catch (IOException e) {
-                throw new CommandFailedException(JobArgs.withFlags(
-                        StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
-            }
-            out.print(EffectiveConfig.describe(conf, StreamJobOptions.all()));
-            out.print(EffectiveConfig.describe(demo, DemoOptions.all()).replace("effective configuration:\n", ""));
-            out.println(plugin);
+            printEffectiveConfiguration(conf, demo, out);
 
             GeneratedFrames frames = null;
             if (streams > 0) {
@@ -164,35 +134,25 @@ public final class RunCommand implements Command {
                         conf.get(StreamJobOptions.FRAMES_TOPIC), streams, demo.get(DemoOptions.FPS), "cam-", -1, null);
                 int px = demo.get(DemoOptions.FRAME_SIZE);
                 frames = new GeneratedFrames(SceneConfig.defaults().withSize(px, px), demo.get(DemoOptions.SEED), settings, false);
-                camera = FramePublisher.create(bootstrap, clientProperties, settings, frames);
+                started.camera = FramePublisher.create(bootstrap, clientProperties, settings, frames);
             }
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localFlinkConfig());
-            StreamPipeline.of(conf, new VitLabelStage()).build(env);
-            job = env.executeAsync(conf.get(StreamJobOptions.JOB_NAME));
+            started.job = submit(conf);
             out.printf(Locale.ROOT, "job %s submitted to a local Flink MiniCluster (%.1f s after start)%n",
-                    job.getJobID(), (System.nanoTime() - startNanos) / 1e9);
-            status = new StatusReporter(bootstrap, clientProperties, conf.get(StreamJobOptions.FRAMES_TOPIC),
+                    started.job.getJobID(), (System.nanoTime() - startNanos) / 1e9);
+            started.status = new StatusReporter(bootstrap, clientProperties, conf.get(StreamJobOptions.FRAMES_TOPIC),
                     conf.get(StreamJobOptions.LABELS_TOPIC), conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), out,
                     frames == null ? null : frames::labelAt, startNanos);
-            status.start();
+            started.status.start();
 
-            if (camera != null) {
-                FramePublisher c = camera;
-                cameraThread = new Thread(() -> {
-                    try {
-                        c.run();
-                    } catch (Exception e) {
-                        err.println("run: synthetic cameras stopped: " + Cli.describe(e));
-                    }
-                }, "tocom-stream-cameras");
-                cameraThread.setDaemon(true);
-                cameraThread.start();
+            if (started.camera != null) {
+                started.cameraThread = camerasThread(started.camera, err);
+                started.cameraThread.start();
                 out.printf(Locale.ROOT, "synthetic cameras: %d stream(s) x %.3g fps (%s)%n",
                         streams, demo.get(DemoOptions.FPS), frames.describe());
             }
             out.println(demo.get(DemoOptions.RUN_FOR).isZero() ? "running; Ctrl-C stops" : "running for " + demo.get(DemoOptions.RUN_FOR).toSeconds() + " s");
 
-            result = awaitEnd(job, demo.get(DemoOptions.RUN_FOR), err);
+            result = awaitEnd(started.job, demo.get(DemoOptions.RUN_FOR), err);
             if (signal.signalled()) {
                 out.println("stopping (signal) ...");
             }
@@ -201,28 +161,118 @@ public final class RunCommand implements Command {
         } catch (Exception e) {
             throw new CommandFailedException(Cli.describe(e), e);
         } finally {
-            if (camera != null) {
-                camera.stop();
-                join(cameraThread);
-                camera.close();
-            }
-            if (job != null) {
-                cancel(job);
-            }
-            if (status != null) {
-                status.close();
-                out.printf(Locale.ROOT, "stopped after %.1f s: %d frames in, %d labels out, %d dead letters%n",
-                        (System.nanoTime() - startNanos) / 1e9, status.frames(), status.labels(), status.deadLetters());
-            }
-            if (kafka != null) {
-                kafka.close();
-            }
-            if (model != null && model.temporary()) {
-                DemoModel.delete(model.dir());
-            }
+            stopAll(started, out, startNanos);
             signal.close();
         }
         return result;
+    }
+
+    /** Starts the in-process broker and points {@code conf} at it. */
+    private static EmbeddedKafka startKafka(Configuration conf, PrintStream out) throws Exception {
+        out.println("starting Kafka (in-process KRaft broker) ...");
+        EmbeddedKafka kafka = EmbeddedKafka.start(Map.of());
+        conf.set(StreamJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        out.println("Kafka at " + kafka.bootstrapServers());
+        return kafka;
+    }
+
+    /**
+     * Waits for the broker, creates the topics that are missing and checks the delivery settings
+     * against the broker; a warning goes to {@code err}, an error fails the run.
+     */
+    private static void prepareTopics(Configuration conf, Configuration demo, String bootstrap,
+            Map<String, String> clientProperties, PrintStream out, PrintStream err) throws Exception {
+        try (KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
+            topics.awaitBroker(Duration.ofSeconds(30));
+            Map<String, Integer> wanted = new LinkedHashMap<>();
+            for (ConfigOption<String> t : List.of(StreamJobOptions.FRAMES_TOPIC, StreamJobOptions.LABELS_TOPIC,
+                    StreamJobOptions.DEAD_LETTER_TOPIC)) {
+                wanted.put(conf.get(t), demo.get(DemoOptions.PARTITIONS));
+            }
+            List<String> created = topics.ensure(wanted);
+            if (!created.isEmpty()) {
+                out.println("created topics " + String.join(", ", created));
+            }
+            DeliveryCheck.Result check = DeliveryCheck.check(conf, topics);
+            check.warning().ifPresent(w -> err.println("run: warning: " + w));
+            if (check.error().isPresent()) {
+                throw new CommandFailedException(JobArgs.withFlags(check.error().get()));
+            }
+        }
+    }
+
+    /** Without {@code --model}, the bundled demo model, set into {@code conf}; otherwise null. */
+    private static DemoModel.Resolved demoModelUnlessGiven(Configuration conf, PrintStream out, PrintStream err)
+            throws IOException {
+        if (conf.get(StreamJobOptions.MODEL_DIR) != null) {
+            return null;
+        }
+        DemoModel.Resolved model = DemoModel.resolve();
+        conf.set(StreamJobOptions.MODEL_DIR, model.dir().toString());
+        out.println("model: " + model.description());
+        if (model.randomWeights()) {
+            err.println("run: warning: random weights, so the labels are meaningless");
+        }
+        return model;
+    }
+
+    /** The effective configuration: the job's settings, the demo's, then the compensator's line. */
+    private static void printEffectiveConfiguration(Configuration conf, Configuration demo, PrintStream out)
+            throws CommandFailedException {
+        String plugin;
+        try {
+            plugin = CompensatorCheck.describe(conf);
+        } catch (IOException e) {
+            throw new CommandFailedException(JobArgs.withFlags(
+                    StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
+        }
+        out.print(EffectiveConfig.describe(conf, StreamJobOptions.all()));
+        out.print(EffectiveConfig.describe(demo, DemoOptions.all()).replace("effective configuration:\n", ""));
+        out.println(plugin);
+    }
+
+    /** The pipeline, built on a local MiniCluster and submitted without waiting for its end. */
+    private static JobClient submit(Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localFlinkConfig());
+        StreamPipeline.of(conf, new VitLabelStage()).build(env);
+        return env.executeAsync(conf.get(StreamJobOptions.JOB_NAME));
+    }
+
+    /** The daemon thread that runs the synthetic cameras until they are stopped. */
+    private static Thread camerasThread(FramePublisher camera, PrintStream err) {
+        Thread cameraThread = new Thread(() -> {
+            try {
+                camera.run();
+            } catch (Exception e) {
+                err.println("run: synthetic cameras stopped: " + Cli.describe(e));
+            }
+        }, "tocom-stream-cameras");
+        cameraThread.setDaemon(true);
+        return cameraThread;
+    }
+
+    /** Stops the cameras, the job, the status line, the broker, then deletes a temporary model. */
+    private static void stopAll(Started started, PrintStream out, long startNanos) {
+        if (started.camera != null) {
+            started.camera.stop();
+            join(started.cameraThread);
+            started.camera.close();
+        }
+        if (started.job != null) {
+            cancel(started.job);
+        }
+        if (started.status != null) {
+            StatusReporter status = started.status;
+            status.close();
+            out.printf(Locale.ROOT, "stopped after %.1f s: %d frames in, %d labels out, %d dead letters%n",
+                    (System.nanoTime() - startNanos) / 1e9, status.frames(), status.labels(), status.deadLetters());
+        }
+        if (started.kafka != null) {
+            started.kafka.close();
+        }
+        if (started.model != null && started.model.temporary()) {
+            DemoModel.delete(started.model.dir());
+        }
     }
 
     /**
@@ -313,24 +363,5 @@ public final class RunCommand implements Command {
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
         return c;
-    }
-
-    private static void checkDemo(Configuration demo, ParsedArgs args) throws UsageException {
-        if (demo.get(DemoOptions.STREAMS) < 0) {
-            throw args.error("--streams", "must be >= 0 but was " + demo.get(DemoOptions.STREAMS));
-        }
-        if (!(demo.get(DemoOptions.FPS) > 0)) {
-            throw args.error("--fps", "must be > 0 but was " + demo.get(DemoOptions.FPS));
-        }
-        int px = demo.get(DemoOptions.FRAME_SIZE);
-        if (px < 16 || px > 4096) {
-            throw args.error("--frame-size", "must be in [16, 4096] but was " + px);
-        }
-        if (demo.get(DemoOptions.PARTITIONS) < 1) {
-            throw args.error("--partitions", "must be >= 1 but was " + demo.get(DemoOptions.PARTITIONS));
-        }
-        if (demo.get(DemoOptions.RUN_FOR).isNegative()) {
-            throw args.error("--run-for", "must not be negative");
-        }
     }
 }

@@ -42,7 +42,7 @@ public final class TocomCommand implements Command {
                 + "\n"
                 + TocomCalibrateRun.HELP
                 + "\n"
-                + TocomProofRun.HELP;
+                + TocomProofSettings.HELP;
     }
 
     @Override
@@ -60,7 +60,7 @@ public final class TocomCommand implements Command {
             case "calibrate":
                 return new TocomCalibrateRun(TocomCalibrateRun.settings(rest), err).execute(out);
             case "proof":
-                return new TocomProofRun(TocomProofRun.settings(rest), err).execute(out);
+                return new TocomProofRun(TocomProofSettings.parse(rest), err).execute(out);
             default:
                 throw UsageException.of(
                         "tocom", null,

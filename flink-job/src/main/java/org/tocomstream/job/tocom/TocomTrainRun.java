@@ -223,24 +223,8 @@ public final class TocomTrainRun {
         }
         CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale(), s.degrees());
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
-        TrainingData train;
-        TrainingData heldOut = null;
-        if (s.generator() != null) {
-            train = new GeneratedData(s.generator(), s.trainSize(), pre);
-            if (s.heldOutSize() > 0) {
-                heldOut = new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre);
-            }
-        } else if (s.topic() != null) {
-            train = topic(s.bootstrap(), s.topic(), s.trainSize(), pre, err, "tocom train");
-            if (s.heldOut() != null) {
-                heldOut = folder(s.heldOut(), HELD_OUT, pre);
-            }
-        } else {
-            train = folder(s.images(), IMAGES, pre);
-            if (s.heldOut() != null) {
-                heldOut = folder(s.heldOut(), HELD_OUT, pre);
-            }
-        }
+        TrainingData train = trainingImages(pre);
+        TrainingData heldOut = heldOutImages(pre);
         if (train.size() < s.config().batchSize()) {
             throw new CommandFailedException(String.format(
                     "--batch %d exceeds the %d images of %s", s.config().batchSize(), train.size(),
@@ -279,6 +263,26 @@ public final class TocomTrainRun {
         out.printf(Locale.ROOT, "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
                 s.out(), summary.steps(), perEpoch * s.config().epochs(), summary.seconds(), kl);
         return Cli.OK;
+    }
+
+    /** The images the plugin is trained on: generated, read once from the topic, or a folder's. */
+    private TrainingData trainingImages(ImagePreprocessor pre) throws CommandFailedException {
+        if (s.generator() != null) {
+            return new GeneratedData(s.generator(), s.trainSize(), pre);
+        } else if (s.topic() != null) {
+            return topic(s.bootstrap(), s.topic(), s.trainSize(), pre, err, "tocom train");
+        }
+        return folder(s.images(), IMAGES, pre);
+    }
+
+    /** The held-out images, or null: the generator's VALIDATION split, else the folder of {@code --held-out}. */
+    private TrainingData heldOutImages(ImagePreprocessor pre) throws CommandFailedException {
+        if (s.generator() != null) {
+            return s.heldOutSize() > 0
+                    ? new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre)
+                    : null;
+        }
+        return s.heldOut() != null ? folder(s.heldOut(), HELD_OUT, pre) : null;
     }
 
     /**

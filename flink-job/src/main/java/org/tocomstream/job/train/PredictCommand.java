@@ -202,29 +202,8 @@ public final class PredictCommand implements Command {
                 System.arraycopy(x, 0, pixels, ready.size() * sample, sample);
                 ready.add(i);
             }
-            float[][] logits = new float[0][];
-            if (!ready.isEmpty()) {
-                long[] shape = {ready.size(), cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
-                try {
-                    logits = model.logits(
-                            Arrays.copyOf(pixels, ready.size() * sample), shape, level);
-                } catch (RuntimeException e) {
-                    throw new CommandFailedException(
-                            "forward pass failed at level " + level + ": " + Cli.describe(e), e);
-                }
-            }
-            int next = 0;
-            for (int i = 0; i < chunk.size(); i++) {
-                PredictInputs.Item item = chunk.get(i);
-                if (errors[i] != null) {
-                    failed++;
-                    out.println(item.name() + "  error: " + errors[i]);
-                    continue;
-                }
-                float[] row = logits[next++];
-                System.arraycopy(row, 0, allLogits, (start + i) * classes, classes);
-                out.println(item.name() + formatTop(row, labels, top));
-            }
+            float[][] logits = forward(model, level, pixels, ready.size());
+            failed += printChunk(chunk, errors, logits, labels, top, allLogits, start, classes, out);
             out.flush();
         }
 
@@ -236,6 +215,48 @@ public final class PredictCommand implements Command {
             return Cli.FAILED;
         }
         return Cli.OK;
+    }
+
+    /** The logits of the first {@code n} samples of {@code pixels}; none for n = 0. */
+    private static float[][] forward(VitModel model, CompressionLevel level, float[] pixels, int n)
+            throws CommandFailedException {
+        VitConfig cfg = model.config();
+        int sample = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
+        float[][] logits = new float[0][];
+        if (n > 0) {
+            long[] shape = {n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
+            try {
+                logits = model.logits(
+                        Arrays.copyOf(pixels, n * sample), shape, level);
+            } catch (RuntimeException e) {
+                throw new CommandFailedException(
+                        "forward pass failed at level " + level + ": " + Cli.describe(e), e);
+            }
+        }
+        return logits;
+    }
+
+    /**
+     * One line per input of {@code chunk}, its top labels or its error, in order; the rows of
+     * {@code logits} (one per input without error) are copied into {@code allLogits}, the chunk
+     * starting at input {@code start}. Returns the number of inputs that failed.
+     */
+    private static int printChunk(List<PredictInputs.Item> chunk, String[] errors, float[][] logits,
+            List<String> labels, int top, float[] allLogits, int start, int classes, PrintStream out) {
+        int failed = 0;
+        int next = 0;
+        for (int i = 0; i < chunk.size(); i++) {
+            PredictInputs.Item item = chunk.get(i);
+            if (errors[i] != null) {
+                failed++;
+                out.println(item.name() + "  error: " + errors[i]);
+                continue;
+            }
+            float[] row = logits[next++];
+            System.arraycopy(row, 0, allLogits, (start + i) * classes, classes);
+            out.println(item.name() + formatTop(row, labels, top));
+        }
+        return failed;
     }
 
     /** {@code "  label 0.873  label 0.051"}: the top K softmax probabilities, highest first. */
