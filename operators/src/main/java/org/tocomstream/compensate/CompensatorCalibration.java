@@ -1,16 +1,8 @@
 package org.tocomstream.compensate;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +11,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.Set;
 import org.tocomstream.model.CheckpointException;
 import org.tocomstream.model.ModelSpec;
 
@@ -102,16 +93,6 @@ public record CompensatorCalibration(
 
     /** File name of a calibration in a model directory. */
     public static final String FILE_NAME = "tocom-scales.json";
-
-    static final int FORMAT_VERSION = 1;
-
-    private static final Set<String> FIELDS =
-            Set.of(
-                    "formatVersion", "rule", "pluginBaseWeightsSha256", "modelWeightsSha256",
-                    "images", "scale", "pairs");
-    private static final Map<Rule, Set<String>> PAIR_FIELDS = Map.of(
-            Rule.SQRT_KL_RATIO, Set.of("pair", "klModel", "klBase", "factor"),
-            Rule.KL_LINE_SEARCH, Set.of("pair", "klModel", "klCompensated", "factor"));
 
     /**
      * One pair's measurement.
@@ -209,28 +190,8 @@ public record CompensatorCalibration(
             int images,
             List<CompensatorEvaluation.Cell> model,
             List<CompensatorEvaluation.Cell> base) {
-        Map<CompensatorPair, Double> baseKl = new LinkedHashMap<>();
-        for (CompensatorEvaluation.Cell c : base) {
-            baseKl.put(c.pair(), c.klPlain());
-        }
-        Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
-        for (CompensatorEvaluation.Cell c : model) {
-            if (c.pair().isIdentity()) {
-                continue;
-            }
-            Double kb = baseKl.get(c.pair());
-            if (kb == null) {
-                throw new IllegalArgumentException("no base measurement for pair " + c.pair());
-            }
-            pairs.put(c.pair(), new PairFactor(c.klPlain(), kb, factor(c.klPlain(), kb)));
-        }
-        if (pairs.size() != baseKl.keySet().stream().filter(p -> !p.isIdentity()).count()) {
-            throw new IllegalArgumentException(
-                    "the base was measured on pairs " + baseKl.keySet() + " but the model on "
-                            + model.stream().map(CompensatorEvaluation.Cell::pair).toList());
-        }
-        return new CompensatorCalibration(
-                pluginBaseWeightsSha256, modelWeightsSha256, images, pairs);
+        return CalibrationRules.sqrtKlRatio(
+                pluginBaseWeightsSha256, modelWeightsSha256, images, model, base);
     }
 
     /**
@@ -248,44 +209,8 @@ public record CompensatorCalibration(
             String modelWeightsSha256,
             int images,
             Map<Double, List<CompensatorEvaluation.Cell>> byScale) {
-        if (byScale.isEmpty()) {
-            throw new IllegalArgumentException("the line search needs at least one scale");
-        }
-        List<Double> grid = byScale.keySet().stream().sorted().toList();
-        for (double scale : grid) {
-            if (!(scale > 0 && Double.isFinite(scale))) {
-                throw new IllegalArgumentException("grid scales must be > 0 but one was " + scale);
-            }
-        }
-        double max = grid.get(grid.size() - 1);
-        List<CompensatorPair> order = byScale.get(grid.get(0)).stream()
-                .map(CompensatorEvaluation.Cell::pair).filter(p -> !p.isIdentity()).toList();
-        Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
-        for (CompensatorPair pair : order) {
-            double plain = Double.NaN;
-            double best = 0;
-            double bestKl = Double.POSITIVE_INFINITY;
-            for (double scale : grid) {
-                CompensatorEvaluation.Cell c = byScale.get(scale).stream()
-                        .filter(x -> x.pair().equals(pair)).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException(
-                                "no measurement of pair " + pair + " at scale " + scale));
-                plain = c.klPlain();
-                if (c.klCompensated() < bestKl) {
-                    bestKl = c.klCompensated();
-                    best = scale;
-                }
-            }
-            boolean helps = bestKl < plain;
-            pairs.put(pair, new PairFactor(plain, Double.NaN, helps ? bestKl : plain, helps ? best / max : 0));
-        }
-        for (List<CompensatorEvaluation.Cell> cells : byScale.values()) {
-            if (cells.stream().filter(c -> !c.pair().isIdentity()).count() != pairs.size()) {
-                throw new IllegalArgumentException("the grid scales were measured on different pairs");
-            }
-        }
-        return new CompensatorCalibration(Rule.KL_LINE_SEARCH, pluginBaseWeightsSha256, modelWeightsSha256,
-                images, max, pairs);
+        return CalibrationRules.klLineSearch(
+                pluginBaseWeightsSha256, modelWeightsSha256, images, byScale);
     }
 
     /** The factor for {@code pair}: 1 for m = n and for a pair the calibration did not measure. */
@@ -362,41 +287,7 @@ public record CompensatorCalibration(
 
     /** Writes the file, replaced atomically. */
     public void save(Path file) throws IOException {
-        StringWriter text = new StringWriter();
-        try (JsonWriter json = new JsonWriter(text)) {
-            json.setIndent("  ");
-            json.beginObject();
-            json.name("formatVersion").value(FORMAT_VERSION);
-            json.name("rule").value(rule.id());
-            json.name("pluginBaseWeightsSha256").value(pluginBaseWeightsSha256);
-            json.name("modelWeightsSha256").value(modelWeightsSha256);
-            json.name("images").value(images);
-            if (!Double.isNaN(scale)) {
-                json.name("scale").value(scale);
-            }
-            json.name("pairs").beginArray();
-            for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
-                json.beginObject();
-                json.name("pair").value(e.getKey().toString());
-                json.name("klModel").value(e.getValue().klModel());
-                if (rule == Rule.SQRT_KL_RATIO) {
-                    json.name("klBase").value(e.getValue().klBase());
-                } else {
-                    json.name("klCompensated").value(e.getValue().klCompensated());
-                }
-                json.name("factor").value(e.getValue().factor());
-                json.endObject();
-            }
-            json.endArray();
-            json.endObject();
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        CompensatorCalibrationJson.write(this, file);
     }
 
     /**
@@ -405,70 +296,7 @@ public record CompensatorCalibration(
      * @throws CheckpointException naming the file and the field that is wrong
      */
     public static CompensatorCalibration load(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(file + ": no such calibration file", e);
-        }
-        try {
-            JsonElement parsed = JsonParser.parseString(text);
-            if (!parsed.isJsonObject()) {
-                throw new CheckpointException(file + ": expected a JSON object");
-            }
-            JsonObject root = parsed.getAsJsonObject();
-            known(root, FIELDS, "", file);
-            if (root.has("formatVersion") && root.get("formatVersion").getAsInt() != FORMAT_VERSION) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: formatVersion %s is not supported; this version reads %d",
-                                file, root.get("formatVersion"), FORMAT_VERSION));
-            }
-            Rule rule;
-            try {
-                rule = Rule.parse(required(root, "rule", file).getAsString());
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointException(file + ": " + e.getMessage(), e);
-            }
-            boolean search = rule == Rule.KL_LINE_SEARCH;
-            Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
-            for (JsonElement p : required(root, "pairs", file).getAsJsonArray()) {
-                JsonObject o = p.getAsJsonObject();
-                known(o, PAIR_FIELDS.get(rule), "pairs[].", file);
-                CompensatorPair pair = CompensatorPair.parse(required(o, "pair", file).getAsString());
-                PairFactor f;
-                try {
-                    f = new PairFactor(
-                            required(o, "klModel", file).getAsDouble(),
-                            search ? Double.NaN : required(o, "klBase", file).getAsDouble(),
-                            search ? required(o, "klCompensated", file).getAsDouble() : Double.NaN,
-                            required(o, "factor", file).getAsDouble());
-                } catch (IllegalArgumentException e) {
-                    throw new CheckpointException(file + ": pair " + pair + ": " + e.getMessage(), e);
-                }
-                if (pairs.put(pair, f) != null) {
-                    throw new CheckpointException(file + ": pair " + pair + " is listed twice");
-                }
-            }
-            if (!search && root.has("scale")) {
-                throw new CheckpointException(file + ": rule " + rule.id() + " has no 'scale'");
-            }
-            try {
-                return new CompensatorCalibration(
-                        rule,
-                        required(root, "pluginBaseWeightsSha256", file).getAsString(),
-                        required(root, "modelWeightsSha256", file).getAsString(),
-                        required(root, "images", file).getAsInt(),
-                        search ? required(root, "scale", file).getAsDouble() : Double.NaN,
-                        pairs);
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointException(file + ": " + e.getMessage(), e);
-            }
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file + ": not a valid calibration file: " + e.getMessage(), e);
-        }
+        return CompensatorCalibrationJson.read(file);
     }
 
     /** The factors on one line, e.g. {@code 8->0 0.37, 8->4 0.37, 8->6 0.42}. */
@@ -494,23 +322,5 @@ public record CompensatorCalibration(
                             f.klModel(), f.klCompensated(), scale * f.factor(), f.factor()));
         }
         return out.toString();
-    }
-
-    private static void known(JsonObject o, Set<String> fields, String prefix, Path file)
-            throws CheckpointException {
-        for (String key : o.keySet()) {
-            if (!fields.contains(key)) {
-                throw new CheckpointException(
-                        String.format("%s: unknown field '%s%s'; expected %s", file, prefix, key, fields));
-            }
-        }
-    }
-
-    private static JsonElement required(JsonObject o, String key, Path file) throws CheckpointException {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) {
-            throw new CheckpointException(file + ": missing field '" + key + "'");
-        }
-        return e;
     }
 }

@@ -76,31 +76,8 @@ record PluginSidecar(
     }
 
     static PluginSidecar read(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(
-                    file + ": missing plugin sidecar (every plugin .safetensors file needs its"
-                            + " .json next to it)",
-                    e);
-        }
-        JsonObject root;
-        try {
-            JsonElement parsed = JsonParser.parseString(text);
-            if (!parsed.isJsonObject()) {
-                throw new CheckpointException(file + ": expected a JSON object");
-            }
-            root = parsed.getAsJsonObject();
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
-        for (String key : root.keySet()) {
-            if (!FIELDS.contains(key)) {
-                throw new CheckpointException(
-                        String.format("%s: unknown field '%s'; expected %s", file, key, FIELDS));
-            }
-        }
+        JsonObject root = parseObject(file);
+        rejectUnknown(root, FIELDS, "", file);
         int version = integer(root, "formatVersion", file);
         if (version != FORMAT_VERSION) {
             throw new CheckpointException(
@@ -122,25 +99,8 @@ record PluginSidecar(
             throw new CheckpointException(file + ": baseModel must be an object");
         }
         JsonObject b = base.getAsJsonObject();
-        for (String key : b.keySet()) {
-            if (!BASE_FIELDS.contains(key)) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: unknown field 'baseModel.%s'; expected %s", file, key,
-                                BASE_FIELDS));
-            }
-        }
-        CompensatorConfig config;
-        try {
-            config =
-                    new CompensatorConfig(
-                            integer(root, "rankPerStep", file),
-                            integer(root, "maxDegree", file),
-                            number(root, "defaultScale", file),
-                            schedule);
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(file + ": " + e.getMessage(), e);
-        }
+        rejectUnknown(b, BASE_FIELDS, "baseModel.", file);
+        CompensatorConfig config = config(root, schedule, file);
         int depth = integer(root, "depth", file);
         int embedDim = integer(root, "embedDim", file);
         if (depth < 1 || embedDim < 1) {
@@ -157,6 +117,54 @@ record PluginSidecar(
                 depth,
                 embedDim,
                 config);
+    }
+
+    /** The file's text parsed, which must be one JSON object. */
+    private static JsonObject parseObject(Path file) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new CheckpointException(
+                    file + ": missing plugin sidecar (every plugin .safetensors file needs its"
+                            + " .json next to it)",
+                    e);
+        }
+        try {
+            JsonElement parsed = JsonParser.parseString(text);
+            if (!parsed.isJsonObject()) {
+                throw new CheckpointException(file + ": expected a JSON object");
+            }
+            return parsed.getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** Fails on the first field of {@code o} not in {@code fields}, named with {@code prefix}. */
+    private static void rejectUnknown(JsonObject o, Set<String> fields, String prefix, Path file)
+            throws CheckpointException {
+        for (String key : o.keySet()) {
+            if (!fields.contains(key)) {
+                throw new CheckpointException(
+                        String.format(
+                                "%s: unknown field '%s%s'; expected %s", file, prefix, key, fields));
+            }
+        }
+    }
+
+    /** The compensator settings; a value they refuse is reported against the file. */
+    private static CompensatorConfig config(JsonObject root, DegreeSchedule schedule, Path file)
+            throws CheckpointException {
+        try {
+            return new CompensatorConfig(
+                    integer(root, "rankPerStep", file),
+                    integer(root, "maxDegree", file),
+                    number(root, "defaultScale", file),
+                    schedule);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": " + e.getMessage(), e);
+        }
     }
 
     private static JsonPrimitive primitive(JsonObject o, String key, Path file)

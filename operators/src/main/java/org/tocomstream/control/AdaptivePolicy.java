@@ -21,17 +21,6 @@ final class AdaptivePolicy implements LevelController {
     /** Longest step the integral takes at once, so a pause (no batches) does not kick it. */
     static final double MAX_DT_SECONDS = 1.0;
 
-    /** The window of the age trend, ms: about ten batches of a loaded operator. */
-    static final long TREND_WINDOW_MS = 1000;
-
-    /** Age samples kept for the trend (batches are rarely more frequent than this per window). */
-    private static final int TREND_CAPACITY = 256;
-
-    /** Fewest samples, and shortest span, a trend is fitted over. */
-    private static final int TREND_MIN_SAMPLES = 4;
-
-    private static final long TREND_MIN_SPAN_MS = 500;
-
     /**
      * Age growth, seconds per second, from which frames count as piling up unseen: well above the
      * trend's noise at a steady load (an age jitter of ~50 ms over ten batches gives ~0.05), well
@@ -69,10 +58,7 @@ final class AdaptivePolicy implements LevelController {
     private boolean changed;
     private long lastChangeMs;
     private int lastLevel = -1;
-    private final long[] trendMs = new long[TREND_CAPACITY];
-    private final double[] trendAge = new double[TREND_CAPACITY];
-    private int trendNext;
-    private int trendSize;
+    private final AgeTrend ageTrend = new AgeTrend();
     private double unseenMsPerFrame;
 
     AdaptivePolicy(ControllerConfig config, LongSupplier clockMs) {
@@ -107,35 +93,22 @@ final class AdaptivePolicy implements LevelController {
         }
 
         // Feed-forward: the lowest rung whose capacity at the target utilization covers demand.
-        double[] msPerFrame = estimates(signal, current);
-        double slope = ageTrend(now, signal.frameAgeMs());
+        double[] msPerFrame = RungTimes.estimate(ladder, signal, current);
+        double slope = ageTrend.add(now, signal.frameAgeMs());
         double arrival = signal.arrivalRatePerSecond();
         int concurrency = signal.concurrency();
         boolean aging =
                 slope >= AGING_SLOPE
                         && !(arrival / capacity(msPerFrame, current, concurrency)
                                 < config.busyUtilization());
-        if (aging && arrival > 0 && now - lastChangeMs >= TREND_WINDOW_MS) {
+        if (aging && arrival > 0 && now - lastChangeMs >= AgeTrend.WINDOW_MS) {
             learnUnseenCost(msPerFrame[current] / concurrency, arrival, elapsed);
         }
-        double backlog =
-                signal.queuedFrames() + Math.max(0, signal.upstreamBacklogFrames());
-        double rawDemand = arrival + backlog / horizonSeconds;
         if (!started) {
             calmSinceMs = now;
         }
-        if (!started || smoothingSeconds == 0) {
-            smoothedDemand = rawDemand;
-        } else {
-            smoothedDemand += (1 - Math.exp(-elapsed / smoothingSeconds)) * (rawDemand - smoothedDemand);
-        }
+        double demand = demand(signal, elapsed, aging, slope);
         started = true;
-        double demand = smoothedDemand;
-        if (aging) {
-            // What arrives is capped by what is labelled; the age trend says how much more comes.
-            double produced = arrival / (1 - Math.min(slope, MAX_AGING_SLOPE));
-            demand = Math.max(demand, produced + backlog / horizonSeconds);
-        }
         int feedForward = lowestCovering(msPerFrame, concurrency, demand);
 
         // Feedback: PI on the oldest frame's age, in rungs, with conditional integration. Late
@@ -146,58 +119,124 @@ final class AdaptivePolicy implements LevelController {
         if (error > 0 && idle) {
             error = 0;
         }
+        double feedback = feedback(error, feedForward, dt);
+        int wanted = feedForward + (int) Math.round(feedback);
+        int desired = Math.min(wanted, top);
+
+        Move move;
+        if (desired > current) {
+            move = degrade(current, desired, error, now);
+        } else if (desired < current) {
+            int lowest = lowestRestorable(signal, msPerFrame, current, desired, demand);
+            move = restore(current, lowest, error, now);
+        } else {
+            move = new Move(current, current == top && wanted > top ? "saturated" : "hold", false);
+        }
+        int next = move.level();
+        boolean overloaded = next == top && (wanted > top || (current == top && error > 0));
+        boolean shed = config.shedding().isOn() && overloaded;
+        remember(current, desired, move, now);
+        return new Decision(
+                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame,
+                move.reason());
+    }
+
+    /**
+     * The level a call settles on, why, and whether the operator is calm enough to restore (the
+     * age is fine and a less compressed rung covers the demand).
+     */
+    private record Move(int level, String reason, boolean calm) {}
+
+    /**
+     * Frames per second to plan for: what arrives plus the backlog drained over the horizon,
+     * smoothed; while frames pile up unseen, at least the rate the age trend says they are
+     * produced at.
+     */
+    private double demand(LoadSignal signal, double elapsed, boolean aging, double slope) {
+        double arrival = signal.arrivalRatePerSecond();
+        double backlog = signal.queuedFrames() + Math.max(0, signal.upstreamBacklogFrames());
+        double rawDemand = arrival + backlog / horizonSeconds;
+        if (!started || smoothingSeconds == 0) {
+            smoothedDemand = rawDemand;
+        } else {
+            double weight = 1 - Math.exp(-elapsed / smoothingSeconds);
+            smoothedDemand += weight * (rawDemand - smoothedDemand);
+        }
+        double demand = smoothedDemand;
+        if (aging) {
+            // What arrives is capped by what is labelled; the age trend says how much more comes.
+            double produced = arrival / (1 - Math.min(slope, MAX_AGING_SLOPE));
+            demand = Math.max(demand, produced + backlog / horizonSeconds);
+        }
+        return demand;
+    }
+
+    /**
+     * The PI term, in rungs above the feed-forward. The integral does not grow while frames are
+     * late and the sum already reaches the top rung (conditional integration, no wind-up).
+     */
+    private double feedback(double error, int feedForward, double dt) {
+        int top = ladder.top();
         double proportional = config.kp() * error;
         boolean saturatedHigh = feedForward + proportional + integral >= top;
         if (!(error > 0 && saturatedHigh)) {
             integral = clamp(integral + config.ki() * error * dt, 0, top);
         }
-        double feedback = Math.max(0, proportional + integral);
-        int wanted = feedForward + (int) Math.round(feedback);
-        int desired = Math.min(wanted, top);
+        return Math.max(0, proportional + integral);
+    }
 
-        int next = current;
-        String reason;
-        long held = changed ? now - lastChangeMs : Long.MAX_VALUE;
-        boolean calm = false;
-        if (desired > current) {
-            if (!pressed) {
-                pressed = true;
-                pressureSinceMs = now;
-            }
-            // Frames older than the setpoint: act now. A forecast alone (the feed-forward, with
-            // the age fine) must persist for the degrade dwell, so a spike of the rate is ignored.
-            boolean urgent = error > 0 || now - pressureSinceMs >= degradeDwellMs;
-            if (held >= degradeDwellMs && urgent) {
-                next = desired;
-                reason = "degrade";
-            } else {
-                reason = "dwell";
-            }
-        } else if (desired < current) {
-            // The lowest rung down to the desired one that covers the demand with the restore
-            // margin: after a burst the way back is one restore dwell, not one dwell per rung.
-            int lowest = current;
-            for (int lower = current - 1; lower >= desired && covers(signal, msPerFrame, lower, demand); lower--) {
-                lowest = lower;
-            }
-            calm = error <= 0 && lowest < current;
-            if (!calm) {
-                reason = "hysteresis";
-            } else if (held < restoreDwellMs || now - calmSinceMs < restoreDwellMs) {
-                reason = "dwell";
-            } else {
-                next = lowest;
-                reason = "restore";
-            }
-        } else {
-            reason = current == top && wanted > top ? "saturated" : "hold";
+    /** Up to {@code desired}, more compressed, once the pressure is urgent and the level held. */
+    private Move degrade(int current, int desired, double error, long now) {
+        if (!pressed) {
+            pressed = true;
+            pressureSinceMs = now;
         }
-        boolean overloaded = next == top && (wanted > top || (current == top && error > 0));
-        boolean shed = config.shedding().isOn() && overloaded;
+        // Frames older than the setpoint: act now. A forecast alone (the feed-forward, with
+        // the age fine) must persist for the degrade dwell, so a spike of the rate is ignored.
+        boolean urgent = error > 0 || now - pressureSinceMs >= degradeDwellMs;
+        if (heldMs(now) >= degradeDwellMs && urgent) {
+            return new Move(desired, "degrade", false);
+        }
+        return new Move(current, "dwell", false);
+    }
+
+    /**
+     * The lowest rung down to the desired one that covers the demand with the restore margin:
+     * after a burst the way back is one restore dwell, not one dwell per rung.
+     */
+    private int lowestRestorable(
+            LoadSignal signal, double[] msPerFrame, int current, int desired, double demand) {
+        int lowest = current;
+        for (int lower = current - 1;
+                lower >= desired && covers(signal, msPerFrame, lower, demand);
+                lower--) {
+            lowest = lower;
+        }
+        return lowest;
+    }
+
+    /**
+     * Down to {@code lowest}, a less compressed rung, once the age is fine and both the level and
+     * the calm have lasted a restore dwell.
+     */
+    private Move restore(int current, int lowest, double error, long now) {
+        boolean calm = error <= 0 && lowest < current;
+        if (!calm) {
+            return new Move(current, "hysteresis", false);
+        }
+        if (heldMs(now) < restoreDwellMs || now - calmSinceMs < restoreDwellMs) {
+            return new Move(current, "dwell", true);
+        }
+        return new Move(lowest, "restore", true);
+    }
+
+    /** What the next call starts from: the pressure, the calm and the level this call left. */
+    private void remember(int current, int desired, Move move, long now) {
+        int next = move.level();
         if (desired <= current || next != current) {
             pressed = false;
         }
-        if (next != current || !calm) {
+        if (next != current || !move.calm()) {
             // A restore needs a whole restore dwell of calm at the level it leaves.
             calmSinceMs = now;
         }
@@ -205,8 +244,11 @@ final class AdaptivePolicy implements LevelController {
             markChange(now);
         }
         lastLevel = next;
-        return new Decision(
-                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame, reason);
+    }
+
+    /** How long the level has been held, or forever if it never changed. */
+    private long heldMs(long now) {
+        return changed ? now - lastChangeMs : Long.MAX_VALUE;
     }
 
     /**
@@ -230,45 +272,6 @@ final class AdaptivePolicy implements LevelController {
     }
 
     /**
-     * Least-squares slope of the oldest frame's age over the last {@link #TREND_WINDOW_MS}, seconds
-     * of age per second; NaN with too few samples.
-     */
-    private double ageTrend(long now, long ageMs) {
-        trendMs[trendNext] = now;
-        trendAge[trendNext] = ageMs;
-        trendNext = (trendNext + 1) % TREND_CAPACITY;
-        trendSize = Math.min(trendSize + 1, TREND_CAPACITY);
-        int n = 0;
-        double sumT = 0;
-        double sumA = 0;
-        long first = now;
-        for (int k = 0; k < trendSize; k++) {
-            int i = Math.floorMod(trendNext - 1 - k, TREND_CAPACITY);
-            if (now - trendMs[i] > TREND_WINDOW_MS) {
-                break;
-            }
-            n++;
-            sumT += trendMs[i] - now;
-            sumA += trendAge[i];
-            first = trendMs[i];
-        }
-        if (n < TREND_MIN_SAMPLES || now - first < TREND_MIN_SPAN_MS) {
-            return Double.NaN;
-        }
-        double meanT = sumT / n;
-        double meanA = sumA / n;
-        double sxx = 0;
-        double sxy = 0;
-        for (int k = 0; k < n; k++) {
-            int i = Math.floorMod(trendNext - 1 - k, TREND_CAPACITY);
-            double dt = trendMs[i] - now - meanT;
-            sxx += dt * dt;
-            sxy += dt * (trendAge[i] - meanA);
-        }
-        return sxx == 0 ? Double.NaN : sxy / sxx;
-    }
-
-    /**
      * While frames pile up at an unchanged rung, what the operator receives is what it labels: the
      * true time per frame is {@code 1000 / arrival} ms, of which the forward pass accounts for
      * {@code seenMs}. The rest, a moving estimate, is added to every rung's time per frame; it is
@@ -287,65 +290,6 @@ final class AdaptivePolicy implements LevelController {
     private void markChange(long now) {
         changed = true;
         lastChangeMs = now;
-    }
-
-    /**
-     * Time per frame of every rung: measured where it ran, else the nearest measured rung scaled by
-     * the cost model's ratio; NaN everywhere when nothing ran yet.
-     *
-     * <p>A more accurate rung than {@code current} is never estimated slower than the current
-     * rung's own measurement scaled up by the cost model's ratio. That bound is conservative (fixed
-     * overheads do not shrink with the tokens, so the true ratio is smaller than the MACs ratio)
-     * and always fresh, while the rung's own measurement was taken when it last ran, possibly in a
-     * burst of contention; without the bound a stale slow measurement could block the way back
-     * for good, because a rung that is not run is never measured again (seen in the overload
-     * experiment: held at the top rung at half load).
-     */
-    double[] estimates(LoadSignal signal, int current) {
-        int n = ladder.size();
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = signal.measuredMsPerFrame(i).orElse(Double.NaN);
-        }
-        if (signal.measuredMsPerFrame(current).isPresent()) {
-            double here = signal.measuredMsPerFrame(current).getAsDouble();
-            double hereGmacs = ladder.rungs().get(current).predictedGmacs();
-            for (int i = 0; i < current; i++) {
-                if (!Double.isNaN(out[i])) {
-                    double bound = here * ladder.rungs().get(i).predictedGmacs() / hereGmacs;
-                    out[i] = Math.min(out[i], bound);
-                }
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            if (!Double.isNaN(out[i])) {
-                continue;
-            }
-            int below = -1;
-            for (int j = i - 1; j >= 0 && below < 0; j--) {
-                below = signal.measuredMsPerFrame(j).isPresent() ? j : -1;
-            }
-            int above = -1;
-            for (int j = i + 1; j < n && above < 0; j++) {
-                above = signal.measuredMsPerFrame(j).isPresent() ? j : -1;
-            }
-            // The slower of the two neighbours' scaled figures: scaling a faster rung up
-            // overstates the time (fixed overheads do not shrink with the tokens), scaling a
-            // slower one down understates it, and the overstatement is the cautious side both
-            // ways: it restores later and degrades sooner.
-            double estimate = Double.NaN;
-            for (int j : new int[] {below, above}) {
-                if (j >= 0) {
-                    double scaled =
-                            signal.measuredMsPerFrame(j).getAsDouble()
-                                    * ladder.rungs().get(i).predictedGmacs()
-                                    / ladder.rungs().get(j).predictedGmacs();
-                    estimate = Double.isNaN(estimate) ? scaled : Math.max(estimate, scaled);
-                }
-            }
-            out[i] = estimate;
-        }
-        return out;
     }
 
     /**

@@ -6,14 +6,14 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Loads ViT/DeiT weights from a safetensors file into timm's names ({@link TimmKeys}) and checks
- * them against a {@link VitConfig}. This class is the only place where foreign weight layouts are
- * translated (the role of timm's {@code checkpoint_filter_fn}).
+ * them against a {@link VitConfig}. Foreign weight layouts are translated here and nowhere else
+ * (the role of timm's {@code checkpoint_filter_fn}); the Hugging Face name tables and renaming sit
+ * in the package-private {@code HuggingFaceLayout}, which only this class uses.
  *
  * <p>Accepted layouts, detected from the names:
  *
@@ -45,53 +45,7 @@ public final class VitCheckpoint {
 
     private static final Logger LOG = LoggerFactory.getLogger(VitCheckpoint.class);
 
-    private static final String HF_VIT = "vit.";
-    private static final String HF_DEIT = "deit.";
-    private static final String HF_BLOCK = "encoder.layer.";
-    private static final String HF_QKV = "attention.attention.";
-    private static final String[] QKV_PARTS = {"query", "key", "value"};
     private static final String[] WRAPPERS = {"module.", "model."};
-
-    /** Hugging Face names after the {@code vit.}/{@code deit.} prefix, outside the blocks. */
-    private static final Map<String, String> HF_EMBEDDINGS = new LinkedHashMap<>();
-
-    /** Hugging Face names after {@code {p}.encoder.layer.{i}.}, except q/k/v. */
-    private static final Map<String, String> HF_BLOCK_PARTS = new LinkedHashMap<>();
-
-    /** Hugging Face head names (no prefix); the value is the timm name. */
-    private static final Map<String, String> HF_HEADS = new LinkedHashMap<>();
-
-    /** Hugging Face names after the prefix that classifiers never use. */
-    private static final List<String> HF_IGNORED =
-            List.of("pooler.dense.weight", "pooler.dense.bias", "embeddings.mask_token");
-
-    static {
-        HF_EMBEDDINGS.put("embeddings.cls_token", TimmKeys.CLS_TOKEN);
-        HF_EMBEDDINGS.put("embeddings.distillation_token", TimmKeys.DIST_TOKEN);
-        HF_EMBEDDINGS.put("embeddings.position_embeddings", TimmKeys.POS_EMBED);
-        HF_EMBEDDINGS.put("embeddings.patch_embeddings.projection.weight", TimmKeys.PATCH_EMBED_WEIGHT);
-        HF_EMBEDDINGS.put("embeddings.patch_embeddings.projection.bias", TimmKeys.PATCH_EMBED_BIAS);
-        HF_EMBEDDINGS.put("layernorm.weight", TimmKeys.NORM_WEIGHT);
-        HF_EMBEDDINGS.put("layernorm.bias", TimmKeys.NORM_BIAS);
-
-        HF_BLOCK_PARTS.put("layernorm_before.weight", TimmKeys.NORM1_WEIGHT);
-        HF_BLOCK_PARTS.put("layernorm_before.bias", TimmKeys.NORM1_BIAS);
-        HF_BLOCK_PARTS.put("attention.output.dense.weight", TimmKeys.PROJ_WEIGHT);
-        HF_BLOCK_PARTS.put("attention.output.dense.bias", TimmKeys.PROJ_BIAS);
-        HF_BLOCK_PARTS.put("layernorm_after.weight", TimmKeys.NORM2_WEIGHT);
-        HF_BLOCK_PARTS.put("layernorm_after.bias", TimmKeys.NORM2_BIAS);
-        HF_BLOCK_PARTS.put("intermediate.dense.weight", TimmKeys.FC1_WEIGHT);
-        HF_BLOCK_PARTS.put("intermediate.dense.bias", TimmKeys.FC1_BIAS);
-        HF_BLOCK_PARTS.put("output.dense.weight", TimmKeys.FC2_WEIGHT);
-        HF_BLOCK_PARTS.put("output.dense.bias", TimmKeys.FC2_BIAS);
-
-        HF_HEADS.put("classifier.weight", TimmKeys.HEAD_WEIGHT);
-        HF_HEADS.put("classifier.bias", TimmKeys.HEAD_BIAS);
-        HF_HEADS.put("cls_classifier.weight", TimmKeys.HEAD_WEIGHT);
-        HF_HEADS.put("cls_classifier.bias", TimmKeys.HEAD_BIAS);
-        HF_HEADS.put("distillation_classifier.weight", TimmKeys.HEAD_DIST_WEIGHT);
-        HF_HEADS.put("distillation_classifier.bias", TimmKeys.HEAD_DIST_BIAS);
-    }
 
     private VitCheckpoint() {}
 
@@ -130,48 +84,7 @@ public final class VitCheckpoint {
     public static Map<String, HostTensor> toHuggingFace(Map<String, HostTensor> timm, VitConfig cfg)
             throws CheckpointException {
         Map<String, HostTensor> valid = validate(timm, cfg, "timm state dict");
-        String prefix = cfg.distilled() ? HF_DEIT : HF_VIT;
-        Map<String, String> inverse = new LinkedHashMap<>();
-        HF_EMBEDDINGS.forEach((hf, t) -> inverse.put(t, prefix + hf));
-        HF_HEADS.forEach(
-                (hf, t) -> {
-                    boolean teacherHead = !hf.startsWith("classifier.");
-                    if (teacherHead == cfg.distilled()) {
-                        inverse.put(t, hf);
-                    }
-                });
-        Map<String, HostTensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, HostTensor> e : valid.entrySet()) {
-            String name = e.getKey();
-            HostTensor t = e.getValue();
-            if (inverse.containsKey(name)) {
-                out.put(inverse.get(name), t);
-                continue;
-            }
-            // Per-block tensor: blocks.{i}.{suffix}
-            int dot = name.indexOf('.', "blocks.".length());
-            String block = prefix + HF_BLOCK + name.substring("blocks.".length(), dot + 1);
-            String suffix = name.substring(dot + 1);
-            if (suffix.equals(TimmKeys.QKV_WEIGHT) || suffix.equals(TimmKeys.QKV_BIAS)) {
-                String kind = suffix.substring(suffix.lastIndexOf('.') + 1);
-                HostTensor[] parts = splitRows(t, 3);
-                for (int p = 0; p < 3; p++) {
-                    out.put(block + HF_QKV + QKV_PARTS[p] + "." + kind, parts[p]);
-                }
-                continue;
-            }
-            String hf = null;
-            for (Map.Entry<String, String> part : HF_BLOCK_PARTS.entrySet()) {
-                if (part.getValue().equals(suffix)) {
-                    hf = part.getKey();
-                }
-            }
-            if (hf == null) {
-                throw new AssertionError("no Hugging Face name for " + name);
-            }
-            out.put(block + hf, t);
-        }
-        return out;
+        return HuggingFaceLayout.fromTimm(valid, cfg.distilled());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -181,7 +94,7 @@ public final class VitCheckpoint {
             Map<String, HostTensor> tensors, VitConfig cfg, String source)
             throws CheckpointException {
         Map<String, HostTensor> in = stripWrapper(tensors);
-        String prefix = huggingFacePrefix(in.keySet(), source);
+        String prefix = HuggingFaceLayout.prefixOf(in.keySet(), source);
         if (prefix == null) {
             return in;
         }
@@ -191,73 +104,15 @@ public final class VitCheckpoint {
                             + " architecture {} has layerNormEps {}",
                     source, cfg.name(), cfg.layerNormEps());
         }
-        Map<String, HostTensor> out = new LinkedHashMap<>();
-        Map<String, String> origin = new LinkedHashMap<>();
-        // blocks.{i}.attn.qkv.{weight|bias} -> the q, k, v source names and tensors
-        Map<String, HostTensor[]> qkv = new TreeMap<>();
-        Map<String, String[]> qkvNames = new TreeMap<>();
-        List<String> ignored = new ArrayList<>();
+        HuggingFaceLayout layout = new HuggingFaceLayout(prefix, source);
         for (Map.Entry<String, HostTensor> e : in.entrySet()) {
-            String key = e.getKey();
-            String timm = null;
-            if (HF_HEADS.containsKey(key)) {
-                timm = HF_HEADS.get(key);
-            } else if (key.startsWith(prefix)) {
-                String rest = key.substring(prefix.length());
-                if (HF_IGNORED.contains(rest)) {
-                    ignored.add(key);
-                    continue;
-                }
-                timm = HF_EMBEDDINGS.get(rest);
-                if (timm == null && rest.startsWith(HF_BLOCK)) {
-                    String afterBlock = rest.substring(HF_BLOCK.length());
-                    int dot = afterBlock.indexOf('.');
-                    int index = dot > 0 ? parseIndex(afterBlock.substring(0, dot)) : -1;
-                    String part = afterBlock.substring(dot + 1);
-                    if (index >= 0 && part.startsWith(HF_QKV)) {
-                        String[] which = part.substring(HF_QKV.length()).split("\\.");
-                        int p = which.length == 2 ? Arrays.asList(QKV_PARTS).indexOf(which[0]) : -1;
-                        if (p >= 0 && (which[1].equals("weight") || which[1].equals("bias"))) {
-                            String target =
-                                    TimmKeys.block(index, "attn.qkv." + which[1]);
-                            qkv.computeIfAbsent(target, k -> new HostTensor[3])[p] = e.getValue();
-                            qkvNames.computeIfAbsent(target, k -> new String[3])[p] = key;
-                            continue;
-                        }
-                    } else if (index >= 0 && HF_BLOCK_PARTS.containsKey(part)) {
-                        timm = TimmKeys.block(index, HF_BLOCK_PARTS.get(part));
-                    }
-                }
-            }
-            if (timm == null) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: unexpected tensor '%s' in a Hugging Face (%s*) checkpoint",
-                                source, key, prefix));
-            }
-            put(out, origin, timm, key, e.getValue(), source);
+            layout.add(e.getKey(), e.getValue());
         }
-        for (Map.Entry<String, HostTensor[]> e : qkv.entrySet()) {
-            String target = e.getKey();
-            HostTensor[] parts = e.getValue();
-            String[] names = qkvNames.get(target);
-            for (int p = 0; p < 3; p++) {
-                if (parts[p] == null) {
-                    String present = names[(p + 1) % 3] != null ? names[(p + 1) % 3] : names[(p + 2) % 3];
-                    String kind = target.substring(target.lastIndexOf('.') + 1);
-                    String absent =
-                            present.substring(0, present.lastIndexOf(HF_QKV) + HF_QKV.length())
-                                    + QKV_PARTS[p] + "." + kind;
-                    throw new CheckpointException(
-                            String.format(
-                                    "%s: missing tensor '%s' (query, key and value together make %s)",
-                                    source, absent, target));
-                }
-            }
-            put(out, origin, target, String.join(" + ", names), concatRows(parts, names, source), source);
-        }
-        if (!ignored.isEmpty()) {
-            LOG.info("{}: ignoring tensors that image classification does not use: {}", source, ignored);
+        Map<String, HostTensor> out = layout.timmTensors();
+        if (!layout.ignored().isEmpty()) {
+            LOG.info(
+                    "{}: ignoring tensors that image classification does not use: {}",
+                    source, layout.ignored());
         }
         return out;
     }
@@ -329,84 +184,6 @@ public final class VitCheckpoint {
             }
         }
         return current;
-    }
-
-    /** {@code vit.}, {@code deit.}, or {@code null} for timm names. */
-    private static String huggingFacePrefix(Iterable<String> keys, String source)
-            throws CheckpointException {
-        String found = null;
-        for (String key : keys) {
-            String prefix =
-                    key.startsWith(HF_VIT) ? HF_VIT : key.startsWith(HF_DEIT) ? HF_DEIT : null;
-            if (prefix == null) {
-                continue;
-            }
-            if (found != null && !found.equals(prefix)) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: mixes Hugging Face prefixes '%s' and '%s' (e.g. '%s')",
-                                source, found, prefix, key));
-            }
-            found = prefix;
-        }
-        return found;
-    }
-
-    private static void put(
-            Map<String, HostTensor> out,
-            Map<String, String> origin,
-            String timm,
-            String from,
-            HostTensor tensor,
-            String source)
-            throws CheckpointException {
-        if (out.containsKey(timm)) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: '%s' and '%s' both map to %s", source, origin.get(timm), from, timm));
-        }
-        out.put(timm, tensor);
-        origin.put(timm, from);
-    }
-
-    private static int parseIndex(String text) {
-        if (text.isEmpty() || text.length() > 6 || !text.chars().allMatch(Character::isDigit)) {
-            return -1;
-        }
-        return Integer.parseInt(text);
-    }
-
-    private static HostTensor concatRows(HostTensor[] parts, String[] names, String source)
-            throws CheckpointException {
-        long[] shape = parts[0].shape();
-        for (int p = 1; p < parts.length; p++) {
-            if (!Arrays.equals(shape, parts[p].shape()) || shape.length == 0) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: cannot fuse q/k/v: '%s' has shape %s but '%s' has shape %s",
-                                source, names[0], parts[0].shapeText(), names[p],
-                                parts[p].shapeText()));
-            }
-        }
-        int n = parts[0].size();
-        float[] data = new float[n * parts.length];
-        for (int p = 0; p < parts.length; p++) {
-            System.arraycopy(parts[p].data(), 0, data, p * n, n);
-        }
-        long[] fused = shape.clone();
-        fused[0] *= parts.length;
-        return new HostTensor(fused, data);
-    }
-
-    private static HostTensor[] splitRows(HostTensor t, int parts) {
-        long[] shape = t.shape().clone();
-        shape[0] /= parts;
-        int n = t.size() / parts;
-        HostTensor[] out = new HostTensor[parts];
-        for (int p = 0; p < parts; p++) {
-            out[p] = new HostTensor(shape.clone(), Arrays.copyOfRange(t.data(), p * n, (p + 1) * n));
-        }
-        return out;
     }
 
     private static String abbreviate(List<String> keys) {

@@ -51,91 +51,111 @@ public final class FrameValidator {
 
     /** Checks and decodes one record; never throws for bad input. */
     public Outcome validate(FrameRecord record) {
-        byte[] key = record.key();
+        try {
+            String stream = streamId(record.key());
+            byte[] value = imageBytes(record.value());
+            long seq = sequenceNumber(record);
+            long captureTs = captureTime(record);
+            checkContentType(record);
+            return Outcome.ok(new DecodedFrame(stream, seq, captureTs, preprocess(value)));
+        } catch (Rejected e) {
+            return Outcome.dead(record, e.getMessage());
+        }
+    }
+
+    /** The key as the stream id: present, non-empty, valid UTF-8. */
+    private static String streamId(byte[] key) throws Rejected {
         if (key == null) {
-            return Outcome.dead(record, "no key (the stream id)");
+            throw new Rejected("no key (the stream id)");
         }
         if (key.length == 0) {
-            return Outcome.dead(record, "empty key (the stream id)");
+            throw new Rejected("empty key (the stream id)");
         }
-        String stream;
         try {
-            stream = StandardCharsets.UTF_8
+            return StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(key))
                     .toString();
         } catch (CharacterCodingException e) {
-            return Outcome.dead(record, "key (the stream id) is not valid UTF-8");
+            throw new Rejected("key (the stream id) is not valid UTF-8");
         }
-        byte[] value = record.value();
+    }
+
+    /** The value: present, non-empty and within the size cap. */
+    private byte[] imageBytes(byte[] value) throws Rejected {
         if (value == null || value.length == 0) {
-            return Outcome.dead(record, "empty value (no image)");
+            throw new Rejected("empty value (no image)");
         }
         if (value.length > limits.maxValueBytes()) {
-            return Outcome.dead(
-                    record,
+            throw new Rejected(
                     String.format(
                             "value is %d bytes, above the cap of %d (%s)",
                             value.length, limits.maxValueBytes(), DecodeConfig.MAX_VALUE_BYTES));
         }
+        return value;
+    }
 
+    /** The required {@link WireFormat#FRAME_SEQ} header. */
+    private static long sequenceNumber(FrameRecord record) throws Rejected {
         byte[] seqHeader = record.header(WireFormat.FRAME_SEQ);
         if (seqHeader == null) {
-            return Outcome.dead(record, "missing header " + WireFormat.FRAME_SEQ);
+            throw new Rejected("missing header " + WireFormat.FRAME_SEQ);
         }
         long seq = parseDecimal(seqHeader);
         if (seq < 0) {
-            return Outcome.dead(
-                    record,
+            throw new Rejected(
                     String.format(
                             "header %s is not a non-negative decimal integer: %s",
                             WireFormat.FRAME_SEQ, quote(seqHeader)));
         }
+        return seq;
+    }
 
-        long captureTs;
+    /** The {@link WireFormat#CAPTURE_TS} header, else the record's own timestamp. */
+    private static long captureTime(FrameRecord record) throws Rejected {
         byte[] tsHeader = record.header(WireFormat.CAPTURE_TS);
         if (tsHeader == null) {
             if (record.timestamp() < 0) {
-                return Outcome.dead(
-                        record,
+                throw new Rejected(
                         "missing header " + WireFormat.CAPTURE_TS + " and no record timestamp");
             }
-            captureTs = record.timestamp();
-        } else {
-            captureTs = parseDecimal(tsHeader);
-            if (captureTs < 0) {
-                return Outcome.dead(
-                        record,
-                        String.format(
-                                "header %s is not a non-negative decimal epoch-ms time: %s",
-                                WireFormat.CAPTURE_TS, quote(tsHeader)));
-            }
+            return record.timestamp();
         }
+        long captureTs = parseDecimal(tsHeader);
+        if (captureTs < 0) {
+            throw new Rejected(
+                    String.format(
+                            "header %s is not a non-negative decimal epoch-ms time: %s",
+                            WireFormat.CAPTURE_TS, quote(tsHeader)));
+        }
+        return captureTs;
+    }
 
+    /** The optional {@link WireFormat#CONTENT_TYPE} header, when present, names a supported type. */
+    private static void checkContentType(FrameRecord record) throws Rejected {
         byte[] typeHeader = record.header(WireFormat.CONTENT_TYPE);
         if (typeHeader != null && !isSupportedType(typeHeader)) {
-            return Outcome.dead(
-                    record,
+            throw new Rejected(
                     String.format(
                             "unsupported header %s %s; supported: %s, %s",
                             WireFormat.CONTENT_TYPE, quote(typeHeader), WireFormat.IMAGE_JPEG,
                             WireFormat.IMAGE_PNG));
         }
+    }
 
-        float[] pixels;
+    private float[] preprocess(byte[] value) throws Rejected {
         try {
-            pixels = preprocessor.preprocess(value);
+            return preprocessor.preprocess(value);
         } catch (ImageDecodeException e) {
             // The decoder's message names the format and the pixel cap; keep it on one line.
-            return Outcome.dead(record, "cannot decode the image: " + oneLine(e.getMessage()));
+            throw new Rejected("cannot decode the image: " + oneLine(e.getMessage()));
         } catch (RuntimeException e) {
             // ImagePreprocessor maps decoder failures to ImageDecodeException; anything else
             // escaping is still this record's problem, not the job's.
-            return Outcome.dead(record, "cannot decode the image: " + oneLine(e.toString()));
+            throw new Rejected("cannot decode the image: " + oneLine(e.toString()));
         }
-        return Outcome.ok(new DecodedFrame(stream, seq, captureTs, pixels));
     }
 
     /** A non-negative decimal ASCII integer, or -1 if the bytes are anything else. */
@@ -188,5 +208,18 @@ public final class FrameValidator {
 
     private static String oneLine(String text) {
         return text == null ? "(no message)" : text.replaceAll("[\\r\\n]+", " ").trim();
+    }
+
+    /**
+     * Why a record is refused: raised by the checks {@link #validate} runs, in order, and turned
+     * into the record's dead letter there; it never leaves this class. No stack trace: the reason
+     * says all.
+     */
+    private static final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Rejected(String reason) {
+            super(reason, null, false, false);
+        }
     }
 }
