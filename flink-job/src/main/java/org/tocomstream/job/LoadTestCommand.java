@@ -144,7 +144,7 @@ final class LoadTestCommand implements Command {
             ModelSpec spec = ModelSpec.read(modelDir);
             Ladder ladder;
             try {
-                ladder = ControlOptions.ladder(flags, CostModel.of(spec.architecture()));
+                ladder = ControlOptions.ladder(flags, CostModel.of(spec.architecture().geometry()));
             } catch (IllegalArgumentException e) {
                 throw args.error("--ladder", e.getMessage());
             }

@@ -140,7 +140,8 @@ class VitForwardInvariantsTest {
                     .containsExactly(
                             java.util.Arrays.stream(
                                             TokenCounts.afterEachBlock(
-                                                    model.config(), CompressionLevel.evit(0.7)))
+                                                    model.config().geometry(),
+                                                    CompressionLevel.evit(0.7)))
                                     .asLongStream()
                                     .toArray());
         }
