@@ -22,8 +22,8 @@ import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.NativeAllocator;
-import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
 import org.tocomstream.model.VitModel;
@@ -135,26 +135,26 @@ final class BenchRun {
         out.printf(" batch   plain ms   side ms  overhead   merged ms  overhead%n");
         try (BoundCompensator tocom =
                 plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            QvAdapter side =
-                    tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1);
-            QvAdapter merged =
-                    tocom.adapter(pair, CompensatorMode.MERGED, 0.1);
+            ForwardContext side = ForwardContext.at(level)
+                    .withAdapter(tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1));
+            ForwardContext merged = ForwardContext.at(level)
+                    .withAdapter(tocom.adapter(pair, CompensatorMode.MERGED, 0.1));
             for (int b : s.batchSizes()) {
                 float[] pixels = randomPixels(b);
                 long[] shape = shape(b);
                 for (int w = 0; w < Math.max(1, s.warmup()); w++) {
                     model.logits(pixels, shape, level);
-                    model.logits(pixels, shape, level, side);
-                    model.logits(pixels, shape, level, merged);
+                    model.logits(pixels, shape, side);
+                    model.logits(pixels, shape, merged);
                 }
                 double[][] ms = new double[3][s.iterations()];
                 for (int i = 0; i < s.iterations(); i++) {
                     long t0 = System.nanoTime();
                     model.logits(pixels, shape, level);
                     long t1 = System.nanoTime();
-                    model.logits(pixels, shape, level, side);
+                    model.logits(pixels, shape, side);
                     long t2 = System.nanoTime();
-                    model.logits(pixels, shape, level, merged);
+                    model.logits(pixels, shape, merged);
                     long t3 = System.nanoTime();
                     ms[0][i] = (t1 - t0) / 1e6;
                     ms[1][i] = (t2 - t1) / 1e6;

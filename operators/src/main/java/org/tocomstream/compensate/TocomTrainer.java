@@ -24,6 +24,7 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.NativeAllocator;
@@ -389,7 +390,7 @@ public final class TocomTrainer {
             DegreeSchedule degrees,
             CompensatorPair pair,
             SideBranchAdapter adapter) {
-        NDArray student = forward.forward(x, degrees.level(pair.to()), adapter);
+        NDArray student = forward.forward(x, ForwardContext.at(degrees.level(pair.to())).withAdapter(adapter));
         return kl(teacher, student);
     }
 
@@ -481,8 +482,8 @@ public final class TocomTrainer {
                     NDArray teacher = plain.computeIfAbsent(p.from(), r -> forward.forward(x, config.schedule().level(r)));
                     NDArray student = down == null
                             ? plain.computeIfAbsent(p.to(), r -> forward.forward(x, config.schedule().level(r)))
-                            : forward.forward(x, config.schedule().level(p.to()),
-                                    trainingAdapter(down, up, p, config, batch));
+                            : forward.forward(x, ForwardContext.at(config.schedule().level(p.to()))
+                                    .withAdapter(trainingAdapter(down, up, p, config, batch)));
                     sum += kl(teacher, student).getFloat() * n;
                 }
             }

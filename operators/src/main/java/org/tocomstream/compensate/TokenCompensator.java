@@ -38,7 +38,8 @@ import org.tocomstream.model.VitModel;
  * try (VitModel model = VitModel.load(modelDir, Device.cpu());
  *         BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
  *     CompressionLevel level = CompressionLevel.tome(8);        // this batch's level: n = 8
- *     float[][] logits = model.logits(pixels, shape, level, tocom.adapter(level)); // m from model.json
+ *     float[][] logits = model.logits(pixels, shape,
+ *             ForwardContext.at(level).withAdapter(tocom.adapter(level))); // m from model.json
  * }
  * }</pre>
  *
