@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
@@ -172,8 +171,13 @@ public final class CompensatorEvaluation {
                 nextReport = done + reportEvery;
             }
         }
+        return cells(grid, sums, labelled, data.size());
+    }
+
+    /** The grid's cells from per-pair sums over {@code total} images; accuracies NaN unlabelled. */
+    private static List<Cell> cells(
+            List<CompensatorPair> grid, double[][] sums, boolean labelled, int total) {
         List<Cell> cells = new ArrayList<>();
-        int total = data.size();
         for (int g = 0; g < grid.size(); g++) {
             double[] s = sums[g];
             cells.add(new Cell(
