@@ -18,9 +18,10 @@ import org.tocomstream.compensate.TokenCompensator.Projection;
 /**
  * A {@link TokenCompensator} on one loaded model's device: turns the (m → n) pair of each call
  * into the {@link QvAdapter} a call's {@link ForwardContext} carries to {@link
- * VitModel#logits(float[], long[], ForwardContext)}. m is the model's {@code trainedCompression}, n the batch's level. Switching pairs
- * is a map look-up: the plugin stays on the device, each pair's arrays (the active channels in
- * side-branch mode, the merged qkv weights in merged mode) are built on first use and cached.
+ * VitModel#logits(float[], long[], ForwardContext)}. m is the model's {@code
+ * trainedCompression}, n the batch's level. Switching pairs is a map look-up: the plugin stays on
+ * the device, each pair's arrays (the active channels in side-branch mode, the merged qkv weights
+ * in merged mode) are built on first use and cached.
  *
  * <pre>{@code
  * try (BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {

@@ -147,8 +147,8 @@ public final class CompensatorEvaluation {
                 QvAdapter adapter = tocom.adapter(pair, tocom.mode(), tocom.scale(pair, scale));
                 double[][] comp = adapter == null
                         ? plain
-                        : logSoftmax(model.logits(pixels, shape, ForwardContext.at(degrees.level(pair.to()))
-                                .withAdapter(adapter)), classes);
+                        : logSoftmax(model.logits(pixels, shape,
+                                ForwardContext.at(degrees.level(pair.to())).withAdapter(adapter)), classes);
                 for (int i = 0; i < n; i++) {
                     sums[g][0] += kl(teacher[i], plain[i]);
                     sums[g][1] += kl(teacher[i], comp[i]);

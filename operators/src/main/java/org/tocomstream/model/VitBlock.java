@@ -149,8 +149,8 @@ final class VitBlock {
         } else if (ctx.level().evitReducesAt(index)) {
             NDArray clsAttn =
                     attended.weights().get(":, :, 0, " + prefix + ":").mean(new int[] {1});
-            NDArray kept = PrunePlan.attentive(clsAttn, ctx.level().keepRate(), prefix).apply(in.x());
-            out = new Tokens(kept, in.size());
+            PrunePlan plan = PrunePlan.attentive(clsAttn, ctx.level().keepRate(), prefix);
+            out = new Tokens(plan.apply(in.x()), in.size());
         }
         ctx.traceReduction(index, out.x(), out.size());
         return out;
