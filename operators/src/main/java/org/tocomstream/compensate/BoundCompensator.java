@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitModel;
@@ -16,15 +17,17 @@ import org.tocomstream.compensate.TokenCompensator.Projection;
 
 /**
  * A {@link TokenCompensator} on one loaded model's device: turns the (m → n) pair of each call
- * into the {@link QvAdapter} passed to {@link VitModel#logits(float[], long[], CompressionLevel,
- * QvAdapter)}. m is the model's {@code trainedCompression}, n the batch's level. Switching pairs
- * is a map look-up: the plugin stays on the device, each pair's arrays (the active channels in
- * side-branch mode, the merged qkv weights in merged mode) are built on first use and cached.
+ * into the {@link QvAdapter} a call's {@link ForwardContext} carries to {@link
+ * VitModel#logits(float[], long[], ForwardContext)}. m is the model's {@code
+ * trainedCompression}, n the batch's level. Switching pairs is a map look-up: the plugin stays on
+ * the device, each pair's arrays (the active channels in side-branch mode, the merged qkv weights
+ * in merged mode) are built on first use and cached.
  *
  * <pre>{@code
  * try (BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
  *     QvAdapter a = tocom.adapter(CompressionLevel.tome(8)); // null: nothing to apply
- *     float[][] logits = model.logits(pixels, shape, CompressionLevel.tome(8), a);
+ *     float[][] logits = model.logits(pixels, shape,
+ *             ForwardContext.at(CompressionLevel.tome(8)).withAdapter(a));
  * }
  * }</pre>
  *

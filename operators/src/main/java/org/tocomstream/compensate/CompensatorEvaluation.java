@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
@@ -15,7 +15,7 @@ import org.tocomstream.model.train.TrainingData;
 
 /**
  * Measures a bound Token Compensator over a grid of (m, n) pairs through the serving forward pass
- * ({@link VitModel#logits(float[], long[], CompressionLevel, QvAdapter)}): for each pair, the
+ * ({@link VitModel#logits(float[], long[], ForwardContext)}): for each pair, the
  * KL divergence from the model at degree m to the model at degree n, without and with the
  * plugin's Δ(m→n), and the top-1 accuracy of all three. Each image is run once per degree and
  * once per pair with the plugin.
@@ -147,7 +147,8 @@ public final class CompensatorEvaluation {
                 QvAdapter adapter = tocom.adapter(pair, tocom.mode(), tocom.scale(pair, scale));
                 double[][] comp = adapter == null
                         ? plain
-                        : logSoftmax(model.logits(pixels, shape, degrees.level(pair.to()), adapter), classes);
+                        : logSoftmax(model.logits(pixels, shape,
+                                ForwardContext.at(degrees.level(pair.to())).withAdapter(adapter)), classes);
                 for (int i = 0; i < n; i++) {
                     sums[g][0] += kl(teacher[i], plain[i]);
                     sums[g][1] += kl(teacher[i], comp[i]);
@@ -170,8 +171,13 @@ public final class CompensatorEvaluation {
                 nextReport = done + reportEvery;
             }
         }
+        return cells(grid, sums, labelled, data.size());
+    }
+
+    /** The grid's cells from per-pair sums over {@code total} images; accuracies NaN unlabelled. */
+    private static List<Cell> cells(
+            List<CompensatorPair> grid, double[][] sums, boolean labelled, int total) {
         List<Cell> cells = new ArrayList<>();
-        int total = data.size();
         for (int g = 0; g < grid.size(); g++) {
             double[] s = sums[g];
             cells.add(new Cell(

@@ -7,17 +7,11 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.SplittableRandom;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
 import org.tocomstream.model.HostTensor;
@@ -38,7 +32,8 @@ import org.tocomstream.model.VitModel;
  * try (VitModel model = VitModel.load(modelDir, Device.cpu());
  *         BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
  *     CompressionLevel level = CompressionLevel.tome(8);        // this batch's level: n = 8
- *     float[][] logits = model.logits(pixels, shape, level, tocom.adapter(level)); // m from model.json
+ *     float[][] logits = model.logits(pixels, shape,
+ *             ForwardContext.at(level).withAdapter(tocom.adapter(level))); // m from model.json
  * }
  * }</pre>
  *
@@ -127,24 +122,9 @@ public final class TokenCompensator {
      */
     public static TokenCompensator initial(
             VitConfig base, String baseWeightsSha256, CompensatorConfig config, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int d = base.embedDim();
-        int r = config.rank();
-        double bound = 1.0 / Math.sqrt(d);
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        for (int i = 0; i < base.depth(); i++) {
-            for (Projection p : Projection.values()) {
-                float[] down = new float[r * d];
-                for (int k = 0; k < down.length; k++) {
-                    down[k] = (float) ((2 * rnd.nextDouble() - 1) * bound);
-                }
-                t.put(key(i, p, false), new HostTensor(new long[] {r, d}, down));
-                t.put(key(i, p, true), new HostTensor(new long[] {d, r}, new float[d * r]));
-            }
-        }
         return new TokenCompensator(
-                config, base.depth(), d, base.name(), baseWeightsSha256,
-                Collections.unmodifiableMap(t), "new plugin");
+                config, base.depth(), base.embedDim(), base.name(), baseWeightsSha256,
+                PluginTensors.initial(base.depth(), base.embedDim(), config, seed), "new plugin");
     }
 
     /**
@@ -160,7 +140,8 @@ public final class TokenCompensator {
             throws CheckpointException {
         return new TokenCompensator(
                 config, base.depth(), base.embedDim(), base.name(), baseWeightsSha256,
-                validated(tensors, base.depth(), base.embedDim(), config, "plugin tensors"),
+                PluginTensors.validated(
+                        tensors, base.depth(), base.embedDim(), config, "plugin tensors"),
                 "plugin tensors");
     }
 
@@ -175,7 +156,8 @@ public final class TokenCompensator {
         return new TokenCompensator(
                 meta.config(), meta.depth(), meta.embedDim(), meta.baseArchitecture(),
                 meta.baseWeightsSha256(),
-                validated(raw, meta.depth(), meta.embedDim(), meta.config(), file.toString()),
+                PluginTensors.validated(
+                        raw, meta.depth(), meta.embedDim(), meta.config(), file.toString()),
                 file.toString());
     }
 
@@ -328,28 +310,10 @@ public final class TokenCompensator {
      */
     public HostTensor delta(int block, Projection projection, CompensatorPair pair, double scale) {
         checkPair(pair);
-        float[] diff = config.maskDifference(pair);
-        float[] down = tensors.get(key(block, projection, false)).data();
-        float[] up = tensors.get(key(block, projection, true)).data();
-        int r = config.rank();
-        float[] out = new float[embedDim * embedDim];
-        double[] row = new double[embedDim];
-        for (int o = 0; o < embedDim; o++) {
-            Arrays.fill(row, 0);
-            for (int c = 0; c < r; c++) {
-                double coef = (double) up[o * r + c] * diff[c];
-                if (coef == 0) {
-                    continue;
-                }
-                for (int i = 0; i < embedDim; i++) {
-                    row[i] += coef * down[c * embedDim + i];
-                }
-            }
-            for (int i = 0; i < embedDim; i++) {
-                out[o * embedDim + i] = (float) (scale * row[i]);
-            }
-        }
-        return new HostTensor(new long[] {embedDim, embedDim}, out);
+        return PluginTensors.delta(
+                tensors.get(key(block, projection, false)).data(),
+                tensors.get(key(block, projection, true)).data(),
+                config.maskDifference(pair), config.rank(), embedDim, scale);
     }
 
     /**
@@ -405,56 +369,5 @@ public final class TokenCompensator {
                             source, depth, embedDim, baseArchitecture, cfg.name(), cfg.depth(),
                             cfg.embedDim()));
         }
-    }
-
-    /** The expected names and shapes, in file order (block, q then v, down then up). */
-    static Map<String, long[]> expectedShapes(int depth, int embedDim, CompensatorConfig config) {
-        Map<String, long[]> out = new LinkedHashMap<>();
-        for (int i = 0; i < depth; i++) {
-            for (Projection p : Projection.values()) {
-                out.put(key(i, p, false), new long[] {config.rank(), embedDim});
-                out.put(key(i, p, true), new long[] {embedDim, config.rank()});
-            }
-        }
-        return out;
-    }
-
-    private static Map<String, HostTensor> validated(
-            Map<String, HostTensor> tensors,
-            int depth,
-            int embedDim,
-            CompensatorConfig config,
-            String source)
-            throws CheckpointException {
-        Map<String, long[]> expected = expectedShapes(depth, embedDim, config);
-        List<String> unexpected = new ArrayList<>();
-        for (String key : tensors.keySet()) {
-            if (!expected.containsKey(key)) {
-                unexpected.add(key);
-            }
-        }
-        if (!unexpected.isEmpty()) {
-            throw new CheckpointException(
-                    String.format("%s: unexpected tensors %s", source, unexpected));
-        }
-        Map<String, HostTensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, long[]> e : expected.entrySet()) {
-            HostTensor t = tensors.get(e.getKey());
-            if (t == null) {
-                throw new CheckpointException(
-                        String.format("%s: missing tensor %s", source, e.getKey()));
-            }
-            if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: %s has shape %s but rank %d (%d per step × degree %d) and"
-                                        + " width %d need %s",
-                                source, e.getKey(), t.shapeText(), config.rank(),
-                                config.rankPerStep(), config.maxDegree(), embedDim,
-                                Arrays.toString(e.getValue())));
-            }
-            out.put(e.getKey(), t);
-        }
-        return Collections.unmodifiableMap(out);
     }
 }

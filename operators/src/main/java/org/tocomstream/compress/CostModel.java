@@ -1,7 +1,6 @@
 package org.tocomstream.compress;
 
 import java.util.Objects;
-import org.tocomstream.model.VitConfig;
 
 /**
  * Multiply-accumulates (MACs) of one image's forward pass through a ViT at a given {@link
@@ -11,7 +10,7 @@ import org.tocomstream.model.VitConfig;
  * <p>With D the embedding dim, {@code h = mlpRatio·D} the MLP hidden width, and for block l
  * (0-based) {@code N_in} the tokens entering its attention and {@code N_out} the tokens entering
  * its MLP (token reduction sits between the two; both from {@link TokenCounts#afterEachBlock},
- * with {@code N_in} of block 0 equal to {@link VitConfig#numTokens()}):
+ * with {@code N_in} of block 0 equal to {@link TokenGeometry#tokens()}):
  *
  * <pre>
  * block(l)    = 4·N_in·D²          q, k, v and output projections
@@ -32,18 +31,18 @@ import org.tocomstream.model.VitConfig;
  * into the weights or no compensator runs.
  *
  * <pre>{@code
- * CostModel cost = CostModel.of(VitConfig.preset("deit_small_patch16_224"));
+ * CostModel cost = CostModel.of(VitConfig.preset("deit_small_patch16_224").geometry());
  * cost.gmacs(CompressionLevel.tome(8));                        // 3.416...
  * cost.withCompensatorRank(32).macs(CompressionLevel.tome(8)); // adds 128·N_in·D per block
  * }</pre>
  *
- * @param config the architecture
+ * @param geometry the architecture's token geometry
  * @param compensatorRank rank of the Token Compensator side branch, 0 for none
  */
-public record CostModel(VitConfig config, int compensatorRank) {
+public record CostModel(TokenGeometry geometry, int compensatorRank) {
 
     public CostModel {
-        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(geometry, "geometry");
         if (compensatorRank < 0) {
             throw new IllegalArgumentException(
                     String.format(
@@ -51,14 +50,14 @@ public record CostModel(VitConfig config, int compensatorRank) {
         }
     }
 
-    /** The cost model of {@code config} without a compensator side branch. */
-    public static CostModel of(VitConfig config) {
-        return new CostModel(config, 0);
+    /** The cost model of {@code geometry} without a compensator side branch. */
+    public static CostModel of(TokenGeometry geometry) {
+        return new CostModel(geometry, 0);
     }
 
     /** A copy counting a Token Compensator side branch of the given rank (0 for none). */
     public CostModel withCompensatorRank(int rank) {
-        return new CostModel(config, rank);
+        return new CostModel(geometry, rank);
     }
 
     /** MACs of the whole forward pass for one image. */
@@ -76,17 +75,17 @@ public record CostModel(VitConfig config, int compensatorRank) {
     }
 
     /**
-     * MACs of each transformer block for one image, {@code config.depth()} elements: attention on
+     * MACs of each transformer block for one image, {@code geometry.depth()} elements: attention on
      * the tokens entering the block, MLP on the tokens left after its reduction, plus the
      * compensator branch if any. Excludes the patch embedding and the head.
      */
     public long[] blockMacs(CompressionLevel level) {
         Objects.requireNonNull(level, "level");
-        int[] after = TokenCounts.afterEachBlock(config, level);
-        long d = config.embedDim();
-        long hidden = config.mlpHiddenDim();
+        int[] after = TokenCounts.afterEachBlock(geometry, level);
+        long d = geometry.width();
+        long hidden = geometry.mlpWidth();
         long[] out = new long[after.length];
-        long nIn = config.numTokens();
+        long nIn = geometry.tokens();
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
             out[l] =
@@ -101,13 +100,11 @@ public record CostModel(VitConfig config, int compensatorRank) {
 
     /** MACs of the patch embedding (a P×P stride-P convolution), independent of the level. */
     public long patchEmbedMacs() {
-        long p = config.patchSize();
-        return (long) config.numPatches() * config.embedDim() * config.inChannels() * p * p;
+        return (long) geometry.patches() * geometry.width() * geometry.patchValues();
     }
 
     /** MACs of the classifier head(s), independent of the level. */
     public long headMacs() {
-        int heads = config.distilled() ? 2 : 1;
-        return (long) heads * config.embedDim() * config.numClasses();
+        return (long) geometry.width() * geometry.headOutputs();
     }
 }

@@ -1,7 +1,5 @@
 package org.tocomstream.compress;
 
-import org.tocomstream.model.VitConfig;
-
 /**
  * How many tokens each block sees under a {@link CompressionLevel}: the single place where ToMe's
  * clamp and EViT's keep count are defined, shared by the forward pass and the cost model.
@@ -35,15 +33,15 @@ public final class TokenCounts {
     }
 
     /**
-     * Tokens leaving each block (entering its MLP), for {@code config.depth()} blocks. Element
+     * Tokens leaving each block (entering its MLP), for {@code geometry.depth()} blocks. Element
      * {@code l} is N_l; the attention of block {@code l} runs on N_{l-1}, with N_{-1} = N0.
      */
-    public static int[] afterEachBlock(VitConfig config, CompressionLevel level) {
-        int depth = config.depth();
-        int prefix = config.numPrefixTokens();
+    public static int[] afterEachBlock(TokenGeometry geometry, CompressionLevel level) {
+        int depth = geometry.depth();
+        int prefix = geometry.prefixTokens();
         int[] schedule = level.tomeSchedule(depth);
         int[] out = new int[depth];
-        int n = config.numTokens();
+        int n = geometry.tokens();
         for (int l = 0; l < depth; l++) {
             if (level.method() == CompressionLevel.Method.TOME) {
                 n -= clampMerge(schedule[l], n, prefix);

@@ -5,7 +5,9 @@
  * merging (constant, decreasing or explicit per-block r) or EViT pruning (keep rate at chosen
  * blocks). {@link org.tocomstream.compress.TokenCounts} defines the resulting token counts
  * (ToMe's clamp, EViT's keep count) and {@link org.tocomstream.compress.CostModel} the MACs of any
- * (architecture, level). {@link org.tocomstream.compress.MergePlan} and {@link
+ * (architecture, level); both read the architecture as a {@link
+ * org.tocomstream.compress.TokenGeometry}, which the model side builds, so this package depends on
+ * no other package of the project. {@link org.tocomstream.compress.MergePlan} and {@link
  * org.tocomstream.compress.PrunePlan} split each reduction into a plan computed once from the
  * block's attention and an application to any tensor of the batch.
  *

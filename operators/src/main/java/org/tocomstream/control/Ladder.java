@@ -9,7 +9,7 @@ import java.util.Set;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.compress.TokenCounts;
-import org.tocomstream.model.VitConfig;
+import org.tocomstream.compress.TokenGeometry;
 
 /**
  * The compression levels a {@link LevelController} may choose from, cheapest last: rung 0 is the
@@ -18,7 +18,7 @@ import org.tocomstream.model.VitConfig;
  * prediction online with measured service times.
  *
  * <pre>{@code
- * CostModel cost = CostModel.of(VitConfig.preset("vit_demo"));
+ * CostModel cost = CostModel.of(VitConfig.preset("vit_demo").geometry());
  * Ladder ladder = Ladder.of(cost, List.of(CompressionLevel.none(), CompressionLevel.tome(2),
  *         CompressionLevel.tome(4), CompressionLevel.tome(6)));
  * Ladder same = Ladder.parse(cost, "none;tome:2;tome:4;tome:6");
@@ -127,7 +127,7 @@ public record Ladder(List<Rung> rungs) implements Serializable {
             throw new IllegalArgumentException(
                     String.format("%s: ToMe steps must be >= 1 but was %d", SETTING, steps));
         }
-        int rMax = largestMergingR(cost.config());
+        int rMax = largestMergingR(cost.geometry());
         List<CompressionLevel> levels = new ArrayList<>();
         levels.add(CompressionLevel.none());
         for (int k = 1; k <= steps; k++) {
@@ -141,11 +141,11 @@ public record Ladder(List<Rung> rungs) implements Serializable {
     }
 
     /** The largest constant ToMe r for which the last block still merges at least one token. */
-    static int largestMergingR(VitConfig config) {
+    static int largestMergingR(TokenGeometry geometry) {
         int best = 0;
-        for (int r = 1; r <= config.numTokens(); r++) {
-            int[] after = TokenCounts.afterEachBlock(config, CompressionLevel.tome(r));
-            int before = after.length > 1 ? after[after.length - 2] : config.numTokens();
+        for (int r = 1; r <= geometry.tokens(); r++) {
+            int[] after = TokenCounts.afterEachBlock(geometry, CompressionLevel.tome(r));
+            int before = after.length > 1 ? after[after.length - 2] : geometry.tokens();
             if (before - after[after.length - 1] > 0) {
                 best = r;
             }

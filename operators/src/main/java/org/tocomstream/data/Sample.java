@@ -1,6 +1,7 @@
 package org.tocomstream.data;
 
 import java.awt.image.BufferedImage;
+import org.tocomstream.model.train.LabelledImage;
 
 /**
  * One labelled still scene from {@link SceneGenerator#sample(long)}.
@@ -16,7 +17,8 @@ import java.awt.image.BufferedImage;
  * @param object where the class object was drawn
  */
 public record Sample(
-        long index, int label, String labelName, BufferedImage image, Placement object) {
+        long index, int label, String labelName, BufferedImage image, Placement object)
+        implements LabelledImage {
 
     /** Lossless PNG bytes of the image. */
     public byte[] png() {

@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.tocomstream.model.train.LabelledImageSource;
 
 /**
  * Synthetic labelled scenes: the project's stand-in for a dataset and for cameras. Each scene is
@@ -27,6 +28,9 @@ import java.util.Objects;
  *
  * <p><b>Cameras.</b> {@link #camera(String)} gives a stream of frames with moving objects.
  *
+ * <p><b>Training.</b> A generator is a {@link LabelledImageSource}: the trainer reads its scenes
+ * through {@code GeneratedData} without knowing where they come from.
+ *
  * <p>Instances are immutable and thread-safe; render in parallel freely.
  *
  * <pre>{@code
@@ -38,7 +42,7 @@ import java.util.Objects;
  * Frame f = cam.frame(1200);           // recomputable from its sequence number
  * }</pre>
  */
-public final class SceneGenerator {
+public final class SceneGenerator implements LabelledImageSource {
 
     /** Disjoint uses of the same seed. */
     public enum Split {
@@ -96,6 +100,7 @@ public final class SceneGenerator {
     }
 
     /** Class labels in class-index order, e.g. {@code red_circle}. */
+    @Override
     public List<String> labels() {
         return labels;
     }
@@ -120,6 +125,7 @@ public final class SceneGenerator {
      *
      * @throws IllegalArgumentException if {@code index} is negative
      */
+    @Override
     public Sample sample(long index) {
         int label = classOf(index);
         SceneClass cls = config.classes().get(label);

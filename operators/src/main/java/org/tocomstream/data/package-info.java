@@ -16,6 +16,7 @@
  * Everything is a pure function of (config, seed, split, index) or (…, stream id, frame number),
  * bit-identical on every JVM.
  *
- * <p>This package never imports Flink.
+ * <p>The scenes implement the trainer's {@link org.tocomstream.model.train.LabelledImageSource},
+ * so training reads them without depending on this package. This package never imports Flink.
  */
 package org.tocomstream.data;

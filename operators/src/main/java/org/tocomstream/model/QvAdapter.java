@@ -5,10 +5,9 @@ import ai.djl.ndarray.NDArray;
 /**
  * A per-call change to the query and value projections of the attention blocks: the hook through
  * which a Token Compensator ({@code org.tocomstream.compensate}) reaches the forward pass without
- * the model holding any compensator state. It is an argument of {@link
- * VitForward#forward(NDArray, org.tocomstream.compress.CompressionLevel, QvAdapter)} and {@link
- * VitModel#logits(float[], long[], org.tocomstream.compress.CompressionLevel, QvAdapter)}; {@code
- * null} means the plain model, on exactly the code path of the calls without an adapter.
+ * the model holding any compensator state. It travels in the call's {@link ForwardContext} ({@link
+ * ForwardContext#withAdapter}); {@link #NONE}, which changes nothing, is the plain model bit for
+ * bit.
  *
  * <p>Two modes, both optional (the defaults change nothing):
  *
@@ -24,6 +23,9 @@ import ai.djl.ndarray.NDArray;
  * first operand is {@code h}); arrays returned by {@link #qkvWeight} belong to the adapter.
  */
 public interface QvAdapter {
+
+    /** No change: the model's own qkv weight and no additions to q and v. */
+    QvAdapter NONE = new QvAdapter() {};
 
     /**
      * The fused qkv weight (3D, D) block {@code block} uses on this call.

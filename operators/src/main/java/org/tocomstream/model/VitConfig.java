@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.tocomstream.compress.TokenGeometry;
 
 /**
  * The architecture of a ViT/DeiT image classifier: everything needed to build the forward pass and
@@ -147,6 +148,18 @@ public record VitConfig(
     /** MLP hidden width. */
     public int mlpHiddenDim() {
         return (int) Math.round(embedDim * mlpRatio);
+    }
+
+    /**
+     * The token geometry of this architecture, what token counts and the cost model read: {@link
+     * #numTokens()} tokens, {@link #numPrefixTokens()} of them protected, D wide, L deep, the MLP's
+     * hidden width, C·P² values per patch and one head per prefix token.
+     */
+    public TokenGeometry geometry() {
+        int headOutputs = distilled ? 2 * numClasses : numClasses;
+        return new TokenGeometry(
+                numTokens(), numPrefixTokens(), embedDim, depth, mlpHiddenDim(),
+                inChannels * patchSize * patchSize, headOutputs);
     }
 
     /** A copy with another number of classes (fine-tuning onto new labels). */

@@ -125,7 +125,7 @@ public final class VitModel implements AutoCloseable {
     }
 
     /**
-     * Logits of a batch of normalised images.
+     * Logits of a batch of normalised images, the plain model at {@code level}.
      *
      * @param pixels row-major (B, C, H, W) values
      * @param shape {B, C, H, W}; C, H and W must match the architecture
@@ -133,49 +133,31 @@ public final class VitModel implements AutoCloseable {
      * @return logits, {@code [B][classes]}
      */
     public float[][] logits(float[] pixels, long[] shape, CompressionLevel level) {
-        return logits(pixels, shape, level, (QvAdapter) null);
+        return logits(pixels, shape, ForwardContext.at(level));
     }
 
     /**
-     * Logits of a batch with a per-call change to q and v, such as a Token Compensator's delta for
-     * this batch's pair ({@code org.tocomstream.compensate.BoundCompensator#adapter}); {@code
-     * adapter} null is exactly {@link #logits(float[], long[], CompressionLevel)}.
+     * Logits of a batch under {@code ctx}: its level and its q/v adapter, such as a Token
+     * Compensator's delta for this batch's pair ({@code
+     * org.tocomstream.compensate.BoundCompensator#adapter}). Always runs in place: the staged
+     * input and every intermediate are this call's own and freed when it returns.
      */
-    public float[][] logits(
-            float[] pixels, long[] shape, CompressionLevel level, QvAdapter adapter) {
+    public float[][] logits(float[] pixels, long[] shape, ForwardContext ctx) {
         checkInputShape(shape, pixels.length);
         try (NDManager batch = manager.newSubManager()) {
             batch.setName("vit-batch");
-            return toRows(forward.forward(stage(batch, pixels, shape), level, adapter, true, null));
+            return toRows(forward.forward(stage(batch, pixels, shape), ctx.inPlace()));
         }
     }
 
     /**
      * The forward pass on arrays the caller manages (training, or callers that keep data on the
-     * device). Nothing is freed early: all intermediates stay in {@code images}' manager.
+     * device), under {@code ctx}. Unless {@code ctx} runs {@link ForwardContext#inPlace() in
+     * place}, nothing is freed early: all intermediates stay in {@code images}' manager.
      */
-    public NDArray forward(NDArray images, CompressionLevel level) {
-        return forward(images, level, null);
-    }
-
-    /** As {@link #forward(NDArray, CompressionLevel)} with a per-call q/v adapter (or null). */
-    public NDArray forward(NDArray images, CompressionLevel level, QvAdapter adapter) {
+    public NDArray forward(NDArray images, ForwardContext ctx) {
         checkInputShape(images.getShape().getShape(), images.getShape().size());
-        return forward.forward(images, level, adapter, false, null);
-    }
-
-    /** As {@link #logits} but also records per-block details. */
-    float[][] logits(float[] pixels, long[] shape, CompressionLevel level, ForwardTrace trace) {
-        return logits(pixels, shape, level, null, trace);
-    }
-
-    /** As {@link #logits} with an adapter, also recording per-block details. */
-    float[][] logits(
-            float[] pixels, long[] shape, CompressionLevel level, QvAdapter adapter, ForwardTrace trace) {
-        checkInputShape(shape, pixels.length);
-        try (NDManager batch = manager.newSubManager()) {
-            return toRows(forward.forward(stage(batch, pixels, shape), level, adapter, true, trace));
-        }
+        return forward.forward(images, ctx);
     }
 
     /** Arrays alive in the weights' manager and its children (leak checks). */

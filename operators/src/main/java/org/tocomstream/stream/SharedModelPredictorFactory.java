@@ -14,6 +14,7 @@ import org.tocomstream.compensate.CompensatorConfig;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.Devices;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
@@ -122,7 +123,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             QvAdapter adapter =
                     compensator.adapter(
                             pair.get(), compensator.mode(), compensator.scale(pair.get(), scale));
-            return model.logits(pixels, shape, level, adapter);
+            return model.logits(pixels, shape, ForwardContext.at(level).withAdapter(adapter));
         }
 
         @Override

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.VitModel;
 import org.tocomstream.testutils.RandomWeights;
 
@@ -143,9 +144,10 @@ class TocomCalibrationTest {
             assertThat(plain.defaultScale()).isEqualTo(plugin.config().defaultScale());
             assertThat(calibrated.defaultScale()).isEqualTo(0.4);
             // The level's adapter runs at the reference scale times the pair's factor: 0.1.
-            assertThat(model.logits(px, TocomTesting.shape(2), at3, calibrated.adapter(at3))).isDeepEqualTo(
-                    model.logits(px, TocomTesting.shape(2), at3,
-                            plain.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.1)));
+            ForwardContext atThree = ForwardContext.at(at3);
+            assertThat(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(calibrated.adapter(at3))))
+                    .isDeepEqualTo(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(
+                            plain.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.1))));
         }
     }
 
@@ -179,10 +181,12 @@ class TocomCalibrationTest {
             assertThat(calibrated.scale(pair, 0.5)).isEqualTo(0.25);
             assertThat(plain.scale(pair, 0.5)).isEqualTo(0.5);
             // The plugin's default s is 0.5: the level's adapter is the pair's at 0.25.
-            assertThat(model.logits(px, TocomTesting.shape(2), at3, calibrated.adapter(at3))).isDeepEqualTo(
-                    model.logits(px, TocomTesting.shape(2), at3, plain.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.25)));
-            assertThat(model.logits(px, TocomTesting.shape(2), at3, calibrated.adapter(at3))).isNotEqualTo(
-                    model.logits(px, TocomTesting.shape(2), at3, plain.adapter(at3)));
+            ForwardContext atThree = ForwardContext.at(at3);
+            assertThat(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(calibrated.adapter(at3))))
+                    .isDeepEqualTo(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(
+                            plain.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.25))));
+            assertThat(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(calibrated.adapter(at3))))
+                    .isNotEqualTo(model.logits(px, TocomTesting.shape(2), atThree.withAdapter(plain.adapter(at3))));
             assertThat(calibrated.adapter(CompressionLevel.tome(2))).as("factor 0: nothing to apply").isNull();
         }
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.VitModel;
 import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.testutils.RandomWeights;
@@ -40,8 +41,8 @@ class TocomEvaluationTest {
             }
             float[][] at0 = model.logits(px, TocomTesting.shape(6), CompressionLevel.tome(0));
             float[][] at3 = model.logits(px, TocomTesting.shape(6), CompressionLevel.tome(3));
-            float[][] at3c = model.logits(px, TocomTesting.shape(6), CompressionLevel.tome(3),
-                    tocom.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.5));
+            float[][] at3c = model.logits(px, TocomTesting.shape(6), ForwardContext.at(CompressionLevel.tome(3))
+                    .withAdapter(tocom.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.5)));
             assertThat(cells.get(1).klPlain()).isCloseTo(meanKl(at0, at3), within(1e-9));
             assertThat(cells.get(1).klCompensated()).isCloseTo(meanKl(at0, at3c), within(1e-9));
             assertThat(cells.get(1).accuracyAtM()).isBetween(0.0, 1.0);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.TimmKeys;
@@ -119,7 +120,7 @@ class TocomIdentitiesTest {
             assertThat(side.adapter(level)).isNull();
             assertThat(side.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0)).isNull();
             assertThat(merged.adapter(new CompensatorPair(3, 3), CompensatorMode.MERGED, 0.5)).isNull();
-            assertThat(model.logits(pixels, shape, level, side.adapter(level)))
+            assertThat(model.logits(pixels, shape, ForwardContext.at(level).withAdapter(side.adapter(level))))
                     .isDeepEqualTo(model.logits(pixels, shape, level));
             // A level the plugin does not cover (EViT) applies nothing either.
             assertThat(side.adapter(CompressionLevel.evit(0.5, 1))).isNull();
@@ -134,8 +135,9 @@ class TocomIdentitiesTest {
                 CompressionLevel level = CompressionLevel.tome(4);
                 float[][] plain = model.logits(pixels, shape, level);
                 assertThat(s.adapter(level)).isNotNull();
-                assertThat(model.logits(pixels, shape, level, s.adapter(level))).isDeepEqualTo(plain);
-                assertThat(model.logits(pixels, shape, level, m.adapter(level))).isDeepEqualTo(plain);
+                ForwardContext at = ForwardContext.at(level);
+                assertThat(model.logits(pixels, shape, at.withAdapter(s.adapter(level)))).isDeepEqualTo(plain);
+                assertThat(model.logits(pixels, shape, at.withAdapter(m.adapter(level)))).isDeepEqualTo(plain);
             }
         }
 
@@ -149,8 +151,9 @@ class TocomIdentitiesTest {
                     continue;
                 }
                 float[][] plain = model.logits(pixels, shape, level);
-                float[][] viaSide = model.logits(pixels, shape, level, side.adapter(level));
-                float[][] viaMerged = model.logits(pixels, shape, level, merged.adapter(level));
+                ForwardContext at = ForwardContext.at(level);
+                float[][] viaSide = model.logits(pixels, shape, at.withAdapter(side.adapter(level)));
+                float[][] viaMerged = model.logits(pixels, shape, at.withAdapter(merged.adapter(level)));
                 assertThat(TocomTesting.maxAbsDiff(viaSide, viaMerged)).as("n=%d", n).isLessThan(tolerance);
                 // ... and the plugin does change the output, so the comparison is not vacuous.
                 assertThat(TocomTesting.maxAbsDiff(viaSide, plain)).as("n=%d", n).isGreaterThan(1e-3f);

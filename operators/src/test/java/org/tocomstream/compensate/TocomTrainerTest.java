@@ -56,8 +56,8 @@ class TocomTrainerTest {
             NDArray x = m.create(TocomTesting.pixels(6, 8), new Shape(TocomTesting.shape(6)));
             CompensatorPair pair = new CompensatorPair(0, 4);
             NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
-            SideBranchAdapter adapter = TocomTrainer.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
-            float loss = TocomTrainer.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter).getFloat();
+            SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
+            float loss = Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter).getFloat();
 
             float[] t = teacher.toFloatArray();
             float[] s = forward.forward(x, CompressionLevel.tome(4)).toFloatArray();
@@ -101,10 +101,10 @@ class TocomTrainerTest {
             NDArray x = m.create(TocomTesting.pixels(6, 8), new Shape(TocomTesting.shape(6)));
             CompensatorPair pair = new CompensatorPair(0, 4);
             NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
-            SideBranchAdapter adapter = TocomTrainer.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
+            SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
             try (ai.djl.training.GradientCollector gc =
                     ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = TocomTrainer.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter);
+                NDArray loss = Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter);
                 List<java.nio.ByteBuffer> poison =
                         collectBeforeBackward ? FreedBuffers.collectAndPoison() : List.of();
                 gc.backward(loss);
@@ -121,11 +121,11 @@ class TocomTrainerTest {
     void pairsDifferAreUniformlySpreadAndRepeatForASeed() {
         Set<CompensatorPair> seen = new HashSet<>();
         for (long step = 0; step < 400; step++) {
-            CompensatorPair p = TocomTrainer.drawPair(7, step, 4);
+            CompensatorPair p = Distillation.drawPair(7, step, 4);
             assertThat(p.isIdentity()).isFalse();
             assertThat(p.from()).isBetween(0, 4);
             assertThat(p.to()).isBetween(0, 4);
-            assertThat(TocomTrainer.drawPair(7, step, 4)).isEqualTo(p);
+            assertThat(Distillation.drawPair(7, step, 4)).isEqualTo(p);
             seen.add(p);
         }
         assertThat(seen).hasSize(20); // every ordered pair of 0..4 with m != n
@@ -209,7 +209,7 @@ class TocomTrainerTest {
     @Test
     void relativeWeightsAreInverseToThePlainKlPlusTheFloorAndAverageOne() {
         double[][] plain = {{0, 0.0002, 0.5}, {0.0003, 0, 0.3}, {0.6, 0.4, 0}};
-        double[][] w = TocomTrainer.pairWeights(plain, 0.001);
+        double[][] w = Distillation.pairWeights(plain, 0.001);
         double sum = 0;
         for (int m = 0; m < 3; m++) {
             assertThat(w[m][m]).isZero();
@@ -227,13 +227,13 @@ class TocomTrainerTest {
         TrainingData data = images(SceneGenerator.Split.TRAIN, 20); // fewer than WEIGHT_IMAGES: all
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             VitForward forward = baseForward(m);
-            double[][] table = TocomTrainer.plainKlTable(forward, TocomTesting.CONFIG, data, m);
+            double[][] table = Distillation.plainKlTable(forward, TocomTesting.CONFIG, data, m);
             assertThat(table).hasDimensions(5, 5);
             for (int a = 0; a < 5; a++) {
                 assertThat(table[a][a]).isZero();
                 for (int b = 0; b < 5; b++) {
                     if (a != b) {
-                        double expected = TocomTrainer.heldOutKl(
+                        double expected = Distillation.heldOutKl(
                                 forward, null, null, TocomTesting.CONFIG, data, List.of(new CompensatorPair(a, b)), m);
                         // same images and forward passes, batched alike: fp32 summation order only
                         assertThat(table[a][b]).isCloseTo(expected, within(1e-6 + 1e-4 * expected));

@@ -16,10 +16,12 @@ import org.tocomstream.model.VitConfig;
 
 class CostModelTest {
 
-    private static final CostModel TINY = CostModel.of(VitConfig.preset("deit_tiny_patch16_224"));
+    private static final CostModel TINY =
+            CostModel.of(VitConfig.preset("deit_tiny_patch16_224").geometry());
     private static final CostModel SMALL =
-            CostModel.of(VitConfig.preset("deit_small_patch16_224"));
-    private static final CostModel BASE = CostModel.of(VitConfig.preset("deit_base_patch16_224"));
+            CostModel.of(VitConfig.preset("deit_small_patch16_224").geometry());
+    private static final CostModel BASE =
+            CostModel.of(VitConfig.preset("deit_base_patch16_224").geometry());
 
     /** The doc quotes GMACs to 2 decimals: a correct value lies within half a unit of that place. */
     private static final double TWO_DECIMALS = 0.005;
@@ -110,10 +112,10 @@ class CostModelTest {
                 CompressionLevel level = CompressionLevel.tome(row.r());
                 String at = "r = " + row.r();
 
-                assertThat(TokenCounts.afterEachBlock(BASE.config(), level))
+                assertThat(TokenCounts.afterEachBlock(BASE.geometry(), level))
                         .as("%s token counts", at)
                         .containsExactly(row.tokens());
-                assertThat(TokenCounts.afterEachBlock(SMALL.config(), level))
+                assertThat(TokenCounts.afterEachBlock(SMALL.geometry(), level))
                         .as("%s token counts (DeiT-S)", at)
                         .containsExactly(row.tokens());
                 assertThat(row.tokens()[11]).as("%s final N", at).isEqualTo(row.finalN());
@@ -205,7 +207,7 @@ class CostModelTest {
         @Test
         void oneEntryPerBlock() {
             assertThat(BASE.blockMacs(CompressionLevel.tome(8))).hasSize(12);
-            CostModel testTiny = CostModel.of(VitConfig.preset("vit_test_tiny"));
+            CostModel testTiny = CostModel.of(VitConfig.preset("vit_test_tiny").geometry());
             assertThat(testTiny.blockMacs(CompressionLevel.none())).hasSize(12);
         }
 
@@ -239,7 +241,7 @@ class CostModelTest {
     class Distilled {
 
         private final CostModel distilledBase =
-                CostModel.of(VitConfig.preset("deit_base_distilled_patch16_224"));
+                CostModel.of(VitConfig.preset("deit_base_distilled_patch16_224").geometry());
 
         @Test
         void twoHeadsAndOneMoreToken() {
@@ -268,7 +270,7 @@ class CostModelTest {
         @Test
         void sideBranchAddsFourNDRankPerBlock() {
             CompressionLevel level = CompressionLevel.tome(8);
-            int[] after = TokenCounts.afterEachBlock(BASE.config(), level);
+            int[] after = TokenCounts.afterEachBlock(BASE.geometry(), level);
             long extra = 0;
             long nIn = 197;
             for (int l = 0; l < 12; l++) {
@@ -282,7 +284,7 @@ class CostModelTest {
 
         @Test
         void rankZeroIsTheDefault() {
-            assertThat(CostModel.of(BASE.config()).compensatorRank()).isZero();
+            assertThat(CostModel.of(BASE.geometry()).compensatorRank()).isZero();
             assertThat(BASE.withCompensatorRank(0)).isEqualTo(BASE);
         }
 

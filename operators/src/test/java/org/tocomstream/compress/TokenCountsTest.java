@@ -11,9 +11,9 @@ import org.tocomstream.model.VitConfig;
 
 class TokenCountsTest {
 
-    private static final VitConfig DEIT = VitConfig.preset("deit_base_patch16_224");
-    private static final VitConfig DEIT_DISTILLED =
-            VitConfig.preset("deit_base_distilled_patch16_224");
+    private static final TokenGeometry DEIT = VitConfig.preset("deit_base_patch16_224").geometry();
+    private static final TokenGeometry DEIT_DISTILLED =
+            VitConfig.preset("deit_base_distilled_patch16_224").geometry();
 
     @Nested
     class ToMe {
@@ -53,7 +53,8 @@ class TokenCountsTest {
             // 65 tokens: 49, 33, 17, then (17-1)/2 = 8 → 9, 4 → 5, 2 → 3, 1 → 2, 0 → 2.
             assertThat(
                             TokenCounts.afterEachBlock(
-                                    VitConfig.preset("vit_test_tiny"), CompressionLevel.tome(16)))
+                                    VitConfig.preset("vit_test_tiny").geometry(),
+                                    CompressionLevel.tome(16)))
                     .containsExactly(49, 33, 17, 9, 5, 3, 2, 2, 2, 2, 2, 2);
         }
 
@@ -102,11 +103,11 @@ class TokenCountsTest {
         @Test
         void keepingEverythingAddsNoFusedToken() {
             // 4 patches + class token; ceil(0.99 · 4) = 4 = all candidates, so the count stays 5.
-            VitConfig fiveTokens =
-                    new VitConfig("t", 16, 8, 3, 10, 8, 12, 2, 4.0, true, false, 1e-6);
+            TokenGeometry fiveTokens =
+                    new VitConfig("t", 16, 8, 3, 10, 8, 12, 2, 4.0, true, false, 1e-6).geometry();
             int[] counts = TokenCounts.afterEachBlock(fiveTokens, CompressionLevel.evit(0.99));
 
-            assertThat(fiveTokens.numTokens()).isEqualTo(5);
+            assertThat(fiveTokens.tokens()).isEqualTo(5);
             assertThat(counts).containsExactly(5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5);
         }
     }

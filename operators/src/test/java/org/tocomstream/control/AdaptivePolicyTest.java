@@ -24,7 +24,7 @@ class AdaptivePolicyTest {
     /** The bundled demo model's ToMe ladder: none, tome:2, tome:4, tome:6. */
     static final Ladder LADDER =
             Ladder.of(
-                    CostModel.of(VitConfig.preset("vit_demo")),
+                    CostModel.of(VitConfig.preset("vit_demo").geometry()),
                     List.of(
                             CompressionLevel.none(),
                             CompressionLevel.tome(2),

@@ -18,7 +18,7 @@ import org.tocomstream.model.VitConfig;
 
 class ControllerConfigTest {
 
-    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo"));
+    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo").geometry());
     private static final Ladder LADDER = Ladder.parse(DEMO, "none;tome:2;tome:4;tome:6");
 
     private static void rejects(UnaryOperator<ControllerConfig.Builder> change, String setting) {
@@ -91,7 +91,7 @@ class ControllerConfigTest {
 
     @Test
     void theDerivedToMeLadderOfTheDemoModelIsNoneTwoFourSix() {
-        assertThat(Ladder.largestMergingR(VitConfig.preset("vit_demo"))).isEqualTo(6);
+        assertThat(Ladder.largestMergingR(VitConfig.preset("vit_demo").geometry())).isEqualTo(6);
         assertThat(Ladder.tomeSteps(DEMO, 3).toString()).isEqualTo("none;tome:2;tome:4;tome:6");
     }
 

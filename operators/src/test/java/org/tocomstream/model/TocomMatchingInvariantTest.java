@@ -40,11 +40,12 @@ class TocomMatchingInvariantTest {
         CompressionLevel level = CompressionLevel.tome(4);
         try (VitModel model = VitModel.fromWeights(TINY, RandomWeights.of(TINY, 3), Device.cpu())) {
             ForwardTrace plain = new ForwardTrace(TINY.depth());
-            float[][] plainLogits = model.logits(pixels, shape, level, plain);
+            float[][] plainLogits = model.logits(pixels, shape, ForwardContext.at(level).withTrace(plain));
             for (CompensatorMode mode : CompensatorMode.values()) {
                 try (BoundCompensator tocom = plugin.bind(model, mode)) {
                     ForwardTrace with = new ForwardTrace(TINY.depth());
-                    float[][] logits = model.logits(pixels, shape, level, tocom.adapter(level), with);
+                    float[][] logits = model.logits(
+                            pixels, shape, ForwardContext.at(level).withAdapter(tocom.adapter(level)).withTrace(with));
                     assertThat(with.mergeBlocks.get(0)).isEqualTo(plain.mergeBlocks.get(0)).isZero();
                     assertThat(with.mergeSources.get(0)).as(mode.name()).containsExactly(plain.mergeSources.get(0));
                     // The plugin (scale 1, unit-variance weights) does change the output.

@@ -32,8 +32,8 @@ class VitForwardInvariantsTest {
             try (NDManager m = NDManager.newBaseManager("PyTorch")) {
                 NDArray q = m.create(RandomWeights.gaussian(1, 2 * 3 * 9 * 4), new Shape(2, 3, 9, 4));
                 NDArray k = m.create(RandomWeights.gaussian(2, 2 * 3 * 9 * 4), new Shape(2, 3, 9, 4));
-                NDArray plain = VitForward.attentionWeights(q, k, null);
-                NDArray unit = VitForward.attentionWeights(q, k, m.ones(new Shape(2, 9, 1)));
+                NDArray plain = VitBlock.attentionWeights(q, k, null);
+                NDArray unit = VitBlock.attentionWeights(q, k, m.ones(new Shape(2, 9, 1)));
                 assertThat(unit.toFloatArray()).containsExactly(plain.toFloatArray());
             }
         }
@@ -51,7 +51,7 @@ class VitForwardInvariantsTest {
                 NDArray v = m.create(vv, new Shape(1, 1, 4, d));
                 float[] s = {1, 3, 1, 2};
                 NDArray merged =
-                        VitForward.attentionWeights(q, k, m.create(s, new Shape(1, 4, 1))).matMul(v);
+                        VitBlock.attentionWeights(q, k, m.create(s, new Shape(1, 4, 1))).matMul(v);
 
                 int total = 7;
                 float[] ke = new float[total * d];
@@ -64,7 +64,7 @@ class VitForwardInvariantsTest {
                     }
                 }
                 NDArray expanded =
-                        VitForward.attentionWeights(q, m.create(ke, new Shape(1, 1, total, d)), null)
+                        VitBlock.attentionWeights(q, m.create(ke, new Shape(1, 1, total, d)), null)
                                 .matMul(m.create(ve, new Shape(1, 1, total, d)));
                 assertClose(merged.toFloatArray(), expanded.toFloatArray(), 1e-5f);
             }
@@ -140,7 +140,8 @@ class VitForwardInvariantsTest {
                     .containsExactly(
                             java.util.Arrays.stream(
                                             TokenCounts.afterEachBlock(
-                                                    model.config(), CompressionLevel.evit(0.7)))
+                                                    model.config().geometry(),
+                                                    CompressionLevel.evit(0.7)))
                                     .asLongStream()
                                     .toArray());
         }
@@ -157,7 +158,7 @@ class VitForwardInvariantsTest {
 
         private ForwardTrace run(CompressionLevel level) {
             ForwardTrace trace = new ForwardTrace(12);
-            model.logits(pixels, shape, level, trace);
+            model.logits(pixels, shape, ForwardContext.at(level).withTrace(trace));
             return trace;
         }
     }
@@ -186,10 +187,14 @@ class VitForwardInvariantsTest {
 
             ForwardTrace trace = new ForwardTrace(12);
             float[] merged =
-                    forward.fromBlock(m.create(tokens, new Shape(1, n, d)), 3, level, true, trace)
+                    forward.fromBlock(
+                                    m.create(tokens, new Shape(1, n, d)), 3,
+                                    ForwardContext.at(level).inPlace().withTrace(trace))
                             .toFloatArray();
             float[] plain =
-                    forward.fromBlock(m.create(tokens, new Shape(1, n, d)), 3, CompressionLevel.none(), true, null)
+                    forward.fromBlock(
+                                    m.create(tokens, new Shape(1, n, d)), 3,
+                                    ForwardContext.at(CompressionLevel.none()).inPlace())
                             .toFloatArray();
 
             // Even-position token 2k is A-set index k: exactly the chosen pairs were merged.

@@ -26,7 +26,7 @@ import org.tocomstream.stream.testutils.TestingPredictor;
 class AdaptiveLevelSourceTest {
 
     private static final Ladder LADDER =
-            Ladder.parse(CostModel.of(VitConfig.preset("vit_demo")), "none;tome:2;tome:4;tome:6");
+            Ladder.parse(CostModel.of(VitConfig.preset("vit_demo").geometry()), "none;tome:2;tome:4;tome:6");
 
     private OneInputStreamOperatorTestHarness<DecodedFrame, LabelRecord> harness;
     private TestingPredictor predictor;

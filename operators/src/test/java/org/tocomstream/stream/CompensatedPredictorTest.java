@@ -27,6 +27,7 @@ import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.stream.testutils.TinyModels;
 import org.tocomstream.testutils.RandomWeights;
@@ -102,7 +103,8 @@ class CompensatedPredictorTest {
 
                 assertThat(predictor.compensator(level)).isEqualTo("0->4");
                 assertThat(logits).isDeepEqualTo(
-                        lease.model().logits(pixels, shape(2), level, lease.compensator().adapter(level)));
+                        lease.model().logits(pixels, shape(2),
+                                ForwardContext.at(level).withAdapter(lease.compensator().adapter(level))));
                 assertThat(logits)
                         .as("the plugin changes the logits")
                         .isNotEqualTo(lease.model().logits(pixels, shape(2), level));
@@ -141,8 +143,8 @@ class CompensatedPredictorTest {
                 var bound = lease.compensator();
                 assertThat(scaled.compensator(level)).isEqualTo("0->2");
                 assertThat(scaled.logits(pixels, 1, level)).isDeepEqualTo(lease.model().logits(
-                        pixels, shape(1), level,
-                        bound.adapter(bound.pairFor(level).orElseThrow(), bound.mode(), 0.25)));
+                        pixels, shape(1), ForwardContext.at(level).withAdapter(
+                                bound.adapter(bound.pairFor(level).orElseThrow(), bound.mode(), 0.25))));
                 assertThat(off.compensator(level)).isNull();
                 assertThat(off.logits(pixels, 1, level))
                         .isDeepEqualTo(lease.model().logits(pixels, shape(1), level));
@@ -209,12 +211,12 @@ class CompensatedPredictorTest {
                 assertThat(predictor.compensator(at4)).isEqualTo("0->4");
                 assertThat(predictor.logits(pixels, 1, at4))
                         .as("s = 0.5 (the plugin's) times the factor 0.5")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
-                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.25)));
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
+                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.25))));
                 assertThat(predictor.logits(pixels, 1, at2))
                         .as("a pair the calibration did not measure keeps factor 1")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at2,
-                                bound.adapter(new CompensatorPair(0, 2), bound.mode(), 0.5)));
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at2)
+                                .withAdapter(bound.adapter(new CompensatorPair(0, 2), bound.mode(), 0.5))));
             }
         }
 
@@ -238,12 +240,12 @@ class CompensatedPredictorTest {
                 assertThat(bound.defaultScale()).isEqualTo(0.4);
                 assertThat(predictor.logits(pixels, 1, at4))
                         .as("the calibration's scale 0.4 times the pair's factor 0.25")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
-                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.1)));
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
+                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.1))));
                 assertThat(doubled.logits(pixels, 1, at4))
                         .as("an explicit s = 0.8 times the factor 0.25")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at4,
-                                bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.2)));
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
+                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.2))));
                 assertThat(predictor.compensator(at2)).as("factor 0: no delta, no pair recorded").isNull();
                 assertThat(predictor.logits(pixels, 1, at2)).isDeepEqualTo(lease.model().logits(pixels, shape(1), at2));
             }

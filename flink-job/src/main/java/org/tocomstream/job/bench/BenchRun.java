@@ -46,7 +46,7 @@ public final class BenchRun {
         this.device = device;
         this.engine = engine;
         this.err = err;
-        this.cost = CostModel.of(config);
+        this.cost = CostModel.of(config.geometry());
     }
 
     /** Measures, prints the tables on {@code out}, writes the JSON; returns the exit status. */

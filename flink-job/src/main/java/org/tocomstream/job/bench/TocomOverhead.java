@@ -18,7 +18,7 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.JsonFiles;
-import org.tocomstream.model.QvAdapter;
+import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
 
@@ -65,10 +65,10 @@ final class TocomOverhead {
         out.printf(" batch   plain ms   side ms  overhead   merged ms  overhead%n");
         try (BoundCompensator tocom =
                 plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            QvAdapter side =
-                    tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1);
-            QvAdapter merged =
-                    tocom.adapter(pair, CompensatorMode.MERGED, 0.1);
+            ForwardContext side = ForwardContext.at(level)
+                    .withAdapter(tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1));
+            ForwardContext merged = ForwardContext.at(level)
+                    .withAdapter(tocom.adapter(pair, CompensatorMode.MERGED, 0.1));
             for (int b : s.batchSizes()) {
                 double[][] ms = time(model, level, side, merged, b);
                 double plain = MatmulReference.median(ms[0]);
@@ -92,23 +92,23 @@ final class TocomOverhead {
     }
 
     /** Per round, the milliseconds of the plain, side-branch and merged calls, after the warm-up. */
-    private double[][] time(VitModel model, CompressionLevel level, QvAdapter side, QvAdapter merged, int b) {
+    private double[][] time(VitModel model, CompressionLevel level, ForwardContext side, ForwardContext merged, int b) {
         CompensatorPair pair = s.tocomPair();
         float[] pixels = this.pixels.apply(b);
         long[] shape = shapes.apply(b);
         for (int w = 0; w < Math.max(1, s.warmup()); w++) {
             model.logits(pixels, shape, level);
-            model.logits(pixels, shape, level, side);
-            model.logits(pixels, shape, level, merged);
+            model.logits(pixels, shape, side);
+            model.logits(pixels, shape, merged);
         }
         double[][] ms = new double[3][s.iterations()];
         for (int i = 0; i < s.iterations(); i++) {
             long t0 = System.nanoTime();
             model.logits(pixels, shape, level);
             long t1 = System.nanoTime();
-            model.logits(pixels, shape, level, side);
+            model.logits(pixels, shape, side);
             long t2 = System.nanoTime();
-            model.logits(pixels, shape, level, merged);
+            model.logits(pixels, shape, merged);
             long t3 = System.nanoTime();
             ms[0][i] = (t1 - t0) / 1e6;
             ms[1][i] = (t2 - t1) / 1e6;

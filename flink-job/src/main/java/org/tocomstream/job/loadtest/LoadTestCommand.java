@@ -219,7 +219,7 @@ public final class LoadTestCommand implements Command {
 
     private static Ladder ladder(ParsedArgs args, Configuration flags, ModelSpec spec) throws UsageException {
         try {
-            return ControlOptions.ladder(flags, CostModel.of(spec.architecture()));
+            return ControlOptions.ladder(flags, CostModel.of(spec.architecture().geometry()));
         } catch (IllegalArgumentException e) {
             throw args.error("--ladder", e.getMessage());
         }

@@ -79,7 +79,7 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                         conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
                 conf.get(StreamJobOptions.TOP_K),
                 PredictorFactory.sharedModel(modelConfig(conf)),
-                ControlOptions.levelSource(conf, CostModel.of(spec.architecture())));
+                ControlOptions.levelSource(conf, CostModel.of(spec.architecture().geometry())));
         SingleOutputStreamOperator<LabelRecord> labels = inference.applyTo(decoded).uid(INFERENCE_UID);
         return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));
     }

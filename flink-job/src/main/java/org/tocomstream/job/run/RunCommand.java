@@ -288,7 +288,7 @@ public final class RunCommand implements Command {
                 && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
             ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
             conf.set(ControlOptions.LADDER,
-                    ControlOptions.ladder(conf, CostModel.of(spec.architecture())).toString());
+                    ControlOptions.ladder(conf, CostModel.of(spec.architecture().geometry())).toString());
         }
     }
 

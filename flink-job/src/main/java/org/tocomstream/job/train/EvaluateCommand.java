@@ -171,9 +171,9 @@ public final class EvaluateCommand implements Command {
      */
     public static int maxMergingR(VitConfig cfg) {
         int depth = cfg.depth();
-        int[] previous = TokenCounts.afterEachBlock(cfg, CompressionLevel.none());
+        int[] previous = TokenCounts.afterEachBlock(cfg.geometry(), CompressionLevel.none());
         for (int r = 1; ; r++) {
-            int[] after = TokenCounts.afterEachBlock(cfg, CompressionLevel.tome(r));
+            int[] after = TokenCounts.afterEachBlock(cfg.geometry(), CompressionLevel.tome(r));
             int beforeLast = depth >= 2 ? after[depth - 2] : cfg.numTokens();
             if (after[depth - 1] == beforeLast || Arrays.equals(after, previous)) {
                 return r - 1;
@@ -270,7 +270,7 @@ public final class EvaluateCommand implements Command {
     private static EvaluateReport report(
             Path modelDir, VitModel model, EvaluateReport.Data data, List<CompressionLevel> levels, long[] correct) {
         VitConfig cfg = model.config();
-        CostModel cost = CostModel.of(cfg);
+        CostModel cost = CostModel.of(cfg.geometry());
         double dense = cost.macs(CompressionLevel.none());
         List<EvaluateReport.Row> rows = new ArrayList<>();
         for (int l = 0; l < levels.size(); l++) {

@@ -27,7 +27,7 @@ class ControlFlagsTest {
     private static final OptionParser PARSER =
             JobArgs.declare(JobArgs.declare(new OptionParser("run"), JobArgs.JOB), JobArgs.DEMO);
 
-    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo"));
+    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo").geometry());
 
     private static Configuration parse(String... argv) throws UsageException {
         ParsedArgs args = PARSER.parse(argv);

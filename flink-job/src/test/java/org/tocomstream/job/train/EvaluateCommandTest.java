@@ -73,7 +73,7 @@ class EvaluateCommandTest {
                 "{\"source\":\"generator\",\"path\":null,\"seed\":3,\"split\":\"TEST\",\"frameSize\":64,\"images\":24}");
         JsonArray rows = root.getAsJsonArray("rows");
         assertThat(rows).hasSize(levels.size());
-        CostModel cost = CostModel.of(VitConfig.preset("vit_test_tiny").withNumClasses(8));
+        CostModel cost = CostModel.of(VitConfig.preset("vit_test_tiny").withNumClasses(8).geometry());
         for (int i = 0; i < rows.size(); i++) {
             JsonObject row = rows.get(i).getAsJsonObject();
             assertThat(row.keySet()).containsExactly(

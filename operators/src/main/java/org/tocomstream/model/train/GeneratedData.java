@@ -3,26 +3,26 @@ package org.tocomstream.model.train;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.model.ImageDecodeException;
 import org.tocomstream.model.ImagePreprocessor;
 
 /**
- * {@code size} synthetic scenes from one split of a {@link SceneGenerator}, rendered on demand and
- * preprocessed exactly as the model will see camera frames. Classes are balanced whenever {@code
+ * The first {@code size} pictures of a {@link LabelledImageSource} (for instance one split of the
+ * synthetic scenes), produced on demand, augmented when asked and preprocessed exactly as the
+ * model will see camera frames. With the synthetic scenes, classes are balanced whenever {@code
  * size} is a multiple of the class count.
  */
 public final class GeneratedData implements TrainingData {
 
-    private final SceneGenerator generator;
+    private final LabelledImageSource source;
     private final int size;
     private final ImagePreprocessor preprocessor;
 
-    public GeneratedData(SceneGenerator generator, int size, ImagePreprocessor preprocessor) {
+    public GeneratedData(LabelledImageSource source, int size, ImagePreprocessor preprocessor) {
         if (size <= 0) {
             throw new IllegalArgumentException("size must be > 0 but was " + size);
         }
-        this.generator = generator;
+        this.source = source;
         this.size = size;
         this.preprocessor = preprocessor;
     }
@@ -34,12 +34,12 @@ public final class GeneratedData implements TrainingData {
 
     @Override
     public List<String> labels() {
-        return generator.labels();
+        return source.labels();
     }
 
     @Override
     public Example get(int index, SplittableRandom augment) {
-        var sample = generator.sample(index);
+        LabelledImage sample = source.sample(index);
         BufferedImage image = sample.image();
         if (augment != null) {
             image = Augment.apply(image, augment);
@@ -48,7 +48,7 @@ public final class GeneratedData implements TrainingData {
             return new Example(preprocessor.preprocess(image), sample.label());
         } catch (ImageDecodeException e) {
             // A rendered image is always decodable; reaching here is a bug, not bad input.
-            throw new IllegalStateException("cannot preprocess generated scene " + index, e);
+            throw new IllegalStateException("cannot preprocess generated image " + index, e);
         }
     }
 }

@@ -1,0 +1,205 @@
+package org.tocomstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.Map;
+import org.tocomstream.compress.MergePlan;
+import org.tocomstream.compress.PrunePlan;
+
+/**
+ * One pre-norm transformer block in its three named parts, as timm's {@code Block} with its
+ * {@code Attention} and {@code Mlp}: {@link #attention}, then the token {@link #reduce reduction}
+ * (ToMe merge or EViT prune), then the {@link #mlp}. Weights are resolved once so the hot loop
+ * does no map look-ups; the block holds no per-call state.
+ */
+final class VitBlock {
+
+    /**
+     * The tokens between blocks.
+     *
+     * @param x (B, N, D) token features
+     * @param size (B, N, 1) how many patches each token stands for; null until ToMe first merges
+     */
+    record Tokens(NDArray x, NDArray size) {
+
+        /** Fresh tokens: every size 1, kept implicit. */
+        static Tokens unmerged(NDArray x) {
+            return new Tokens(x, null);
+        }
+
+        void attach(NDManager manager) {
+            x.attach(manager);
+            if (size != null) {
+                size.attach(manager);
+            }
+        }
+    }
+
+    /**
+     * What the attention part hands on: its output and what the reduction step plans from.
+     *
+     * @param output (B, N, D) after the output projection, before the residual sum
+     * @param keys (B, H, N, d) the keys, ToMe's matching metric
+     * @param weights (B, H, N, N) the attention weights, EViT's class-token attention
+     */
+    record Attended(NDArray output, NDArray keys, NDArray weights) {}
+
+    private final int index;
+    private final VitConfig cfg;
+    private final Shape normShape;
+    private final float eps;
+    private final float attnScale;
+    private final NDArray norm1W;
+    private final NDArray norm1B;
+    private final NDArray qkvW;
+    private final NDArray qkvB;
+    private final NDArray projW;
+    private final NDArray projB;
+    private final NDArray norm2W;
+    private final NDArray norm2B;
+    private final NDArray fc1W;
+    private final NDArray fc1B;
+    private final NDArray fc2W;
+    private final NDArray fc2B;
+
+    /** Block {@code index} over timm-named weights; fails naming the first weight missing. */
+    VitBlock(int index, VitConfig cfg, Map<String, NDArray> weights) {
+        this.index = index;
+        this.cfg = cfg;
+        this.normShape = new Shape(cfg.embedDim());
+        this.eps = (float) cfg.layerNormEps();
+        this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        this.norm1W = w(weights, TimmKeys.NORM1_WEIGHT);
+        this.norm1B = w(weights, TimmKeys.NORM1_BIAS);
+        this.qkvW = w(weights, TimmKeys.QKV_WEIGHT);
+        this.qkvB = cfg.qkvBias() ? w(weights, TimmKeys.QKV_BIAS) : null;
+        this.projW = w(weights, TimmKeys.PROJ_WEIGHT);
+        this.projB = w(weights, TimmKeys.PROJ_BIAS);
+        this.norm2W = w(weights, TimmKeys.NORM2_WEIGHT);
+        this.norm2B = w(weights, TimmKeys.NORM2_BIAS);
+        this.fc1W = w(weights, TimmKeys.FC1_WEIGHT);
+        this.fc1B = w(weights, TimmKeys.FC1_BIAS);
+        this.fc2W = w(weights, TimmKeys.FC2_WEIGHT);
+        this.fc2B = w(weights, TimmKeys.FC2_BIAS);
+    }
+
+    /**
+     * The whole block: {@code x + Attn(LN1(x))}, reduced by {@code r} merges or the level's prune,
+     * then {@code + MLP(LN2(·))}. In place (inference) the residual sums overwrite their input,
+     * saving two activation-sized allocations per block; autograd needs them out of place.
+     *
+     * @param r tokens ToMe merges away in this block (clamped by the plan), 0 for none
+     */
+    Tokens forward(Tokens in, int r, ForwardContext ctx) {
+        Attended attended = attention(in.x(), in.size(), ctx.adapter());
+        NDArray x = residual(in.x(), attended.output(), ctx);
+        Tokens reduced = reduce(new Tokens(x, in.size()), attended, r, ctx);
+        NDArray m = mlp(reduced.x());
+        return new Tokens(residual(reduced.x(), m, ctx), reduced.size());
+    }
+
+    /**
+     * Multi-head self-attention on {@code LN1(x)} with ToMe's proportional attention; the adapter
+     * may swap the qkv weight (merged compensator) or add to q and v (side branch).
+     *
+     * @param x (B, N, D) tokens
+     * @param size (B, N, 1) token sizes, or null
+     */
+    Attended attention(NDArray x, NDArray size, QvAdapter adapter) {
+        long batch = x.getShape().get(0);
+        long n = x.getShape().get(1);
+        NDArray h = LayerNorm.layerNorm(x, normShape, norm1W, norm1B, eps).singletonOrThrow();
+        NDArray qkv = linear(h, adapter.qkvWeight(index, qkvW), qkvB); // (B, N, 3D)
+        qkv = qkv.reshape(batch, n, 3, cfg.numHeads(), cfg.headDim()).transpose(2, 0, 3, 1, 4);
+        NDArray[] delta = adapter.qvDelta(index, h);
+        NDArray q;
+        NDArray k = qkv.get(1);
+        NDArray v;
+        NDArray scale = Scalars.of(qkv.getManager(), attnScale); // not mul(float): see Scalars
+        if (delta == null) {
+            q = qkv.get(0).mul(scale);
+            v = qkv.get(2);
+        } else {
+            // ToCom's side branch: q += s·Δq(h), v += s·Δv(h) before the attention scale; k as is.
+            q = qkv.get(0).add(toHeads(delta[0], batch, n)).mul(scale);
+            v = qkv.get(2).add(toHeads(delta[1], batch, n));
+        }
+        NDArray attn = attentionWeights(q, k, size);
+        NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
+        return new Attended(linear(o, projW, projB), k, attn);
+    }
+
+    /**
+     * The reduction step between attention and MLP: a ToMe merge of {@code r} tokens planned from
+     * the keys (sizes tracked), else an EViT prune where the level reduces at this block, planned
+     * from the class token's attention; otherwise the tokens as they are.
+     */
+    Tokens reduce(Tokens in, Attended attended, int r, ForwardContext ctx) {
+        int prefix = cfg.numPrefixTokens();
+        Tokens out = in;
+        if (r > 0) {
+            MergePlan plan = MergePlan.bipartite(attended.keys().mean(new int[] {1}), r, prefix);
+            ctx.traceMerge(index, plan);
+            NDArray[] merged = plan.mergeWeighted(in.x(), in.size());
+            out = new Tokens(merged[0], merged[1]);
+        } else if (ctx.level().evitReducesAt(index)) {
+            NDArray clsAttn =
+                    attended.weights().get(":, :, 0, " + prefix + ":").mean(new int[] {1});
+            PrunePlan plan = PrunePlan.attentive(clsAttn, ctx.level().keepRate(), prefix);
+            out = new Tokens(plan.apply(in.x()), in.size());
+        }
+        ctx.traceReduction(index, out.x(), out.size());
+        return out;
+    }
+
+    /** The MLP on {@code LN2(x)}: D → hidden → D with exact GELU, before the residual sum. */
+    NDArray mlp(NDArray x) {
+        NDArray m = LayerNorm.layerNorm(x, normShape, norm2W, norm2B, eps).singletonOrThrow();
+        return linear(Activation.gelu(linear(m, fc1W, fc1B)), fc2W, fc2B);
+    }
+
+    /**
+     * Softmax attention weights with ToMe's proportional attention: {@code softmax(q k^T + log s)}
+     * counts a key standing for s tokens s times. With {@code size} null it is plain attention.
+     *
+     * @param q (B, H, N, d) queries, already scaled by d^-0.5
+     * @param k (B, H, N, d) keys
+     * @param size (B, N, 1) token sizes, or null
+     * @return (B, H, N, N)
+     */
+    static NDArray attentionWeights(NDArray q, NDArray k, NDArray size) {
+        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2));
+        if (size != null) {
+            long batch = size.getShape().get(0);
+            long n = size.getShape().get(1);
+            logits = logits.add(size.log().reshape(batch, 1, 1, n));
+        }
+        return logits.softmax(-1);
+    }
+
+    static NDArray linear(NDArray input, NDArray weight, NDArray bias) {
+        return (bias == null ? Linear.linear(input, weight) : Linear.linear(input, weight, bias))
+                .singletonOrThrow();
+    }
+
+    private static NDArray residual(NDArray x, NDArray branch, ForwardContext ctx) {
+        return ctx.isInPlace() ? x.addi(branch) : x.add(branch);
+    }
+
+    /** (B, N, D) → (B, H, N, d), the layout of q, k and v. */
+    private NDArray toHeads(NDArray a, long batch, long n) {
+        return a.reshape(batch, n, cfg.numHeads(), cfg.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    private NDArray w(Map<String, NDArray> weights, String suffix) {
+        NDArray a = weights.get(TimmKeys.block(index, suffix));
+        if (a == null) {
+            throw new IllegalStateException("missing weight " + TimmKeys.block(index, suffix));
+        }
+        return a;
+    }
+}
