@@ -17,7 +17,7 @@ KAFKA_LIB_DIR="${KAFKA_LIB_DIR:-$DEPLOY_DIR/kafka-lib/target/lib}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
 # The --add-exports/--add-opens list the Flink distribution puts into env.java.opts.all for Java 17.
-# Without it /jars/:id/run fails with InaccessibleObjectException (ecosystem.md §3).
+# Without it /jars/:id/run fails with InaccessibleObjectException (Flink's own start scripts pass the same list).
 FLINK_J17_OPTS=(
     --add-exports=java.base/sun.net.util=ALL-UNNAMED
     --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED

@@ -1,7 +1,7 @@
 package org.tocomstream.compensate;
 
 /**
- * The shape of a Token Compensator ({@code algorithms.md} §3.1–3.2): how many low-rank channels
+ * The shape of a Token Compensator ({@code src/docs/token-reduction.md}, Low-rank delta on q and v): how many low-rank channels
  * each unit step of ToMe's r gets, the largest degree covered, and the default scale s.
  *
  * <p>The side branch of every q and v projection has rank {@link #rank()} = {@code rankPerStep ×

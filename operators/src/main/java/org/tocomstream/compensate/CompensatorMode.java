@@ -1,6 +1,6 @@
 package org.tocomstream.compensate;
 
-/** How a bound Token Compensator enters the forward pass ({@code algorithms.md} §3.3). */
+/** How a bound Token Compensator enters the forward pass ({@code src/docs/token-reduction.md}, Side branch and merged weights). */
 public enum CompensatorMode {
 
     /**

@@ -25,7 +25,7 @@ import org.tocomstream.model.VitForward;
 import org.tocomstream.model.train.TrainingData;
 
 /**
- * Trains a Token Compensator by self-distillation without labels ({@code algorithms.md} §3.5):
+ * Trains a Token Compensator by self-distillation without labels ({@code src/docs/token-reduction.md}, Self-distillation):
  * the base model stays frozen; every step draws r_src ≠ r_tgt uniformly from 0..maxDegree, the
  * teacher is the base at ToMe r_src (no gradient), the student the base at r_tgt plus
  * Δ(r_src→r_tgt), and the loss is KL(teacher ‖ student) at τ = 1, averaged over the batch. AdamW

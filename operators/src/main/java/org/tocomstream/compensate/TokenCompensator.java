@@ -21,7 +21,7 @@ import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
 
 /**
- * A Token Compensator (ToCom, {@code algorithms.md} §3): a low-rank delta on the query and value
+ * A Token Compensator (ToCom, {@code src/docs/token-reduction.md}): a low-rank delta on the query and value
  * projections of every attention block that makes a ViT running at ToMe degree n behave like the
  * same model at degree m. The entry type of this package: an immutable plugin on the Java heap,
  * loaded from or saved to a file, and {@link #bind bound} to a loaded model to be applied per

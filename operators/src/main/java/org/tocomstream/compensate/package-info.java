@@ -1,5 +1,5 @@
 /**
- * Token Compensator (ToCom, {@code algorithms.md} §3): a low-rank plugin that lets a ViT trained
+ * Token Compensator (ToCom, {@code src/docs/token-reduction.md}): a low-rank plugin that lets a ViT trained
  * at one ToMe degree m run at another degree n with less loss, applied per forward call.
  *
  * <ul>

@@ -16,12 +16,12 @@ import java.util.OptionalInt;
  *
  * <ul>
  *   <li>{@link #none()}: the plain ViT.
- *   <li>ToMe token merging ({@code algorithms.md} §2): {@link #tome(int)} merges r tokens in every
+ *   <li>ToMe token merging ({@code src/docs/token-reduction.md}): {@link #tome(int)} merges r tokens in every
  *       block; {@link #tomeDecreasing(int)} goes linearly from 2r in the first block to 0 in the
  *       last (ToMe's {@code (r, -1)} schedule); {@link #tomeSchedule(int...)} gives r per block
  *       (missing blocks merge nothing). Requests are clamped at run time to half of the
  *       unprotected tokens.
- *   <li>EViT attentive-token keeping ({@code algorithms.md} §4): {@link #evit(double)} keeps {@code
+ *   <li>EViT attentive-token keeping ({@code src/docs/token-reduction.md}): {@link #evit(double)} keeps {@code
  *       ceil(rate * (N - prefix))} tokens at blocks 4, 7 and 10 (0-based 3, 6, 9) and fuses the rest
  *       into one token; {@link #evit(double, int...)} names the blocks.
  * </ul>

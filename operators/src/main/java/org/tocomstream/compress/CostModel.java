@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * Multiply-accumulates (MACs) of one image's forward pass through a ViT at a given {@link
- * CompressionLevel} ({@code algorithms.md} §9). The literature's "GFLOPs" for DeiT are these MACs;
+ * CompressionLevel} ({@code src/docs/token-reduction.md}, Cost model). The literature's "GFLOPs" for DeiT are these MACs;
  * real FLOPs are twice as many.
  *
  * <p>With D the embedding dim, {@code h = mlpRatio·D} the MLP hidden width, and for block l

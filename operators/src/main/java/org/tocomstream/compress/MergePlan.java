@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * One block's ToMe bipartite soft matching ({@code algorithms.md} §2.1), computed once from the
+ * One block's ToMe bipartite soft matching ({@code src/docs/token-reduction.md}), computed once from the
  * metric and applied to any number of token tensors of the same batch (features, sizes).
  *
  * <p>Shapes (see {@code package-info}): {@code metric} (B, N, C); a merged tensor goes from (B, N,

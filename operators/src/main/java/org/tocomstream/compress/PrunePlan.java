@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 
 /**
- * One block's EViT token reorganisation ({@code algorithms.md} §4.1): keep the tokens the class
+ * One block's EViT token reorganisation ({@code src/docs/token-reduction.md}): keep the tokens the class
  * token attends to most, fuse the others into one token weighted by that attention.
  *
  * <p>Shapes: {@code clsAttention} (B, N - P) with P prefix tokens; {@code x} (B, N, D) → (B, P + k

@@ -9,7 +9,7 @@ public final class TokenCounts {
     private TokenCounts() {}
 
     /**
-     * ToMe's clamp ({@code algorithms.md} §2.1 step 1): at most half of the unprotected tokens can
+     * ToMe's clamp ({@code src/docs/token-reduction.md}, The clamp): at most half of the unprotected tokens can
      * be merged away in one block.
      *
      * @param requested r asked for by the schedule
@@ -21,7 +21,7 @@ public final class TokenCounts {
     }
 
     /**
-     * EViT's kept count ({@code algorithms.md} §4.1 step 2): {@code ceil(rate * (N - prefix))}
+     * EViT's kept count ({@code src/docs/token-reduction.md}, EViT): {@code ceil(rate * (N - prefix))}
      * non-prefix tokens are kept; the rest are fused into one extra token (none is added when all
      * are kept).
      */

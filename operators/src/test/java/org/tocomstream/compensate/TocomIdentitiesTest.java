@@ -22,7 +22,7 @@ import org.tocomstream.model.VitModel;
 import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.testutils.RandomWeights;
 
-/** algorithms.md §11 items 11-13 (and 15's zero-up case) on a tiny model. */
+/** The Token Compensator invariants of {@code src/docs/token-reduction.md} (masks and pairs, weight-space identities, the plain cases) on a tiny model. */
 class TocomIdentitiesTest {
 
     private static final TokenCompensator PLUGIN = TocomTesting.randomPlugin(10);

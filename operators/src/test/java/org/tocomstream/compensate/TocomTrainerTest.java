@@ -31,7 +31,7 @@ import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.testutils.FreedBuffers;
 import org.tocomstream.testutils.RandomWeights;
 
-/** Self-distillation: item 16 of algorithms.md §11, the pair draws, learning, resuming. */
+/** Self-distillation ({@code src/docs/token-reduction.md}, Token Compensator invariants): the pair draws, learning, resuming. */
 class TocomTrainerTest {
 
     private static final Map<String, HostTensor> BASE = RandomWeights.of(TocomTesting.TINY, 5);

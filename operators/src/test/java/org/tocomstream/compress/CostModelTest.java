@@ -26,14 +26,14 @@ class CostModelTest {
     /** The doc quotes GMACs to 2 decimals: a correct value lies within half a unit of that place. */
     private static final double TWO_DECIMALS = 0.005;
 
-    /** §4.2 quotes EViT MACs to 1 decimal (4.0 G, 3.5 G, ...): half a unit of that place. */
+    /** EViT's published model zoo quotes MACs to 1 decimal (4.0 G, 3.5 G, ...): half a unit of that place. */
     private static final double ONE_DECIMAL = 0.05;
 
     /**
-     * {@code algorithms.md} §9.3, copied verbatim. "a,b,…,z" is an arithmetic run from a in steps
+     * The constant-r check table ({@code src/docs/token-reduction.md}, Cost model invariants). "a,b,…,z" is an arithmetic run from a in steps
      * of b − a ending at z after 12 blocks; "197 ×12" is 197 repeated.
      */
-    private static final String SECTION_9_3 =
+    private static final String CONSTANT_R_TABLE =
             """
             | r | tokens after layers 1..12 | final N | DeiT-S GMACs | DeiT-B GMACs | DeiT-B vs r=0 |
             |---|---|---|---|---|---|
@@ -61,7 +61,7 @@ class CostModelTest {
 
         @Test
         void uncompressedDeiT() {
-            // §9.1 check values, 2 decimals.
+            // The cost model's check values, 2 decimals.
             assertThat(BASE.gmacs(CompressionLevel.none()))
                     .isCloseTo(17.56, byLessThan(TWO_DECIMALS));
             assertThat(SMALL.gmacs(CompressionLevel.none()))
@@ -73,7 +73,7 @@ class CostModelTest {
         @ParameterizedTest(name = "DeiT-S r={0} -> {1} G")
         @CsvSource({"8, 3.42", "13, 2.70", "16, 2.29"})
         void toMeDeiTSmall(int r, double expectedG) {
-            // §9.3 / §11 item 21, 2 decimals.
+            // The constant-r table, 2 decimals.
             assertThat(SMALL.gmacs(CompressionLevel.tome(r)))
                     .isCloseTo(expectedG, byLessThan(TWO_DECIMALS));
         }
@@ -104,7 +104,7 @@ class CostModelTest {
 
         @Test
         void tableRegenerates() {
-            List<TableRow> rows = parseTable(SECTION_9_3);
+            List<TableRow> rows = parseTable(CONSTANT_R_TABLE);
             assertThat(rows).extracting(TableRow::r).containsExactlyElementsOf(range(0, 16));
             double baseAtZero = BASE.gmacs(CompressionLevel.none());
 
@@ -135,7 +135,7 @@ class CostModelTest {
 
         @Test
         void tableParserReadsEveryShape() {
-            List<TableRow> rows = parseTable(SECTION_9_3);
+            List<TableRow> rows = parseTable(CONSTANT_R_TABLE);
 
             assertThat(rows.get(0).tokens()).containsOnly(197).hasSize(12);
             assertThat(rows.get(1).tokens())
@@ -161,14 +161,14 @@ class CostModelTest {
         @ParameterizedTest(name = "DeiT-S keep {0} -> {1} G")
         @CsvSource({"0.9, 4.0", "0.8, 3.5", "0.7, 3.0", "0.6, 2.6", "0.5, 2.3"})
         void deiTSmallMatchesTheReadme(double keepRate, double readmeG) {
-            // §4.2 (EViT README model zoo) quotes 1 decimal: |ours - readme| < 0.05 G.
+            // EViT's published model zoo quotes 1 decimal: |ours - readme| < 0.05 G.
             assertThat(SMALL.gmacs(CompressionLevel.evit(keepRate)))
                     .isCloseTo(readmeG, byLessThan(ONE_DECIMAL));
         }
 
         @Test
         void deiTBaseAtSevenTenths() {
-            // §4.2: "my formula gives EViT-DeiT-B at κ = 0.7 ≈ 11.6 GMACs", 1 decimal.
+            // EViT-DeiT-B at κ = 0.7 is 11.6 GMACs by the same formula, to 1 decimal.
             assertThat(BASE.gmacs(CompressionLevel.evit(0.7)))
                     .isCloseTo(11.6, byLessThan(ONE_DECIMAL));
         }
@@ -274,7 +274,7 @@ class CostModelTest {
             long extra = 0;
             long nIn = 197;
             for (int l = 0; l < 12; l++) {
-                extra += 128 * nIn * 768; // §9.1: "128·N·D MACs per layer" at rank 32
+                extra += 128 * nIn * 768; // the side branch: 128·N·D MACs per layer at rank 32
                 nIn = after[l];
             }
 

@@ -27,7 +27,7 @@ class MergePlanTest {
     }
 
     /**
-     * A hand-made 7-token case (algorithms.md §11 item 9). Even positions form set A = {0, 2, 4,
+     * A hand-made 7-token case (src/docs/token-reduction.md, ToMe invariants). Even positions form set A = {0, 2, 4,
      * 6}, odd positions B = {1, 3, 5}. Directions in degrees, with different norms so the
      * normalisation matters: t0 (cls) 0°, t1 0°, t2 85°, t3 90°, t4 170°, t5 180°, t6 30°.
      * Best partners: t2→t3 (cos 5°), t4→t5 (cos 10°), t6→t1 (cos 30°); the cls row is -inf.
@@ -101,7 +101,7 @@ class MergePlanTest {
 
     @Test
     void sizeWeightedMergeConservesMassAndSize() {
-        // algorithms.md §11 items 6 and 7: Σ size = N stays exact; Σ size·x is conserved.
+        // Size-weighted merge: Σ size = N stays exact; Σ size·x is conserved.
         int b = 3;
         int n = 23;
         int d = 5;

@@ -20,7 +20,7 @@ class TokenCountsTest {
 
         @Test
         void rSixteenClampsInTheLastBlock() {
-            // §2.2 / §11 item 5: 21 tokens enter block 12, at most (21 - 1) / 2 = 10 merge.
+            // The clamp: 21 tokens enter block 12, at most (21 - 1) / 2 = 10 merge.
             assertThat(TokenCounts.afterEachBlock(DEIT, CompressionLevel.tome(16)))
                     .containsExactly(181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11);
         }
@@ -73,14 +73,14 @@ class TokenCountsTest {
 
         @Test
         void keepSevenTenths() {
-            // §4.1: 197 in blocks 1-3, 140 in 4-6, 100 in 7-9, 72 in 10-12.
+            // EViT at 0.7: 197 in blocks 1-3, 140 in 4-6, 100 in 7-9, 72 in 10-12.
             assertThat(TokenCounts.afterEachBlock(DEIT, CompressionLevel.evit(0.7)))
                     .containsExactly(197, 197, 197, 140, 140, 140, 100, 100, 100, 72, 72, 72);
         }
 
         @Test
         void keepOneHalf() {
-            // §4.1: 197 → 100 → 52 → 28.
+            // EViT at 0.5: 197 → 100 → 52 → 28.
             assertThat(TokenCounts.afterEachBlock(DEIT, CompressionLevel.evit(0.5)))
                     .containsExactly(197, 197, 197, 100, 100, 100, 52, 52, 52, 28, 28, 28);
         }

@@ -15,9 +15,9 @@ import org.tocomstream.compress.CompressionLevel;
 
 /**
  * Parity with the independent PyTorch reference ({@code src/fixtures/golden_vit.py}, fp32): same
- * weights, same inputs, logits compared per level (algorithms.md §11 items 1 and 10).
+ * weights, same inputs, logits compared per level (src/docs/token-reduction.md, Forward pass invariants).
  *
- * <p>Tolerances: at r = 0 the issue asks for max |Δlogit| ≤ 1e-4; both sides are fp32 and differ
+ * <p>Tolerances: at r = 0 the bound is max |Δlogit| ≤ 1e-4; both sides are fp32 and differ
  * only in kernel summation order (DJL's libtorch 2.7 vs Debian's torch 1.13, and a one-hot batched
  * product in place of scatter-add), which over 12 blocks gives differences of order 1e-6 on logits
  * of order 1. The fixtures were generated with every ToMe/EViT decision at least 1e-4 away from a

@@ -14,7 +14,7 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.testutils.RandomWeights;
 
 /**
- * algorithms.md §11 item 14: the compensator leaves keys alone, so ToMe's first-block matching
+ * src/docs/token-reduction.md, Token Compensator invariants: the compensator leaves keys alone, so ToMe's first-block matching
  * (computed from the keys of identical inputs) is the same with and without it. Lives in the model
  * package to read the forward trace.
  */

@@ -20,7 +20,7 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.TokenCounts;
 import org.tocomstream.testutils.RandomWeights;
 
-/** Invariants of algorithms.md §11 (items 2-8, 17) checked on the real forward pass. */
+/** The ToMe and EViT invariants of {@code src/docs/token-reduction.md} checked on the real forward pass. */
 class VitForwardInvariantsTest {
 
     @Nested
@@ -28,7 +28,7 @@ class VitForwardInvariantsTest {
 
         @Test
         void proportionalAttentionWithUnitSizesIsPlainAttentionBitForBit() {
-            // log 1 = 0 exactly, so adding it changes no bit (item 3).
+            // log 1 = 0 exactly, so adding it changes no bit.
             try (NDManager m = NDManager.newBaseManager("PyTorch")) {
                 NDArray q = m.create(RandomWeights.gaussian(1, 2 * 3 * 9 * 4), new Shape(2, 3, 9, 4));
                 NDArray k = m.create(RandomWeights.gaussian(2, 2 * 3 * 9 * 4), new Shape(2, 3, 9, 4));
