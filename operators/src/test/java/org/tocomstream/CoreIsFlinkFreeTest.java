@@ -27,11 +27,10 @@ class CoreIsFlinkFreeTest {
         assertThat(classes).isDirectory();
         List<Path> offenders;
         try (Stream<Path> files = Files.walk(classes)) {
-            offenders =
-                    files.filter(p -> p.toString().endsWith(".class"))
-                            .filter(p -> CORE.contains(classes.relativize(p).getName(0).toString()))
-                            .filter(CoreIsFlinkFreeTest::mentionsFlinkOrStream)
-                            .collect(Collectors.toList());
+            offenders = files.filter(p -> p.toString().endsWith(".class"))
+                    .filter(p -> CORE.contains(classes.relativize(p).getName(0).toString()))
+                    .filter(CoreIsFlinkFreeTest::mentionsFlinkOrStream)
+                    .collect(Collectors.toList());
         }
         assertThat(offenders)
                 .as("core classes referencing org.apache.flink or org.tocomstream.stream")
@@ -55,10 +54,7 @@ class CoreIsFlinkFreeTest {
     @Test
     void scanDetectsFlinkWhereItIsUsed() {
         // The same check flags the stream package, which does use Flink: it can see a reference.
-        Path operator =
-                Paths.get(
-                        "target", "classes", "org", "tocomstream", "stream",
-                        "BatchInferenceOperator.class");
+        Path operator = Paths.get("target", "classes", "org", "tocomstream", "stream", "BatchInferenceOperator.class");
         assertThat(mentionsFlinkOrStream(operator)).isTrue();
     }
 

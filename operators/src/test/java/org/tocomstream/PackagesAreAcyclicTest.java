@@ -26,8 +26,7 @@ class PackagesAreAcyclicTest {
     private static final String EVERY_PACKAGE = "org.tocomstream.(**)";
 
     /** The compiled main classes, as {@link CoreIsFlinkFreeTest} reads them. */
-    private static final JavaClasses LIBRARY =
-            new ClassFileImporter().importPath(Paths.get("target", "classes"));
+    private static final JavaClasses LIBRARY = new ClassFileImporter().importPath(Paths.get("target", "classes"));
 
     @Test
     void noPackageCycles() {
@@ -43,14 +42,15 @@ class PackagesAreAcyclicTest {
         }
         assertThat(names)
                 .containsExactlyInAnyOrder(
-                        "compensate", "compress", "control", "data", "model", "model.train",
-                        "stream");
+                        "compensate", "compress", "control", "data", "model", "model.train", "stream");
     }
 
     @Test
     void theRuleSeesACycle() {
         JavaClasses cyclic = new ClassFileImporter().importClasses(Left.class, Right.class);
-        assertThat(noCycles("org.tocomstream.testutils.cycle.(**)").evaluate(cyclic).hasViolation())
+        assertThat(noCycles("org.tocomstream.testutils.cycle.(**)")
+                        .evaluate(cyclic)
+                        .hasViolation())
                 .isTrue();
     }
 

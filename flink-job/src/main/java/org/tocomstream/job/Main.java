@@ -5,18 +5,18 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.tocomstream.job.bench.BenchCommand;
+import org.tocomstream.job.bench.PipelineBenchCommand;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.train.EvaluateCommand;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.loadtest.LoadTestCommand;
-import org.tocomstream.job.bench.PipelineBenchCommand;
-import org.tocomstream.job.train.PredictCommand;
 import org.tocomstream.job.run.ProduceCommand;
 import org.tocomstream.job.run.RunCommand;
 import org.tocomstream.job.tocom.TocomCommand;
+import org.tocomstream.job.train.EvaluateCommand;
+import org.tocomstream.job.train.PredictCommand;
 import org.tocomstream.job.train.TrainCommand;
-import org.tocomstream.job.cli.UsageException;
 
 /**
  * Command-line entry point of the tocom-stream job jar.
@@ -113,18 +113,17 @@ public final class Main {
 
     private static Map<String, Command> commands() {
         Map<String, Command> commands = new LinkedHashMap<>();
-        for (Command c :
-                new Command[] {
-                    new PredictCommand(),
-                    new BenchCommand(),
-                    new TrainCommand(),
-                    new EvaluateCommand(),
-                    new TocomCommand(),
-                    new RunCommand(),
-                    new ProduceCommand(),
-                    new PipelineBenchCommand(),
-                    new LoadTestCommand()
-                }) {
+        for (Command c : new Command[] {
+            new PredictCommand(),
+            new BenchCommand(),
+            new TrainCommand(),
+            new EvaluateCommand(),
+            new TocomCommand(),
+            new RunCommand(),
+            new ProduceCommand(),
+            new PipelineBenchCommand(),
+            new LoadTestCommand()
+        }) {
             commands.put(c.name(), c);
         }
         return commands;

@@ -6,6 +6,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.DeliveryCheck;
@@ -13,11 +17,7 @@ import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
-import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.run.JobArgs;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.cli.UsageException;
 
 /**
  * The streaming job as a Flink application: the entry class to submit to a cluster.
@@ -46,7 +46,8 @@ public final class StreamJob {
     public static void main(String[] args) throws Exception {
         OptionParser parser = JobArgs.declare(new OptionParser("StreamJob"), JobArgs.JOB);
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-            System.out.print("usage: StreamJob --bootstrap HOST:PORT --model DIR [OPTIONS]\n\noptions:\n" + parser.optionsHelp());
+            System.out.print("usage: StreamJob --bootstrap HOST:PORT --model DIR [OPTIONS]\n\noptions:\n"
+                    + parser.optionsHelp());
             return;
         }
         Configuration conf;
@@ -61,8 +62,8 @@ public final class StreamJob {
         try {
             plugin = CompensatorCheck.describe(conf);
         } catch (IOException e) {
-            throw new IllegalArgumentException(JobArgs.withFlags(
-                    StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
+            throw new IllegalArgumentException(
+                    JobArgs.withFlags(StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
         }
         String table = EffectiveConfig.describe(conf, StreamJobOptions.all()) + plugin + "\n";
         System.out.print(table);

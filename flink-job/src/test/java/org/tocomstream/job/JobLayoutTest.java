@@ -25,10 +25,9 @@ class JobLayoutTest {
 
     private static final String ROOT = "org.tocomstream.job";
 
-    private static final JavaClasses CLASSES =
-            new ClassFileImporter()
-                    .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                    .importPackages(ROOT);
+    private static final JavaClasses CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(ROOT);
 
     @Test
     void noPackageCycles() {
@@ -70,11 +69,10 @@ class JobLayoutTest {
         Path root = Path.of("src", "main", "java", "org", "tocomstream", "job");
         List<String> files;
         try (Stream<Path> list = Files.list(root)) {
-            files =
-                    list.filter(Files::isRegularFile)
-                            .map(p -> p.getFileName().toString())
-                            .sorted()
-                            .collect(Collectors.toList());
+            files = list.filter(Files::isRegularFile)
+                    .map(p -> p.getFileName().toString())
+                    .sorted()
+                    .collect(Collectors.toList());
         }
         assertThat(files).hasSizeLessThanOrEqualTo(3).contains("Main.java", "StreamJob.java");
     }

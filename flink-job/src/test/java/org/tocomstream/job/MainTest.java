@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
 import static org.tocomstream.job.testutils.CommandLines.run;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines.Result;
 
 /**
  * Dispatch, exit statuses and the one-line usage errors of both commands. All usage errors are
@@ -28,8 +25,16 @@ class MainTest {
             // end to end by RunCommandITCase); the usage text says so.
             Result r = run("--help");
             assertThat(r.status()).isZero();
-            assertThat(r.out()).contains("usage:", "Without a command: 'run'", "predict", "bench", "train",
-                    "evaluate", "run", "produce");
+            assertThat(r.out())
+                    .contains(
+                            "usage:",
+                            "Without a command: 'run'",
+                            "predict",
+                            "bench",
+                            "train",
+                            "evaluate",
+                            "run",
+                            "produce");
         }
 
         @Test
@@ -92,18 +97,15 @@ class MainTest {
         @Test
         void presetNeedsWeightsAndBack() {
             assertUsageError(
-                    run("predict", "--preset", "vit_test_tiny", "a.png"),
-                    "predict: --preset: requires --weights");
+                    run("predict", "--preset", "vit_test_tiny", "a.png"), "predict: --preset: requires --weights");
             assertUsageError(
-                    run("predict", "--weights", "w.safetensors", "a.png"),
-                    "predict: --weights: requires --preset");
+                    run("predict", "--weights", "w.safetensors", "a.png"), "predict: --weights: requires --preset");
         }
 
         @Test
         void noModel() {
             assertUsageError(
-                    run("predict", "a.png"),
-                    "predict: give --model DIR, or --preset NAME with --weights FILE");
+                    run("predict", "a.png"), "predict: give --model DIR, or --preset NAME with --weights FILE");
         }
 
         @Test
@@ -117,14 +119,18 @@ class MainTest {
         void unknownPreset() {
             Result r = run("predict", "--preset", "vit_huge", "--weights", "w", "a.png");
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("predict: --preset: unknown preset 'vit_huge'").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("predict: --preset: unknown preset 'vit_huge'")
+                    .hasLineCount(1);
         }
 
         @Test
         void badDevice() {
             Result r = run("predict", "--model", "m", "--device", "tpu", "a.png");
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("predict: --device: unknown device 'tpu'").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("predict: --device: unknown device 'tpu'")
+                    .hasLineCount(1);
         }
 
         @Test
@@ -158,7 +164,8 @@ class MainTest {
 
         @Test
         void verbosePrintsTheStackTrace(@TempDir Path tmp) {
-            Result r = run("--verbose", "predict", "--model", tmp.resolve("nope").toString(), "a.png");
+            Result r =
+                    run("--verbose", "predict", "--model", tmp.resolve("nope").toString(), "a.png");
             assertThat(r.status()).isEqualTo(Cli.FAILED);
             assertThat(r.err()).contains("predict: error: cannot load model", "\tat ");
         }
@@ -173,30 +180,24 @@ class MainTest {
             assertThat(r.err())
                     .startsWith("bench: --levels: invalid compression level 'merge:4'")
                     .hasLineCount(1);
-            assertUsageError(
-                    run("bench", "--levels", "0,8,tome:8"),
-                    "bench: --levels: level tome:8 is listed twice");
+            assertUsageError(run("bench", "--levels", "0,8,tome:8"), "bench: --levels: level tome:8 is listed twice");
         }
 
         @Test
         void badBatch() {
             assertUsageError(
                     run("bench", "--batch", "1,8,x"),
-                    "bench: --batch: expected a comma-separated list of positive integers but"
-                            + " got '1,8,x'");
+                    "bench: --batch: expected a comma-separated list of positive integers but" + " got '1,8,x'");
         }
 
         @Test
         void badIterationsWarmupThreads() {
             assertUsageError(
-                    run("bench", "--iterations", "0"),
-                    "bench: --iterations: expected a positive integer but got '0'");
+                    run("bench", "--iterations", "0"), "bench: --iterations: expected a positive integer but got '0'");
             assertUsageError(
-                    run("bench", "--warmup", "-1"),
-                    "bench: --warmup: expected a non-negative integer but got '-1'");
+                    run("bench", "--warmup", "-1"), "bench: --warmup: expected a non-negative integer but got '-1'");
             assertUsageError(
-                    run("bench", "--threads", "two"),
-                    "bench: --threads: expected a positive integer but got 'two'");
+                    run("bench", "--threads", "two"), "bench: --threads: expected a positive integer but got 'two'");
         }
 
         @Test
@@ -204,8 +205,7 @@ class MainTest {
             Path onnx = tmp.resolve("deit.onnx");
             assertUsageError(
                     run("bench", "--onnx", onnx.toString()),
-                    "bench: --onnx: no such file '" + onnx
-                            + "' (export one with src/fixtures/export_onnx.py)");
+                    "bench: --onnx: no such file '" + onnx + "' (export one with src/fixtures/export_onnx.py)");
         }
 
         @Test
@@ -215,9 +215,7 @@ class MainTest {
 
         @Test
         void profileBatchNeedsProfile() {
-            assertUsageError(
-                    run("bench", "--profile-batch", "8"),
-                    "bench: --profile-batch: requires --profile");
+            assertUsageError(run("bench", "--profile-batch", "8"), "bench: --profile-batch: requires --profile");
         }
     }
 }

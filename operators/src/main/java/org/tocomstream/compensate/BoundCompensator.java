@@ -8,12 +8,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.VitModel;
-import org.tocomstream.compensate.TokenCompensator.Projection;
 
 /**
  * A {@link TokenCompensator} on one loaded model's device: turns the (m → n) pair of each call
@@ -66,10 +66,7 @@ public final class BoundCompensator implements AutoCloseable {
     }
 
     static BoundCompensator create(
-            TokenCompensator plugin,
-            VitModel model,
-            CompensatorMode mode,
-            CompensatorCalibration calibration) {
+            TokenCompensator plugin, VitModel model, CompensatorMode mode, CompensatorCalibration calibration) {
         Objects.requireNonNull(mode, "mode");
         NDManager manager = model.newBatchManager();
         manager.setName("tocom:" + plugin.baseArchitecture());
@@ -138,9 +135,7 @@ public final class BoundCompensator implements AutoCloseable {
      */
     public QvAdapter adapter(CompressionLevel level) {
         Optional<CompensatorPair> pair = pairFor(level);
-        return pair.isEmpty()
-                ? null
-                : adapter(pair.get(), mode, scale(pair.get(), defaultScale()));
+        return pair.isEmpty() ? null : adapter(pair.get(), mode, scale(pair.get(), defaultScale()));
     }
 
     /**
@@ -189,9 +184,7 @@ public final class BoundCompensator implements AutoCloseable {
             }
         }
         SideBranchAdapter branch = new SideBranchAdapter(d[0], u[0], d[1], u[1], null);
-        return key.mode() == CompensatorMode.MERGED
-                ? new MergedAdapter(branch, manager, depth)
-                : branch;
+        return key.mode() == CompensatorMode.MERGED ? new MergedAdapter(branch, manager, depth) : branch;
     }
 
     private static NDArray array(NDManager manager, HostTensor t) {

@@ -34,17 +34,15 @@ final class CalibrationRules {
             if (kb == null) {
                 throw new IllegalArgumentException("no base measurement for pair " + c.pair());
             }
-            pairs.put(
-                    c.pair(),
-                    new PairFactor(c.klPlain(), kb, CompensatorCalibration.factor(c.klPlain(), kb)));
+            pairs.put(c.pair(), new PairFactor(c.klPlain(), kb, CompensatorCalibration.factor(c.klPlain(), kb)));
         }
-        if (pairs.size() != baseKl.keySet().stream().filter(p -> !p.isIdentity()).count()) {
-            throw new IllegalArgumentException(
-                    "the base was measured on pairs " + baseKl.keySet() + " but the model on "
-                            + model.stream().map(CompensatorEvaluation.Cell::pair).toList());
+        if (pairs.size()
+                != baseKl.keySet().stream().filter(p -> !p.isIdentity()).count()) {
+            throw new IllegalArgumentException("the base was measured on pairs " + baseKl.keySet()
+                    + " but the model on "
+                    + model.stream().map(CompensatorEvaluation.Cell::pair).toList());
         }
-        return new CompensatorCalibration(
-                pluginBaseWeightsSha256, modelWeightsSha256, images, pairs);
+        return new CompensatorCalibration(pluginBaseWeightsSha256, modelWeightsSha256, images, pairs);
     }
 
     /** See {@link CompensatorCalibration#lineSearch}. */
@@ -64,7 +62,9 @@ final class CalibrationRules {
         }
         double max = grid.get(grid.size() - 1);
         List<CompensatorPair> order = byScale.get(grid.get(0)).stream()
-                .map(CompensatorEvaluation.Cell::pair).filter(p -> !p.isIdentity()).toList();
+                .map(CompensatorEvaluation.Cell::pair)
+                .filter(p -> !p.isIdentity())
+                .toList();
         Map<CompensatorPair, PairFactor> pairs = new LinkedHashMap<>();
         for (CompensatorPair pair : order) {
             double plain = Double.NaN;
@@ -72,9 +72,10 @@ final class CalibrationRules {
             double bestKl = Double.POSITIVE_INFINITY;
             for (double scale : grid) {
                 CompensatorEvaluation.Cell c = byScale.get(scale).stream()
-                        .filter(x -> x.pair().equals(pair)).findFirst()
-                        .orElseThrow(() -> new IllegalArgumentException(
-                                "no measurement of pair " + pair + " at scale " + scale));
+                        .filter(x -> x.pair().equals(pair))
+                        .findFirst()
+                        .orElseThrow(() ->
+                                new IllegalArgumentException("no measurement of pair " + pair + " at scale " + scale));
                 plain = c.klPlain();
                 if (c.klCompensated() < bestKl) {
                     bestKl = c.klCompensated();
@@ -89,7 +90,7 @@ final class CalibrationRules {
                 throw new IllegalArgumentException("the grid scales were measured on different pairs");
             }
         }
-        return new CompensatorCalibration(Rule.KL_LINE_SEARCH, pluginBaseWeightsSha256, modelWeightsSha256,
-                images, max, pairs);
+        return new CompensatorCalibration(
+                Rule.KL_LINE_SEARCH, pluginBaseWeightsSha256, modelWeightsSha256, images, max, pairs);
     }
 }

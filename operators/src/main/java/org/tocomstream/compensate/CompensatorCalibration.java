@@ -85,9 +85,8 @@ public record CompensatorCalibration(
                     return r;
                 }
             }
-            throw new IllegalArgumentException(
-                    "rule '" + id + "' is not supported; expected one of "
-                            + java.util.Arrays.stream(values()).map(Rule::id).toList());
+            throw new IllegalArgumentException("rule '" + id + "' is not supported; expected one of "
+                    + java.util.Arrays.stream(values()).map(Rule::id).toList());
         }
     }
 
@@ -107,9 +106,8 @@ public record CompensatorCalibration(
         public PairFactor {
             for (double kl : new double[] {klModel, klBase, klCompensated}) {
                 if (kl < 0 || Double.isInfinite(kl)) {
-                    throw new IllegalArgumentException(
-                            "KLs must be finite and >= 0 but were " + klModel + ", " + klBase + " and "
-                                    + klCompensated);
+                    throw new IllegalArgumentException("KLs must be finite and >= 0 but were " + klModel + ", " + klBase
+                            + " and " + klCompensated);
                 }
             }
             if (Double.isNaN(klModel)) {
@@ -132,8 +130,10 @@ public record CompensatorCalibration(
      */
     public CompensatorCalibration {
         Objects.requireNonNull(rule, "rule");
-        if (pluginBaseWeightsSha256 == null || pluginBaseWeightsSha256.isBlank()
-                || modelWeightsSha256 == null || modelWeightsSha256.isBlank()) {
+        if (pluginBaseWeightsSha256 == null
+                || pluginBaseWeightsSha256.isBlank()
+                || modelWeightsSha256 == null
+                || modelWeightsSha256.isBlank()) {
             throw new IllegalArgumentException("both weight hashes must be given");
         }
         if (images < 1) {
@@ -141,9 +141,10 @@ public record CompensatorCalibration(
         }
         boolean search = rule == Rule.KL_LINE_SEARCH;
         if (search ? !(scale > 0 && Double.isFinite(scale)) : !Double.isNaN(scale)) {
-            throw new IllegalArgumentException(search
-                    ? "a " + rule.id() + " calibration needs a reference scale > 0 but had " + scale
-                    : "a " + rule.id() + " calibration has no reference scale but had " + scale);
+            throw new IllegalArgumentException(
+                    search
+                            ? "a " + rule.id() + " calibration needs a reference scale > 0 but had " + scale
+                            : "a " + rule.id() + " calibration has no reference scale but had " + scale);
         }
         pairs = Collections.unmodifiableMap(new LinkedHashMap<>(pairs));
         for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
@@ -190,8 +191,7 @@ public record CompensatorCalibration(
             int images,
             List<CompensatorEvaluation.Cell> model,
             List<CompensatorEvaluation.Cell> base) {
-        return CalibrationRules.sqrtKlRatio(
-                pluginBaseWeightsSha256, modelWeightsSha256, images, model, base);
+        return CalibrationRules.sqrtKlRatio(pluginBaseWeightsSha256, modelWeightsSha256, images, model, base);
     }
 
     /**
@@ -209,8 +209,7 @@ public record CompensatorCalibration(
             String modelWeightsSha256,
             int images,
             Map<Double, List<CompensatorEvaluation.Cell>> byScale) {
-        return CalibrationRules.klLineSearch(
-                pluginBaseWeightsSha256, modelWeightsSha256, images, byScale);
+        return CalibrationRules.klLineSearch(pluginBaseWeightsSha256, modelWeightsSha256, images, byScale);
     }
 
     /** The factor for {@code pair}: 1 for m = n and for a pair the calibration did not measure. */
@@ -227,19 +226,16 @@ public record CompensatorCalibration(
     /**
      * @throws CheckpointException when this calibration is for another plugin base or model
      */
-    public void requireFor(TokenCompensator plugin, String modelSha256, String where)
-            throws CheckpointException {
+    public void requireFor(TokenCompensator plugin, String modelSha256, String where) throws CheckpointException {
         if (!plugin.baseWeightsSha256().equals(pluginBaseWeightsSha256)) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: calibrated for a plugin of base sha256 %s, but the plugin's base is %s",
-                            where, pluginBaseWeightsSha256, plugin.baseWeightsSha256()));
+            throw new CheckpointException(String.format(
+                    "%s: calibrated for a plugin of base sha256 %s, but the plugin's base is %s",
+                    where, pluginBaseWeightsSha256, plugin.baseWeightsSha256()));
         }
         if (!modelSha256.equals(modelWeightsSha256)) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: calibrated for model weights sha256 %s, but the model's are %s",
-                            where, modelWeightsSha256, modelSha256));
+            throw new CheckpointException(String.format(
+                    "%s: calibrated for model weights sha256 %s, but the model's are %s",
+                    where, modelWeightsSha256, modelSha256));
         }
     }
 
@@ -254,8 +250,7 @@ public record CompensatorCalibration(
      *     plugin base or other weights
      * @throws IllegalArgumentException naming both shapes when the architecture does not fit
      */
-    public static Optional<CompensatorCalibration> forModel(TokenCompensator plugin, Path modelDir)
-            throws IOException {
+    public static Optional<CompensatorCalibration> forModel(TokenCompensator plugin, Path modelDir) throws IOException {
         plugin.requireArchitecture(ModelSpec.read(modelDir).architecture());
         String sha = TokenCompensator.weightsSha256(modelDir);
         Optional<Path> file = inModelDir(modelDir);
@@ -302,8 +297,8 @@ public record CompensatorCalibration(
     /** The factors on one line, e.g. {@code 8->0 0.37, 8->4 0.37, 8->6 0.42}. */
     public String factorsText() {
         StringBuilder out = new StringBuilder();
-        pairs.forEach((p, f) -> out.append(out.length() == 0 ? "" : ", ")
-                .append(String.format(Locale.ROOT, "%s %.2f", p, f.factor())));
+        pairs.forEach((p, f) ->
+                out.append(out.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.2f", p, f.factor())));
         return out.toString();
     }
 
@@ -315,11 +310,23 @@ public record CompensatorCalibration(
         StringBuilder out = new StringBuilder();
         for (Map.Entry<CompensatorPair, PairFactor> e : pairs.entrySet()) {
             PairFactor f = e.getValue();
-            out.append(rule == Rule.SQRT_KL_RATIO
-                    ? String.format(Locale.ROOT, "%s KL %.5f / base %.5f -> factor %.3f%n", e.getKey(),
-                            f.klModel(), f.klBase(), f.factor())
-                    : String.format(Locale.ROOT, "%s KL %.5f -> %.5f at scale %.4g (factor %.4f)%n", e.getKey(),
-                            f.klModel(), f.klCompensated(), scale * f.factor(), f.factor()));
+            out.append(
+                    rule == Rule.SQRT_KL_RATIO
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%s KL %.5f / base %.5f -> factor %.3f%n",
+                                    e.getKey(),
+                                    f.klModel(),
+                                    f.klBase(),
+                                    f.factor())
+                            : String.format(
+                                    Locale.ROOT,
+                                    "%s KL %.5f -> %.5f at scale %.4g (factor %.4f)%n",
+                                    e.getKey(),
+                                    f.klModel(),
+                                    f.klCompensated(),
+                                    scale * f.factor(),
+                                    f.factor()));
         }
         return out.toString();
     }

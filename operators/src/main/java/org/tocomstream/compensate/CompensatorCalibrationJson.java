@@ -26,10 +26,8 @@ final class CompensatorCalibrationJson {
 
     static final int FORMAT_VERSION = 1;
 
-    private static final Set<String> FIELDS =
-            Set.of(
-                    "formatVersion", "rule", "pluginBaseWeightsSha256", "modelWeightsSha256",
-                    "images", "scale", "pairs");
+    private static final Set<String> FIELDS = Set.of(
+            "formatVersion", "rule", "pluginBaseWeightsSha256", "modelWeightsSha256", "images", "scale", "pairs");
     private static final Map<Rule, Set<String>> PAIR_FIELDS = Map.of(
             Rule.SQRT_KL_RATIO, Set.of("pair", "klModel", "klBase", "factor"),
             Rule.KL_LINE_SEARCH, Set.of("pair", "klModel", "klCompensated", "factor"));
@@ -91,10 +89,9 @@ final class CompensatorCalibrationJson {
             JsonObject root = parsed.getAsJsonObject();
             rejectUnknown(root, FIELDS, "", file);
             if (root.has("formatVersion") && root.get("formatVersion").getAsInt() != FORMAT_VERSION) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: formatVersion %s is not supported; this version reads %d",
-                                file, root.get("formatVersion"), FORMAT_VERSION));
+                throw new CheckpointException(String.format(
+                        "%s: formatVersion %s is not supported; this version reads %d",
+                        file, root.get("formatVersion"), FORMAT_VERSION));
             }
             Rule rule;
             try {
@@ -133,7 +130,8 @@ final class CompensatorCalibrationJson {
         for (JsonElement p : required(root, "pairs", file).getAsJsonArray()) {
             JsonObject o = p.getAsJsonObject();
             rejectUnknown(o, PAIR_FIELDS.get(rule), "pairs[].", file);
-            CompensatorPair pair = CompensatorPair.parse(required(o, "pair", file).getAsString());
+            CompensatorPair pair =
+                    CompensatorPair.parse(required(o, "pair", file).getAsString());
             PairFactor f;
             try {
                 f = new PairFactor(

@@ -20,8 +20,7 @@ package org.tocomstream.compensate;
  * @param schedule which ToMe level a degree stands for ({@link DegreeSchedule#CONSTANT}: ToCom's
  *     {@code tome:r})
  */
-public record CompensatorConfig(
-        int rankPerStep, int maxDegree, double defaultScale, DegreeSchedule schedule) {
+public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale, DegreeSchedule schedule) {
 
     /** A plugin over constant degrees, {@code tome:r}, as ToCom's. */
     public CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale) {
@@ -40,10 +39,8 @@ public record CompensatorConfig(
             throw new IllegalArgumentException("maxDegree must be >= 1 but was " + maxDegree);
         }
         if ((long) rankPerStep * maxDegree > 1 << 16) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "rankPerStep × maxDegree must be at most 65536 but was %d × %d",
-                            rankPerStep, maxDegree));
+            throw new IllegalArgumentException(String.format(
+                    "rankPerStep × maxDegree must be at most 65536 but was %d × %d", rankPerStep, maxDegree));
         }
         checkScale(defaultScale, "defaultScale");
     }
@@ -60,8 +57,7 @@ public record CompensatorConfig(
 
     /** {@code "degrees 0..6"}, or {@code "degrees 0..8 of tome-decreasing"} for another schedule. */
     public String degreesText() {
-        return "degrees 0.." + maxDegree
-                + (schedule == DegreeSchedule.CONSTANT ? "" : " of " + schedule.method());
+        return "degrees 0.." + maxDegree + (schedule == DegreeSchedule.CONSTANT ? "" : " of " + schedule.method());
     }
 
     /** R, the rank of each side branch: {@code rankPerStep × maxDegree}. */
@@ -81,8 +77,7 @@ public record CompensatorConfig(
      */
     public float[] mask(int r) {
         if (!covers(r)) {
-            throw new IllegalArgumentException(
-                    String.format("degree %d is outside 0..%d", r, maxDegree));
+            throw new IllegalArgumentException(String.format("degree %d is outside 0..%d", r, maxDegree));
         }
         float[] m = new float[rank()];
         for (int c = rank() - rankPerStep * r; c < rank(); c++) {

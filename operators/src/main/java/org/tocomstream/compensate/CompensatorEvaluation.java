@@ -147,8 +147,13 @@ public final class CompensatorEvaluation {
                 QvAdapter adapter = tocom.adapter(pair, tocom.mode(), tocom.scale(pair, scale));
                 double[][] comp = adapter == null
                         ? plain
-                        : logSoftmax(model.logits(pixels, shape,
-                                ForwardContext.at(degrees.level(pair.to())).withAdapter(adapter)), classes);
+                        : logSoftmax(
+                                model.logits(
+                                        pixels,
+                                        shape,
+                                        ForwardContext.at(degrees.level(pair.to()))
+                                                .withAdapter(adapter)),
+                                classes);
                 for (int i = 0; i < n; i++) {
                     sums[g][0] += kl(teacher[i], plain[i]);
                     sums[g][1] += kl(teacher[i], comp[i]);
@@ -166,8 +171,13 @@ public final class CompensatorEvaluation {
             if (done >= nextReport || done == data.size()) {
                 double sec = (System.nanoTime() - start) / 1e9;
                 progress.accept(String.format(
-                        java.util.Locale.ROOT, "%d/%d images at %d pairs, %.1f s, ETA %.0f s",
-                        done, data.size(), grid.size(), sec, sec / done * (data.size() - done)));
+                        java.util.Locale.ROOT,
+                        "%d/%d images at %d pairs, %.1f s, ETA %.0f s",
+                        done,
+                        data.size(),
+                        grid.size(),
+                        sec,
+                        sec / done * (data.size() - done)));
                 nextReport = done + reportEvery;
             }
         }
@@ -175,8 +185,7 @@ public final class CompensatorEvaluation {
     }
 
     /** The grid's cells from per-pair sums over {@code total} images; accuracies NaN unlabelled. */
-    private static List<Cell> cells(
-            List<CompensatorPair> grid, double[][] sums, boolean labelled, int total) {
+    private static List<Cell> cells(List<CompensatorPair> grid, double[][] sums, boolean labelled, int total) {
         List<Cell> cells = new ArrayList<>();
         for (int g = 0; g < grid.size(); g++) {
             double[] s = sums[g];

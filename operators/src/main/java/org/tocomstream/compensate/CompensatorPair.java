@@ -19,8 +19,7 @@ public record CompensatorPair(int from, int to) {
     public CompensatorPair {
         if (from < 0 || to < 0) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "compensator degrees must be >= 0 but the pair was %d->%d", from, to));
+                    String.format("compensator degrees must be >= 0 but the pair was %d->%d", from, to));
         }
     }
 
@@ -45,11 +44,9 @@ public record CompensatorPair(int from, int to) {
             if (parts.length != 2) {
                 throw new NumberFormatException();
             }
-            return new CompensatorPair(
-                    Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+            return new CompensatorPair(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "invalid compensator pair '" + text + "'; expected m->n, e.g. 0->8");
+            throw new IllegalArgumentException("invalid compensator pair '" + text + "'; expected m->n, e.g. 0->8");
         }
     }
 

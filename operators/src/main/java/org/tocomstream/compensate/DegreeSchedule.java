@@ -2,8 +2,8 @@ package org.tocomstream.compensate;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalInt;
 import org.tocomstream.compress.CompressionLevel;
 
@@ -74,8 +74,6 @@ public enum DegreeSchedule {
                 return s;
             }
         }
-        throw new IllegalArgumentException(
-                String.format(
-                        "unknown degree schedule '%s'; known: %s", text, methods()));
+        throw new IllegalArgumentException(String.format("unknown degree schedule '%s'; known: %s", text, methods()));
     }
 }

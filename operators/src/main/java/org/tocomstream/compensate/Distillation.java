@@ -83,8 +83,7 @@ final class Distillation {
      * first {@value TocomTrainer#WEIGHT_IMAGES} images of {@code data} (one forward pass per
      * degree).
      */
-    static double[][] plainKlTable(
-            VitForward forward, CompensatorConfig config, TrainingData data, NDManager root) {
+    static double[][] plainKlTable(VitForward forward, CompensatorConfig config, TrainingData data, NDManager root) {
         int degrees = config.maxDegree() + 1;
         int count = Math.min(TocomTrainer.WEIGHT_IMAGES, data.size());
         double[][] sum = new double[degrees][degrees];
@@ -157,11 +156,16 @@ final class Distillation {
                 NDArray x = images(forward.config(), data, start, n, batch);
                 Map<Integer, NDArray> plain = new HashMap<>();
                 for (CompensatorPair p : pairs) {
-                    NDArray teacher = plain.computeIfAbsent(p.from(), r -> forward.forward(x, config.schedule().level(r)));
+                    NDArray teacher = plain.computeIfAbsent(
+                            p.from(), r -> forward.forward(x, config.schedule().level(r)));
                     NDArray student = down == null
-                            ? plain.computeIfAbsent(p.to(), r -> forward.forward(x, config.schedule().level(r)))
-                            : forward.forward(x, ForwardContext.at(config.schedule().level(p.to()))
-                                    .withAdapter(trainingAdapter(down, up, p, config, batch)));
+                            ? plain.computeIfAbsent(
+                                    p.to(),
+                                    r -> forward.forward(x, config.schedule().level(r)))
+                            : forward.forward(
+                                    x,
+                                    ForwardContext.at(config.schedule().level(p.to()))
+                                            .withAdapter(trainingAdapter(down, up, p, config, batch)));
                     sum += kl(teacher, student).getFloat() * n;
                 }
             }

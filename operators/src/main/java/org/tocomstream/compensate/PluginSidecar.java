@@ -29,10 +29,8 @@ record PluginSidecar(
 
     static final int FORMAT_VERSION = 1;
 
-    private static final Set<String> FIELDS =
-            Set.of(
-                    "formatVersion", "method", "baseModel", "rankPerStep", "maxDegree",
-                    "defaultScale", "depth", "embedDim");
+    private static final Set<String> FIELDS = Set.of(
+            "formatVersion", "method", "baseModel", "rankPerStep", "maxDegree", "defaultScale", "depth", "embedDim");
     private static final Set<String> BASE_FIELDS = Set.of("architecture", "weightsSha256");
 
     /** {@code plugin.safetensors} → {@code plugin.json}; any other name gets {@code .json} added. */
@@ -43,10 +41,7 @@ record PluginSidecar(
     /** The file next to {@code pluginFile} with its {@code .safetensors} suffix replaced. */
     static Path sibling(Path pluginFile, String suffix) {
         String name = pluginFile.getFileName().toString();
-        String stem =
-                name.endsWith(".safetensors")
-                        ? name.substring(0, name.length() - ".safetensors".length())
-                        : name;
+        String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
         return pluginFile.resolveSibling(stem + suffix);
     }
 
@@ -71,7 +66,9 @@ record PluginSidecar(
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
         Files.move(
-                tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -80,20 +77,13 @@ record PluginSidecar(
         rejectUnknown(root, FIELDS, "", file);
         int version = integer(root, "formatVersion", file);
         if (version != FORMAT_VERSION) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: formatVersion %d is not supported; this version reads %d",
-                            file, version, FORMAT_VERSION));
+            throw new CheckpointException(String.format(
+                    "%s: formatVersion %d is not supported; this version reads %d", file, version, FORMAT_VERSION));
         }
         String method = string(root, "method", file);
-        DegreeSchedule schedule =
-                DegreeSchedule.ofMethod(method)
-                        .orElseThrow(
-                                () ->
-                                        new CheckpointException(
-                                                String.format(
-                                                        "%s: method '%s' is not supported; only %s",
-                                                        file, method, DegreeSchedule.methods())));
+        DegreeSchedule schedule = DegreeSchedule.ofMethod(method)
+                .orElseThrow(() -> new CheckpointException(String.format(
+                        "%s: method '%s' is not supported; only %s", file, method, DegreeSchedule.methods())));
         JsonElement base = root.get("baseModel");
         if (base == null || !base.isJsonObject()) {
             throw new CheckpointException(file + ": baseModel must be an object");
@@ -105,9 +95,7 @@ record PluginSidecar(
         int embedDim = integer(root, "embedDim", file);
         if (depth < 1 || embedDim < 1) {
             throw new CheckpointException(
-                    String.format(
-                            "%s: depth and embedDim must be >= 1 but were %d and %d", file, depth,
-                            embedDim));
+                    String.format("%s: depth and embedDim must be >= 1 but were %d and %d", file, depth, embedDim));
         }
         return new PluginSidecar(
                 version,
@@ -126,8 +114,7 @@ record PluginSidecar(
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(
-                    file + ": missing plugin sidecar (every plugin .safetensors file needs its"
-                            + " .json next to it)",
+                    file + ": missing plugin sidecar (every plugin .safetensors file needs its" + " .json next to it)",
                     e);
         }
         try {
@@ -147,8 +134,7 @@ record PluginSidecar(
         for (String key : o.keySet()) {
             if (!fields.contains(key)) {
                 throw new CheckpointException(
-                        String.format(
-                                "%s: unknown field '%s%s'; expected %s", file, prefix, key, fields));
+                        String.format("%s: unknown field '%s%s'; expected %s", file, prefix, key, fields));
             }
         }
     }
@@ -167,8 +153,7 @@ record PluginSidecar(
         }
     }
 
-    private static JsonPrimitive primitive(JsonObject o, String key, Path file)
-            throws CheckpointException {
+    private static JsonPrimitive primitive(JsonObject o, String key, Path file) throws CheckpointException {
         JsonElement e = o.get(key);
         if (e == null || !e.isJsonPrimitive()) {
             throw new CheckpointException(file + ": missing or non-scalar field '" + key + "'");
@@ -195,8 +180,7 @@ record PluginSidecar(
     private static int integer(JsonObject o, String key, Path file) throws CheckpointException {
         double d = number(o, key, file);
         if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-            throw new CheckpointException(
-                    file + ": field '" + key + "' must be an integer but was " + d);
+            throw new CheckpointException(file + ": field '" + key + "' must be an integer but was " + d);
         }
         return (int) d;
     }

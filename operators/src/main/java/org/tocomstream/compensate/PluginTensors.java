@@ -23,8 +23,7 @@ final class PluginTensors {
      * Fresh tensors: down projections drawn as PyTorch's default {@code Linear} initialisation
      * (uniform in ±1/√D), up projections zero.
      */
-    static Map<String, HostTensor> initial(
-            int depth, int embedDim, CompensatorConfig config, long seed) {
+    static Map<String, HostTensor> initial(int depth, int embedDim, CompensatorConfig config, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int d = embedDim;
         int r = config.rank();
@@ -63,11 +62,7 @@ final class PluginTensors {
      *     tensor
      */
     static Map<String, HostTensor> validated(
-            Map<String, HostTensor> tensors,
-            int depth,
-            int embedDim,
-            CompensatorConfig config,
-            String source)
+            Map<String, HostTensor> tensors, int depth, int embedDim, CompensatorConfig config, String source)
             throws CheckpointException {
         Map<String, long[]> expected = expectedShapes(depth, embedDim, config);
         List<String> unexpected = new ArrayList<>();
@@ -77,24 +72,25 @@ final class PluginTensors {
             }
         }
         if (!unexpected.isEmpty()) {
-            throw new CheckpointException(
-                    String.format("%s: unexpected tensors %s", source, unexpected));
+            throw new CheckpointException(String.format("%s: unexpected tensors %s", source, unexpected));
         }
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             HostTensor t = tensors.get(e.getKey());
             if (t == null) {
-                throw new CheckpointException(
-                        String.format("%s: missing tensor %s", source, e.getKey()));
+                throw new CheckpointException(String.format("%s: missing tensor %s", source, e.getKey()));
             }
             if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: %s has shape %s but rank %d (%d per step × degree %d) and"
-                                        + " width %d need %s",
-                                source, e.getKey(), t.shapeText(), config.rank(),
-                                config.rankPerStep(), config.maxDegree(), embedDim,
-                                Arrays.toString(e.getValue())));
+                throw new CheckpointException(String.format(
+                        "%s: %s has shape %s but rank %d (%d per step × degree %d) and" + " width %d need %s",
+                        source,
+                        e.getKey(),
+                        t.shapeText(),
+                        config.rank(),
+                        config.rankPerStep(),
+                        config.maxDegree(),
+                        embedDim,
+                        Arrays.toString(e.getValue())));
             }
             out.put(e.getKey(), t);
         }
@@ -108,8 +104,7 @@ final class PluginTensors {
      * @param up (D, R) row-major
      * @param diff the pair's mask difference M(n) − M(m), R values
      */
-    static HostTensor delta(
-            float[] down, float[] up, float[] diff, int r, int embedDim, double scale) {
+    static HostTensor delta(float[] down, float[] up, float[] diff, int r, int embedDim, double scale) {
         float[] out = new float[embedDim * embedDim];
         double[] row = new double[embedDim];
         for (int o = 0; o < embedDim; o++) {

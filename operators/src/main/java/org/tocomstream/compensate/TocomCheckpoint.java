@@ -48,20 +48,20 @@ final class TocomCheckpoint {
      * Writes the optimizer moments, then the plugin, then the state, each replacing the last;
      * the state goes last and atomically, so it never names a step whose files are missing.
      */
-    static void write(
-            Path pluginFile, TokenCompensator plugin, Map<String, HostTensor> optimizer, State state)
+    static void write(Path pluginFile, TokenCompensator plugin, Map<String, HostTensor> optimizer, State state)
             throws IOException {
         Path stateDir = TocomTrainer.stateDir(pluginFile);
         Files.createDirectories(stateDir);
         Safetensors.write(
-                stateDir.resolve(TocomTrainer.OPTIMIZER_FILE), optimizer,
-                Map.of("step", Long.toString(state.step)));
+                stateDir.resolve(TocomTrainer.OPTIMIZER_FILE), optimizer, Map.of("step", Long.toString(state.step)));
         plugin.save(pluginFile);
         Path tmp = stateDir.resolve(TocomTrainer.STATE_FILE + ".tmp");
         Files.writeString(tmp, GSON.toJson(state), StandardCharsets.UTF_8);
         Files.move(
-                tmp, stateDir.resolve(TocomTrainer.STATE_FILE),
-                StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                tmp,
+                stateDir.resolve(TocomTrainer.STATE_FILE),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The state in {@code stateDir}. */
@@ -95,15 +95,21 @@ final class TocomCheckpoint {
                 || state.seed != config.seed()
                 || state.relativeFloor != config.relativeFloor()
                 || !saved.equals(pluginConfig)) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s holds a run of %d steps at batch %d, seed %d, relative floor"
-                                    + " %s, plugin %s; this run has %d steps at batch %d,"
-                                    + " seed %d, relative floor %s, plugin %s",
-                            stateDir, state.totalSteps, state.batchSize, state.seed,
-                            state.relativeFloor, saved, totalSteps,
-                            config.batchSize(), config.seed(), config.relativeFloor(),
-                            pluginConfig));
+            throw new IllegalArgumentException(String.format(
+                    "%s holds a run of %d steps at batch %d, seed %d, relative floor"
+                            + " %s, plugin %s; this run has %d steps at batch %d,"
+                            + " seed %d, relative floor %s, plugin %s",
+                    stateDir,
+                    state.totalSteps,
+                    state.batchSize,
+                    state.seed,
+                    state.relativeFloor,
+                    saved,
+                    totalSteps,
+                    config.batchSize(),
+                    config.seed(),
+                    config.relativeFloor(),
+                    pluginConfig));
         }
     }
 }

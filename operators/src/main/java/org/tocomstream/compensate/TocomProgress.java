@@ -34,12 +34,19 @@ public record TocomProgress(
     /** The progress line printed by {@code tocom train}. */
     public String line() {
         long eta = Math.round(etaSeconds);
-        String base =
-                String.format(
-                        Locale.ROOT,
-                        "epoch %d/%d step %d/%d kl %.5f pair %s lr %.2e %.1f img/s ETA %dm%02ds",
-                        epoch, epochs, step, totalSteps, loss, pair, lr, imagesPerSecond, eta / 60,
-                        eta % 60);
+        String base = String.format(
+                Locale.ROOT,
+                "epoch %d/%d step %d/%d kl %.5f pair %s lr %.2e %.1f img/s ETA %dm%02ds",
+                epoch,
+                epochs,
+                step,
+                totalSteps,
+                loss,
+                pair,
+                lr,
+                imagesPerSecond,
+                eta / 60,
+                eta % 60);
         if (Double.isNaN(heldOutKlCompensated)) {
             return base;
         }
@@ -47,7 +54,8 @@ public record TocomProgress(
                 + String.format(
                         Locale.ROOT,
                         " | held-out kl %.5f -> %.5f (%+.1f%%)",
-                        heldOutKlPlain, heldOutKlCompensated,
+                        heldOutKlPlain,
+                        heldOutKlCompensated,
                         100 * (heldOutKlCompensated / heldOutKlPlain - 1));
     }
 }

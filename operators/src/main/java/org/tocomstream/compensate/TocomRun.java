@@ -62,9 +62,7 @@ final class TocomRun {
         this.forward = forward;
         this.params = params;
         this.optimizer =
-                new AdamW(
-                        params, params.keySet(), 0.9, 0.999, 1e-8, config.weightDecay(),
-                        root.newSubManager());
+                new AdamW(params, params.keySet(), 0.9, 0.999, 1e-8, config.weightDecay(), root.newSubManager());
         this.down = projections(params, cfg.depth(), false);
         this.up = projections(params, cfg.depth(), true);
         this.root = root;
@@ -88,9 +86,7 @@ final class TocomRun {
             Consumer<TocomProgress> progress)
             throws IOException {
         LrSchedule schedule =
-                new LrSchedule(
-                        config.lr(), config.minLr(),
-                        Math.round(config.warmupEpochs() * perEpoch), totalSteps);
+                new LrSchedule(config.lr(), config.minLr(), Math.round(config.warmupEpochs() * perEpoch), totalSteps);
         double[][] pairWeights = config.relativeWeighting() && step < totalSteps
                 ? Distillation.pairWeights(
                         Distillation.plainKlTable(forward, pluginConfig, data, root), config.relativeFloor())
@@ -119,11 +115,15 @@ final class TocomRun {
                 measured = true;
             }
             if (step % config.logEverySteps() == 0 || epochEnd || step == totalSteps) {
-                progress.accept(
-                        pace.report(
-                                (int) ((step - 1) / perEpoch) + 1, config.epochs(), step, totalSteps,
-                                pair, lr, measured ? klPlain : Double.NaN,
-                                measured ? klWith : Double.NaN));
+                progress.accept(pace.report(
+                        (int) ((step - 1) / perEpoch) + 1,
+                        config.epochs(),
+                        step,
+                        totalSteps,
+                        pair,
+                        lr,
+                        measured ? klPlain : Double.NaN,
+                        measured ? klWith : Double.NaN));
             }
         }
         if (pace.steps() == 0 && !Double.isNaN(klPlain)) {
@@ -159,25 +159,24 @@ final class TocomRun {
             SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, pluginConfig, batch);
             float value;
             try (GradientCollector gc = engine.newGradientCollector()) {
-                NDArray loss = Distillation.distillationLoss(forward, x, teacher, pluginConfig.schedule(), pair, adapter);
+                NDArray loss =
+                        Distillation.distillationLoss(forward, x, teacher, pluginConfig.schedule(), pair, adapter);
                 value = loss.getFloat();
                 if (!Float.isFinite(value)) {
-                    throw new IllegalStateException(
-                            String.format(
-                                    "distillation loss is %s at step %d (pair %s); stopped"
-                                            + " before updating the plugin",
-                                    value, step + 1, pair));
+                    throw new IllegalStateException(String.format(
+                            "distillation loss is %s at step %d (pair %s); stopped" + " before updating the plugin",
+                            value, step + 1, pair));
                 }
-                gc.backward(pairWeights == null
-                        ? loss
-                        : loss.mul(Scalars.of(batch, (float) pairWeights[pair.from()][pair.to()])));
+                gc.backward(
+                        pairWeights == null
+                                ? loss
+                                : loss.mul(Scalars.of(batch, (float) pairWeights[pair.from()][pair.to()])));
                 String bad = Gradients.firstNonFinite(params);
                 if (bad != null) {
-                    throw new IllegalStateException(
-                            String.format(
-                                    "the gradient of %s is not finite at step %d (pair %s,"
-                                            + " loss %s); stopped before updating the plugin",
-                                    bad, step + 1, pair, value));
+                    throw new IllegalStateException(String.format(
+                            "the gradient of %s is not finite at step %d (pair %s,"
+                                    + " loss %s); stopped before updating the plugin",
+                            bad, step + 1, pair, value));
                 }
             }
             optimizer.update(lr);

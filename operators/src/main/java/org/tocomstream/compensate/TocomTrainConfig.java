@@ -50,8 +50,7 @@ public record TocomTrainConfig(
             throw new IllegalArgumentException("log interval must be > 0 but was " + logEverySteps);
         }
         if (checkpointEverySteps < 0) {
-            throw new IllegalArgumentException(
-                    "checkpoint interval must be >= 0 but was " + checkpointEverySteps);
+            throw new IllegalArgumentException("checkpoint interval must be >= 0 but was " + checkpointEverySteps);
         }
         if (!(lr > 0) || Double.isInfinite(lr)) {
             throw new IllegalArgumentException("learning rate must be > 0 but was " + lr);
@@ -62,8 +61,7 @@ public record TocomTrainConfig(
         }
         if (!(warmupEpochs >= 0 && warmupEpochs <= epochs)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "warm-up epochs must be in [0, %d] but was %s", epochs, warmupEpochs));
+                    String.format("warm-up epochs must be in [0, %d] but was %s", epochs, warmupEpochs));
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("weight decay must be >= 0 but was " + weightDecay);
@@ -84,8 +82,7 @@ public record TocomTrainConfig(
      * pairs unchanged (src/docs/compensator.md).
      */
     public static TocomTrainConfig defaults(int epochs, int batchSize) {
-        return new TocomTrainConfig(
-                epochs, batchSize, 1e-3, 1e-5, 0, 0.05, 0, 20, 0, DEFAULT_RELATIVE_FLOOR);
+        return new TocomTrainConfig(epochs, batchSize, 1e-3, 1e-5, 0, 0.05, 0, 20, 0, DEFAULT_RELATIVE_FLOOR);
     }
 
     /** Whether each pair's KL is divided by its plain KL ({@link #relativeFloor()} > 0). */
@@ -95,43 +92,90 @@ public record TocomTrainConfig(
 
     public TocomTrainConfig withRelativeFloor(double floor) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, seed, logEverySteps,
-                checkpointEverySteps, floor);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                seed,
+                logEverySteps,
+                checkpointEverySteps,
+                floor);
     }
 
     public TocomTrainConfig withLearningRate(double newLr, double newMinLr) {
         return new TocomTrainConfig(
-                epochs, batchSize, newLr, newMinLr, warmupEpochs, weightDecay, seed, logEverySteps,
-                checkpointEverySteps, relativeFloor);
+                epochs,
+                batchSize,
+                newLr,
+                newMinLr,
+                warmupEpochs,
+                weightDecay,
+                seed,
+                logEverySteps,
+                checkpointEverySteps,
+                relativeFloor);
     }
 
     public TocomTrainConfig withWarmupEpochs(double warmup) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmup, weightDecay, seed, logEverySteps,
-                checkpointEverySteps, relativeFloor);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmup,
+                weightDecay,
+                seed,
+                logEverySteps,
+                checkpointEverySteps,
+                relativeFloor);
     }
 
     public TocomTrainConfig withWeightDecay(double decay) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, decay, seed, logEverySteps,
-                checkpointEverySteps, relativeFloor);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                decay,
+                seed,
+                logEverySteps,
+                checkpointEverySteps,
+                relativeFloor);
     }
 
     public TocomTrainConfig withSeed(long newSeed) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, newSeed, logEverySteps,
-                checkpointEverySteps, relativeFloor);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                newSeed,
+                logEverySteps,
+                checkpointEverySteps,
+                relativeFloor);
     }
 
     public TocomTrainConfig withLogEverySteps(int steps) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, seed, steps,
-                checkpointEverySteps, relativeFloor);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                seed,
+                steps,
+                checkpointEverySteps,
+                relativeFloor);
     }
 
     public TocomTrainConfig withCheckpointEverySteps(int steps) {
         return new TocomTrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, seed, logEverySteps,
-                steps, relativeFloor);
+                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, seed, logEverySteps, steps, relativeFloor);
     }
 }

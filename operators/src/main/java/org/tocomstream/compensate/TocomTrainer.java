@@ -91,11 +91,7 @@ public final class TocomTrainer {
      * @param seconds wall time of this invocation
      */
     public record Summary(
-            Path pluginFile,
-            long steps,
-            double heldOutKlPlain,
-            double heldOutKlCompensated,
-            double seconds) {}
+            Path pluginFile, long steps, double heldOutKlPlain, double heldOutKlCompensated, double seconds) {}
 
     /**
      * A small fixed set of pairs for held-out checks: 0 ↔ max and 0 ↔ max/2 and max/2 ↔ max, in
@@ -140,9 +136,7 @@ public final class TocomTrainer {
         int perEpoch = data.size() / config.batchSize();
         if (perEpoch == 0) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "batch size %d exceeds the %d training images", config.batchSize(),
-                            data.size()));
+                    String.format("batch size %d exceeds the %d training images", config.batchSize(), data.size()));
         }
         long totalSteps = (long) perEpoch * config.epochs();
         Path stateDir = stateDir(pluginFile);
@@ -153,14 +147,11 @@ public final class TocomTrainer {
         try (NDManager root = NDManager.newBaseManager(device, "PyTorch")) {
             VitForward forward = new VitForward(cfg, frozenBase(cfg, root));
             TocomCheckpoint.State state = resume ? TocomCheckpoint.read(stateDir) : null;
-            TokenCompensator start =
-                    resume
-                            ? resumed(pluginFile, stateDir, state, totalSteps)
-                            : TokenCompensator.initial(cfg, baseSha256, pluginConfig, config.seed());
+            TokenCompensator start = resume
+                    ? resumed(pluginFile, stateDir, state, totalSteps)
+                    : TokenCompensator.initial(cfg, baseSha256, pluginConfig, config.seed());
             TocomRun run =
-                    new TocomRun(
-                            this, forward, trainable(start, root), root, engine, pluginFile,
-                            perEpoch, totalSteps);
+                    new TocomRun(this, forward, trainable(start, root), root, engine, pluginFile, perEpoch, totalSteps);
             if (resume) {
                 run.restore(Safetensors.read(stateDir.resolve(OPTIMIZER_FILE)), state.step);
             }
@@ -183,10 +174,8 @@ public final class TocomTrainer {
     private void requireCovered(List<CompensatorPair> heldOutPairs) {
         for (CompensatorPair p : heldOutPairs) {
             if (!pluginConfig.covers(p.from()) || !pluginConfig.covers(p.to())) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "held-out pair %s is outside the degree range 0..%d", p,
-                                pluginConfig.maxDegree()));
+                throw new IllegalArgumentException(String.format(
+                        "held-out pair %s is outside the degree range 0..%d", p, pluginConfig.maxDegree()));
             }
         }
     }
@@ -205,13 +194,11 @@ public final class TocomTrainer {
     }
 
     /** The plugin a checkpoint holds, once it is known to be this run's. */
-    private TokenCompensator resumed(
-            Path pluginFile, Path stateDir, TocomCheckpoint.State state, long totalSteps)
+    private TokenCompensator resumed(Path pluginFile, Path stateDir, TocomCheckpoint.State state, long totalSteps)
             throws IOException {
         TokenCompensator start = TokenCompensator.load(pluginFile);
         start.requireBase(baseSha256, "this run's base model");
-        TocomCheckpoint.requireSameRun(
-                stateDir, state, start.config(), totalSteps, config, pluginConfig);
+        TocomCheckpoint.requireSameRun(stateDir, state, start.config(), totalSteps, config, pluginConfig);
         return start;
     }
 

@@ -123,8 +123,13 @@ public final class TokenCompensator {
     public static TokenCompensator initial(
             VitConfig base, String baseWeightsSha256, CompensatorConfig config, long seed) {
         return new TokenCompensator(
-                config, base.depth(), base.embedDim(), base.name(), baseWeightsSha256,
-                PluginTensors.initial(base.depth(), base.embedDim(), config, seed), "new plugin");
+                config,
+                base.depth(),
+                base.embedDim(),
+                base.name(),
+                baseWeightsSha256,
+                PluginTensors.initial(base.depth(), base.embedDim(), config, seed),
+                "new plugin");
     }
 
     /**
@@ -133,15 +138,15 @@ public final class TokenCompensator {
      * @throws CheckpointException naming a missing, extra or mis-shaped tensor
      */
     public static TokenCompensator of(
-            VitConfig base,
-            String baseWeightsSha256,
-            CompensatorConfig config,
-            Map<String, HostTensor> tensors)
+            VitConfig base, String baseWeightsSha256, CompensatorConfig config, Map<String, HostTensor> tensors)
             throws CheckpointException {
         return new TokenCompensator(
-                config, base.depth(), base.embedDim(), base.name(), baseWeightsSha256,
-                PluginTensors.validated(
-                        tensors, base.depth(), base.embedDim(), config, "plugin tensors"),
+                config,
+                base.depth(),
+                base.embedDim(),
+                base.name(),
+                baseWeightsSha256,
+                PluginTensors.validated(tensors, base.depth(), base.embedDim(), config, "plugin tensors"),
                 "plugin tensors");
     }
 
@@ -154,10 +159,12 @@ public final class TokenCompensator {
         PluginSidecar meta = PluginSidecar.read(PluginSidecar.pathFor(file));
         Map<String, HostTensor> raw = Safetensors.read(file);
         return new TokenCompensator(
-                meta.config(), meta.depth(), meta.embedDim(), meta.baseArchitecture(),
+                meta.config(),
+                meta.depth(),
+                meta.embedDim(),
+                meta.baseArchitecture(),
                 meta.baseWeightsSha256(),
-                PluginTensors.validated(
-                        raw, meta.depth(), meta.embedDim(), meta.config(), file.toString()),
+                PluginTensors.validated(raw, meta.depth(), meta.embedDim(), meta.config(), file.toString()),
                 file.toString());
     }
 
@@ -192,17 +199,25 @@ public final class TokenCompensator {
         return String.format(
                 Locale.ROOT,
                 "%s (base %s sha256 %s…, rank %d per step, %s, s = %s)",
-                source, baseArchitecture,
+                source,
+                baseArchitecture,
                 baseWeightsSha256.substring(0, Math.min(8, baseWeightsSha256.length())),
-                config.rankPerStep(), config.degreesText(), config.defaultScale());
+                config.rankPerStep(),
+                config.degreesText(),
+                config.defaultScale());
     }
 
     /** Writes the plugin file and its sidecar ({@link #sidecarPath}), each replaced atomically. */
     public void save(Path file) throws IOException {
         Safetensors.write(file, tensors, Map.of("format", "pt", "method", "tocom"));
         new PluginSidecar(
-                        PluginSidecar.FORMAT_VERSION, config.schedule().method(), baseArchitecture,
-                        baseWeightsSha256, depth, embedDim, config)
+                        PluginSidecar.FORMAT_VERSION,
+                        config.schedule().method(),
+                        baseArchitecture,
+                        baseWeightsSha256,
+                        depth,
+                        embedDim,
+                        config)
                 .write(sidecarPath(file));
     }
 
@@ -228,8 +243,7 @@ public final class TokenCompensator {
 
     /** The tensor name: {@code blocks.{i}.attn.{q,v}_tocom.adapter_{down,up}.weight}. */
     public static String key(int block, Projection projection, boolean up) {
-        return "blocks." + block + ".attn." + projection.prefix + "_tocom.adapter_"
-                + (up ? "up" : "down") + ".weight";
+        return "blocks." + block + ".attn." + projection.prefix + "_tocom.adapter_" + (up ? "up" : "down") + ".weight";
     }
 
     public CompensatorConfig config() {
@@ -264,8 +278,7 @@ public final class TokenCompensator {
     /** A copy with another default scale s (the tensors are shared). */
     public TokenCompensator withDefaultScale(double scale) {
         return new TokenCompensator(
-                config.withDefaultScale(scale),
-                depth, embedDim, baseArchitecture, baseWeightsSha256, tensors, source);
+                config.withDefaultScale(scale), depth, embedDim, baseArchitecture, baseWeightsSha256, tensors, source);
     }
 
     /**
@@ -295,11 +308,12 @@ public final class TokenCompensator {
      */
     public void checkPair(CompensatorPair pair) {
         if (!config.covers(pair.from()) || !config.covers(pair.to())) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            Locale.ROOT,
-                            "compensator pair %s is outside the degree range 0..%d of %s",
-                            pair, config.maxDegree(), source));
+            throw new IllegalArgumentException(String.format(
+                    Locale.ROOT,
+                    "compensator pair %s is outside the degree range 0..%d of %s",
+                    pair,
+                    config.maxDegree(),
+                    source));
         }
     }
 
@@ -313,7 +327,10 @@ public final class TokenCompensator {
         return PluginTensors.delta(
                 tensors.get(key(block, projection, false)).data(),
                 tensors.get(key(block, projection, true)).data(),
-                config.maskDifference(pair), config.rank(), embedDim, scale);
+                config.maskDifference(pair),
+                config.rank(),
+                embedDim,
+                scale);
     }
 
     /**
@@ -332,8 +349,7 @@ public final class TokenCompensator {
      * each pair's scale is multiplied by the calibration's factor ({@link
      * BoundCompensator#scale}). Null: the scale is applied as given.
      */
-    public BoundCompensator bind(
-            VitModel model, CompensatorMode mode, CompensatorCalibration calibration) {
+    public BoundCompensator bind(VitModel model, CompensatorMode mode, CompensatorCalibration calibration) {
         requireArchitecture(model.config());
         return BoundCompensator.create(this, model, mode, calibration);
     }
@@ -352,22 +368,17 @@ public final class TokenCompensator {
     /** @throws CheckpointException naming both hashes when {@code sha256} is not the base's */
     public void requireBase(String sha256, String what) throws CheckpointException {
         if (!baseWeightsSha256.equals(sha256)) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s was trained for base model %s with weights sha256 %s, but %s has"
-                                    + " weights sha256 %s",
-                            source, baseArchitecture, baseWeightsSha256, what, sha256));
+            throw new CheckpointException(String.format(
+                    "%s was trained for base model %s with weights sha256 %s, but %s has" + " weights sha256 %s",
+                    source, baseArchitecture, baseWeightsSha256, what, sha256));
         }
     }
 
     void requireArchitecture(VitConfig cfg) {
         if (cfg.depth() != depth || cfg.embedDim() != embedDim) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s fits %d blocks of width %d (base %s) but model %s has %d blocks of"
-                                    + " width %d",
-                            source, depth, embedDim, baseArchitecture, cfg.name(), cfg.depth(),
-                            cfg.embedDim()));
+            throw new IllegalArgumentException(String.format(
+                    "%s fits %d blocks of width %d (base %s) but model %s has %d blocks of" + " width %d",
+                    source, depth, embedDim, baseArchitecture, cfg.name(), cfg.depth(), cfg.embedDim()));
         }
     }
 }

@@ -41,11 +41,18 @@ final class TrainingPace {
             double klWith) {
         long now = System.nanoTime();
         double perStep = (now - runStart) / 1e9 / steps;
-        TocomProgress p =
-                new TocomProgress(
-                        epoch, epochs, step, totalSteps, lossSum / seen, pair, lr,
-                        seen / ((now - windowStart) / 1e9), perStep * (totalSteps - step), klPlain,
-                        klWith);
+        TocomProgress p = new TocomProgress(
+                epoch,
+                epochs,
+                step,
+                totalSteps,
+                lossSum / seen,
+                pair,
+                lr,
+                seen / ((now - windowStart) / 1e9),
+                perStep * (totalSteps - step),
+                klPlain,
+                klWith);
         lossSum = 0;
         seen = 0;
         windowStart = System.nanoTime();

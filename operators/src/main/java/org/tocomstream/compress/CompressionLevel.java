@@ -62,8 +62,7 @@ public final class CompressionLevel implements Serializable {
     private final double keepRate;
     private final int[] blocks;
 
-    private CompressionLevel(
-            Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
+    private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
         this.method = method;
         this.shape = shape;
         this.r = r;
@@ -86,9 +85,7 @@ public final class CompressionLevel implements Serializable {
     /** ToMe merging 2r tokens in the first block, decreasing linearly to 0 in the last. */
     public static CompressionLevel tomeDecreasing(int r) {
         requireNonNegative(r, "ToMe r");
-        return r == 0
-                ? NONE
-                : new CompressionLevel(Method.TOME, Shape.DECREASING, r, null, 1, null);
+        return r == 0 ? NONE : new CompressionLevel(Method.TOME, Shape.DECREASING, r, null, 1, null);
     }
 
     /**
@@ -99,8 +96,7 @@ public final class CompressionLevel implements Serializable {
         for (int i = 0; i < rPerBlock.length; i++) {
             if (rPerBlock[i] < 0) {
                 throw new IllegalArgumentException(
-                        String.format(
-                                "ToMe r for block %d must be >= 0 but was %d", i, rPerBlock[i]));
+                        String.format("ToMe r for block %d must be >= 0 but was %d", i, rPerBlock[i]));
             }
         }
         int length = rPerBlock.length;
@@ -110,8 +106,7 @@ public final class CompressionLevel implements Serializable {
         if (length == 0) {
             return NONE;
         }
-        return new CompressionLevel(
-                Method.TOME, Shape.EXPLICIT, 0, Arrays.copyOf(rPerBlock, length), 1, null);
+        return new CompressionLevel(Method.TOME, Shape.EXPLICIT, 0, Arrays.copyOf(rPerBlock, length), 1, null);
     }
 
     /** EViT keeping the given fraction of tokens at blocks 3, 6 and 9 (0-based). */
@@ -122,8 +117,7 @@ public final class CompressionLevel implements Serializable {
     /** EViT keeping the given fraction of tokens at the given 0-based blocks. */
     public static CompressionLevel evit(double keepRate, int... blocks) {
         if (!(keepRate > 0 && keepRate <= 1)) {
-            throw new IllegalArgumentException(
-                    "EViT keep rate must be in (0, 1] but was " + keepRate);
+            throw new IllegalArgumentException("EViT keep rate must be in (0, 1] but was " + keepRate);
         }
         int[] sorted = blocks.clone();
         Arrays.sort(sorted);
@@ -168,9 +162,7 @@ public final class CompressionLevel implements Serializable {
                     if (at < 0) {
                         return evit(Double.parseDouble(body.trim()));
                     }
-                    return evit(
-                            Double.parseDouble(body.substring(0, at).trim()),
-                            parseInts(body.substring(at + 1)));
+                    return evit(Double.parseDouble(body.substring(0, at).trim()), parseInts(body.substring(at + 1)));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -336,7 +328,9 @@ public final class CompressionLevel implements Serializable {
     /** Shortest decimal text of a keep rate: 0.7 rather than 0.7000000000000001. */
     private static final class BigDecimalText {
         static String of(double v) {
-            return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+            return new java.math.BigDecimal(Double.toString(v))
+                    .stripTrailingZeros()
+                    .toPlainString();
         }
     }
 }

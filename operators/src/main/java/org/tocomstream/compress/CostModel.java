@@ -45,8 +45,7 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         Objects.requireNonNull(geometry, "geometry");
         if (compensatorRank < 0) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "compensator rank must be >= 0 but was %d", compensatorRank));
+                    String.format("compensator rank must be >= 0 but was %d", compensatorRank));
         }
     }
 
@@ -88,11 +87,7 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         long nIn = geometry.tokens();
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
-            out[l] =
-                    4 * nIn * d * d
-                            + 2 * nIn * nIn * d
-                            + 2 * nOut * d * hidden
-                            + 4 * nIn * d * compensatorRank;
+            out[l] = 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
             nIn = nOut;
         }
         return out;

@@ -43,13 +43,7 @@ public final class MergePlan {
     /** (B, N - r, r) one-hot: entry [b, o, i] = 1 when source i is added into output row o. */
     private final NDArray scatter;
 
-    private MergePlan(
-            int r,
-            NDArray unmergedIdx,
-            NDArray srcIdx,
-            NDArray outRows,
-            NDArray srcRows,
-            NDArray scatter) {
+    private MergePlan(int r, NDArray unmergedIdx, NDArray srcIdx, NDArray outRows, NDArray srcRows, NDArray scatter) {
         this.r = r;
         this.unmergedIdx = unmergedIdx;
         this.srcIdx = srcIdx;
@@ -73,8 +67,7 @@ public final class MergePlan {
      */
     public static MergePlan bipartite(NDArray metric, int r, int prefixTokens) {
         if (prefixTokens < 1 || prefixTokens > 2) {
-            throw new IllegalArgumentException(
-                    "prefixTokens must be 1 or 2 but was " + prefixTokens);
+            throw new IllegalArgumentException("prefixTokens must be 1 or 2 but was " + prefixTokens);
         }
         long batch = metric.getShape().get(0);
         int n = Math.toIntExact(metric.getShape().get(1));
@@ -105,20 +98,15 @@ public final class MergePlan {
         // kept + j in both layouts (j >= 1 when the distillation token is protected).
         NDManager mm = metric.getManager();
         NDArray keptPos = unm.mul(2);
-        NDArray oddPos = mm.arange(1L, 2L * nb, 2L, DataType.INT64).reshape(1, nb).broadcast(batch, nb);
-        NDList parts =
-                prefixTokens == 2
-                        ? new NDList(
-                                keptPos.get(":, :1"),
-                                oddPos.get(":, :1"),
-                                keptPos.get(":, 1:"),
-                                oddPos.get(":, 1:"))
-                        : new NDList(keptPos, oddPos);
+        NDArray oddPos =
+                mm.arange(1L, 2L * nb, 2L, DataType.INT64).reshape(1, nb).broadcast(batch, nb);
+        NDList parts = prefixTokens == 2
+                ? new NDList(keptPos.get(":, :1"), oddPos.get(":, :1"), keptPos.get(":, 1:"), oddPos.get(":, 1:"))
+                : new NDList(keptPos, oddPos);
         NDArray offsets = RowGather.offsets(metric, batch, n);
         NDArray outRows = NDArrays.concat(parts, 1).add(offsets);
         NDArray srcRows = src.mul(2).add(offsets);
-        NDArray scatter =
-                dst.add(kept).oneHot(n - clamped, DataType.FLOAT32).transpose(0, 2, 1);
+        NDArray scatter = dst.add(kept).oneHot(n - clamped, DataType.FLOAT32).transpose(0, 2, 1);
         return new MergePlan(clamped, unm, src, outRows, srcRows, scatter);
     }
 
@@ -168,7 +156,8 @@ public final class MergePlan {
             return new NDArray[] {x, size};
         }
         if (size == null) {
-            size = x.getManager().ones(new Shape(x.getShape().get(0), x.getShape().get(1), 1));
+            size = x.getManager()
+                    .ones(new Shape(x.getShape().get(0), x.getShape().get(1), 1));
         }
         NDArray newSize = mergeSum(size);
         NDArray newX = mergeSum(x.mul(size)).div(newSize);

@@ -21,20 +21,12 @@ package org.tocomstream.compress;
  * @param headOutputs outputs of the classifier head(s): classes, twice for a distilled model
  */
 public record TokenGeometry(
-        int tokens,
-        int prefixTokens,
-        int width,
-        int depth,
-        int mlpWidth,
-        int patchValues,
-        int headOutputs) {
+        int tokens, int prefixTokens, int width, int depth, int mlpWidth, int patchValues, int headOutputs) {
 
     public TokenGeometry {
         if (prefixTokens < 0 || tokens <= prefixTokens) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "tokens %d must exceed the %d prefix tokens (and those be >= 0)",
-                            tokens, prefixTokens));
+            throw new IllegalArgumentException(String.format(
+                    "tokens %d must exceed the %d prefix tokens (and those be >= 0)", tokens, prefixTokens));
         }
         requirePositive("width", width);
         requirePositive("depth", depth);
@@ -50,8 +42,7 @@ public record TokenGeometry(
 
     private static void requirePositive(String field, int value) {
         if (value <= 0) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be > 0 but was %d", field, value));
+            throw new IllegalArgumentException(String.format("%s must be > 0 but was %d", field, value));
         }
     }
 }

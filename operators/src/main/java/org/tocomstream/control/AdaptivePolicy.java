@@ -97,10 +97,8 @@ final class AdaptivePolicy implements LevelController {
         double slope = ageTrend.add(now, signal.frameAgeMs());
         double arrival = signal.arrivalRatePerSecond();
         int concurrency = signal.concurrency();
-        boolean aging =
-                slope >= AGING_SLOPE
-                        && !(arrival / capacity(msPerFrame, current, concurrency)
-                                < config.busyUtilization());
+        boolean aging = slope >= AGING_SLOPE
+                && !(arrival / capacity(msPerFrame, current, concurrency) < config.busyUtilization());
         if (aging && arrival > 0 && now - lastChangeMs >= AgeTrend.WINDOW_MS) {
             learnUnseenCost(msPerFrame[current] / concurrency, arrival, elapsed);
         }
@@ -137,8 +135,7 @@ final class AdaptivePolicy implements LevelController {
         boolean shed = config.shedding().isOn() && overloaded;
         remember(current, desired, move, now);
         return new Decision(
-                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame,
-                move.reason());
+                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame, move.reason());
     }
 
     /**
@@ -204,12 +201,9 @@ final class AdaptivePolicy implements LevelController {
      * The lowest rung down to the desired one that covers the demand with the restore margin:
      * after a burst the way back is one restore dwell, not one dwell per rung.
      */
-    private int lowestRestorable(
-            LoadSignal signal, double[] msPerFrame, int current, int desired, double demand) {
+    private int lowestRestorable(LoadSignal signal, double[] msPerFrame, int current, int desired, double demand) {
         int lowest = current;
-        for (int lower = current - 1;
-                lower >= desired && covers(signal, msPerFrame, lower, demand);
-                lower--) {
+        for (int lower = current - 1; lower >= desired && covers(signal, msPerFrame, lower, demand); lower--) {
             lowest = lower;
         }
         return lowest;
@@ -264,9 +258,8 @@ final class AdaptivePolicy implements LevelController {
      */
     private boolean covers(LoadSignal signal, double[] msPerFrame, int lower, double demand) {
         double capacity = capacity(msPerFrame, lower, signal.concurrency());
-        boolean measured =
-                signal.measuredMsPerFrame(lower).orElse(Double.POSITIVE_INFINITY)
-                        <= STALE_FIGURE_RATIO * msPerFrame[lower];
+        boolean measured = signal.measuredMsPerFrame(lower).orElse(Double.POSITIVE_INFINITY)
+                <= STALE_FIGURE_RATIO * msPerFrame[lower];
         double restoreAt = measured ? config.restoreUtilization() : config.targetUtilization();
         return Double.isNaN(capacity) || capacity * restoreAt >= demand;
     }
@@ -282,8 +275,7 @@ final class AdaptivePolicy implements LevelController {
             return;
         }
         double observed = Math.max(0, Math.min(seenMs, 1000.0 / arrival - seenMs));
-        double weight =
-                smoothingSeconds == 0 ? 1 : 1 - Math.exp(-elapsedSeconds / smoothingSeconds);
+        double weight = smoothingSeconds == 0 ? 1 : 1 - Math.exp(-elapsedSeconds / smoothingSeconds);
         unseenMsPerFrame += weight * (observed - unseenMsPerFrame);
     }
 

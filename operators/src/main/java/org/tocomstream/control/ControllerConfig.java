@@ -102,38 +102,27 @@ public record ControllerConfig(
         }
         if (!(targetUtilization > 0 && targetUtilization <= 1)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be in (0, 1] but was %s",
-                            TARGET_UTILIZATION, targetUtilization));
+                    String.format("%s must be in (0, 1] but was %s", TARGET_UTILIZATION, targetUtilization));
         }
         if (!(restoreUtilization > 0 && restoreUtilization < targetUtilization)) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be in (0, %s = %s) so that a hysteresis band remains, but"
-                                    + " was %s",
-                            RESTORE_UTILIZATION,
-                            TARGET_UTILIZATION,
-                            targetUtilization,
-                            restoreUtilization));
+            throw new IllegalArgumentException(String.format(
+                    "%s must be in (0, %s = %s) so that a hysteresis band remains, but" + " was %s",
+                    RESTORE_UTILIZATION, TARGET_UTILIZATION, targetUtilization, restoreUtilization));
         }
         Objects.requireNonNull(smoothing, SMOOTHING + " must be set");
         if (smoothing.isNegative()) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be >= 0 but was %s", SMOOTHING, smoothing));
+            throw new IllegalArgumentException(String.format("%s must be >= 0 but was %s", SMOOTHING, smoothing));
         }
         positive(drainHorizon, DRAIN_HORIZON);
         if (!(busyUtilization >= 0 && busyUtilization <= 1)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be in [0, 1] but was %s", BUSY_UTILIZATION, busyUtilization));
+                    String.format("%s must be in [0, 1] but was %s", BUSY_UTILIZATION, busyUtilization));
         }
         if (!(kp >= 0) || Double.isInfinite(kp)) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be a finite number >= 0 but was %s", KP, kp));
+            throw new IllegalArgumentException(String.format("%s must be a finite number >= 0 but was %s", KP, kp));
         }
         if (!(ki >= 0) || Double.isInfinite(ki)) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be a finite number >= 0 but was %s", KI, ki));
+            throw new IllegalArgumentException(String.format("%s must be a finite number >= 0 but was %s", KI, ki));
         }
         Objects.requireNonNull(degradeDwell, DEGRADE_DWELL + " must be set");
         Objects.requireNonNull(restoreDwell, RESTORE_DWELL + " must be set");
@@ -142,24 +131,22 @@ public record ControllerConfig(
                     String.format("%s must be >= 0 but was %s", DEGRADE_DWELL, degradeDwell));
         }
         if (restoreDwell.compareTo(degradeDwell) < 0) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s (%s) must be at least %s (%s): restore slowly, degrade fast",
-                            RESTORE_DWELL, restoreDwell, DEGRADE_DWELL, degradeDwell));
+            throw new IllegalArgumentException(String.format(
+                    "%s (%s) must be at least %s (%s): restore slowly, degrade fast",
+                    RESTORE_DWELL, restoreDwell, DEGRADE_DWELL, degradeDwell));
         }
         Objects.requireNonNull(shedding, Shedding.MODE + " must be set");
         if (shedding.mode() == Shedding.Mode.DEADLINE
                 && shedding.deadline().toMillis() <= ageSetpointMs(latencyTarget, ageSetpoint)) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s (%s) must exceed %s × %s (%d ms): the controller aims at that"
-                                    + " age, so a shorter deadline would skip frames in normal"
-                                    + " operation",
-                            Shedding.DEADLINE,
-                            shedding.deadline(),
-                            AGE_SETPOINT,
-                            LATENCY_TARGET,
-                            ageSetpointMs(latencyTarget, ageSetpoint)));
+            throw new IllegalArgumentException(String.format(
+                    "%s (%s) must exceed %s × %s (%d ms): the controller aims at that"
+                            + " age, so a shorter deadline would skip frames in normal"
+                            + " operation",
+                    Shedding.DEADLINE,
+                    shedding.deadline(),
+                    AGE_SETPOINT,
+                    LATENCY_TARGET,
+                    ageSetpointMs(latencyTarget, ageSetpoint)));
         }
     }
 
@@ -202,8 +189,7 @@ public record ControllerConfig(
     private static void positive(Duration d, String setting) {
         Objects.requireNonNull(d, setting + " must be set");
         if (d.toMillis() < 1) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be at least 1 ms but was %s", setting, d));
+            throw new IllegalArgumentException(String.format("%s must be at least 1 ms but was %s", setting, d));
         }
     }
 

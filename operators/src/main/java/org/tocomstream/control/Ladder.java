@@ -50,10 +50,9 @@ public record Ladder(List<Rung> rungs) implements Serializable {
         public Rung {
             Objects.requireNonNull(level, SETTING + ": a rung has no level");
             if (!(predictedGmacs > 0) || Double.isInfinite(predictedGmacs)) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "%s: predicted cost of %s must be a positive number but was %s",
-                                SETTING, level, predictedGmacs));
+                throw new IllegalArgumentException(String.format(
+                        "%s: predicted cost of %s must be a positive number but was %s",
+                        SETTING, level, predictedGmacs));
             }
         }
     }
@@ -69,19 +68,17 @@ public record Ladder(List<Rung> rungs) implements Serializable {
         for (int i = 0; i < rungs.size(); i++) {
             Rung r = rungs.get(i);
             if (!seen.add(r.level())) {
-                throw new IllegalArgumentException(
-                        String.format("%s: level %s appears twice", SETTING, r.level()));
+                throw new IllegalArgumentException(String.format("%s: level %s appears twice", SETTING, r.level()));
             }
             if (i > 0 && !(r.predictedGmacs() < rungs.get(i - 1).predictedGmacs())) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "%s: each level must cost less than the one before, but %s"
-                                        + " (%.4f GMACs) does not cost less than %s (%.4f GMACs)",
-                                SETTING,
-                                r.level(),
-                                r.predictedGmacs(),
-                                rungs.get(i - 1).level(),
-                                rungs.get(i - 1).predictedGmacs()));
+                throw new IllegalArgumentException(String.format(
+                        "%s: each level must cost less than the one before, but %s"
+                                + " (%.4f GMACs) does not cost less than %s (%.4f GMACs)",
+                        SETTING,
+                        r.level(),
+                        r.predictedGmacs(),
+                        rungs.get(i - 1).level(),
+                        rungs.get(i - 1).predictedGmacs()));
             }
         }
     }
@@ -124,8 +121,7 @@ public record Ladder(List<Rung> rungs) implements Serializable {
      */
     public static Ladder tomeSteps(CostModel cost, int steps) {
         if (steps < 1) {
-            throw new IllegalArgumentException(
-                    String.format("%s: ToMe steps must be >= 1 but was %d", SETTING, steps));
+            throw new IllegalArgumentException(String.format("%s: ToMe steps must be >= 1 but was %d", SETTING, steps));
         }
         int rMax = largestMergingR(cost.geometry());
         List<CompressionLevel> levels = new ArrayList<>();

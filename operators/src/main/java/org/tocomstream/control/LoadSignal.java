@@ -44,10 +44,8 @@ public record LoadSignal(
     public LoadSignal {
         msPerFrame = Map.copyOf(Objects.requireNonNull(msPerFrame, "msPerFrame"));
         if (queuedFrames < 0 || inFlightBatches < 0) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "queued frames (%d) and batches in flight (%d) must be >= 0",
-                            queuedFrames, inFlightBatches));
+            throw new IllegalArgumentException(String.format(
+                    "queued frames (%d) and batches in flight (%d) must be >= 0", queuedFrames, inFlightBatches));
         }
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency);
@@ -62,10 +60,8 @@ public record LoadSignal(
         }
         for (Map.Entry<Integer, Double> e : msPerFrame.entrySet()) {
             if (!(e.getValue() > 0) || e.getValue().isInfinite()) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "measured ms per frame of rung %d must be positive but was %s",
-                                e.getKey(), e.getValue()));
+                throw new IllegalArgumentException(String.format(
+                        "measured ms per frame of rung %d must be positive but was %s", e.getKey(), e.getValue()));
             }
         }
     }

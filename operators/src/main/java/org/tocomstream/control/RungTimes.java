@@ -55,10 +55,9 @@ final class RungTimes {
             double estimate = Double.NaN;
             for (int j : new int[] {below, above}) {
                 if (j >= 0) {
-                    double scaled =
-                            signal.measuredMsPerFrame(j).getAsDouble()
-                                    * ladder.rungs().get(i).predictedGmacs()
-                                    / ladder.rungs().get(j).predictedGmacs();
+                    double scaled = signal.measuredMsPerFrame(j).getAsDouble()
+                            * ladder.rungs().get(i).predictedGmacs()
+                            / ladder.rungs().get(j).predictedGmacs();
                     estimate = Double.isNaN(estimate) ? scaled : Math.max(estimate, scaled);
                 }
             }

@@ -104,8 +104,7 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
     public boolean[] skip(long nowMs, long[] captureTs, List<String> streams) {
         int n = captureTs.length;
         if (streams.size() != n) {
-            throw new IllegalArgumentException(
-                    String.format("%d capture times but %d stream ids", n, streams.size()));
+            throw new IllegalArgumentException(String.format("%d capture times but %d stream ids", n, streams.size()));
         }
         boolean[] out = new boolean[n];
         switch (mode) {

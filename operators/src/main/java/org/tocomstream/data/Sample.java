@@ -16,8 +16,7 @@ import org.tocomstream.model.train.LabelledImage;
  * @param image {@code TYPE_INT_RGB}, {@link SceneConfig#width()} × {@link SceneConfig#height()}
  * @param object where the class object was drawn
  */
-public record Sample(
-        long index, int label, String labelName, BufferedImage image, Placement object)
+public record Sample(long index, int label, String labelName, BufferedImage image, Placement object)
         implements LabelledImage {
 
     /** Lossless PNG bytes of the image. */

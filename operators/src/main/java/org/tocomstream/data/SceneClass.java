@@ -66,27 +66,25 @@ public record SceneClass(Shape shape, Colour colour) {
         }
     }
 
-    private static final List<SceneClass> DEFAULTS =
-            List.of(
-                    new SceneClass(Shape.CIRCLE, Colour.RED),
-                    new SceneClass(Shape.SQUARE, Colour.ORANGE),
-                    new SceneClass(Shape.TRIANGLE, Colour.YELLOW),
-                    new SceneClass(Shape.CROSS, Colour.GREEN),
-                    new SceneClass(Shape.STAR, Colour.CYAN),
-                    new SceneClass(Shape.RING, Colour.BLUE),
-                    new SceneClass(Shape.SQUARE, Colour.PURPLE),
-                    new SceneClass(Shape.TRIANGLE, Colour.MAGENTA));
+    private static final List<SceneClass> DEFAULTS = List.of(
+            new SceneClass(Shape.CIRCLE, Colour.RED),
+            new SceneClass(Shape.SQUARE, Colour.ORANGE),
+            new SceneClass(Shape.TRIANGLE, Colour.YELLOW),
+            new SceneClass(Shape.CROSS, Colour.GREEN),
+            new SceneClass(Shape.STAR, Colour.CYAN),
+            new SceneClass(Shape.RING, Colour.BLUE),
+            new SceneClass(Shape.SQUARE, Colour.PURPLE),
+            new SceneClass(Shape.TRIANGLE, Colour.MAGENTA));
 
-    private static final List<SceneClass> RING =
-            List.of(
-                    new SceneClass(Shape.CIRCLE, Colour.RED),
-                    new SceneClass(Shape.CIRCLE, Colour.GREEN),
-                    new SceneClass(Shape.SQUARE, Colour.GREEN),
-                    new SceneClass(Shape.SQUARE, Colour.BLUE),
-                    new SceneClass(Shape.TRIANGLE, Colour.BLUE),
-                    new SceneClass(Shape.TRIANGLE, Colour.YELLOW),
-                    new SceneClass(Shape.CROSS, Colour.YELLOW),
-                    new SceneClass(Shape.CROSS, Colour.RED));
+    private static final List<SceneClass> RING = List.of(
+            new SceneClass(Shape.CIRCLE, Colour.RED),
+            new SceneClass(Shape.CIRCLE, Colour.GREEN),
+            new SceneClass(Shape.SQUARE, Colour.GREEN),
+            new SceneClass(Shape.SQUARE, Colour.BLUE),
+            new SceneClass(Shape.TRIANGLE, Colour.BLUE),
+            new SceneClass(Shape.TRIANGLE, Colour.YELLOW),
+            new SceneClass(Shape.CROSS, Colour.YELLOW),
+            new SceneClass(Shape.CROSS, Colour.RED));
 
     public SceneClass {
         if (shape == null) {
@@ -135,17 +133,14 @@ public record SceneClass(Shape shape, Colour colour) {
         int cut = text.indexOf('_');
         if (cut > 0) {
             try {
-                return new SceneClass(
-                        Shape.valueOf(text.substring(cut + 1)),
-                        Colour.valueOf(text.substring(0, cut)));
+                return new SceneClass(Shape.valueOf(text.substring(cut + 1)), Colour.valueOf(text.substring(0, cut)));
             } catch (IllegalArgumentException e) {
                 // fall through to the message below
             }
         }
-        throw new IllegalArgumentException(
-                String.format(
-                        "scene class '%s' is not colour_shape (colours %s, shapes %s)",
-                        label, List.of(Colour.values()), List.of(Shape.values())));
+        throw new IllegalArgumentException(String.format(
+                "scene class '%s' is not colour_shape (colours %s, shapes %s)",
+                label, List.of(Colour.values()), List.of(Shape.values())));
     }
 
     /** The label, {@code colour_shape} in lower case. */

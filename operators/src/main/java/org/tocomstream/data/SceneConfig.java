@@ -53,53 +53,36 @@ public record SceneConfig(
     /** Smallest object diameter in pixels that keeps shapes tellable apart. */
     static final double MIN_OBJECT_PIXELS = 4.0;
 
-    private static final SceneConfig DEFAULTS =
-            new SceneConfig(
-                    64,
-                    64,
-                    SceneClass.defaults(),
-                    0.25,
-                    0.6,
-                    true,
-                    EnumSet.allOf(Background.class),
-                    10.0,
-                    3,
-                    32);
+    private static final SceneConfig DEFAULTS = new SceneConfig(
+            64, 64, SceneClass.defaults(), 0.25, 0.6, true, EnumSet.allOf(Background.class), 10.0, 3, 32);
 
     public SceneConfig {
         requireRange("width", width, 16, 4096);
         requireRange("height", height, 16, 4096);
         if (classes == null || classes.size() < 2 || containsNull(classes)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "classes must hold at least 2 non-null classes but was %s", classes));
+                    String.format("classes must hold at least 2 non-null classes but was %s", classes));
         }
         classes = List.copyOf(classes);
         if (new HashSet<>(classes).size() != classes.size()) {
-            throw new IllegalArgumentException(
-                    String.format("classes must not repeat a class but was %s", classes));
+            throw new IllegalArgumentException(String.format("classes must not repeat a class but was %s", classes));
         }
         if (!(minScale > 0 && minScale <= maxScale)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "minScale must be in (0, maxScale = %s] but was %s",
-                            maxScale, minScale));
+                    String.format("minScale must be in (0, maxScale = %s] but was %s", maxScale, minScale));
         }
         if (!(maxScale <= 0.95)) {
             throw new IllegalArgumentException(
                     String.format("maxScale must be in [minScale, 0.95] but was %s", maxScale));
         }
         if (minScale * Math.min(width, height) < MIN_OBJECT_PIXELS) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "minScale × min(width, height) must be at least %s px but was %s × %d",
-                            MIN_OBJECT_PIXELS, minScale, Math.min(width, height)));
+            throw new IllegalArgumentException(String.format(
+                    "minScale × min(width, height) must be at least %s px but was %s × %d",
+                    MIN_OBJECT_PIXELS, minScale, Math.min(width, height)));
         }
         if (backgrounds == null || backgrounds.isEmpty() || containsNull(backgrounds)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "backgrounds must name at least one Background but was %s",
-                            backgrounds));
+                    String.format("backgrounds must name at least one Background but was %s", backgrounds));
         }
         // EnumSet iterates in declaration order whatever the caller's set, so draws are stable.
         backgrounds = Collections.unmodifiableSet(EnumSet.copyOf(backgrounds));

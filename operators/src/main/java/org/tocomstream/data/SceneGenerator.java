@@ -136,16 +136,10 @@ public final class SceneGenerator implements LabelledImageSource {
         double size = SceneSampler.size(rng, config);
         double[] xs = SceneSampler.centreRange(config, false, size / 2);
         double[] ys = SceneSampler.centreRange(config, true, size / 2);
-        Placement placement =
-                new Placement(
-                        rng.uniform(xs[0], xs[1]),
-                        rng.uniform(ys[0], ys[1]),
-                        size,
-                        SceneSampler.angle(rng, config));
+        Placement placement = new Placement(
+                rng.uniform(xs[0], xs[1]), rng.uniform(ys[0], ys[1]), size, SceneSampler.angle(rng, config));
         double noiseStd = SceneSampler.noiseStd(rng, config);
-        ScenePlan plan =
-                new ScenePlan(
-                        texture, clutter, cls.shape(), style, placement, noiseStd, rng.nextLong());
+        ScenePlan plan = new ScenePlan(texture, clutter, cls.shape(), style, placement, noiseStd, rng.nextLong());
         BufferedImage image = SceneRenderer.render(config.width(), config.height(), plan);
         return new Sample(index, label, labels.get(label), image, placement);
     }
@@ -187,8 +181,7 @@ public final class SceneGenerator implements LabelledImageSource {
 
     static void requireNonNegative(String name, long value) {
         if (value < 0) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be >= 0 but was %d", name, value));
+            throw new IllegalArgumentException(String.format("%s must be >= 0 but was %d", name, value));
         }
     }
 

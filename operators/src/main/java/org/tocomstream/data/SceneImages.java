@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
-
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -50,8 +49,7 @@ public final class SceneImages {
      */
     public static byte[] jpeg(BufferedImage image, float quality) {
         if (!(quality > 0 && quality <= 1)) {
-            throw new IllegalArgumentException(
-                    String.format("quality must be in (0, 1] but was %s", quality));
+            throw new IllegalArgumentException(String.format("quality must be in (0, 1] but was %s", quality));
         }
         return encode(toRgb(image), "jpeg", quality);
     }
@@ -99,8 +97,7 @@ public final class SceneImages {
             throw new IllegalStateException("no ImageIO writer for " + format);
         }
         ImageWriter writer = writers.next();
-        ByteArrayOutputStream bytes =
-                new ByteArrayOutputStream(image.getWidth() * image.getHeight());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(image.getWidth() * image.getHeight());
         try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             writer.setOutput(out);
             ImageWriteParam param = writer.getDefaultWriteParam();

@@ -39,8 +39,7 @@ record ScenePlan(
      * A clutter item: a dot of radius {@code halfWidth} ({@code halfLength == 0}) or a line segment
      * with round caps.
      */
-    record Distractor(
-            double x, double y, double angle, double halfLength, double halfWidth, double[] rgb) {}
+    record Distractor(double x, double y, double angle, double halfLength, double halfWidth, double[] rgb) {}
 
     /**
      * The object's paint: a base colour with a linear shading of relative amplitude {@code shade}

@@ -1,11 +1,10 @@
 package org.tocomstream.data;
 
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import org.tocomstream.data.ScenePlan.Distractor;
 import org.tocomstream.data.ScenePlan.ObjectStyle;
 import org.tocomstream.data.ScenePlan.Texture;
-
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferInt;
 
 /**
  * Draws a {@link ScenePlan} with plain loops over a float RGB buffer: background, clutter, the
@@ -64,32 +63,29 @@ final class SceneRenderer {
                 double px = x + 0.5 - cx;
                 double t;
                 switch (tex.kind()) {
-                    case STRIPES:
-                        {
-                            double u = (px * cos + py * sin) / tex.scale() + tex.phase();
-                            double tri = Math.abs(2 * (u - Math.floor(u)) - 1);
-                            t = clamp01((tri - 0.5) * tex.sharpness() + 0.5);
-                            break;
-                        }
-                    case CHECKER:
-                        {
-                            double u = (px * cos + py * sin) / tex.scale() + tex.phase();
-                            double v = (py * cos - px * sin) / tex.scale() + tex.phase();
-                            t = (((long) Math.floor(u) + (long) Math.floor(v)) & 1L);
-                            break;
-                        }
+                    case STRIPES: {
+                        double u = (px * cos + py * sin) / tex.scale() + tex.phase();
+                        double tri = Math.abs(2 * (u - Math.floor(u)) - 1);
+                        t = clamp01((tri - 0.5) * tex.sharpness() + 0.5);
+                        break;
+                    }
+                    case CHECKER: {
+                        double u = (px * cos + py * sin) / tex.scale() + tex.phase();
+                        double v = (py * cos - px * sin) / tex.scale() + tex.phase();
+                        t = (((long) Math.floor(u) + (long) Math.floor(v)) & 1L);
+                        break;
+                    }
                     case GRADIENT:
                         t = clamp01(0.5 + (px * cos + py * sin) / tex.scale());
                         break;
                     case VALUE_NOISE:
                     default:
-                        t =
-                                valueNoise(
-                                        lattice,
-                                        latticeWidth,
-                                        (x + 0.5) / tex.scale(),
-                                        (y + 0.5) / tex.scale(),
-                                        tex.sharpness());
+                        t = valueNoise(
+                                lattice,
+                                latticeWidth,
+                                (x + 0.5) / tex.scale(),
+                                (y + 0.5) / tex.scale(),
+                                tex.sharpness());
                         break;
                 }
                 int i = (y * width + x) * 3;
@@ -140,12 +136,7 @@ final class SceneRenderer {
     }
 
     private static void object(
-            float[] rgb,
-            int width,
-            int height,
-            SceneClass.Shape shape,
-            ObjectStyle style,
-            Placement p) {
+            float[] rgb, int width, int height, SceneClass.Shape shape, ObjectStyle style, Placement p) {
         double radius = p.size() / 2;
         double cos = StrictMath.cos(p.angle());
         double sin = StrictMath.sin(p.angle());
@@ -180,17 +171,15 @@ final class SceneRenderer {
                 return Math.abs(Math.sqrt(x * x + y * y) - 0.72) - 0.28;
             case SQUARE:
                 return box(x, y, SQRT1_2, SQRT1_2);
-            case CROSS:
-                {
-                    double arm = 1 / Math.sqrt(1 + CROSS_RATIO * CROSS_RATIO);
-                    double half = arm * CROSS_RATIO;
-                    return Math.min(box(x, y, arm, half), box(x, y, half, arm));
-                }
-            case BAR:
-                {
-                    double half = 1 / Math.sqrt(1 + BAR_RATIO * BAR_RATIO);
-                    return box(x, y, half, half * BAR_RATIO);
-                }
+            case CROSS: {
+                double arm = 1 / Math.sqrt(1 + CROSS_RATIO * CROSS_RATIO);
+                double half = arm * CROSS_RATIO;
+                return Math.min(box(x, y, arm, half), box(x, y, half, arm));
+            }
+            case BAR: {
+                double half = 1 / Math.sqrt(1 + BAR_RATIO * BAR_RATIO);
+                return box(x, y, half, half * BAR_RATIO);
+            }
             case TRIANGLE:
                 return polygon(TRIANGLE, x, y);
             case STAR:
@@ -264,8 +253,7 @@ final class SceneRenderer {
         }
     }
 
-    private static BufferedImage toImage(
-            float[] rgb, int width, int height, double noiseStd, long noiseKey) {
+    private static BufferedImage toImage(float[] rgb, int width, int height, double noiseStd, long noiseKey) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] out = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
         float[] noise = new float[rgb.length];

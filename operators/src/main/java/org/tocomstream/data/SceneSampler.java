@@ -1,11 +1,10 @@
 package org.tocomstream.data;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.tocomstream.data.ScenePlan.Distractor;
 import org.tocomstream.data.ScenePlan.ObjectStyle;
 import org.tocomstream.data.ScenePlan.Texture;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The distributions of the scene parameters. Each method draws from the given generator in a fixed
@@ -32,11 +31,10 @@ final class SceneSampler {
         if (valueB < 0.1 || valueB > 0.95) {
             valueB = hsvValue(a) - contrast;
         }
-        double[] b =
-                hsv(
-                        hue + rng.uniform(-90, 90),
-                        rng.uniform(0, BACKGROUND_MAX_SATURATION),
-                        Math.max(0.05, Math.min(0.95, valueB)));
+        double[] b = hsv(
+                hue + rng.uniform(-90, 90),
+                rng.uniform(0, BACKGROUND_MAX_SATURATION),
+                Math.max(0.05, Math.min(0.95, valueB)));
         double angle = rng.uniform(0, Math.PI);
         double phase = rng.nextDouble();
         double sharpness;
@@ -76,8 +74,7 @@ final class SceneSampler {
             double angle = rng.uniform(0, Math.PI);
             boolean line = rng.nextBoolean();
             double halfLength = line ? minDim * rng.uniform(0.04, 0.15) : 0;
-            double halfWidth =
-                    line ? pixel * rng.uniform(0.35, 0.8) : rng.uniform(0.5 * maxDot, maxDot);
+            double halfWidth = line ? pixel * rng.uniform(0.35, 0.8) : rng.uniform(0.5 * maxDot, maxDot);
             double[] rgb = hsv(rng.uniform(0, 360), rng.uniform(0.3, 1), rng.uniform(0.3, 1));
             items.add(new Distractor(x, y, angle, halfLength, halfWidth, rgb));
         }
@@ -85,18 +82,16 @@ final class SceneSampler {
     }
 
     static ObjectStyle style(Rng rng, SceneClass cls) {
-        double[] rgb =
-                hsv(
-                        cls.colour().hueDegrees() + rng.uniform(-HUE_JITTER, HUE_JITTER),
-                        rng.uniform(0.7, 1),
-                        rng.uniform(0.7, 1));
+        double[] rgb = hsv(
+                cls.colour().hueDegrees() + rng.uniform(-HUE_JITTER, HUE_JITTER),
+                rng.uniform(0.7, 1),
+                rng.uniform(0.7, 1));
         return new ObjectStyle(rgb, rng.uniform(0, 0.25), rng.uniform(0, 2 * Math.PI));
     }
 
     /** A diameter in pixels, uniform over the configured scale range. */
     static double size(Rng rng, SceneConfig config) {
-        return rng.uniform(config.minScale(), config.maxScale())
-                * Math.min(config.width(), config.height());
+        return rng.uniform(config.minScale(), config.maxScale()) * Math.min(config.width(), config.height());
     }
 
     static double angle(Rng rng, SceneConfig config) {

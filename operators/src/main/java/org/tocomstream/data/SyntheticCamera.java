@@ -81,12 +81,7 @@ public final class SyntheticCamera {
         int t = (int) (sequence - segment * config.segmentFrames());
         double progress = t / (double) (config.segmentFrames() - 1);
 
-        Rng rng =
-                Rng.of(
-                        generator.streamKey(SceneGenerator.CAMERA_SALT, streamHash, segment),
-                        0,
-                        0,
-                        0);
+        Rng rng = Rng.of(generator.streamKey(SceneGenerator.CAMERA_SALT, streamHash, segment), 0, 0, 0);
         ScenePlan.Texture texture = SceneSampler.texture(rng, config);
         List<ScenePlan.Distractor> clutter = SceneSampler.distractors(rng, config);
         ScenePlan.ObjectStyle style = SceneSampler.style(rng, cls);
@@ -95,8 +90,7 @@ public final class SyntheticCamera {
         double minSize = config.minScale() * Math.min(config.width(), config.height());
         double maxSize = config.maxScale() * Math.min(config.width(), config.height());
         double startSize = SceneSampler.size(rng, config);
-        double endSize =
-                clamp(startSize * (1 + rng.uniform(-MAX_GROWTH, MAX_GROWTH)), minSize, maxSize);
+        double endSize = clamp(startSize * (1 + rng.uniform(-MAX_GROWTH, MAX_GROWTH)), minSize, maxSize);
         double radius = Math.max(startSize, endSize) / 2;
 
         // The main axis gets a long crossing, the other a free drift; either axis may be main.
@@ -119,24 +113,15 @@ public final class SyntheticCamera {
 
         double mainAt = lerp(mainStart, mainEnd, progress);
         double crossAt = lerp(crossStart, crossEnd, progress);
-        Placement placement =
-                new Placement(
-                        verticalMain ? crossAt : mainAt,
-                        verticalMain ? mainAt : crossAt,
-                        lerp(startSize, endSize, progress),
-                        startAngle + turn * t);
+        Placement placement = new Placement(
+                verticalMain ? crossAt : mainAt,
+                verticalMain ? mainAt : crossAt,
+                lerp(startSize, endSize, progress),
+                startAngle + turn * t);
         long noiseKey = generator.streamKey(SceneGenerator.FRAME_NOISE_SALT, streamHash, sequence);
-        ScenePlan plan =
-                new ScenePlan(texture, clutter, cls.shape(), style, placement, noiseStd, noiseKey);
+        ScenePlan plan = new ScenePlan(texture, clutter, cls.shape(), style, placement, noiseStd, noiseKey);
         BufferedImage image = SceneRenderer.render(config.width(), config.height(), plan);
-        return new Frame(
-                streamId,
-                sequence,
-                segment,
-                label,
-                generator.labels().get(label),
-                image,
-                placement);
+        return new Frame(streamId, sequence, segment, label, generator.labels().get(label), image, placement);
     }
 
     private static long fnv1a(byte[] bytes) {

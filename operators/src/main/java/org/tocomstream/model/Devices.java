@@ -25,17 +25,15 @@ public final class Devices {
         }
         Matcher m = GPU.matcher(s);
         if (!m.matches()) {
-            throw new IllegalArgumentException(
-                    "unknown device '" + name + "'; expected cpu, gpu, gpuN or gpu(N)");
+            throw new IllegalArgumentException("unknown device '" + name + "'; expected cpu, gpu, gpuN or gpu(N)");
         }
         int index = m.group(1).isEmpty() ? 0 : Integer.parseInt(m.group(1));
         int visible = Engine.getEngine("PyTorch").getGpuCount();
         if (index >= visible) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "device '%s' requested but the PyTorch engine sees %d GPU(s); this"
-                                    + " build ships CPU natives (pytorch-native-cpu), use cpu",
-                            name, visible));
+            throw new IllegalArgumentException(String.format(
+                    "device '%s' requested but the PyTorch engine sees %d GPU(s); this"
+                            + " build ships CPU natives (pytorch-native-cpu), use cpu",
+                    name, visible));
         }
         return Device.gpu(index);
     }

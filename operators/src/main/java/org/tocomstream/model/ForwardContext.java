@@ -31,8 +31,7 @@ public final class ForwardContext {
     /** Receives per-block details (tests, diagnostics); null records nothing. */
     private final ForwardTrace trace;
 
-    private ForwardContext(
-            CompressionLevel level, QvAdapter adapter, boolean inPlace, ForwardTrace trace) {
+    private ForwardContext(CompressionLevel level, QvAdapter adapter, boolean inPlace, ForwardTrace trace) {
         this.level = Objects.requireNonNull(level, "level");
         this.adapter = adapter;
         this.inPlace = inPlace;
@@ -49,8 +48,7 @@ public final class ForwardContext {
      * when it has nothing to apply) means {@link QvAdapter#NONE}, the plain model bit for bit.
      */
     public ForwardContext withAdapter(QvAdapter adapter) {
-        return new ForwardContext(
-                level, adapter == null ? QvAdapter.NONE : adapter, inPlace, trace);
+        return new ForwardContext(level, adapter == null ? QvAdapter.NONE : adapter, inPlace, trace);
     }
 
     /** A copy that runs in place (see the class comment). */

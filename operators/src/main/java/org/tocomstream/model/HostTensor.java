@@ -21,10 +21,8 @@ public record HostTensor(long[] shape, float[] data) {
             n *= dim;
         }
         if (n != data.length) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "shape %s holds %d values but %d were given",
-                            Arrays.toString(shape), n, data.length));
+            throw new IllegalArgumentException(String.format(
+                    "shape %s holds %d values but %d were given", Arrays.toString(shape), n, data.length));
         }
     }
 

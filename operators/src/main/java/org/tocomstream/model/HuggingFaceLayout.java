@@ -83,16 +83,13 @@ final class HuggingFaceLayout {
     static String prefixOf(Iterable<String> keys, String source) throws CheckpointException {
         String found = null;
         for (String key : keys) {
-            String prefix =
-                    key.startsWith(HF_VIT) ? HF_VIT : key.startsWith(HF_DEIT) ? HF_DEIT : null;
+            String prefix = key.startsWith(HF_VIT) ? HF_VIT : key.startsWith(HF_DEIT) ? HF_DEIT : null;
             if (prefix == null) {
                 continue;
             }
             if (found != null && !found.equals(prefix)) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: mixes Hugging Face prefixes '%s' and '%s' (e.g. '%s')",
-                                source, found, prefix, key));
+                throw new CheckpointException(String.format(
+                        "%s: mixes Hugging Face prefixes '%s' and '%s' (e.g. '%s')", source, found, prefix, key));
             }
             found = prefix;
         }
@@ -131,10 +128,8 @@ final class HuggingFaceLayout {
             }
         }
         if (timm == null) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: unexpected tensor '%s' in a Hugging Face (%s*) checkpoint",
-                            source, key, prefix));
+            throw new CheckpointException(String.format(
+                    "%s: unexpected tensor '%s' in a Hugging Face (%s*) checkpoint", source, key, prefix));
         }
         put(timm, key, tensor);
     }
@@ -169,13 +164,10 @@ final class HuggingFaceLayout {
                 if (parts[p] == null) {
                     String present = names[(p + 1) % 3] != null ? names[(p + 1) % 3] : names[(p + 2) % 3];
                     String kind = target.substring(target.lastIndexOf('.') + 1);
-                    String absent =
-                            present.substring(0, present.lastIndexOf(HF_QKV) + HF_QKV.length())
-                                    + QKV_PARTS[p] + "." + kind;
-                    throw new CheckpointException(
-                            String.format(
-                                    "%s: missing tensor '%s' (query, key and value together make %s)",
-                                    source, absent, target));
+                    String absent = present.substring(0, present.lastIndexOf(HF_QKV) + HF_QKV.length()) + QKV_PARTS[p]
+                            + "." + kind;
+                    throw new CheckpointException(String.format(
+                            "%s: missing tensor '%s' (query, key and value together make %s)", source, absent, target));
                 }
             }
             put(target, String.join(" + ", names), concatRows(parts, names, source));
@@ -193,13 +185,12 @@ final class HuggingFaceLayout {
         String prefix = distilled ? HF_DEIT : HF_VIT;
         Map<String, String> inverse = new LinkedHashMap<>();
         HF_EMBEDDINGS.forEach((hf, t) -> inverse.put(t, prefix + hf));
-        HF_HEADS.forEach(
-                (hf, t) -> {
-                    boolean teacherHead = !hf.startsWith("classifier.");
-                    if (teacherHead == distilled) {
-                        inverse.put(t, hf);
-                    }
-                });
+        HF_HEADS.forEach((hf, t) -> {
+            boolean teacherHead = !hf.startsWith("classifier.");
+            if (teacherHead == distilled) {
+                inverse.put(t, hf);
+            }
+        });
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : valid.entrySet()) {
             String name = e.getKey();
@@ -237,8 +228,7 @@ final class HuggingFaceLayout {
     private void put(String timm, String from, HostTensor tensor) throws CheckpointException {
         if (out.containsKey(timm)) {
             throw new CheckpointException(
-                    String.format(
-                            "%s: '%s' and '%s' both map to %s", source, origin.get(timm), from, timm));
+                    String.format("%s: '%s' and '%s' both map to %s", source, origin.get(timm), from, timm));
         }
         out.put(timm, tensor);
         origin.put(timm, from);
@@ -251,16 +241,13 @@ final class HuggingFaceLayout {
         return Integer.parseInt(text);
     }
 
-    private static HostTensor concatRows(HostTensor[] parts, String[] names, String source)
-            throws CheckpointException {
+    private static HostTensor concatRows(HostTensor[] parts, String[] names, String source) throws CheckpointException {
         long[] shape = parts[0].shape();
         for (int p = 1; p < parts.length; p++) {
             if (!Arrays.equals(shape, parts[p].shape()) || shape.length == 0) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: cannot fuse q/k/v: '%s' has shape %s but '%s' has shape %s",
-                                source, names[0], parts[0].shapeText(), names[p],
-                                parts[p].shapeText()));
+                throw new CheckpointException(String.format(
+                        "%s: cannot fuse q/k/v: '%s' has shape %s but '%s' has shape %s",
+                        source, names[0], parts[0].shapeText(), names[p], parts[p].shapeText()));
             }
         }
         int n = parts[0].size();

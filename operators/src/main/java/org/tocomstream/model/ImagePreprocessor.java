@@ -78,11 +78,9 @@ public final class ImagePreprocessor implements Serializable {
      */
     public ImagePreprocessor(PreprocessConfig config, long maxPixels) {
         if (config.channels() != CHANNELS) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "ImagePreprocessor produces RGB (3 channels) but preprocessing.mean has"
-                                    + " %d values",
-                            config.channels()));
+            throw new IllegalArgumentException(String.format(
+                    "ImagePreprocessor produces RGB (3 channels) but preprocessing.mean has" + " %d values",
+                    config.channels()));
         }
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be > 0 but was " + maxPixels);
@@ -126,8 +124,7 @@ public final class ImagePreprocessor implements Serializable {
      *
      * @throws IllegalArgumentException if the list is empty or an image has the wrong length
      */
-    public static NDArray stack(
-            List<float[]> images, int channels, int height, int width, NDManager manager) {
+    public static NDArray stack(List<float[]> images, int channels, int height, int width, NDManager manager) {
         if (images.isEmpty()) {
             throw new IllegalArgumentException("cannot stack an empty list of images");
         }
@@ -136,10 +133,9 @@ public final class ImagePreprocessor implements Serializable {
         for (int i = 0; i < images.size(); i++) {
             float[] chw = images.get(i);
             if (chw.length != per) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "image %d has %d values but (%d, %d, %d) needs %d",
-                                i, chw.length, channels, height, width, per));
+                throw new IllegalArgumentException(String.format(
+                        "image %d has %d values but (%d, %d, %d) needs %d",
+                        i, chw.length, channels, height, width, per));
             }
             System.arraycopy(chw, 0, batch, i * per, per);
         }
@@ -155,21 +151,17 @@ public final class ImagePreprocessor implements Serializable {
         }
         ImageReader reader = null;
         String format = "image";
-        try (ImageInputStream in =
-                new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
             Iterator<ImageReader> readers = javax.imageio.ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new ImageDecodeException(
-                        String.format(
-                                "unrecognised image format (%d bytes starting %s); supported: png,"
-                                        + " jpeg",
-                                encoded.length, hexPrefix(encoded)));
+                throw new ImageDecodeException(String.format(
+                        "unrecognised image format (%d bytes starting %s); supported: png," + " jpeg",
+                        encoded.length, hexPrefix(encoded)));
             }
             reader = readers.next();
             format = reader.getFormatName().toLowerCase(Locale.ROOT);
             if (!FORMATS.contains(format)) {
-                throw new ImageDecodeException(
-                        "unsupported image format '" + format + "'; supported: png, jpeg");
+                throw new ImageDecodeException("unsupported image format '" + format + "'; supported: png, jpeg");
             }
             reader.setInput(in, true, true);
             // Header only: refuse bombs before the decoder allocates the pixels.
@@ -183,16 +175,14 @@ public final class ImagePreprocessor implements Serializable {
                 // (a missing EOI marker, extraneous bytes between markers) leave every pixel
                 // decoded and are tolerated, as libjpeg tolerates them for PIL.
                 if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
-                    throw new ImageDecodeException(
-                            String.format("corrupt or truncated %s: %s", format, warning));
+                    throw new ImageDecodeException(String.format("corrupt or truncated %s: %s", format, warning));
                 }
             }
             return toRgb(image);
         } catch (IOException | RuntimeException e) {
             // ImageIO reports corrupt input through IIOException and, for some truncations,
             // unchecked exceptions (IndexOutOfBounds, IllegalArgument, NegativeArraySize).
-            throw new ImageDecodeException(
-                    String.format("corrupt or truncated %s: %s", format, e), e);
+            throw new ImageDecodeException(String.format("corrupt or truncated %s: %s", format, e), e);
         } finally {
             if (reader != null) {
                 reader.dispose();
@@ -219,8 +209,7 @@ public final class ImagePreprocessor implements Serializable {
         // Python's round() is half-to-even, as is Math.rint.
         int x0 = (int) Math.rint((outW - size) / 2.0);
         int y0 = (int) Math.rint((outH - size) / 2.0);
-        return PilResample.resizeAndCrop(
-                image, outW, outH, x0, y0, size, size, Filter.named(config.interpolation()));
+        return PilResample.resizeAndCrop(image, outW, outH, x0, y0, size, size, Filter.named(config.interpolation()));
     }
 
     private float[] normalise(RgbImage image) {
@@ -240,15 +229,12 @@ public final class ImagePreprocessor implements Serializable {
 
     private void checkSize(int width, int height, String format) throws ImageDecodeException {
         if (width <= 0 || height <= 0) {
-            throw new ImageDecodeException(
-                    String.format("%s image has zero size (%d x %d)", format, width, height));
+            throw new ImageDecodeException(String.format("%s image has zero size (%d x %d)", format, width, height));
         }
         long pixels = (long) width * height;
         if (pixels > maxPixels) {
-            throw new ImageDecodeException(
-                    String.format(
-                            "%s image is %d x %d = %d pixels, above the cap of %d",
-                            format, width, height, pixels, maxPixels));
+            throw new ImageDecodeException(String.format(
+                    "%s image is %d x %d = %d pixels, above the cap of %d", format, width, height, pixels, maxPixels));
         }
     }
 

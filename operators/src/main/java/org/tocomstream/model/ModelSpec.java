@@ -96,10 +96,8 @@ public record ModelSpec(
     /** @throws IllegalArgumentException naming the offending field */
     public ModelSpec {
         if (formatVersion != FORMAT_VERSION) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "formatVersion %d is not supported; this version reads %d",
-                            formatVersion, FORMAT_VERSION));
+            throw new IllegalArgumentException(String.format(
+                    "formatVersion %d is not supported; this version reads %d", formatVersion, FORMAT_VERSION));
         }
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(preprocessing, "preprocessing");
@@ -109,24 +107,20 @@ public record ModelSpec(
         }
         labels = List.copyOf(labels);
         if (labels.size() != architecture.numClasses()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "labels has %d entries but architecture.numClasses is %d",
-                            labels.size(), architecture.numClasses()));
+            throw new IllegalArgumentException(String.format(
+                    "labels has %d entries but architecture.numClasses is %d",
+                    labels.size(), architecture.numClasses()));
         }
         if (preprocessing.channels() != architecture.inChannels()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "preprocessing.mean and preprocessing.std have %d values but"
-                                    + " architecture.inChannels is %d",
-                            preprocessing.channels(), architecture.inChannels()));
+            throw new IllegalArgumentException(String.format(
+                    "preprocessing.mean and preprocessing.std have %d values but" + " architecture.inChannels is %d",
+                    preprocessing.channels(), architecture.inChannels()));
         }
         if (preprocessing.inputSize() != architecture.imageSize()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "preprocessing.inputSize %d differs from architecture.imageSize %d"
-                                    + " (the position embedding fixes the input size)",
-                            preprocessing.inputSize(), architecture.imageSize()));
+            throw new IllegalArgumentException(String.format(
+                    "preprocessing.inputSize %d differs from architecture.imageSize %d"
+                            + " (the position embedding fixes the input size)",
+                    preprocessing.inputSize(), architecture.imageSize()));
         }
         if (weightsFile == null
                 || weightsFile.isBlank()
@@ -135,8 +129,7 @@ public record ModelSpec(
                 || weightsFile.equals(".")
                 || weightsFile.equals("..")) {
             throw new IllegalArgumentException(
-                    "weightsFile must be a plain file name inside the model directory but was '"
-                            + weightsFile + "'");
+                    "weightsFile must be a plain file name inside the model directory but was '" + weightsFile + "'");
         }
     }
 
@@ -158,27 +151,22 @@ public record ModelSpec(
 
     /** A copy with other preprocessing. */
     public ModelSpec withPreprocessing(PreprocessConfig config) {
-        return new ModelSpec(
-                formatVersion, architecture, labels, config, trainedCompression, weightsFile, source);
+        return new ModelSpec(formatVersion, architecture, labels, config, trainedCompression, weightsFile, source);
     }
 
     /** A copy with another trained compression. */
     public ModelSpec withTrainedCompression(CompressionLevel level) {
-        return new ModelSpec(
-                formatVersion, architecture, labels, preprocessing, level, weightsFile, source);
+        return new ModelSpec(formatVersion, architecture, labels, preprocessing, level, weightsFile, source);
     }
 
     /** A copy with another weights file name. */
     public ModelSpec withWeightsFile(String file) {
-        return new ModelSpec(
-                formatVersion, architecture, labels, preprocessing, trainedCompression, file, source);
+        return new ModelSpec(formatVersion, architecture, labels, preprocessing, trainedCompression, file, source);
     }
 
     /** A copy with another provenance text ({@code null} for none). */
     public ModelSpec withSource(String text) {
-        return new ModelSpec(
-                formatVersion, architecture, labels, preprocessing, trainedCompression, weightsFile,
-                text);
+        return new ModelSpec(formatVersion, architecture, labels, preprocessing, trainedCompression, weightsFile, text);
     }
 
     /** The weights file of the model directory {@code dir}. */
@@ -222,8 +210,7 @@ public record ModelSpec(
      * @param interpolation {@value #BICUBIC} or {@value #BILINEAR} (PIL's antialiased filters)
      * @param cropFraction centre-crop fraction in (0, 1]
      */
-    public record PreprocessConfig(
-            int inputSize, float[] mean, float[] std, String interpolation, double cropFraction)
+    public record PreprocessConfig(int inputSize, float[] mean, float[] std, String interpolation, double cropFraction)
             implements Serializable {
 
         private static final long serialVersionUID = 1L;
@@ -243,15 +230,13 @@ public record ModelSpec(
         /** @throws IllegalArgumentException naming the offending field */
         public PreprocessConfig {
             if (inputSize <= 0) {
-                throw new IllegalArgumentException(
-                        "preprocessing.inputSize must be > 0 but was " + inputSize);
+                throw new IllegalArgumentException("preprocessing.inputSize must be > 0 but was " + inputSize);
             }
             if (mean == null || std == null || mean.length == 0 || mean.length != std.length) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "preprocessing.mean and preprocessing.std must be non-empty and"
-                                        + " of equal length but were %s and %s",
-                                Arrays.toString(mean), Arrays.toString(std)));
+                throw new IllegalArgumentException(String.format(
+                        "preprocessing.mean and preprocessing.std must be non-empty and"
+                                + " of equal length but were %s and %s",
+                        Arrays.toString(mean), Arrays.toString(std)));
             }
             mean = mean.clone();
             std = std.clone();
@@ -262,15 +247,13 @@ public record ModelSpec(
                 }
                 if (!(std[c] > 0) || !Float.isFinite(std[c])) {
                     throw new IllegalArgumentException(
-                            "preprocessing.std must be finite and > 0 but was "
-                                    + Arrays.toString(std));
+                            "preprocessing.std must be finite and > 0 but was " + Arrays.toString(std));
                 }
             }
             if (!BICUBIC.equals(interpolation) && !BILINEAR.equals(interpolation)) {
-                throw new IllegalArgumentException(
-                        String.format(
-                                "preprocessing.interpolation must be '%s' or '%s' but was '%s'",
-                                BICUBIC, BILINEAR, interpolation));
+                throw new IllegalArgumentException(String.format(
+                        "preprocessing.interpolation must be '%s' or '%s' but was '%s'",
+                        BICUBIC, BILINEAR, interpolation));
             }
             if (!(cropFraction > 0 && cropFraction <= 1)) {
                 throw new IllegalArgumentException(
@@ -285,8 +268,7 @@ public record ModelSpec(
 
         /** timm's DeiT evaluation transform (ImageNet mean/std, bicubic, 0.875) at any size. */
         public static PreprocessConfig deitEval(int inputSize) {
-            return new PreprocessConfig(
-                    inputSize, IMAGENET_MEAN, IMAGENET_STD, BICUBIC, DEFAULT_CROP_FRACTION);
+            return new PreprocessConfig(inputSize, IMAGENET_MEAN, IMAGENET_STD, BICUBIC, DEFAULT_CROP_FRACTION);
         }
 
         /** A copy of the per-channel means. */
@@ -323,18 +305,18 @@ public record ModelSpec(
 
         @Override
         public int hashCode() {
-            return Objects.hash(
-                    inputSize, Arrays.hashCode(mean), Arrays.hashCode(std), interpolation,
-                    cropFraction);
+            return Objects.hash(inputSize, Arrays.hashCode(mean), Arrays.hashCode(std), interpolation, cropFraction);
         }
 
         @Override
         public String toString() {
             return String.format(
                     Locale.ROOT,
-                    "PreprocessConfig[inputSize=%d, mean=%s, std=%s, interpolation=%s,"
-                            + " cropFraction=%s]",
-                    inputSize, Arrays.toString(mean), Arrays.toString(std), interpolation,
+                    "PreprocessConfig[inputSize=%d, mean=%s, std=%s, interpolation=%s," + " cropFraction=%s]",
+                    inputSize,
+                    Arrays.toString(mean),
+                    Arrays.toString(std),
+                    interpolation,
                     cropFraction);
         }
     }

@@ -66,9 +66,7 @@ final class ModelSpecJson {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(
-                    file + ": not found; a model directory holds " + ModelSpec.FILE_NAME
-                            + " next to its weights",
-                    e);
+                    file + ": not found; a model directory holds " + ModelSpec.FILE_NAME + " next to its weights", e);
         } catch (MalformedInputException e) {
             throw new CheckpointException(file + ": not valid UTF-8", e);
         }
@@ -120,8 +118,7 @@ final class ModelSpecJson {
 
     /** A preset plus the fields that differ from it, or every field when no preset matches. */
     private static void writeArchitecture(JsonWriter json, VitConfig cfg) throws IOException {
-        VitConfig base =
-                VitConfig.presetNames().contains(cfg.name()) ? VitConfig.preset(cfg.name()) : null;
+        VitConfig base = VitConfig.presetNames().contains(cfg.name()) ? VitConfig.preset(cfg.name()) : null;
         json.beginObject();
         if (base != null) {
             json.name(PRESET).value(cfg.name());
@@ -167,20 +164,24 @@ final class ModelSpecJson {
         ModelSpec spec(JsonElement root) throws CheckpointException {
             JsonObject top = object(root, "(top level)");
             allowOnly(
-                    top, "",
+                    top,
+                    "",
                     List.of(
-                            "formatVersion", "architecture", "labels", "preprocessing",
-                            "trainedCompression", "weightsFile", "source"));
+                            "formatVersion",
+                            "architecture",
+                            "labels",
+                            "preprocessing",
+                            "trainedCompression",
+                            "weightsFile",
+                            "source"));
             int version = integer(required(top, "formatVersion", ""), "formatVersion");
             if (version != ModelSpec.FORMAT_VERSION) {
                 throw error(
-                        "formatVersion %d is not supported; this version reads %d",
-                        version, ModelSpec.FORMAT_VERSION);
+                        "formatVersion %d is not supported; this version reads %d", version, ModelSpec.FORMAT_VERSION);
             }
             VitConfig arch = architecture(object(required(top, "architecture", ""), "architecture"));
             List<String> labels = strings(required(top, "labels", ""), "labels");
-            PreprocessConfig pre =
-                    preprocessing(top.get("preprocessing"), PreprocessConfig.deitEval(arch.imageSize()));
+            PreprocessConfig pre = preprocessing(top.get("preprocessing"), PreprocessConfig.deitEval(arch.imageSize()));
             CompressionLevel level = CompressionLevel.none();
             if (top.has("trainedCompression")) {
                 String levelText = string(top.get("trainedCompression"), "trainedCompression");
@@ -190,10 +191,9 @@ final class ModelSpecJson {
                     throw error("trainedCompression: %s", e.getMessage());
                 }
             }
-            String weights =
-                    top.has("weightsFile")
-                            ? string(top.get("weightsFile"), "weightsFile")
-                            : ModelSpec.DEFAULT_WEIGHTS_FILE;
+            String weights = top.has("weightsFile")
+                    ? string(top.get("weightsFile"), "weightsFile")
+                    : ModelSpec.DEFAULT_WEIGHTS_FILE;
             String source = top.has("source") ? string(top.get("source"), "source") : null;
             try {
                 return new ModelSpec(version, arch, labels, pre, level, weights, source);
@@ -248,28 +248,32 @@ final class ModelSpecJson {
             }
             try {
                 return new VitConfig(
-                        (String) v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], (int) v[5],
-                        (int) v[6], (int) v[7], (double) v[8], (boolean) v[9], (boolean) v[10],
+                        (String) v[0],
+                        (int) v[1],
+                        (int) v[2],
+                        (int) v[3],
+                        (int) v[4],
+                        (int) v[5],
+                        (int) v[6],
+                        (int) v[7],
+                        (double) v[8],
+                        (boolean) v[9],
+                        (boolean) v[10],
                         (double) v[11]);
             } catch (IllegalArgumentException e) {
                 throw error("architecture: %s", e.getMessage());
             }
         }
 
-        private PreprocessConfig preprocessing(JsonElement json, PreprocessConfig d)
-                throws CheckpointException {
+        private PreprocessConfig preprocessing(JsonElement json, PreprocessConfig d) throws CheckpointException {
             if (json == null) {
                 return d;
             }
             JsonObject p = object(json, "preprocessing");
-            allowOnly(
-                    p, "preprocessing.",
-                    List.of("inputSize", "mean", "std", "interpolation", "cropFraction"));
+            allowOnly(p, "preprocessing.", List.of("inputSize", "mean", "std", "interpolation", "cropFraction"));
             try {
                 return new PreprocessConfig(
-                        p.has("inputSize")
-                                ? integer(p.get("inputSize"), "preprocessing.inputSize")
-                                : d.inputSize(),
+                        p.has("inputSize") ? integer(p.get("inputSize"), "preprocessing.inputSize") : d.inputSize(),
                         p.has("mean") ? floats(p.get("mean"), "preprocessing.mean") : d.mean(),
                         p.has("std") ? floats(p.get("std"), "preprocessing.std") : d.std(),
                         p.has("interpolation")
@@ -283,8 +287,7 @@ final class ModelSpecJson {
             }
         }
 
-        private JsonElement required(JsonObject o, String field, String prefix)
-                throws CheckpointException {
+        private JsonElement required(JsonObject o, String field, String prefix) throws CheckpointException {
             JsonElement e = o.get(field);
             if (e == null) {
                 throw error("missing required field '%s%s'", prefix, field);
@@ -292,15 +295,12 @@ final class ModelSpecJson {
             return e;
         }
 
-        private void allowOnly(JsonObject o, String prefix, List<String> allowed)
-                throws CheckpointException {
+        private void allowOnly(JsonObject o, String prefix, List<String> allowed) throws CheckpointException {
             Set<String> unknown = new LinkedHashSet<>(o.keySet());
             unknown.removeAll(allowed);
             if (!unknown.isEmpty()) {
                 String first = unknown.iterator().next();
-                throw error(
-                        "unknown field '%s%s'; allowed here: %s",
-                        prefix, first, String.join(", ", allowed));
+                throw error("unknown field '%s%s'; allowed here: %s", prefix, first, String.join(", ", allowed));
             }
         }
 

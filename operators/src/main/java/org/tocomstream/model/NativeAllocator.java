@@ -35,6 +35,7 @@ public final class NativeAllocator {
     private static final int M_MMAP_THRESHOLD = -3;
     /** glibc's ceiling for M_MMAP_THRESHOLD on 64-bit (HEAP_MAX_SIZE / 2). */
     private static final int MMAP_THRESHOLD = 32 * 1024 * 1024;
+
     private static final int TRIM_THRESHOLD = 512 * 1024 * 1024;
     /**
      * glibc deletes a per-thread heap (64 MiB, mmapped) as soon as it is empty unless the free
@@ -70,7 +71,9 @@ public final class NativeAllocator {
             LOG.info("glibc malloc tuning disabled by -D{}=false", PROPERTY);
             return false;
         }
-        if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")
+        if (!System.getProperty("os.name", "")
+                        .toLowerCase(java.util.Locale.ROOT)
+                        .contains("linux")
                 || System.getenv("MALLOC_MMAP_THRESHOLD_") != null
                 || System.getenv("MALLOC_TRIM_THRESHOLD_") != null
                 || System.getenv("MALLOC_TOP_PAD_") != null) {
@@ -78,10 +81,9 @@ public final class NativeAllocator {
         }
         try {
             CLib c = Native.load("c", CLib.class);
-            boolean ok =
-                    c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-                            && c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
-                            && c.mallopt(M_TOP_PAD, TOP_PAD) == 1;
+            boolean ok = c.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+                    && c.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+                    && c.mallopt(M_TOP_PAD, TOP_PAD) == 1;
             LOG.info(
                     "glibc malloc tuned for tensor reuse (mmap threshold {} MiB, trim threshold {}"
                             + " MiB, top pad {} MiB): {}",

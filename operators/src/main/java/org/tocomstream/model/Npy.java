@@ -79,23 +79,19 @@ public final class Npy {
         } else if (descr.equals("|u1")) {
             width = 1;
         } else {
-            throw new IOException(
-                    file + ": dtype '" + descr + "' is not supported; expected '<f4', '<f8' or '|u1'");
+            throw new IOException(file + ": dtype '" + descr + "' is not supported; expected '<f4', '<f8' or '|u1'");
         }
         int dataStart = headerStart + headerLen;
         if (dataStart + count * width != bytes.length) {
-            throw new IOException(
-                    String.format(
-                            "%s: shape %s needs %d data bytes but the file has %d",
-                            file, dims, count * width, bytes.length - dataStart));
+            throw new IOException(String.format(
+                    "%s: shape %s needs %d data bytes but the file has %d",
+                    file, dims, count * width, bytes.length - dataStart));
         }
         float[] data = new float[Math.toIntExact(count)];
         buf.position(dataStart);
         for (int i = 0; i < data.length; i++) {
             data[i] =
-                    width == 4
-                            ? buf.getFloat()
-                            : width == 8 ? (float) buf.getDouble() : Byte.toUnsignedInt(buf.get());
+                    width == 4 ? buf.getFloat() : width == 8 ? (float) buf.getDouble() : Byte.toUnsignedInt(buf.get());
         }
         return new HostTensor(shape, data);
     }
@@ -106,17 +102,17 @@ public final class Npy {
         for (long d : tensor.shape()) {
             shape.append(d).append(", ");
         }
-        String dims = tensor.shape().length == 1 ? shape.toString().trim() : shape.toString().replaceAll(", $", "");
-        StringBuilder header =
-                new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }");
+        String dims = tensor.shape().length == 1
+                ? shape.toString().trim()
+                : shape.toString().replaceAll(", $", "");
+        StringBuilder header = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }");
         // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
         while ((10 + header.length() + 1) % 64 != 0) {
             header.append(' ');
         }
         header.append('\n');
         byte[] h = header.toString().getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuffer buf =
-                ByteBuffer.allocate(10 + h.length + 4 * tensor.size()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(10 + h.length + 4 * tensor.size()).order(ByteOrder.LITTLE_ENDIAN);
         buf.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) h.length).put(h);
         for (float v : tensor.data()) {
             buf.putFloat(v);
@@ -124,8 +120,7 @@ public final class Npy {
         Files.write(file, buf.array());
     }
 
-    private static String find(Pattern p, String header, String field, Path file)
-            throws IOException {
+    private static String find(Pattern p, String header, String field, Path file) throws IOException {
         Matcher m = p.matcher(header);
         if (!m.find()) {
             throw new IOException(file + ": .npy header has no '" + field + "': " + header.trim());

@@ -63,8 +63,7 @@ final class PilResample {
             return switch (interpolation) {
                 case ModelSpec.PreprocessConfig.BICUBIC -> BICUBIC;
                 case ModelSpec.PreprocessConfig.BILINEAR -> BILINEAR;
-                default -> throw new IllegalArgumentException(
-                        "unsupported interpolation '" + interpolation + "'");
+                default -> throw new IllegalArgumentException("unsupported interpolation '" + interpolation + "'");
             };
         }
     }
@@ -90,24 +89,18 @@ final class PilResample {
      * cropWidth) × [y0, y0 + cropHeight)} of the result.
      */
     static RgbImage resizeAndCrop(
-            RgbImage src, int outWidth, int outHeight, int x0, int y0, int cropWidth, int cropHeight,
-            Filter filter) {
+            RgbImage src, int outWidth, int outHeight, int x0, int y0, int cropWidth, int cropHeight, Filter filter) {
         if (x0 < 0 || y0 < 0 || x0 + cropWidth > outWidth || y0 + cropHeight > outHeight) {
             throw new IllegalArgumentException("crop window outside the resized image");
         }
-        Taps horizontal =
-                outWidth == src.width() ? null : taps(src.width(), outWidth, x0, cropWidth, filter);
-        Taps vertical =
-                outHeight == src.height()
-                        ? null
-                        : taps(src.height(), outHeight, y0, cropHeight, filter);
+        Taps horizontal = outWidth == src.width() ? null : taps(src.width(), outWidth, x0, cropWidth, filter);
+        Taps vertical = outHeight == src.height() ? null : taps(src.height(), outHeight, y0, cropHeight, filter);
 
         // Input rows that the vertical pass reads.
         int rowFirst = vertical == null ? y0 : vertical.first()[0];
-        int rowEnd =
-                vertical == null
-                        ? y0 + cropHeight
-                        : vertical.first()[cropHeight - 1] + vertical.count()[cropHeight - 1];
+        int rowEnd = vertical == null
+                ? y0 + cropHeight
+                : vertical.first()[cropHeight - 1] + vertical.count()[cropHeight - 1];
         int rows = rowEnd - rowFirst;
 
         byte[] in = src.rgb();

@@ -99,36 +99,29 @@ public final class Safetensors {
     public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
         Map<String, HostTensor> sorted = new TreeMap<>();
-        tensors.forEach(
-                (name, tensor) -> {
-                    if (name == null || name.isEmpty() || name.equals(METADATA_KEY)) {
-                        throw new IllegalArgumentException(
-                                "invalid tensor name '" + name + "' for " + file);
-                    }
-                    if (tensor == null) {
-                        throw new IllegalArgumentException(
-                                "tensor '" + name + "' is null, writing " + file);
-                    }
-                    sorted.put(name, tensor);
-                });
+        tensors.forEach((name, tensor) -> {
+            if (name == null || name.isEmpty() || name.equals(METADATA_KEY)) {
+                throw new IllegalArgumentException("invalid tensor name '" + name + "' for " + file);
+            }
+            if (tensor == null) {
+                throw new IllegalArgumentException("tensor '" + name + "' is null, writing " + file);
+            }
+            sorted.put(name, tensor);
+        });
         Map<String, String> meta = new TreeMap<>();
         if (metadata != null) {
-            metadata.forEach(
-                    (k, v) -> {
-                        if (k == null || v == null) {
-                            throw new IllegalArgumentException(
-                                    "metadata key and value must be non-null, writing " + file
-                                            + " (key " + k + ")");
-                        }
-                        meta.put(k, v);
-                    });
+            metadata.forEach((k, v) -> {
+                if (k == null || v == null) {
+                    throw new IllegalArgumentException(
+                            "metadata key and value must be non-null, writing " + file + " (key " + k + ")");
+                }
+                meta.put(k, v);
+            });
         }
         byte[] header = headerBytes(sorted, meta);
 
         Path absolute = file.toAbsolutePath();
-        Path tmp =
-                Files.createTempFile(
-                        absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
+        Path tmp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".tmp");
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -149,9 +142,7 @@ public final class Safetensors {
                 channel.force(true);
             }
             try {
-                Files.move(
-                        tmp, absolute, StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
             }
@@ -189,8 +180,7 @@ public final class Safetensors {
     // ---------------------------------------------------------------------------------------------
 
     private static void readData(
-            FileChannel channel, Path file, long position, SafetensorsHeader.Entry e, float[] out,
-            ByteBuffer buffer)
+            FileChannel channel, Path file, long position, SafetensorsHeader.Entry e, float[] out, ByteBuffer buffer)
             throws IOException {
         int elementBytes = e.dtype().bytes;
         int perChunk = buffer.capacity() / elementBytes;
@@ -221,8 +211,7 @@ public final class Safetensors {
         }
     }
 
-    static void readFully(FileChannel channel, Path file, ByteBuffer buffer, long position)
-            throws IOException {
+    static void readFully(FileChannel channel, Path file, ByteBuffer buffer, long position) throws IOException {
         long pos = position;
         while (buffer.hasRemaining()) {
             int n = channel.read(buffer, pos);

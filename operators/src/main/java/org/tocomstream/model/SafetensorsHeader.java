@@ -25,17 +25,15 @@ import java.util.Map;
  * and where the data section starts. Every inconsistency is a {@link CheckpointException} naming
  * the file and the tensor.
  */
-record SafetensorsHeader(
-        List<SafetensorsHeader.Entry> entries, Map<String, String> metadata, long dataStart) {
+record SafetensorsHeader(List<SafetensorsHeader.Entry> entries, Map<String, String> metadata, long dataStart) {
 
     /** Same bound as the reference implementation: larger headers are taken as corruption. */
     static final long MAX_HEADER_BYTES = 100L << 20;
 
     /** Every dtype the format defines, so that an unsupported one is named rather than "unknown". */
-    private static final List<String> KNOWN_DTYPES =
-            List.of(
-                    "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32",
-                    "U32", "F32", "F64", "I64", "U64");
+    private static final List<String> KNOWN_DTYPES = List.of(
+            "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64",
+            "U64");
 
     /** The tensor dtypes this reader widens to float32. */
     enum Dtype {
@@ -56,36 +54,30 @@ record SafetensorsHeader(
         long size = channel.size();
         if (size < 8) {
             throw new CheckpointException(
-                    String.format(
-                            "%s: file is %d bytes, too short for a safetensors header length",
-                            file, size));
+                    String.format("%s: file is %d bytes, too short for a safetensors header length", file, size));
         }
         ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         Safetensors.readFully(channel, file, lengthBytes, 0);
         long headerLength = lengthBytes.flip().getLong();
         if (headerLength < 0 || headerLength > size - 8) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: header length %s lies beyond the end of the %d-byte file"
-                                    + " (truncated, or not a safetensors file)",
-                            file, Long.toUnsignedString(headerLength), size));
+            throw new CheckpointException(String.format(
+                    "%s: header length %s lies beyond the end of the %d-byte file"
+                            + " (truncated, or not a safetensors file)",
+                    file, Long.toUnsignedString(headerLength), size));
         }
         if (headerLength > MAX_HEADER_BYTES) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: header length %d exceeds the limit of %d bytes",
-                            file, headerLength, MAX_HEADER_BYTES));
+            throw new CheckpointException(String.format(
+                    "%s: header length %d exceeds the limit of %d bytes", file, headerLength, MAX_HEADER_BYTES));
         }
         ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
         Safetensors.readFully(channel, file, headerBytes, 8);
         String text;
         try {
-            CharBuffer chars =
-                    StandardCharsets.UTF_8
-                            .newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(headerBytes.flip());
+            CharBuffer chars = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(headerBytes.flip());
             text = chars.toString();
         } catch (CharacterCodingException e) {
             throw new CheckpointException(file + ": header is not valid UTF-8", e);
@@ -94,8 +86,7 @@ record SafetensorsHeader(
         try {
             root = StrictJson.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(
-                    file + ": header is not valid JSON: " + e.getMessage(), e);
+            throw new CheckpointException(file + ": header is not valid JSON: " + e.getMessage(), e);
         }
         if (!root.isJsonObject()) {
             throw new CheckpointException(file + ": header is not a JSON object");
@@ -118,10 +109,8 @@ record SafetensorsHeader(
                 }
                 for (Map.Entry<String, JsonElement> m : value.getAsJsonObject().entrySet()) {
                     if (!isString(m.getValue())) {
-                        throw new CheckpointException(
-                                String.format(
-                                        "%s: %s entry '%s' must be a string",
-                                        file, Safetensors.METADATA_KEY, m.getKey()));
+                        throw new CheckpointException(String.format(
+                                "%s: %s entry '%s' must be a string", file, Safetensors.METADATA_KEY, m.getKey()));
                     }
                     metadata.put(m.getKey(), m.getValue().getAsString());
                 }
@@ -149,12 +138,9 @@ record SafetensorsHeader(
         try {
             dtype = Dtype.valueOf(dtypeName);
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: unsupported dtype %s%s; supported: F32, F16, BF16",
-                            where,
-                            dtypeName,
-                            KNOWN_DTYPES.contains(dtypeName) ? "" : " (not a safetensors dtype)"));
+            throw new CheckpointException(String.format(
+                    "%s: unsupported dtype %s%s; supported: F32, F16, BF16",
+                    where, dtypeName, KNOWN_DTYPES.contains(dtypeName) ? "" : " (not a safetensors dtype)"));
         }
         long[] shape = longs(obj.get("shape"), where, "shape", -1);
         long[] offsets = longs(obj.get("data_offsets"), where, "data_offsets", 2);
@@ -167,31 +153,25 @@ record SafetensorsHeader(
             throw new CheckpointException(where + ": shape " + Arrays.toString(shape) + " overflows");
         }
         if (numel > Integer.MAX_VALUE - 8) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: shape %s has %d values, more than a Java array holds",
-                            where, Arrays.toString(shape), numel));
+            throw new CheckpointException(String.format(
+                    "%s: shape %s has %d values, more than a Java array holds", where, Arrays.toString(shape), numel));
         }
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
-            throw new CheckpointException(
-                    String.format("%s: data_offsets [%d, %d] are reversed", where, begin, end));
+            throw new CheckpointException(String.format("%s: data_offsets [%d, %d] are reversed", where, begin, end));
         }
         long expectedBytes = numel * dtype.bytes;
         if (end - begin != expectedBytes) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: data_offsets [%d, %d] span %d bytes but shape %s of %s needs %d",
-                            where, begin, end, end - begin, Arrays.toString(shape), dtype,
-                            expectedBytes));
+            throw new CheckpointException(String.format(
+                    "%s: data_offsets [%d, %d] span %d bytes but shape %s of %s needs %d",
+                    where, begin, end, end - begin, Arrays.toString(shape), dtype, expectedBytes));
         }
         if (end > dataLength) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: data_offsets [%d, %d] lie beyond the end of the data section"
-                                    + " (%d bytes); the file is truncated",
-                            where, begin, end, dataLength));
+            throw new CheckpointException(String.format(
+                    "%s: data_offsets [%d, %d] lie beyond the end of the data section"
+                            + " (%d bytes); the file is truncated",
+                    where, begin, end, dataLength));
         }
         return new Entry(key, dtype, shape, numel, begin, end);
     }
@@ -208,11 +188,9 @@ record SafetensorsHeader(
             Entry prev = byOffset.get(i - 1);
             Entry next = byOffset.get(i);
             if (next.begin() < prev.end()) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: tensors '%s' [%d, %d] and '%s' [%d, %d] overlap",
-                                file, prev.key(), prev.begin(), prev.end(), next.key(),
-                                next.begin(), next.end()));
+                throw new CheckpointException(String.format(
+                        "%s: tensors '%s' [%d, %d] and '%s' [%d, %d] overlap",
+                        file, prev.key(), prev.begin(), prev.end(), next.key(), next.begin(), next.end()));
             }
         }
     }
@@ -224,10 +202,8 @@ record SafetensorsHeader(
         }
         JsonArray array = json.getAsJsonArray();
         if (requiredLength >= 0 && array.size() != requiredLength) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: '%s' must have %d entries but has %d",
-                            where, field, requiredLength, array.size()));
+            throw new CheckpointException(String.format(
+                    "%s: '%s' must have %d entries but has %d", where, field, requiredLength, array.size()));
         }
         long[] out = new long[array.size()];
         for (int i = 0; i < out.length; i++) {
@@ -242,9 +218,7 @@ record SafetensorsHeader(
                 }
             } catch (ArithmeticException | NumberFormatException e) {
                 throw new CheckpointException(
-                        String.format(
-                                "%s: '%s' must hold non-negative integers but has %s",
-                                where, field, array));
+                        String.format("%s: '%s' must hold non-negative integers but has %s", where, field, array));
             }
         }
         return out;
@@ -253,5 +227,4 @@ record SafetensorsHeader(
     private static boolean isString(JsonElement e) {
         return e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isString();
     }
-
 }

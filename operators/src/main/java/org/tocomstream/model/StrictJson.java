@@ -56,9 +56,7 @@ final class StrictJson {
                     String name = reader.nextName();
                     if (object.has(name)) {
                         throw new IllegalArgumentException(
-                                String.format(
-                                        "duplicate key '%s' in JSON object at %s",
-                                        name, reader.getPath()));
+                                String.format("duplicate key '%s' in JSON object at %s", name, reader.getPath()));
                     }
                     object.add(name, read(reader));
                 }

@@ -23,6 +23,7 @@ public final class TimmKeys {
 
     /** Suffixes of the per-block tensors, after {@code blocks.{i}.}. */
     public static final String NORM1_WEIGHT = "norm1.weight";
+
     public static final String NORM1_BIAS = "norm1.bias";
     public static final String QKV_WEIGHT = "attn.qkv.weight";
     public static final String QKV_BIAS = "attn.qkv.bias";

@@ -147,8 +147,7 @@ final class VitBlock {
             NDArray[] merged = plan.mergeWeighted(in.x(), in.size());
             out = new Tokens(merged[0], merged[1]);
         } else if (ctx.level().evitReducesAt(index)) {
-            NDArray clsAttn =
-                    attended.weights().get(":, :, 0, " + prefix + ":").mean(new int[] {1});
+            NDArray clsAttn = attended.weights().get(":, :, 0, " + prefix + ":").mean(new int[] {1});
             PrunePlan plan = PrunePlan.attentive(clsAttn, ctx.level().keepRate(), prefix);
             out = new Tokens(plan.apply(in.x()), in.size());
         }
@@ -182,8 +181,7 @@ final class VitBlock {
     }
 
     static NDArray linear(NDArray input, NDArray weight, NDArray bias) {
-        return (bias == null ? Linear.linear(input, weight) : Linear.linear(input, weight, bias))
-                .singletonOrThrow();
+        return (bias == null ? Linear.linear(input, weight) : Linear.linear(input, weight, bias)).singletonOrThrow();
     }
 
     private static NDArray residual(NDArray x, NDArray branch, ForwardContext ctx) {

@@ -55,8 +55,7 @@ public final class VitCheckpoint {
      * @return every tensor of the architecture, in {@link TimmKeys#expectedShapes} order
      * @throws CheckpointException if the file is malformed or does not fit {@code cfg}
      */
-    public static Map<String, HostTensor> load(Path file, VitConfig cfg)
-            throws java.io.IOException {
+    public static Map<String, HostTensor> load(Path file, VitConfig cfg) throws java.io.IOException {
         Map<String, HostTensor> raw = Safetensors.read(file);
         Map<String, HostTensor> timm = translate(raw, cfg, file.toString());
         return validate(timm, cfg, file.toString());
@@ -67,8 +66,7 @@ public final class VitCheckpoint {
      *
      * @param source names the origin in error messages, e.g. a file name
      */
-    public static Map<String, HostTensor> toTimm(
-            Map<String, HostTensor> tensors, VitConfig cfg, String source)
+    public static Map<String, HostTensor> toTimm(Map<String, HostTensor> tensors, VitConfig cfg, String source)
             throws CheckpointException {
         return validate(translate(tensors, cfg, source), cfg, source);
     }
@@ -90,8 +88,7 @@ public final class VitCheckpoint {
     // ---------------------------------------------------------------------------------------------
 
     /** Renames to timm, without checking completeness or shapes. */
-    static Map<String, HostTensor> translate(
-            Map<String, HostTensor> tensors, VitConfig cfg, String source)
+    static Map<String, HostTensor> translate(Map<String, HostTensor> tensors, VitConfig cfg, String source)
             throws CheckpointException {
         Map<String, HostTensor> in = stripWrapper(tensors);
         String prefix = HuggingFaceLayout.prefixOf(in.keySet(), source);
@@ -102,7 +99,9 @@ public final class VitCheckpoint {
             LOG.warn(
                     "{} has a Hugging Face layout, whose models use LayerNorm eps 1e-12, but"
                             + " architecture {} has layerNormEps {}",
-                    source, cfg.name(), cfg.layerNormEps());
+                    source,
+                    cfg.name(),
+                    cfg.layerNormEps());
         }
         HuggingFaceLayout layout = new HuggingFaceLayout(prefix, source);
         for (Map.Entry<String, HostTensor> e : in.entrySet()) {
@@ -110,9 +109,7 @@ public final class VitCheckpoint {
         }
         Map<String, HostTensor> out = layout.timmTensors();
         if (!layout.ignored().isEmpty()) {
-            LOG.info(
-                    "{}: ignoring tensors that image classification does not use: {}",
-                    source, layout.ignored());
+            LOG.info("{}: ignoring tensors that image classification does not use: {}", source, layout.ignored());
         }
         return out;
     }
@@ -123,8 +120,8 @@ public final class VitCheckpoint {
      *
      * @return the tensors in {@link TimmKeys#expectedShapes} order
      */
-    static Map<String, HostTensor> validate(
-            Map<String, HostTensor> timm, VitConfig cfg, String source) throws CheckpointException {
+    static Map<String, HostTensor> validate(Map<String, HostTensor> timm, VitConfig cfg, String source)
+            throws CheckpointException {
         Map<String, long[]> expected = TimmKeys.expectedShapes(cfg);
         List<String> unexpected = new ArrayList<>();
         for (String key : timm.keySet()) {
@@ -133,20 +130,16 @@ public final class VitCheckpoint {
             }
         }
         if (!unexpected.isEmpty()) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: unexpected %s %s for architecture %s",
-                            source, unexpected.size() == 1 ? "tensor" : "tensors",
-                            abbreviate(unexpected), cfg.name()));
+            throw new CheckpointException(String.format(
+                    "%s: unexpected %s %s for architecture %s",
+                    source, unexpected.size() == 1 ? "tensor" : "tensors", abbreviate(unexpected), cfg.name()));
         }
         for (Map.Entry<String, HostTensor> e : timm.entrySet()) {
             long[] want = expected.get(e.getKey());
             if (!Arrays.equals(want, e.getValue().shape())) {
-                throw new CheckpointException(
-                        String.format(
-                                "%s: %s has shape %s but %s expects %s",
-                                source, e.getKey(), e.getValue().shapeText(), cfg.name(),
-                                Arrays.toString(want)));
+                throw new CheckpointException(String.format(
+                        "%s: %s has shape %s but %s expects %s",
+                        source, e.getKey(), e.getValue().shapeText(), cfg.name(), Arrays.toString(want)));
             }
         }
         List<String> missing = new ArrayList<>();
@@ -160,11 +153,9 @@ public final class VitCheckpoint {
             }
         }
         if (!missing.isEmpty()) {
-            throw new CheckpointException(
-                    String.format(
-                            "%s: missing %s %s for architecture %s",
-                            source, missing.size() == 1 ? "tensor" : "tensors",
-                            abbreviate(missing), cfg.name()));
+            throw new CheckpointException(String.format(
+                    "%s: missing %s %s for architecture %s",
+                    source, missing.size() == 1 ? "tensor" : "tensors", abbreviate(missing), cfg.name()));
         }
         return ordered;
     }
@@ -189,8 +180,6 @@ public final class VitCheckpoint {
     private static String abbreviate(List<String> keys) {
         int shown = Math.min(keys.size(), 5);
         String list = String.join(", ", keys.subList(0, shown));
-        return keys.size() > shown
-                ? "[" + list + ", ... and " + (keys.size() - shown) + " more]"
-                : "[" + list + "]";
+        return keys.size() > shown ? "[" + list + ", ... and " + (keys.size() - shown) + " more]" : "[" + list + "]";
     }
 }

@@ -59,9 +59,7 @@ public record VitConfig(
         // Small shapes for tests and golden fixtures: 64 patches + class token = 65 tokens, 12 blocks
         // so EViT's default reduction blocks (4, 7, 10) exist.
         register(new VitConfig("vit_test_tiny", 32, 4, 3, 10, 48, 12, 3, 4.0, true, false, 1e-6));
-        register(
-                new VitConfig(
-                        "deit_test_tiny_distilled", 32, 4, 3, 10, 48, 12, 3, 4.0, true, true, 1e-6));
+        register(new VitConfig("deit_test_tiny_distilled", 32, 4, 3, 10, 48, 12, 3, 4.0, true, true, 1e-6));
         // The bundled demo model: 64 px synthetic camera frames, 8 x 8 patches (65 tokens), 2.4 M
         // parameters (9.7 MB in F32); ~200 images/s at batch 16 on 2 CPU cores, so the model is
         // the bottleneck of the embedded pipeline and compression buys real capacity.
@@ -81,18 +79,15 @@ public record VitConfig(
         requirePositive("numHeads", numHeads);
         if (imageSize % patchSize != 0) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "patchSize %d must divide imageSize %d", patchSize, imageSize));
+                    String.format("patchSize %d must divide imageSize %d", patchSize, imageSize));
         }
         if (embedDim % numHeads != 0) {
             throw new IllegalArgumentException(
                     String.format("numHeads %d must divide embedDim %d", numHeads, embedDim));
         }
         if (!(mlpRatio > 0) || Math.round(embedDim * mlpRatio) != embedDim * mlpRatio) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "mlpRatio %s must be > 0 and give an integer hidden width for embedDim %d",
-                            mlpRatio, embedDim));
+            throw new IllegalArgumentException(String.format(
+                    "mlpRatio %s must be > 0 and give an integer hidden width for embedDim %d", mlpRatio, embedDim));
         }
         if (!(layerNormEps > 0)) {
             throw new IllegalArgumentException("layerNormEps must be > 0 but was " + layerNormEps);
@@ -108,9 +103,7 @@ public record VitConfig(
         VitConfig cfg = PRESETS.get(name);
         if (cfg == null) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "unknown preset '%s'; known presets: %s",
-                            name, String.join(", ", PRESETS.keySet())));
+                    String.format("unknown preset '%s'; known presets: %s", name, String.join(", ", PRESETS.keySet())));
         }
         return cfg;
     }
@@ -158,22 +151,47 @@ public record VitConfig(
     public TokenGeometry geometry() {
         int headOutputs = distilled ? 2 * numClasses : numClasses;
         return new TokenGeometry(
-                numTokens(), numPrefixTokens(), embedDim, depth, mlpHiddenDim(),
-                inChannels * patchSize * patchSize, headOutputs);
+                numTokens(),
+                numPrefixTokens(),
+                embedDim,
+                depth,
+                mlpHiddenDim(),
+                inChannels * patchSize * patchSize,
+                headOutputs);
     }
 
     /** A copy with another number of classes (fine-tuning onto new labels). */
     public VitConfig withNumClasses(int classes) {
         return new VitConfig(
-                name, imageSize, patchSize, inChannels, classes, embedDim, depth, numHeads,
-                mlpRatio, qkvBias, distilled, layerNormEps);
+                name,
+                imageSize,
+                patchSize,
+                inChannels,
+                classes,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                qkvBias,
+                distilled,
+                layerNormEps);
     }
 
     /** A copy with another LayerNorm epsilon (Hugging Face checkpoints use 1e-12). */
     public VitConfig withLayerNormEps(double eps) {
         return new VitConfig(
-                name, imageSize, patchSize, inChannels, numClasses, embedDim, depth, numHeads,
-                mlpRatio, qkvBias, distilled, eps);
+                name,
+                imageSize,
+                patchSize,
+                inChannels,
+                numClasses,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                qkvBias,
+                distilled,
+                eps);
     }
 
     private static VitConfig deit(String name, int dim, int heads, boolean distilled) {

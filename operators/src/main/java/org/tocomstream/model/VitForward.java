@@ -91,10 +91,9 @@ public final class VitForward {
         int[] rSchedule = ctx.level().tomeSchedule(cfg.depth());
         VitBlock.Tokens tokens = VitBlock.Tokens.unmerged(x);
         for (int l = first; l < cfg.depth(); l++) {
-            tokens =
-                    ctx.isInPlace()
-                            ? inOwnScope(blocks[l], tokens, rSchedule[l], ctx, out)
-                            : blocks[l].forward(tokens, rSchedule[l], ctx);
+            tokens = ctx.isInPlace()
+                    ? inOwnScope(blocks[l], tokens, rSchedule[l], ctx, out)
+                    : blocks[l].forward(tokens, rSchedule[l], ctx);
         }
         return head(tokens.x());
     }
@@ -115,13 +114,12 @@ public final class VitForward {
         long batch = images.getShape().get(0);
         long d = cfg.embedDim();
         Shape stride = new Shape(cfg.patchSize(), cfg.patchSize());
-        NDArray patches =
-                Conv2d.conv2d(
-                                images,
-                                weights.get(TimmKeys.PATCH_EMBED_WEIGHT),
-                                weights.get(TimmKeys.PATCH_EMBED_BIAS),
-                                stride)
-                        .singletonOrThrow(); // (B, D, g, g)
+        NDArray patches = Conv2d.conv2d(
+                        images,
+                        weights.get(TimmKeys.PATCH_EMBED_WEIGHT),
+                        weights.get(TimmKeys.PATCH_EMBED_BIAS),
+                        stride)
+                .singletonOrThrow(); // (B, D, g, g)
         patches = patches.reshape(batch, d, cfg.numPatches()).transpose(0, 2, 1);
         NDList tokens = new NDList();
         tokens.add(prefixToken(TimmKeys.CLS_TOKEN, batch, patches));
@@ -140,25 +138,16 @@ public final class VitForward {
 
     /** Final norm and classifier head(s) on the prefix tokens: (B, N, D) → (B, classes). */
     private NDArray head(NDArray x) {
-        NDArray normed =
-                LayerNorm.layerNorm(
-                                x,
-                                normShape,
-                                weights.get(TimmKeys.NORM_WEIGHT),
-                                weights.get(TimmKeys.NORM_BIAS),
-                                eps)
-                        .singletonOrThrow();
-        NDArray logits =
-                VitBlock.linear(
-                        normed.get(":, 0, :"),
-                        weights.get(TimmKeys.HEAD_WEIGHT),
-                        weights.get(TimmKeys.HEAD_BIAS));
+        NDArray normed = LayerNorm.layerNorm(
+                        x, normShape, weights.get(TimmKeys.NORM_WEIGHT), weights.get(TimmKeys.NORM_BIAS), eps)
+                .singletonOrThrow();
+        NDArray logits = VitBlock.linear(
+                normed.get(":, 0, :"), weights.get(TimmKeys.HEAD_WEIGHT), weights.get(TimmKeys.HEAD_BIAS));
         if (cfg.distilled()) {
-            NDArray dist =
-                    VitBlock.linear(
-                            normed.get(":, 1, :"),
-                            weights.get(TimmKeys.HEAD_DIST_WEIGHT),
-                            weights.get(TimmKeys.HEAD_DIST_BIAS));
+            NDArray dist = VitBlock.linear(
+                    normed.get(":, 1, :"),
+                    weights.get(TimmKeys.HEAD_DIST_WEIGHT),
+                    weights.get(TimmKeys.HEAD_DIST_BIAS));
             logits = logits.add(dist).mul(Scalars.of(logits.getManager(), 0.5f));
         }
         return logits;

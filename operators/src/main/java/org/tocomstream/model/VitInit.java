@@ -28,8 +28,8 @@ public final class VitInit {
                 count *= d;
             }
             float[] data = new float[Math.toIntExact(count)];
-            boolean isNorm = key.equals(TimmKeys.NORM_WEIGHT) || key.endsWith("norm1.weight")
-                    || key.endsWith("norm2.weight");
+            boolean isNorm =
+                    key.equals(TimmKeys.NORM_WEIGHT) || key.endsWith("norm1.weight") || key.endsWith("norm2.weight");
             if (isNorm) {
                 java.util.Arrays.fill(data, 1f);
             } else if (!key.endsWith("bias")) {

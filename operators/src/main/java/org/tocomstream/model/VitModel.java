@@ -3,17 +3,17 @@ package org.tocomstream.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
-import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.tocomstream.compress.CompressionLevel;
 
@@ -61,8 +61,7 @@ public final class VitModel implements AutoCloseable {
      */
     public static VitModel load(Path dir, Device device) throws IOException {
         ModelSpec spec = ModelSpec.read(dir);
-        Map<String, HostTensor> weights =
-                VitCheckpoint.load(spec.weightsPath(dir), spec.architecture());
+        Map<String, HostTensor> weights = VitCheckpoint.load(spec.weightsPath(dir), spec.architecture());
         return fromWeights(spec, weights, device);
     }
 
@@ -70,8 +69,7 @@ public final class VitModel implements AutoCloseable {
      * A model from timm-named weights with default metadata: labels {@code class_0..},
      * timm's DeiT evaluation preprocessing, trained without compression.
      */
-    public static VitModel fromWeights(
-            VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
+    public static VitModel fromWeights(VitConfig config, Map<String, HostTensor> timmWeights, Device device) {
         List<String> labels = new ArrayList<>();
         for (int i = 0; i < config.numClasses(); i++) {
             labels.add("class_" + i);
@@ -84,8 +82,7 @@ public final class VitModel implements AutoCloseable {
      *
      * @param device where the weights live and the forward runs
      */
-    public static VitModel fromWeights(
-            ModelSpec spec, Map<String, HostTensor> timmWeights, Device device) {
+    public static VitModel fromWeights(ModelSpec spec, Map<String, HostTensor> timmWeights, Device device) {
         VitConfig config = spec.architecture();
         NativeAllocator.tuneOnce();
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
@@ -204,21 +201,15 @@ public final class VitModel implements AutoCloseable {
 
     private void checkInputShape(long[] shape, long values) {
         long[] want = {config.inChannels(), config.imageSize(), config.imageSize()};
-        if (shape.length != 4
-                || shape[0] < 1
-                || shape[1] != want[0]
-                || shape[2] != want[1]
-                || shape[3] != want[2]) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "input batch has shape %s but %s expects [B, %d, %d, %d]",
-                            Arrays.toString(shape), config.name(), want[0], want[1], want[2]));
+        if (shape.length != 4 || shape[0] < 1 || shape[1] != want[0] || shape[2] != want[1] || shape[3] != want[2]) {
+            throw new IllegalArgumentException(String.format(
+                    "input batch has shape %s but %s expects [B, %d, %d, %d]",
+                    Arrays.toString(shape), config.name(), want[0], want[1], want[2]));
         }
         if (shape[0] * want[0] * want[1] * want[2] != values) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "input batch shape %s needs %d values but %d were given",
-                            Arrays.toString(shape), shape[0] * want[0] * want[1] * want[2], values));
+            throw new IllegalArgumentException(String.format(
+                    "input batch shape %s needs %d values but %d were given",
+                    Arrays.toString(shape), shape[0] * want[0] * want[1] * want[2], values));
         }
     }
 }

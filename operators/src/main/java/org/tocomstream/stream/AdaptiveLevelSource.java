@@ -51,12 +51,7 @@ final class AdaptiveLevelSource implements LevelSource {
         Decision d = decide(signals);
         CompressionLevel level = config.ladder().level(d.level());
         boolean coalesce = d.shed() && config.shedding().mode() == Shedding.Mode.LATEST_PER_STREAM;
-        return new BatchPlan(
-                level,
-                rungOf(level),
-                d.shed() ? framesToSkip(signals, batch) : null,
-                reason(d),
-                coalesce);
+        return new BatchPlan(level, rungOf(level), d.shed() ? framesToSkip(signals, batch) : null, reason(d), coalesce);
     }
 
     /** Runs the controller on {@code signals}; logs every change, and one decision a second. */
@@ -72,19 +67,15 @@ final class AdaptiveLevelSource implements LevelSource {
                 measured.put(i, ms.getAsDouble());
             }
         }
-        int current =
-                signals.previousLevel() == null ? 0 : Math.max(0, ladder.indexOf(signals.previousLevel()));
-        LoadSignal signal =
-                new LoadSignal(
-                        Math.max(0, signals.oldestAgeMs()),
-                        signals.queuedFrames(),
-                        signals.inFlightBatches(),
-                        signals.maxInFlight(),
-                        signals.arrivalRatePerSecond(),
-                        measured,
-                        signals.upstreamBacklogFrames() < 0
-                                ? LoadSignal.UNKNOWN
-                                : signals.upstreamBacklogFrames());
+        int current = signals.previousLevel() == null ? 0 : Math.max(0, ladder.indexOf(signals.previousLevel()));
+        LoadSignal signal = new LoadSignal(
+                Math.max(0, signals.oldestAgeMs()),
+                signals.queuedFrames(),
+                signals.inFlightBatches(),
+                signals.maxInFlight(),
+                signals.arrivalRatePerSecond(),
+                measured,
+                signals.upstreamBacklogFrames() < 0 ? LoadSignal.UNKNOWN : signals.upstreamBacklogFrames());
         Decision d = controller.next(signal, current);
         if (LOG.isDebugEnabled()
                 && (last == null
@@ -131,7 +122,8 @@ final class AdaptiveLevelSource implements LevelSource {
 
     @Override
     public String toString() {
-        return "adaptive(" + config.ladder() + ", latency target " + config.latencyTarget().toMillis()
-                + " ms, shedding " + config.shedding().mode() + ")";
+        return "adaptive(" + config.ladder() + ", latency target "
+                + config.latencyTarget().toMillis() + " ms, shedding "
+                + config.shedding().mode() + ")";
     }
 }

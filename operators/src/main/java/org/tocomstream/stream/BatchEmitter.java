@@ -49,8 +49,7 @@ final class BatchEmitter {
         int n = batch.frames().size();
         int ran = batch.run().size();
         LabelRecord.Level level =
-                new LabelRecord.Level(
-                        batch.level().methodName(), batch.level().toString(), result.compensator());
+                new LabelRecord.Level(batch.level().methodName(), batch.level().toString(), result.compensator());
         // Microsecond precision is plenty and keeps the JSON short.
         double inferenceMs = Math.round(result.inferenceNanos() / 1e3) / 1e3;
         int next = 0;
@@ -60,22 +59,9 @@ final class BatchEmitter {
             long age = nowMs - f.captureTs();
             boolean skip = batch.isSkipped(i);
             List<LabelRecord.Label> labels = skip ? List.of() : result.labels().get(next++);
-            LabelRecord label =
-                    new LabelRecord(
-                            f.stream(),
-                            f.seq(),
-                            f.captureTs(),
-                            labels,
-                            level,
-                            modelId,
-                            ran,
-                            inferenceMs,
-                            age,
-                            skip);
-            records.accept(
-                    p.hasTimestamp()
-                            ? new StreamRecord<>(label, p.timestamp())
-                            : new StreamRecord<>(label));
+            LabelRecord label = new LabelRecord(
+                    f.stream(), f.seq(), f.captureTs(), labels, level, modelId, ran, inferenceMs, age, skip);
+            records.accept(p.hasTimestamp() ? new StreamRecord<>(label, p.timestamp()) : new StreamRecord<>(label));
             metrics.frameAgeMs.update(age);
         }
         metrics.framesOut.inc(n);

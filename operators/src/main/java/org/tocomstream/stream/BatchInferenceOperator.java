@@ -135,10 +135,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         lastLevelLogMs = Long.MIN_VALUE;
         metrics = new InferenceMetrics(getMetricGroup());
 
-        List<String> gpus =
-                DeviceSelection.gpuIndices(
-                        getRuntimeContext()
-                                .getExternalResourceInfos(predictorFactory.gpuResourceName()));
+        List<String> gpus = DeviceSelection.gpuIndices(
+                getRuntimeContext().getExternalResourceInfos(predictorFactory.gpuResourceName()));
         predictor = predictorFactory.open(new PredictorContext(subtask, gpus));
         modelId = predictor.modelId();
         List<String> labels = List.copyOf(predictor.labels());
@@ -154,13 +152,12 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
         emitter = new BatchEmitter(modelId, metrics, output::collect, output::emitWatermark);
         levelSource.open(getProcessingTimeService()::getCurrentProcessingTime);
-        inferenceThreads =
-                InferenceThreads.start(
-                        batching.maxInFlight(),
-                        getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
-                        new BatchRunner(predictor, labels, effectiveTopK),
-                        this::post,
-                        this::complete);
+        inferenceThreads = InferenceThreads.start(
+                batching.maxInFlight(),
+                getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks(),
+                new BatchRunner(predictor, labels, effectiveTopK),
+                this::post,
+                this::complete);
         LOG.info(
                 "Batch inference subtask {} open: model {}, {}, top-{}, levels from {}",
                 subtask,
@@ -176,8 +173,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         long now = now();
         metrics.framesIn.inc();
         planner.arrived(now);
-        PendingFrame frame =
-                new PendingFrame(element.getValue(), element.hasTimestamp(), element.getTimestamp());
+        PendingFrame frame = new PendingFrame(element.getValue(), element.hasTimestamp(), element.getTimestamp());
         if (buffer.add(frame)) {
             deadline.start(trigger.deadline(now));
         }
@@ -220,8 +216,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             deadline.cancel();
         }
         boolean threadsStopped =
-                inferenceThreads == null
-                        || inferenceThreads.stop(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+                inferenceThreads == null || inferenceThreads.stop(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         if (predictor != null) {
             if (threadsStopped) {
                 try {
@@ -299,13 +294,12 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         List<PendingFrame> frames = cut.frames();
         // Batches whose labels are in and that the current mail emits right after this cut (see
         // complete) are no longer in flight for the controller.
-        LoadSignals signals =
-                planner.sample(
-                        now,
-                        frames,
-                        frames.size() + inFlight.frames() - inFlight.framesLabelledAtHead(),
-                        inFlight.size() - inFlight.labelledAtHead(),
-                        BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
+        LoadSignals signals = planner.sample(
+                now,
+                frames,
+                frames.size() + inFlight.frames() - inFlight.framesLabelledAtHead(),
+                inFlight.size() - inFlight.labelledAtHead(),
+                BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
         metrics.upstreamPendingRecords = signals.upstreamBacklogFrames();
         BatchPlan plan = planner.plan(signals, frames);
         if (!plan.level().equals(signals.previousLevel())) {

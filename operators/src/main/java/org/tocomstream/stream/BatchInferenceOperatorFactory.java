@@ -66,8 +66,7 @@ public final class BatchInferenceOperatorFactory extends AbstractStreamOperatorF
             BatchingConfig batching, int topK, PredictorFactory predictors, LevelSource levels) {
         this.batching = Objects.requireNonNull(batching, "batching");
         if (topK < 1) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be >= 1 but was %d", TOP_K, topK));
+            throw new IllegalArgumentException(String.format("%s must be >= 1 but was %d", TOP_K, topK));
         }
         this.topK = topK;
         this.predictors = Objects.requireNonNull(predictors, "predictors");

@@ -40,8 +40,7 @@ import org.tocomstream.compress.CompressionLevel;
  *     stream: it is then cut once it holds frames of {@code maxBatchSize} different streams (or
  *     four times that many frames)
  */
-public record BatchPlan(
-        CompressionLevel level, int rung, boolean[] skip, String reason, boolean coalesceStreams) {
+public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String reason, boolean coalesceStreams) {
 
     private static final boolean[] NONE = new boolean[0];
 

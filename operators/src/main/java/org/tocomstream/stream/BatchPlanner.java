@@ -55,11 +55,7 @@ final class BatchPlanner {
      * @param upstreamBacklogFrames the source's pending records, or {@link LoadSignals#UNKNOWN}
      */
     LoadSignals sample(
-            long nowMs,
-            List<PendingFrame> frames,
-            int queuedFrames,
-            int inFlightBatches,
-            long upstreamBacklogFrames) {
+            long nowMs, List<PendingFrame> frames, int queuedFrames, int inFlightBatches, long upstreamBacklogFrames) {
         long oldest = Long.MAX_VALUE;
         long newest = Long.MIN_VALUE;
         for (PendingFrame p : frames) {
@@ -98,10 +94,8 @@ final class BatchPlanner {
         }
         int flags = plan.skip().length;
         if (flags != 0 && flags != frames.size()) {
-            throw new IllegalStateException(
-                    String.format(
-                            "level source %s returned %d skip flags for %d frames",
-                            levelSource, flags, frames.size()));
+            throw new IllegalStateException(String.format(
+                    "level source %s returned %d skip flags for %d frames", levelSource, flags, frames.size()));
         }
         level = plan.level();
         return plan;

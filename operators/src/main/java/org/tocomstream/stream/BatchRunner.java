@@ -64,12 +64,7 @@ final class BatchRunner {
                     String.format(
                             "inference failed for a batch of %d frames at level %s on"
                                     + " model %s (first frame %s#%d): %s",
-                            batch.run().size(),
-                            batch.level(),
-                            modelId,
-                            first.stream(),
-                            first.seq(),
-                            t),
+                            batch.run().size(), batch.level(), modelId, first.stream(), first.seq(), t),
                     t);
         }
     }
@@ -87,11 +82,10 @@ final class BatchRunner {
             float[] px = frames.get(i).frame().pixels();
             if (px.length != per) {
                 DecodedFrame f = frames.get(i).frame();
-                throw new IllegalArgumentException(
-                        String.format(
-                                "frame %s#%d has %d values but the batch's first frame has %d:"
-                                        + " the decoder's preprocessing and the model disagree",
-                                f.stream(), f.seq(), px.length, per));
+                throw new IllegalArgumentException(String.format(
+                        "frame %s#%d has %d values but the batch's first frame has %d:"
+                                + " the decoder's preprocessing and the model disagree",
+                        f.stream(), f.seq(), px.length, per));
             }
             System.arraycopy(px, 0, out, i * per, per);
         }

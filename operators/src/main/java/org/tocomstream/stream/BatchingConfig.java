@@ -26,8 +26,7 @@ import java.util.Objects;
  * @param maxInFlight batches running or awaiting emission at most; each one runs on its own
  *     inference thread (setting {@value #MAX_IN_FLIGHT})
  */
-public record BatchingConfig(int maxBatchSize, Duration maxDelay, int maxInFlight)
-        implements Serializable {
+public record BatchingConfig(int maxBatchSize, Duration maxDelay, int maxInFlight) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -49,24 +48,18 @@ public record BatchingConfig(int maxBatchSize, Duration maxDelay, int maxInFligh
     /** @throws IllegalArgumentException naming the setting */
     public BatchingConfig {
         if (maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE_LIMIT) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be in [1, %d] but was %d",
-                            MAX_BATCH_SIZE, MAX_BATCH_SIZE_LIMIT, maxBatchSize));
+            throw new IllegalArgumentException(String.format(
+                    "%s must be in [1, %d] but was %d", MAX_BATCH_SIZE, MAX_BATCH_SIZE_LIMIT, maxBatchSize));
         }
         Objects.requireNonNull(maxDelay, MAX_DELAY + " must be set");
         if (maxDelay.toMillis() < 1) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be at least 1 ms (processing-time timers have ms"
-                                    + " resolution) but was %s",
-                            MAX_DELAY, maxDelay));
+            throw new IllegalArgumentException(String.format(
+                    "%s must be at least 1 ms (processing-time timers have ms" + " resolution) but was %s",
+                    MAX_DELAY, maxDelay));
         }
         if (maxInFlight < 1 || maxInFlight > MAX_IN_FLIGHT_LIMIT) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be in [1, %d] but was %d",
-                            MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT, maxInFlight));
+                    String.format("%s must be in [1, %d] but was %d", MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT, maxInFlight));
         }
     }
 

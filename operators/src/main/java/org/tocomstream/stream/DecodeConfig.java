@@ -35,8 +35,7 @@ public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serial
                     String.format("%s must be >= 1 but was %d", MAX_VALUE_BYTES, maxValueBytes));
         }
         if (maxPixels < 1) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be >= 1 but was %d", MAX_PIXELS, maxPixels));
+            throw new IllegalArgumentException(String.format("%s must be >= 1 but was %d", MAX_PIXELS, maxPixels));
         }
     }
 

@@ -17,8 +17,7 @@ import java.util.Objects;
  * @param pixels the network input, row-major {@code (C, H, W)} float32 as {@link
  *     org.tocomstream.model.ImagePreprocessor} produces it
  */
-public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels)
-        implements Serializable {
+public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -29,7 +28,6 @@ public record DecodedFrame(String stream, long seq, long captureTs, float[] pixe
 
     @Override
     public String toString() {
-        return "DecodedFrame[" + stream + "#" + seq + ", captureTs=" + captureTs + ", "
-                + pixels.length + " values]";
+        return "DecodedFrame[" + stream + "#" + seq + ", captureTs=" + captureTs + ", " + pixels.length + " values]";
     }
 }

@@ -25,7 +25,8 @@ final class DeviceSelection {
         if (gpuIndices.isEmpty()) {
             return "cpu";
         }
-        return "gpu" + gpuIndices.get(Math.floorMod(subtaskIndex, gpuIndices.size())).trim();
+        return "gpu"
+                + gpuIndices.get(Math.floorMod(subtaskIndex, gpuIndices.size())).trim();
     }
 
     /**

@@ -78,8 +78,7 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
     @Override
     public void open(OpenContext openContext) throws Exception {
         super.open(openContext);
-        validator =
-                new FrameValidator(new ImagePreprocessor(preprocessing, limits.maxPixels()), limits);
+        validator = new FrameValidator(new ImagePreprocessor(preprocessing, limits.maxPixels()), limits);
         deadLettered = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERED_FRAMES);
         decoded = getRuntimeContext().getMetricGroup().counter(DECODED_FRAMES);
         lastWarnMs = Long.MIN_VALUE;
@@ -113,10 +112,7 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
         // Wall clock for log rate limiting only; nothing else depends on it.
         long now = System.currentTimeMillis();
         if (lastWarnMs == Long.MIN_VALUE || now - lastWarnMs >= WARN_INTERVAL_MS) {
-            LOG.warn(
-                    "{} frame(s) dead-lettered since the last report; latest: {}",
-                    deadSinceWarn,
-                    dead.reason());
+            LOG.warn("{} frame(s) dead-lettered since the last report; latest: {}", deadSinceWarn, dead.reason());
             lastWarnMs = now;
             deadSinceWarn = 0;
         } else {

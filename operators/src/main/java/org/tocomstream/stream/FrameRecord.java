@@ -17,13 +17,7 @@ import java.util.List;
  * @param headers the headers in record order, repeats kept
  */
 public record FrameRecord(
-        String topic,
-        int partition,
-        long offset,
-        long timestamp,
-        byte[] key,
-        byte[] value,
-        List<Header> headers)
+        String topic, int partition, long offset, long timestamp, byte[] key, byte[] value, List<Header> headers)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;

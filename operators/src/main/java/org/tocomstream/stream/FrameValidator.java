@@ -89,10 +89,9 @@ public final class FrameValidator {
             throw new Rejected("empty value (no image)");
         }
         if (value.length > limits.maxValueBytes()) {
-            throw new Rejected(
-                    String.format(
-                            "value is %d bytes, above the cap of %d (%s)",
-                            value.length, limits.maxValueBytes(), DecodeConfig.MAX_VALUE_BYTES));
+            throw new Rejected(String.format(
+                    "value is %d bytes, above the cap of %d (%s)",
+                    value.length, limits.maxValueBytes(), DecodeConfig.MAX_VALUE_BYTES));
         }
         return value;
     }
@@ -105,10 +104,8 @@ public final class FrameValidator {
         }
         long seq = parseDecimal(seqHeader);
         if (seq < 0) {
-            throw new Rejected(
-                    String.format(
-                            "header %s is not a non-negative decimal integer: %s",
-                            WireFormat.FRAME_SEQ, quote(seqHeader)));
+            throw new Rejected(String.format(
+                    "header %s is not a non-negative decimal integer: %s", WireFormat.FRAME_SEQ, quote(seqHeader)));
         }
         return seq;
     }
@@ -118,17 +115,15 @@ public final class FrameValidator {
         byte[] tsHeader = record.header(WireFormat.CAPTURE_TS);
         if (tsHeader == null) {
             if (record.timestamp() < 0) {
-                throw new Rejected(
-                        "missing header " + WireFormat.CAPTURE_TS + " and no record timestamp");
+                throw new Rejected("missing header " + WireFormat.CAPTURE_TS + " and no record timestamp");
             }
             return record.timestamp();
         }
         long captureTs = parseDecimal(tsHeader);
         if (captureTs < 0) {
-            throw new Rejected(
-                    String.format(
-                            "header %s is not a non-negative decimal epoch-ms time: %s",
-                            WireFormat.CAPTURE_TS, quote(tsHeader)));
+            throw new Rejected(String.format(
+                    "header %s is not a non-negative decimal epoch-ms time: %s",
+                    WireFormat.CAPTURE_TS, quote(tsHeader)));
         }
         return captureTs;
     }
@@ -137,11 +132,9 @@ public final class FrameValidator {
     private static void checkContentType(FrameRecord record) throws Rejected {
         byte[] typeHeader = record.header(WireFormat.CONTENT_TYPE);
         if (typeHeader != null && !isSupportedType(typeHeader)) {
-            throw new Rejected(
-                    String.format(
-                            "unsupported header %s %s; supported: %s, %s",
-                            WireFormat.CONTENT_TYPE, quote(typeHeader), WireFormat.IMAGE_JPEG,
-                            WireFormat.IMAGE_PNG));
+            throw new Rejected(String.format(
+                    "unsupported header %s %s; supported: %s, %s",
+                    WireFormat.CONTENT_TYPE, quote(typeHeader), WireFormat.IMAGE_JPEG, WireFormat.IMAGE_PNG));
         }
     }
 

@@ -48,8 +48,7 @@ final class InferenceThreads {
     private final Completion completion;
     private volatile InferenceException failure;
 
-    private InferenceThreads(
-            ExecutorService pool, BatchRunner runner, Mailbox mailbox, Completion completion) {
+    private InferenceThreads(ExecutorService pool, BatchRunner runner, Mailbox mailbox, Completion completion) {
         this.pool = pool;
         this.runner = Objects.requireNonNull(runner, "runner");
         this.mailbox = Objects.requireNonNull(mailbox, "mailbox");
@@ -63,16 +62,9 @@ final class InferenceThreads {
      * @param completion what a result's mail runs
      */
     static InferenceThreads start(
-            int threads,
-            String taskName,
-            BatchRunner runner,
-            Mailbox mailbox,
-            Completion completion) {
+            int threads, String taskName, BatchRunner runner, Mailbox mailbox, Completion completion) {
         return new InferenceThreads(
-                Executors.newFixedThreadPool(threads, threadFactory(taskName)),
-                runner,
-                mailbox,
-                completion);
+                Executors.newFixedThreadPool(threads, threadFactory(taskName)), runner, mailbox, completion);
     }
 
     /** Runs {@code batch} on a free thread; it has at least one frame to run. */

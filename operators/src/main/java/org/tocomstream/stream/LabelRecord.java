@@ -48,7 +48,8 @@ public record LabelRecord(
 
     private static final long serialVersionUID = 1L;
 
-    private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
 
     /** One label and its softmax probability. */
     public record Label(String label, double score) implements Serializable {

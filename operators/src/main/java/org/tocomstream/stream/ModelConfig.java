@@ -41,11 +41,7 @@ import org.tocomstream.compensate.TokenCompensator;
  *     plugin's default (setting {@value #COMPENSATOR_SCALE})
  */
 public record ModelConfig(
-        String modelDir,
-        String device,
-        String gpuResourceName,
-        String compensator,
-        Double compensatorScale)
+        String modelDir, String device, String gpuResourceName, String compensator, Double compensatorScale)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -81,7 +77,8 @@ public record ModelConfig(
 
     /** Whether {@code device} (trimmed, any case) is a value {@link #DEVICE} accepts. */
     public static boolean isDeviceName(String device) {
-        return device != null && DEVICE_NAME.matcher(device.trim().toLowerCase(Locale.ROOT)).matches();
+        return device != null
+                && DEVICE_NAME.matcher(device.trim().toLowerCase(Locale.ROOT)).matches();
     }
 
     /** @throws IllegalArgumentException naming the setting */
@@ -92,30 +89,21 @@ public record ModelConfig(
         device = device == null ? "" : device.trim().toLowerCase(Locale.ROOT);
         if (!isDeviceName(device)) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "%s must be auto, cpu, gpu, gpuN or gpu(N) but was '%s'",
-                            DEVICE, device));
+                    String.format("%s must be auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE, device));
         }
         if (gpuResourceName == null || gpuResourceName.isBlank()) {
             throw new IllegalArgumentException(GPU_RESOURCE + " must be non-empty");
         }
         compensator = compensator == null ? "" : compensator.trim();
         if (compensator.isEmpty()) {
-            throw new IllegalArgumentException(
-                    COMPENSATOR + " must be auto, none or a plugin file but was empty");
+            throw new IllegalArgumentException(COMPENSATOR + " must be auto, none or a plugin file but was empty");
         }
-        if (compensator.equalsIgnoreCase(COMPENSATOR_AUTO)
-                || compensator.equalsIgnoreCase(COMPENSATOR_NONE)) {
+        if (compensator.equalsIgnoreCase(COMPENSATOR_AUTO) || compensator.equalsIgnoreCase(COMPENSATOR_NONE)) {
             compensator = compensator.toLowerCase(Locale.ROOT);
         }
-        if (compensatorScale != null
-                && (!Double.isFinite(compensatorScale) || compensatorScale < 0)) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            Locale.ROOT,
-                            "%s must be finite and >= 0 but was %s",
-                            COMPENSATOR_SCALE,
-                            compensatorScale));
+        if (compensatorScale != null && (!Double.isFinite(compensatorScale) || compensatorScale < 0)) {
+            throw new IllegalArgumentException(String.format(
+                    Locale.ROOT, "%s must be finite and >= 0 but was %s", COMPENSATOR_SCALE, compensatorScale));
         }
     }
 
@@ -143,8 +131,7 @@ public record ModelConfig(
             default:
                 Path file = Path.of(compensator);
                 if (!Files.isRegularFile(file)) {
-                    throw new NoSuchFileException(
-                            file.toString(), null, COMPENSATOR + ": no such plugin file");
+                    throw new NoSuchFileException(file.toString(), null, COMPENSATOR + ": no such plugin file");
                 }
                 return Optional.of(file);
         }

@@ -119,8 +119,11 @@ public final class ModelRegistry {
                 if (key.compensator() != null) {
                     try {
                         TokenCompensator plugin = TokenCompensator.load(key.compensator());
-                        bound = plugin.bind(loaded.model(), CompensatorMode.SIDE_BRANCH,
-                                CompensatorCalibration.forModel(plugin, key.dir()).orElse(null));
+                        bound = plugin.bind(
+                                loaded.model(),
+                                CompensatorMode.SIDE_BRANCH,
+                                CompensatorCalibration.forModel(plugin, key.dir())
+                                        .orElse(null));
                     } catch (IOException | RuntimeException e) {
                         loaded.model().close();
                         throw e;

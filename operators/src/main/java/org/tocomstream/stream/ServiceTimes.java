@@ -38,10 +38,7 @@ final class ServiceTimes {
         if (snapshot == null) {
             List<LoadSignals.ServiceTime> out = new ArrayList<>(stats.size());
             stats.forEach(
-                    (k, s) ->
-                            out.add(
-                                    new LoadSignals.ServiceTime(
-                                            k.level(), k.batchSize(), s.msPerFrame, s.batches)));
+                    (k, s) -> out.add(new LoadSignals.ServiceTime(k.level(), k.batchSize(), s.msPerFrame, s.batches)));
             snapshot = List.copyOf(out);
         }
         return snapshot;

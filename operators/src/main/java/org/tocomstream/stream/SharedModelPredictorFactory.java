@@ -39,9 +39,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
     @Override
     public BatchPredictor open(PredictorContext context) throws Exception {
-        String name =
-                DeviceSelection.resolve(
-                        config.device(), context.subtaskIndex(), context.gpuIndices());
+        String name = DeviceSelection.resolve(config.device(), context.subtaskIndex(), context.gpuIndices());
         Device device = Devices.parse(name);
         Path plugin = config.compensatorFile().orElse(null);
         LOG.info(
@@ -56,8 +54,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 ModelConfig.COMPENSATOR,
                 config.compensator());
         return new SharedModelPredictor(
-                ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin),
-                config.compensatorScale());
+                ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin), config.compensatorScale());
     }
 
     @Override
@@ -93,10 +90,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             VitConfig cfg = model.config();
             this.frameShape = new long[] {cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
             this.compensator = lease.compensator();
-            this.scale =
-                    scale != null
-                            ? scale
-                            : compensator == null ? 0 : compensator.defaultScale();
+            this.scale = scale != null ? scale : compensator == null ? 0 : compensator.defaultScale();
         }
 
         SharedModelPredictor(ModelRegistry.Lease lease) {
@@ -121,8 +115,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 return model.logits(pixels, shape, level);
             }
             QvAdapter adapter =
-                    compensator.adapter(
-                            pair.get(), compensator.mode(), compensator.scale(pair.get(), scale));
+                    compensator.adapter(pair.get(), compensator.mode(), compensator.scale(pair.get(), scale));
             return model.logits(pixels, shape, ForwardContext.at(level).withAdapter(adapter));
         }
 
@@ -153,8 +146,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             if (!cfg.covers(pair.get().from()) || !cfg.covers(pair.get().to())) {
                 if (uncovered.add(level)) {
                     LOG.info(
-                            "Level {} runs without the compensator: pair {} is outside its degree"
-                                    + " range 0..{}",
+                            "Level {} runs without the compensator: pair {} is outside its degree" + " range 0..{}",
                             level,
                             pair.get(),
                             cfg.maxDegree());

@@ -16,10 +16,8 @@ final class TopLabels {
      */
     static List<LabelRecord.Label> of(float[] logits, List<String> labels, int k) {
         if (logits.length != labels.size()) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "model returned %d logits per frame but has %d labels",
-                            logits.length, labels.size()));
+            throw new IllegalArgumentException(String.format(
+                    "model returned %d logits per frame but has %d labels", logits.length, labels.size()));
         }
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < logits.length; i++) {
@@ -27,8 +25,7 @@ final class TopLabels {
                 // A model fault, not a frame fault (inputs are normalised 8-bit pixels), and JSON
                 // has no NaN: fail the batch with the evidence rather than emit a broken label.
                 throw new IllegalArgumentException(
-                        String.format("model returned a non-finite logit %s for class %d",
-                                logits[i], i));
+                        String.format("model returned a non-finite logit %s for class %d", logits[i], i));
             }
             max = Math.max(max, logits[i]);
         }

@@ -25,11 +25,14 @@ class TocomEvaluationTest {
     @Test
     void cellsMatchDirectForwardPassesAndAZeroScaleChangesNothing() {
         TokenCompensator plugin = TocomTesting.randomPlugin(3);
-        List<CompensatorPair> grid = List.of(new CompensatorPair(0, 0), new CompensatorPair(0, 3), new CompensatorPair(3, 1));
-        try (VitModel model = VitModel.fromWeights(TocomTesting.spec(), RandomWeights.of(TocomTesting.TINY, 5), Device.cpu());
+        List<CompensatorPair> grid =
+                List.of(new CompensatorPair(0, 0), new CompensatorPair(0, 3), new CompensatorPair(3, 1));
+        try (VitModel model = VitModel.fromWeights(
+                        TocomTesting.spec(), RandomWeights.of(TocomTesting.TINY, 5), Device.cpu());
                 BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
             List<String> progress = new ArrayList<>();
-            List<CompensatorEvaluation.Cell> cells = CompensatorEvaluation.run(model, tocom, data(true), grid, 0.5, 4, progress::add);
+            List<CompensatorEvaluation.Cell> cells =
+                    CompensatorEvaluation.run(model, tocom, data(true), grid, 0.5, 4, progress::add);
 
             assertThat(cells).hasSize(3);
             assertThat(cells.get(0).klPlain()).isZero();
@@ -41,26 +44,34 @@ class TocomEvaluationTest {
             }
             float[][] at0 = model.logits(px, TocomTesting.shape(6), CompressionLevel.tome(0));
             float[][] at3 = model.logits(px, TocomTesting.shape(6), CompressionLevel.tome(3));
-            float[][] at3c = model.logits(px, TocomTesting.shape(6), ForwardContext.at(CompressionLevel.tome(3))
-                    .withAdapter(tocom.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.5)));
+            float[][] at3c = model.logits(
+                    px,
+                    TocomTesting.shape(6),
+                    ForwardContext.at(CompressionLevel.tome(3))
+                            .withAdapter(tocom.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0.5)));
             assertThat(cells.get(1).klPlain()).isCloseTo(meanKl(at0, at3), within(1e-9));
             assertThat(cells.get(1).klCompensated()).isCloseTo(meanKl(at0, at3c), within(1e-9));
             assertThat(cells.get(1).accuracyAtM()).isBetween(0.0, 1.0);
             assertThat(progress.get(progress.size() - 1)).startsWith("6/6 images at 3 pairs");
 
-            List<CompensatorEvaluation.Cell> zero = CompensatorEvaluation.run(model, tocom, data(false), grid, 0, 4, p -> {});
+            List<CompensatorEvaluation.Cell> zero =
+                    CompensatorEvaluation.run(model, tocom, data(false), grid, 0, 4, p -> {});
             for (CompensatorEvaluation.Cell c : zero) {
                 assertThat(c.klCompensated()).isEqualTo(c.klPlain());
                 assertThat(c.accuracyPlain()).isNaN();
             }
-            assertThatThrownBy(() -> CompensatorEvaluation.run(model, tocom, data(true), List.of(new CompensatorPair(0, 9)), 0.5, 4, p -> {}))
+            assertThatThrownBy(() -> CompensatorEvaluation.run(
+                            model, tocom, data(true), List.of(new CompensatorPair(0, 9)), 0.5, 4, p -> {}))
                     .hasMessage("compensator pair 0->9 is outside the degree range 0..4 of plugin tensors");
         }
     }
 
     @Test
     void allPairsCoversTheSquare() {
-        assertThat(CompensatorEvaluation.allPairs(2)).hasSize(9).startsWith(new CompensatorPair(0, 0)).endsWith(new CompensatorPair(2, 2));
+        assertThat(CompensatorEvaluation.allPairs(2))
+                .hasSize(9)
+                .startsWith(new CompensatorPair(0, 0))
+                .endsWith(new CompensatorPair(2, 2));
     }
 
     private static double meanKl(float[][] p, float[][] q) {

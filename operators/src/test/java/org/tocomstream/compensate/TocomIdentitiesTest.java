@@ -13,13 +13,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.QvAdapter;
 import org.tocomstream.model.TimmKeys;
 import org.tocomstream.model.VitModel;
-import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.testutils.RandomWeights;
 
 /** The Token Compensator invariants of {@code src/docs/token-reduction.md} (masks and pairs, weight-space identities, the plain cases) on a tiny model. */
@@ -62,9 +62,11 @@ class TocomIdentitiesTest {
                         float[] f = delta(block, p, 0, t[2]);
                         float[] g = delta(block, p, 0, t[0]);
                         for (int i = 0; i < ab.length; i++) {
-                            assertThat(ab[i] + bc[i]).isCloseTo(ac[i], org.assertj.core.data.Offset.offset(SUM_TOLERANCE));
+                            assertThat(ab[i] + bc[i])
+                                    .isCloseTo(ac[i], org.assertj.core.data.Offset.offset(SUM_TOLERANCE));
                             // Δ(a→c) = f(c) − f(a) with f(r) = Δ(0→r)
-                            assertThat(f[i] - g[i]).isCloseTo(ac[i], org.assertj.core.data.Offset.offset(SUM_TOLERANCE));
+                            assertThat(f[i] - g[i])
+                                    .isCloseTo(ac[i], org.assertj.core.data.Offset.offset(SUM_TOLERANCE));
                         }
                     }
                 }
@@ -74,7 +76,8 @@ class TocomIdentitiesTest {
         @Test
         void scaleIsLinear() {
             float[] one = delta(1, Projection.V, 0, 3);
-            float[] half = PLUGIN.delta(1, Projection.V, new CompensatorPair(0, 3), 0.5).data();
+            float[] half = PLUGIN.delta(1, Projection.V, new CompensatorPair(0, 3), 0.5)
+                    .data();
             for (int i = 0; i < one.length; i++) {
                 assertThat(half[i]).isCloseTo(one[i] / 2, org.assertj.core.data.Offset.offset(1e-7f));
             }
@@ -100,7 +103,8 @@ class TocomIdentitiesTest {
         void load() {
             model = VitModel.fromWeights(
                     TocomTesting.spec().withTrainedCompression(CompressionLevel.tome(2)),
-                    RandomWeights.of(TocomTesting.TINY, 5), Device.cpu());
+                    RandomWeights.of(TocomTesting.TINY, 5),
+                    Device.cpu());
             side = PLUGIN.bind(model, CompensatorMode.SIDE_BRANCH);
             merged = PLUGIN.bind(model, CompensatorMode.MERGED);
         }
@@ -118,8 +122,10 @@ class TocomIdentitiesTest {
             CompressionLevel level = CompressionLevel.tome(2);
             assertThat(side.pairFor(level)).contains(new CompensatorPair(2, 2));
             assertThat(side.adapter(level)).isNull();
-            assertThat(side.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0)).isNull();
-            assertThat(merged.adapter(new CompensatorPair(3, 3), CompensatorMode.MERGED, 0.5)).isNull();
+            assertThat(side.adapter(new CompensatorPair(0, 3), CompensatorMode.SIDE_BRANCH, 0))
+                    .isNull();
+            assertThat(merged.adapter(new CompensatorPair(3, 3), CompensatorMode.MERGED, 0.5))
+                    .isNull();
             assertThat(model.logits(pixels, shape, ForwardContext.at(level).withAdapter(side.adapter(level))))
                     .isDeepEqualTo(model.logits(pixels, shape, level));
             // A level the plugin does not cover (EViT) applies nothing either.
@@ -136,8 +142,10 @@ class TocomIdentitiesTest {
                 float[][] plain = model.logits(pixels, shape, level);
                 assertThat(s.adapter(level)).isNotNull();
                 ForwardContext at = ForwardContext.at(level);
-                assertThat(model.logits(pixels, shape, at.withAdapter(s.adapter(level)))).isDeepEqualTo(plain);
-                assertThat(model.logits(pixels, shape, at.withAdapter(m.adapter(level)))).isDeepEqualTo(plain);
+                assertThat(model.logits(pixels, shape, at.withAdapter(s.adapter(level))))
+                        .isDeepEqualTo(plain);
+                assertThat(model.logits(pixels, shape, at.withAdapter(m.adapter(level))))
+                        .isDeepEqualTo(plain);
             }
         }
 
@@ -154,9 +162,13 @@ class TocomIdentitiesTest {
                 ForwardContext at = ForwardContext.at(level);
                 float[][] viaSide = model.logits(pixels, shape, at.withAdapter(side.adapter(level)));
                 float[][] viaMerged = model.logits(pixels, shape, at.withAdapter(merged.adapter(level)));
-                assertThat(TocomTesting.maxAbsDiff(viaSide, viaMerged)).as("n=%d", n).isLessThan(tolerance);
+                assertThat(TocomTesting.maxAbsDiff(viaSide, viaMerged))
+                        .as("n=%d", n)
+                        .isLessThan(tolerance);
                 // ... and the plugin does change the output, so the comparison is not vacuous.
-                assertThat(TocomTesting.maxAbsDiff(viaSide, plain)).as("n=%d", n).isGreaterThan(1e-3f);
+                assertThat(TocomTesting.maxAbsDiff(viaSide, plain))
+                        .as("n=%d", n)
+                        .isGreaterThan(1e-3f);
             }
         }
 
@@ -204,7 +216,8 @@ class TocomIdentitiesTest {
             QvAdapter other = side.adapter(CompressionLevel.tome(0));
             assertThat(side.adapter(CompressionLevel.tome(3))).isSameAs(first);
             assertThat(other).isNotSameAs(first);
-            assertThat(side.adapter(new CompensatorPair(2, 3), CompensatorMode.SIDE_BRANCH, 0.5)).isSameAs(first);
+            assertThat(side.adapter(new CompensatorPair(2, 3), CompensatorMode.SIDE_BRANCH, 0.5))
+                    .isSameAs(first);
         }
 
         @Test
@@ -218,10 +231,13 @@ class TocomIdentitiesTest {
         void bindingToAModelOfAnotherShapeIsAnError() {
             TokenCompensator wide = TokenCompensator.initial(
                     new org.tocomstream.model.VitConfig("wide", 16, 4, 3, 5, 64, 3, 2, 2.0, true, false, 1e-6),
-                    "x", TocomTesting.CONFIG, 0);
+                    "x",
+                    TocomTesting.CONFIG,
+                    0);
             assertThatThrownBy(() -> wide.bind(model, CompensatorMode.SIDE_BRANCH))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("new plugin fits 3 blocks of width 64 (base wide) but model tocom_test has 3 blocks of width 32");
+                    .hasMessage(
+                            "new plugin fits 3 blocks of width 64 (base wide) but model tocom_test has 3 blocks of width 32");
         }
     }
 }

@@ -12,11 +12,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.compensate.TokenCompensator.Projection;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.model.CheckpointException;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.Safetensors;
-import org.tocomstream.compensate.TokenCompensator.Projection;
 
 /** The plugin's structure, file format and error cases. */
 class TocomPluginFormatTest {
@@ -50,7 +50,8 @@ class TocomPluginFormatTest {
         void configRejectsBadFieldsNamingThem() {
             assertThatThrownBy(() -> new CompensatorConfig(0, 4, 0.1)).hasMessage("rankPerStep must be >= 1 but was 0");
             assertThatThrownBy(() -> new CompensatorConfig(2, 0, 0.1)).hasMessage("maxDegree must be >= 1 but was 0");
-            assertThatThrownBy(() -> new CompensatorConfig(2, 4, -1)).hasMessage("defaultScale must be finite and >= 0 but was -1.0");
+            assertThatThrownBy(() -> new CompensatorConfig(2, 4, -1))
+                    .hasMessage("defaultScale must be finite and >= 0 but was -1.0");
             assertThatThrownBy(() -> new CompensatorConfig(2, 4, 0.1).mask(5)).hasMessage("degree 5 is outside 0..4");
         }
     }
@@ -78,16 +79,20 @@ class TocomPluginFormatTest {
             assertThat(TokenCompensator.pairFor(constant, CompressionLevel.none(), CompressionLevel.tome(3)))
                     .contains(new CompensatorPair(0, 3));
             // Not a constant ToMe degree on either side: the plugin does not apply.
-            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.none(), CompressionLevel.evit(0.7))).isEmpty();
+            assertThat(TokenCompensator.pairFor(constant, CompressionLevel.none(), CompressionLevel.evit(0.7)))
+                    .isEmpty();
             assertThat(TokenCompensator.pairFor(constant, CompressionLevel.tomeDecreasing(2), CompressionLevel.tome(2)))
                     .isEmpty();
             // A plugin over the decreasing schedule takes those levels, and only those.
             DegreeSchedule decreasing = DegreeSchedule.DECREASING;
-            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.none(), CompressionLevel.tomeDecreasing(8)))
+            assertThat(TokenCompensator.pairFor(
+                            decreasing, CompressionLevel.none(), CompressionLevel.tomeDecreasing(8)))
                     .contains(new CompensatorPair(0, 8));
-            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.tomeDecreasing(6), CompressionLevel.none()))
+            assertThat(TokenCompensator.pairFor(
+                            decreasing, CompressionLevel.tomeDecreasing(6), CompressionLevel.none()))
                     .contains(new CompensatorPair(6, 0));
-            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.none(), CompressionLevel.tome(2))).isEmpty();
+            assertThat(TokenCompensator.pairFor(decreasing, CompressionLevel.none(), CompressionLevel.tome(2)))
+                    .isEmpty();
         }
 
         @Test
@@ -128,14 +133,20 @@ class TocomPluginFormatTest {
             double bound = 1 / Math.sqrt(TocomTesting.TINY.embedDim());
             for (int i = 0; i < TocomTesting.TINY.depth(); i++) {
                 for (Projection proj : Projection.values()) {
-                    assertThat(p.tensors().get(TokenCompensator.key(i, proj, true)).data()).containsOnly(0f);
-                    float[] down = p.tensors().get(TokenCompensator.key(i, proj, false)).data();
+                    assertThat(p.tensors()
+                                    .get(TokenCompensator.key(i, proj, true))
+                                    .data())
+                            .containsOnly(0f);
+                    float[] down = p.tensors()
+                            .get(TokenCompensator.key(i, proj, false))
+                            .data();
                     for (float v : down) {
                         assertThat(Math.abs(v)).isLessThanOrEqualTo((float) bound);
                     }
                 }
             }
-            assertThat(p.delta(0, Projection.Q, new CompensatorPair(0, 4), 1).data()).containsOnly(0f);
+            assertThat(p.delta(0, Projection.Q, new CompensatorPair(0, 4), 1).data())
+                    .containsOnly(0f);
         }
 
         @Test
@@ -156,7 +167,9 @@ class TocomPluginFormatTest {
             assertThat(back.depth()).isEqualTo(3);
             assertThat(back.embedDim()).isEqualTo(32);
             String json = Files.readString(dir.resolve("tocom.json"), StandardCharsets.UTF_8);
-            assertThat(json).contains("\"method\": \"tome\"", "\"rankPerStep\": 2", "\"maxDegree\": 4", "\"defaultScale\": 0.5");
+            assertThat(json)
+                    .contains(
+                            "\"method\": \"tome\"", "\"rankPerStep\": 2", "\"maxDegree\": 4", "\"defaultScale\": 0.5");
         }
 
         @Test
@@ -171,7 +184,8 @@ class TocomPluginFormatTest {
             assertThat(back.config()).isEqualTo(config);
             assertThat(back.pairFor(CompressionLevel.none(), CompressionLevel.tomeDecreasing(3)))
                     .contains(new CompensatorPair(0, 3));
-            assertThat(back.pairFor(CompressionLevel.none(), CompressionLevel.tome(3))).isEmpty();
+            assertThat(back.pairFor(CompressionLevel.none(), CompressionLevel.tome(3)))
+                    .isEmpty();
             assertThat(back.describe()).contains("degrees 0..4 of tome-decreasing");
         }
 
@@ -182,14 +196,14 @@ class TocomPluginFormatTest {
             String sha = TokenCompensator.weightsSha256(base);
             assertThat(sha).hasSize(64).isNotEqualTo(TokenCompensator.weightsSha256(other));
             Path file = dir.resolve("p.safetensors");
-            TokenCompensator.initial(TocomTesting.TINY, sha, TocomTesting.CONFIG, 0).save(file);
+            TokenCompensator.initial(TocomTesting.TINY, sha, TocomTesting.CONFIG, 0)
+                    .save(file);
 
             assertThat(TokenCompensator.loadFor(file, base).baseWeightsSha256()).isEqualTo(sha);
             assertThatThrownBy(() -> TokenCompensator.loadFor(file, other))
                     .isInstanceOf(CheckpointException.class)
-                    .hasMessage(
-                            file + " was trained for base model tocom_test with weights sha256 " + sha
-                                    + ", but " + other + " has weights sha256 " + TokenCompensator.weightsSha256(other));
+                    .hasMessage(file + " was trained for base model tocom_test with weights sha256 " + sha + ", but "
+                            + other + " has weights sha256 " + TokenCompensator.weightsSha256(other));
         }
 
         @Test
@@ -209,7 +223,8 @@ class TocomPluginFormatTest {
             t.put(up, new HostTensor(new long[] {32, 6}, new float[32 * 6]));
             Safetensors.write(file, t, Map.of());
             assertThatThrownBy(() -> TokenCompensator.load(file))
-                    .hasMessage(file + ": " + up + " has shape [32, 6] but rank 8 (2 per step × degree 4) and width 32 need [32, 8]");
+                    .hasMessage(file + ": " + up
+                            + " has shape [32, 6] but rank 8 (2 per step × degree 4) and width 32 need [32, 8]");
 
             t.put(up, p.tensors().get(up));
             t.put("blocks.0.attn.k_tocom.adapter_up.weight", p.tensors().get(up));

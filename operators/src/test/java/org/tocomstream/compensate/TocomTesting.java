@@ -18,8 +18,7 @@ import org.tocomstream.testutils.RandomWeights;
 final class TocomTesting {
 
     /** 16 px input, 4 px patches: 17 tokens, 3 blocks of width 32, 2 heads, 5 classes. */
-    static final VitConfig TINY =
-            new VitConfig("tocom_test", 16, 4, 3, 5, 32, 3, 2, 2.0, true, false, 1e-6);
+    static final VitConfig TINY = new VitConfig("tocom_test", 16, 4, 3, 5, 32, 3, 2, 2.0, true, false, 1e-6);
 
     /** Rank 2 per step, degrees 0..4 (R = 8), s = 0.5. */
     static final CompensatorConfig CONFIG = new CompensatorConfig(2, 4, 0.5);
@@ -49,10 +48,16 @@ final class TocomTesting {
         int k = 0;
         for (int i = 0; i < TINY.depth(); i++) {
             for (TokenCompensator.Projection p : TokenCompensator.Projection.values()) {
-                t.put(TokenCompensator.key(i, p, false),
-                        new HostTensor(new long[] {r, d}, scaled(RandomWeights.gaussian(seed + k++, r * d), 1 / Math.sqrt(d))));
-                t.put(TokenCompensator.key(i, p, true),
-                        new HostTensor(new long[] {d, r}, scaled(RandomWeights.gaussian(seed + k++, d * r), 1 / Math.sqrt(r))));
+                t.put(
+                        TokenCompensator.key(i, p, false),
+                        new HostTensor(
+                                new long[] {r, d},
+                                scaled(RandomWeights.gaussian(seed + k++, r * d), 1 / Math.sqrt(d))));
+                t.put(
+                        TokenCompensator.key(i, p, true),
+                        new HostTensor(
+                                new long[] {d, r},
+                                scaled(RandomWeights.gaussian(seed + k++, d * r), 1 / Math.sqrt(r))));
             }
         }
         try {

@@ -38,7 +38,10 @@ class TocomTrainerTest {
     private static final SceneGenerator SCENES = SceneGenerator.of(SceneConfig.defaults(), 3);
 
     private static TrainingData images(SceneGenerator.Split split, int n) {
-        return new GeneratedData(SCENES.split(split), n, new ImagePreprocessor(TocomTesting.spec().preprocessing()));
+        return new GeneratedData(
+                SCENES.split(split),
+                n,
+                new ImagePreprocessor(TocomTesting.spec().preprocessing()));
     }
 
     private static TocomTrainer trainer(CompensatorConfig plugin, TocomTrainConfig cfg) {
@@ -57,7 +60,8 @@ class TocomTrainerTest {
             CompensatorPair pair = new CompensatorPair(0, 4);
             NDArray teacher = forward.forward(x, CompressionLevel.tome(0));
             SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
-            float loss = Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter).getFloat();
+            float loss = Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter)
+                    .getFloat();
 
             float[] t = teacher.toFloatArray();
             float[] s = forward.forward(x, CompressionLevel.tome(4)).toFloatArray();
@@ -104,9 +108,9 @@ class TocomTrainerTest {
             SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, TocomTesting.CONFIG, m);
             try (ai.djl.training.GradientCollector gc =
                     ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter);
-                List<java.nio.ByteBuffer> poison =
-                        collectBeforeBackward ? FreedBuffers.collectAndPoison() : List.of();
+                NDArray loss =
+                        Distillation.distillationLoss(forward, x, teacher, DegreeSchedule.CONSTANT, pair, adapter);
+                List<java.nio.ByteBuffer> poison = collectBeforeBackward ? FreedBuffers.collectAndPoison() : List.of();
                 gc.backward(loss);
                 assertThat(poison.size()).isIn(0, 2000);
             }
@@ -138,8 +142,12 @@ class TocomTrainerTest {
         TocomTrainer.Summary s = trainer(
                         new CompensatorConfig(4, 4, 1.0),
                         TocomTrainConfig.defaults(6, 32).withLogEverySteps(2))
-                .train(images(SceneGenerator.Split.TRAIN, 128), images(SceneGenerator.Split.VALIDATION, 64),
-                        TocomTrainer.defaultHeldOutPairs(4), file, reports::add);
+                .train(
+                        images(SceneGenerator.Split.TRAIN, 128),
+                        images(SceneGenerator.Split.VALIDATION, 64),
+                        TocomTrainer.defaultHeldOutPairs(4),
+                        file,
+                        reports::add);
 
         assertThat(s.steps()).isEqualTo(24);
         assertThat(reports.get(reports.size() - 1).line()).contains("step 24/24", "held-out kl");
@@ -160,9 +168,14 @@ class TocomTrainerTest {
         // levels, so the plugin learns that schedule's mismatch.
         Path file = dir.resolve("tocom.safetensors");
         CompensatorConfig config = new CompensatorConfig(4, 4, 1.0, DegreeSchedule.DECREASING);
-        TocomTrainer.Summary s = trainer(config, TocomTrainConfig.defaults(6, 32).withLogEverySteps(2))
-                .train(images(SceneGenerator.Split.TRAIN, 128), images(SceneGenerator.Split.VALIDATION, 64),
-                        TocomTrainer.defaultHeldOutPairs(4), file, p -> {});
+        TocomTrainer.Summary s = trainer(
+                        config, TocomTrainConfig.defaults(6, 32).withLogEverySteps(2))
+                .train(
+                        images(SceneGenerator.Split.TRAIN, 128),
+                        images(SceneGenerator.Split.VALIDATION, 64),
+                        TocomTrainer.defaultHeldOutPairs(4),
+                        file,
+                        p -> {});
 
         assertThat(s.heldOutKlPlain()).isPositive();
         assertThat(s.heldOutKlCompensated()).isLessThan(0.9 * s.heldOutKlPlain());
@@ -171,8 +184,11 @@ class TocomTrainerTest {
 
     @Test
     void resumingContinuesTheSameRun(@TempDir Path dir) throws IOException {
-        TocomTrainConfig cfg = TocomTrainConfig.defaults(2, 16).withLearningRate(1e-2, 1e-4)
-                .withCheckpointEverySteps(2).withLogEverySteps(1).withSeed(4);
+        TocomTrainConfig cfg = TocomTrainConfig.defaults(2, 16)
+                .withLearningRate(1e-2, 1e-4)
+                .withCheckpointEverySteps(2)
+                .withLogEverySteps(1)
+                .withSeed(4);
         TrainingData data = images(SceneGenerator.Split.TRAIN, 48);
         Path whole = dir.resolve("whole.safetensors");
         Path cut = dir.resolve("cut.safetensors");
@@ -201,7 +217,8 @@ class TocomTrainerTest {
                 assertThat(y[i]).as(k).isCloseTo(x[i], within(2e-3f));
             }
         }
-        assertThatThrownBy(() -> trainer(TocomTesting.CONFIG, cfg.withSeed(5)).train(data, null, List.of(), cut, p -> {}))
+        assertThatThrownBy(
+                        () -> trainer(TocomTesting.CONFIG, cfg.withSeed(5)).train(data, null, List.of(), cut, p -> {}))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("holds a run of 6 steps at batch 16, seed 4");
     }

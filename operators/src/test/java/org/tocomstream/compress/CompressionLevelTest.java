@@ -15,15 +15,7 @@ class CompressionLevelTest {
 
         @ParameterizedTest
         @ValueSource(
-                strings = {
-                    "none",
-                    "tome:8",
-                    "tome-decreasing:8",
-                    "tome:8,8,4",
-                    "tome:8,0",
-                    "evit:0.7",
-                    "evit:0.5@2,5"
-                })
+                strings = {"none", "tome:8", "tome-decreasing:8", "tome:8,8,4", "tome:8,0", "evit:0.7", "evit:0.5@2,5"})
         void canonicalTextRoundTrips(String text) {
             CompressionLevel level = CompressionLevel.parse(text);
 
@@ -35,20 +27,16 @@ class CompressionLevelTest {
         void parsesToTheFactoryValues() {
             assertThat(CompressionLevel.parse("none")).isSameAs(CompressionLevel.none());
             assertThat(CompressionLevel.parse("tome:8")).isEqualTo(CompressionLevel.tome(8));
-            assertThat(CompressionLevel.parse("tome-decreasing:8"))
-                    .isEqualTo(CompressionLevel.tomeDecreasing(8));
-            assertThat(CompressionLevel.parse("tome:8,8,4"))
-                    .isEqualTo(CompressionLevel.tomeSchedule(8, 8, 4));
+            assertThat(CompressionLevel.parse("tome-decreasing:8")).isEqualTo(CompressionLevel.tomeDecreasing(8));
+            assertThat(CompressionLevel.parse("tome:8,8,4")).isEqualTo(CompressionLevel.tomeSchedule(8, 8, 4));
             assertThat(CompressionLevel.parse("evit:0.7")).isEqualTo(CompressionLevel.evit(0.7));
-            assertThat(CompressionLevel.parse("evit:0.5@2,5"))
-                    .isEqualTo(CompressionLevel.evit(0.5, 2, 5));
+            assertThat(CompressionLevel.parse("evit:0.5@2,5")).isEqualTo(CompressionLevel.evit(0.5, 2, 5));
         }
 
         @Test
         void acceptsNonCanonicalSpellings() {
             assertThat(CompressionLevel.parse(" TOME:8 ")).isEqualTo(CompressionLevel.tome(8));
-            assertThat(CompressionLevel.parse("tome:8, 8, 4, 0").toString())
-                    .isEqualTo("tome:8,8,4");
+            assertThat(CompressionLevel.parse("tome:8, 8, 4, 0").toString()).isEqualTo("tome:8,8,4");
             assertThat(CompressionLevel.parse("evit:0.70@9,3,6").toString()).isEqualTo("evit:0.7");
             assertThat(CompressionLevel.parse("0")).isSameAs(CompressionLevel.none());
         }
@@ -135,10 +123,7 @@ class CompressionLevelTest {
 
         @ParameterizedTest
         @ValueSource(
-                doubles = {
-                    0.0, -0.1, 1.0000001, 2.0, Double.NaN, Double.POSITIVE_INFINITY,
-                    Double.NEGATIVE_INFINITY
-                })
+                doubles = {0.0, -0.1, 1.0000001, 2.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY})
         void keepRateOutsideZeroOneIsRejected(double rate) {
             assertThatThrownBy(() -> CompressionLevel.evit(rate))
                     .isInstanceOf(IllegalArgumentException.class)
@@ -147,16 +132,13 @@ class CompressionLevelTest {
 
         @Test
         void evitBlocksMustBeDistinctAndNonNegative() {
-            assertThatThrownBy(() -> CompressionLevel.evit(0.7, 3, 3))
-                    .isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> CompressionLevel.evit(0.7, -1, 3))
-                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> CompressionLevel.evit(0.7, 3, 3)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> CompressionLevel.evit(0.7, -1, 3)).isInstanceOf(IllegalArgumentException.class);
         }
 
         @Test
         void smallestPositiveKeepRateIsAccepted() {
-            assertThat(CompressionLevel.evit(Double.MIN_VALUE).method())
-                    .isEqualTo(CompressionLevel.Method.EVIT);
+            assertThat(CompressionLevel.evit(Double.MIN_VALUE).method()).isEqualTo(CompressionLevel.Method.EVIT);
         }
     }
 
@@ -206,8 +188,7 @@ class CompressionLevelTest {
 
         @Test
         void constantScheduleRepeatsR() {
-            assertThat(CompressionLevel.tome(8).tomeSchedule(12))
-                    .containsExactly(8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8);
+            assertThat(CompressionLevel.tome(8).tomeSchedule(12)).containsExactly(8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8);
         }
 
         @Test
@@ -227,8 +208,7 @@ class CompressionLevelTest {
 
         @Test
         void explicitScheduleIsPaddedWithZeros() {
-            assertThat(CompressionLevel.tomeSchedule(8, 8, 4).tomeSchedule(6))
-                    .containsExactly(8, 8, 4, 0, 0, 0);
+            assertThat(CompressionLevel.tomeSchedule(8, 8, 4).tomeSchedule(6)).containsExactly(8, 8, 4, 0, 0, 0);
         }
 
         @Test
@@ -251,7 +231,9 @@ class CompressionLevelTest {
         @Test
         void nonToMeLevelsMergeNothing() {
             assertThat(CompressionLevel.none().tomeSchedule(12)).containsOnly(0).hasSize(12);
-            assertThat(CompressionLevel.evit(0.7).tomeSchedule(12)).containsOnly(0).hasSize(12);
+            assertThat(CompressionLevel.evit(0.7).tomeSchedule(12))
+                    .containsOnly(0)
+                    .hasSize(12);
         }
 
         @Test

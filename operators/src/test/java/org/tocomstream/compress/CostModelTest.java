@@ -33,8 +33,7 @@ class CostModelTest {
      * The constant-r check table ({@code src/docs/token-reduction.md}, Cost model invariants). "a,b,…,z" is an arithmetic run from a in steps
      * of b − a ending at z after 12 blocks; "197 ×12" is 197 repeated.
      */
-    private static final String CONSTANT_R_TABLE =
-            """
+    private static final String CONSTANT_R_TABLE = """
             | r | tokens after layers 1..12 | final N | DeiT-S GMACs | DeiT-B GMACs | DeiT-B vs r=0 |
             |---|---|---|---|---|---|
             | 0 | 197 ×12 | 197 | 4.60 | 17.56 | 100.0% |
@@ -62,20 +61,16 @@ class CostModelTest {
         @Test
         void uncompressedDeiT() {
             // The cost model's check values, 2 decimals.
-            assertThat(BASE.gmacs(CompressionLevel.none()))
-                    .isCloseTo(17.56, byLessThan(TWO_DECIMALS));
-            assertThat(SMALL.gmacs(CompressionLevel.none()))
-                    .isCloseTo(4.60, byLessThan(TWO_DECIMALS));
-            assertThat(TINY.gmacs(CompressionLevel.none()))
-                    .isCloseTo(1.25, byLessThan(TWO_DECIMALS));
+            assertThat(BASE.gmacs(CompressionLevel.none())).isCloseTo(17.56, byLessThan(TWO_DECIMALS));
+            assertThat(SMALL.gmacs(CompressionLevel.none())).isCloseTo(4.60, byLessThan(TWO_DECIMALS));
+            assertThat(TINY.gmacs(CompressionLevel.none())).isCloseTo(1.25, byLessThan(TWO_DECIMALS));
         }
 
         @ParameterizedTest(name = "DeiT-S r={0} -> {1} G")
         @CsvSource({"8, 3.42", "13, 2.70", "16, 2.29"})
         void toMeDeiTSmall(int r, double expectedG) {
             // The constant-r table, 2 decimals.
-            assertThat(SMALL.gmacs(CompressionLevel.tome(r)))
-                    .isCloseTo(expectedG, byLessThan(TWO_DECIMALS));
+            assertThat(SMALL.gmacs(CompressionLevel.tome(r))).isCloseTo(expectedG, byLessThan(TWO_DECIMALS));
         }
 
         @Test
@@ -140,8 +135,7 @@ class CostModelTest {
             assertThat(rows.get(0).tokens()).containsOnly(197).hasSize(12);
             assertThat(rows.get(1).tokens())
                     .containsExactly(196, 195, 194, 193, 192, 191, 190, 189, 188, 187, 186, 185);
-            assertThat(rows.get(16).tokens())
-                    .containsExactly(181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11);
+            assertThat(rows.get(16).tokens()).containsExactly(181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11);
         }
 
         @Test
@@ -162,15 +156,13 @@ class CostModelTest {
         @CsvSource({"0.9, 4.0", "0.8, 3.5", "0.7, 3.0", "0.6, 2.6", "0.5, 2.3"})
         void deiTSmallMatchesTheReadme(double keepRate, double readmeG) {
             // EViT's published model zoo quotes 1 decimal: |ours - readme| < 0.05 G.
-            assertThat(SMALL.gmacs(CompressionLevel.evit(keepRate)))
-                    .isCloseTo(readmeG, byLessThan(ONE_DECIMAL));
+            assertThat(SMALL.gmacs(CompressionLevel.evit(keepRate))).isCloseTo(readmeG, byLessThan(ONE_DECIMAL));
         }
 
         @Test
         void deiTBaseAtSevenTenths() {
             // EViT-DeiT-B at κ = 0.7 is 11.6 GMACs by the same formula, to 1 decimal.
-            assertThat(BASE.gmacs(CompressionLevel.evit(0.7)))
-                    .isCloseTo(11.6, byLessThan(ONE_DECIMAL));
+            assertThat(BASE.gmacs(CompressionLevel.evit(0.7))).isCloseTo(11.6, byLessThan(ONE_DECIMAL));
         }
 
         @Test
@@ -190,12 +182,11 @@ class CostModelTest {
 
         @Test
         void partsAddUpToTheTotal() {
-            for (CompressionLevel level :
-                    List.of(
-                            CompressionLevel.none(),
-                            CompressionLevel.tome(16),
-                            CompressionLevel.tomeDecreasing(8),
-                            CompressionLevel.evit(0.5))) {
+            for (CompressionLevel level : List.of(
+                    CompressionLevel.none(),
+                    CompressionLevel.tome(16),
+                    CompressionLevel.tomeDecreasing(8),
+                    CompressionLevel.evit(0.5))) {
                 long sum = BASE.patchEmbedMacs() + BASE.headMacs();
                 for (long block : BASE.blockMacs(level)) {
                     sum += block;
@@ -302,8 +293,7 @@ class CostModelTest {
         }
     }
 
-    private record TableRow(
-            int r, int[] tokens, int finalN, double smallG, double baseG, double basePercent) {}
+    private record TableRow(int r, int[] tokens, int finalN, double smallG, double baseG, double basePercent) {}
 
     private static List<TableRow> parseTable(String markdown) {
         List<TableRow> rows = new ArrayList<>();
@@ -313,14 +303,13 @@ class CostModelTest {
             if (!cells[1].strip().matches("\\d+")) {
                 continue; // header and separator
             }
-            rows.add(
-                    new TableRow(
-                            Integer.parseInt(cells[1].strip()),
-                            parseTokens(cells[2]),
-                            Integer.parseInt(cells[3].strip()),
-                            Double.parseDouble(cells[4].strip()),
-                            Double.parseDouble(cells[5].strip()),
-                            Double.parseDouble(cells[6].strip().replace("%", ""))));
+            rows.add(new TableRow(
+                    Integer.parseInt(cells[1].strip()),
+                    parseTokens(cells[2]),
+                    Integer.parseInt(cells[3].strip()),
+                    Double.parseDouble(cells[4].strip()),
+                    Double.parseDouble(cells[5].strip()),
+                    Double.parseDouble(cells[6].strip().replace("%", ""))));
         }
         return rows;
     }
@@ -335,7 +324,9 @@ class CostModelTest {
         }
         String[] parts = text.split(",");
         if (!text.contains("…")) {
-            return Arrays.stream(parts).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
+            return Arrays.stream(parts)
+                    .mapToInt(s -> Integer.parseInt(s.strip()))
+                    .toArray();
         }
         assertThat(parts).as("elided run '%s'", text).hasSize(4);
         int first = Integer.parseInt(parts[0].strip());

@@ -64,8 +64,7 @@ class MergePlanTest {
             assertThat(plan.sourceIndices().toLongArray()).containsExactly(1, 2);
             assertThat(plan.keptIndices().toLongArray()).containsExactly(0, 3);
             // Output order [kept A..., all B...] = [t0, t6, t1, t3+t2, t5+t4].
-            assertThat(plan.mergeSum(ids()).toFloatArray())
-                    .containsExactly(1f, 1e6f, 10f, 1e3f + 1e2f, 1e5f + 1e4f);
+            assertThat(plan.mergeSum(ids()).toFloatArray()).containsExactly(1f, 1e6f, 10f, 1e3f + 1e2f, 1e5f + 1e4f);
         }
 
         @Test
@@ -74,8 +73,7 @@ class MergePlanTest {
 
             assertThat(plan.removed()).isEqualTo(3); // floor((7 - 1) / 2)
             assertThat(plan.keptIndices().toLongArray()).containsExactly(0);
-            assertThat(plan.mergeSum(ids()).toFloatArray())
-                    .containsExactly(1f, 10f + 1e6f, 1e3f + 1e2f, 1e5f + 1e4f);
+            assertThat(plan.mergeSum(ids()).toFloatArray()).containsExactly(1f, 10f + 1e6f, 1e3f + 1e2f, 1e5f + 1e4f);
         }
 
         @Test
@@ -85,8 +83,7 @@ class MergePlanTest {
 
             assertThat(plan.removed()).isEqualTo(2); // floor((7 - 2) / 2)
             // Order: class, distillation, kept A (t6), remaining B (t3+t2, t5+t4).
-            assertThat(plan.mergeSum(ids()).toFloatArray())
-                    .containsExactly(1f, 10f, 1e6f, 1e3f + 1e2f, 1e5f + 1e4f);
+            assertThat(plan.mergeSum(ids()).toFloatArray()).containsExactly(1f, 10f, 1e6f, 1e3f + 1e2f, 1e5f + 1e4f);
         }
 
         @Test

@@ -43,8 +43,7 @@ class PrunePlanTest {
         assertThat(plan.kept()).isEqualTo(3);
         // Prefix, then kept in descending attention: tokens 2 (0.30), 4 (0.20), 3 (0.10).
         assertThat(out).hasSize(5 * 2);
-        assertThat(java.util.Arrays.copyOf(out, 8))
-                .containsExactly(1, 10, 3, 30, 5, 50, 4, 40);
+        assertThat(java.util.Arrays.copyOf(out, 8)).containsExactly(1, 10, 3, 30, 5, 50, 4, 40);
         // Fused = 0.05 * token1 + 0.02 * token5 (EViT does not renormalise).
         assertThat(out[8]).isCloseTo(0.05f * 2 + 0.02f * 6, within(1e-6f));
         assertThat(out[9]).isCloseTo(0.05f * 20 + 0.02f * 60, within(1e-5f));

@@ -11,7 +11,8 @@ import org.tocomstream.model.VitConfig;
 
 class TokenCountsTest {
 
-    private static final TokenGeometry DEIT = VitConfig.preset("deit_base_patch16_224").geometry();
+    private static final TokenGeometry DEIT =
+            VitConfig.preset("deit_base_patch16_224").geometry();
     private static final TokenGeometry DEIT_DISTILLED =
             VitConfig.preset("deit_base_distilled_patch16_224").geometry();
 
@@ -51,10 +52,8 @@ class TokenCountsTest {
         @Test
         void repeatedClampsStopAtOneTokenBesideTheClassToken() {
             // 65 tokens: 49, 33, 17, then (17-1)/2 = 8 → 9, 4 → 5, 2 → 3, 1 → 2, 0 → 2.
-            assertThat(
-                            TokenCounts.afterEachBlock(
-                                    VitConfig.preset("vit_test_tiny").geometry(),
-                                    CompressionLevel.tome(16)))
+            assertThat(TokenCounts.afterEachBlock(
+                            VitConfig.preset("vit_test_tiny").geometry(), CompressionLevel.tome(16)))
                     .containsExactly(49, 33, 17, 9, 5, 3, 2, 2, 2, 2, 2, 2);
         }
 
@@ -103,8 +102,7 @@ class TokenCountsTest {
         @Test
         void keepingEverythingAddsNoFusedToken() {
             // 4 patches + class token; ceil(0.99 · 4) = 4 = all candidates, so the count stays 5.
-            TokenGeometry fiveTokens =
-                    new VitConfig("t", 16, 8, 3, 10, 8, 12, 2, 4.0, true, false, 1e-6).geometry();
+            TokenGeometry fiveTokens = new VitConfig("t", 16, 8, 3, 10, 8, 12, 2, 4.0, true, false, 1e-6).geometry();
             int[] counts = TokenCounts.afterEachBlock(fiveTokens, CompressionLevel.evit(0.99));
 
             assertThat(fiveTokens.tokens()).isEqualTo(5);

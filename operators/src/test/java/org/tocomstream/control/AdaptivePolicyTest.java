@@ -22,14 +22,13 @@ import org.tocomstream.model.VitConfig;
 class AdaptivePolicyTest {
 
     /** The bundled demo model's ToMe ladder: none, tome:2, tome:4, tome:6. */
-    static final Ladder LADDER =
-            Ladder.of(
-                    CostModel.of(VitConfig.preset("vit_demo").geometry()),
-                    List.of(
-                            CompressionLevel.none(),
-                            CompressionLevel.tome(2),
-                            CompressionLevel.tome(4),
-                            CompressionLevel.tome(6)));
+    static final Ladder LADDER = Ladder.of(
+            CostModel.of(VitConfig.preset("vit_demo").geometry()),
+            List.of(
+                    CompressionLevel.none(),
+                    CompressionLevel.tome(2),
+                    CompressionLevel.tome(4),
+                    CompressionLevel.tome(6)));
 
     /**
      * True service times of the loop tests: a fixed 2 ms plus 8 ms scaled by the MACs, so real
@@ -100,24 +99,30 @@ class AdaptivePolicyTest {
         void stepsUpWhenTheArrivalRateOutgrowsTheLevelForTheDegradeDwell() {
             // Capacities 100, 119, 145, 180 frames/s; at 0.85 they cover 85, 101, 123, 153, and
             // 8 queued frames add 1.6 frames/s of drain demand.
-            drive(controller(), clock, 0,
+            drive(
+                    controller(),
+                    clock,
+                    0,
                     new Row(0, 100, 50, 0, "hold"),
                     new Row(100, 100, 80, 0, "hold"),
-                    new Row(100, 100, 110, 0, "dwell"),    // 111.6 > 101: rung 2 wanted from now
+                    new Row(100, 100, 110, 0, "dwell"), // 111.6 > 101: rung 2 wanted from now
                     new Row(400, 100, 110, 0, "dwell"),
-                    new Row(100, 100, 110, 2, "degrade"),  // wanted for 500 ms: skips rung 1
-                    new Row(100, 100, 140, 2, "dwell"),    // wants 3, but 500 ms not yet held
+                    new Row(100, 100, 110, 2, "degrade"), // wanted for 500 ms: skips rung 1
+                    new Row(100, 100, 140, 2, "dwell"), // wants 3, but 500 ms not yet held
                     new Row(500, 100, 140, 3, "degrade"));
         }
 
         @Test
         void ignoresARateSpikeShorterThanTheDegradeDwell() {
-            drive(controller(), clock, 0,
+            drive(
+                    controller(),
+                    clock,
+                    0,
                     new Row(0, 100, 50, 0, "hold"),
                     new Row(100, 100, 300, 0, "dwell"),
                     new Row(300, 100, 300, 0, "dwell"),
                     new Row(100, 100, 50, 0, "hold"),
-                    new Row(100, 100, 300, 0, "dwell"),    // the pressure starts over
+                    new Row(100, 100, 300, 0, "dwell"), // the pressure starts over
                     new Row(400, 100, 300, 0, "dwell"));
         }
 
@@ -125,7 +130,10 @@ class AdaptivePolicyTest {
         void stepsUpOnFrameAgeAloneWhenTheRateLooksFine() {
             // The rate looks covered (e.g. backlog hidden upstream), but the age is 1.5 s against a
             // 500 ms setpoint: error 1.0 rung proportional, and no waiting, since frames are late.
-            drive(controller(), clock, 0,
+            drive(
+                    controller(),
+                    clock,
+                    0,
                     new Row(0, 1500, 70, 1, "degrade"),
                     new Row(600, 2000, 70, 2, "degrade")); // 1.5 proportional + 0.45 integral
         }
@@ -134,7 +142,10 @@ class AdaptivePolicyTest {
         void lateFramesAtAnIdleOperatorDoNotDegrade() {
             // 11.6 frames/s against 100/s at rung 0: the operator is 12 % busy, so frames that
             // arrive 3 s old were delayed before it (a stalled source, a starved machine).
-            drive(controller(), clock, 0,
+            drive(
+                    controller(),
+                    clock,
+                    0,
                     new Row(0, 3000, 10, 0, "hold"),
                     new Row(1000, 3000, 10, 0, "hold"),
                     new Row(1000, 3000, 60, 3, "degrade")); // 61.6 % busy: 2.5 + 1.25 rungs
@@ -144,8 +155,11 @@ class AdaptivePolicyTest {
         void restoresToTheLowestCoveringRungAfterARestoreDwellOfCalm() {
             // 30 frames/s (+ 8 queued / 5 s): every rung covers it with the restore margin, so
             // the way back from the top is one restore dwell, not one per rung.
-            drive(controller(), clock, 3,
-                    new Row(0, 100, 30, 3, "dwell"),        // calm starts now
+            drive(
+                    controller(),
+                    clock,
+                    3,
+                    new Row(0, 100, 30, 3, "dwell"), // calm starts now
                     new Row(4900, 100, 30, 3, "dwell"),
                     new Row(100, 100, 30, 0, "restore"), // 5 s of calm
                     new Row(5000, 100, 30, 0, "hold"));
@@ -155,11 +169,14 @@ class AdaptivePolicyTest {
         void restoresOnlyAsFarAsTheRestoreMarginAllows() {
             // 85 frames/s (+1.6): rung 2 (145/s at 0.7: 101) covers it, rung 1 (119/s: 83) does
             // not, although it would at the target utilization (101): down to 2 and no further.
-            drive(controller(), clock, 3,
+            drive(
+                    controller(),
+                    clock,
+                    3,
                     new Row(0, 100, 85, 3, "dwell"),
                     new Row(5000, 100, 85, 2, "restore"),
                     new Row(1000, 100, 85, 2, "hysteresis"),
-                    new Row(3000, 700, 100, 2, "hold"),       // busy, frames late: rung 2 is right
+                    new Row(3000, 700, 100, 2, "hold"), // busy, frames late: rung 2 is right
                     new Row(10_000, 100, 85, 2, "hysteresis"));
         }
 
@@ -202,10 +219,13 @@ class AdaptivePolicyTest {
         void doesNotStepDownInsideTheHysteresisBand() {
             // At rung 2, 90 frames/s: rung 1 (119/s) covers it at 0.85 (101) but not at the
             // restore utilization 0.7 (83): stay.
-            drive(controller(), clock, 2,
+            drive(
+                    controller(),
+                    clock,
+                    2,
                     new Row(0, 100, 90, 2, "hysteresis"),
                     new Row(10_000, 100, 90, 2, "hysteresis"),
-                    new Row(100, 100, 80, 2, "dwell"),      // 81.6 <= 83.3: calm from here
+                    new Row(100, 100, 80, 2, "dwell"), // 81.6 <= 83.3: calm from here
                     new Row(4800, 100, 80, 2, "dwell"),
                     new Row(100, 100, 80, 1, "restore"));
         }
@@ -213,7 +233,10 @@ class AdaptivePolicyTest {
         @Test
         void doesNotStepDownWhileFramesAreOlderThanTheSetpoint() {
             // 76.6 frames/s: rung 2 is 53 % busy, and rung 1 would cover it at 0.7.
-            drive(controller(), clock, 2,
+            drive(
+                    controller(),
+                    clock,
+                    2,
                     new Row(0, 600, 75, 2, "hysteresis"),
                     new Row(10_000, 600, 75, 2, "hysteresis"),
                     new Row(100, 450, 75, 2, "dwell"),
@@ -239,12 +262,10 @@ class AdaptivePolicyTest {
 
         @Test
         void asksForSheddingOnlyAtTheTopRungWhileItDoesNotKeepUp() {
-            LevelController c =
-                    AdaptivePolicyTest.this.controller(
-                            ControllerConfig.builder(LADDER)
-                                    .smoothing(Duration.ZERO)
-                                    .shedding(Shedding.deadline(Duration.ofSeconds(2)))
-                                    .build());
+            LevelController c = AdaptivePolicyTest.this.controller(ControllerConfig.builder(LADDER)
+                    .smoothing(Duration.ZERO)
+                    .shedding(Shedding.deadline(Duration.ofSeconds(2)))
+                    .build());
             assertThat(c.next(signal(100, 50, allMeasured()), 0).shed()).isFalse();
             clock.addAndGet(1000);
             assertThat(c.next(signal(3000, 400, allMeasured()), 0))
@@ -281,8 +302,7 @@ class AdaptivePolicyTest {
         @Test
         void aKnownUpstreamBacklogAddsDrainDemand() {
             LevelController c = controller();
-            LoadSignal withBacklog =
-                    new LoadSignal(100, 8, 0, 1, 60, allMeasured(), 150); // +31.6 frames/s
+            LoadSignal withBacklog = new LoadSignal(100, 8, 0, 1, 60, allMeasured(), 150); // +31.6 frames/s
             Decision d = c.next(withBacklog, 0);
             assertThat(d.demandPerSecond()).isEqualTo(60 + (150 + 8) / 5.0);
             assertThat(d.feedForwardLevel()).isEqualTo(1);
@@ -340,7 +360,8 @@ class AdaptivePolicyTest {
         @Test
         void theIntegralIsBoundedByTheLadder() {
             // Moderate age error that the proportional term alone does not act on, for long.
-            LevelController c = controller(ControllerConfig.builder(LADDER).kp(0).build());
+            LevelController c =
+                    controller(ControllerConfig.builder(LADDER).kp(0).build());
             int level = 0;
             Decision d = null;
             for (int t = 0; t < 1200; t++) {
@@ -354,7 +375,8 @@ class AdaptivePolicyTest {
 
         @Test
         void aPauseBetweenBatchesDoesNotKickTheIntegral() {
-            LevelController c = controller(ControllerConfig.builder(LADDER).kp(0).build());
+            LevelController c =
+                    controller(ControllerConfig.builder(LADDER).kp(0).build());
             c.next(signal(700, 50, allMeasured()), 0);
             clock.addAndGet(3_600_000); // an hour without batches
             Decision d = c.next(signal(700, 50, allMeasured()), 0);
@@ -368,8 +390,7 @@ class AdaptivePolicyTest {
         @Test
         void noOscillationUnderSteadyLoadAtALevelBoundary() {
             for (long seed = 0; seed < 10; seed++) {
-                FluidLoop loop =
-                        new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, seed < 5 ? 0 : 2.5, seed);
+                FluidLoop loop = new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, seed < 5 ? 0 : 2.5, seed);
                 // 1.0 x the capacity of rung 0 for five minutes (seeds 5-9: 2.5 ms unseen).
                 loop.run(loop.capacity(0), 300_000);
                 for (long minute = 0; minute < 5; minute++) {
@@ -387,16 +408,14 @@ class AdaptivePolicyTest {
             for (double unseen : new double[] {0, 2.5}) {
                 for (int rung = 0; rung < LADDER.size(); rung++) {
                     for (double factor : new double[] {0.7, 0.85, 1.0}) {
-                        FluidLoop loop =
-                                new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, unseen, rung);
+                        FluidLoop loop = new FluidLoop(ControllerConfig.defaults(LADDER), TRUE_MS, unseen, rung);
                         loop.run(loop.capacity(rung) * factor, 200_000);
                         // From a cold start at rung 0 the climb to a higher rung takes a few
                         // changes: count from 20 s on, in steady state.
                         for (long minute = 0; minute < 3; minute++) {
                             long from = 20_000 + minute * 60_000;
                             assertThat(loop.changes(from, from + 60_000))
-                                    .as("unseen %.1f ms, rung %d x %.2f, minute %d",
-                                            unseen, rung, factor, minute)
+                                    .as("unseen %.1f ms, rung %d x %.2f, minute %d", unseen, rung, factor, minute)
                                     .isLessThanOrEqualTo(2);
                         }
                     }
@@ -454,7 +473,8 @@ class AdaptivePolicyTest {
                 assertThat(settled).as("seed %d", seed).isPositive();
                 // Draining a 20 s overload takes time of its own: measure from the drain's end.
                 long drained = firstAgeBelow(loop, calm, 500);
-                assertThat(settled - drained).as("seed %d: ms from drained to rung 0", seed)
+                assertThat(settled - drained)
+                        .as("seed %d: ms from drained to rung 0", seed)
                         .isLessThanOrEqualTo(30_000);
             }
         }

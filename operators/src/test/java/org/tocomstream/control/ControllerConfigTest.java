@@ -18,7 +18,8 @@ import org.tocomstream.model.VitConfig;
 
 class ControllerConfigTest {
 
-    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo").geometry());
+    private static final CostModel DEMO =
+            CostModel.of(VitConfig.preset("vit_demo").geometry());
     private static final Ladder LADDER = Ladder.parse(DEMO, "none;tome:2;tome:4;tome:6");
 
     private static void rejects(UnaryOperator<ControllerConfig.Builder> change, String setting) {
@@ -59,22 +60,21 @@ class ControllerConfigTest {
         rejects(b -> b.degradeDwell(Duration.ofMillis(-1)), ControllerConfig.DEGRADE_DWELL);
         rejects(b -> b.restoreDwell(Duration.ofMillis(100)), ControllerConfig.RESTORE_DWELL);
         rejects(b -> b.shedding(Shedding.deadline(Duration.ofMillis(400))), Shedding.DEADLINE);
-        assertThatThrownBy(() -> ControllerConfig.builder(null).build())
-                .hasMessageContaining(Ladder.SETTING);
+        assertThatThrownBy(() -> ControllerConfig.builder(null).build()).hasMessageContaining(Ladder.SETTING);
         assertThatThrownBy(() -> new Shedding(Shedding.Mode.DEADLINE, Duration.ZERO))
                 .hasMessageContaining(Shedding.DEADLINE);
     }
 
     @Test
     void survivesJavaSerializationAsFlinkShipsIt() throws Exception {
-        ControllerConfig c =
-                ControllerConfig.builder(LADDER).shedding(Shedding.latestPerStream()).build();
+        ControllerConfig c = ControllerConfig.builder(LADDER)
+                .shedding(Shedding.latestPerStream())
+                .build();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(c);
         }
-        try (ObjectInputStream in =
-                new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             assertThat(in.readObject()).isEqualTo(c);
         }
     }
@@ -91,7 +91,8 @@ class ControllerConfigTest {
 
     @Test
     void theDerivedToMeLadderOfTheDemoModelIsNoneTwoFourSix() {
-        assertThat(Ladder.largestMergingR(VitConfig.preset("vit_demo").geometry())).isEqualTo(6);
+        assertThat(Ladder.largestMergingR(VitConfig.preset("vit_demo").geometry()))
+                .isEqualTo(6);
         assertThat(Ladder.tomeSteps(DEMO, 3).toString()).isEqualTo("none;tome:2;tome:4;tome:6");
     }
 
@@ -100,8 +101,7 @@ class ControllerConfigTest {
         assertThatThrownBy(() -> Ladder.parse(DEMO, "tome:4;tome:2"))
                 .hasMessageContaining(Ladder.SETTING)
                 .hasMessageContaining("tome:2");
-        assertThatThrownBy(() -> Ladder.parse(DEMO, "none;tome:2;tome:2"))
-                .hasMessageContaining("appears twice");
+        assertThatThrownBy(() -> Ladder.parse(DEMO, "none;tome:2;tome:2")).hasMessageContaining("appears twice");
         assertThatThrownBy(() -> Ladder.parse(DEMO, "none;tome:x"))
                 .hasMessageContaining(Ladder.SETTING)
                 .hasMessageContaining("tome:x");

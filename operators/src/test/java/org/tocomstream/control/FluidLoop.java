@@ -81,15 +81,14 @@ final class FluidLoop {
         for (double s : servedWindow) {
             received += s;
         }
-        LoadSignal signal =
-                new LoadSignal(
-                        age,
-                        (int) Math.min(backlog, OPERATOR_HOLD),
-                        backlog > 0 ? 1 : 0,
-                        1,
-                        received,
-                        measured,
-                        LoadSignal.UNKNOWN);
+        LoadSignal signal = new LoadSignal(
+                age,
+                (int) Math.min(backlog, OPERATOR_HOLD),
+                backlog > 0 ? 1 : 0,
+                1,
+                received,
+                measured,
+                LoadSignal.UNKNOWN);
         Decision d = controller.next(signal, level);
         level = d.level();
         samples.add(new Sample(nowMs, rate, level, age, d));
@@ -99,9 +98,7 @@ final class FluidLoop {
         servedWindow[step % servedWindow.length] = served;
         if (served > 0) {
             // The operator's moving estimate: the true time with a few per cent of noise.
-            measured.put(
-                    level,
-                    (trueMsPerFrame[level] - unseenMs) * (1 + 0.03 * random.nextGaussian()));
+            measured.put(level, (trueMsPerFrame[level] - unseenMs) * (1 + 0.03 * random.nextGaussian()));
         }
         step++;
         nowMs += STEP_MS;
@@ -122,12 +119,11 @@ final class FluidLoop {
 
     /** The p-quantile of the ages in [fromMs, toMs). */
     long ageQuantile(long fromMs, long toMs, double p) {
-        long[] ages =
-                samples.stream()
-                        .filter(s -> s.nowMs() >= fromMs && s.nowMs() < toMs)
-                        .mapToLong(Sample::ageMs)
-                        .sorted()
-                        .toArray();
+        long[] ages = samples.stream()
+                .filter(s -> s.nowMs() >= fromMs && s.nowMs() < toMs)
+                .mapToLong(Sample::ageMs)
+                .sorted()
+                .toArray();
         return ages[(int) Math.min(ages.length - 1, Math.floor(p * ages.length))];
     }
 

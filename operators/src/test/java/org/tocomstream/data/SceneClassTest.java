@@ -3,14 +3,13 @@ package org.tocomstream.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.Test;
-import org.tocomstream.data.SceneClass.Colour;
-import org.tocomstream.data.SceneClass.Shape;
-
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.data.SceneClass.Colour;
+import org.tocomstream.data.SceneClass.Shape;
 
 class SceneClassTest {
 
@@ -68,8 +67,7 @@ class SceneClassTest {
         for (SceneClass cls : SceneClass.grid(List.of(Shape.values()), List.of(Colour.values()))) {
             assertThat(SceneClass.parse(cls.name())).isEqualTo(cls);
         }
-        assertThat(SceneClass.parse(" Blue_Star "))
-                .isEqualTo(new SceneClass(Shape.STAR, Colour.BLUE));
+        assertThat(SceneClass.parse(" Blue_Star ")).isEqualTo(new SceneClass(Shape.STAR, Colour.BLUE));
     }
 
     @Test
@@ -83,9 +81,7 @@ class SceneClassTest {
 
     @Test
     void gridIsShapeMajor() {
-        assertThat(
-                        SceneClass.grid(
-                                List.of(Shape.RING, Shape.STAR), List.of(Colour.CYAN, Colour.RED)))
+        assertThat(SceneClass.grid(List.of(Shape.RING, Shape.STAR), List.of(Colour.CYAN, Colour.RED)))
                 .extracting(SceneClass::name)
                 .containsExactly("cyan_ring", "red_ring", "cyan_star", "red_star");
     }

@@ -3,13 +3,12 @@ package org.tocomstream.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
 
 class SceneConfigTest {
 
@@ -43,12 +42,9 @@ class SceneConfigTest {
 
     @Test
     void backgroundsIterateInDeclarationOrderAndAreImmutable() {
-        SceneConfig c =
-                D.withBackgrounds(
-                        Set.of(Background.GRADIENT, Background.STRIPES, Background.CHECKER));
+        SceneConfig c = D.withBackgrounds(Set.of(Background.GRADIENT, Background.STRIPES, Background.CHECKER));
 
-        assertThat(c.backgrounds())
-                .containsExactly(Background.STRIPES, Background.CHECKER, Background.GRADIENT);
+        assertThat(c.backgrounds()).containsExactly(Background.STRIPES, Background.CHECKER, Background.GRADIENT);
         assertThatThrownBy(() -> c.backgrounds().add(Background.VALUE_NOISE))
                 .isInstanceOf(UnsupportedOperationException.class);
     }
@@ -65,15 +61,9 @@ class SceneConfigTest {
     void rejectsBadClasses() {
         assertRejected(() -> D.withClasses(List.of(SceneClass.parse("red_circle"))), "classes");
         assertRejected(
-                () ->
-                        D.withClasses(
-                                List.of(
-                                        SceneClass.parse("red_circle"),
-                                        SceneClass.parse("RED_CIRCLE"))),
+                () -> D.withClasses(List.of(SceneClass.parse("red_circle"), SceneClass.parse("RED_CIRCLE"))),
                 "classes");
-        assertRejected(
-                () -> D.withClasses(Arrays.asList(SceneClass.parse("red_circle"), null)),
-                "classes");
+        assertRejected(() -> D.withClasses(Arrays.asList(SceneClass.parse("red_circle"), null)), "classes");
         assertRejected(() -> D.withClasses(null), "classes");
     }
 

@@ -6,13 +6,12 @@ import static org.tocomstream.data.SceneTesting.hsv;
 import static org.tocomstream.data.SceneTesting.hueDistance;
 import static org.tocomstream.data.SceneTesting.pixels;
 
-import org.junit.jupiter.api.Test;
-import org.tocomstream.data.SceneGenerator.Split;
-
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.tocomstream.data.SceneGenerator.Split;
 
 class SceneGeneratorTest {
 
@@ -34,7 +33,8 @@ class SceneGeneratorTest {
     void differentSeedsDiffer() {
         SceneGenerator other = SceneGenerator.of(CONFIG, 43);
         for (long i = 0; i < 8; i++) {
-            assertThat(pixels(other.sample(i).image())).isNotEqualTo(pixels(GEN.sample(i).image()));
+            assertThat(pixels(other.sample(i).image()))
+                    .isNotEqualTo(pixels(GEN.sample(i).image()));
         }
     }
 
@@ -95,8 +95,10 @@ class SceneGeneratorTest {
             Sample s = clean.sample(i);
             SceneClass cls = CONFIG.classes().get(s.label());
             // A ring's centre is its hole: read its body halfway between the hole and the rim.
-            double dx = cls.shape() == SceneClass.Shape.RING ? 0.375 * s.object().size() : 0;
-            int centre = s.image().getRGB((int) (s.object().centerX() + dx), (int) s.object().centerY());
+            double dx =
+                    cls.shape() == SceneClass.Shape.RING ? 0.375 * s.object().size() : 0;
+            int centre = s.image()
+                    .getRGB((int) (s.object().centerX() + dx), (int) s.object().centerY());
             double[] hsv = hsv(centre);
             assertThat(hueDistance(hsv[0], cls.colour().hueDegrees()))
                     .as("hue of %s at its centre", s.labelName())
@@ -126,14 +128,12 @@ class SceneGeneratorTest {
 
     @Test
     void anUprightBarIsThreeTimesAsLongAsItIsWide() {
-        SceneGenerator bars =
-                SceneGenerator.of(
-                        CONFIG.withClasses(
-                                        List.of(SceneClass.parse("blue_bar"), SceneClass.parse("red_bar")))
-                                .withRotation(false)
-                                .withNoiseStd(0)
-                                .withMaxDistractors(0),
-                        3);
+        SceneGenerator bars = SceneGenerator.of(
+                CONFIG.withClasses(List.of(SceneClass.parse("blue_bar"), SceneClass.parse("red_bar")))
+                        .withRotation(false)
+                        .withNoiseStd(0)
+                        .withMaxDistractors(0),
+                3);
         for (long i = 0; i < 16; i++) {
             Sample s = bars.sample(i);
             Placement p = s.object();
@@ -176,7 +176,8 @@ class SceneGeneratorTest {
         assertThat(GEN.split()).isEqualTo(Split.TRAIN);
         assertThat(test.split()).isEqualTo(Split.TEST);
         assertThat(test.seed()).isEqualTo(GEN.seed());
-        assertThat(test.split(Split.TRAIN).sample(3).png()).isEqualTo(GEN.sample(3).png());
+        assertThat(test.split(Split.TRAIN).sample(3).png())
+                .isEqualTo(GEN.sample(3).png());
 
         Set<Integer> seen = new HashSet<>();
         int rendered = 0;

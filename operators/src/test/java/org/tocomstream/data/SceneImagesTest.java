@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tocomstream.data.SceneTesting.pixels;
 
-import org.junit.jupiter.api.Test;
-
 import java.awt.image.BufferedImage;
+import org.junit.jupiter.api.Test;
 
 class SceneImagesTest {
 
@@ -63,7 +62,6 @@ class SceneImagesTest {
 
     @Test
     void decodeRejectsNonImages() {
-        assertThatThrownBy(() -> SceneImages.decode(new byte[] {1, 2, 3}))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SceneImages.decode(new byte[] {1, 2, 3})).isInstanceOf(IllegalArgumentException.class);
     }
 }

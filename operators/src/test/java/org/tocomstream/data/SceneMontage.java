@@ -47,16 +47,14 @@ final class SceneMontage {
         int segment = gen.config().segmentFrames();
         long[] cameraFrames = {0, segment / 2, segment - 1, segment};
         int classRows = (k + 1) / 2;
-        BufferedImage montage =
-                new BufferedImage(
-                        Math.max(2 * half, LABEL_WIDTH + cameraFrames.length * w),
-                        (classRows + 1) * h,
-                        BufferedImage.TYPE_INT_RGB);
+        BufferedImage montage = new BufferedImage(
+                Math.max(2 * half, LABEL_WIDTH + cameraFrames.length * w),
+                (classRows + 1) * h,
+                BufferedImage.TYPE_INT_RGB);
         Graphics2D g = montage.createGraphics();
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, montage.getWidth(), montage.getHeight());
-        g.setRenderingHint(
-                RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
         g.setColor(Color.BLACK);
         // Two classes per row: class c sits in row c / 2, left or right half.

@@ -16,7 +16,6 @@ class SceneMontageTest {
 
         int cell = 64 * SceneMontage.ZOOM + SceneMontage.GAP;
         assertThat(montage.getHeight()).isEqualTo((8 / 2 + 1) * cell);
-        assertThat(montage.getWidth())
-                .isEqualTo(2 * (SceneMontage.LABEL_WIDTH + SceneMontage.PER_CLASS * cell));
+        assertThat(montage.getWidth()).isEqualTo(2 * (SceneMontage.LABEL_WIDTH + SceneMontage.PER_CLASS * cell));
     }
 }

@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tocomstream.data.SceneTesting.pixels;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.HashSet;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 class SyntheticCameraTest {
 
@@ -78,16 +77,11 @@ class SyntheticCameraTest {
                             .as("%s frame %d", id, n)
                             .isGreaterThan(0.05)
                             .isLessThan(0.1 * minDim);
-                    assertThat(Math.abs(q.angle() - p.angle()))
-                            .isLessThanOrEqualTo(Math.toRadians(3) + 1e-9);
+                    assertThat(Math.abs(q.angle() - p.angle())).isLessThanOrEqualTo(Math.toRadians(3) + 1e-9);
                     assertThat(q.size() / p.size()).isBetween(0.97, 1.03);
                 }
-                double travel =
-                        Math.hypot(
-                                last.centerX() - first.centerX(), last.centerY() - first.centerY());
-                assertThat(travel)
-                        .as("%s segment %d travel", id, segment)
-                        .isGreaterThan(0.05 * minDim);
+                double travel = Math.hypot(last.centerX() - first.centerX(), last.centerY() - first.centerY());
+                assertThat(travel).as("%s segment %d travel", id, segment).isGreaterThan(0.05 * minDim);
             }
         }
     }

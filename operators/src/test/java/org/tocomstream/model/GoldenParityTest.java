@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
 
 /**
@@ -78,11 +78,7 @@ class GoldenParityTest {
         private final VitConfig cfg = VitConfig.preset("deit_test_tiny_distilled");
 
         @ParameterizedTest(name = "{0}")
-        @CsvSource({
-            "none, logits_none.npy",
-            "tome:4, logits_tome_4.npy",
-            "evit:0.7, logits_evit_0.7.npy"
-        })
+        @CsvSource({"none, logits_none.npy", "tome:4, logits_tome_4.npy", "evit:0.7, logits_evit_0.7.npy"})
         void logitsMatchTheReference(String level, String file) throws IOException {
             float[][] ours = run(dir, cfg, "weights_timm.safetensors", CompressionLevel.parse(level));
             assertMatches(ours, Npy.read(dir.resolve(file)));
@@ -96,8 +92,7 @@ class GoldenParityTest {
         }
     }
 
-    private static float[][] run(Path dir, VitConfig cfg, String weights, CompressionLevel level)
-            throws IOException {
+    private static float[][] run(Path dir, VitConfig cfg, String weights, CompressionLevel level) throws IOException {
         Map<String, HostTensor> w = VitCheckpoint.load(dir.resolve(weights), cfg);
         HostTensor input = Npy.read(dir.resolve("input.npy"));
         try (VitModel model = VitModel.fromWeights(cfg, w, Device.cpu())) {

@@ -58,15 +58,17 @@ class ImagePreprocessorTest {
 
     private static Path goldenDir() {
         try {
-            return Paths.get(ImagePreprocessorTest.class.getResource("/golden/preprocess").toURI());
+            return Paths.get(ImagePreprocessorTest.class
+                    .getResource("/golden/preprocess")
+                    .toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
 
     static Stream<JsonObject> cases() throws IOException {
-        JsonObject manifest =
-                JsonParser.parseString(Files.readString(GOLDEN.resolve("manifest.json"))).getAsJsonObject();
+        JsonObject manifest = JsonParser.parseString(Files.readString(GOLDEN.resolve("manifest.json")))
+                .getAsJsonObject();
         List<JsonObject> out = new ArrayList<>();
         for (JsonElement c : manifest.getAsJsonArray("cases")) {
             out.add(c.getAsJsonObject());
@@ -150,8 +152,7 @@ class ImagePreprocessorTest {
                 out.writeObject(pre);
             }
             ImagePreprocessor copy;
-            try (ObjectInputStream in =
-                    new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
                 copy = (ImagePreprocessor) in.readObject();
             }
             byte[] encoded = Files.readAllBytes(GOLDEN.resolve("rgb_37x53.png"));
@@ -220,7 +221,8 @@ class ImagePreprocessorTest {
 
             RgbImage sub = ImagePreprocessor.toRgb(bgr.getSubimage(1, 2, 3, 2));
 
-            assertThat(sub.rgb()).containsExactly(ImagePreprocessor.toRgb(packed).rgb());
+            assertThat(sub.rgb())
+                    .containsExactly(ImagePreprocessor.toRgb(packed).rgb());
             assertThat(sub.rgb()[0] & 0xff).isEqualTo(40);
             assertThat(sub.rgb()[1] & 0xff).isEqualTo(100);
             assertThat(sub.rgb()[2] & 0xff).isEqualTo(27);
@@ -319,8 +321,7 @@ class ImagePreprocessorTest {
 
             assertThatThrownBy(() -> deit32().preprocess(bomb))
                     .isInstanceOf(ImageDecodeException.class)
-                    .hasMessage(
-                            "png image is 60000 x 60000 = 3600000000 pixels, above the cap of 40000000");
+                    .hasMessage("png image is 60000 x 60000 = 3600000000 pixels, above the cap of 40000000");
         }
 
         @Test
@@ -345,7 +346,12 @@ class ImagePreprocessorTest {
         private byte[] pngHeaderOnly(int width, int height) {
             ByteBuffer ihdr = ByteBuffer.allocate(17);
             ihdr.put("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            ihdr.putInt(width).putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0)
+            ihdr.putInt(width)
+                    .putInt(height)
+                    .put((byte) 8)
+                    .put((byte) 2)
+                    .put((byte) 0)
+                    .put((byte) 0)
                     .put((byte) 0);
             CRC32 crc = new CRC32();
             crc.update(ihdr.array());
@@ -379,9 +385,7 @@ class ImagePreprocessorTest {
         void rejectsWrongLengths() {
             try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
                 assertThatThrownBy(
-                                () ->
-                                        ImagePreprocessor.stack(
-                                                List.of(new float[12], new float[11]), 3, 2, 2, manager))
+                                () -> ImagePreprocessor.stack(List.of(new float[12], new float[11]), 3, 2, 2, manager))
                         .isInstanceOf(IllegalArgumentException.class)
                         .hasMessage("image 1 has 11 values but (3, 2, 2) needs 12");
                 assertThatThrownBy(() -> ImagePreprocessor.stack(List.of(), 3, 2, 2, manager))

@@ -24,7 +24,8 @@ class ModelSpecTest {
 
     private static final VitConfig TINY = VitConfig.preset("vit_test_tiny");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     static List<String> labels(int n) {
         return IntStream.range(0, n).mapToObj(i -> "class-" + i).collect(Collectors.toList());
@@ -32,8 +33,8 @@ class ModelSpecTest {
 
     /** A valid minimal model.json for vit_test_tiny with {@code extra} spliced into the top level. */
     static String minimal(String extra) {
-        return "{\"formatVersion\": 1, \"architecture\": {\"preset\": \"vit_test_tiny\"},"
-                + " \"labels\": " + labelsJson(10) + extra + "}";
+        return "{\"formatVersion\": 1, \"architecture\": {\"preset\": \"vit_test_tiny\"}," + " \"labels\": "
+                + labelsJson(10) + extra + "}";
     }
 
     static String labelsJson(int n) {
@@ -60,15 +61,12 @@ class ModelSpecTest {
         @Test
         void everyFieldRoundTrips() throws IOException {
             VitConfig custom = new VitConfig("my_vit", 64, 8, 3, 4, 96, 6, 4, 2.5, false, true, 1e-12);
-            ModelSpec spec =
-                    ModelSpec.of(custom, List.of("a", "b", "c", "a"))
-                            .withPreprocessing(
-                                    new PreprocessConfig(
-                                            64, new float[] {0.5f, 0.5f, 0.5f},
-                                            new float[] {0.25f, 0.5f, 1f / 3}, "bilinear", 0.9))
-                            .withTrainedCompression(CompressionLevel.parse("tome:8"))
-                            .withWeightsFile("weights-v2.safetensors")
-                            .withSource("fine-tuned \"quoted\" ünïcode");
+            ModelSpec spec = ModelSpec.of(custom, List.of("a", "b", "c", "a"))
+                    .withPreprocessing(new PreprocessConfig(
+                            64, new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.25f, 0.5f, 1f / 3}, "bilinear", 0.9))
+                    .withTrainedCompression(CompressionLevel.parse("tome:8"))
+                    .withWeightsFile("weights-v2.safetensors")
+                    .withSource("fine-tuned \"quoted\" ünïcode");
 
             spec.write(dir.resolve("nested"));
 
@@ -80,7 +78,8 @@ class ModelSpecTest {
 
         @Test
         void presetWithOverridesIsWrittenAsTheDifferenceOnly() throws IOException {
-            VitConfig cfg = VitConfig.preset("deit_small_patch16_224").withNumClasses(3).withLayerNormEps(1e-12);
+            VitConfig cfg =
+                    VitConfig.preset("deit_small_patch16_224").withNumClasses(3).withLayerNormEps(1e-12);
             ModelSpec spec = ModelSpec.of(cfg, List.of("cat", "dog", "bird"));
 
             spec.write(dir);
@@ -133,13 +132,12 @@ class ModelSpecTest {
 
         @Test
         void presetOverridesAndPartialPreprocessing() throws IOException {
-            writeJson(
-                    "{\"formatVersion\": 1,"
-                            + " \"architecture\": {\"preset\": \"vit_test_tiny\", \"numClasses\": 2,"
-                            + " \"layerNormEps\": 1e-12},"
-                            + " \"labels\": [\"no\", \"yes\"],"
-                            + " \"preprocessing\": {\"interpolation\": \"bilinear\"},"
-                            + " \"trainedCompression\": \"evit:0.7\"}");
+            writeJson("{\"formatVersion\": 1,"
+                    + " \"architecture\": {\"preset\": \"vit_test_tiny\", \"numClasses\": 2,"
+                    + " \"layerNormEps\": 1e-12},"
+                    + " \"labels\": [\"no\", \"yes\"],"
+                    + " \"preprocessing\": {\"interpolation\": \"bilinear\"},"
+                    + " \"trainedCompression\": \"evit:0.7\"}");
 
             ModelSpec spec = ModelSpec.read(dir);
 
@@ -169,56 +167,80 @@ class ModelSpecTest {
                 Arguments.of("{" + arch + ", " + labels + "}", "missing required field 'formatVersion'"),
                 Arguments.of("{\"formatVersion\": 1, " + labels + "}", "missing required field 'architecture'"),
                 Arguments.of("{\"formatVersion\": 1, " + arch + "}", "missing required field 'labels'"),
-                Arguments.of(minimal("").replace("\"formatVersion\": 1", "\"formatVersion\": 2"),
+                Arguments.of(
+                        minimal("").replace("\"formatVersion\": 1", "\"formatVersion\": 2"),
                         "formatVersion 2 is not supported"),
-                Arguments.of(minimal("").replace("\"formatVersion\": 1", "\"formatVersion\": \"1\""),
+                Arguments.of(
+                        minimal("").replace("\"formatVersion\": 1", "\"formatVersion\": \"1\""),
                         "formatVersion must be an integer but was \"1\""),
-                Arguments.of("{\"formatVersion\": 1, " + arch + ", \"labels\": \"cat\"}",
+                Arguments.of(
+                        "{\"formatVersion\": 1, " + arch + ", \"labels\": \"cat\"}",
                         "labels must be an array of strings"),
-                Arguments.of("{\"formatVersion\": 1, " + arch + ", \"labels\": [\"a\", 2]}",
+                Arguments.of(
+                        "{\"formatVersion\": 1, " + arch + ", \"labels\": [\"a\", 2]}",
                         "labels[1] must be a string but was 2"),
-                Arguments.of("{\"formatVersion\": 1, " + arch + ", \"labels\": " + labelsJson(3) + "}",
+                Arguments.of(
+                        "{\"formatVersion\": 1, " + arch + ", \"labels\": " + labelsJson(3) + "}",
                         "labels has 3 entries but architecture.numClasses is 10"),
-                Arguments.of(minimal(", \"preprocessing\": {\"inputSize\": \"big\"}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"inputSize\": \"big\"}"),
                         "preprocessing.inputSize must be an integer but was \"big\""),
-                Arguments.of(minimal(", \"preprocessing\": {\"inputSize\": 32.5}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"inputSize\": 32.5}"),
                         "preprocessing.inputSize must be an integer but was 32.5"),
-                Arguments.of(minimal(", \"preprocessing\": {\"mean\": [0.5], \"std\": [0.5]}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"mean\": [0.5], \"std\": [0.5]}"),
                         "preprocessing.mean and preprocessing.std have 1 values but architecture.inChannels is 3"),
-                Arguments.of(minimal(", \"preprocessing\": {\"std\": [0.5, 0.5]}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"std\": [0.5, 0.5]}"),
                         "preprocessing.mean and preprocessing.std must be non-empty and of equal length"),
-                Arguments.of(minimal(", \"preprocessing\": {\"std\": [0.5, 0, 0.5]}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"std\": [0.5, 0, 0.5]}"),
                         "preprocessing.std must be finite and > 0"),
-                Arguments.of(minimal(", \"preprocessing\": {\"interpolation\": \"nearest\"}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"interpolation\": \"nearest\"}"),
                         "preprocessing.interpolation must be 'bicubic' or 'bilinear' but was 'nearest'"),
-                Arguments.of(minimal(", \"preprocessing\": {\"cropFraction\": 1.5}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"cropFraction\": 1.5}"),
                         "preprocessing.cropFraction must be in (0, 1]"),
-                Arguments.of(minimal(", \"preprocessing\": {\"inputSize\": 64}"),
+                Arguments.of(
+                        minimal(", \"preprocessing\": {\"inputSize\": 64}"),
                         "preprocessing.inputSize 64 differs from architecture.imageSize 32"),
-                Arguments.of(minimal(", \"preprocessing\": {\"crop\": 0.9}"),
-                        "unknown field 'preprocessing.crop'"),
+                Arguments.of(minimal(", \"preprocessing\": {\"crop\": 0.9}"), "unknown field 'preprocessing.crop'"),
                 Arguments.of(minimal(", \"weights\": \"x.safetensors\""), "unknown field 'weights'"),
-                Arguments.of(minimal(", \"weightsFile\": \"../x.safetensors\""),
-                        "weightsFile must be a plain file name"),
-                Arguments.of(minimal(", \"trainedCompression\": \"tome:x\""),
+                Arguments.of(
+                        minimal(", \"weightsFile\": \"../x.safetensors\""), "weightsFile must be a plain file name"),
+                Arguments.of(
+                        minimal(", \"trainedCompression\": \"tome:x\""),
                         "trainedCompression: invalid compression level 'tome:x'"),
                 Arguments.of(minimal(", \"source\": 3"), "source must be a string but was 3"),
                 Arguments.of(minimal(", \"source\": \"a\", \"source\": \"b\""), "duplicate key 'source'"),
-                Arguments.of(minimal("").replace("vit_test_tiny", "vit_huge"),
+                Arguments.of(
+                        minimal("").replace("vit_test_tiny", "vit_huge"),
                         "architecture.preset: unknown preset 'vit_huge'"),
-                Arguments.of(minimal("").replace("\"preset\": \"vit_test_tiny\"",
-                                "\"preset\": \"vit_test_tiny\", \"depth\": \"twelve\""),
+                Arguments.of(
+                        minimal("")
+                                .replace(
+                                        "\"preset\": \"vit_test_tiny\"",
+                                        "\"preset\": \"vit_test_tiny\", \"depth\": \"twelve\""),
                         "architecture.depth must be an integer but was \"twelve\""),
-                Arguments.of(minimal("").replace("\"preset\": \"vit_test_tiny\"",
-                                "\"preset\": \"vit_test_tiny\", \"qkvBias\": 1"),
+                Arguments.of(
+                        minimal("")
+                                .replace(
+                                        "\"preset\": \"vit_test_tiny\"",
+                                        "\"preset\": \"vit_test_tiny\", \"qkvBias\": 1"),
                         "architecture.qkvBias must be true or false but was 1"),
-                Arguments.of(minimal("").replace("\"preset\": \"vit_test_tiny\"",
-                                "\"preset\": \"vit_test_tiny\", \"numHeads\": 5"),
+                Arguments.of(
+                        minimal("")
+                                .replace(
+                                        "\"preset\": \"vit_test_tiny\"",
+                                        "\"preset\": \"vit_test_tiny\", \"numHeads\": 5"),
                         "architecture: numHeads 5 must divide embedDim 48"),
-                Arguments.of(minimal("").replace("\"preset\": \"vit_test_tiny\"",
-                                "\"name\": \"x\", \"imageSize\": 32"),
+                Arguments.of(
+                        minimal("").replace("\"preset\": \"vit_test_tiny\"", "\"name\": \"x\", \"imageSize\": 32"),
                         "missing required field 'architecture.patchSize'"),
-                Arguments.of(minimal("").replace("\"preset\"", "\"presetName\""),
+                Arguments.of(
+                        minimal("").replace("\"preset\"", "\"presetName\""),
                         "unknown field 'architecture.presetName'"));
     }
 

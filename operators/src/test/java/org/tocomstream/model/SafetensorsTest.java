@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** Writes a safetensors file by hand: u64 header length, header text, raw data. */
     static Path writeRaw(Path file, String header, byte[] data) throws IOException {
@@ -96,7 +97,8 @@ class SafetensorsTest {
 
             byte[] bytes = Files.readAllBytes(f1);
             assertThat(bytes).isEqualTo(Files.readAllBytes(f2));
-            long headerLength = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            long headerLength =
+                    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
             assertThat(headerLength % 8).isZero();
             assertThat(bytes.length).isEqualTo(8 + headerLength + 4 * (7 + 6));
         }
@@ -118,12 +120,11 @@ class SafetensorsTest {
 
         @Test
         void readKeepsTheHeaderOrderOfTheFile() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("order.safetensors"),
-                            "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                                    + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
-                            floats(2f, 1f));
+            Path file = writeRaw(
+                    dir.resolve("order.safetensors"),
+                    "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                            + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                    floats(2f, 1f));
 
             Map<String, HostTensor> read = Safetensors.read(file);
 
@@ -133,8 +134,7 @@ class SafetensorsTest {
 
         @Test
         void rejectsTheReservedMetadataName() {
-            Map<String, HostTensor> tensors =
-                    Map.of("__metadata__", new HostTensor(new long[] {1}, new float[] {1}));
+            Map<String, HostTensor> tensors = Map.of("__metadata__", new HostTensor(new long[] {1}, new float[] {1}));
 
             assertThatThrownBy(() -> Safetensors.write(dir.resolve("x"), tensors, null))
                     .isInstanceOf(IllegalArgumentException.class)
@@ -149,15 +149,12 @@ class SafetensorsTest {
         void readsF16IncludingSubnormalsInfinitiesAndNan() throws IOException {
             // 0, -0, 1, -2, 65504 (max), 2^-24 (min subnormal), max subnormal, min normal, +inf,
             // -inf, NaN, 1/3 rounded to half.
-            int[] bits = {
-                0x0000, 0x8000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x7c00, 0xfc00, 0x7e00,
-                0x3555
+            int[] bits = {0x0000, 0x8000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x7c00, 0xfc00, 0x7e00, 0x3555
             };
-            Path file =
-                    writeRaw(
-                            dir.resolve("f16.safetensors"),
-                            "{\"h\":{\"dtype\":\"F16\",\"shape\":[3,4],\"data_offsets\":[0,24]}}",
-                            shorts(bits));
+            Path file = writeRaw(
+                    dir.resolve("f16.safetensors"),
+                    "{\"h\":{\"dtype\":\"F16\",\"shape\":[3,4],\"data_offsets\":[0,24]}}",
+                    shorts(bits));
 
             HostTensor h = Safetensors.read(file).get("h");
 
@@ -196,7 +193,9 @@ class SafetensorsTest {
                     assertThat(actual).as("bits %04x", bits).isNaN();
                 } else {
                     assertThat((double) actual).as("bits %04x", bits).isEqualTo(expected);
-                    assertThat(Math.copySign(1f, actual)).as("sign of %04x", bits).isEqualTo(sign);
+                    assertThat(Math.copySign(1f, actual))
+                            .as("sign of %04x", bits)
+                            .isEqualTo(sign);
                 }
             }
         }
@@ -204,12 +203,11 @@ class SafetensorsTest {
         @Test
         void readsBf16ByWideningInJava() throws IOException {
             // 1, -1.5, 3.140625, +inf, NaN, smallest subnormal 2^-133.
-            Path file =
-                    writeRaw(
-                            dir.resolve("bf16.safetensors"),
-                            "{\"__metadata__\":{\"format\":\"pt\"},"
-                                    + "\"w\":{\"dtype\":\"BF16\",\"shape\":[6],\"data_offsets\":[0,12]}}",
-                            shorts(0x3f80, 0xbfc0, 0x4049, 0x7f80, 0x7fc0, 0x0001));
+            Path file = writeRaw(
+                    dir.resolve("bf16.safetensors"),
+                    "{\"__metadata__\":{\"format\":\"pt\"},"
+                            + "\"w\":{\"dtype\":\"BF16\",\"shape\":[6],\"data_offsets\":[0,12]}}",
+                    shorts(0x3f80, 0xbfc0, 0x4049, 0x7f80, 0x7fc0, 0x0001));
 
             float[] v = Safetensors.read(file).get("w").data();
 
@@ -225,13 +223,12 @@ class SafetensorsTest {
         void readsMixedDtypesInOneFile() throws IOException {
             ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             data.putFloat(0.5f).putShort((short) 0x3c00).putShort((short) 0x4000);
-            Path file =
-                    writeRaw(
-                            dir.resolve("mixed.safetensors"),
-                            "{\"f\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                                    + "\"h\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[4,6]},"
-                                    + "\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[6,8]}}",
-                            data.array());
+            Path file = writeRaw(
+                    dir.resolve("mixed.safetensors"),
+                    "{\"f\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                            + "\"h\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[4,6]},"
+                            + "\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[6,8]}}",
+                    data.array());
 
             Map<String, HostTensor> read = Safetensors.read(file);
 
@@ -300,11 +297,10 @@ class SafetensorsTest {
 
         @Test
         void unsupportedDtypeIsNamed() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("i64.safetensors"),
-                            "{\"steps\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
-                            new byte[8]);
+            Path file = writeRaw(
+                    dir.resolve("i64.safetensors"),
+                    "{\"steps\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
+                    new byte[8]);
 
             assertThatThrownBy(() -> Safetensors.read(file))
                     .isInstanceOf(CheckpointException.class)
@@ -315,11 +311,10 @@ class SafetensorsTest {
 
         @Test
         void offsetsThatDoNotMatchShapeTimesDtypeSize() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("size.safetensors"),
-                            "{\"w\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,8]}}",
-                            new byte[8]);
+            Path file = writeRaw(
+                    dir.resolve("size.safetensors"),
+                    "{\"w\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,8]}}",
+                    new byte[8]);
 
             assertThatThrownBy(() -> Safetensors.read(file))
                     .isInstanceOf(CheckpointException.class)
@@ -329,12 +324,11 @@ class SafetensorsTest {
 
         @Test
         void overlappingTensorsAreBothNamed() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("overlap.safetensors"),
-                            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                                    + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                            floats(1, 2, 3));
+            Path file = writeRaw(
+                    dir.resolve("overlap.safetensors"),
+                    "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                    floats(1, 2, 3));
 
             assertThatThrownBy(() -> Safetensors.read(file))
                     .isInstanceOf(CheckpointException.class)
@@ -344,12 +338,11 @@ class SafetensorsTest {
 
         @Test
         void duplicateKeysAreNamed() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("dup.safetensors"),
-                            "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                                    + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
-                            floats(1, 2));
+            Path file = writeRaw(
+                    dir.resolve("dup.safetensors"),
+                    "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                            + "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                    floats(1, 2));
 
             assertThatThrownBy(() -> Safetensors.read(file))
                     .isInstanceOf(CheckpointException.class)
@@ -359,11 +352,10 @@ class SafetensorsTest {
 
         @Test
         void negativeOrFractionalShapeIsRejected() throws IOException {
-            Path file =
-                    writeRaw(
-                            dir.resolve("shape.safetensors"),
-                            "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
-                            floats(1));
+            Path file = writeRaw(
+                    dir.resolve("shape.safetensors"),
+                    "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}",
+                    floats(1));
 
             assertThatThrownBy(() -> Safetensors.read(file))
                     .isInstanceOf(CheckpointException.class)
@@ -372,8 +364,7 @@ class SafetensorsTest {
 
         @Test
         void metadataValuesMustBeStrings() throws IOException {
-            Path file =
-                    writeRaw(dir.resolve("meta.safetensors"), "{\"__metadata__\":{\"epoch\":3}}", new byte[0]);
+            Path file = writeRaw(dir.resolve("meta.safetensors"), "{\"__metadata__\":{\"epoch\":3}}", new byte[0]);
 
             assertThatThrownBy(() -> Safetensors.readMetadata(file))
                     .isInstanceOf(CheckpointException.class)

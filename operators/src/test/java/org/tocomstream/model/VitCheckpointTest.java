@@ -18,7 +18,8 @@ class VitCheckpointTest {
     private static final VitConfig TINY = VitConfig.preset("vit_test_tiny");
     private static final VitConfig TINY_DISTILLED = VitConfig.preset("deit_test_tiny_distilled");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** A complete random timm state dict for {@code cfg}. */
     static Map<String, HostTensor> randomTimm(VitConfig cfg, long seed) {
@@ -44,7 +45,8 @@ class VitCheckpointTest {
             Map<String, HostTensor> loaded = VitCheckpoint.load(save(timm), TINY);
 
             assertThat(loaded).isEqualTo(timm);
-            assertThat(loaded.keySet()).containsExactlyElementsOf(TimmKeys.expectedShapes(TINY).keySet());
+            assertThat(loaded.keySet())
+                    .containsExactlyElementsOf(TimmKeys.expectedShapes(TINY).keySet());
         }
 
         @Test
@@ -105,7 +107,9 @@ class VitCheckpointTest {
             hf.put(attn + "key.weight", new HostTensor(new long[] {d, d}, fill[1]));
             hf.put(attn + "value.weight", new HostTensor(new long[] {d, d}, fill[2]));
 
-            float[] qkv = VitCheckpoint.load(save(hf), TINY).get("blocks.2.attn.qkv.weight").data();
+            float[] qkv = VitCheckpoint.load(save(hf), TINY)
+                    .get("blocks.2.attn.qkv.weight")
+                    .data();
 
             assertThat(qkv[0]).isEqualTo(1f);
             assertThat(qkv[d * d]).isEqualTo(2f);
@@ -140,11 +144,8 @@ class VitCheckpointTest {
         void toTimmWorksInMemory() throws CheckpointException {
             Map<String, HostTensor> timm = randomTimm(TINY_DISTILLED, 9);
 
-            assertThat(
-                            VitCheckpoint.toTimm(
-                                    VitCheckpoint.toHuggingFace(timm, TINY_DISTILLED),
-                                    TINY_DISTILLED,
-                                    "memory"))
+            assertThat(VitCheckpoint.toTimm(
+                            VitCheckpoint.toHuggingFace(timm, TINY_DISTILLED), TINY_DISTILLED, "memory"))
                     .isEqualTo(timm);
         }
     }
@@ -160,9 +161,7 @@ class VitCheckpointTest {
 
             assertThatThrownBy(() -> VitCheckpoint.load(file, TINY))
                     .isInstanceOf(CheckpointException.class)
-                    .hasMessage(
-                            "%s: missing tensor [blocks.5.mlp.fc2.bias] for architecture vit_test_tiny",
-                            file);
+                    .hasMessage("%s: missing tensor [blocks.5.mlp.fc2.bias] for architecture vit_test_tiny", file);
         }
 
         @Test
@@ -195,8 +194,7 @@ class VitCheckpointTest {
             assertThatThrownBy(() -> VitCheckpoint.load(file, TINY))
                     .isInstanceOf(CheckpointException.class)
                     .hasMessage(
-                            "%s: blocks.3.attn.qkv.weight has shape [144, 40] but vit_test_tiny"
-                                    + " expects [144, 48]",
+                            "%s: blocks.3.attn.qkv.weight has shape [144, 40] but vit_test_tiny" + " expects [144, 48]",
                             file);
         }
 
@@ -206,14 +204,11 @@ class VitCheckpointTest {
             Map<String, HostTensor> one =
                     Map.of("blocks.3.attn.qkv.weight", SafetensorsTest.random(new Random(0), 144, 48));
 
-            assertThatThrownBy(
-                            () ->
-                                    VitCheckpoint.toTimm(
-                                            one, VitConfig.preset("deit_small_patch16_224"), "x.safetensors"))
+            assertThatThrownBy(() ->
+                            VitCheckpoint.toTimm(one, VitConfig.preset("deit_small_patch16_224"), "x.safetensors"))
                     .isInstanceOf(CheckpointException.class)
-                    .hasMessage(
-                            "x.safetensors: blocks.3.attn.qkv.weight has shape [144, 48] but"
-                                    + " deit_small_patch16_224 expects [1152, 384]");
+                    .hasMessage("x.safetensors: blocks.3.attn.qkv.weight has shape [144, 48] but"
+                            + " deit_small_patch16_224 expects [1152, 384]");
         }
 
         @Test
@@ -225,8 +220,7 @@ class VitCheckpointTest {
             assertThatThrownBy(() -> VitCheckpoint.load(file, TINY))
                     .isInstanceOf(CheckpointException.class)
                     .hasMessageContaining(file.toString())
-                    .hasMessageContaining(
-                            "unexpected tensor 'vit.encoder.layer.0.attention.attention.relative_bias'");
+                    .hasMessageContaining("unexpected tensor 'vit.encoder.layer.0.attention.attention.relative_bias'");
         }
 
         @Test
@@ -237,8 +231,7 @@ class VitCheckpointTest {
 
             assertThatThrownBy(() -> VitCheckpoint.load(file, TINY))
                     .isInstanceOf(CheckpointException.class)
-                    .hasMessageContaining(
-                            "missing tensor 'vit.encoder.layer.7.attention.attention.value.weight'")
+                    .hasMessageContaining("missing tensor 'vit.encoder.layer.7.attention.attention.value.weight'")
                     .hasMessageContaining("blocks.7.attn.qkv.weight");
         }
 

@@ -50,8 +50,8 @@ class VitForwardInvariantsTest {
                 NDArray k = m.create(kv, new Shape(1, 1, 4, d));
                 NDArray v = m.create(vv, new Shape(1, 1, 4, d));
                 float[] s = {1, 3, 1, 2};
-                NDArray merged =
-                        VitBlock.attentionWeights(q, k, m.create(s, new Shape(1, 4, 1))).matMul(v);
+                NDArray merged = VitBlock.attentionWeights(q, k, m.create(s, new Shape(1, 4, 1)))
+                        .matMul(v);
 
                 int total = 7;
                 float[] ke = new float[total * d];
@@ -63,9 +63,8 @@ class VitForwardInvariantsTest {
                         System.arraycopy(vv, j * d, ve, row * d, d);
                     }
                 }
-                NDArray expanded =
-                        VitBlock.attentionWeights(q, m.create(ke, new Shape(1, 1, total, d)), null)
-                                .matMul(m.create(ve, new Shape(1, 1, total, d)));
+                NDArray expanded = VitBlock.attentionWeights(q, m.create(ke, new Shape(1, 1, total, d)), null)
+                        .matMul(m.create(ve, new Shape(1, 1, total, d)));
                 assertClose(merged.toFloatArray(), expanded.toFloatArray(), 1e-5f);
             }
         }
@@ -96,8 +95,7 @@ class VitForwardInvariantsTest {
         void tomeSixteenClampsInTheLastBlock() {
             ForwardTrace trace = run(CompressionLevel.tome(16));
             // Item 5: r = 16 clamps to 10 in block 12.
-            assertThat(trace.tokensAfterBlock)
-                    .containsExactly(181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11);
+            assertThat(trace.tokensAfterBlock).containsExactly(181, 165, 149, 133, 117, 101, 85, 69, 53, 37, 21, 11);
         }
 
         @Test
@@ -105,7 +103,9 @@ class VitForwardInvariantsTest {
             for (int r : new int[] {1, 8, 13, 15}) {
                 ForwardTrace trace = run(CompressionLevel.tome(r));
                 for (int l = 0; l < 12; l++) {
-                    assertThat(trace.tokensAfterBlock[l]).as("r=%d block %d", r, l).isEqualTo(197 - (l + 1) * r);
+                    assertThat(trace.tokensAfterBlock[l])
+                            .as("r=%d block %d", r, l)
+                            .isEqualTo(197 - (l + 1) * r);
                 }
             }
         }
@@ -134,16 +134,12 @@ class VitForwardInvariantsTest {
         void evitKeepsCeilOfRateAndAddsOneFusedToken() {
             // Item 17: κ = 0.7 → 197 / 140 / 100 / 72.
             ForwardTrace trace = run(CompressionLevel.evit(0.7));
+            assertThat(trace.tokensAfterBlock).containsExactly(197, 197, 197, 140, 140, 140, 100, 100, 100, 72, 72, 72);
             assertThat(trace.tokensAfterBlock)
-                    .containsExactly(197, 197, 197, 140, 140, 140, 100, 100, 100, 72, 72, 72);
-            assertThat(trace.tokensAfterBlock)
-                    .containsExactly(
-                            java.util.Arrays.stream(
-                                            TokenCounts.afterEachBlock(
-                                                    model.config().geometry(),
-                                                    CompressionLevel.evit(0.7)))
-                                    .asLongStream()
-                                    .toArray());
+                    .containsExactly(java.util.Arrays.stream(
+                                    TokenCounts.afterEachBlock(model.config().geometry(), CompressionLevel.evit(0.7)))
+                            .asLongStream()
+                            .toArray());
         }
 
         @Test
@@ -186,16 +182,16 @@ class VitForwardInvariantsTest {
             CompressionLevel level = CompressionLevel.tomeSchedule(schedule);
 
             ForwardTrace trace = new ForwardTrace(12);
-            float[] merged =
-                    forward.fromBlock(
-                                    m.create(tokens, new Shape(1, n, d)), 3,
-                                    ForwardContext.at(level).inPlace().withTrace(trace))
-                            .toFloatArray();
-            float[] plain =
-                    forward.fromBlock(
-                                    m.create(tokens, new Shape(1, n, d)), 3,
-                                    ForwardContext.at(CompressionLevel.none()).inPlace())
-                            .toFloatArray();
+            float[] merged = forward.fromBlock(
+                            m.create(tokens, new Shape(1, n, d)),
+                            3,
+                            ForwardContext.at(level).inPlace().withTrace(trace))
+                    .toFloatArray();
+            float[] plain = forward.fromBlock(
+                            m.create(tokens, new Shape(1, n, d)),
+                            3,
+                            ForwardContext.at(CompressionLevel.none()).inPlace())
+                    .toFloatArray();
 
             // Even-position token 2k is A-set index k: exactly the chosen pairs were merged.
             assertThat(trace.mergeSources).hasSize(1);

@@ -53,10 +53,8 @@ class VitModelLoadTest {
     void devicesParseCpuAndRejectWhatIsNotThere() {
         assertThat(Devices.parse("cpu")).isEqualTo(Device.cpu());
         assertThat(Devices.parse(" CPU ")).isEqualTo(Device.cpu());
-        assertThatThrownBy(() -> Devices.parse("tpu0"))
-                .hasMessageContaining("unknown device 'tpu0'");
+        assertThatThrownBy(() -> Devices.parse("tpu0")).hasMessageContaining("unknown device 'tpu0'");
         // This build ships CPU natives only, so no GPU is ever visible to it.
-        assertThatThrownBy(() -> Devices.parse("gpu0"))
-                .hasMessageContaining("sees 0 GPU(s)");
+        assertThatThrownBy(() -> Devices.parse("gpu0")).hasMessageContaining("sees 0 GPU(s)");
     }
 }

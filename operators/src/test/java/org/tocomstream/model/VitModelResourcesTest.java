@@ -28,7 +28,8 @@ class VitModelResourcesTest {
     @Test
     void wrongInputShapeIsAClearError() {
         try (VitModel model = VitModel.fromWeights(CFG, RandomWeights.of(CFG, 1), Device.cpu())) {
-            assertThatThrownBy(() -> model.logits(new float[2 * 3 * 16 * 16], new long[] {2, 3, 16, 16}, CompressionLevel.none()))
+            assertThatThrownBy(() -> model.logits(
+                            new float[2 * 3 * 16 * 16], new long[] {2, 3, 16, 16}, CompressionLevel.none()))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("[2, 3, 16, 16]")
                     .hasMessageContaining("[B, 3, 32, 32]");

@@ -42,16 +42,13 @@ class AdaptiveLevelSourceTest {
         open(config, maxBatch, TestingPredictor.simple());
     }
 
-    private void open(ControllerConfig config, int maxBatch, TestingPredictor predictor)
-            throws Exception {
+    private void open(ControllerConfig config, int maxBatch, TestingPredictor predictor) throws Exception {
         this.predictor = predictor;
-        harness =
-                new OneInputStreamOperatorTestHarness<>(
-                        new BatchInferenceOperatorFactory(
-                                new BatchingConfig(maxBatch, Duration.ofMillis(50), 1),
-                                3,
-                                predictor.factory(),
-                                LevelSource.adaptive(config)));
+        harness = new OneInputStreamOperatorTestHarness<>(new BatchInferenceOperatorFactory(
+                new BatchingConfig(maxBatch, Duration.ofMillis(50), 1),
+                3,
+                predictor.factory(),
+                LevelSource.adaptive(config)));
         harness.setProcessingTime(100_000);
         harness.open();
     }
@@ -107,10 +104,10 @@ class AdaptiveLevelSourceTest {
         assertThat(operator().metrics().compressionLevelIndex).isZero();
 
         // Labels carry the level of their batch; none is skipped with shedding off.
-        assertThat(labels()).extracting(r -> r.level().schedule())
-                .contains("none", "tome:4");
+        assertThat(labels()).extracting(r -> r.level().schedule()).contains("none", "tome:4");
         assertThat(labels()).noneMatch(LabelRecord::skipped);
-        assertThat(predictor.calls()).extracting(TestingPredictor.Call::level)
+        assertThat(predictor.calls())
+                .extracting(TestingPredictor.Call::level)
                 .contains(CompressionLevel.tome(4), CompressionLevel.none());
     }
 
@@ -128,9 +125,11 @@ class AdaptiveLevelSourceTest {
 
     @Test
     void deadlineSheddingSkipsOldFramesButStillEmitsARecordForEach() throws Exception {
-        open(ControllerConfig.builder(LADDER)
-                .shedding(Shedding.deadline(Duration.ofSeconds(2)))
-                .build(), 4);
+        open(
+                ControllerConfig.builder(LADDER)
+                        .shedding(Shedding.deadline(Duration.ofSeconds(2)))
+                        .build(),
+                4);
         long now = harness.getProcessingTime();
         process("a", 0, now - 10_000); // far beyond the top rung: shed
         process("b", 0, now - 10_000);
@@ -138,14 +137,15 @@ class AdaptiveLevelSourceTest {
         process("b", 1, now - 100);
         harness.endInput();
 
-        assertThat(labels()).extracting(r -> r.stream() + "#" + r.seq())
-                .containsExactly("a#0", "b#0", "a#1", "b#1");
+        assertThat(labels()).extracting(r -> r.stream() + "#" + r.seq()).containsExactly("a#0", "b#0", "a#1", "b#1");
         assertThat(labels()).extracting(LabelRecord::skipped).containsExactly(true, true, false, false);
         assertThat(labels().get(0).labels()).isEmpty();
         assertThat(labels().get(0).level().schedule()).isEqualTo("tome:6");
         assertThat(labels().get(2).labels()).isNotEmpty();
         assertThat(labels()).extracting(LabelRecord::batchSize).containsOnly(2);
-        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2);
+        assertThat(predictor.calls())
+                .extracting(TestingPredictor.Call::batchSize)
+                .containsExactly(2);
         assertThat(operator().metrics().skippedFrames.getCount()).isEqualTo(2);
         assertThat(operator().metrics().framesOut.getCount()).isEqualTo(4);
         assertThat(LabelRecord.fromJson(labels().get(0).toJson())).isEqualTo(labels().get(0));
@@ -153,9 +153,11 @@ class AdaptiveLevelSourceTest {
 
     @Test
     void aBatchWhoseFramesAreAllSkippedRunsNothingAndKeepsTheOrder() throws Exception {
-        open(ControllerConfig.builder(LADDER)
-                .shedding(Shedding.deadline(Duration.ofSeconds(2)))
-                .build(), 2);
+        open(
+                ControllerConfig.builder(LADDER)
+                        .shedding(Shedding.deadline(Duration.ofSeconds(2)))
+                        .build(),
+                2);
         long now = harness.getProcessingTime();
         process("a", 0, now - 10_000);
         process("a", 1, now - 10_000); // full: cut, all skipped
@@ -164,17 +166,21 @@ class AdaptiveLevelSourceTest {
 
         assertThat(labels()).extracting(LabelRecord::seq).containsExactly(0L, 1L, 2L);
         assertThat(labels()).extracting(LabelRecord::skipped).containsExactly(true, true, false);
-        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(1);
+        assertThat(predictor.calls())
+                .extracting(TestingPredictor.Call::batchSize)
+                .containsExactly(1);
     }
 
     @Test
     void latestPerStreamSheddingKeepsTheNewestFrameOfEachStream() throws Exception {
         // A slow model (200 ms a batch, 100 ms a frame at batch 2): 6 frames/s keep it busy. No
         // demand smoothing, since the harness clock does not move here.
-        open(ControllerConfig.builder(LADDER)
+        open(
+                ControllerConfig.builder(LADDER)
                         .smoothing(Duration.ZERO)
                         .shedding(Shedding.latestPerStream())
-                        .build(), 2,
+                        .build(),
+                2,
                 new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(200)));
         long old = harness.getProcessingTime() - 10_000;
         process("a", 0, old);
@@ -188,9 +194,12 @@ class AdaptiveLevelSourceTest {
         process("b", 1, old);
         harness.endInput();
 
-        assertThat(labels()).extracting(r -> r.stream() + "#" + r.seq() + (r.skipped() ? " skipped" : ""))
+        assertThat(labels())
+                .extracting(r -> r.stream() + "#" + r.seq() + (r.skipped() ? " skipped" : ""))
                 .containsExactly("a#0", "b#0", "a#1 skipped", "a#2 skipped", "a#3", "b#1");
-        assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2, 2);
+        assertThat(predictor.calls())
+                .extracting(TestingPredictor.Call::batchSize)
+                .containsExactly(2, 2);
     }
 
     @Test
@@ -199,12 +208,11 @@ class AdaptiveLevelSourceTest {
                 .shedding(Shedding.latestPerStream())
                 .build());
         source.open(() -> 100_000L);
-        List<DecodedFrame> batch = List.of(
-                frame("a", 0, 40_000, 1), frame("b", 0, 40_000, 1), frame("a", 1, 40_000, 1));
+        List<DecodedFrame> batch =
+                List.of(frame("a", 0, 40_000, 1), frame("b", 0, 40_000, 1), frame("a", 1, 40_000, 1));
 
         // One-minute-old frames and nothing measured yet: the top rung, which sheds.
-        BatchPlan plan = source.plan(
-                new LoadSignals(100_000, 3, 60_000, 60_000, 3, 0, 30.0, null, List.of()), batch);
+        BatchPlan plan = source.plan(new LoadSignals(100_000, 3, 60_000, 60_000, 3, 0, 30.0, null, List.of()), batch);
 
         assertThat(plan.level()).isEqualTo(CompressionLevel.tome(6));
         assertThat(plan.rung()).isEqualTo(3);
@@ -217,11 +225,13 @@ class AdaptiveLevelSourceTest {
     void survivesFlinkSerialization() throws Exception {
         LevelSource source = InstantiationUtil.clone(LevelSource.adaptive(ControllerConfig.defaults(LADDER)));
         source.open(() -> 0L);
-        assertThat(source.plan(new LoadSignals(0, 1, 10, 10, 1, 0, 1.0, null, List.of()),
-                        List.of(frame("a", 0, -10, 1))).level())
+        assertThat(source.plan(
+                                new LoadSignals(0, 1, 10, 10, 1, 0, 1.0, null, List.of()),
+                                List.of(frame("a", 0, -10, 1)))
+                        .level())
                 .isEqualTo(CompressionLevel.none());
-        assertThat(((AdaptiveLevelSource) source).rungOf(CompressionLevel.tome(6))).isEqualTo(3);
-        assertThat(source).hasToString(
-                "adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding OFF)");
+        assertThat(((AdaptiveLevelSource) source).rungOf(CompressionLevel.tome(6)))
+                .isEqualTo(3);
+        assertThat(source).hasToString("adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding OFF)");
     }
 }

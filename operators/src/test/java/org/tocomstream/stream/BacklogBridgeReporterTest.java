@@ -107,9 +107,12 @@ class BacklogBridgeReporterTest {
         BacklogBridgeReporter reporter = new BacklogBridgeReporter();
         reporter.notifyOfAddedMetric((Gauge<Long>) () -> null, "pendingRecords", group("job-c", 0));
         assertThat(BacklogBridgeReporter.pendingRecords("job-c", 0)).isEqualTo(LoadSignals.UNKNOWN);
-        reporter.notifyOfAddedMetric((Gauge<Long>) () -> {
-            throw new IllegalStateException("closed");
-        }, "pendingRecords", group("job-c", 0));
+        reporter.notifyOfAddedMetric(
+                (Gauge<Long>) () -> {
+                    throw new IllegalStateException("closed");
+                },
+                "pendingRecords",
+                group("job-c", 0));
         assertThat(BacklogBridgeReporter.pendingRecords("job-c", 0)).isEqualTo(LoadSignals.UNKNOWN);
     }
 
@@ -117,23 +120,22 @@ class BacklogBridgeReporterTest {
     void theOperatorPassesTheBridgedBacklogAndUnknownWithoutIt() throws Exception {
         RecordingLevelSource levels = new RecordingLevelSource(s -> CompressionLevel.none());
         try (OneInputStreamOperatorTestHarness<DecodedFrame, LabelRecord> harness =
-                new OneInputStreamOperatorTestHarness<>(
-                        new BatchInferenceOperatorFactory(
-                                new BatchingConfig(1, Duration.ofMillis(50), 2),
-                                3,
-                                TestingPredictor.simple().factory(),
-                                levels))) {
+                new OneInputStreamOperatorTestHarness<>(new BatchInferenceOperatorFactory(
+                        new BatchingConfig(1, Duration.ofMillis(50), 2),
+                        3,
+                        TestingPredictor.simple().factory(),
+                        levels))) {
             harness.setProcessingTime(1000);
             harness.open();
             harness.processElement(new StreamRecord<>(frame("a", 0, 900, 1), 900L));
 
             String job = harness.getEnvironment().getJobID().toString();
-            new BacklogBridgeReporter()
-                    .notifyOfAddedMetric((Gauge<Long>) () -> 250L, "pendingRecords", group(job, 0));
+            new BacklogBridgeReporter().notifyOfAddedMetric((Gauge<Long>) () -> 250L, "pendingRecords", group(job, 0));
             harness.processElement(new StreamRecord<>(frame("a", 1, 900, 1), 900L));
             harness.endInput();
         }
-        assertThat(levels.seen()).extracting(LoadSignals::upstreamBacklogFrames)
+        assertThat(levels.seen())
+                .extracting(LoadSignals::upstreamBacklogFrames)
                 .containsExactly(LoadSignals.UNKNOWN, 250L);
         assertThat(levels.seen()).extracting(LoadSignals::maxInFlight).containsOnly(2);
     }

@@ -115,14 +115,15 @@ class BatchBufferTest {
 
             assertThat(buffer.cut().watermarkAfter()).isEqualTo(new Watermark(20));
             buffer.add(pending("a", 1));
-            assertThat(buffer.cut().watermarkAfter()).as("taken by the previous cut").isNull();
+            assertThat(buffer.cut().watermarkAfter())
+                    .as("taken by the previous cut")
+                    .isNull();
         }
 
         @Test
         void anEmptyBufferHoldsNoWatermarkAndCannotBeCut() {
             BatchBuffer buffer = new BatchBuffer(trigger(8, 50));
-            assertThatThrownBy(() -> buffer.holdWatermark(new Watermark(1)))
-                    .isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> buffer.holdWatermark(new Watermark(1))).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(buffer::cut).isInstanceOf(IllegalStateException.class);
         }
     }

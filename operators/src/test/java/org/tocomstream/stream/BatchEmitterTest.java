@@ -17,8 +17,7 @@ class BatchEmitterTest {
     private final List<StreamRecord<LabelRecord>> records = new ArrayList<>();
     private final List<Watermark> watermarks = new ArrayList<>();
     private final InferenceMetrics metrics = new InferenceMetrics(new MetricListener().getMetricGroup());
-    private final BatchEmitter emitter =
-            new BatchEmitter("m@1", metrics, records::add, watermarks::add);
+    private final BatchEmitter emitter = new BatchEmitter("m@1", metrics, records::add, watermarks::add);
 
     private static List<LabelRecord.Label> top(String label) {
         return List.of(new LabelRecord.Label(label, 0.9));
@@ -26,14 +25,13 @@ class BatchEmitterTest {
 
     @Test
     void oneRecordPerFrameInOrderWithTheBatchsLevelAndTheInputTimestamp() {
-        InferenceBatch batch =
-                new InferenceBatch(
-                        List.of(
-                                new PendingFrame(frame("a", 0, 900, 1), true, 4242),
-                                new PendingFrame(frame("b", 7, 950, 2), false, 0)),
-                        BatchPlan.of(CompressionLevel.tome(4)),
-                        1000,
-                        new Watermark(960));
+        InferenceBatch batch = new InferenceBatch(
+                List.of(
+                        new PendingFrame(frame("a", 0, 900, 1), true, 4242),
+                        new PendingFrame(frame("b", 7, 950, 2), false, 0)),
+                BatchPlan.of(CompressionLevel.tome(4)),
+                1000,
+                new Watermark(960));
         batch.complete(new InferenceBatch.Result(List.of(top("x"), top("y")), "0->4", 1_234_567));
 
         emitter.emit(batch, 1100);
@@ -44,8 +42,7 @@ class BatchEmitterTest {
         assertThat(labels).extracting(r -> r.stream() + "#" + r.seq()).containsExactly("a#0", "b#7");
         assertThat(labels).extracting(r -> r.labels().get(0).label()).containsExactly("x", "y");
         assertThat(labels).extracting(LabelRecord::ageMs).containsExactly(200L, 150L);
-        assertThat(labels).extracting(LabelRecord::level)
-                .containsOnly(new LabelRecord.Level("tome", "tome:4", "0->4"));
+        assertThat(labels).extracting(LabelRecord::level).containsOnly(new LabelRecord.Level("tome", "tome:4", "0->4"));
         assertThat(labels).extracting(LabelRecord::model).containsOnly("m@1");
         assertThat(labels).extracting(LabelRecord::batchSize).containsOnly(2);
         assertThat(labels).extracting(LabelRecord::inferenceMs).containsOnly(1.235);
@@ -60,15 +57,14 @@ class BatchEmitterTest {
 
     @Test
     void skippedFramesGetAnEmptyMarkedRecordAndTheOthersKeepTheirLabels() {
-        InferenceBatch batch =
-                new InferenceBatch(
-                        List.of(
-                                new PendingFrame(frame("a", 0, 900, 1), false, 0),
-                                new PendingFrame(frame("a", 1, 900, 1), false, 0),
-                                new PendingFrame(frame("a", 2, 900, 1), false, 0)),
-                        new BatchPlan(CompressionLevel.tome(6), 3, new boolean[] {true, false, true}, "", false),
-                        1000,
-                        null);
+        InferenceBatch batch = new InferenceBatch(
+                List.of(
+                        new PendingFrame(frame("a", 0, 900, 1), false, 0),
+                        new PendingFrame(frame("a", 1, 900, 1), false, 0),
+                        new PendingFrame(frame("a", 2, 900, 1), false, 0)),
+                new BatchPlan(CompressionLevel.tome(6), 3, new boolean[] {true, false, true}, "", false),
+                1000,
+                null);
         batch.complete(new InferenceBatch.Result(List.of(top("x")), null, 0));
 
         emitter.emit(batch, 1000);
@@ -84,12 +80,11 @@ class BatchEmitterTest {
 
     @Test
     void aBatchWhereNothingRanCountsItsFramesButNoBatch() {
-        InferenceBatch batch =
-                new InferenceBatch(
-                        List.of(new PendingFrame(frame("a", 0, 900, 1), false, 0)),
-                        new BatchPlan(CompressionLevel.tome(6), 3, new boolean[] {true}, "", false),
-                        1000,
-                        null);
+        InferenceBatch batch = new InferenceBatch(
+                List.of(new PendingFrame(frame("a", 0, 900, 1), false, 0)),
+                new BatchPlan(CompressionLevel.tome(6), 3, new boolean[] {true}, "", false),
+                1000,
+                null);
         batch.complete(InferenceBatch.Result.NOTHING_RAN);
 
         emitter.emit(batch, 1000);

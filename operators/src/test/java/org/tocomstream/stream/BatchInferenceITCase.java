@@ -35,12 +35,10 @@ class BatchInferenceITCase {
     private static final int STREAMS = 6;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     /** "subtask/checkpoint" -> records seen when that checkpoint was taken. */
     private static final Map<String, Long> FRAMES_AT = new ConcurrentHashMap<>();
@@ -48,8 +46,7 @@ class BatchInferenceITCase {
     private static final Map<String, Long> LABELS_AT = new ConcurrentHashMap<>();
 
     /** Counts records and publishes the count at every checkpoint. */
-    private abstract static class Counting<T> extends RichMapFunction<T, T>
-            implements CheckpointedFunction {
+    private abstract static class Counting<T> extends RichMapFunction<T, T> implements CheckpointedFunction {
         private long count;
 
         /** The static map to publish to (a field would be a copy after Flink serializes us). */
@@ -104,24 +101,22 @@ class BatchInferenceITCase {
         env.setParallelism(2);
         env.enableCheckpointing(30);
 
-        DataStream<DecodedFrame> frames =
-                env.fromSequence(0, FRAMES - 1)
-                        .setParallelism(1)
-                        .map(new Throttle())
-                        .setParallelism(1)
-                        .map(i -> frame("s" + (i % STREAMS), i / STREAMS, 0, (int) (i % 4)))
-                        .returns(DecodedFrame.class)
-                        .setParallelism(1)
-                        .keyBy(DecodedFrame::stream)
-                        .map(new CountFrames());
-        DataStream<LabelRecord> labels =
-                new BatchInferenceOperatorFactory(
-                                new BatchingConfig(8, Duration.ofMillis(3), 2),
-                                1,
-                                predictor.factory(),
-                                LevelSource.fixed(CompressionLevel.tome(2)))
-                        .applyTo(frames)
-                        .map(new CountLabels());
+        DataStream<DecodedFrame> frames = env.fromSequence(0, FRAMES - 1)
+                .setParallelism(1)
+                .map(new Throttle())
+                .setParallelism(1)
+                .map(i -> frame("s" + (i % STREAMS), i / STREAMS, 0, (int) (i % 4)))
+                .returns(DecodedFrame.class)
+                .setParallelism(1)
+                .keyBy(DecodedFrame::stream)
+                .map(new CountFrames());
+        DataStream<LabelRecord> labels = new BatchInferenceOperatorFactory(
+                        new BatchingConfig(8, Duration.ofMillis(3), 2),
+                        1,
+                        predictor.factory(),
+                        LevelSource.fixed(CompressionLevel.tome(2)))
+                .applyTo(frames)
+                .map(new CountLabels());
 
         List<LabelRecord> out = new ArrayList<>();
         try (CloseableIterator<LabelRecord> it = labels.executeAndCollect("batch-inference-it")) {

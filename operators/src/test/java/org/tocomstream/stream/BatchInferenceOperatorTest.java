@@ -44,12 +44,9 @@ class BatchInferenceOperatorTest {
     }
 
     private OneInputStreamOperatorTestHarness<DecodedFrame, LabelRecord> open(
-            BatchingConfig batching, TestingPredictor predictor, LevelSource levels, int topK)
-            throws Exception {
-        harness =
-                new OneInputStreamOperatorTestHarness<>(
-                        new BatchInferenceOperatorFactory(
-                                batching, topK, predictor.factory(), levels));
+            BatchingConfig batching, TestingPredictor predictor, LevelSource levels, int topK) throws Exception {
+        harness = new OneInputStreamOperatorTestHarness<>(
+                new BatchInferenceOperatorFactory(batching, topK, predictor.factory(), levels));
         harness.setProcessingTime(1000);
         harness.open();
         return harness;
@@ -127,7 +124,9 @@ class BatchInferenceOperatorTest {
             process(frame("a", 2, 900, 3));
             runMailsUntil(() -> labels().size() == 3);
 
-            assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(3);
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::batchSize)
+                    .containsExactly(3);
             assertThat(labels()).extracting(LabelRecord::batchSize).containsOnly(3);
             assertThat(labels())
                     .extracting(r -> r.labels().get(0).label())
@@ -149,7 +148,9 @@ class BatchInferenceOperatorTest {
             harness.setProcessingTime(1050);
             runMailsUntil(() -> labels().size() == 2);
 
-            assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2);
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::batchSize)
+                    .containsExactly(2);
             // Emitted at processing time 1050: age = 1050 - capture time.
             assertThat(labels()).extracting(LabelRecord::ageMs).containsExactly(150L, 30L);
         }
@@ -170,7 +171,9 @@ class BatchInferenceOperatorTest {
 
             harness.setProcessingTime(1090);
             runMailsUntil(() -> labels().size() == 3);
-            assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2, 1);
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::batchSize)
+                    .containsExactly(2, 1);
         }
 
         @Test
@@ -201,7 +204,9 @@ class BatchInferenceOperatorTest {
             harness.endInput();
 
             assertThat(ids(labels())).containsExactly("a#0", "a#1", "a#2", "a#3", "a#4");
-            assertThat(predictor.calls()).extracting(TestingPredictor.Call::batchSize).containsExactly(2, 2, 1);
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::batchSize)
+                    .containsExactly(2, 2, 1);
         }
     }
 
@@ -220,17 +225,15 @@ class BatchInferenceOperatorTest {
 
             AtomicBoolean thirdAccepted = new AtomicBoolean();
             AtomicBoolean blockedWhileFull = new AtomicBoolean();
-            Thread releaser =
-                    new Thread(
-                            () -> {
-                                try {
-                                    Thread.sleep(300);
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                                blockedWhileFull.set(!thirdAccepted.get());
-                                gate.release(1000);
-                            });
+            Thread releaser = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                blockedWhileFull.set(!thirdAccepted.get());
+                gate.release(1000);
+            });
             releaser.start();
             process(frame("a", 2, 900, 2)); // must wait for a free slot
             thirdAccepted.set(true);
@@ -238,7 +241,9 @@ class BatchInferenceOperatorTest {
             assertThat(labels()).isNotEmpty();
             releaser.join();
 
-            assertThat(blockedWhileFull).as("processElement returned while 2 batches ran").isTrue();
+            assertThat(blockedWhileFull)
+                    .as("processElement returned while 2 batches ran")
+                    .isTrue();
             assertThat(operator().metrics().inFlightBatches).isLessThanOrEqualTo(2);
             harness.endInput();
             assertThat(ids(labels())).containsExactly("a#0", "a#1", "a#2");
@@ -250,12 +255,10 @@ class BatchInferenceOperatorTest {
             Semaphore gate = new Semaphore(0);
             TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> gate.acquire());
             List<Integer> labelsAtCut = new ArrayList<>();
-            RecordingLevelSource levels =
-                    new RecordingLevelSource(
-                            s -> {
-                                labelsAtCut.add(labels().size()); // cut() runs on the task thread
-                                return CompressionLevel.none();
-                            });
+            RecordingLevelSource levels = new RecordingLevelSource(s -> {
+                labelsAtCut.add(labels().size()); // cut() runs on the task thread
+                return CompressionLevel.none();
+            });
             open(batching(2, 60_000, 1), predictor, levels, 3);
 
             process(frame("a", 0, 900, 0));
@@ -277,8 +280,7 @@ class BatchInferenceOperatorTest {
 
         @Test
         void neverRunsMoreThanMaxInFlightBatches() throws Exception {
-            TestingPredictor predictor =
-                    new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(5));
+            TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(5));
             open(batching(2, 60_000, 3), predictor);
             for (int i = 0; i < 40; i++) {
                 process(frame("s" + (i % 3), i / 3, 900, i));
@@ -289,8 +291,9 @@ class BatchInferenceOperatorTest {
 
             assertThat(labels()).hasSize(40);
             assertThat(predictor.maxRunning()).isBetween(1, 3);
-            assertThat(predictor.calls()).extracting(TestingPredictor.Call::thread).doesNotContain(
-                    Thread.currentThread().getName());
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::thread)
+                    .doesNotContain(Thread.currentThread().getName());
         }
     }
 
@@ -300,16 +303,12 @@ class BatchInferenceOperatorTest {
         @Test
         void labelsLeaveInInputOrderWhenLaterBatchesFinishFirst() throws Exception {
             AtomicReference<TestingPredictor> self = new AtomicReference<>();
-            TestingPredictor predictor =
-                    new TestingPredictor(
-                            4,
-                            4,
-                            (i, px, n, level) -> {
-                                // The first batch (its frames are class 3) finishes last.
-                                if (px[0] == 3) {
-                                    waitFor(() -> self.get().finished() >= 2);
-                                }
-                            });
+            TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+                // The first batch (its frames are class 3) finishes last.
+                if (px[0] == 3) {
+                    waitFor(() -> self.get().finished() >= 2);
+                }
+            });
             self.set(predictor);
             open(batching(2, 60_000, 3), predictor);
 
@@ -384,11 +383,8 @@ class BatchInferenceOperatorTest {
 
         @Test
         void theLevelSourceIsAskedPerBatchWithTheMeasuredSignals() throws Exception {
-            RecordingLevelSource levels =
-                    new RecordingLevelSource(
-                            s -> s.previousLevel() == null
-                                    ? CompressionLevel.tome(2)
-                                    : CompressionLevel.evit(0.7));
+            RecordingLevelSource levels = new RecordingLevelSource(
+                    s -> s.previousLevel() == null ? CompressionLevel.tome(2) : CompressionLevel.evit(0.7));
             TestingPredictor predictor = TestingPredictor.simple();
             open(batching(2, 60_000, 2), predictor, levels, 3);
 
@@ -458,8 +454,7 @@ class BatchInferenceOperatorTest {
 
         @Test
         void topKAboveTheNumberOfClassesIsClamped() throws Exception {
-            open(batching(1, 60_000, 1), TestingPredictor.simple(),
-                    LevelSource.fixed(CompressionLevel.none()), 10);
+            open(batching(1, 60_000, 1), TestingPredictor.simple(), LevelSource.fixed(CompressionLevel.none()), 10);
             process(frame("a", 0, 900, 2));
             harness.endInput();
             assertThat(labels().get(0).labels()).hasSize(4);
@@ -471,13 +466,9 @@ class BatchInferenceOperatorTest {
 
         @Test
         void anInferenceErrorFailsTheTaskOnTheTaskThread() throws Exception {
-            TestingPredictor predictor =
-                    new TestingPredictor(
-                            4,
-                            4,
-                            (i, px, n, level) -> {
-                                throw new IllegalStateException("boom");
-                            });
+            TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+                throw new IllegalStateException("boom");
+            });
             open(batching(1, 60_000, 2), predictor);
             process(frame("cam-1", 9, 900, 0));
             // The failure is recorded before its mail is posted; the mail is not run here.
@@ -493,13 +484,9 @@ class BatchInferenceOperatorTest {
 
         @Test
         void theFailureMailAloneFailsTheTaskWhenNoMoreInputArrives() throws Exception {
-            TestingPredictor predictor =
-                    new TestingPredictor(
-                            4,
-                            4,
-                            (i, px, n, level) -> {
-                                throw new IllegalStateException("boom");
-                            });
+            TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+                throw new IllegalStateException("boom");
+            });
             open(batching(1, 60_000, 2), predictor);
             process(frame("cam-1", 9, 900, 0));
 
@@ -529,8 +516,7 @@ class BatchInferenceOperatorTest {
 
         @Test
         void metricsCountFramesBatchesAndAges() throws Exception {
-            open(batching(2, 60_000, 2), TestingPredictor.simple(),
-                    LevelSource.fixed(CompressionLevel.tome(4)), 3);
+            open(batching(2, 60_000, 2), TestingPredictor.simple(), LevelSource.fixed(CompressionLevel.tome(4)), 3);
             for (int i = 0; i < 5; i++) {
                 process(frame("a", i, 1000 - 10 * i, 0));
             }
@@ -546,8 +532,7 @@ class BatchInferenceOperatorTest {
             assertThat(m.batchLatencyMs.getCount()).isEqualTo(3);
             assertThat(m.frameAgeMs.getCount()).isEqualTo(5);
             // No mail ran before endInput, so every batch was emitted at 1100: ages 100..140.
-            assertThat(m.frameAgeMs.getStatistics().getValues())
-                    .containsExactlyInAnyOrder(100, 110, 120, 130, 140);
+            assertThat(m.frameAgeMs.getStatistics().getValues()).containsExactlyInAnyOrder(100, 110, 120, 130, 140);
             assertThat(m.frameAgeMs.quantile(0.50)).isEqualTo(120);
             assertThat(m.frameAgeMs.quantile(0.99)).isEqualTo(140);
             assertThat(m.inFlightBatches).isZero();

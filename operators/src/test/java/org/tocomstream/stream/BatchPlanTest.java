@@ -51,10 +51,8 @@ class BatchPlanTest {
         BatchPlan b = new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", true);
 
         assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
-        assertThat(a).isNotEqualTo(
-                new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {false, true}, "x", true));
-        assertThat(a).isNotEqualTo(
-                new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", false));
+        assertThat(a).isNotEqualTo(new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {false, true}, "x", true));
+        assertThat(a).isNotEqualTo(new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", false));
         assertThat(a.toString()).contains("tome:2", "[true, false]", "coalesceStreams=true");
     }
 

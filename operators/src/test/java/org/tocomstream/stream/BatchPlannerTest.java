@@ -84,10 +84,8 @@ class BatchPlannerTest {
 
     @Test
     void theSourceIsAskedOnceWithTheDecodedFramesInOrder() {
-        ScriptedLevelSource source =
-                new ScriptedLevelSource(
-                        b -> new BatchPlan(
-                                CompressionLevel.tome(2), 1, new boolean[] {false, true}, "why", true));
+        ScriptedLevelSource source = new ScriptedLevelSource(
+                b -> new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {false, true}, "why", true));
         BatchPlanner planner = new BatchPlanner(source, 1);
         List<PendingFrame> batch = frames(900, 950);
         LoadSignals signals = planner.sample(1000, batch, 2, 0, LoadSignals.UNKNOWN);
@@ -95,8 +93,10 @@ class BatchPlannerTest {
         BatchPlan plan = planner.plan(signals, batch);
 
         assertThat(source.signals).containsExactly(signals);
-        assertThat(source.batches).singleElement().satisfies(b ->
-                assertThat(b).containsExactly(batch.get(0).frame(), batch.get(1).frame()));
+        assertThat(source.batches)
+                .singleElement()
+                .satisfies(b -> assertThat(b)
+                        .containsExactly(batch.get(0).frame(), batch.get(1).frame()));
         assertThat(plan.skip()).containsExactly(false, true);
         assertThat(plan.reason()).isEqualTo("why");
         assertThat(plan.coalesceStreams()).isTrue();
@@ -104,11 +104,10 @@ class BatchPlannerTest {
 
     @Test
     void skipFlagsThatAreNotOnePerFrameFailNamingTheSource() {
-        BatchPlanner planner =
-                new BatchPlanner(
-                        new ScriptedLevelSource(
-                                b -> new BatchPlan(CompressionLevel.none(), 0, new boolean[] {true}, "", false)),
-                        1);
+        BatchPlanner planner = new BatchPlanner(
+                new ScriptedLevelSource(
+                        b -> new BatchPlan(CompressionLevel.none(), 0, new boolean[] {true}, "", false)),
+                1);
         List<PendingFrame> batch = frames(900, 950);
 
         assertThatThrownBy(() -> planner.plan(planner.sample(1000, batch, 2, 0, -1), batch))

@@ -25,12 +25,11 @@ class BatchRunnerTest {
     void runsTheFramesThatRunAtTheBatchsLevelAndKeepsTheTopLabels() throws Exception {
         TestingPredictor predictor = TestingPredictor.simple();
         BatchRunner runner = new BatchRunner(predictor, predictor.labels(), 2);
-        InferenceBatch batch =
-                batch(
-                        new BatchPlan(CompressionLevel.tome(4), 2, new boolean[] {false, true, false}, "", false),
-                        frame("a", 0, 900, 3),
-                        frame("a", 1, 900, 1),
-                        frame("a", 2, 900, 2));
+        InferenceBatch batch = batch(
+                new BatchPlan(CompressionLevel.tome(4), 2, new boolean[] {false, true, false}, "", false),
+                frame("a", 0, 900, 3),
+                frame("a", 1, 900, 1),
+                frame("a", 2, 900, 2));
 
         InferenceBatch.Result result = runner.run(batch);
 
@@ -46,14 +45,13 @@ class BatchRunnerTest {
 
     @Test
     void aModelFailureNamesTheBatchLevelModelAndFirstFrame() {
-        TestingPredictor predictor =
-                new TestingPredictor(4, 4, (i, px, n, level) -> {
-                    throw new IllegalStateException("boom");
-                });
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+            throw new IllegalStateException("boom");
+        });
         BatchRunner runner = new BatchRunner(predictor, predictor.labels(), 3);
 
-        assertThatThrownBy(() -> runner.run(batch(BatchPlan.of(CompressionLevel.none()),
-                        frame("cam-1", 9, 900, 0), frame("cam-1", 10, 900, 0))))
+        assertThatThrownBy(() -> runner.run(batch(
+                        BatchPlan.of(CompressionLevel.none()), frame("cam-1", 9, 900, 0), frame("cam-1", 10, 900, 0))))
                 .isInstanceOf(InferenceException.class)
                 .hasMessageContaining("batch of 2 frames at level none")
                 .hasMessageContaining("model testing@00000000")
@@ -67,22 +65,18 @@ class BatchRunnerTest {
         BatchRunner runner = new BatchRunner(predictor, predictor.labels(), 3);
         DecodedFrame odd = new DecodedFrame("b", 4, 900, new float[3]);
 
-        assertThatThrownBy(() -> runner.run(batch(BatchPlan.of(CompressionLevel.none()),
-                        frame("a", 0, 900, 1), odd)))
+        assertThatThrownBy(() -> runner.run(batch(BatchPlan.of(CompressionLevel.none()), frame("a", 0, 900, 1), odd)))
                 .isInstanceOf(InferenceException.class)
-                .hasRootCauseMessage(
-                        "frame b#4 has 3 values but the batch's first frame has 4: the decoder's"
-                                + " preprocessing and the model disagree");
+                .hasRootCauseMessage("frame b#4 has 3 values but the batch's first frame has 4: the decoder's"
+                        + " preprocessing and the model disagree");
         assertThat(predictor.calls()).isEmpty();
     }
 
     @Test
     void stackingPutsTheFramesBackToBack() {
-        float[] stacked =
-                BatchRunner.stack(
-                        List.of(
-                                new PendingFrame(new DecodedFrame("a", 0, 0, new float[] {1, 2}), false, 0),
-                                new PendingFrame(new DecodedFrame("a", 1, 0, new float[] {3, 4}), false, 0)));
+        float[] stacked = BatchRunner.stack(List.of(
+                new PendingFrame(new DecodedFrame("a", 0, 0, new float[] {1, 2}), false, 0),
+                new PendingFrame(new DecodedFrame("a", 1, 0, new float[] {3, 4}), false, 0)));
         assertThat(stacked).containsExactly(1, 2, 3, 4);
     }
 }

@@ -56,10 +56,14 @@ class CompensatedPredictorTest {
         long k = seed;
         for (int i = 0; i < TinyModels.CONFIG.depth(); i++) {
             for (TokenCompensator.Projection p : TokenCompensator.Projection.values()) {
-                t.put(TokenCompensator.key(i, p, false),
-                        new HostTensor(new long[] {r, d}, scaled(RandomWeights.gaussian(k++, r * d), 1 / Math.sqrt(d))));
-                t.put(TokenCompensator.key(i, p, true),
-                        new HostTensor(new long[] {d, r}, scaled(RandomWeights.gaussian(k++, d * r), 1 / Math.sqrt(r))));
+                t.put(
+                        TokenCompensator.key(i, p, false),
+                        new HostTensor(
+                                new long[] {r, d}, scaled(RandomWeights.gaussian(k++, r * d), 1 / Math.sqrt(d))));
+                t.put(
+                        TokenCompensator.key(i, p, true),
+                        new HostTensor(
+                                new long[] {d, r}, scaled(RandomWeights.gaussian(k++, d * r), 1 / Math.sqrt(r))));
             }
         }
         return TokenCompensator.of(TinyModels.CONFIG, baseSha, PLUGIN, t);
@@ -87,8 +91,7 @@ class CompensatedPredictorTest {
     class ThePredictor {
 
         @Test
-        void atTome4AppliesThePair0To4AndItsLogitsAreTheModelsWithTheAdapter(@TempDir Path dir)
-                throws Exception {
+        void atTome4AppliesThePair0To4AndItsLogitsAreTheModelsWithTheAdapter(@TempDir Path dir) throws Exception {
             modelWithPlugin(dir);
             Path plugin = dir.resolve(TokenCompensator.FILE_NAME);
             CompressionLevel level = CompressionLevel.tome(4);
@@ -102,14 +105,19 @@ class CompensatedPredictorTest {
                 float[][] logits = predictor.logits(pixels, 2, level);
 
                 assertThat(predictor.compensator(level)).isEqualTo("0->4");
-                assertThat(logits).isDeepEqualTo(
-                        lease.model().logits(pixels, shape(2),
-                                ForwardContext.at(level).withAdapter(lease.compensator().adapter(level))));
+                assertThat(logits)
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(2),
+                                        ForwardContext.at(level)
+                                                .withAdapter(lease.compensator().adapter(level))));
                 assertThat(logits)
                         .as("the plugin changes the logits")
                         .isNotEqualTo(lease.model().logits(pixels, shape(2), level));
             }
-            assertThat(ModelRegistry.shared().references(dir, Device.cpu(), plugin)).isZero();
+            assertThat(ModelRegistry.shared().references(dir, Device.cpu(), plugin))
+                    .isZero();
         }
 
         @Test
@@ -119,8 +127,8 @@ class CompensatedPredictorTest {
             try (BatchPredictor predictor = open(ModelConfig.of(dir.toString()));
                     ModelRegistry.Lease plain = ModelRegistry.shared().acquire(dir, Device.cpu())) {
                 for (CompressionLevel level : List.of(
-                        CompressionLevel.none(),                 // m = n = 0: nothing to apply
-                        CompressionLevel.tome(5),                // beyond the plugin's degrees 0..4
+                        CompressionLevel.none(), // m = n = 0: nothing to apply
+                        CompressionLevel.tome(5), // beyond the plugin's degrees 0..4
                         CompressionLevel.parse("tome-decreasing:4"),
                         CompressionLevel.parse("evit:0.7"))) {
                     assertThat(predictor.compensator(level)).as("%s", level).isNull();
@@ -142,9 +150,14 @@ class CompensatedPredictorTest {
                     ModelRegistry.Lease lease = ModelRegistry.shared().acquire(dir, Device.cpu(), plugin)) {
                 var bound = lease.compensator();
                 assertThat(scaled.compensator(level)).isEqualTo("0->2");
-                assertThat(scaled.logits(pixels, 1, level)).isDeepEqualTo(lease.model().logits(
-                        pixels, shape(1), ForwardContext.at(level).withAdapter(
-                                bound.adapter(bound.pairFor(level).orElseThrow(), bound.mode(), 0.25))));
+                assertThat(scaled.logits(pixels, 1, level))
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(1),
+                                        ForwardContext.at(level)
+                                                .withAdapter(bound.adapter(
+                                                        bound.pairFor(level).orElseThrow(), bound.mode(), 0.25))));
                 assertThat(off.compensator(level)).isNull();
                 assertThat(off.logits(pixels, 1, level))
                         .isDeepEqualTo(lease.model().logits(pixels, shape(1), level));
@@ -160,7 +173,8 @@ class CompensatedPredictorTest {
                     BatchPredictor absent = open(ModelConfig.of(without.toString()))) {
                 assertThat(off.compensator(CompressionLevel.tome(4))).isNull();
                 assertThat(absent.compensator(CompressionLevel.tome(4))).isNull();
-                assertThat(ModelRegistry.shared().references(withPlugin, Device.cpu())).isEqualTo(1);
+                assertThat(ModelRegistry.shared().references(withPlugin, Device.cpu()))
+                        .isEqualTo(1);
             }
         }
 
@@ -182,8 +196,8 @@ class CompensatedPredictorTest {
         }
 
         @Test
-        void aModelFineTunedFromThePluginsBaseRunsItWithItsCalibrationsFactors(
-                @TempDir Path base, @TempDir Path tuned) throws Exception {
+        void aModelFineTunedFromThePluginsBaseRunsItWithItsCalibrationsFactors(@TempDir Path base, @TempDir Path tuned)
+                throws Exception {
             TinyModels.write(base, 21);
             TinyModels.write(tuned, 25); // other weights: stands for a model fine-tuned from the base
             String baseSha = TokenCompensator.weightsSha256(base);
@@ -198,8 +212,11 @@ class CompensatedPredictorTest {
                     .hasMessageContaining(tunedSha)
                     .hasMessageContaining("tocom calibrate");
 
-            new CompensatorCalibration(baseSha, tunedSha, 100, Map.of(
-                            new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
+            new CompensatorCalibration(
+                            baseSha,
+                            tunedSha,
+                            100,
+                            Map.of(new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
                     .save(tuned.resolve(CompensatorCalibration.FILE_NAME));
             float[] pixels = RandomWeights.gaussian(12, FRAME);
             CompressionLevel at4 = CompressionLevel.tome(4);
@@ -211,43 +228,75 @@ class CompensatedPredictorTest {
                 assertThat(predictor.compensator(at4)).isEqualTo("0->4");
                 assertThat(predictor.logits(pixels, 1, at4))
                         .as("s = 0.5 (the plugin's) times the factor 0.5")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
-                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.25))));
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(1),
+                                        ForwardContext.at(at4)
+                                                .withAdapter(
+                                                        bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.25))));
                 assertThat(predictor.logits(pixels, 1, at2))
                         .as("a pair the calibration did not measure keeps factor 1")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at2)
-                                .withAdapter(bound.adapter(new CompensatorPair(0, 2), bound.mode(), 0.5))));
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(1),
+                                        ForwardContext.at(at2)
+                                                .withAdapter(
+                                                        bound.adapter(new CompensatorPair(0, 2), bound.mode(), 0.5))));
             }
         }
 
         @Test
-        void aLineSearchCalibrationSetsEachPairsScaleAndAnExplicitScaleMultipliesItsFactors(
-                @TempDir Path dir) throws Exception {
+        void aLineSearchCalibrationSetsEachPairsScaleAndAnExplicitScaleMultipliesItsFactors(@TempDir Path dir)
+                throws Exception {
             modelWithPlugin(dir);
             Path plugin = dir.resolve(TokenCompensator.FILE_NAME);
             String sha = TokenCompensator.weightsSha256(dir);
-            new CompensatorCalibration(CompensatorCalibration.Rule.KL_LINE_SEARCH, sha, sha, 100, 0.4, Map.of(
-                            new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.02, Double.NaN, 0.01, 0.25),
-                            new CompensatorPair(0, 2), new CompensatorCalibration.PairFactor(0.01, Double.NaN, 0.01, 0)))
+            new CompensatorCalibration(
+                            CompensatorCalibration.Rule.KL_LINE_SEARCH,
+                            sha,
+                            sha,
+                            100,
+                            0.4,
+                            Map.of(
+                                    new CompensatorPair(0, 4),
+                                            new CompensatorCalibration.PairFactor(0.02, Double.NaN, 0.01, 0.25),
+                                    new CompensatorPair(0, 2),
+                                            new CompensatorCalibration.PairFactor(0.01, Double.NaN, 0.01, 0)))
                     .save(dir.resolve(CompensatorCalibration.FILE_NAME));
             float[] pixels = RandomWeights.gaussian(13, FRAME);
             CompressionLevel at4 = CompressionLevel.tome(4);
             CompressionLevel at2 = CompressionLevel.tome(2);
             try (BatchPredictor predictor = open(ModelConfig.of(dir.toString()));
-                    BatchPredictor doubled = open(new ModelConfig(dir.toString(), "cpu", "gpu", plugin.toString(), 0.8));
+                    BatchPredictor doubled =
+                            open(new ModelConfig(dir.toString(), "cpu", "gpu", plugin.toString(), 0.8));
                     ModelRegistry.Lease lease = ModelRegistry.shared().acquire(dir, Device.cpu(), plugin)) {
                 var bound = lease.compensator();
                 assertThat(bound.defaultScale()).isEqualTo(0.4);
                 assertThat(predictor.logits(pixels, 1, at4))
                         .as("the calibration's scale 0.4 times the pair's factor 0.25")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
-                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.1))));
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(1),
+                                        ForwardContext.at(at4)
+                                                .withAdapter(
+                                                        bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.1))));
                 assertThat(doubled.logits(pixels, 1, at4))
                         .as("an explicit s = 0.8 times the factor 0.25")
-                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), ForwardContext.at(at4)
-                                .withAdapter(bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.2))));
-                assertThat(predictor.compensator(at2)).as("factor 0: no delta, no pair recorded").isNull();
-                assertThat(predictor.logits(pixels, 1, at2)).isDeepEqualTo(lease.model().logits(pixels, shape(1), at2));
+                        .isDeepEqualTo(lease.model()
+                                .logits(
+                                        pixels,
+                                        shape(1),
+                                        ForwardContext.at(at4)
+                                                .withAdapter(
+                                                        bound.adapter(new CompensatorPair(0, 4), bound.mode(), 0.2))));
+                assertThat(predictor.compensator(at2))
+                        .as("factor 0: no delta, no pair recorded")
+                        .isNull();
+                assertThat(predictor.logits(pixels, 1, at2))
+                        .isDeepEqualTo(lease.model().logits(pixels, shape(1), at2));
             }
         }
 
@@ -277,10 +326,10 @@ class CompensatedPredictorTest {
             try {
                 harness.setProcessingTime(1000);
                 harness.open();
-                harness.processElement(new StreamRecord<>(
-                        new DecodedFrame("cam", 0, 900, RandomWeights.gaussian(1, FRAME)), 900));
-                harness.processElement(new StreamRecord<>(
-                        new DecodedFrame("cam", 1, 900, RandomWeights.gaussian(2, FRAME)), 900));
+                harness.processElement(
+                        new StreamRecord<>(new DecodedFrame("cam", 0, 900, RandomWeights.gaussian(1, FRAME)), 900));
+                harness.processElement(
+                        new StreamRecord<>(new DecodedFrame("cam", 1, 900, RandomWeights.gaussian(2, FRAME)), 900));
                 runMailsUntil(harness, () -> harness.extractOutputValues().size() == 2);
 
                 List<LabelRecord> labels = harness.extractOutputValues();
@@ -298,8 +347,7 @@ class CompensatedPredictorTest {
     }
 
     private static void runMailsUntil(
-            OneInputStreamOperatorTestHarness<?, ?> harness, java.util.function.BooleanSupplier done)
-            throws Exception {
+            OneInputStreamOperatorTestHarness<?, ?> harness, java.util.function.BooleanSupplier done) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         TaskMailbox mailbox = harness.getTaskMailbox();
         while (!done.getAsBoolean()) {
@@ -321,7 +369,8 @@ class CompensatedPredictorTest {
                 .hasMessageContaining("-0.1");
         assertThatThrownBy(() -> new ModelConfig("m", "cpu", "gpu", "auto", Double.NaN))
                 .hasMessageContaining(ModelConfig.COMPENSATOR_SCALE);
-        assertThat(new ModelConfig("m", "cpu", "gpu", "NONE", null).compensator()).isEqualTo("none");
+        assertThat(new ModelConfig("m", "cpu", "gpu", "NONE", null).compensator())
+                .isEqualTo("none");
         assertThat(ModelConfig.of("m").compensator()).isEqualTo(ModelConfig.COMPENSATOR_AUTO);
         assertThat(ModelConfig.of("m").compensatorScale()).isNull();
     }
@@ -331,6 +380,7 @@ class CompensatedPredictorTest {
         assertThat(ModelConfig.of(dir.toString()).compensatorFile()).isEmpty();
         Files.writeString(dir.resolve(TokenCompensator.FILE_NAME), "x");
         assertThat(ModelConfig.of(dir.toString()).compensatorFile()).contains(dir.resolve(TokenCompensator.FILE_NAME));
-        assertThat(new ModelConfig(dir.toString(), "cpu", "gpu", "none", null).compensatorFile()).isEmpty();
+        assertThat(new ModelConfig(dir.toString(), "cpu", "gpu", "none", null).compensatorFile())
+                .isEmpty();
     }
 }

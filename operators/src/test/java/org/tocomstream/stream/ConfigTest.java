@@ -31,8 +31,7 @@ class ConfigTest {
                     .hasMessageStartingWith("vit.batch.max-delay must be at least 1 ms");
             assertThatThrownBy(() -> new BatchingConfig(8, Duration.ofMillis(-1), 2))
                     .hasMessageContaining("vit.batch.max-delay");
-            assertThatThrownBy(() -> new BatchingConfig(8, null, 2))
-                    .hasMessageContaining("vit.batch.max-delay");
+            assertThatThrownBy(() -> new BatchingConfig(8, null, 2)).hasMessageContaining("vit.batch.max-delay");
             assertThatThrownBy(() -> new BatchingConfig(8, Duration.ofMillis(5), 0))
                     .hasMessage("vit.batch.max-in-flight must be in [1, 64] but was 0");
         }
@@ -65,8 +64,7 @@ class ConfigTest {
 
         @Test
         void needsADirectoryAndAResourceName() {
-            assertThatThrownBy(() -> ModelConfig.of(" "))
-                    .hasMessage("vit.model.dir must name a model directory");
+            assertThatThrownBy(() -> ModelConfig.of(" ")).hasMessage("vit.model.dir must name a model directory");
             assertThatThrownBy(() -> new ModelConfig("/m", "cpu", ""))
                     .hasMessage("vit.model.gpu-resource must be non-empty");
         }
@@ -86,8 +84,7 @@ class ConfigTest {
 
         @Test
         void aFixedLevelNeedsALevel() {
-            assertThatThrownBy(() -> LevelSource.fixed(null))
-                    .hasMessageContaining("vit.compress.level");
+            assertThatThrownBy(() -> LevelSource.fixed(null)).hasMessageContaining("vit.compress.level");
         }
     }
 }

@@ -39,8 +39,7 @@ class DeadlineTimerTest {
         }
     }
 
-    private static final class Timer extends CompletableFuture<Object>
-            implements ScheduledFuture<Object> {
+    private static final class Timer extends CompletableFuture<Object> implements ScheduledFuture<Object> {
         @Override
         public long getDelay(TimeUnit unit) {
             return 0;

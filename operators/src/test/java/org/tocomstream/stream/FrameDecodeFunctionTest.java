@@ -96,8 +96,10 @@ class FrameDecodeFunctionTest {
         assertThat(actual.value()).isEqualTo(expected.value());
         assertThat(actual.headers()).hasSameSizeAs(expected.headers());
         for (int i = 0; i < expected.headers().size(); i++) {
-            assertThat(actual.headers().get(i).key()).isEqualTo(expected.headers().get(i).key());
-            assertThat(actual.headers().get(i).value()).isEqualTo(expected.headers().get(i).value());
+            assertThat(actual.headers().get(i).key())
+                    .isEqualTo(expected.headers().get(i).key());
+            assertThat(actual.headers().get(i).value())
+                    .isEqualTo(expected.headers().get(i).value());
         }
     }
 
@@ -128,23 +130,30 @@ class FrameDecodeFunctionTest {
         @Test
         void aMissingCaptureTimeIsTheRecordTimestamp() throws Exception {
             process(record("cam-1", PNG, 4321, header(WireFormat.FRAME_SEQ, "0")));
-            assertThat(harness.extractOutputValues()).singleElement()
-                    .extracting(DecodedFrame::captureTs).isEqualTo(4321L);
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .extracting(DecodedFrame::captureTs)
+                    .isEqualTo(4321L);
         }
 
         @Test
         void contentTypeIsCaseInsensitiveAndMayHaveParameters() throws Exception {
-            process(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, "0"),
+            process(record(
+                    "cam-1",
+                    PNG,
+                    1,
+                    header(WireFormat.FRAME_SEQ, "0"),
                     header(WireFormat.CONTENT_TYPE, "Image/PNG; charset=binary")));
             assertThat(harness.extractOutputValues()).hasSize(1);
         }
 
         @Test
         void theLastOfRepeatedHeadersCounts() throws Exception {
-            process(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, "x"),
-                    header(WireFormat.FRAME_SEQ, "12")));
-            assertThat(harness.extractOutputValues()).singleElement()
-                    .extracting(DecodedFrame::seq).isEqualTo(12L);
+            process(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, "x"), header(WireFormat.FRAME_SEQ, "12")));
+            assertThat(harness.extractOutputValues())
+                    .singleElement()
+                    .extracting(DecodedFrame::seq)
+                    .isEqualTo(12L);
         }
     }
 
@@ -165,8 +174,14 @@ class FrameDecodeFunctionTest {
 
         @Test
         void keyThatIsNotUtf8() throws Exception {
-            FrameRecord r = new FrameRecord("frames", 2, 9, 1, new byte[] {(byte) 0xff, (byte) 0xfe},
-                    PNG, List.of(header(WireFormat.FRAME_SEQ, "0")));
+            FrameRecord r = new FrameRecord(
+                    "frames",
+                    2,
+                    9,
+                    1,
+                    new byte[] {(byte) 0xff, (byte) 0xfe},
+                    PNG,
+                    List.of(header(WireFormat.FRAME_SEQ, "0")));
             assertThat(reasonFor(r)).isEqualTo("frames-2@9: key (the stream id) is not valid UTF-8");
         }
 
@@ -187,14 +202,13 @@ class FrameDecodeFunctionTest {
 
         @Test
         void missingFrameSeq() throws Exception {
-            assertThat(reasonFor(record("cam-1", PNG, 1)))
-                    .endsWith(": missing header frame-seq");
+            assertThat(reasonFor(record("cam-1", PNG, 1))).endsWith(": missing header frame-seq");
         }
 
         @Test
         void malformedFrameSeq() throws Exception {
-            for (String bad : List.of("abc", "-1", "+3", " 4", "1.5", "", "9223372036854775808",
-                    "99999999999999999999")) {
+            for (String bad :
+                    List.of("abc", "-1", "+3", " 4", "1.5", "", "9223372036854775808", "99999999999999999999")) {
                 assertThat(reasonFor(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, bad))))
                         .as(bad)
                         .contains("header frame-seq is not a non-negative decimal integer: '");
@@ -205,7 +219,11 @@ class FrameDecodeFunctionTest {
 
         @Test
         void malformedCaptureTs() throws Exception {
-            assertThat(reasonFor(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, "0"),
+            assertThat(reasonFor(record(
+                            "cam-1",
+                            PNG,
+                            1,
+                            header(WireFormat.FRAME_SEQ, "0"),
                             header(WireFormat.CAPTURE_TS, "2025-01-01T00:00:00Z"))))
                     .contains("header capture-ts is not a non-negative decimal epoch-ms time:"
                             + " '2025-01-01T00:00:00Z'");
@@ -219,10 +237,13 @@ class FrameDecodeFunctionTest {
 
         @Test
         void unsupportedContentType() throws Exception {
-            assertThat(reasonFor(record("cam-1", PNG, 1, header(WireFormat.FRAME_SEQ, "0"),
+            assertThat(reasonFor(record(
+                            "cam-1",
+                            PNG,
+                            1,
+                            header(WireFormat.FRAME_SEQ, "0"),
                             header(WireFormat.CONTENT_TYPE, "image/gif"))))
-                    .contains("unsupported header content-type 'image/gif'; supported: image/jpeg,"
-                            + " image/png");
+                    .contains("unsupported header content-type 'image/gif'; supported: image/jpeg," + " image/png");
         }
 
         @Test
@@ -230,8 +251,8 @@ class FrameDecodeFunctionTest {
             // The cap here is 3600 pixels; 80 x 60 = 4800.
             byte[] large = Images.encoded("png", 80, 60);
             assertThat(reasonFor(good("cam-1", 0, large)))
-                    .contains("cannot decode the image: png image is 80 x 60 = 4800 pixels, above"
-                            + " the cap of 3600");
+                    .contains(
+                            "cannot decode the image: png image is 80 x 60 = 4800 pixels, above" + " the cap of 3600");
         }
 
         @Test
@@ -259,7 +280,8 @@ class FrameDecodeFunctionTest {
         assertThat(harness.extractOutputValues()).extracting(DecodedFrame::seq).containsExactly(0L, 3L);
         assertThat(deadLetters()).hasSize(2);
         // Output timestamps are the input records' timestamps.
-        assertThat(harness.extractOutputStreamRecords()).extracting(StreamRecord::getTimestamp)
+        assertThat(harness.extractOutputStreamRecords())
+                .extracting(StreamRecord::getTimestamp)
                 .containsExactly(5000L, 5000L);
     }
 

@@ -143,8 +143,8 @@ class InFlightQueueTest {
 
         @Test
         void skippedFramesKeepTheirPlaceButDoNotRun() {
-            InferenceBatch b = batch("a", 3,
-                    new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false, true}, "", false));
+            InferenceBatch b = batch(
+                    "a", 3, new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false, true}, "", false));
             assertThat(b.frames()).hasSize(3);
             assertThat(b.run()).extracting(p -> p.frame().seq()).containsExactly(1L);
             assertThat(b.isSkipped(0)).isTrue();

@@ -18,27 +18,40 @@ class InferenceMetricsTest {
         m.queuedFrames = 17;
         m.compressionLevel = "tome:8";
 
-        assertThat(listener.getCounter(InferenceMetrics.FRAMES_IN)).get()
-                .extracting(c -> c.getCount()).isEqualTo(3L);
+        assertThat(listener.getCounter(InferenceMetrics.FRAMES_IN))
+                .get()
+                .extracting(c -> c.getCount())
+                .isEqualTo(3L);
         assertThat(listener.getCounter(InferenceMetrics.FRAMES_OUT)).isPresent();
         assertThat(listener.getCounter(InferenceMetrics.BATCHES)).isPresent();
         assertThat(listener.getCounter(InferenceMetrics.COMPENSATED_BATCHES)).isPresent();
         assertThat(listener.getMeter(InferenceMetrics.FRAMES_IN_RATE)).isPresent();
         for (String h : new String[] {
-                InferenceMetrics.BATCH_SIZE, InferenceMetrics.BATCH_LATENCY_MS,
-                InferenceMetrics.INFERENCE_MS, InferenceMetrics.FRAME_AGE_MS}) {
+            InferenceMetrics.BATCH_SIZE, InferenceMetrics.BATCH_LATENCY_MS,
+            InferenceMetrics.INFERENCE_MS, InferenceMetrics.FRAME_AGE_MS
+        }) {
             assertThat(listener.getHistogram(h)).as(h).isPresent();
         }
-        assertThat(listener.<Long>getGauge(InferenceMetrics.FRAME_AGE_P50_MS)).get()
-                .extracting(g -> g.getValue()).isEqualTo(10L);
-        assertThat(listener.<Long>getGauge(InferenceMetrics.FRAME_AGE_P99_MS)).get()
-                .extracting(g -> g.getValue()).isEqualTo(30L);
-        assertThat(listener.<Integer>getGauge(InferenceMetrics.IN_FLIGHT_BATCHES)).get()
-                .extracting(g -> g.getValue()).isEqualTo(2);
-        assertThat(listener.<Integer>getGauge(InferenceMetrics.QUEUED_FRAMES)).get()
-                .extracting(g -> g.getValue()).isEqualTo(17);
-        assertThat(listener.<String>getGauge(InferenceMetrics.COMPRESSION_LEVEL)).get()
-                .extracting(g -> g.getValue()).isEqualTo("tome:8");
+        assertThat(listener.<Long>getGauge(InferenceMetrics.FRAME_AGE_P50_MS))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(10L);
+        assertThat(listener.<Long>getGauge(InferenceMetrics.FRAME_AGE_P99_MS))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(30L);
+        assertThat(listener.<Integer>getGauge(InferenceMetrics.IN_FLIGHT_BATCHES))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(2);
+        assertThat(listener.<Integer>getGauge(InferenceMetrics.QUEUED_FRAMES))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(17);
+        assertThat(listener.<String>getGauge(InferenceMetrics.COMPRESSION_LEVEL))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo("tome:8");
     }
 
     @Test

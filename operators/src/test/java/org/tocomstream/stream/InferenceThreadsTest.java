@@ -45,13 +45,12 @@ class InferenceThreadsTest {
     }
 
     private InferenceThreads start(TestingPredictor predictor, InferenceThreads.Completion completion) {
-        threads =
-                InferenceThreads.start(
-                        2,
-                        "inference (1/1)",
-                        new BatchRunner(predictor, predictor.labels(), 1),
-                        (action, description) -> mails.add(new Mail(action, description)),
-                        completion);
+        threads = InferenceThreads.start(
+                2,
+                "inference (1/1)",
+                new BatchRunner(predictor, predictor.labels(), 1),
+                (action, description) -> mails.add(new Mail(action, description)),
+                completion);
         return threads;
     }
 
@@ -67,24 +66,27 @@ class InferenceThreadsTest {
 
         threads.submit(batch);
         Mail mail = nextMail();
-        assertThat(batch.isLabelled()).as("nothing is applied before the mail runs").isFalse();
+        assertThat(batch.isLabelled())
+                .as("nothing is applied before the mail runs")
+                .isFalse();
         mail.action().run();
 
         assertThat(mail.description()).isEqualTo("BatchInference#emit");
         assertThat(completed[0]).isSameAs(batch);
-        assertThat(batch.result().labels()).singleElement()
+        assertThat(batch.result().labels())
+                .singleElement()
                 .satisfies(l -> assertThat(l.get(0).label()).isEqualTo("class_2"));
-        assertThat(predictor.calls()).singleElement()
+        assertThat(predictor.calls())
+                .singleElement()
                 .satisfies(c -> assertThat(c.thread()).startsWith("inference-").endsWith("(inference (1/1))"));
         threads.checkFailure();
     }
 
     @Test
     void aFailureIsKeptForTheTaskThreadAndItsMailThrowsIt() throws Exception {
-        TestingPredictor predictor =
-                new TestingPredictor(4, 4, (i, px, n, level) -> {
-                    throw new IllegalStateException("boom");
-                });
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+            throw new IllegalStateException("boom");
+        });
         start(predictor, (b, r) -> {
             throw new AssertionError("no result expected");
         });
@@ -105,11 +107,10 @@ class InferenceThreadsTest {
     @Test
     void stopInterruptsARunningForwardPassAndWaitsForIt() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
-        TestingPredictor predictor =
-                new TestingPredictor(4, 4, (i, px, n, level) -> {
-                    running.countDown();
-                    Thread.sleep(60_000);
-                });
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+            running.countDown();
+            Thread.sleep(60_000);
+        });
         start(predictor, (b, r) -> {});
         threads.submit(batch("a"));
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
@@ -121,17 +122,16 @@ class InferenceThreadsTest {
     void stopReportsAThreadThatDoesNotStopInTime() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        TestingPredictor predictor =
-                new TestingPredictor(4, 4, (i, px, n, level) -> {
-                    running.countDown();
-                    while (release.getCount() > 0) {
-                        try {
-                            release.await();
-                        } catch (InterruptedException ignored) {
-                            // A forward pass in native code does not see interrupts either.
-                        }
-                    }
-                });
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+            running.countDown();
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException ignored) {
+                    // A forward pass in native code does not see interrupts either.
+                }
+            }
+        });
         start(predictor, (b, r) -> {});
         threads.submit(batch("a"));
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();

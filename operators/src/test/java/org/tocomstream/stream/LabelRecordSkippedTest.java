@@ -21,8 +21,8 @@ class LabelRecordSkippedTest {
 
     @Test
     void labelledRecordsSayNotSkipped() {
-        LabelRecord r = new LabelRecord("cam-1", 7, 1000,
-                List.of(new LabelRecord.Label("red_circle", 0.9)), LEVEL, "m@0", 8, 3.5, 140);
+        LabelRecord r = new LabelRecord(
+                "cam-1", 7, 1000, List.of(new LabelRecord.Label("red_circle", 0.9)), LEVEL, "m@0", 8, 3.5, 140);
         assertThat(r.skipped()).isFalse();
         assertThat(new String(r.toJson(), StandardCharsets.UTF_8)).endsWith("\"skipped\":false}");
     }
@@ -33,6 +33,7 @@ class LabelRecordSkippedTest {
                 + "\"labels\":[{\"label\":\"red_circle\",\"score\":0.97}],"
                 + "\"level\":{\"method\":\"tome\",\"schedule\":\"tome:4\",\"compensator\":null},"
                 + "\"model\":\"vit_demo@1a2b3c4d\",\"batchSize\":8,\"inferenceMs\":31.5,\"ageMs\":140}";
-        assertThat(LabelRecord.fromJson(old.getBytes(StandardCharsets.UTF_8)).skipped()).isFalse();
+        assertThat(LabelRecord.fromJson(old.getBytes(StandardCharsets.UTF_8)).skipped())
+                .isFalse();
     }
 }

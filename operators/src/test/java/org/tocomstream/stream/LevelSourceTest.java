@@ -12,8 +12,7 @@ import org.tocomstream.compress.CompressionLevel;
 class LevelSourceTest {
 
     private static LoadSignals signals(long oldestAgeMs, int inFlight) {
-        return new LoadSignals(
-                10_000, 8, oldestAgeMs, 0, 8, inFlight, 120.0, null, List.of());
+        return new LoadSignals(10_000, 8, oldestAgeMs, 0, 8, inFlight, 120.0, null, List.of());
     }
 
     private static CompressionLevel levelFor(LevelSource source, LoadSignals signals) {
@@ -31,9 +30,8 @@ class LevelSourceTest {
 
     @Test
     void aFixedSourceRunsEveryFrameAtRung0WithoutCoalescing() {
-        BatchPlan plan =
-                LevelSource.fixed(CompressionLevel.tome(8))
-                        .plan(signals(60_000, 64), List.of(frame("a", 0, 0, 1), frame("a", 1, 0, 1)));
+        BatchPlan plan = LevelSource.fixed(CompressionLevel.tome(8))
+                .plan(signals(60_000, 64), List.of(frame("a", 0, 0, 1), frame("a", 1, 0, 1)));
         assertThat(plan).isEqualTo(BatchPlan.of(CompressionLevel.tome(8)));
         assertThat(plan.rung()).isZero();
         assertThat(plan.skippedCount()).isZero();
@@ -51,12 +49,18 @@ class LevelSourceTest {
 
     @Test
     void serviceTimesAreLookedUpByLevelAndBatchSize() {
-        LoadSignals s =
-                new LoadSignals(
-                        0, 8, 0, 0, 8, 0, 0, null,
-                        List.of(
-                                new LoadSignals.ServiceTime(CompressionLevel.tome(8), 8, 2.5, 3),
-                                new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
+        LoadSignals s = new LoadSignals(
+                0,
+                8,
+                0,
+                0,
+                8,
+                0,
+                0,
+                null,
+                List.of(
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(8), 8, 2.5, 3),
+                        new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
         assertThat(s.msPerFrame(CompressionLevel.none(), 8)).hasValue(4.0);
         assertThat(s.msPerFrame(CompressionLevel.tome(8), 8)).hasValue(2.5);
         assertThat(s.msPerFrame(CompressionLevel.tome(8), 4)).isEmpty();
@@ -66,14 +70,20 @@ class LevelSourceTest {
     void theBestTimePerFrameOfALevelIsTheLowestOverItsBatchSizes() {
         // Full batches measured once at start-up with a cold JIT (12 ms a frame), half-full ones
         // measured since (5 ms): the controller takes 5, not the stale 12.
-        LoadSignals s =
-                new LoadSignals(
-                        0, 4, 0, 0, 4, 0, 0, null,
-                        List.of(
-                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 8, 12.0, 2),
-                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, 5.0, 300),
-                                new LoadSignals.ServiceTime(CompressionLevel.tome(6), 2, 7.0, 40),
-                                new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
+        LoadSignals s = new LoadSignals(
+                0,
+                4,
+                0,
+                0,
+                4,
+                0,
+                0,
+                null,
+                List.of(
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(6), 8, 12.0, 2),
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, 5.0, 300),
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(6), 2, 7.0, 40),
+                        new LoadSignals.ServiceTime(CompressionLevel.none(), 8, 4.0, 9)));
         assertThat(s.bestMsPerFrame(CompressionLevel.tome(6))).hasValue(5.0);
         assertThat(s.bestMsPerFrame(CompressionLevel.none())).hasValue(4.0);
         assertThat(s.bestMsPerFrame(CompressionLevel.tome(2))).isEmpty();

@@ -41,11 +41,10 @@ class ModelRegistryTest {
                 throw new IOException("cannot read " + dir);
             }
             int n = loads.incrementAndGet();
-            VitModel model =
-                    VitModel.fromWeights(
-                            ModelSpec.of(TinyModels.CONFIG, TinyModels.LABELS),
-                            RandomWeights.of(TinyModels.CONFIG, 1),
-                            Device.cpu());
+            VitModel model = VitModel.fromWeights(
+                    ModelSpec.of(TinyModels.CONFIG, TinyModels.LABELS),
+                    RandomWeights.of(TinyModels.CONFIG, 1),
+                    Device.cpu());
             return new ModelRegistry.LoadedModel(model, "tiny@" + n);
         }
     }
@@ -90,7 +89,8 @@ class ModelRegistryTest {
             a.close();
             a.close();
             assertThat(registry.references(dir, Device.cpu())).isEqualTo(1);
-            assertThat(b.model().logits(PIXELS, ONE_FRAME, CompressionLevel.tome(2))).hasDimensions(1, 10);
+            assertThat(b.model().logits(PIXELS, ONE_FRAME, CompressionLevel.tome(2)))
+                    .hasDimensions(1, 10);
         }
         assertThat(registry.references(dir, Device.cpu())).isZero();
     }
@@ -139,7 +139,9 @@ class ModelRegistryTest {
                 leases.add(f.get());
             }
             assertThat(loader.loads).hasValue(1);
-            assertThat(leases).extracting(ModelRegistry.Lease::model).containsOnly(leases.get(0).model());
+            assertThat(leases)
+                    .extracting(ModelRegistry.Lease::model)
+                    .containsOnly(leases.get(0).model());
             leases.forEach(ModelRegistry.Lease::close);
             assertThat(registry.references(Path.of("m"), Device.cpu())).isZero();
         } finally {
@@ -148,26 +150,21 @@ class ModelRegistryTest {
     }
 
     @Test
-    void theDefaultLoaderReadsAModelDirectoryAndNamesItByItsWeights(@TempDir Path dir)
-            throws Exception {
+    void theDefaultLoaderReadsAModelDirectoryAndNamesItByItsWeights(@TempDir Path dir) throws Exception {
         ModelSpec spec = TinyModels.write(dir, 7);
-        byte[] digest =
-                MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(spec.weightsPath(dir)));
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(spec.weightsPath(dir)));
 
         ModelRegistry.LoadedModel loaded = ModelRegistry.loadDirectory(dir, Device.cpu());
         try (VitModel model = loaded.model()) {
-            assertThat(loaded.id())
-                    .isEqualTo("vit_test_tiny@" + HexFormat.of().formatHex(digest, 0, 4));
+            assertThat(loaded.id()).isEqualTo("vit_test_tiny@" + HexFormat.of().formatHex(digest, 0, 4));
             assertThat(model.spec().labels()).isEqualTo(TinyModels.LABELS);
         }
     }
 
     @Test
-    void sharedModelPredictorsOfTwoSubtasksShareTheRegistrysModel(@TempDir Path dir)
-            throws Exception {
+    void sharedModelPredictorsOfTwoSubtasksShareTheRegistrysModel(@TempDir Path dir) throws Exception {
         TinyModels.write(dir, 11);
-        PredictorFactory factory =
-                PredictorFactory.sharedModel(new ModelConfig(dir.toString(), "auto", "gpu"));
+        PredictorFactory factory = PredictorFactory.sharedModel(new ModelConfig(dir.toString(), "auto", "gpu"));
 
         try (BatchPredictor p0 = factory.open(new PredictorContext(0, List.of()));
                 BatchPredictor p1 = factory.open(new PredictorContext(1, List.of()))) {

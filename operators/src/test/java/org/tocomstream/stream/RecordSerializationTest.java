@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
 class RecordSerializationTest {
 
     private static <T> T roundTrip(Class<T> type, T value) throws Exception {
-        TypeSerializer<T> serializer =
-                TypeInformation.of(type).createSerializer(new SerializerConfigImpl());
+        TypeSerializer<T> serializer = TypeInformation.of(type).createSerializer(new SerializerConfigImpl());
         DataOutputSerializer out = new DataOutputSerializer(256);
         serializer.serialize(value, out);
         return serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
@@ -41,26 +40,33 @@ class RecordSerializationTest {
 
     @Test
     void labelsSurviveSerialization() throws Exception {
-        LabelRecord label =
-                new LabelRecord(
-                        "cam-1", 7, 123,
-                        List.of(new LabelRecord.Label("car", 0.75), new LabelRecord.Label("bus", 0.25)),
-                        new LabelRecord.Level("tome", "tome:8", null),
-                        "vit@00", 8, 1.5, 40);
+        LabelRecord label = new LabelRecord(
+                "cam-1",
+                7,
+                123,
+                List.of(new LabelRecord.Label("car", 0.75), new LabelRecord.Label("bus", 0.25)),
+                new LabelRecord.Level("tome", "tome:8", null),
+                "vit@00",
+                8,
+                1.5,
+                40);
         assertThat(roundTrip(LabelRecord.class, label)).isEqualTo(label);
     }
 
     @Test
     void deadLettersSurviveSerializationWithTheirBytes() throws Exception {
-        FrameRecord original =
-                new FrameRecord(
-                        "frames", 3, 99, 1000,
-                        "cam-1".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3},
-                        List.of(new FrameRecord.Header("frame-seq", "x".getBytes(StandardCharsets.UTF_8)),
-                                new FrameRecord.Header("extra", null)));
+        FrameRecord original = new FrameRecord(
+                "frames",
+                3,
+                99,
+                1000,
+                "cam-1".getBytes(StandardCharsets.UTF_8),
+                new byte[] {1, 2, 3},
+                List.of(
+                        new FrameRecord.Header("frame-seq", "x".getBytes(StandardCharsets.UTF_8)),
+                        new FrameRecord.Header("extra", null)));
 
-        DeadLetter copy =
-                roundTrip(DeadLetter.class, new DeadLetter(original, "frames-3@99: reason"));
+        DeadLetter copy = roundTrip(DeadLetter.class, new DeadLetter(original, "frames-3@99: reason"));
 
         assertThat(copy.reason()).isEqualTo("frames-3@99: reason");
         assertThat(copy.original().position()).isEqualTo("frames-3@99");

@@ -25,12 +25,15 @@ class TopLabelsTest {
     void matchesAFullSortOfTheSoftmax() {
         for (long seed = 0; seed < 20; seed++) {
             float[] logits = RandomWeights.gaussian(seed, 1000);
-            double max = IntStream.range(0, 1000).mapToDouble(i -> logits[i]).max().orElseThrow();
-            double sum = IntStream.range(0, 1000).mapToDouble(i -> Math.exp(logits[i] - max)).sum();
-            List<Integer> order =
-                    IntStream.range(0, 1000).boxed()
-                            .sorted(Comparator.comparingDouble((Integer i) -> -logits[i]))
-                            .toList();
+            double max =
+                    IntStream.range(0, 1000).mapToDouble(i -> logits[i]).max().orElseThrow();
+            double sum = IntStream.range(0, 1000)
+                    .mapToDouble(i -> Math.exp(logits[i] - max))
+                    .sum();
+            List<Integer> order = IntStream.range(0, 1000)
+                    .boxed()
+                    .sorted(Comparator.comparingDouble((Integer i) -> -logits[i]))
+                    .toList();
 
             List<LabelRecord.Label> top = TopLabels.of(logits, names(1000), 5);
 
@@ -54,8 +57,7 @@ class TopLabelsTest {
     void aNonFiniteLogitIsAnError() {
         assertThatThrownBy(() -> TopLabels.of(new float[] {0, Float.NaN, 1}, names(3), 2))
                 .hasMessage("model returned a non-finite logit NaN for class 1");
-        assertThatThrownBy(
-                        () -> TopLabels.of(new float[] {Float.POSITIVE_INFINITY, 0, 1}, names(3), 2))
+        assertThatThrownBy(() -> TopLabels.of(new float[] {Float.POSITIVE_INFINITY, 0, 1}, names(3), 2))
                 .hasMessageContaining("non-finite logit Infinity for class 0");
     }
 

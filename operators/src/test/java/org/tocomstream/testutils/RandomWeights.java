@@ -27,8 +27,8 @@ public final class RandomWeights {
                 n *= (int) d;
             }
             float[] data = new float[n];
-            boolean isNormWeight = key.endsWith("norm1.weight") || key.endsWith("norm2.weight")
-                    || key.equals(TimmKeys.NORM_WEIGHT);
+            boolean isNormWeight =
+                    key.endsWith("norm1.weight") || key.endsWith("norm2.weight") || key.equals(TimmKeys.NORM_WEIGHT);
             double fanIn = shape.length >= 2 ? (double) n / shape[0] : 1;
             for (int i = 0; i < n; i++) {
                 double g = gaussian(rnd);
@@ -36,8 +36,10 @@ public final class RandomWeights {
                     data[i] = (float) (1 + 0.1 * g);
                 } else if (key.endsWith("bias")) {
                     data[i] = (float) (0.02 * g);
-                } else if (shape.length >= 2 && !key.equals(TimmKeys.POS_EMBED)
-                        && !key.equals(TimmKeys.CLS_TOKEN) && !key.equals(TimmKeys.DIST_TOKEN)) {
+                } else if (shape.length >= 2
+                        && !key.equals(TimmKeys.POS_EMBED)
+                        && !key.equals(TimmKeys.CLS_TOKEN)
+                        && !key.equals(TimmKeys.DIST_TOKEN)) {
                     data[i] = (float) (g / Math.sqrt(fanIn));
                 } else {
                     data[i] = (float) (0.5 * g);

@@ -25,18 +25,26 @@ final class BareEngine {
      * {@code logits} on one fixed batch from {@code callers} threads at once on one shared model
      * (the job's inference threads), 3 s warm-up, then batches for at least 10 s.
      */
-    static double imagesPerSecond(Path dir, ModelSpec spec, GeneratedFrames scenes, int batch,
-            CompressionLevel level, int callers) throws Exception {
+    static double imagesPerSecond(
+            Path dir, ModelSpec spec, GeneratedFrames scenes, int batch, CompressionLevel level, int callers)
+            throws Exception {
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
-        int per = spec.preprocessing().channels() * spec.preprocessing().inputSize() * spec.preprocessing().inputSize();
+        int per = spec.preprocessing().channels()
+                * spec.preprocessing().inputSize()
+                * spec.preprocessing().inputSize();
         float[] pixels = new float[batch * per];
         for (int i = 0; i < batch; i++) {
             float[] one = pre.preprocess(scenes.next(i % 4, i / 4).bytes());
             System.arraycopy(one, 0, pixels, i * per, per);
         }
-        long[] shape = {batch, spec.preprocessing().channels(), spec.preprocessing().inputSize(), spec.preprocessing().inputSize()};
+        long[] shape = {
+            batch,
+            spec.preprocessing().channels(),
+            spec.preprocessing().inputSize(),
+            spec.preprocessing().inputSize()
+        };
         try (VitModel model = VitModel.load(dir, Device.cpu())) {
-            long start = System.nanoTime() + 3_000_000_000L;   // warm-up until then
+            long start = System.nanoTime() + 3_000_000_000L; // warm-up until then
             long end = start + 10_000_000_000L;
             ExecutorService pool = Executors.newFixedThreadPool(callers);
             try {
@@ -51,7 +59,7 @@ final class BareEngine {
                             long now = System.nanoTime();
                             if (now >= start) {
                                 if (first < 0) {
-                                    first = now;   // batches counted from the first one ending after start
+                                    first = now; // batches counted from the first one ending after start
                                 } else {
                                     n++;
                                 }

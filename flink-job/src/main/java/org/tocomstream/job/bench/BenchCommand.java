@@ -13,7 +13,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
-import org.tocomstream.model.VitConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -22,6 +21,7 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.VitConfig;
 
 /**
  * {@code bench}: images/s of the forward pass per (batch size, compression level), interleaved so
@@ -50,39 +50,41 @@ public final class BenchCommand implements Command {
     static final List<Integer> DEFAULT_BATCHES = List.of(1, 8, 32);
     static final String DEFAULT_JSON = "target/bench/bench.json";
 
-    private final OptionParser parser =
-            new OptionParser("bench")
-                    .value(PRESET, "NAME", "architecture preset (default " + DEFAULT_PRESET + ")")
-                    .value(
-                            LEVELS,
-                            "LIST",
-                            "levels, comma-separated: a ToMe r or any level text without commas\n(default "
-                                    + DEFAULT_LEVELS + ")")
-                    .value(BATCH, "LIST", "batch sizes (default 1,8,32)")
-                    .value(ITERATIONS, "N", "timed rounds per batch size (default 10)")
-                    .value(WARMUP, "N", "untimed rounds first (default 3)")
-                    .value(JSON, "FILE", "JSON output (default " + DEFAULT_JSON + ")")
-                    .value(ONNX, "FILE.onnx", "also time ONNX Runtime on this model (the anchor)")
-                    .value(
-                            THREADS,
-                            "N",
-                            "libtorch and ORT intra-op threads (default: libtorch's own\n"
-                                    + "default, and ORT gets the same number)")
-                    .flag(PROFILE, "profile a few batches per level: top libtorch ops by self time")
-                    .value(PROFILE_BATCH, "N", "batch size to profile (default 8 if listed, else the first)")
-                    .value(
-                            RSS_BATCHES,
-                            "N",
-                            "memory check: N batches cycling the levels at the first batch size,\n"
-                                    + "VmRSS every N/10 batches")
-                    .value(SEED, "N", "seed of the random weights and inputs (default 42)")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .value(MATMUL_SIZE, "N", "side of the square matmul reference (default 2048)")
-                    .value(TOCOM_PAIR, "M->N", "also time a Token Compensator's pair M->N at level tome:N:\n"
+    private final OptionParser parser = new OptionParser("bench")
+            .value(PRESET, "NAME", "architecture preset (default " + DEFAULT_PRESET + ")")
+            .value(
+                    LEVELS,
+                    "LIST",
+                    "levels, comma-separated: a ToMe r or any level text without commas\n(default " + DEFAULT_LEVELS
+                            + ")")
+            .value(BATCH, "LIST", "batch sizes (default 1,8,32)")
+            .value(ITERATIONS, "N", "timed rounds per batch size (default 10)")
+            .value(WARMUP, "N", "untimed rounds first (default 3)")
+            .value(JSON, "FILE", "JSON output (default " + DEFAULT_JSON + ")")
+            .value(ONNX, "FILE.onnx", "also time ONNX Runtime on this model (the anchor)")
+            .value(
+                    THREADS,
+                    "N",
+                    "libtorch and ORT intra-op threads (default: libtorch's own\n"
+                            + "default, and ORT gets the same number)")
+            .flag(PROFILE, "profile a few batches per level: top libtorch ops by self time")
+            .value(PROFILE_BATCH, "N", "batch size to profile (default 8 if listed, else the first)")
+            .value(
+                    RSS_BATCHES,
+                    "N",
+                    "memory check: N batches cycling the levels at the first batch size,\n"
+                            + "VmRSS every N/10 batches")
+            .value(SEED, "N", "seed of the random weights and inputs (default 42)")
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .value(MATMUL_SIZE, "N", "side of the square matmul reference (default 2048)")
+            .value(
+                    TOCOM_PAIR,
+                    "M->N",
+                    "also time a Token Compensator's pair M->N at level tome:N:\n"
                             + "plain vs side branch vs merged weights, interleaved (random plugin, rank 2\n"
                             + "per step); the table is printed and written beside --json as *-tocom.json")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
     @Override
     public String name() {
@@ -157,8 +159,7 @@ public final class BenchCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
         args.requires(PROFILE_BATCH, PROFILE);
         VitConfig config;
@@ -168,8 +169,7 @@ public final class BenchCommand implements Command {
             throw args.error(PRESET, e.getMessage());
         }
         List<CompressionLevel> levels = new ArrayList<>();
-        List<String> levelItems =
-                args.has(LEVELS) ? args.list(LEVELS) : Arrays.asList(DEFAULT_LEVELS.split(","));
+        List<String> levelItems = args.has(LEVELS) ? args.list(LEVELS) : Arrays.asList(DEFAULT_LEVELS.split(","));
         for (String item : levelItems) {
             CompressionLevel level = CompressionOptions.parseLevel(args, LEVELS, item);
             if (levels.contains(level)) {
@@ -184,8 +184,7 @@ public final class BenchCommand implements Command {
         int profileBatch = args.positiveInt(PROFILE_BATCH, batches.contains(8) ? 8 : batches.get(0));
         Path onnx = args.path(ONNX).orElse(null);
         if (onnx != null && !Files.isRegularFile(onnx)) {
-            throw args.error(
-                    ONNX, "no such file '" + onnx + "' (export one with src/fixtures/export_onnx.py)");
+            throw args.error(ONNX, "no such file '" + onnx + "' (export one with src/fixtures/export_onnx.py)");
         }
         if (onnx != null && !onnxRuntimeOnClasspath()) {
             throw args.error(
@@ -195,8 +194,7 @@ public final class BenchCommand implements Command {
                             + " flink-job/target/tocom-stream.jar:flink-job/target/bench-lib/*"
                             + " org.tocomstream.job.Main bench ...");
         }
-        Integer threads =
-                args.has(THREADS) ? Integer.valueOf(args.positiveInt(THREADS, 1)) : null;
+        Integer threads = args.has(THREADS) ? Integer.valueOf(args.positiveInt(THREADS, 1)) : null;
         long seed;
         try {
             seed = Long.parseLong(args.string(SEED, "42").trim());
@@ -231,4 +229,3 @@ public final class BenchCommand implements Command {
         return new BenchRun(s, device, engine, err).execute(out);
     }
 }
-

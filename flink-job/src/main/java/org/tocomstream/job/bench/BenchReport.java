@@ -1,12 +1,7 @@
 package org.tocomstream.job.bench;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -75,8 +70,7 @@ public record BenchReport(
     record Matmul(Integer batchSize, long m, long k, long n, double msMedian, double gflops) {}
 
     /** Level-0 GFLOP/s over the best matmul GFLOP/s (this batch's GEMM shape or the square). */
-    record Efficiency(
-            int batchSize, double level0Gflops, double bestMatmulGflops, double efficiency) {}
+    record Efficiency(int batchSize, double level0Gflops, double bestMatmulGflops, double efficiency) {}
 
     record Ort(
             String file,
@@ -121,14 +115,27 @@ public record BenchReport(
         }
         out.printf(
                 "%6s  %-18s %10s %10s %10s %9s %8s %10s %12s%n",
-                "batch", "level", "ms/batch", "images/s", "GMACs/img", "GFLOP/s", "speedup",
-                "MACs ratio", "faults/batch");
+                "batch",
+                "level",
+                "ms/batch",
+                "images/s",
+                "GMACs/img",
+                "GFLOP/s",
+                "speedup",
+                "MACs ratio",
+                "faults/batch");
         for (Row r : rows) {
             out.printf(
                     Locale.ROOT,
                     "%6d  %-18s %10.2f %10.2f %10.3f %9.1f %7.2fx %9.2fx %12.0f%n",
-                    r.batchSize(), r.level(), r.msPerBatch(), r.imagesPerSecond(),
-                    r.gmacsPerImage(), r.achievedGflops(), r.speedup(), r.macsRatio(),
+                    r.batchSize(),
+                    r.level(),
+                    r.msPerBatch(),
+                    r.imagesPerSecond(),
+                    r.gmacsPerImage(),
+                    r.achievedGflops(),
+                    r.speedup(),
+                    r.macsRatio(),
                     r.minorFaultsPerBatch());
         }
         out.println();
@@ -138,29 +145,40 @@ public record BenchReport(
                     Locale.ROOT,
                     "  %-14s [%d x %d] x [%d x %d]: %.2f ms, %.1f GFLOP/s%n",
                     m.batchSize() == null ? "square" : "batch " + m.batchSize() + " GEMM",
-                    m.m(), m.k(), m.k(), m.n(), m.msMedian(), m.gflops());
+                    m.m(),
+                    m.k(),
+                    m.k(),
+                    m.n(),
+                    m.msMedian(),
+                    m.gflops());
         }
         for (Efficiency e : efficiency) {
             out.printf(
                     Locale.ROOT,
                     "  level-0 efficiency at batch %d: %.1f / %.1f GFLOP/s = %.2f%n",
-                    e.batchSize(), e.level0Gflops(), e.bestMatmulGflops(), e.efficiency());
+                    e.batchSize(),
+                    e.level0Gflops(),
+                    e.bestMatmulGflops(),
+                    e.efficiency());
         }
         if (ort != null) {
             out.println();
             out.printf(
                     "ONNX Runtime %s anchor (%s, %d intra-op threads, output %s):%n",
-                    ort.version(), ort.file(), ort.intraOpThreads(),
-                    ort.outputFinite() ? "finite" : "NOT FINITE");
+                    ort.version(), ort.file(), ort.intraOpThreads(), ort.outputFinite() ? "finite" : "NOT FINITE");
             out.printf(
-                    "%6s %10s %10s %16s %9s %12s%n", "batch", "ms/batch", "images/s",
-                    "ours level-0 i/s", "ours/ORT", "faults/batch");
+                    "%6s %10s %10s %16s %9s %12s%n",
+                    "batch", "ms/batch", "images/s", "ours level-0 i/s", "ours/ORT", "faults/batch");
             for (OrtRow r : ort.rows()) {
                 out.printf(
                         Locale.ROOT,
                         "%6d %10.2f %10.2f %16.2f %8.2fx %12.0f%n",
-                        r.batchSize(), r.msPerBatch(), r.imagesPerSecond(),
-                        r.oursImagesPerSecond(), r.oursOverOrt(), r.minorFaultsPerBatch());
+                        r.batchSize(),
+                        r.msPerBatch(),
+                        r.imagesPerSecond(),
+                        r.oursImagesPerSecond(),
+                        r.oursOverOrt(),
+                        r.minorFaultsPerBatch());
             }
         }
         if (profile != null) {
@@ -176,7 +194,11 @@ public record BenchReport(
                 Locale.ROOT,
                 "profile %s, batch %d (%d batches, profiler on): %.2f ms/batch wall, %.2f in"
                         + " libtorch ops, %.2f outside them (%.0f%%)%n",
-                p.level(), p.batchSize(), p.batches(), p.wallMsPerBatch(), p.opsMsPerBatch(),
+                p.level(),
+                p.batchSize(),
+                p.batches(),
+                p.wallMsPerBatch(),
+                p.opsMsPerBatch(),
                 p.outsideOpsMsPerBatch(),
                 100 * p.outsideOpsMsPerBatch() / p.wallMsPerBatch());
         out.printf("  %-36s %10s %8s %8s%n", "op", "self ms", "share", "calls");
@@ -184,7 +206,10 @@ public record BenchReport(
             out.printf(
                     Locale.ROOT,
                     "  %-36s %10.3f %7.1f%% %8.1f%n",
-                    op.name(), op.selfMsPerBatch(), 100 * op.shareOfWall(), op.callsPerBatch());
+                    op.name(),
+                    op.selfMsPerBatch(),
+                    100 * op.shareOfWall(),
+                    op.callsPerBatch());
         }
     }
 }

@@ -13,13 +13,13 @@ import java.util.Locale;
 import java.util.Random;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.model.NativeAllocator;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
 import org.tocomstream.model.VitModel;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.cli.DeviceOption;
 
 /**
  * One execution of {@code bench}: builds the random model, times the levels interleaved per batch
@@ -55,9 +55,7 @@ public final class BenchRun {
         err.printf(
                 "bench: %s, %d levels x %d batch sizes, libtorch %d threads%n",
                 config.name(), levels.size(), s.batchSizes().size(), JniUtils.getNumThreads());
-        try (VitModel model =
-                        VitModel.fromWeights(
-                                config, VitInit.truncatedNormal(config, s.seed()), device);
+        try (VitModel model = VitModel.fromWeights(config, VitInit.truncatedNormal(config, s.seed()), device);
                 OrtAnchor ort = s.onnx() == null ? null : OrtAnchor.open(s.onnx(), ortThreads)) {
             if (ort != null) {
                 ort.checkInput(config, s.batchSizes());
@@ -66,27 +64,35 @@ public final class BenchRun {
             BenchReport.Machine machine = machine();
             Timings t = time(model, ort);
             int n = s.matmulSize();
-            MatmulReference.Result square =
-                    MatmulReference.measure(device, n, n, n, 1, Math.min(s.iterations(), 5));
+            MatmulReference.Result square = MatmulReference.measure(device, n, n, n, 1, Math.min(s.iterations(), 5));
             t.matmuls.add(new BenchReport.Matmul(null, n, n, n, square.medianMs(), square.gflops()));
             List<BenchReport.Efficiency> efficiency = new ArrayList<>();
             for (BenchReport.Efficiency e : t.efficiency) {
                 double best = Math.max(e.bestMatmulGflops(), square.gflops());
-                efficiency.add(new BenchReport.Efficiency(
-                        e.batchSize(), e.level0Gflops(), best, e.level0Gflops() / best));
+                efficiency.add(
+                        new BenchReport.Efficiency(e.batchSize(), e.level0Gflops(), best, e.level0Gflops() / best));
             }
             BenchReport.Rss rss = s.rssBatches() > 0 ? rss(model) : null;
             List<TorchProfile.Summary> profiles = s.profile() ? profile(model) : null;
-            BenchReport.Ort ortReport =
-                    ort == null
-                            ? null
-                            : new BenchReport.Ort(
-                                    ort.file().toString(), ort.version(), ort.inputName(),
-                                    ort.threads(), t.ortFinite, t.ortRows);
-            BenchReport report =
-                    new BenchReport(
-                            BenchReport.SCHEMA_VERSION, machine, parameters(), t.rows, t.matmuls,
-                            efficiency, ortReport, profiles, rss);
+            BenchReport.Ort ortReport = ort == null
+                    ? null
+                    : new BenchReport.Ort(
+                            ort.file().toString(),
+                            ort.version(),
+                            ort.inputName(),
+                            ort.threads(),
+                            t.ortFinite,
+                            t.ortRows);
+            BenchReport report = new BenchReport(
+                    BenchReport.SCHEMA_VERSION,
+                    machine,
+                    parameters(),
+                    t.rows,
+                    t.matmuls,
+                    efficiency,
+                    ortReport,
+                    profiles,
+                    rss);
             report.printTables(out);
             if (s.tocomPair() != null) {
                 new TocomOverhead(s, this::randomPixels, this::shape, err).measure(model, out);
@@ -94,8 +100,7 @@ public final class BenchRun {
             try {
                 report.writeJson(s.json());
             } catch (IOException e) {
-                throw new CommandFailedException(
-                        "cannot write " + s.json() + ": " + Cli.describe(e), e);
+                throw new CommandFailedException("cannot write " + s.json() + ": " + Cli.describe(e), e);
             }
             err.println("bench: wrote " + s.json());
             if (!t.ortFinite) {
@@ -151,7 +156,10 @@ public final class BenchRun {
                 err.printf(
                         Locale.ROOT,
                         "bench: batch %d round %d/%d, elapsed %.0f s, ETA %.0f s%n",
-                        b, i + 1, iterations, elapsed,
+                        b,
+                        i + 1,
+                        iterations,
+                        elapsed,
                         elapsed / doneWork * (totalWork - doneWork));
             }
             double ours0Ips = addRows(t, b, ms, faults, gemm, gemmMs);
@@ -166,8 +174,8 @@ public final class BenchRun {
      * Adds the rows of batch size {@code b} from its timed rounds, then its GEMM and its efficiency;
      * returns the images per second at level none (NaN without it), ONNX Runtime's yardstick.
      */
-    private double addRows(Timings t, int b, double[][] ms, double[][] faults, MatmulReference.Sampler gemm,
-            double[] gemmMs) {
+    private double addRows(
+            Timings t, int b, double[][] ms, double[][] faults, MatmulReference.Sampler gemm, double[] gemmMs) {
         double firstIps = Double.NaN;
         double level0Gflops = Double.NaN;
         double ours0Ips = Double.NaN;
@@ -186,9 +194,17 @@ public final class BenchRun {
                 ours0Ips = ips;
             }
             t.rows.add(new BenchReport.Row(
-                    b, level.toString(), median, Arrays.stream(ms[j]).min().orElse(0), ips,
-                    macs / 1e9, gflops, ips / firstIps, (double) firstMacs / macs,
-                    MatmulReference.median(faults[j]), boxed(ms[j])));
+                    b,
+                    level.toString(),
+                    median,
+                    Arrays.stream(ms[j]).min().orElse(0),
+                    ips,
+                    macs / 1e9,
+                    gflops,
+                    ips / firstIps,
+                    (double) firstMacs / macs,
+                    MatmulReference.median(faults[j]),
+                    boxed(ms[j])));
         }
         double gemmMedian = MatmulReference.median(gemmMs);
         double gemmGflops = gemm.gflops(gemmMedian);
@@ -229,8 +245,7 @@ public final class BenchRun {
         double median = MatmulReference.median(ortMs);
         double ips = b / (median / 1e3);
         t.ortRows.add(new BenchReport.OrtRow(
-                b, median, ips, ours0Ips, ours0Ips / ips,
-                MatmulReference.median(ortFaults), boxed(ortMs)));
+                b, median, ips, ours0Ips, ours0Ips / ips, MatmulReference.median(ortFaults), boxed(ortMs)));
     }
 
     private BenchReport.Rss rss(VitModel model) {
@@ -248,9 +263,7 @@ public final class BenchRun {
                 long kib = ProcessStats.rssKiB();
                 series.add(new BenchReport.RssPoint(i, level.toString(), kib));
                 err.printf(
-                        Locale.ROOT,
-                        "bench: VmRSS after %d/%d batches of %d: %.1f MiB%n",
-                        i, batches, b, kib / 1024.0);
+                        Locale.ROOT, "bench: VmRSS after %d/%d batches of %d: %.1f MiB%n", i, batches, b, kib / 1024.0);
             }
         }
         return new BenchReport.Rss(b, batches, series);
@@ -268,11 +281,14 @@ public final class BenchRun {
             Path trace = dir.resolve("profile-b" + b + "-" + tag + ".json");
             try {
                 out.add(TorchProfile.capture(
-                        trace, level.toString(), b, PROFILE_BATCHES, PROFILE_TOP_OPS,
+                        trace,
+                        level.toString(),
+                        b,
+                        PROFILE_BATCHES,
+                        PROFILE_TOP_OPS,
                         () -> model.logits(pixels, shape, level)));
             } catch (IOException e) {
-                throw new CommandFailedException(
-                        "cannot read the profile " + trace + ": " + Cli.describe(e), e);
+                throw new CommandFailedException("cannot read the profile " + trace + ": " + Cli.describe(e), e);
             }
             err.println("bench: profiled " + level + " into " + trace);
         }
@@ -312,8 +328,8 @@ public final class BenchRun {
     /** Standard normal values, the same for a given seed and batch size. */
     private float[] randomPixels(int b) {
         Random rnd = new Random(s.seed() * 31 + b);
-        float[] x = new float[Math.toIntExact(
-                (long) b * config.inChannels() * config.imageSize() * config.imageSize())];
+        float[] x =
+                new float[Math.toIntExact((long) b * config.inChannels() * config.imageSize() * config.imageSize())];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextGaussian();
         }
@@ -324,12 +340,10 @@ public final class BenchRun {
         return new long[] {b, config.inChannels(), config.imageSize(), config.imageSize()};
     }
 
-    private static void checkFinite(float[][] logits, CompressionLevel level)
-            throws CommandFailedException {
+    private static void checkFinite(float[][] logits, CompressionLevel level) throws CommandFailedException {
         for (float[] row : logits) {
             if (!allFinite(row)) {
-                throw new CommandFailedException(
-                        "the model's logits at level " + level + " are not finite");
+                throw new CommandFailedException("the model's logits at level " + level + " are not finite");
             }
         }
     }

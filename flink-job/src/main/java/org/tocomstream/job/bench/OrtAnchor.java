@@ -31,8 +31,7 @@ public final class OrtAnchor implements AutoCloseable {
     private final long[] inputShape;
 
     private OrtAnchor(
-            Path file, int threads, OrtEnvironment env, OrtSession session, String inputName,
-            long[] inputShape) {
+            Path file, int threads, OrtEnvironment env, OrtSession session, String inputName, long[] inputShape) {
         this.file = file;
         this.threads = threads;
         this.env = env;
@@ -60,19 +59,17 @@ public final class OrtAnchor implements AutoCloseable {
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             options.addConfigEntry("session.inter_op.allow_spinning", "0");
             session = env.createSession(file.toString(), options);
-            Map.Entry<String, NodeInfo> input = session.getInputInfo().entrySet().iterator().next();
-            if (!(input.getValue().getInfo() instanceof TensorInfo info)
-                    || info.getShape().length != 4) {
-                throw new CommandFailedException(
-                        String.format(
-                                "%s: input '%s' is %s, expected a [B, C, H, W] float tensor",
-                                file, input.getKey(), input.getValue().getInfo()));
+            Map.Entry<String, NodeInfo> input =
+                    session.getInputInfo().entrySet().iterator().next();
+            if (!(input.getValue().getInfo() instanceof TensorInfo info) || info.getShape().length != 4) {
+                throw new CommandFailedException(String.format(
+                        "%s: input '%s' is %s, expected a [B, C, H, W] float tensor",
+                        file, input.getKey(), input.getValue().getInfo()));
             }
             return new OrtAnchor(file, threads, env, session, input.getKey(), info.getShape());
         } catch (OrtException | RuntimeException e) {
             closeQuietly(session);
-            throw new CommandFailedException(
-                    "ONNX Runtime cannot load " + file + ": " + Cli.describe(e), e);
+            throw new CommandFailedException("ONNX Runtime cannot load " + file + ": " + Cli.describe(e), e);
         } catch (CommandFailedException e) {
             closeQuietly(session);
             throw e;
@@ -121,9 +118,7 @@ public final class OrtAnchor implements AutoCloseable {
             return out;
         } catch (OrtException e) {
             throw new CommandFailedException(
-                    "ONNX Runtime failed on a batch of shape " + Arrays.toString(shape) + ": "
-                            + Cli.describe(e),
-                    e);
+                    "ONNX Runtime failed on a batch of shape " + Arrays.toString(shape) + ": " + Cli.describe(e), e);
         }
     }
 
@@ -140,20 +135,17 @@ public final class OrtAnchor implements AutoCloseable {
             if (got[i] > 0 && got[i] != want[i]) {
                 throw new CommandFailedException(String.format(
                         "%s: input shape %s does not fit %s, which takes [B, %d, %d, %d]",
-                        file(), Arrays.toString(got), config.name(), want[1], want[2],
-                        want[3]));
+                        file(), Arrays.toString(got), config.name(), want[1], want[2], want[3]));
             }
         }
         if (got[0] > 0 && batchSizes.stream().anyMatch(b -> b != got[0])) {
             throw new CommandFailedException(String.format(
-                    "%s: the batch axis is fixed at %d; export with a dynamic batch axis",
-                    file(), got[0]));
+                    "%s: the batch axis is fixed at %d; export with a dynamic batch axis", file(), got[0]));
         }
     }
 
     /** Checks that a batch of {@code b} gave one row of {@code config}'s classes per image. */
-    void checkOutput(VitConfig config, float[] logits, int b)
-            throws CommandFailedException {
+    void checkOutput(VitConfig config, float[] logits, int b) throws CommandFailedException {
         if (logits.length != (long) b * config.numClasses()) {
             throw new CommandFailedException(String.format(
                     "%s: a batch of %d gave %d outputs, expected %d x %d classes of %s",

@@ -15,29 +15,29 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.Command;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.JsonFiles;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
-import org.tocomstream.model.ModelSpec;
-import org.tocomstream.model.VitConfig;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.Command;
-import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.run.DemoModel;
 import org.tocomstream.job.run.GeneratedFrames;
 import org.tocomstream.job.run.LabelReader;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.run.PipelineRuns;
 import org.tocomstream.job.run.RunCommand;
 import org.tocomstream.job.run.StatusReporter;
-import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitConfig;
 
 /**
  * {@code bench-pipeline}: the streaming job's throughput against the bare engine's, and frame age
@@ -62,22 +62,24 @@ import org.tocomstream.job.cli.UsageException;
  */
 public final class PipelineBenchCommand implements Command {
 
-    private final OptionParser parser =
-            new OptionParser("bench-pipeline")
-                    .value("--model", "DIR", "model directory (default: vit_demo with random weights)")
-                    .value("--preset", "NAME", "instead of --model: this architecture with random weights")
-                    .value("--frame-size", "PX", "side of the JPEG camera frames (default: the model's input size)")
-                    .value("--level", "LEVEL", "compression level (default none)")
-                    .value("--batch", "N", "batch size of the engine and the job's max batch size (default 8)")
-                    .value("--max-delay-ms", "MS", "the job's max batch delay (default 50)")
-                    .value("--max-in-flight", "N", "the job's batches in flight; the engine is timed with N callers (default 1)")
-                    .value("--threads", "N", "libtorch intra-op threads, engine and job (default: libtorch's, the cores)")
-                    .value("--frames", "N", "frames of the capacity run (default 2000)")
-                    .value("--warmup-frames", "N", "frames of the warm-up run of the same job before it (default: --frames)")
-                    .value("--streams", "N", "camera streams (default 4)")
-                    .value("--loads", "LIST", "loads for the age runs, fractions of capacity (default 0.5,0.9)")
-                    .value("--seconds", "S", "length of each load run (default 20)")
-                    .value("--json", "FILE", "also write the results as JSON");
+    private final OptionParser parser = new OptionParser("bench-pipeline")
+            .value("--model", "DIR", "model directory (default: vit_demo with random weights)")
+            .value("--preset", "NAME", "instead of --model: this architecture with random weights")
+            .value("--frame-size", "PX", "side of the JPEG camera frames (default: the model's input size)")
+            .value("--level", "LEVEL", "compression level (default none)")
+            .value("--batch", "N", "batch size of the engine and the job's max batch size (default 8)")
+            .value("--max-delay-ms", "MS", "the job's max batch delay (default 50)")
+            .value(
+                    "--max-in-flight",
+                    "N",
+                    "the job's batches in flight; the engine is timed with N callers (default 1)")
+            .value("--threads", "N", "libtorch intra-op threads, engine and job (default: libtorch's, the cores)")
+            .value("--frames", "N", "frames of the capacity run (default 2000)")
+            .value("--warmup-frames", "N", "frames of the warm-up run of the same job before it (default: --frames)")
+            .value("--streams", "N", "camera streams (default 4)")
+            .value("--loads", "LIST", "loads for the age runs, fractions of capacity (default 0.5,0.9)")
+            .value("--seconds", "S", "length of each load run (default 20)")
+            .value("--json", "FILE", "also write the results as JSON");
 
     @Override
     public String name() {
@@ -103,8 +105,16 @@ public final class PipelineBenchCommand implements Command {
     }
 
     /** The options read before the model is: checked, with libtorch's thread count already set. */
-    private record Settings(String level, int batch, int maxDelayMs, int inFlight, int frames, int warmupFrames,
-            int streams, double seconds, List<Double> loads) {}
+    private record Settings(
+            String level,
+            int batch,
+            int maxDelayMs,
+            int inFlight,
+            int frames,
+            int warmupFrames,
+            int streams,
+            double seconds,
+            List<Double> loads) {}
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
@@ -121,14 +131,22 @@ public final class PipelineBenchCommand implements Command {
             Path modelDir = generated == null ? args.path("--model").orElseThrow() : generated.dir();
             ModelSpec spec = ModelSpec.read(modelDir);
             report.put("machine", PipelineRuns.machine());
-            report.put("model", spec.architecture().name() + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
+            report.put(
+                    "model",
+                    spec.architecture().name()
+                            + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
 
             report.put("level", levelText);
             report.put("batch", batch);
             report.put("maxInFlight", inFlight);
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(Locale.ROOT, "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
-                    report.get("model"), levelText, batch, inFlight,
+            out.printf(
+                    Locale.ROOT,
+                    "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
+                    report.get("model"),
+                    levelText,
+                    batch,
+                    inFlight,
                     args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
 
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
@@ -139,10 +157,12 @@ public final class PipelineBenchCommand implements Command {
                 throw args.error("--frame-size", e.getMessage());
             }
             report.put("frameSize", px);
-            FramePublisher.Settings fill = new FramePublisher.Settings("bench-frames", s.streams(), 0, "cam-", s.frames() / s.streams(), null);
+            FramePublisher.Settings fill =
+                    new FramePublisher.Settings("bench-frames", s.streams(), 0, "cam-", s.frames() / s.streams(), null);
             GeneratedFrames scenes = new GeneratedFrames(sceneConfig, 0, fill, false);
 
-            double engine = BareEngine.imagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
+            double engine = BareEngine.imagesPerSecond(
+                    modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), inFlight);
             report.put("torchThreads", JniUtils.getNumThreads());
             out.printf(Locale.ROOT, "libtorch intra-op threads: %d%n", JniUtils.getNumThreads());
             out.printf(Locale.ROOT, "bare engine: %.1f images/s (%.1f ms per batch)%n", engine, batch * 1000 / engine);
@@ -154,8 +174,19 @@ public final class PipelineBenchCommand implements Command {
                     topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
                 }
                 double capacity = capacity(bs, s, modelDir, spec, scenes, fill, engine, report, out);
-                List<Map<String, Object>> ageRuns = ageUnderLoad(bs, modelDir, levelText, batch, s.maxDelayMs(), inFlight,
-                        s.streams(), capacity, s.loads(), s.seconds(), sceneConfig, out);
+                List<Map<String, Object>> ageRuns = ageUnderLoad(
+                        bs,
+                        modelDir,
+                        levelText,
+                        batch,
+                        s.maxDelayMs(),
+                        inFlight,
+                        s.streams(),
+                        capacity,
+                        s.loads(),
+                        s.seconds(),
+                        sceneConfig,
+                        out);
                 report.put("ageUnderLoad", ageRuns);
             }
             if (args.has("--json")) {
@@ -222,8 +253,9 @@ public final class PipelineBenchCommand implements Command {
         } else if (args.has("--preset")) {
             String preset = args.string("--preset").orElseThrow();
             if (!VitConfig.presetNames().contains(preset)) {
-                throw args.error("--preset", "unknown preset '" + preset + "'; known: "
-                        + String.join(", ", VitConfig.presetNames()));
+                throw args.error(
+                        "--preset",
+                        "unknown preset '" + preset + "'; known: " + String.join(", ", VitConfig.presetNames()));
             }
             Path dir = Files.createTempDirectory("tocom-stream-bench-model-");
             DemoModel.writeRandom(dir, preset, 0);
@@ -237,33 +269,61 @@ public final class PipelineBenchCommand implements Command {
      * The pipeline's capacity over the pre-filled topic, after a warm-up run, and the bare engine
      * timed again; returns the labels/s.
      */
-    private static double capacity(String bs, Settings s, Path modelDir, ModelSpec spec, GeneratedFrames scenes,
-            FramePublisher.Settings fill, double engine, Map<String, Object> report, PrintStream out) throws Exception {
+    private static double capacity(
+            String bs,
+            Settings s,
+            Path modelDir,
+            ModelSpec spec,
+            GeneratedFrames scenes,
+            FramePublisher.Settings fill,
+            double engine,
+            Map<String, Object> report,
+            PrintStream out)
+            throws Exception {
         String levelText = s.level();
         int batch = s.batch();
         // Warm-up: the same job over as many frames first, so that the measured run does
         // not share the cores with the JIT compiling Kafka's, Flink's and our code (the C2
         // compiler thread was seen taking 5-19 % of a core during a first run, and still
         // 5-10 % in a second run after a warm-up of half as many frames).
-        FramePublisher.Settings warmFill = new FramePublisher.Settings("warmup-frames", s.streams(), 0, "cam-",
-                Math.max(10L * batch, (long) s.warmupFrames() / s.streams()), null);
-        PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(bs,
-                jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "warmup"),
-                warmFill, scenes);
-        out.printf(Locale.ROOT, "warm-up run: %.1f labels/s (%d labels; not counted)%n", warm.labelsPerSecond(), warm.labels());
+        FramePublisher.Settings warmFill = new FramePublisher.Settings(
+                "warmup-frames",
+                s.streams(),
+                0,
+                "cam-",
+                Math.max(10L * batch, (long) s.warmupFrames() / s.streams()),
+                null);
+        PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(
+                bs, jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "warmup"), warmFill, scenes);
+        out.printf(
+                Locale.ROOT,
+                "warm-up run: %.1f labels/s (%d labels; not counted)%n",
+                warm.labelsPerSecond(),
+                warm.labels());
         report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
-        PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(bs,
-                jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "bench"), fill, scenes);
+        PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(
+                bs, jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "bench"), fill, scenes);
         double capacity = measured.labelsPerSecond();
-        double engineAfter = BareEngine.imagesPerSecond(modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), s.inFlight());
-        out.printf(Locale.ROOT, "bare engine again: %.1f images/s (%.1f ms per batch)%n", engineAfter, batch * 1000 / engineAfter);
+        double engineAfter = BareEngine.imagesPerSecond(
+                modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), s.inFlight());
+        out.printf(
+                Locale.ROOT,
+                "bare engine again: %.1f images/s (%.1f ms per batch)%n",
+                engineAfter,
+                batch * 1000 / engineAfter);
         report.put("engineImagesPerSecondAfter", engineAfter);
         double engineMean = (engine + engineAfter) / 2;
         report.put("engineImagesPerSecondMean", engineMean);
-        out.printf(Locale.ROOT, "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
+        out.printf(
+                Locale.ROOT,
+                "pipeline: %.1f labels/s (%d labels; %.0f %% of the bare engine's mean);"
                         + " mean batch %.1f, forward pass %.1f ms per batch in the job, model busy %.0f %% of the time%n",
-                capacity, measured.labels(), 100 * capacity / engineMean, measured.meanBatch(),
-                measured.forwardMsPerBatch(), 100 * measured.modelBusy());
+                capacity,
+                measured.labels(),
+                100 * capacity / engineMean,
+                measured.meanBatch(),
+                measured.forwardMsPerBatch(),
+                100 * measured.modelBusy());
         report.put("pipelineLabelsPerSecond", capacity);
         report.put("pipelineOverEngine", capacity / engineMean);
         report.put("pipelineMeanBatch", measured.meanBatch());
@@ -274,19 +334,31 @@ public final class PipelineBenchCommand implements Command {
     }
 
     /** {@link PipelineRuns#jobConf} with {@code inFlight} batches in flight. */
-    private static Configuration jobConf(String bs, Path modelDir, String level, int batch, int maxDelayMs,
-            int inFlight, String prefix) {
+    private static Configuration jobConf(
+            String bs, Path modelDir, String level, int batch, int maxDelayMs, int inFlight, String prefix) {
         Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
         conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
         return conf;
     }
 
-    private static List<Map<String, Object>> ageUnderLoad(String bs, Path modelDir, String level, int batch, int maxDelayMs,
-            int inFlight, int streams, double capacity, List<Double> loads, double seconds, SceneConfig scenes, PrintStream out)
+    private static List<Map<String, Object>> ageUnderLoad(
+            String bs,
+            Path modelDir,
+            String level,
+            int batch,
+            int maxDelayMs,
+            int inFlight,
+            int streams,
+            double capacity,
+            List<Double> loads,
+            double seconds,
+            SceneConfig scenes,
+            PrintStream out)
             throws Exception {
         Configuration conf = jobConf(bs, modelDir, level, batch, maxDelayMs, inFlight, "live");
         conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(conf, new VitLabelStage()).build(env);
         JobClient job = env.executeAsync("bench-age");
         List<Map<String, Object>> runs = new ArrayList<>();
@@ -299,9 +371,10 @@ public final class PipelineBenchCommand implements Command {
                 double rate = load * capacity;
                 long phaseStart = System.currentTimeMillis();
                 long measureFrom = phaseStart + (long) (seconds * 250);
-                long published = publish(bs, streams, rate, seconds, "load" + (int) Math.round(load * 100) + "-", scenes);
+                long published =
+                        publish(bs, streams, rate, seconds, "load" + (int) Math.round(load * 100) + "-", scenes);
                 long phaseEnd = System.currentTimeMillis();
-                Thread.sleep(3000);     // let the last frames of the phase come out
+                Thread.sleep(3000); // let the last frames of the phase come out
                 List<LabelReader.Sample> captured = ages.all();
                 List<Long> read = ages(captured, measureFrom, phaseEnd, true);
                 List<Long> emit = ages(captured, measureFrom, phaseEnd, false);
@@ -314,9 +387,16 @@ public final class PipelineBenchCommand implements Command {
                 run.put("emitAgeP50Ms", StatusReporter.percentile(emit, 0.50));
                 run.put("emitAgeP99Ms", StatusReporter.percentile(emit, 0.99));
                 runs.add(run);
-                out.printf(Locale.ROOT, "load %.0f %% (%.1f frames/s): age p50 %d ms, p99 %d ms (at emit: p50 %d ms, p99 %d ms; %d labels)%n",
-                        load * 100, run.get("framesPerSecond"), run.get("ageP50Ms"), run.get("ageP99Ms"),
-                        run.get("emitAgeP50Ms"), run.get("emitAgeP99Ms"), read.size());
+                out.printf(
+                        Locale.ROOT,
+                        "load %.0f %% (%.1f frames/s): age p50 %d ms, p99 %d ms (at emit: p50 %d ms, p99 %d ms; %d labels)%n",
+                        load * 100,
+                        run.get("framesPerSecond"),
+                        run.get("ageP50Ms"),
+                        run.get("ageP99Ms"),
+                        run.get("emitAgeP50Ms"),
+                        run.get("emitAgeP99Ms"),
+                        read.size());
             }
         } finally {
             ages.close();
@@ -325,10 +405,11 @@ public final class PipelineBenchCommand implements Command {
         return runs;
     }
 
-    private static long publish(String bs, int streams, double totalFps, double seconds, String prefix, SceneConfig scenes)
+    private static long publish(
+            String bs, int streams, double totalFps, double seconds, String prefix, SceneConfig scenes)
             throws Exception {
-        FramePublisher.Settings s = new FramePublisher.Settings("live-frames", streams, totalFps / streams, prefix, -1,
-                Duration.ofMillis((long) (seconds * 1000)));
+        FramePublisher.Settings s = new FramePublisher.Settings(
+                "live-frames", streams, totalFps / streams, prefix, -1, Duration.ofMillis((long) (seconds * 1000)));
         // Frames are rendered and encoded before the clock starts (the capacity run had no cameras at all).
         PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
         try (FramePublisher p = FramePublisher.create(bs, s, cameras.frames())) {

@@ -67,8 +67,11 @@ public final class ProcessStats {
         Map<String, String> out = new TreeMap<>();
         for (Map.Entry<String, String> e : System.getenv().entrySet()) {
             String k = e.getKey();
-            if (k.equals("LD_PRELOAD") || k.startsWith("MALLOC_") || k.startsWith("OMP_")
-                    || k.startsWith("KMP_") || k.startsWith("MKL_")) {
+            if (k.equals("LD_PRELOAD")
+                    || k.startsWith("MALLOC_")
+                    || k.startsWith("OMP_")
+                    || k.startsWith("KMP_")
+                    || k.startsWith("MKL_")) {
                 out.put(k, e.getValue());
             }
         }

@@ -54,28 +54,39 @@ final class TocomOverhead {
         int maxDegree = Math.max(1, Math.max(pair.from(), pair.to()));
         TokenCompensator plugin;
         try {
-            plugin = TokenCompensator.initial(config, "bench",
-                    new CompensatorConfig(2, maxDegree, 0.1), s.seed());
+            plugin = TokenCompensator.initial(config, "bench", new CompensatorConfig(2, maxDegree, 0.1), s.seed());
         } catch (IllegalArgumentException e) {
             throw new CommandFailedException("--tocom-pair " + pair + ": " + e.getMessage(), e);
         }
         List<Map<String, Object>> rows = new ArrayList<>();
-        out.printf(Locale.ROOT, "%nToken Compensator pair %s at %s (rank %d active of %d), medians of %d rounds:%n",
-                pair, level, 2 * Math.abs(pair.from() - pair.to()), 2 * maxDegree, s.iterations());
+        out.printf(
+                Locale.ROOT,
+                "%nToken Compensator pair %s at %s (rank %d active of %d), medians of %d rounds:%n",
+                pair,
+                level,
+                2 * Math.abs(pair.from() - pair.to()),
+                2 * maxDegree,
+                s.iterations());
         out.printf(" batch   plain ms   side ms  overhead   merged ms  overhead%n");
-        try (BoundCompensator tocom =
-                plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
-            ForwardContext side = ForwardContext.at(level)
-                    .withAdapter(tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1));
-            ForwardContext merged = ForwardContext.at(level)
-                    .withAdapter(tocom.adapter(pair, CompensatorMode.MERGED, 0.1));
+        try (BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
+            ForwardContext side =
+                    ForwardContext.at(level).withAdapter(tocom.adapter(pair, CompensatorMode.SIDE_BRANCH, 0.1));
+            ForwardContext merged =
+                    ForwardContext.at(level).withAdapter(tocom.adapter(pair, CompensatorMode.MERGED, 0.1));
             for (int b : s.batchSizes()) {
                 double[][] ms = time(model, level, side, merged, b);
                 double plain = MatmulReference.median(ms[0]);
                 double sideMs = MatmulReference.median(ms[1]);
                 double mergedMs = MatmulReference.median(ms[2]);
-                out.printf(Locale.ROOT, "%6d %10.2f %9.2f %+8.1f%% %11.2f %+8.1f%%%n", b, plain, sideMs,
-                        100 * (sideMs / plain - 1), mergedMs, 100 * (mergedMs / plain - 1));
+                out.printf(
+                        Locale.ROOT,
+                        "%6d %10.2f %9.2f %+8.1f%% %11.2f %+8.1f%%%n",
+                        b,
+                        plain,
+                        sideMs,
+                        100 * (sideMs / plain - 1),
+                        mergedMs,
+                        100 * (mergedMs / plain - 1));
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("batch", b);
                 row.put("plainMs", plain);

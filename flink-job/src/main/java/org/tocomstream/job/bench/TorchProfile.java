@@ -58,8 +58,7 @@ public final class TorchProfile {
     private TorchProfile() {}
 
     /** Profiles {@code batches} calls of {@code batch} and keeps the {@code top} ops. */
-    static Summary capture(
-            Path traceFile, String level, int batchSize, int batches, int top, Runnable batch)
+    static Summary capture(Path traceFile, String level, int batchSize, int batches, int top, Runnable batch)
             throws IOException {
         Files.createDirectories(traceFile.toAbsolutePath().getParent());
         JniUtils.startProfile(false, false, false);
@@ -77,8 +76,7 @@ public final class TorchProfile {
         return summarize(traceFile, level, batchSize, batches, top, wallMs);
     }
 
-    static Summary summarize(
-            Path traceFile, String level, int batchSize, int batches, int top, double wallMs)
+    static Summary summarize(Path traceFile, String level, int batchSize, int batches, int top, double wallMs)
             throws IOException {
         List<Event> events = read(traceFile);
         Map<String, double[]> byName = new HashMap<>(); // name -> {calls, self us}
@@ -90,9 +88,8 @@ public final class TorchProfile {
         for (List<Event> thread : byThread.values()) {
             // Parents start no later than their children and last longer: sort so each event
             // follows every event that encloses it.
-            thread.sort(
-                    Comparator.comparingDouble(Event::ts)
-                            .thenComparing(Comparator.comparingDouble(Event::dur).reversed()));
+            thread.sort(Comparator.comparingDouble(Event::ts)
+                    .thenComparing(Comparator.comparingDouble(Event::dur).reversed()));
             Deque<Event> open = new ArrayDeque<>();
             Map<Event, Double> childUs = new IdentityHashMap<>();
             for (Event e : thread) {
@@ -138,10 +135,9 @@ public final class TorchProfile {
         } catch (RuntimeException e) {
             throw new IOException(traceFile + ": not a chrome-trace JSON file: " + Cli.describe(e), e);
         }
-        JsonArray array =
-                root.isJsonArray()
-                        ? root.getAsJsonArray()
-                        : root.getAsJsonObject().getAsJsonArray("traceEvents");
+        JsonArray array = root.isJsonArray()
+                ? root.getAsJsonArray()
+                : root.getAsJsonObject().getAsJsonArray("traceEvents");
         List<Event> events = new ArrayList<>();
         if (array == null) {
             return events;
@@ -151,16 +147,21 @@ public final class TorchProfile {
                 continue;
             }
             JsonObject o = el.getAsJsonObject();
-            if (!o.has("name") || !o.has("ts") || !o.has("dur")
+            if (!o.has("name")
+                    || !o.has("ts")
+                    || !o.has("dur")
                     || (o.has("ph") && !"X".equals(o.get("ph").getAsString()))) {
                 continue;
             }
-            long tid = o.has("tid") && o.get("tid").isJsonPrimitive()
-                    && o.get("tid").getAsJsonPrimitive().isNumber()
+            long tid = o.has("tid")
+                            && o.get("tid").isJsonPrimitive()
+                            && o.get("tid").getAsJsonPrimitive().isNumber()
                     ? o.get("tid").getAsLong()
                     : 0;
             events.add(new Event(
-                    o.get("name").getAsString(), tid, o.get("ts").getAsDouble(),
+                    o.get("name").getAsString(),
+                    tid,
+                    o.get("ts").getAsDouble(),
                     o.get("dur").getAsDouble()));
         }
         return events;

@@ -22,6 +22,5 @@ public interface Command {
      * @throws UsageException bad arguments (exit status 2)
      * @throws CommandFailedException the command could not do its work (exit status 1)
      */
-    int run(String[] args, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException;
+    int run(String[] args, PrintStream out, PrintStream err) throws UsageException, CommandFailedException;
 }

@@ -59,8 +59,8 @@ public final class CompressionOptions {
                 if (rs[i] < 0) {
                     throw args.error(
                             SCHEDULE,
-                            "expected comma-separated non-negative integers but got '"
-                                    + args.string(SCHEDULE, "") + "'");
+                            "expected comma-separated non-negative integers but got '" + args.string(SCHEDULE, "")
+                                    + "'");
                 }
             }
             return CompressionLevel.tomeSchedule(rs);
@@ -75,8 +75,7 @@ public final class CompressionOptions {
      * One item of a level list: a bare integer is a ToMe r ({@code 8} = {@code tome:8}, {@code 0} =
      * {@code none}), anything else is level text.
      */
-    public static CompressionLevel parseLevel(ParsedArgs args, String option, String text)
-            throws UsageException {
+    public static CompressionLevel parseLevel(ParsedArgs args, String option, String text) throws UsageException {
         String t = text.trim();
         if (t.matches("-?\\d+")) {
             try {

@@ -31,12 +31,17 @@ public final class DataOptions {
                 .flag(GENERATOR, "synthetic scenes (SceneGenerator, 8 classes)")
                 .value(DATA_SEED, "N", "generator seed (default 0); the splits of one seed are disjoint")
                 .value(FRAME_SIZE, "PX", "generator frame side in pixels, 16 to 4096 (default 64)")
-                .value(CLASSES, "LIST", "generator classes, comma-separated colour_shape labels in label"
-                        + " order (default the 8 one-colour-each classes red_circle,orange_square,...)")
-                .value(OBJECT_SCALE, "MIN,MAX", "generator object diameter as a fraction of the frame"
-                        + " side, drawn uniformly (default 0.25,0.6)")
-                .value(NOISE, "STD", "generator pixel noise standard deviation in 8-bit levels"
-                        + " (default 10)");
+                .value(
+                        CLASSES,
+                        "LIST",
+                        "generator classes, comma-separated colour_shape labels in label"
+                                + " order (default the 8 one-colour-each classes red_circle,orange_square,...)")
+                .value(
+                        OBJECT_SCALE,
+                        "MIN,MAX",
+                        "generator object diameter as a fraction of the frame"
+                                + " side, drawn uniformly (default 0.25,0.6)")
+                .value(NOISE, "STD", "generator pixel noise standard deviation in 8-bit levels" + " (default 10)");
     }
 
     /**
@@ -92,8 +97,7 @@ public final class DataOptions {
                 if (parts.length != 2) {
                     throw new IllegalArgumentException("expected MIN,MAX such as 0.25,0.6");
                 }
-                config = config.withScale(
-                        Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+                config = config.withScale(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
             } catch (IllegalArgumentException e) {
                 throw args.error(OBJECT_SCALE, "'" + text + "': " + e.getMessage());
             }

@@ -13,7 +13,8 @@ public final class JsonFiles {
 
     private static final Gson WITH_NULLS =
             new GsonBuilder().setPrettyPrinting().serializeNulls().create();
-    private static final Gson WITHOUT_NULLS = new GsonBuilder().setPrettyPrinting().create();
+    private static final Gson WITHOUT_NULLS =
+            new GsonBuilder().setPrettyPrinting().create();
 
     private JsonFiles() {}
 

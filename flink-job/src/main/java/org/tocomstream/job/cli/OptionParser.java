@@ -129,8 +129,7 @@ public final class OptionParser {
             } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
                 value = args[++i];
             } else {
-                throw UsageException.of(
-                        command, name, "missing value (expected " + option.metavar() + ")");
+                throw UsageException.of(command, name, "missing value (expected " + option.metavar() + ")");
             }
             values.put(name, value);
         }

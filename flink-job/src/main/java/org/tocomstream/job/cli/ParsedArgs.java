@@ -78,8 +78,7 @@ public final class ParsedArgs {
     }
 
     /** A comma-separated list of positive integers, e.g. {@code 1,8,32}. */
-    public List<Integer> positiveIntList(String option, List<Integer> defaultValue)
-            throws UsageException {
+    public List<Integer> positiveIntList(String option, List<Integer> defaultValue) throws UsageException {
         String v = values.get(option);
         if (v == null) {
             return defaultValue;
@@ -88,10 +87,7 @@ public final class ParsedArgs {
         for (String part : list(option)) {
             OptionalInt n = parseInt(part);
             if (n.isEmpty() || n.getAsInt() < 1) {
-                throw error(
-                        option,
-                        "expected a comma-separated list of positive integers but got '"
-                                + v + "'");
+                throw error(option, "expected a comma-separated list of positive integers but got '" + v + "'");
             }
             out.add(n.getAsInt());
         }
@@ -102,8 +98,7 @@ public final class ParsedArgs {
      * A finite decimal number accepted by {@code valid}; {@code expected} says what is accepted,
      * as in {@code "a number > 0"}. NaN, infinities and hexadecimal forms are rejected.
      */
-    public OptionalDouble number(String option, DoublePredicate valid, String expected)
-            throws UsageException {
+    public OptionalDouble number(String option, DoublePredicate valid, String expected) throws UsageException {
         String v = values.get(option);
         if (v == null) {
             return OptionalDouble.empty();
@@ -116,8 +111,9 @@ public final class ParsedArgs {
      * different when {@code distinct}); {@code defaultValue} when the option is absent. The error
      * names the first item that is not accepted.
      */
-    public List<Double> numberList(String option, List<Double> defaultValue, boolean distinct,
-            DoublePredicate valid, String expected) throws UsageException {
+    public List<Double> numberList(
+            String option, List<Double> defaultValue, boolean distinct, DoublePredicate valid, String expected)
+            throws UsageException {
         if (!has(option)) {
             return defaultValue;
         }
@@ -133,8 +129,7 @@ public final class ParsedArgs {
     }
 
     /** {@code text} as a finite decimal number accepted by {@code valid}. */
-    private double decimal(String option, String text, DoublePredicate valid, String expected)
-            throws UsageException {
+    private double decimal(String option, String text, DoublePredicate valid, String expected) throws UsageException {
         String t = text.trim();
         double d;
         try {
@@ -199,9 +194,7 @@ public final class ParsedArgs {
         for (String o : options) {
             if (has(o)) {
                 if (first != null) {
-                    throw new UsageException(
-                            String.format(
-                                    "%s: %s and %s cannot be used together", command, first, o));
+                    throw new UsageException(String.format("%s: %s and %s cannot be used together", command, first, o));
                 }
                 first = o;
             }

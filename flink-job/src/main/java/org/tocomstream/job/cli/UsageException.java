@@ -19,9 +19,6 @@ public final class UsageException extends Exception {
 
     /** {@code command: option: detail}, or {@code command: detail} when {@code option} is null. */
     public static UsageException of(String command, String option, String detail) {
-        return new UsageException(
-                option == null
-                        ? command + ": " + detail
-                        : command + ": " + option + ": " + detail);
+        return new UsageException(option == null ? command + ": " + detail : command + ": " + option + ": " + detail);
     }
 }

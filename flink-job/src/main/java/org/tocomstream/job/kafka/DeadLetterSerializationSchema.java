@@ -16,8 +16,7 @@ import org.tocomstream.stream.WireFormat;
  * header of a name ({@link FrameRecord#header(String)}) sees this reason even for a record that
  * already carried one (a dead letter replayed into the frames topic).
  */
-public final class DeadLetterSerializationSchema
-        implements KafkaRecordSerializationSchema<DeadLetter> {
+public final class DeadLetterSerializationSchema implements KafkaRecordSerializationSchema<DeadLetter> {
 
     private static final long serialVersionUID = 1L;
 
@@ -29,8 +28,7 @@ public final class DeadLetterSerializationSchema
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(
-            DeadLetter letter, KafkaSinkContext context, Long timestamp) {
+    public ProducerRecord<byte[], byte[]> serialize(DeadLetter letter, KafkaSinkContext context, Long timestamp) {
         FrameRecord original = letter.original();
         RecordHeaders headers = new RecordHeaders();
         for (FrameRecord.Header h : original.headers()) {

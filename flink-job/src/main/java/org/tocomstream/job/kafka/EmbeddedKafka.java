@@ -97,13 +97,11 @@ public final class EmbeddedKafka implements AutoCloseable {
      *
      * @param overrides broker settings that replace the defaults
      */
-    public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides)
-            throws IOException {
+    public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) throws IOException {
         return start(dataDir, overrides, false);
     }
 
-    private static EmbeddedKafka start(Path dataDir, Map<String, String> overrides, boolean temp)
-            throws IOException {
+    private static EmbeddedKafka start(Path dataDir, Map<String, String> overrides, boolean temp) throws IOException {
         Objects.requireNonNull(overrides, "overrides");
         RuntimeException last = null;
         // Ports are probed free and then bound by the broker: another process may take one in
@@ -124,18 +122,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static EmbeddedKafka startOnce(
-            Path dataDir, Path logDir, int port, Map<String, String> config, boolean temp)
-            throws IOException {
+            Path dataDir, Path logDir, int port, Map<String, String> config, boolean temp) throws IOException {
         Files.createDirectories(logDir);
-        Formatter formatter =
-                new Formatter()
-                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                        .setNodeId(NODE_ID)
-                        .setClusterId(Uuid.randomUuid().toString())
-                        .setDirectories(List.of(logDir.toString()))
-                        .setMetadataLogDirectory(logDir.toString())
-                        .setReleaseVersion(MetadataVersion.latestProduction())
-                        .setControllerListenerName("CONTROLLER");
+        Formatter formatter = new Formatter()
+                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                .setNodeId(NODE_ID)
+                .setClusterId(Uuid.randomUuid().toString())
+                .setDirectories(List.of(logDir.toString()))
+                .setMetadataLogDirectory(logDir.toString())
+                .setReleaseVersion(MetadataVersion.latestProduction())
+                .setControllerListenerName("CONTROLLER");
         try {
             formatter.run();
         } catch (Exception e) {

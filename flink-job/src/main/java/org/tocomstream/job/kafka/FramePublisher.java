@@ -125,7 +125,9 @@ public final class FramePublisher implements AutoCloseable {
         boolean[] done = new boolean[n];
         int live = n;
         long start = System.nanoTime();
-        long end = settings.duration() == null ? Long.MAX_VALUE : start + settings.duration().toNanos();
+        long end = settings.duration() == null
+                ? Long.MAX_VALUE
+                : start + settings.duration().toNanos();
         double slotNanos = settings.fps() == 0 ? 0 : 1e9 / (settings.fps() * n);
         long slot = 0;
         while (live > 0 && !stopped && firstError.get() == null) {

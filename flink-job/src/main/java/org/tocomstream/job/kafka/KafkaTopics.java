@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -112,7 +112,8 @@ public final class KafkaTopics implements AutoCloseable {
             } catch (ExecutionException ex) {
                 if (!(ex.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException(
-                            "creating topic " + e.getKey() + " failed: " + ex.getCause().getMessage(),
+                            "creating topic " + e.getKey() + " failed: "
+                                    + ex.getCause().getMessage(),
                             ex.getCause());
                 }
             } catch (TimeoutException ex) {
@@ -128,8 +129,9 @@ public final class KafkaTopics implements AutoCloseable {
     /** Partition count of {@code topic}, or empty when it does not exist. */
     public Optional<Integer> partitions(String topic) {
         try {
-            Map<String, TopicDescription> d =
-                    admin.describeTopics(List.of(topic)).allTopicNames().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            Map<String, TopicDescription> d = admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return Optional.of(d.get(topic).partitions().size());
         } catch (ExecutionException e) {
             return Optional.empty();
@@ -147,14 +149,17 @@ public final class KafkaTopics implements AutoCloseable {
      */
     public Optional<String> brokerSetting(String name) {
         try {
-            Node node = admin.describeCluster().nodes().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-                    .stream().findFirst().orElse(null);
+            Node node = admin.describeCluster().nodes().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS).stream()
+                    .findFirst()
+                    .orElse(null);
             if (node == null) {
                 return Optional.empty();
             }
             ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
-            Config config = admin.describeConfigs(List.of(broker)).all()
-                    .get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS).get(broker);
+            Config config = admin.describeConfigs(List.of(broker))
+                    .all()
+                    .get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .get(broker);
             ConfigEntry entry = config == null ? null : config.get(name);
             return entry == null ? Optional.empty() : Optional.ofNullable(entry.value());
         } catch (ExecutionException | TimeoutException e) {
@@ -176,8 +181,9 @@ public final class KafkaTopics implements AutoCloseable {
             request.put(new TopicPartition(topic, p), OffsetSpec.latest());
         }
         try {
-            return admin.listOffsets(request).all().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-                    .values().stream().mapToLong(i -> i.offset()).sum();
+            return admin.listOffsets(request).all().get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS).values().stream()
+                    .mapToLong(i -> i.offset())
+                    .sum();
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("listing offsets of " + topic + " failed: " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -24,9 +24,7 @@ public final class LabelSerializationSchema implements KafkaRecordSerializationS
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(
-            LabelRecord label, KafkaSinkContext context, Long timestamp) {
-        return new ProducerRecord<>(
-                topic, null, null, label.stream().getBytes(StandardCharsets.UTF_8), label.toJson());
+    public ProducerRecord<byte[], byte[]> serialize(LabelRecord label, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(topic, null, null, label.stream().getBytes(StandardCharsets.UTF_8), label.toJson());
     }
 }

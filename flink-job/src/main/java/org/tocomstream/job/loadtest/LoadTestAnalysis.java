@@ -32,8 +32,19 @@ public final class LoadTestAnalysis {
     static final long SETTLE_MS = 20_000;
 
     /** One second of the run, {@code t} seconds after phase 1 started. */
-    record Second(int t, String phase, Double multiplier, long arrived, long labelled, long skipped, long deadLettered,
-            Long ageP50Ms, Long ageP99Ms, Double level, String levelName, long backlog) {}
+    record Second(
+            int t,
+            String phase,
+            Double multiplier,
+            long arrived,
+            long labelled,
+            long skipped,
+            long deadLettered,
+            Long ageP50Ms,
+            Long ageP99Ms,
+            Double level,
+            String levelName,
+            long backlog) {}
 
     /**
      * One phase (or the warm-up, the drain, or the whole run).
@@ -45,10 +56,25 @@ public final class LoadTestAnalysis {
      *     dead-lettered frames count as wrong; null without an accuracy table covering the levels
      * @param measuredTop1 share of the labelled frames whose best label is the scene's class
      */
-    record Phase(String phase, Double multiplier, double seconds, long produced, long labelled, long skipped,
-            long deadLettered, long lost, long duplicates, Long ageP50Ms, Long ageP99Ms, Long ageP99AfterTransitionMs,
-            Double meanLevel, int levelChanges, Integer levelChangesSettled, Double levelChangesPerMinuteSettled,
-            Double expectedAccuracy, Double measuredTop1) {
+    record Phase(
+            String phase,
+            Double multiplier,
+            double seconds,
+            long produced,
+            long labelled,
+            long skipped,
+            long deadLettered,
+            long lost,
+            long duplicates,
+            Long ageP50Ms,
+            Long ageP99Ms,
+            Long ageP99AfterTransitionMs,
+            Double meanLevel,
+            int levelChanges,
+            Integer levelChangesSettled,
+            Double levelChangesPerMinuteSettled,
+            Double expectedAccuracy,
+            Double measuredTop1) {
 
         double offeredFps() {
             return seconds > 0 ? produced / seconds : 0;
@@ -66,7 +92,8 @@ public final class LoadTestAnalysis {
     /**
      * @param accuracy top-1 accuracy per level text (canonical form), or null when unknown
      */
-    LoadTestAnalysis(Ladder ladder, Map<String, Double> accuracy, PipelineRuns.Cameras cameras, List<Double> multipliers) {
+    LoadTestAnalysis(
+            Ladder ladder, Map<String, Double> accuracy, PipelineRuns.Cameras cameras, List<Double> multipliers) {
         this.ladder = ladder;
         this.accuracy = accuracy;
         this.cameras = cameras;
@@ -75,13 +102,21 @@ public final class LoadTestAnalysis {
 
     Report analyse(LoadTestRun.Result r) {
         List<LabelReader.Sample> samples = new ArrayList<>(r.samples());
-        samples.sort(Comparator.comparingLong(LabelReader.Sample::emitTs).thenComparingLong(LabelReader.Sample::readTs));
+        samples.sort(
+                Comparator.comparingLong(LabelReader.Sample::emitTs).thenComparingLong(LabelReader.Sample::readTs));
         List<Phase> phases = new ArrayList<>();
         int n = r.phaseStart().length;
         phases.add(phase(r, samples, 0, "warm-up", null, 0, r.t0(), r.producedBefore()));
         for (int i = 0; i < n; i++) {
-            phases.add(phase(r, samples, i + 1, LoadTestSettings.format(multipliers.get(i)) + "x", multipliers.get(i),
-                    r.phaseStart()[i], r.phaseEnd()[i], r.producedPerPhase()[i]));
+            phases.add(phase(
+                    r,
+                    samples,
+                    i + 1,
+                    LoadTestSettings.format(multipliers.get(i)) + "x",
+                    multipliers.get(i),
+                    r.phaseStart()[i],
+                    r.phaseEnd()[i],
+                    r.producedPerPhase()[i]));
         }
         phases.add(phase(r, samples, -2, "drain", null, r.phaseEnd()[n - 1], r.end(), 0));
         Phase total = phase(r, samples, -1, "all", null, r.t0(), r.end(), r.produced());
@@ -91,8 +126,15 @@ public final class LoadTestAnalysis {
     /**
      * @param capturedIn the phase whose frames are counted: 0 warm-up, k phase k, -1 all, -2 none
      */
-    private Phase phase(LoadTestRun.Result r, List<LabelReader.Sample> sorted, int capturedIn, String name,
-            Double multiplier, long from, long to, long produced) {
+    private Phase phase(
+            LoadTestRun.Result r,
+            List<LabelReader.Sample> sorted,
+            int capturedIn,
+            String name,
+            Double multiplier,
+            long from,
+            long to,
+            long produced) {
         Set<String> distinct = new HashSet<>();
         long labelled = 0;
         long skipped = 0;
@@ -156,10 +198,24 @@ public final class LoadTestAnalysis {
             settled = levelChanges(sorted, from + SETTLE_MS, to);
             perMinute = settled * 60_000.0 / (to - from - SETTLE_MS);
         }
-        return new Phase(name, multiplier, (to - from) / 1000.0, produced, labelled, skipped, dead,
-                produced - distinct.size(), duplicates, percentile(ages, 0.50), percentile(ages, 0.99),
-                multiplier == null ? null : percentile(agesAfter, 0.99), levels == 0 ? null : levelSum / levels, changes,
-                settled, perMinute, accuracyKnown && produced > 0 ? accuracySum / produced : null,
+        return new Phase(
+                name,
+                multiplier,
+                (to - from) / 1000.0,
+                produced,
+                labelled,
+                skipped,
+                dead,
+                produced - distinct.size(),
+                duplicates,
+                percentile(ages, 0.50),
+                percentile(ages, 0.99),
+                multiplier == null ? null : percentile(agesAfter, 0.99),
+                levels == 0 ? null : levelSum / levels,
+                changes,
+                settled,
+                perMinute,
+                accuracyKnown && produced > 0 ? accuracySum / produced : null,
                 judged == 0 ? null : (double) correct / judged);
     }
 
@@ -238,10 +294,19 @@ public final class LoadTestAnalysis {
             List<Long> a = ages.get(t);
             a.sort(null);
             int phase = phaseAt(r, r.t0() + t * 1000L + 500);
-            out.add(new Second(t, phase < 0 ? "drain" : Integer.toString(phase + 1),
-                    phase < 0 ? null : multipliers.get(phase), arrived, labelled[t], skipped[t], dead[t],
-                    percentile(a, 0.50), percentile(a, 0.99), labelled[t] == 0 ? null : levelSum[t] / labelled[t],
-                    lastLevel[t], produced - done));
+            out.add(new Second(
+                    t,
+                    phase < 0 ? "drain" : Integer.toString(phase + 1),
+                    phase < 0 ? null : multipliers.get(phase),
+                    arrived,
+                    labelled[t],
+                    skipped[t],
+                    dead[t],
+                    percentile(a, 0.50),
+                    percentile(a, 0.99),
+                    labelled[t] == 0 ? null : levelSum[t] / labelled[t],
+                    lastLevel[t],
+                    produced - done));
         }
         return out;
     }

@@ -65,33 +65,62 @@ public final class LoadTestChecks {
         LoadTestAnalysis.Phase t = r.total();
         LoadTestRun.Result run = r.run();
         boolean ok = t.lost() == 0 && run.framesTopicRecords() == run.produced();
-        return new Check("nothing lost", run.policy().id(), ok ? "PASS" : "FAIL", String.format(Locale.ROOT,
-                "produced %d (frames topic %d) = labelled %d + skipped %d + dead-lettered %d + lost %d; %d duplicates%s",
-                run.produced(), run.framesTopicRecords(), t.labelled(), t.skipped(), t.deadLettered(), t.lost(),
-                t.duplicates(), run.drained() ? "" : "; stopped waiting: no output for the drain idle time"));
+        return new Check(
+                "nothing lost",
+                run.policy().id(),
+                ok ? "PASS" : "FAIL",
+                String.format(
+                        Locale.ROOT,
+                        "produced %d (frames topic %d) = labelled %d + skipped %d + dead-lettered %d + lost %d; %d duplicates%s",
+                        run.produced(),
+                        run.framesTopicRecords(),
+                        t.labelled(),
+                        t.skipped(),
+                        t.deadLettered(),
+                        t.lost(),
+                        t.duplicates(),
+                        run.drained() ? "" : "; stopped waiting: no output for the drain idle time"));
     }
 
     private static Check underTarget(LoadTestAnalysis.Report r, int overload, List<Double> m, long targetMs) {
-        String name = String.format(Locale.ROOT, "p99 frame age under %d ms after %d s of overload", targetMs,
+        String name = String.format(
+                Locale.ROOT,
+                "p99 frame age under %d ms after %d s of overload",
+                targetMs,
                 LoadTestAnalysis.TRANSITION_MS / 1000);
         if (overload < 0) {
             return new Check(name, r.run().policy().id(), "SKIP", "no phase above 1x capacity");
         }
         LoadTestAnalysis.Phase p = r.phases().get(overload + 1);
         if (p.ageP99AfterTransitionMs() == null) {
-            return new Check(name, r.run().policy().id(), "SKIP",
-                    String.format(Locale.ROOT, "phase %d (%sx): no label read after its first %d s", overload + 1,
-                            LoadTestSettings.format(m.get(overload)), LoadTestAnalysis.TRANSITION_MS / 1000));
+            return new Check(
+                    name,
+                    r.run().policy().id(),
+                    "SKIP",
+                    String.format(
+                            Locale.ROOT,
+                            "phase %d (%sx): no label read after its first %d s",
+                            overload + 1,
+                            LoadTestSettings.format(m.get(overload)),
+                            LoadTestAnalysis.TRANSITION_MS / 1000));
         }
-        return new Check(name, r.run().policy().id(), p.ageP99AfterTransitionMs() < targetMs ? "PASS" : "FAIL",
-                String.format(Locale.ROOT, "phase %d (%sx): p99 %d ms from %d s in (whole phase %d ms)", overload + 1,
-                        LoadTestSettings.format(m.get(overload)), p.ageP99AfterTransitionMs(),
-                        LoadTestAnalysis.TRANSITION_MS / 1000, p.ageP99Ms()));
+        return new Check(
+                name,
+                r.run().policy().id(),
+                p.ageP99AfterTransitionMs() < targetMs ? "PASS" : "FAIL",
+                String.format(
+                        Locale.ROOT,
+                        "phase %d (%sx): p99 %d ms from %d s in (whole phase %d ms)",
+                        overload + 1,
+                        LoadTestSettings.format(m.get(overload)),
+                        p.ageP99AfterTransitionMs(),
+                        LoadTestAnalysis.TRANSITION_MS / 1000,
+                        p.ageP99Ms()));
     }
 
     /** Fixed level 0 in the first overload phase: the age at its end above the target and above its start. */
-    private static Check grows(LoadTestAnalysis.Report r, int overload, List<Double> m, long targetMs,
-            LoadTestAnalysis analysis) {
+    private static Check grows(
+            LoadTestAnalysis.Report r, int overload, List<Double> m, long targetMs, LoadTestAnalysis analysis) {
         String name = "fixed level 0 falls behind under overload";
         if (overload < 0) {
             return new Check(name, "fixed-0", "SKIP", "no phase above 1x capacity");
@@ -105,15 +134,24 @@ public final class LoadTestChecks {
             return new Check(name, "fixed-0", "SKIP", "no labels read in the first or last third of the phase");
         }
         boolean grows = last > targetMs && last > first;
-        return new Check(name, "fixed-0", grows ? "PASS" : "FAIL", String.format(Locale.ROOT,
-                "phase %d (%sx): p99 age %d ms in its first third, %d ms in its last (target %d ms)", overload + 1,
-                LoadTestSettings.format(m.get(overload)), first, last, targetMs));
+        return new Check(
+                name,
+                "fixed-0",
+                grows ? "PASS" : "FAIL",
+                String.format(
+                        Locale.ROOT,
+                        "phase %d (%sx): p99 age %d ms in its first third, %d ms in its last (target %d ms)",
+                        overload + 1,
+                        LoadTestSettings.format(m.get(overload)),
+                        first,
+                        last,
+                        targetMs));
     }
 
     /** Back at rung 0, for good, within 30 s of the start of the last phase below 1x that follows an overload. */
     private static Check restores(LoadTestAnalysis.Report r, int restore, List<Double> m, LoadTestAnalysis analysis) {
-        String name = String.format(Locale.ROOT, "back at level 0 within %d s of the load falling",
-                RESTORE_WITHIN_MS / 1000);
+        String name =
+                String.format(Locale.ROOT, "back at level 0 within %d s of the load falling", RESTORE_WITHIN_MS / 1000);
         String policy = r.run().policy().id();
         if (restore < 0) {
             return new Check(name, policy, "SKIP", "no phase below 1x after one above it");
@@ -132,17 +170,32 @@ public final class LoadTestChecks {
                 lastZero = Math.max(lastZero, s.readTs());
             }
         }
-        String phase = String.format(Locale.ROOT, "phase %d (%sx)", restore + 1, LoadTestSettings.format(m.get(restore)));
+        String phase =
+                String.format(Locale.ROOT, "phase %d (%sx)", restore + 1, LoadTestSettings.format(m.get(restore)));
         boolean back = lastZero > lastHigh;
         if (back) {
             long after = lastHigh - start;
-            return new Check(name, policy, after <= RESTORE_WITHIN_MS ? "PASS" : "FAIL", String.format(Locale.ROOT,
-                    "%s: every label read from %.1f s into the phase on is at level 0", phase, after / 1000.0));
+            return new Check(
+                    name,
+                    policy,
+                    after <= RESTORE_WITHIN_MS ? "PASS" : "FAIL",
+                    String.format(
+                            Locale.ROOT,
+                            "%s: every label read from %.1f s into the phase on is at level 0",
+                            phase,
+                            after / 1000.0));
         }
         if (end - start < RESTORE_WITHIN_MS) {
-            return new Check(name, policy, "SKIP", String.format(Locale.ROOT,
-                    "%s lasts %.0f s, less than %d s, and ends above level 0", phase, (end - start) / 1000.0,
-                    RESTORE_WITHIN_MS / 1000));
+            return new Check(
+                    name,
+                    policy,
+                    "SKIP",
+                    String.format(
+                            Locale.ROOT,
+                            "%s lasts %.0f s, less than %d s, and ends above level 0",
+                            phase,
+                            (end - start) / 1000.0,
+                            RESTORE_WITHIN_MS / 1000));
         }
         return new Check(name, policy, "FAIL", phase + ": still above level 0 at its end");
     }
@@ -153,8 +206,8 @@ public final class LoadTestChecks {
      * check covers).
      */
     private static Check steady(LoadTestAnalysis.Report r, List<Double> m) {
-        String name = String.format(Locale.ROOT, "at most %.0f level changes per minute under steady load",
-                MAX_CHANGES_PER_MINUTE);
+        String name = String.format(
+                Locale.ROOT, "at most %.0f level changes per minute under steady load", MAX_CHANGES_PER_MINUTE);
         List<String> parts = new ArrayList<>();
         boolean evaluated = false;
         boolean ok = true;
@@ -168,15 +221,29 @@ public final class LoadTestChecks {
             }
             evaluated = true;
             ok &= p.levelChangesPerMinuteSettled() <= MAX_CHANGES_PER_MINUTE;
-            parts.add(String.format(Locale.ROOT, "phase %d (%sx) %d changes, %.1f/min", i + 1,
-                    LoadTestSettings.format(m.get(i)), p.levelChangesSettled(), p.levelChangesPerMinuteSettled()));
+            parts.add(String.format(
+                    Locale.ROOT,
+                    "phase %d (%sx) %d changes, %.1f/min",
+                    i + 1,
+                    LoadTestSettings.format(m.get(i)),
+                    p.levelChangesSettled(),
+                    p.levelChangesPerMinuteSettled()));
         }
         if (!evaluated) {
-            return new Check(name, r.run().policy().id(), "SKIP", String.format(Locale.ROOT,
-                    "needs phases of at least %d s (changes are counted after the first %d s)",
-                    2 * LoadTestAnalysis.SETTLE_MS / 1000, LoadTestAnalysis.SETTLE_MS / 1000));
+            return new Check(
+                    name,
+                    r.run().policy().id(),
+                    "SKIP",
+                    String.format(
+                            Locale.ROOT,
+                            "needs phases of at least %d s (changes are counted after the first %d s)",
+                            2 * LoadTestAnalysis.SETTLE_MS / 1000,
+                            LoadTestAnalysis.SETTLE_MS / 1000));
         }
-        return new Check(name, r.run().policy().id(), ok ? "PASS" : "FAIL",
+        return new Check(
+                name,
+                r.run().policy().id(),
+                ok ? "PASS" : "FAIL",
                 "after " + LoadTestAnalysis.SETTLE_MS / 1000 + " s of each: " + String.join("; ", parts));
     }
 }

@@ -22,20 +22,20 @@ import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.control.Shedding;
 import org.tocomstream.data.SceneConfig;
-import org.tocomstream.job.kafka.EmbeddedKafka;
-import org.tocomstream.job.pipeline.ControlOptions;
-import org.tocomstream.job.pipeline.StreamJobOptions;
-import org.tocomstream.model.ModelSpec;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.run.DemoModel;
-import org.tocomstream.job.train.EvaluateReport;
-import org.tocomstream.job.run.JobArgs;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.run.PipelineRuns;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.kafka.EmbeddedKafka;
+import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.StreamJobOptions;
+import org.tocomstream.job.run.DemoModel;
+import org.tocomstream.job.run.JobArgs;
+import org.tocomstream.job.run.PipelineRuns;
+import org.tocomstream.job.train.EvaluateReport;
+import org.tocomstream.model.ModelSpec;
 
 /**
  * {@code loadtest}: the overload test of {@code src/docs/loadtest.md}, in this
@@ -47,9 +47,20 @@ import org.tocomstream.job.cli.UsageException;
 public final class LoadTestCommand implements Command {
 
     /** Job flags that apply to every policy (batching and the controller). */
-    private static final Set<String> JOB_FLAGS = Set.of("--model", "--max-batch", "--max-delay", "--max-in-flight",
-            "--ladder", "--latency-target", "--target-utilization", "--restore-utilization", "--degrade-dwell",
-            "--restore-dwell", "--shed", "--shed-deadline", "--kafka-properties");
+    private static final Set<String> JOB_FLAGS = Set.of(
+            "--model",
+            "--max-batch",
+            "--max-delay",
+            "--max-in-flight",
+            "--ladder",
+            "--latency-target",
+            "--target-utilization",
+            "--restore-utilization",
+            "--degrade-dwell",
+            "--restore-dwell",
+            "--shed",
+            "--shed-deadline",
+            "--kafka-properties");
 
     private static final List<JobArgs.Binding> BINDINGS =
             JobArgs.JOB.stream().filter(b -> JOB_FLAGS.contains(b.flag())).collect(Collectors.toList());
@@ -57,21 +68,36 @@ public final class LoadTestCommand implements Command {
     /** Classpath location of the bundled demo model's accuracy per level ({@code flink-job/src/main/resources/demo-model/demo-model-accuracy.json}). */
     static final String ACCURACY_RESOURCE = DemoModel.RESOURCE_DIR + "demo-model-accuracy.json";
 
-    private final OptionParser parser = JobArgs.declare(new OptionParser("loadtest")
+    private final OptionParser parser = JobArgs.declare(
+            new OptionParser("loadtest")
                     .value("--streams", "N", "camera streams (default 4)")
-                    .value("--phases", "LIST", "load of each phase, multiples of the capacity (default 0.5,1.5,2.5,0.5)")
+                    .value(
+                            "--phases",
+                            "LIST",
+                            "load of each phase, multiples of the capacity (default 0.5,1.5,2.5,0.5)")
                     .value("--phase-seconds", "S", "length of each phase (default 60)")
-                    .value("--policies", "LIST", "policies to run, in order (default fixed-0,fixed-top,adaptive,adaptive-shed)")
+                    .value(
+                            "--policies",
+                            "LIST",
+                            "policies to run, in order (default fixed-0,fixed-top,adaptive,adaptive-shed)")
                     .value("--capacity", "FPS", "the job's frames/s at level 0; default: measured first")
                     .value("--capacity-frames", "N", "frames of the capacity measurement (default 2000)")
-                    .value("--capacity-seconds", "S", "then the capacity under the cameras: level 0 offered\n"
-                            + "1.2x the first figure for S seconds (default min(30, --phase-seconds);\n"
-                            + "0 = the first figure alone)")
+                    .value(
+                            "--capacity-seconds",
+                            "S",
+                            "then the capacity under the cameras: level 0 offered\n"
+                                    + "1.2x the first figure for S seconds (default min(30, --phase-seconds);\n"
+                                    + "0 = the first figure alone)")
                     .value("--frame-size", "PX", "side of the JPEG camera frames (default: the model's input size)")
-                    .value("--accuracy", "FILE", "accuracy per level (evaluate --json); default: the bundled demo\n"
-                            + "model's, when the model is the bundled one")
-                    .value("--drain-idle", "S", "after the last phase, stop waiting for outputs after S s\n"
-                            + "without one (default 30)")
+                    .value(
+                            "--accuracy",
+                            "FILE",
+                            "accuracy per level (evaluate --json); default: the bundled demo\n"
+                                    + "model's, when the model is the bundled one")
+                    .value(
+                            "--drain-idle",
+                            "S",
+                            "after the last phase, stop waiting for outputs after S s\n" + "without one (default 30)")
                     .value("--out", "DIR", "where the CSV, PNG and JSON files go (default loadtest-results)"),
             BINDINGS);
 
@@ -107,9 +133,19 @@ public final class LoadTestCommand implements Command {
     }
 
     /** The options checked, before the model is read. */
-    private record Options(Configuration flags, Shedding.Mode shed, int streams, List<Double> phases,
-            double phaseSeconds, List<LoadTestPolicy> policies, double givenCapacity, int capacityFrames,
-            double capacitySeconds, int maxBatch, double drainIdle, Path outDir) {}
+    private record Options(
+            Configuration flags,
+            Shedding.Mode shed,
+            int streams,
+            List<Double> phases,
+            double phaseSeconds,
+            List<LoadTestPolicy> policies,
+            double givenCapacity,
+            int capacityFrames,
+            double capacitySeconds,
+            int maxBatch,
+            double drainIdle,
+            Path outDir) {}
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
@@ -135,12 +171,27 @@ public final class LoadTestCommand implements Command {
                 throw args.error("--frame-size", e.getMessage());
             }
             Files.createDirectories(o.outDir());
-            LoadTestSettings settings = new LoadTestSettings(modelDir, streams, phases, o.phaseSeconds(), o.givenCapacity(),
-                    o.maxBatch(), (int) flags.get(StreamJobOptions.MAX_DELAY).toMillis(), flags,
-                    flags.get(ControlOptions.LATENCY_TARGET), o.shed(), Duration.ofMillis(Math.round(o.drainIdle() * 1000)));
+            LoadTestSettings settings = new LoadTestSettings(
+                    modelDir,
+                    streams,
+                    phases,
+                    o.phaseSeconds(),
+                    o.givenCapacity(),
+                    o.maxBatch(),
+                    (int) flags.get(StreamJobOptions.MAX_DELAY).toMillis(),
+                    flags,
+                    flags.get(ControlOptions.LATENCY_TARGET),
+                    o.shed(),
+                    Duration.ofMillis(Math.round(o.drainIdle() * 1000)));
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(Locale.ROOT, "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n", modelText,
-                    ladder, streams, px, settings.latencyTarget().toMillis());
+            out.printf(
+                    Locale.ROOT,
+                    "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n",
+                    modelText,
+                    ladder,
+                    streams,
+                    px,
+                    settings.latencyTarget().toMillis());
             PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
             Map<String, Object> header = new LinkedHashMap<>();
             List<LoadTestAnalysis.Report> reports;
@@ -149,7 +200,11 @@ public final class LoadTestCommand implements Command {
                 String bs = kafka.bootstrapServers();
                 settings = settings.withCapacity(LoadTestCapacity.measure(
                         bs, settings, ladder, cameras, o.capacityFrames(), o.capacitySeconds(), out));
-                out.printf(Locale.ROOT, "profile: %d phases of %.0f s: %s frames/s%n", phases.size(), o.phaseSeconds(),
+                out.printf(
+                        Locale.ROOT,
+                        "profile: %d phases of %.0f s: %s frames/s%n",
+                        phases.size(),
+                        o.phaseSeconds(),
                         rates(phases, settings.capacity()));
                 header.put("machine", PipelineRuns.machine());
                 header.put("model", modelText);
@@ -162,10 +217,17 @@ public final class LoadTestCommand implements Command {
                 header.put("capacityMeasured", o.givenCapacity() == 0);
                 header.put("phaseSeconds", o.phaseSeconds());
                 header.put("phases", phases);
-                header.put("accuracySource", accuracy == null ? null
-                        : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
-                reports = runPolicies(new LoadTestRun(bs, settings, cameras, out), o.policies(), settings, ladder,
-                        analysis, o.outDir(), out);
+                header.put(
+                        "accuracySource",
+                        accuracy == null ? null : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
+                reports = runPolicies(
+                        new LoadTestRun(bs, settings, cameras, out),
+                        o.policies(),
+                        settings,
+                        ladder,
+                        analysis,
+                        o.outDir(),
+                        out);
             }
             return summarize(reports, settings, analysis, header, o.outDir(), out);
         } catch (CommandFailedException | UsageException e) {
@@ -193,16 +255,27 @@ public final class LoadTestCommand implements Command {
         List<LoadTestPolicy> policies = policies(args);
         double givenCapacity = args.number("--capacity", 0, v -> v > 0, "a number > 0");
         int capacityFrames = args.positiveInt("--capacity-frames", 2000);
-        double capacitySeconds = args.number("--capacity-seconds", Math.min(30, phaseSeconds), v -> v >= 0,
-                "a number of seconds >= 0");
+        double capacitySeconds =
+                args.number("--capacity-seconds", Math.min(30, phaseSeconds), v -> v >= 0, "a number of seconds >= 0");
         int maxBatch = flags.get(StreamJobOptions.MAX_BATCH);
         if (capacityFrames < 10 * maxBatch) {
             throw args.error("--capacity-frames", "must be at least 10 x the max batch size (" + maxBatch + ")");
         }
         double drainIdle = args.number("--drain-idle", 30, v -> v >= 1, "a number >= 1");
         Path outDir = args.path("--out").orElse(Path.of("loadtest-results"));
-        return new Options(flags, shed, streams, phases, phaseSeconds, policies, givenCapacity, capacityFrames,
-                capacitySeconds, maxBatch, drainIdle, outDir);
+        return new Options(
+                flags,
+                shed,
+                streams,
+                phases,
+                phaseSeconds,
+                policies,
+                givenCapacity,
+                capacityFrames,
+                capacitySeconds,
+                maxBatch,
+                drainIdle,
+                outDir);
     }
 
     /** Without {@code --model}, the bundled demo model; otherwise null. */
@@ -226,8 +299,14 @@ public final class LoadTestCommand implements Command {
     }
 
     /** Each policy in turn, its CSV and PNG written as soon as it has run; returns their reports. */
-    private static List<LoadTestAnalysis.Report> runPolicies(LoadTestRun runner, List<LoadTestPolicy> policies,
-            LoadTestSettings settings, Ladder ladder, LoadTestAnalysis analysis, Path outDir, PrintStream out)
+    private static List<LoadTestAnalysis.Report> runPolicies(
+            LoadTestRun runner,
+            List<LoadTestPolicy> policies,
+            LoadTestSettings settings,
+            Ladder ladder,
+            LoadTestAnalysis analysis,
+            Path outDir,
+            PrintStream out)
             throws Exception {
         List<LoadTestAnalysis.Report> reports = new ArrayList<>();
         for (LoadTestPolicy p : policies) {
@@ -235,20 +314,37 @@ public final class LoadTestCommand implements Command {
             LoadTestAnalysis.Report r = analysis.analyse(runner.run(p, ladder));
             reports.add(r);
             LoadTestOutput.writeCsv(r, outDir.resolve(LoadTestOutput.csvName(p)));
-            LoadTestPlot.write(r, ladder, settings.phases(), settings.latencyTarget().toMillis(),
-                    String.format(Locale.ROOT, "%s: %s; capacity %.1f frames/s, %d streams", p.id(),
-                            r.run().settings(), settings.capacity(), settings.streams()),
+            LoadTestPlot.write(
+                    r,
+                    ladder,
+                    settings.phases(),
+                    settings.latencyTarget().toMillis(),
+                    String.format(
+                            Locale.ROOT,
+                            "%s: %s; capacity %.1f frames/s, %d streams",
+                            p.id(),
+                            r.run().settings(),
+                            settings.capacity(),
+                            settings.streams()),
                     outDir.resolve(LoadTestOutput.pngName(p)));
         }
         return reports;
     }
 
     /** Prints the summary tables and the checks, writes the JSON; returns the exit status. */
-    private static int summarize(List<LoadTestAnalysis.Report> reports, LoadTestSettings settings,
-            LoadTestAnalysis analysis, Map<String, Object> header, Path outDir, PrintStream out) throws IOException {
+    private static int summarize(
+            List<LoadTestAnalysis.Report> reports,
+            LoadTestSettings settings,
+            LoadTestAnalysis analysis,
+            Map<String, Object> header,
+            Path outDir,
+            PrintStream out)
+            throws IOException {
         List<LoadTestChecks.Check> checks = LoadTestChecks.evaluate(reports, settings, analysis);
-        out.printf(Locale.ROOT, "%nsummary (counts by the phase a frame was captured in; ages, levels and changes"
-                + " by the time the label was read)%n");
+        out.printf(
+                Locale.ROOT,
+                "%nsummary (counts by the phase a frame was captured in; ages, levels and changes"
+                        + " by the time the label was read)%n");
         for (LoadTestAnalysis.Report r : reports) {
             LoadTestOutput.printTable(r, out);
         }
@@ -279,7 +375,8 @@ public final class LoadTestCommand implements Command {
         } else if (bundled != null && !bundled.randomWeights()) {
             try (InputStream in = LoadTestCommand.class.getClassLoader().getResourceAsStream(ACCURACY_RESOURCE)) {
                 if (in == null) {
-                    err.println("loadtest: warning: no " + ACCURACY_RESOURCE + " in this build; expected accuracy is not reported");
+                    err.println("loadtest: warning: no " + ACCURACY_RESOURCE
+                            + " in this build; expected accuracy is not reported");
                     return null;
                 }
                 report = EvaluateReport.read(new InputStreamReader(in, StandardCharsets.UTF_8), ACCURACY_RESOURCE);
@@ -318,7 +415,9 @@ public final class LoadTestCommand implements Command {
         for (String id : args.list("--policies")) {
             LoadTestPolicy p = LoadTestPolicy.byId(id);
             if (p == null) {
-                throw args.error("--policies", "unknown policy '" + id + "'; known: fixed-0, fixed-top, adaptive, adaptive-shed");
+                throw args.error(
+                        "--policies",
+                        "unknown policy '" + id + "'; known: fixed-0, fixed-top, adaptive, adaptive-shed");
             }
             if (out.contains(p)) {
                 throw args.error("--policies", "'" + id + "' given twice");

@@ -1,6 +1,5 @@
 package org.tocomstream.job.loadtest;
 
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -40,18 +39,31 @@ public final class LoadTestOutput {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(CSV_HEADER + "\n");
             for (LoadTestAnalysis.Second s : r.seconds()) {
-                w.write(String.format(Locale.ROOT, "%d,%s,%s,%d,%d,%d,%d,%s,%s,%s,%s,%d%n", s.t(), s.phase(),
-                        s.multiplier() == null ? "" : LoadTestSettings.format(s.multiplier()), s.arrived(), s.labelled(),
-                        s.skipped(), s.deadLettered(), s.ageP50Ms() == null ? "" : s.ageP50Ms(),
+                w.write(String.format(
+                        Locale.ROOT,
+                        "%d,%s,%s,%d,%d,%d,%d,%s,%s,%s,%s,%d%n",
+                        s.t(),
+                        s.phase(),
+                        s.multiplier() == null ? "" : LoadTestSettings.format(s.multiplier()),
+                        s.arrived(),
+                        s.labelled(),
+                        s.skipped(),
+                        s.deadLettered(),
+                        s.ageP50Ms() == null ? "" : s.ageP50Ms(),
                         s.ageP99Ms() == null ? "" : s.ageP99Ms(),
                         s.level() == null ? "" : String.format(Locale.ROOT, "%.2f", s.level()),
-                        s.levelName() == null ? "" : s.levelName(), s.backlog()));
+                        s.levelName() == null ? "" : s.levelName(),
+                        s.backlog()));
             }
         }
     }
 
-    static void writeJson(Map<String, Object> header, List<LoadTestAnalysis.Report> reports,
-            List<LoadTestChecks.Check> checks, Path file) throws IOException {
+    static void writeJson(
+            Map<String, Object> header,
+            List<LoadTestAnalysis.Report> reports,
+            List<LoadTestChecks.Check> checks,
+            Path file)
+            throws IOException {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("schemaVersion", SCHEMA_VERSION);
         root.putAll(header);
@@ -76,20 +88,49 @@ public final class LoadTestOutput {
 
     static void printTable(LoadTestAnalysis.Report r, PrintStream out) {
         out.printf(Locale.ROOT, "%n%s: %s%n", r.run().policy().id(), r.run().settings());
-        out.printf(Locale.ROOT, "  %-7s %5s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n", "phase", "load",
-                "offer/s", "produced", "labelled", "skipped", "dead", "lost", "p50 ms", "p99 ms", "p99>5s", "level",
-                "changes", "/min", "exp.acc", "top-1");
+        out.printf(
+                Locale.ROOT,
+                "  %-7s %5s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n",
+                "phase",
+                "load",
+                "offer/s",
+                "produced",
+                "labelled",
+                "skipped",
+                "dead",
+                "lost",
+                "p50 ms",
+                "p99 ms",
+                "p99>5s",
+                "level",
+                "changes",
+                "/min",
+                "exp.acc",
+                "top-1");
         List<LoadTestAnalysis.Phase> rows = new ArrayList<>(r.phases());
         rows.add(r.total());
         for (LoadTestAnalysis.Phase p : rows) {
-            out.printf(Locale.ROOT, "  %-7s %5s %8.1f %8d %8d %7d %5d %5d %8s %8s %8s %5s %7d %6s %8s %6s%n", p.phase(),
-                    p.multiplier() == null ? "-" : LoadTestSettings.format(p.multiplier()) + "x", p.offeredFps(),
-                    p.produced(), p.labelled(), p.skipped(), p.deadLettered(), p.lost(), text(p.ageP50Ms()),
-                    text(p.ageP99Ms()), text(p.ageP99AfterTransitionMs()),
-                    p.meanLevel() == null ? "-" : String.format(Locale.ROOT, "%.2f", p.meanLevel()), p.levelChanges(),
-                    p.levelChangesPerMinuteSettled() == null ? "-"
+            out.printf(
+                    Locale.ROOT,
+                    "  %-7s %5s %8.1f %8d %8d %7d %5d %5d %8s %8s %8s %5s %7d %6s %8s %6s%n",
+                    p.phase(),
+                    p.multiplier() == null ? "-" : LoadTestSettings.format(p.multiplier()) + "x",
+                    p.offeredFps(),
+                    p.produced(),
+                    p.labelled(),
+                    p.skipped(),
+                    p.deadLettered(),
+                    p.lost(),
+                    text(p.ageP50Ms()),
+                    text(p.ageP99Ms()),
+                    text(p.ageP99AfterTransitionMs()),
+                    p.meanLevel() == null ? "-" : String.format(Locale.ROOT, "%.2f", p.meanLevel()),
+                    p.levelChanges(),
+                    p.levelChangesPerMinuteSettled() == null
+                            ? "-"
                             : String.format(Locale.ROOT, "%.1f", p.levelChangesPerMinuteSettled()),
-                    percent(p.expectedAccuracy(), 2), percent(p.measuredTop1(), 1));
+                    percent(p.expectedAccuracy(), 2),
+                    percent(p.measuredTop1(), 1));
         }
     }
 

@@ -40,8 +40,14 @@ public final class LoadTestPlot {
 
     private LoadTestPlot() {}
 
-    static void write(LoadTestAnalysis.Report report, Ladder ladder, List<Double> multipliers, long targetMs,
-            String title, Path file) throws IOException {
+    static void write(
+            LoadTestAnalysis.Report report,
+            Ladder ladder,
+            List<Double> multipliers,
+            long targetMs,
+            String title,
+            Path file)
+            throws IOException {
         if (System.getProperty("java.awt.headless") == null) {
             System.setProperty("java.awt.headless", "true");
         }
@@ -102,8 +108,8 @@ public final class LoadTestPlot {
         return 600;
     }
 
-    private static void phases(Graphics2D g, LoadTestAnalysis.Report r, List<Double> m, Frame x, int top, int h,
-            boolean labels) {
+    private static void phases(
+            Graphics2D g, LoadTestAnalysis.Report r, List<Double> m, Frame x, int top, int h, boolean labels) {
         long t0 = r.run().t0();
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         for (int i = 0; i < m.size(); i++) {
@@ -113,7 +119,10 @@ public final class LoadTestPlot {
             g.fillRect(x.at(a), top, Math.max(1, x.at(b) - x.at(a)), h);
             if (labels) {
                 g.setColor(Color.DARK_GRAY);
-                g.drawString(String.format(Locale.ROOT, "%d: %sx", i + 1, LoadTestSettings.format(m.get(i))), x.at(a) + 4, top + 14);
+                g.drawString(
+                        String.format(Locale.ROOT, "%d: %sx", i + 1, LoadTestSettings.format(m.get(i))),
+                        x.at(a) + 4,
+                        top + 14);
             }
         }
         double drain = (r.run().phaseEnd()[m.size() - 1] - t0) / 1000.0;
@@ -168,7 +177,8 @@ public final class LoadTestPlot {
         legend(g, top, new String[] {"p50", "p99", "target " + targetMs + " ms"}, new Color[] {P50, P99, TARGET});
     }
 
-    private static void levels(Graphics2D g, List<LoadTestAnalysis.Second> sec, Frame x, int top, int h, Ladder ladder) {
+    private static void levels(
+            Graphics2D g, List<LoadTestAnalysis.Second> sec, Frame x, int top, int h, Ladder ladder) {
         int rungs = Math.max(1, ladder.top());
         Function<Double, Integer> y = v -> top + h - 10 - (int) Math.round(v / rungs * (h - 20));
         double[] ticks = new double[ladder.size()];
@@ -192,7 +202,8 @@ public final class LoadTestPlot {
             g.setColor(new Color(210, 210, 210));
             g.drawLine(LEFT, py, WIDTH - RIGHT, py);
             g.setColor(Color.BLACK);
-            String label = t == Math.rint(t) ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.1f", t);
+            String label =
+                    t == Math.rint(t) ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.1f", t);
             g.drawString(label, LEFT - 8 - g.getFontMetrics().stringWidth(label), py + 4);
         }
         Graphics2D r = (Graphics2D) g.create();
@@ -202,8 +213,14 @@ public final class LoadTestPlot {
         r.dispose();
     }
 
-    private static void series(Graphics2D g, List<LoadTestAnalysis.Second> sec, Frame x, Function<Double, Integer> y,
-            Function<LoadTestAnalysis.Second, Double> value, Color color, float width) {
+    private static void series(
+            Graphics2D g,
+            List<LoadTestAnalysis.Second> sec,
+            Frame x,
+            Function<Double, Integer> y,
+            Function<LoadTestAnalysis.Second, Double> value,
+            Color color,
+            float width) {
         Stroke old = g.getStroke();
         g.setColor(color);
         g.setStroke(new BasicStroke(width));

@@ -58,7 +58,9 @@ public enum LoadTestPolicy {
             case FIXED_0:
             case FIXED_TOP:
                 c.set(ControlOptions.POLICY, ControlOptions.Policy.FIXED);
-                c.set(StreamJobOptions.LEVEL, ladder.level(this == FIXED_0 ? 0 : ladder.top()).toString());
+                c.set(
+                        StreamJobOptions.LEVEL,
+                        ladder.level(this == FIXED_0 ? 0 : ladder.top()).toString());
                 break;
             default:
                 c.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
@@ -80,7 +82,9 @@ public enum LoadTestPolicy {
             default:
                 Configuration c = jobConf(s, ladder, "unused");
                 return "adaptive over " + ladder + ", shedding " + s.shedMode()
-                        + (s.shedMode() == Shedding.Mode.DEADLINE ? " " + ControlOptions.shedDeadline(c).toMillis() + " ms" : "");
+                        + (s.shedMode() == Shedding.Mode.DEADLINE
+                                ? " " + ControlOptions.shedDeadline(c).toMillis() + " ms"
+                                : "");
         }
     }
 }

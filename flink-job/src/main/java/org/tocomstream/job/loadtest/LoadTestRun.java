@@ -13,13 +13,13 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.Producer;
 import org.tocomstream.control.Ladder;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.run.LabelReader;
 import org.tocomstream.job.run.PipelineRuns;
 import org.tocomstream.job.run.RunCommand;
@@ -58,9 +58,19 @@ public final class LoadTestRun {
      * @param framesTopicRecords records in the frames topic at the end (end offsets)
      * @param drained every frame had an output when the run stopped waiting
      */
-    record Result(LoadTestPolicy policy, String settings, long t0, long[] phaseStart, long[] phaseEnd,
-            long producedBefore, long[] producedPerPhase, long[] producedPerSecond, long framesTopicRecords,
-            long end, boolean drained, List<LabelReader.Sample> samples) {
+    record Result(
+            LoadTestPolicy policy,
+            String settings,
+            long t0,
+            long[] phaseStart,
+            long[] phaseEnd,
+            long producedBefore,
+            long[] producedPerPhase,
+            long[] producedPerSecond,
+            long framesTopicRecords,
+            long end,
+            boolean drained,
+            List<LabelReader.Sample> samples) {
 
         long produced() {
             return producedBefore + Arrays.stream(producedPerPhase).sum();
@@ -91,7 +101,8 @@ public final class LoadTestRun {
         Configuration conf = policy.jobConf(settings, ladder, bs, "lt-" + topicTag + policy.id());
         PipelineRuns.createTopics(bs, conf, 2);
         String framesTopic = conf.get(StreamJobOptions.FRAMES_TOPIC);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(conf, new VitLabelStage()).build(env);
         JobClient job = env.executeAsync("loadtest-" + policy.id());
         int phases = settings.phases().size();
@@ -100,8 +111,11 @@ public final class LoadTestRun {
         long[] perPhase = new long[phases];
         Counts counts = new Counts();
         Producer<byte[], byte[]> producer = FramePublisher.producer(bs, Map.of());
-        try (LabelReader reader = new LabelReader(bs, conf.get(StreamJobOptions.LABELS_TOPIC),
-                        conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), true);
+        try (LabelReader reader = new LabelReader(
+                        bs,
+                        conf.get(StreamJobOptions.LABELS_TOPIC),
+                        conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
+                        true);
                 Progress progress = new Progress(policy, reader, counts, phaseStart, phaseEnd)) {
             reader.start();
             progress.start();
@@ -110,8 +124,13 @@ public final class LoadTestRun {
             counts.startAt(t0);
             for (int i = 0; i < phases; i++) {
                 double fps = settings.phases().get(i) * settings.capacity() / settings.streams();
-                FramePublisher.Settings s = new FramePublisher.Settings(framesTopic, settings.streams(), fps,
-                        phasePrefix(i + 1), -1, Duration.ofMillis(Math.round(settings.phaseSeconds() * 1000)));
+                FramePublisher.Settings s = new FramePublisher.Settings(
+                        framesTopic,
+                        settings.streams(),
+                        fps,
+                        phasePrefix(i + 1),
+                        -1,
+                        Duration.ofMillis(Math.round(settings.phaseSeconds() * 1000)));
                 int phase = i;
                 FramePublisher.FrameSupplier counted = (stream, seq) -> {
                     counts.add(System.currentTimeMillis());
@@ -119,7 +138,7 @@ public final class LoadTestRun {
                     return cameras.frames().next(stream, seq);
                 };
                 phaseStart[i] = System.currentTimeMillis();
-                new FramePublisher(producer, s, counted).run();   // not closed: it would close the shared producer
+                new FramePublisher(producer, s, counted).run(); // not closed: it would close the shared producer
                 phaseEnd[i] = System.currentTimeMillis();
             }
             long produced = counts.total();
@@ -130,8 +149,19 @@ public final class LoadTestRun {
                 topicRecords = topics.endOffsetSum(framesTopic);
             }
             progress.close();
-            return new Result(policy, policy.describe(settings, ladder), t0, phaseStart, phaseEnd, counts.before(),
-                    perPhase, counts.perSecond(), topicRecords, end, drained, reader.all());
+            return new Result(
+                    policy,
+                    policy.describe(settings, ladder),
+                    t0,
+                    phaseStart,
+                    phaseEnd,
+                    counts.before(),
+                    perPhase,
+                    counts.perSecond(),
+                    topicRecords,
+                    end,
+                    drained,
+                    reader.all());
         } finally {
             producer.close(Duration.ofSeconds(10));
             cancel(job);
@@ -142,21 +172,25 @@ public final class LoadTestRun {
      * A trickle of frames until the job labels them, then until it has caught up, so that phase 1
      * starts with an empty queue; fails when no label comes.
      */
-    private void warmUp(Producer<byte[], byte[]> producer, String topic, Counts counts, LabelReader reader, JobClient job)
+    private void warmUp(
+            Producer<byte[], byte[]> producer, String topic, Counts counts, LabelReader reader, JobClient job)
             throws Exception {
         double fps = Math.max(1, WARMUP_LOAD * settings.capacity()) / settings.streams();
-        FramePublisher.Settings s = new FramePublisher.Settings(topic, settings.streams(), fps, WARMUP_PREFIX, -1, null);
+        FramePublisher.Settings s =
+                new FramePublisher.Settings(topic, settings.streams(), fps, WARMUP_PREFIX, -1, null);
         FramePublisher warm = new FramePublisher(producer, s, (stream, seq) -> {
             counts.add(System.currentTimeMillis());
             return cameras.frames().next(stream, seq);
         });
-        Thread t = new Thread(() -> {
-            try {
-                warm.run();
-            } catch (Exception e) {
-                out.println("loadtest: warm-up cameras stopped: " + Cli.describe(e));
-            }
-        }, "loadtest-warmup");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        warm.run();
+                    } catch (Exception e) {
+                        out.println("loadtest: warm-up cameras stopped: " + Cli.describe(e));
+                    }
+                },
+                "loadtest-warmup");
         t.setDaemon(true);
         t.start();
         long deadline = System.nanoTime() + FIRST_LABEL_TIMEOUT.toNanos();
@@ -165,13 +199,15 @@ public final class LoadTestRun {
             while (true) {
                 checkAlive(reader, job);
                 if (System.nanoTime() > deadline) {
-                    throw new CommandFailedException("no label within " + FIRST_LABEL_TIMEOUT.toSeconds() + " s of the job's start");
+                    throw new CommandFailedException(
+                            "no label within " + FIRST_LABEL_TIMEOUT.toSeconds() + " s of the job's start");
                 }
                 if (firstLabel == 0 && reader.count() > 0) {
                     firstLabel = System.nanoTime();
                 }
                 // Caught up: at most half a second of warm-up frames without an output, 1 s after the first label.
-                if (firstLabel != 0 && System.nanoTime() - firstLabel > 1_000_000_000L
+                if (firstLabel != 0
+                        && System.nanoTime() - firstLabel > 1_000_000_000L
                         && counts.total() - reader.count() <= Math.max(1, fps * settings.streams() / 2)) {
                     break;
                 }
@@ -199,19 +235,25 @@ public final class LoadTestRun {
                 last = n;
                 lastProgress = System.nanoTime();
             } else if (System.nanoTime() - lastProgress > idleLimit) {
-                out.printf(Locale.ROOT, "loadtest: %s: no output for %d s with %d of %d frames accounted for; stopping%n",
-                        job.getJobID(), settings.drainIdle().toSeconds(), n, produced);
+                out.printf(
+                        Locale.ROOT,
+                        "loadtest: %s: no output for %d s with %d of %d frames accounted for; stopping%n",
+                        job.getJobID(),
+                        settings.drainIdle().toSeconds(),
+                        n,
+                        produced);
                 return false;
             }
             Thread.sleep(100);
         }
-        Thread.sleep(500);                       // a duplicate or late dead letter would still be counted
+        Thread.sleep(500); // a duplicate or late dead letter would still be counted
         return true;
     }
 
     private static void checkAlive(LabelReader reader, JobClient job) throws CommandFailedException {
         if (reader.failure() != null) {
-            throw new CommandFailedException("reading the labels failed: " + Cli.describe(reader.failure()), reader.failure());
+            throw new CommandFailedException(
+                    "reading the labels failed: " + Cli.describe(reader.failure()), reader.failure());
         }
         if (job.getJobExecutionResult().isDone()) {
             try {
@@ -324,11 +366,20 @@ public final class LoadTestRun {
                     }
                 }
                 ages.sort(null);
-                out.printf(Locale.ROOT, "[%-13s %4d s] %-14s | in %6.1f/s | out %6.1f/s | skipped %4d | age p99 %s | level %-8s | backlog %d%n",
-                        policy.id(), (System.currentTimeMillis() - begin) / 1000, phase(), (double) (produced - lastProduced),
-                        (double) (fresh.size() - skipped), skipped,
-                        ages.isEmpty() ? "     -" : String.format(Locale.ROOT, "%6d ms", StatusReporter.percentile(ages, 0.99)),
-                        level, produced - seen);
+                out.printf(
+                        Locale.ROOT,
+                        "[%-13s %4d s] %-14s | in %6.1f/s | out %6.1f/s | skipped %4d | age p99 %s | level %-8s | backlog %d%n",
+                        policy.id(),
+                        (System.currentTimeMillis() - begin) / 1000,
+                        phase(),
+                        (double) (produced - lastProduced),
+                        (double) (fresh.size() - skipped),
+                        skipped,
+                        ages.isEmpty()
+                                ? "     -"
+                                : String.format(Locale.ROOT, "%6d ms", StatusReporter.percentile(ages, 0.99)),
+                        level,
+                        produced - seen);
                 lastProduced = produced;
             }
         }
@@ -342,7 +393,12 @@ public final class LoadTestRun {
                 if (phaseStart[i] != 0) {
                     return phaseEnd[i] != 0 && i == n - 1
                             ? "drain"
-                            : String.format(Locale.ROOT, "phase %d/%d %sx", i + 1, n, LoadTestSettings.format(settings.phases().get(i)));
+                            : String.format(
+                                    Locale.ROOT,
+                                    "phase %d/%d %sx",
+                                    i + 1,
+                                    n,
+                                    LoadTestSettings.format(settings.phases().get(i)));
                 }
             }
             return "";

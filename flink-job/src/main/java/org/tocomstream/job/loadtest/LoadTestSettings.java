@@ -42,13 +42,33 @@ public record LoadTestSettings(
     }
 
     LoadTestSettings withProfile(List<Double> newPhases, double newPhaseSeconds) {
-        return new LoadTestSettings(modelDir, streams, newPhases, newPhaseSeconds, capacity, maxBatch, maxDelayMs,
-                jobFlags, latencyTarget, shedMode, drainIdle);
+        return new LoadTestSettings(
+                modelDir,
+                streams,
+                newPhases,
+                newPhaseSeconds,
+                capacity,
+                maxBatch,
+                maxDelayMs,
+                jobFlags,
+                latencyTarget,
+                shedMode,
+                drainIdle);
     }
 
     LoadTestSettings withCapacity(double framesPerSecond) {
-        return new LoadTestSettings(modelDir, streams, phases, phaseSeconds, framesPerSecond, maxBatch, maxDelayMs,
-                jobFlags, latencyTarget, shedMode, drainIdle);
+        return new LoadTestSettings(
+                modelDir,
+                streams,
+                phases,
+                phaseSeconds,
+                framesPerSecond,
+                maxBatch,
+                maxDelayMs,
+                jobFlags,
+                latencyTarget,
+                shedMode,
+                drainIdle);
     }
 
     /** A multiplier as written on the command line: {@code 0.5}, {@code 1}, {@code 2.5}. */

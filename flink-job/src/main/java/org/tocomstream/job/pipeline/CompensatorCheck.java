@@ -57,14 +57,22 @@ public final class CompensatorCheck {
         } else if (scale == 0) {
             applies = "never applied: s = 0";
         } else {
-            applies = String.format(Locale.ROOT,
+            applies = String.format(
+                    Locale.ROOT,
                     "applied at s = %s%s to batches at %s in 0..%d, n != %d, as the pair %d->n",
                     scale,
-                    calibration.map(c -> String.format(Locale.ROOT,
-                            " times the factors of %s (%s; %s)",
-                            CompensatorCalibration.FILE_NAME, c.rule().id(), c.factorsText())).orElse(""),
+                    calibration
+                            .map(c -> String.format(
+                                    Locale.ROOT,
+                                    " times the factors of %s (%s; %s)",
+                                    CompensatorCalibration.FILE_NAME,
+                                    c.rule().id(),
+                                    c.factorsText()))
+                            .orElse(""),
                     degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
-                    plugin.config().maxDegree(), m, m);
+                    plugin.config().maxDegree(),
+                    m,
+                    m);
         }
         return "compensator: " + plugin.describe() + ", " + applies;
     }

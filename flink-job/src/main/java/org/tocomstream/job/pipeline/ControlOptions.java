@@ -35,87 +35,69 @@ public final class ControlOptions {
     /** Ladder rungs derived from the model when {@link #LADDER} is not set. */
     public static final int DERIVED_TOME_STEPS = 3;
 
-    public static final ConfigOption<Policy> POLICY =
-            ConfigOptions.key("vit.control.policy")
-                    .enumType(Policy.class)
-                    .defaultValue(Policy.FIXED)
-                    .withDescription(
-                            "FIXED: every batch runs at vit.compress.level. ADAPTIVE: the load controller"
-                                    + " picks each batch's level from vit.control.ladder to keep frame age"
-                                    + " under vit.control.latency-target (the local 'run' defaults to"
-                                    + " ADAPTIVE).");
+    public static final ConfigOption<Policy> POLICY = ConfigOptions.key("vit.control.policy")
+            .enumType(Policy.class)
+            .defaultValue(Policy.FIXED)
+            .withDescription("FIXED: every batch runs at vit.compress.level. ADAPTIVE: the load controller"
+                    + " picks each batch's level from vit.control.ladder to keep frame age"
+                    + " under vit.control.latency-target (the local 'run' defaults to"
+                    + " ADAPTIVE).");
 
-    public static final ConfigOption<String> LADDER =
-            ConfigOptions.key(Ladder.SETTING)
-                    .stringType()
-                    .noDefaultValue()
-                    .withDescription(
-                            "ADAPTIVE: the levels to choose from, most accurate first, separated by ';',"
-                                    + " each cheaper than the one before, e.g. none;tome:2;tome:4;tome:6."
-                                    + " Not set: none plus three ToMe steps up to the largest r whose last"
-                                    + " block still merges for the model (none;tome:2;tome:4;tome:6 for the"
-                                    + " demo model).");
+    public static final ConfigOption<String> LADDER = ConfigOptions.key(Ladder.SETTING)
+            .stringType()
+            .noDefaultValue()
+            .withDescription("ADAPTIVE: the levels to choose from, most accurate first, separated by ';',"
+                    + " each cheaper than the one before, e.g. none;tome:2;tome:4;tome:6."
+                    + " Not set: none plus three ToMe steps up to the largest r whose last"
+                    + " block still merges for the model (none;tome:2;tome:4;tome:6 for the"
+                    + " demo model).");
 
-    public static final ConfigOption<Duration> LATENCY_TARGET =
-            ConfigOptions.key(ControllerConfig.LATENCY_TARGET)
-                    .durationType()
-                    .defaultValue(ControllerConfig.DEFAULT_LATENCY_TARGET)
-                    .withDescription(
-                            "ADAPTIVE: frame age (capture to label) to stay under; the controller aims"
-                                    + " at half of it for the oldest frame when a batch is formed.");
+    public static final ConfigOption<Duration> LATENCY_TARGET = ConfigOptions.key(ControllerConfig.LATENCY_TARGET)
+            .durationType()
+            .defaultValue(ControllerConfig.DEFAULT_LATENCY_TARGET)
+            .withDescription("ADAPTIVE: frame age (capture to label) to stay under; the controller aims"
+                    + " at half of it for the oldest frame when a batch is formed.");
 
-    public static final ConfigOption<Double> TARGET_UTILIZATION =
-            ConfigOptions.key(ControllerConfig.TARGET_UTILIZATION)
-                    .doubleType()
-                    .defaultValue(ControllerConfig.DEFAULT_TARGET_UTILIZATION)
-                    .withDescription(
-                            "ADAPTIVE: the lowest level whose measured capacity times this covers the"
-                                    + " arrival rate (plus backlog to drain) is chosen; in (0, 1].");
+    public static final ConfigOption<Double> TARGET_UTILIZATION = ConfigOptions.key(ControllerConfig.TARGET_UTILIZATION)
+            .doubleType()
+            .defaultValue(ControllerConfig.DEFAULT_TARGET_UTILIZATION)
+            .withDescription("ADAPTIVE: the lowest level whose measured capacity times this covers the"
+                    + " arrival rate (plus backlog to drain) is chosen; in (0, 1].");
 
-    public static final ConfigOption<Double> RESTORE_UTILIZATION =
-            ConfigOptions.key(ControllerConfig.RESTORE_UTILIZATION)
-                    .doubleType()
-                    .defaultValue(ControllerConfig.DEFAULT_RESTORE_UTILIZATION)
-                    .withDescription(
-                            "ADAPTIVE: a step back to a more accurate level needs that level's capacity"
-                                    + " times this to cover the demand; below the target utilization (the"
-                                    + " gap is the hysteresis band).");
+    public static final ConfigOption<Double> RESTORE_UTILIZATION = ConfigOptions.key(
+                    ControllerConfig.RESTORE_UTILIZATION)
+            .doubleType()
+            .defaultValue(ControllerConfig.DEFAULT_RESTORE_UTILIZATION)
+            .withDescription("ADAPTIVE: a step back to a more accurate level needs that level's capacity"
+                    + " times this to cover the demand; below the target utilization (the"
+                    + " gap is the hysteresis band).");
 
-    public static final ConfigOption<Duration> DEGRADE_DWELL =
-            ConfigOptions.key(ControllerConfig.DEGRADE_DWELL)
-                    .durationType()
-                    .defaultValue(ControllerConfig.DEFAULT_DEGRADE_DWELL)
-                    .withDescription(
-                            "ADAPTIVE: least time at a level before moving to a cheaper one (fast to"
-                                    + " degrade).");
+    public static final ConfigOption<Duration> DEGRADE_DWELL = ConfigOptions.key(ControllerConfig.DEGRADE_DWELL)
+            .durationType()
+            .defaultValue(ControllerConfig.DEFAULT_DEGRADE_DWELL)
+            .withDescription("ADAPTIVE: least time at a level before moving to a cheaper one (fast to" + " degrade).");
 
-    public static final ConfigOption<Duration> RESTORE_DWELL =
-            ConfigOptions.key(ControllerConfig.RESTORE_DWELL)
-                    .durationType()
-                    .defaultValue(ControllerConfig.DEFAULT_RESTORE_DWELL)
-                    .withDescription(
-                            "ADAPTIVE: time of calm (frames young, capacity to spare) before each step"
-                                    + " back to a more accurate level (slow to restore).");
+    public static final ConfigOption<Duration> RESTORE_DWELL = ConfigOptions.key(ControllerConfig.RESTORE_DWELL)
+            .durationType()
+            .defaultValue(ControllerConfig.DEFAULT_RESTORE_DWELL)
+            .withDescription("ADAPTIVE: time of calm (frames young, capacity to spare) before each step"
+                    + " back to a more accurate level (slow to restore).");
 
-    public static final ConfigOption<Shedding.Mode> SHED_MODE =
-            ConfigOptions.key(Shedding.MODE)
-                    .enumType(Shedding.Mode.class)
-                    .defaultValue(Shedding.Mode.OFF)
-                    .withDescription(
-                            "ADAPTIVE: when even the cheapest level cannot keep up, OFF (never skip),"
-                                    + " DEADLINE (skip frames older than vit.control.shed-deadline) or"
-                                    + " LATEST_PER_STREAM (run only the newest waiting frame of each"
-                                    + " stream). Skipped frames get a label record marked skipped.");
+    public static final ConfigOption<Shedding.Mode> SHED_MODE = ConfigOptions.key(Shedding.MODE)
+            .enumType(Shedding.Mode.class)
+            .defaultValue(Shedding.Mode.OFF)
+            .withDescription("ADAPTIVE: when even the cheapest level cannot keep up, OFF (never skip),"
+                    + " DEADLINE (skip frames older than vit.control.shed-deadline) or"
+                    + " LATEST_PER_STREAM (run only the newest waiting frame of each"
+                    + " stream). Skipped frames get a label record marked skipped.");
 
-    public static final ConfigOption<Duration> SHED_DEADLINE =
-            ConfigOptions.key(Shedding.DEADLINE)
-                    .durationType()
-                    .noDefaultValue()
-                    .withDescription(
-                            "ADAPTIVE with DEADLINE shedding: frames older than this when their batch is"
-                                    + " formed are skipped; must exceed half the latency target. Default:"
-                                    + " 80 % of vit.control.latency-target, so that a frame that is run"
-                                    + " still has a batch time left before the target.");
+    public static final ConfigOption<Duration> SHED_DEADLINE = ConfigOptions.key(Shedding.DEADLINE)
+            .durationType()
+            .noDefaultValue()
+            .withDescription("ADAPTIVE with DEADLINE shedding: frames older than this when their batch is"
+                    + " formed are skipped; must exceed half the latency target. Default:"
+                    + " 80 % of vit.control.latency-target, so that a frame that is run"
+                    + " still has a batch time left before the target.");
 
     /** The options in print order. */
     public static List<ConfigOption<?>> all() {
@@ -169,9 +151,7 @@ public final class ControlOptions {
     /** The configured ladder, or the one derived from the model when none is set. */
     public static Ladder ladder(ReadableConfig conf, CostModel cost) {
         String text = conf.get(LADDER);
-        return text == null || text.isBlank()
-                ? Ladder.tomeSteps(cost, DERIVED_TOME_STEPS)
-                : Ladder.parse(cost, text);
+        return text == null || text.isBlank() ? Ladder.tomeSteps(cost, DERIVED_TOME_STEPS) : Ladder.parse(cost, text);
     }
 
     /** The shedding deadline: as set, else {@link Shedding#defaultDeadline} of the latency target. */

@@ -34,23 +34,31 @@ public final class DeliveryCheck {
         Duration timeout = conf.get(StreamJobOptions.TRANSACTION_TIMEOUT);
         Optional<String> max = topics.brokerSetting(BROKER_MAX_TIMEOUT);
         if (max.isEmpty()) {
-            return new Result(Optional.empty(), Optional.of(String.format(
-                    "could not read the broker's %s; make sure %s (%d ms) does not exceed it",
-                    BROKER_MAX_TIMEOUT, StreamJobOptions.TRANSACTION_TIMEOUT.key(), timeout.toMillis())));
+            return new Result(
+                    Optional.empty(),
+                    Optional.of(String.format(
+                            "could not read the broker's %s; make sure %s (%d ms) does not exceed it",
+                            BROKER_MAX_TIMEOUT, StreamJobOptions.TRANSACTION_TIMEOUT.key(), timeout.toMillis())));
         }
         long maxMs;
         try {
             maxMs = Long.parseLong(max.get().trim());
         } catch (NumberFormatException e) {
-            return new Result(Optional.empty(), Optional.of("broker " + BROKER_MAX_TIMEOUT + " is not a number: " + max.get()));
+            return new Result(
+                    Optional.empty(), Optional.of("broker " + BROKER_MAX_TIMEOUT + " is not a number: " + max.get()));
         }
         if (timeout.toMillis() > maxMs) {
-            return new Result(Optional.of(String.format(
-                    "%s is %d ms but the broker's %s is %d ms: the broker would refuse the sink's"
-                            + " transactions; lower %s (it must still exceed %s plus the time to restart)"
-                            + " or raise the broker setting",
-                    StreamJobOptions.TRANSACTION_TIMEOUT.key(), timeout.toMillis(), BROKER_MAX_TIMEOUT, maxMs,
-                    StreamJobOptions.TRANSACTION_TIMEOUT.key(), StreamJobOptions.CHECKPOINT_INTERVAL.key())),
+            return new Result(
+                    Optional.of(String.format(
+                            "%s is %d ms but the broker's %s is %d ms: the broker would refuse the sink's"
+                                    + " transactions; lower %s (it must still exceed %s plus the time to restart)"
+                                    + " or raise the broker setting",
+                            StreamJobOptions.TRANSACTION_TIMEOUT.key(),
+                            timeout.toMillis(),
+                            BROKER_MAX_TIMEOUT,
+                            maxMs,
+                            StreamJobOptions.TRANSACTION_TIMEOUT.key(),
+                            StreamJobOptions.CHECKPOINT_INTERVAL.key())),
                     Optional.empty());
         }
         return new Result(Optional.empty(), Optional.empty());

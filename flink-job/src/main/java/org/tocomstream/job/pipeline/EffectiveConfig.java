@@ -31,8 +31,11 @@ public final class EffectiveConfig {
         for (ConfigOption<?> option : options) {
             String value = text(conf, option);
             boolean isDefault = conf.getOptional(option).isEmpty();
-            sb.append("  ").append(option.key()).append(" ".repeat(width - option.key().length()))
-                    .append(" = ").append(value);
+            sb.append("  ")
+                    .append(option.key())
+                    .append(" ".repeat(width - option.key().length()))
+                    .append(" = ")
+                    .append(value);
             if (isDefault && option.hasDefaultValue()) {
                 sb.append("  (default)");
             }
@@ -50,10 +53,11 @@ public final class EffectiveConfig {
         }
         if (value instanceof Map) {
             // Sorted k:v pairs; values of keys that carry credentials are masked.
-            return ((Map<?, ?>) value).entrySet().stream()
-                    .map(e -> e.getKey() + ":" + (isSecret(String.valueOf(e.getKey())) ? "****" : e.getValue()))
-                    .sorted()
-                    .collect(Collectors.joining(","));
+            return ((Map<?, ?>) value)
+                    .entrySet().stream()
+                            .map(e -> e.getKey() + ":" + (isSecret(String.valueOf(e.getKey())) ? "****" : e.getValue()))
+                            .sorted()
+                            .collect(Collectors.joining(","));
         }
         Configuration one = new Configuration();
         one.set(option, value);

@@ -12,8 +12,8 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
-import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.stream.BatchInferenceOperatorFactory;
 import org.tocomstream.stream.BatchingConfig;
 import org.tocomstream.stream.DecodeConfig;
@@ -40,42 +40,34 @@ public final class StreamJobOptions {
 
     // ---- Kafka -------------------------------------------------------------------------------
 
-    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
-            ConfigOptions.key("kafka.bootstrap-servers")
-                    .stringType()
-                    .noDefaultValue()
-                    .withDescription(
-                            "Kafka bootstrap servers, HOST:PORT[,HOST:PORT]. Required on a cluster;"
-                                    + " the demo starts an in-process broker when it is not set.");
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("kafka.bootstrap-servers")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Kafka bootstrap servers, HOST:PORT[,HOST:PORT]. Required on a cluster;"
+                    + " the demo starts an in-process broker when it is not set.");
 
-    public static final ConfigOption<String> FRAMES_TOPIC =
-            ConfigOptions.key("kafka.topic.frames")
-                    .stringType()
-                    .defaultValue(WireFormat.DEFAULT_FRAMES_TOPIC)
-                    .withDescription("Topic the frames are read from (key = stream id, value = JPEG/PNG).");
+    public static final ConfigOption<String> FRAMES_TOPIC = ConfigOptions.key("kafka.topic.frames")
+            .stringType()
+            .defaultValue(WireFormat.DEFAULT_FRAMES_TOPIC)
+            .withDescription("Topic the frames are read from (key = stream id, value = JPEG/PNG).");
 
-    public static final ConfigOption<String> LABELS_TOPIC =
-            ConfigOptions.key("kafka.topic.labels")
-                    .stringType()
-                    .defaultValue(WireFormat.DEFAULT_LABELS_TOPIC)
-                    .withDescription("Topic the labels are written to (key = stream id, value = LabelRecord JSON).");
+    public static final ConfigOption<String> LABELS_TOPIC = ConfigOptions.key("kafka.topic.labels")
+            .stringType()
+            .defaultValue(WireFormat.DEFAULT_LABELS_TOPIC)
+            .withDescription("Topic the labels are written to (key = stream id, value = LabelRecord JSON).");
 
-    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
-            ConfigOptions.key("kafka.topic.dead-letter")
-                    .stringType()
-                    .defaultValue(WireFormat.DEFAULT_DEAD_LETTER_TOPIC)
-                    .withDescription(
-                            "Topic for frames that cannot be labelled: the original record plus an"
-                                    + " 'error' header.");
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("kafka.topic.dead-letter")
+            .stringType()
+            .defaultValue(WireFormat.DEFAULT_DEAD_LETTER_TOPIC)
+            .withDescription(
+                    "Topic for frames that cannot be labelled: the original record plus an" + " 'error' header.");
 
-    public static final ConfigOption<String> GROUP_ID =
-            ConfigOptions.key("kafka.group-id")
-                    .stringType()
-                    .defaultValue("tocom-stream")
-                    .withDescription(
-                            "Consumer group of the frames source. Offsets are committed on checkpoints"
-                                    + " (for monitoring and for kafka.starting-offsets=COMMITTED); a restored"
-                                    + " job resumes from its checkpoint, not from them.");
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("kafka.group-id")
+            .stringType()
+            .defaultValue("tocom-stream")
+            .withDescription("Consumer group of the frames source. Offsets are committed on checkpoints"
+                    + " (for monitoring and for kafka.starting-offsets=COMMITTED); a restored"
+                    + " job resumes from its checkpoint, not from them.");
 
     /** Where a job without a checkpoint starts reading the frames topic. */
     public enum StartingOffsets {
@@ -87,178 +79,142 @@ public final class StreamJobOptions {
         LATEST
     }
 
-    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
-            ConfigOptions.key("kafka.starting-offsets")
-                    .enumType(StartingOffsets.class)
-                    .defaultValue(StartingOffsets.COMMITTED)
-                    .withDescription(
-                            "Where a fresh job starts reading: COMMITTED (the group's offsets, else the"
-                                    + " earliest), EARLIEST or LATEST.");
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions.key("kafka.starting-offsets")
+            .enumType(StartingOffsets.class)
+            .defaultValue(StartingOffsets.COMMITTED)
+            .withDescription("Where a fresh job starts reading: COMMITTED (the group's offsets, else the"
+                    + " earliest), EARLIEST or LATEST.");
 
-    public static final ConfigOption<Boolean> BOUNDED =
-            ConfigOptions.key("kafka.bounded")
-                    .booleanType()
-                    .defaultValue(false)
-                    .withDescription(
-                            "Stop at the end offsets the job sees when it starts (process a backlog, then"
-                                    + " finish) instead of running until cancelled.");
+    public static final ConfigOption<Boolean> BOUNDED = ConfigOptions.key("kafka.bounded")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Stop at the end offsets the job sees when it starts (process a backlog, then"
+                    + " finish) instead of running until cancelled.");
 
-    public static final ConfigOption<Map<String, String>> KAFKA_PROPERTIES =
-            ConfigOptions.key("kafka.properties")
-                    .mapType()
-                    .defaultValue(Map.of())
-                    .withDescription(
-                            "Extra Kafka client properties for the source and both sinks, e.g."
-                                    + " security.protocol:SSL,ssl.truststore.location:/etc/ts.jks.");
+    public static final ConfigOption<Map<String, String>> KAFKA_PROPERTIES = ConfigOptions.key("kafka.properties")
+            .mapType()
+            .defaultValue(Map.of())
+            .withDescription("Extra Kafka client properties for the source and both sinks, e.g."
+                    + " security.protocol:SSL,ssl.truststore.location:/etc/ts.jks.");
 
-    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
-            ConfigOptions.key("kafka.transactional-id-prefix")
-                    .stringType()
-                    .defaultValue("tocom-stream")
-                    .withDescription(
-                            "Exactly-once only: prefix of the sinks' transactional ids (the labels sink"
-                                    + " appends '-labels', the dead-letter sink '-dead-letter'). Must be"
-                                    + " unique per job writing to the same cluster.");
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key(
+                    "kafka.transactional-id-prefix")
+            .stringType()
+            .defaultValue("tocom-stream")
+            .withDescription("Exactly-once only: prefix of the sinks' transactional ids (the labels sink"
+                    + " appends '-labels', the dead-letter sink '-dead-letter'). Must be"
+                    + " unique per job writing to the same cluster.");
 
-    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
-            ConfigOptions.key("kafka.transaction-timeout")
-                    .durationType()
-                    .defaultValue(Duration.ofMinutes(10))
-                    .withDescription(
-                            "Exactly-once only: the producers' transaction.timeout.ms. Must exceed the"
-                                    + " checkpoint interval (a transaction stays open from one checkpoint to"
-                                    + " the next) plus the time to recover from a failure, and must not exceed"
-                                    + " the broker's transaction.max.timeout.ms (Kafka's default 15 min),"
-                                    + " which the job checks at start. Too short and the broker aborts"
-                                    + " transactions the job still has to commit: data loss.");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("kafka.transaction-timeout")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(10))
+            .withDescription("Exactly-once only: the producers' transaction.timeout.ms. Must exceed the"
+                    + " checkpoint interval (a transaction stays open from one checkpoint to"
+                    + " the next) plus the time to recover from a failure, and must not exceed"
+                    + " the broker's transaction.max.timeout.ms (Kafka's default 15 min),"
+                    + " which the job checks at start. Too short and the broker aborts"
+                    + " transactions the job still has to commit: data loss.");
 
     // ---- Delivery and checkpoints ----------------------------------------------------------------
 
-    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
-            ConfigOptions.key("delivery.guarantee")
-                    .enumType(DeliveryGuarantee.class)
-                    .defaultValue(DeliveryGuarantee.AT_LEAST_ONCE)
-                    .withDescription(
-                            "AT_LEAST_ONCE: labels are written as they are made and flushed on every"
-                                    + " checkpoint; after a failure some frames are labelled twice."
-                                    + " EXACTLY_ONCE: Kafka transactions committed on checkpoints; readers with"
-                                    + " isolation.level=read_committed see every frame once, one checkpoint"
-                                    + " interval late. NONE: no flush on checkpoints.");
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key("delivery.guarantee")
+            .enumType(DeliveryGuarantee.class)
+            .defaultValue(DeliveryGuarantee.AT_LEAST_ONCE)
+            .withDescription("AT_LEAST_ONCE: labels are written as they are made and flushed on every"
+                    + " checkpoint; after a failure some frames are labelled twice."
+                    + " EXACTLY_ONCE: Kafka transactions committed on checkpoints; readers with"
+                    + " isolation.level=read_committed see every frame once, one checkpoint"
+                    + " interval late. NONE: no flush on checkpoints.");
 
-    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
-            ConfigOptions.key("checkpoint.interval")
-                    .durationType()
-                    .defaultValue(Duration.ofSeconds(5))
-                    .withDescription(
-                            "Checkpoint interval. Bounds the work redone after a failure and, with"
-                                    + " EXACTLY_ONCE, how late labels become visible to read_committed readers.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("checkpoint.interval")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(5))
+            .withDescription("Checkpoint interval. Bounds the work redone after a failure and, with"
+                    + " EXACTLY_ONCE, how late labels become visible to read_committed readers.");
 
     // ---- Model and inference ---------------------------------------------------------------------
 
-    public static final ConfigOption<String> MODEL_DIR =
-            ConfigOptions.key(ModelConfig.MODEL_DIR)
-                    .stringType()
-                    .noDefaultValue()
-                    .withDescription(
-                            "Model directory (model.json + weights), readable on every TaskManager."
-                                    + " The demo uses the bundled demo model when it is not set.");
+    public static final ConfigOption<String> MODEL_DIR = ConfigOptions.key(ModelConfig.MODEL_DIR)
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Model directory (model.json + weights), readable on every TaskManager."
+                    + " The demo uses the bundled demo model when it is not set.");
 
-    public static final ConfigOption<String> DEVICE =
-            ConfigOptions.key(ModelConfig.DEVICE)
-                    .stringType()
-                    .defaultValue("auto")
-                    .withDescription(
-                            "Device the model runs on: cpu, gpu, gpuN, or auto (a GPU Flink assigned to"
-                                    + " the TaskManager under vit.model.gpu-resource, else the CPU).");
+    public static final ConfigOption<String> DEVICE = ConfigOptions.key(ModelConfig.DEVICE)
+            .stringType()
+            .defaultValue("auto")
+            .withDescription("Device the model runs on: cpu, gpu, gpuN, or auto (a GPU Flink assigned to"
+                    + " the TaskManager under vit.model.gpu-resource, else the CPU).");
 
-    public static final ConfigOption<String> GPU_RESOURCE =
-            ConfigOptions.key(ModelConfig.GPU_RESOURCE)
-                    .stringType()
-                    .defaultValue("gpu")
-                    .withDescription("Name of Flink's external resource that lists the GPUs, for device auto.");
+    public static final ConfigOption<String> GPU_RESOURCE = ConfigOptions.key(ModelConfig.GPU_RESOURCE)
+            .stringType()
+            .defaultValue("gpu")
+            .withDescription("Name of Flink's external resource that lists the GPUs, for device auto.");
 
-    public static final ConfigOption<String> COMPENSATOR =
-            ConfigOptions.key(ModelConfig.COMPENSATOR)
-                    .stringType()
-                    .defaultValue(ModelConfig.COMPENSATOR_AUTO)
-                    .withDescription(
-                            "Token Compensator plugin applied to batches at ToMe levels: a plugin file"
-                                    + " (its sidecar .json next to it), auto (the model directory's "
-                                    + TokenCompensator.FILE_NAME + " if present) or none. A plugin made for"
-                                    + " other weights stops the job at start.");
+    public static final ConfigOption<String> COMPENSATOR = ConfigOptions.key(ModelConfig.COMPENSATOR)
+            .stringType()
+            .defaultValue(ModelConfig.COMPENSATOR_AUTO)
+            .withDescription("Token Compensator plugin applied to batches at ToMe levels: a plugin file"
+                    + " (its sidecar .json next to it), auto (the model directory's "
+                    + TokenCompensator.FILE_NAME + " if present) or none. A plugin made for"
+                    + " other weights stops the job at start.");
 
-    public static final ConfigOption<Double> COMPENSATOR_SCALE =
-            ConfigOptions.key(ModelConfig.COMPENSATOR_SCALE)
-                    .doubleType()
-                    .noDefaultValue()
-                    .withDescription(
-                            "Scale s of the Token Compensator's delta, >= 0 (0 = never apply it)."
-                                    + " Not set: the plugin's default (its sidecar's defaultScale).");
+    public static final ConfigOption<Double> COMPENSATOR_SCALE = ConfigOptions.key(ModelConfig.COMPENSATOR_SCALE)
+            .doubleType()
+            .noDefaultValue()
+            .withDescription("Scale s of the Token Compensator's delta, >= 0 (0 = never apply it)."
+                    + " Not set: the plugin's default (its sidecar's defaultScale).");
 
-    public static final ConfigOption<String> LEVEL =
-            ConfigOptions.key("vit.compress.level")
-                    .stringType()
-                    .defaultValue("none")
-                    .withDescription(
-                            "Compression level, text form: none, tome:8, tome-decreasing:8, tome:8,8,4,"
-                                    + " evit:0.7, evit:0.7@3,6,9.");
+    public static final ConfigOption<String> LEVEL = ConfigOptions.key("vit.compress.level")
+            .stringType()
+            .defaultValue("none")
+            .withDescription("Compression level, text form: none, tome:8, tome-decreasing:8, tome:8,8,4,"
+                    + " evit:0.7, evit:0.7@3,6,9.");
 
-    public static final ConfigOption<Integer> MAX_BATCH =
-            ConfigOptions.key(BatchingConfig.MAX_BATCH_SIZE)
-                    .intType()
-                    .defaultValue(8)
-                    .withDescription("Most frames in one forward pass.");
+    public static final ConfigOption<Integer> MAX_BATCH = ConfigOptions.key(BatchingConfig.MAX_BATCH_SIZE)
+            .intType()
+            .defaultValue(8)
+            .withDescription("Most frames in one forward pass.");
 
-    public static final ConfigOption<Duration> MAX_DELAY =
-            ConfigOptions.key(BatchingConfig.MAX_DELAY)
-                    .durationType()
-                    .defaultValue(Duration.ofMillis(50))
-                    .withDescription(
-                            "Longest a frame waits for its batch to fill before the batch runs anyway.");
+    public static final ConfigOption<Duration> MAX_DELAY = ConfigOptions.key(BatchingConfig.MAX_DELAY)
+            .durationType()
+            .defaultValue(Duration.ofMillis(50))
+            .withDescription("Longest a frame waits for its batch to fill before the batch runs anyway.");
 
-    public static final ConfigOption<Integer> MAX_IN_FLIGHT =
-            ConfigOptions.key(BatchingConfig.MAX_IN_FLIGHT)
-                    .intType()
-                    .defaultValue(1)
-                    .withDescription(
-                            "Batches one inference subtask runs at the same time; further frames wait"
-                                    + " (backpressure).");
+    public static final ConfigOption<Integer> MAX_IN_FLIGHT = ConfigOptions.key(BatchingConfig.MAX_IN_FLIGHT)
+            .intType()
+            .defaultValue(1)
+            .withDescription(
+                    "Batches one inference subtask runs at the same time; further frames wait" + " (backpressure).");
 
-    public static final ConfigOption<Integer> TOP_K =
-            ConfigOptions.key(BatchInferenceOperatorFactory.TOP_K)
-                    .intType()
-                    .defaultValue(5)
-                    .withDescription("Labels per frame, best first (at most the model's class count).");
+    public static final ConfigOption<Integer> TOP_K = ConfigOptions.key(BatchInferenceOperatorFactory.TOP_K)
+            .intType()
+            .defaultValue(5)
+            .withDescription("Labels per frame, best first (at most the model's class count).");
 
-    public static final ConfigOption<MemorySize> MAX_FRAME_BYTES =
-            ConfigOptions.key(DecodeConfig.MAX_VALUE_BYTES)
-                    .memoryType()
-                    .defaultValue(MemorySize.parse("16m"))
-                    .withDescription("Frames with a larger value go to the dead-letter topic undecoded.");
+    public static final ConfigOption<MemorySize> MAX_FRAME_BYTES = ConfigOptions.key(DecodeConfig.MAX_VALUE_BYTES)
+            .memoryType()
+            .defaultValue(MemorySize.parse("16m"))
+            .withDescription("Frames with a larger value go to the dead-letter topic undecoded.");
 
-    public static final ConfigOption<Long> MAX_PIXELS =
-            ConfigOptions.key(DecodeConfig.MAX_PIXELS)
-                    .longType()
-                    .defaultValue(ImagePreprocessor.DEFAULT_MAX_PIXELS)
-                    .withDescription(
-                            "Images with more pixels (width x height, read from the header before"
-                                    + " decoding) go to the dead-letter topic.");
+    public static final ConfigOption<Long> MAX_PIXELS = ConfigOptions.key(DecodeConfig.MAX_PIXELS)
+            .longType()
+            .defaultValue(ImagePreprocessor.DEFAULT_MAX_PIXELS)
+            .withDescription("Images with more pixels (width x height, read from the header before"
+                    + " decoding) go to the dead-letter topic.");
 
     // ---- Job -------------------------------------------------------------------------------------
 
-    public static final ConfigOption<String> JOB_NAME =
-            ConfigOptions.key("job.name")
-                    .stringType()
-                    .defaultValue("tocom-stream")
-                    .withDescription("Flink job name.");
+    public static final ConfigOption<String> JOB_NAME = ConfigOptions.key("job.name")
+            .stringType()
+            .defaultValue("tocom-stream")
+            .withDescription("Flink job name.");
 
-    public static final ConfigOption<Integer> PARALLELISM =
-            ConfigOptions.key("job.parallelism")
-                    .intType()
-                    .defaultValue(1)
-                    .withDescription(
-                            "Parallelism of source, decode and inference (each inference subtask loads the"
-                                    + " model once). Frames of one stream stay in one subtask, in order.");
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("job.parallelism")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Parallelism of source, decode and inference (each inference subtask loads the"
+                    + " model once). Frames of one stream stay in one subtask, in order.");
 
     /**
      * The job's options in the order the effective configuration is printed, the load controller's
@@ -305,7 +261,8 @@ public final class StreamJobOptions {
         List<String> errors = new ArrayList<>();
         String bootstrap = conf.get(BOOTSTRAP_SERVERS);
         if (bootstrap != null && !KafkaTopics.isBootstrapServers(bootstrap)) {
-            errors.add(String.format("%s: expected HOST:PORT[,HOST:PORT...] but was '%s'", BOOTSTRAP_SERVERS.key(), bootstrap));
+            errors.add(String.format(
+                    "%s: expected HOST:PORT[,HOST:PORT...] but was '%s'", BOOTSTRAP_SERVERS.key(), bootstrap));
         }
         for (ConfigOption<String> topic : List.of(FRAMES_TOPIC, LABELS_TOPIC, DEAD_LETTER_TOPIC)) {
             if (!conf.get(topic).matches("[a-zA-Z0-9._-]{1,249}")) {
@@ -320,14 +277,16 @@ public final class StreamJobOptions {
                     FRAMES_TOPIC.key(), LABELS_TOPIC.key(), DEAD_LETTER_TOPIC.key()));
         }
         if (!ModelConfig.isDeviceName(conf.get(DEVICE))) {
-            errors.add(String.format("%s: expected auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE.key(), conf.get(DEVICE)));
+            errors.add(String.format(
+                    "%s: expected auto, cpu, gpu, gpuN or gpu(N) but was '%s'", DEVICE.key(), conf.get(DEVICE)));
         }
         if (conf.get(COMPENSATOR).isBlank()) {
             errors.add(COMPENSATOR.key() + ": expected a plugin file, auto or none but was empty");
         }
         conf.getOptional(COMPENSATOR_SCALE).ifPresent(s -> {
             if (!Double.isFinite(s) || s < 0) {
-                errors.add(String.format(Locale.ROOT, "%s: must be finite and >= 0 but was %s", COMPENSATOR_SCALE.key(), s));
+                errors.add(String.format(
+                        Locale.ROOT, "%s: must be finite and >= 0 but was %s", COMPENSATOR_SCALE.key(), s));
             }
         });
         if (conf.get(GROUP_ID).isBlank()) {
@@ -338,8 +297,10 @@ public final class StreamJobOptions {
         positive(errors, TOP_K, conf.get(TOP_K));
         positive(errors, PARALLELISM, conf.get(PARALLELISM));
         positive(errors, MAX_PIXELS, conf.get(MAX_PIXELS));
-        if (conf.get(MAX_FRAME_BYTES).getBytes() <= 0 || conf.get(MAX_FRAME_BYTES).getBytes() > Integer.MAX_VALUE) {
-            errors.add(String.format("%s: must be > 0 and < 2 GiB but was %s", MAX_FRAME_BYTES.key(), conf.get(MAX_FRAME_BYTES)));
+        if (conf.get(MAX_FRAME_BYTES).getBytes() <= 0
+                || conf.get(MAX_FRAME_BYTES).getBytes() > Integer.MAX_VALUE) {
+            errors.add(String.format(
+                    "%s: must be > 0 and < 2 GiB but was %s", MAX_FRAME_BYTES.key(), conf.get(MAX_FRAME_BYTES)));
         }
         if (conf.get(MAX_DELAY).isNegative() || conf.get(MAX_DELAY).isZero()) {
             errors.add(String.format("%s: must be > 0 but was %s", MAX_DELAY.key(), conf.get(MAX_DELAY)));

@@ -117,14 +117,12 @@ public final class StreamPipeline {
         DataStream<FrameRecord> frames = env.fromSource(source(conf), WatermarkStrategy.noWatermarks(), "frames")
                 .uid(SOURCE_UID);
         Outputs out = stage.apply(frames, conf);
-        beforeLabelSink.apply(out.labels())
+        beforeLabelSink
+                .apply(out.labels())
                 .sinkTo(labelSink(conf))
                 .name("labels")
                 .uid(LABELS_SINK_UID);
-        out.deadLetters()
-                .sinkTo(deadLetterSink(conf))
-                .name("dead-letters")
-                .uid(DEAD_LETTER_SINK_UID);
+        out.deadLetters().sinkTo(deadLetterSink(conf)).name("dead-letters").uid(DEAD_LETTER_SINK_UID);
     }
 
     /** The frames source: whole records, starting and stopping offsets from the configuration. */
@@ -154,8 +152,8 @@ public final class StreamPipeline {
 
     /** The dead-letter sink. */
     public static KafkaSink<DeadLetter> deadLetterSink(ReadableConfig conf) {
-        return sink(conf, "-dead-letter",
-                new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC)));
+        return sink(
+                conf, "-dead-letter", new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC)));
     }
 
     private static <T> KafkaSink<T> sink(
@@ -171,15 +169,18 @@ public final class StreamPipeline {
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             // Two sinks in one job: distinct prefixes, or their transactional ids would fence each other.
             b.setTransactionalIdPrefix(conf.get(StreamJobOptions.TRANSACTIONAL_ID_PREFIX) + suffix)
-                    .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
-                            Long.toString(conf.get(StreamJobOptions.TRANSACTION_TIMEOUT).toMillis()));
+                    .setProperty(
+                            ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                            Long.toString(conf.get(StreamJobOptions.TRANSACTION_TIMEOUT)
+                                    .toMillis()));
         }
         return b.build();
     }
 
     private static Properties clientProperties(ReadableConfig conf) {
         Properties p = new Properties();
-        for (Map.Entry<String, String> e : conf.get(StreamJobOptions.KAFKA_PROPERTIES).entrySet()) {
+        for (Map.Entry<String, String> e :
+                conf.get(StreamJobOptions.KAFKA_PROPERTIES).entrySet()) {
             p.setProperty(e.getKey(), e.getValue());
         }
         return p;

@@ -63,13 +63,14 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
             spec = ModelSpec.read(Path.of(modelDir));
         } catch (IOException e) {
             throw new UncheckedIOException(
-                    StreamJobOptions.MODEL_DIR.key() + ": cannot read " + Path.of(modelDir).resolve(ModelSpec.FILE_NAME)
-                            + ": " + e.getMessage(), e);
+                    StreamJobOptions.MODEL_DIR.key() + ": cannot read "
+                            + Path.of(modelDir).resolve(ModelSpec.FILE_NAME) + ": " + e.getMessage(),
+                    e);
         }
         DecodeConfig limits = new DecodeConfig(
                 conf.get(StreamJobOptions.MAX_FRAME_BYTES).getBytes(), conf.get(StreamJobOptions.MAX_PIXELS));
-        SingleOutputStreamOperator<DecodedFrame> decoded = frames
-                .process(new FrameDecodeFunction(spec.preprocessing(), limits))
+        SingleOutputStreamOperator<DecodedFrame> decoded = frames.process(
+                        new FrameDecodeFunction(spec.preprocessing(), limits))
                 .name("decode")
                 .uid(DECODE_UID);
         BatchInferenceOperatorFactory inference = new BatchInferenceOperatorFactory(
@@ -79,8 +80,10 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                         conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
                 conf.get(StreamJobOptions.TOP_K),
                 PredictorFactory.sharedModel(modelConfig(conf)),
-                ControlOptions.levelSource(conf, CostModel.of(spec.architecture().geometry())));
-        SingleOutputStreamOperator<LabelRecord> labels = inference.applyTo(decoded).uid(INFERENCE_UID);
+                ControlOptions.levelSource(
+                        conf, CostModel.of(spec.architecture().geometry())));
+        SingleOutputStreamOperator<LabelRecord> labels =
+                inference.applyTo(decoded).uid(INFERENCE_UID);
         return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));
     }
 }

@@ -57,9 +57,12 @@ public final class DemoModel {
                     Files.copy(weights, s.weightsPath(dir), StandardCopyOption.REPLACE_EXISTING);
                 }
                 boolean plugin = copyPlugin(cl, dir);
-                return new Resolved(dir, "bundled demo model (" + s.architecture().name() + ")"
-                        + (plugin ? " with its Token Compensator (" + TokenCompensator.FILE_NAME + ")" : ""),
-                        true, false);
+                return new Resolved(
+                        dir,
+                        "bundled demo model (" + s.architecture().name() + ")"
+                                + (plugin ? " with its Token Compensator (" + TokenCompensator.FILE_NAME + ")" : ""),
+                        true,
+                        false);
             }
         }
         writeRandom(dir, 0);
@@ -80,8 +83,8 @@ public final class DemoModel {
                 return false;
             }
             if (meta == null) {
-                throw new IOException("bundled demo model's " + file.getFileName() + " lacks its sidecar "
-                        + sidecar.getFileName());
+                throw new IOException(
+                        "bundled demo model's " + file.getFileName() + " lacks its sidecar " + sidecar.getFileName());
             }
             Files.copy(plugin, file, StandardCopyOption.REPLACE_EXISTING);
             Files.copy(meta, sidecar, StandardCopyOption.REPLACE_EXISTING);
@@ -115,9 +118,10 @@ public final class DemoModel {
         List<String> scenes = SceneGenerator.of(SceneConfig.defaults(), 0).labels();
         List<String> labels = scenes.size() == cfg.numClasses()
                 ? scenes
-                : IntStream.range(0, cfg.numClasses()).mapToObj(i -> "class_" + i).collect(Collectors.toList());
-        ModelSpec spec = ModelSpec.of(cfg, labels)
-                .withSource("random weights (truncated normal, seed " + seed + ")");
+                : IntStream.range(0, cfg.numClasses())
+                        .mapToObj(i -> "class_" + i)
+                        .collect(Collectors.toList());
+        ModelSpec spec = ModelSpec.of(cfg, labels).withSource("random weights (truncated normal, seed " + seed + ")");
         spec.write(dir);
         Safetensors.write(spec.weightsPath(dir), VitInit.truncatedNormal(cfg, seed), Map.of());
         return dir;

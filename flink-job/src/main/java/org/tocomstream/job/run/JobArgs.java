@@ -12,12 +12,12 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.description.HtmlFormatter;
-import org.tocomstream.job.pipeline.ControlOptions;
-import org.tocomstream.job.pipeline.DemoOptions;
-import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.DemoOptions;
+import org.tocomstream.job.pipeline.StreamJobOptions;
 
 /**
  * Binds one command-line flag to each {@link StreamJobOptions} (and, for the local run, {@link
@@ -146,7 +146,8 @@ public final class JobArgs {
     public static String withFlags(String message) {
         List<Binding> byKeyLength = new ArrayList<>(JOB);
         byKeyLength.addAll(DEMO);
-        byKeyLength.sort(Comparator.comparingInt((Binding b) -> b.option().key().length()).reversed());
+        byKeyLength.sort(Comparator.comparingInt((Binding b) -> b.option().key().length())
+                .reversed());
         String m = message;
         for (Binding b : byKeyLength) {
             m = m.replace(b.option().key(), b.flag());
@@ -219,17 +220,25 @@ public final class JobArgs {
             return "KEY:VALUE[,KEY:VALUE...]";
         }
         if (type.isEnum()) {
-            return "one of " + Arrays.stream(type.getEnumConstants())
-                    .map(c -> ((Enum<?>) c).name().toLowerCase(Locale.ROOT).replace('_', '-'))
-                    .collect(Collectors.joining(", "));
+            return "one of "
+                    + Arrays.stream(type.getEnumConstants())
+                            .map(c -> ((Enum<?>) c)
+                                    .name()
+                                    .toLowerCase(Locale.ROOT)
+                                    .replace('_', '-'))
+                            .collect(Collectors.joining(", "));
         }
         return "a value";
     }
 
     /** The option's description as plain text (Flink only formats it as HTML). */
     static String description(ConfigOption<?> option) {
-        return new HtmlFormatter().format(option.description())
-                .replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        return new HtmlFormatter()
+                .format(option.description())
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
     }
 
     private static String defaultText(ConfigOption<?> option) {

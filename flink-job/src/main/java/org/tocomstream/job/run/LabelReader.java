@@ -31,8 +31,16 @@ public final class LabelReader implements AutoCloseable {
      * @param top1 the best label, null when skipped or a dead letter
      * @param deadLetter the record came from the dead-letter topic
      */
-    public record Sample(String stream, long seq, long captureTs, long readTs, long emitAgeMs, boolean skipped,
-            String level, String top1, boolean deadLetter) {
+    public record Sample(
+            String stream,
+            long seq,
+            long captureTs,
+            long readTs,
+            long emitAgeMs,
+            boolean skipped,
+            String level,
+            String top1,
+            boolean deadLetter) {
 
         /** Read time minus capture time. */
         public long readAgeMs() {
@@ -106,13 +114,30 @@ public final class LabelReader implements AutoCloseable {
     private static Sample label(ConsumerRecord<byte[], byte[]> r, long now) {
         LabelRecord l = LabelRecord.fromJson(r.value());
         String top1 = l.labels().isEmpty() ? null : l.labels().get(0).label();
-        return new Sample(l.stream(), l.seq(), l.captureTs(), now, l.ageMs(), l.skipped(), l.level().schedule(), top1, false);
+        return new Sample(
+                l.stream(),
+                l.seq(),
+                l.captureTs(),
+                now,
+                l.ageMs(),
+                l.skipped(),
+                l.level().schedule(),
+                top1,
+                false);
     }
 
     private static Sample deadLetter(ConsumerRecord<byte[], byte[]> r, long now) {
         String stream = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
-        return new Sample(stream, header(r, WireFormat.FRAME_SEQ), header(r, WireFormat.CAPTURE_TS), now, -1, false,
-                null, null, true);
+        return new Sample(
+                stream,
+                header(r, WireFormat.FRAME_SEQ),
+                header(r, WireFormat.CAPTURE_TS),
+                now,
+                -1,
+                false,
+                null,
+                null,
+                true);
     }
 
     private static long header(ConsumerRecord<byte[], byte[]> r, String name) {

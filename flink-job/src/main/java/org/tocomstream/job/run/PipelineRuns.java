@@ -54,7 +54,8 @@ public final class PipelineRuns {
      * The streaming job's settings for topics {@code prefix-frames}, {@code prefix-labels} and
      * {@code prefix-dlq}: fixed {@code level}, parallelism 1, CPU, a fresh consumer group.
      */
-    public static Configuration jobConf(String bs, Path modelDir, String level, int batch, int maxDelayMs, String prefix) {
+    public static Configuration jobConf(
+            String bs, Path modelDir, String level, int batch, int maxDelayMs, String prefix) {
         Configuration c = new Configuration();
         c.set(StreamJobOptions.BOOTSTRAP_SERVERS, bs);
         c.set(StreamJobOptions.FRAMES_TOPIC, prefix + "-frames");
@@ -73,9 +74,13 @@ public final class PipelineRuns {
     /** Creates the three topics of {@code conf} with {@code partitions} partitions (frames, labels; one for dead letters). */
     public static void createTopics(String bs, Configuration conf, int partitions) {
         try (KafkaTopics topics = KafkaTopics.connect(bs)) {
-            topics.ensure(Map.of(conf.get(StreamJobOptions.FRAMES_TOPIC), partitions,
-                    conf.get(StreamJobOptions.LABELS_TOPIC), partitions,
-                    conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), 1));
+            topics.ensure(Map.of(
+                    conf.get(StreamJobOptions.FRAMES_TOPIC),
+                    partitions,
+                    conf.get(StreamJobOptions.LABELS_TOPIC),
+                    partitions,
+                    conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
+                    1));
         }
     }
 
@@ -84,8 +89,9 @@ public final class PipelineRuns {
      * whole job reads them as a bounded job; labels/s between the labels written at 10 % and at
      * 100 % of the frames (record timestamps), so start-up is excluded.
      */
-    public static Capacity measureCapacity(String bs, Configuration conf, FramePublisher.Settings fill,
-            FramePublisher.FrameSupplier frames) throws Exception {
+    public static Capacity measureCapacity(
+            String bs, Configuration conf, FramePublisher.Settings fill, FramePublisher.FrameSupplier frames)
+            throws Exception {
         if (!fill.topic().equals(conf.get(StreamJobOptions.FRAMES_TOPIC))) {
             throw new IllegalArgumentException("fill.topic must be the job's frames topic");
         }
@@ -98,17 +104,20 @@ public final class PipelineRuns {
         Configuration bounded = new Configuration(conf);
         bounded.set(StreamJobOptions.BOUNDED, true);
         bounded.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.EARLIEST);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
         StreamPipeline.of(bounded, new VitLabelStage()).build(env);
         env.execute("capacity");
         List<ConsumerRecord<byte[], byte[]>> labels =
                 readAll(bs, conf.get(StreamJobOptions.LABELS_TOPIC), (int) expected, Duration.ofSeconds(60));
         if (labels.size() < 10) {
-            throw new IllegalStateException("the capacity run labelled only " + labels.size() + " of " + expected + " frames");
+            throw new IllegalStateException(
+                    "the capacity run labelled only " + labels.size() + " of " + expected + " frames");
         }
         labels.sort(Comparator.comparingLong(ConsumerRecord::timestamp));
         int from = labels.size() / 10;
-        long spanMs = Math.max(1, labels.get(labels.size() - 1).timestamp() - labels.get(from).timestamp());
+        long spanMs = Math.max(
+                1, labels.get(labels.size() - 1).timestamp() - labels.get(from).timestamp());
         double capacity = (labels.size() - 1 - from) * 1000.0 / spanMs;
         // Over the labels after the first one of the window: frame-weighted mean batch size,
         // forward-pass time per frame, and the share of the window the model was running.
@@ -121,7 +130,11 @@ public final class PipelineRuns {
         }
         int counted = labels.size() - from - 1;
         double meanBatch = batchSizeSum / counted;
-        return new Capacity(capacity, labels.size(), meanBatch, inferenceMsPerFrameSum / counted * meanBatch,
+        return new Capacity(
+                capacity,
+                labels.size(),
+                meanBatch,
+                inferenceMsPerFrameSum / counted * meanBatch,
                 inferenceMsPerFrameSum / spanMs);
     }
 

@@ -11,15 +11,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.tocomstream.data.SceneConfig;
-import org.tocomstream.job.kafka.FramePublisher;
-import org.tocomstream.job.kafka.KafkaTopics;
-import org.tocomstream.stream.WireFormat;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.kafka.FramePublisher;
+import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.stream.WireFormat;
 
 /**
  * {@code produce}: publishes frames to a Kafka topic in the wire format (key = stream id, value =
@@ -45,23 +45,25 @@ public final class ProduceCommand implements Command {
     static final String SEED = "--data-seed";
     static final String PARTITIONS = "--partitions";
 
-    private final OptionParser parser =
-            new OptionParser("produce")
-                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (required)")
-                    .value(TOPIC, "NAME", "topic to publish to (default " + WireFormat.DEFAULT_FRAMES_TOPIC + ")")
-                    .value(IMAGES, "DIR", "publish the .jpg/.jpeg/.png files of DIR, in name order, unchanged")
-                    .value(VIDEO, "FILE", "publish the frames of a video (H.264 MP4/MOV, MJPEG; decoded\nwith JCodec, pure Java) as JPEG")
-                    .flag(GENERATOR, "publish synthetic camera frames (scene generator; endless)")
-                    .value(FPS, "F", "frames per second per stream (default 10; 0 = as fast as possible)")
-                    .value(STREAMS, "N", "number of streams (default 1); ids PREFIX0..PREFIX(N-1)")
-                    .value(PREFIX, "TEXT", "stream id prefix (default cam-)")
-                    .value(COUNT, "N", "stop after N frames per stream")
-                    .value(SECONDS, "S", "stop after S seconds")
-                    .flag(LOOP, "images/video: start again at the end (default: stop)")
-                    .flag(PNG, "generator: PNG instead of JPEG")
-                    .value(FRAME_SIZE, "PX", "generator: frame side in pixels (default 64)")
-                    .value(SEED, "N", "generator: seed (default 0)")
-                    .value(PARTITIONS, "N", "partitions when the topic has to be created (default 1)");
+    private final OptionParser parser = new OptionParser("produce")
+            .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (required)")
+            .value(TOPIC, "NAME", "topic to publish to (default " + WireFormat.DEFAULT_FRAMES_TOPIC + ")")
+            .value(IMAGES, "DIR", "publish the .jpg/.jpeg/.png files of DIR, in name order, unchanged")
+            .value(
+                    VIDEO,
+                    "FILE",
+                    "publish the frames of a video (H.264 MP4/MOV, MJPEG; decoded\nwith JCodec, pure Java) as JPEG")
+            .flag(GENERATOR, "publish synthetic camera frames (scene generator; endless)")
+            .value(FPS, "F", "frames per second per stream (default 10; 0 = as fast as possible)")
+            .value(STREAMS, "N", "number of streams (default 1); ids PREFIX0..PREFIX(N-1)")
+            .value(PREFIX, "TEXT", "stream id prefix (default cam-)")
+            .value(COUNT, "N", "stop after N frames per stream")
+            .value(SECONDS, "S", "stop after S seconds")
+            .flag(LOOP, "images/video: start again at the end (default: stop)")
+            .flag(PNG, "generator: PNG instead of JPEG")
+            .value(FRAME_SIZE, "PX", "generator: frame side in pixels (default 64)")
+            .value(SEED, "N", "generator: seed (default 0)")
+            .value(PARTITIONS, "N", "partitions when the topic has to be created (default 1)");
 
     @Override
     public String name() {
@@ -91,8 +93,7 @@ public final class ProduceCommand implements Command {
     private record Source(FramePublisher.FrameSupplier supplier, String what, AutoCloseable resource) {}
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, BOOTSTRAP);
         Options options = options(args);
         String bootstrap = options.bootstrap();
@@ -104,8 +105,14 @@ public final class ProduceCommand implements Command {
         AutoCloseable resource = source.resource();
         ensureTopic(bootstrap, topic, options.partitions(), resource, err);
 
-        err.printf(Locale.ROOT, "produce: %d stream(s) x %s fps from %s to %s at %s%n",
-                streams, fps == 0 ? "max" : String.format(Locale.ROOT, "%.3g", fps), source.what(), topic, bootstrap);
+        err.printf(
+                Locale.ROOT,
+                "produce: %d stream(s) x %s fps from %s to %s at %s%n",
+                streams,
+                fps == 0 ? "max" : String.format(Locale.ROOT, "%.3g", fps),
+                source.what(),
+                topic,
+                bootstrap);
         long start = System.nanoTime();
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "produce-progress");
@@ -116,9 +123,14 @@ public final class ProduceCommand implements Command {
         ShutdownSignal signal = ShutdownSignal.install(publisher::stop, 30);
         try {
             progress.scheduleAtFixedRate(
-                    () -> err.printf(Locale.ROOT, "produce: %d frames sent, %d acknowledged%n",
-                            publisher.sent(), publisher.acknowledged()),
-                    5, 5, TimeUnit.SECONDS);
+                    () -> err.printf(
+                            Locale.ROOT,
+                            "produce: %d frames sent, %d acknowledged%n",
+                            publisher.sent(),
+                            publisher.acknowledged()),
+                    5,
+                    5,
+                    TimeUnit.SECONDS);
             try {
                 publisher.run();
             } catch (Exception e) {
@@ -126,8 +138,14 @@ public final class ProduceCommand implements Command {
                         "after " + publisher.acknowledged() + " frames: " + Cli.describe(e), e);
             }
             double secs = (System.nanoTime() - start) / 1e9;
-            out.printf(Locale.ROOT, "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
-                    publisher.acknowledged(), streams, topic, secs, publisher.acknowledged() / secs,
+            out.printf(
+                    Locale.ROOT,
+                    "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
+                    publisher.acknowledged(),
+                    streams,
+                    topic,
+                    secs,
+                    publisher.acknowledged() / secs,
                     signal.signalled() ? " (stopped by signal)" : "");
         } finally {
             progress.shutdownNow();
@@ -162,7 +180,10 @@ public final class ProduceCommand implements Command {
         double seconds = args.number(SECONDS, 0, v -> v > 0, "a number > 0");
         int partitions = args.positiveInt(PARTITIONS, 1);
         FramePublisher.Settings settings = new FramePublisher.Settings(
-                topic, streams, fps, prefix,
+                topic,
+                streams,
+                fps,
+                prefix,
                 count.isPresent() ? count.getAsInt() : -1,
                 args.has(SECONDS) ? Duration.ofMillis((long) (seconds * 1000)) : null);
         return new Options(bootstrap, settings, partitions);
@@ -200,8 +221,9 @@ public final class ProduceCommand implements Command {
     }
 
     /** Waits for the broker and creates the topic when it is missing; closes {@code resource} on failure. */
-    private static void ensureTopic(String bootstrap, String topic, int partitions, AutoCloseable resource,
-            PrintStream err) throws CommandFailedException {
+    private static void ensureTopic(
+            String bootstrap, String topic, int partitions, AutoCloseable resource, PrintStream err)
+            throws CommandFailedException {
         try (KafkaTopics topics = KafkaTopics.connect(bootstrap)) {
             topics.awaitBroker(Duration.ofSeconds(30));
             if (!topics.ensure(Map.of(topic, partitions)).isEmpty()) {

@@ -21,6 +21,12 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.data.SceneConfig;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.Command;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
@@ -34,12 +40,6 @@ import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.BacklogBridgeReporterFactory;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.Command;
-import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.cli.UsageException;
 
 /**
  * {@code run}, and what {@code java -jar tocom-stream.jar} does without arguments: the streaming
@@ -100,8 +100,7 @@ public final class RunCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         long startNanos = System.nanoTime();
         ParsedArgs args = parser.parseOptions(argv);
         Configuration conf = JobArgs.configuration(args, JobArgs.JOB);
@@ -133,24 +132,41 @@ public final class RunCommand implements Command {
                 FramePublisher.Settings settings = new FramePublisher.Settings(
                         conf.get(StreamJobOptions.FRAMES_TOPIC), streams, demo.get(DemoOptions.FPS), "cam-", -1, null);
                 int px = demo.get(DemoOptions.FRAME_SIZE);
-                frames = new GeneratedFrames(SceneConfig.defaults().withSize(px, px), demo.get(DemoOptions.SEED), settings, false);
+                frames = new GeneratedFrames(
+                        SceneConfig.defaults().withSize(px, px), demo.get(DemoOptions.SEED), settings, false);
                 started.camera = FramePublisher.create(bootstrap, clientProperties, settings, frames);
             }
             started.job = submit(conf);
-            out.printf(Locale.ROOT, "job %s submitted to a local Flink MiniCluster (%.1f s after start)%n",
-                    started.job.getJobID(), (System.nanoTime() - startNanos) / 1e9);
-            started.status = new StatusReporter(bootstrap, clientProperties, conf.get(StreamJobOptions.FRAMES_TOPIC),
-                    conf.get(StreamJobOptions.LABELS_TOPIC), conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), out,
-                    frames == null ? null : frames::labelAt, startNanos);
+            out.printf(
+                    Locale.ROOT,
+                    "job %s submitted to a local Flink MiniCluster (%.1f s after start)%n",
+                    started.job.getJobID(),
+                    (System.nanoTime() - startNanos) / 1e9);
+            started.status = new StatusReporter(
+                    bootstrap,
+                    clientProperties,
+                    conf.get(StreamJobOptions.FRAMES_TOPIC),
+                    conf.get(StreamJobOptions.LABELS_TOPIC),
+                    conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
+                    out,
+                    frames == null ? null : frames::labelAt,
+                    startNanos);
             started.status.start();
 
             if (started.camera != null) {
                 started.cameraThread = camerasThread(started.camera, err);
                 started.cameraThread.start();
-                out.printf(Locale.ROOT, "synthetic cameras: %d stream(s) x %.3g fps (%s)%n",
-                        streams, demo.get(DemoOptions.FPS), frames.describe());
+                out.printf(
+                        Locale.ROOT,
+                        "synthetic cameras: %d stream(s) x %.3g fps (%s)%n",
+                        streams,
+                        demo.get(DemoOptions.FPS),
+                        frames.describe());
             }
-            out.println(demo.get(DemoOptions.RUN_FOR).isZero() ? "running; Ctrl-C stops" : "running for " + demo.get(DemoOptions.RUN_FOR).toSeconds() + " s");
+            out.println(
+                    demo.get(DemoOptions.RUN_FOR).isZero()
+                            ? "running; Ctrl-C stops"
+                            : "running for " + demo.get(DemoOptions.RUN_FOR).toSeconds() + " s");
 
             result = awaitEnd(started.job, demo.get(DemoOptions.RUN_FOR), err);
             if (signal.signalled()) {
@@ -180,13 +196,19 @@ public final class RunCommand implements Command {
      * Waits for the broker, creates the topics that are missing and checks the delivery settings
      * against the broker; a warning goes to {@code err}, an error fails the run.
      */
-    private static void prepareTopics(Configuration conf, Configuration demo, String bootstrap,
-            Map<String, String> clientProperties, PrintStream out, PrintStream err) throws Exception {
+    private static void prepareTopics(
+            Configuration conf,
+            Configuration demo,
+            String bootstrap,
+            Map<String, String> clientProperties,
+            PrintStream out,
+            PrintStream err)
+            throws Exception {
         try (KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
             topics.awaitBroker(Duration.ofSeconds(30));
             Map<String, Integer> wanted = new LinkedHashMap<>();
-            for (ConfigOption<String> t : List.of(StreamJobOptions.FRAMES_TOPIC, StreamJobOptions.LABELS_TOPIC,
-                    StreamJobOptions.DEAD_LETTER_TOPIC)) {
+            for (ConfigOption<String> t : List.of(
+                    StreamJobOptions.FRAMES_TOPIC, StreamJobOptions.LABELS_TOPIC, StreamJobOptions.DEAD_LETTER_TOPIC)) {
                 wanted.put(conf.get(t), demo.get(DemoOptions.PARTITIONS));
             }
             List<String> created = topics.ensure(wanted);
@@ -223,8 +245,8 @@ public final class RunCommand implements Command {
         try {
             plugin = CompensatorCheck.describe(conf);
         } catch (IOException e) {
-            throw new CommandFailedException(JobArgs.withFlags(
-                    StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
+            throw new CommandFailedException(
+                    JobArgs.withFlags(StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
         }
         out.print(EffectiveConfig.describe(conf, StreamJobOptions.all()));
         out.print(EffectiveConfig.describe(demo, DemoOptions.all()).replace("effective configuration:\n", ""));
@@ -240,13 +262,15 @@ public final class RunCommand implements Command {
 
     /** The daemon thread that runs the synthetic cameras until they are stopped. */
     private static Thread camerasThread(FramePublisher camera, PrintStream err) {
-        Thread cameraThread = new Thread(() -> {
-            try {
-                camera.run();
-            } catch (Exception e) {
-                err.println("run: synthetic cameras stopped: " + Cli.describe(e));
-            }
-        }, "tocom-stream-cameras");
+        Thread cameraThread = new Thread(
+                () -> {
+                    try {
+                        camera.run();
+                    } catch (Exception e) {
+                        err.println("run: synthetic cameras stopped: " + Cli.describe(e));
+                    }
+                },
+                "tocom-stream-cameras");
         cameraThread.setDaemon(true);
         return cameraThread;
     }
@@ -264,8 +288,13 @@ public final class RunCommand implements Command {
         if (started.status != null) {
             StatusReporter status = started.status;
             status.close();
-            out.printf(Locale.ROOT, "stopped after %.1f s: %d frames in, %d labels out, %d dead letters%n",
-                    (System.nanoTime() - startNanos) / 1e9, status.frames(), status.labels(), status.deadLetters());
+            out.printf(
+                    Locale.ROOT,
+                    "stopped after %.1f s: %d frames in, %d labels out, %d dead letters%n",
+                    (System.nanoTime() - startNanos) / 1e9,
+                    status.frames(),
+                    status.labels(),
+                    status.deadLetters());
         }
         if (started.kafka != null) {
             started.kafka.close();
@@ -287,8 +316,10 @@ public final class RunCommand implements Command {
         if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
                 && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
             ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
-            conf.set(ControlOptions.LADDER,
-                    ControlOptions.ladder(conf, CostModel.of(spec.architecture().geometry())).toString());
+            conf.set(
+                    ControlOptions.LADDER,
+                    ControlOptions.ladder(conf, CostModel.of(spec.architecture().geometry()))
+                            .toString());
         }
     }
 
@@ -302,7 +333,7 @@ public final class RunCommand implements Command {
                     return Cli.OK;
                 }
                 result.get(1, TimeUnit.MILLISECONDS);
-                return Cli.OK;                       // bounded job finished
+                return Cli.OK; // bounded job finished
             } catch (TimeoutException e) {
                 // still running
             } catch (ExecutionException e) {
@@ -357,7 +388,8 @@ public final class RunCommand implements Command {
      */
     public static Configuration localFlinkConfig() {
         Configuration c = new Configuration();
-        c.set(ConfigOptions.key(BACKLOG_REPORTER_KEY).stringType().noDefaultValue(),
+        c.set(
+                ConfigOptions.key(BACKLOG_REPORTER_KEY).stringType().noDefaultValue(),
                 BacklogBridgeReporterFactory.FACTORY_CLASS);
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);

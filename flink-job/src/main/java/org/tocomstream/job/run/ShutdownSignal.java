@@ -21,15 +21,17 @@ public final class ShutdownSignal implements AutoCloseable {
     private volatile boolean signalled;
 
     private ShutdownSignal(Runnable onSignal, long graceSeconds) {
-        this.hook = new Thread(() -> {
-            signalled = true;
-            onSignal.run();
-            try {
-                cleanedUp.await(graceSeconds, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "tocom-stream-shutdown");
+        this.hook = new Thread(
+                () -> {
+                    signalled = true;
+                    onSignal.run();
+                    try {
+                        cleanedUp.await(graceSeconds, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "tocom-stream-shutdown");
     }
 
     /** Registers the hook. */

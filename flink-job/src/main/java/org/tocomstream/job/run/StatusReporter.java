@@ -14,11 +14,11 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.stream.LabelRecord;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * The status line of the local run, once a second, measured from Kafka the way a downstream reader
@@ -62,8 +62,15 @@ public final class StatusReporter implements AutoCloseable {
      * @param truth the true class name of (stream, seq), or null when unknown
      * @param startNanos {@link System#nanoTime()} at the start of the run, for elapsed times
      */
-    StatusReporter(String bootstrap, Map<String, String> clientProperties, String framesTopic, String labelsTopic,
-            String deadLetterTopic, PrintStream out, BiFunction<String, Long, String> truth, long startNanos) {
+    StatusReporter(
+            String bootstrap,
+            Map<String, String> clientProperties,
+            String framesTopic,
+            String labelsTopic,
+            String deadLetterTopic,
+            PrintStream out,
+            BiFunction<String, Long, String> truth,
+            long startNanos) {
         this.bootstrap = bootstrap;
         this.clientProperties = Map.copyOf(clientProperties);
         this.framesTopic = framesTopic;
@@ -133,7 +140,10 @@ public final class StatusReporter implements AutoCloseable {
                         continue;
                     }
                     if (labelsTotal == 0) {
-                        out.printf(Locale.ROOT, "first label %.1f s after start%n", (System.nanoTime() - startNanos) / 1e9);
+                        out.printf(
+                                Locale.ROOT,
+                                "first label %.1f s after start%n",
+                                (System.nanoTime() - startNanos) / 1e9);
                     }
                     labelsTotal++;
                     labelsInSecond++;
@@ -187,23 +197,36 @@ public final class StatusReporter implements AutoCloseable {
             Collections.sort(ages);
             age = String.format(Locale.ROOT, "age p50 %d ms p99 %d ms", percentile(ages, 0.50), percentile(ages, 0.99));
         }
-        return String.format(Locale.ROOT, "[%4d s] in %5.1f frames/s | out %5.1f labels/s | %s | level %s | dead letters %d",
-                elapsed, (double) frames, (double) labels, age, level, deadLettersTotal);
+        return String.format(
+                Locale.ROOT,
+                "[%4d s] in %5.1f frames/s | out %5.1f labels/s | %s | level %s | dead letters %d",
+                elapsed,
+                (double) frames,
+                (double) labels,
+                age,
+                level,
+                deadLettersTotal);
     }
 
     private String sampleLine(LabelRecord s) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "         sample %s #%d:", s.stream(), s.seq()));
+        StringBuilder sb =
+                new StringBuilder(String.format(Locale.ROOT, "         sample %s #%d:", s.stream(), s.seq()));
         int n = Math.min(3, s.labels().size());
         for (int i = 0; i < n; i++) {
             LabelRecord.Label l = s.labels().get(i);
             sb.append(i == 0 ? " " : ", ").append(l.label()).append(String.format(Locale.ROOT, " %.2f", l.score()));
         }
         if (s.level().compensator() != null) {
-            sb.append(" [").append(s.level().schedule()).append(" + tocom ").append(s.level().compensator()).append(']');
+            sb.append(" [")
+                    .append(s.level().schedule())
+                    .append(" + tocom ")
+                    .append(s.level().compensator())
+                    .append(']');
         }
         String t = truth == null ? null : truth.apply(s.stream(), s.seq());
         if (t != null && judged > 0) {
-            sb.append(String.format(Locale.ROOT, " (true %s; top-1 so far %.1f%% of %d)", t, 100.0 * correct / judged, judged));
+            sb.append(String.format(
+                    Locale.ROOT, " (true %s; top-1 so far %.1f%% of %d)", t, 100.0 * correct / judged, judged));
         }
         return sb.toString();
     }

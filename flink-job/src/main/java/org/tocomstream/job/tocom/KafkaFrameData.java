@@ -51,8 +51,14 @@ public final class KafkaFrameData implements TrainingData {
      * @throws IllegalArgumentException when the topic does not exist
      * @throws org.apache.kafka.common.KafkaException when the broker cannot be reached in {@code timeout}
      */
-    static KafkaFrameData read(String bootstrap, String topic, int max, ImagePreprocessor pre, DecodeConfig limits,
-            Duration timeout, Consumer<String> progress) {
+    static KafkaFrameData read(
+            String bootstrap,
+            String topic,
+            int max,
+            ImagePreprocessor pre,
+            DecodeConfig limits,
+            Duration timeout,
+            Consumer<String> progress) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "tocom-train-" + UUID.randomUUID());
@@ -99,10 +105,11 @@ public final class KafkaFrameData implements TrainingData {
                 if (any) {
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince > timeout.toNanos()) {
-                    break;                    // nothing more arrives (e.g. aborted transactions at the end)
+                    break; // nothing more arrives (e.g. aborted transactions at the end)
                 }
                 if (System.nanoTime() >= nextReport) {
-                    progress.accept(String.format("read %d frames of %s so far (%d skipped)", values.size(), topic, skipped));
+                    progress.accept(
+                            String.format("read %d frames of %s so far (%d skipped)", values.size(), topic, skipped));
                     nextReport += 5_000_000_000L;
                 }
             }
@@ -110,7 +117,8 @@ public final class KafkaFrameData implements TrainingData {
         return new KafkaFrameData(List.copyOf(values), pre, skipped, firstReason);
     }
 
-    private static boolean reachedEnd(KafkaConsumer<?, ?> c, List<TopicPartition> parts, Map<TopicPartition, Long> end) {
+    private static boolean reachedEnd(
+            KafkaConsumer<?, ?> c, List<TopicPartition> parts, Map<TopicPartition, Long> end) {
         for (TopicPartition tp : parts) {
             if (c.position(tp) < end.getOrDefault(tp, 0L)) {
                 return false;

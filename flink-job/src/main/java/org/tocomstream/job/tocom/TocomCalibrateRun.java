@@ -18,11 +18,6 @@ import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.data.SceneGenerator;
-import org.tocomstream.model.ImagePreprocessor;
-import org.tocomstream.model.ModelSpec;
-import org.tocomstream.model.VitModel;
-import org.tocomstream.model.train.GeneratedData;
-import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.DataOptions;
@@ -30,6 +25,11 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitModel;
+import org.tocomstream.model.train.GeneratedData;
+import org.tocomstream.model.train.TrainingData;
 
 /**
  * {@code tocom calibrate}: fits a plugin trained on a base model to the model it runs on ({@link
@@ -54,42 +54,45 @@ public final class TocomCalibrateRun {
     static final String SCALES = "--scales";
     static final List<Double> DEFAULT_SCALES = List.of(0.00625, 0.0125, 0.025, 0.05, 0.1, 0.2, 0.4);
 
-    static final OptionParser PARSER =
-            new OptionParser("tocom calibrate")
-                    .value(MODEL, "DIR", "the model (required); trained at none or METHOD:m of the plugin")
-                    .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
-                    .value(RULE, "R", "kl-line-search (default) or sqrt-kl-ratio")
-                    .value(BASE, "DIR", "the plugin's base model (sqrt-kl-ratio: required; its weights hash is checked)")
-                    .value(SCALES, "LIST", "kl-line-search: the scales tried (default "
-                            + String.join(",", DEFAULT_SCALES.stream().map(String::valueOf).toList()) + ")")
-                    .value(IMAGES, "DIR", "unlabelled frames: every .jpg/.jpeg/.png under DIR (the first --size)")
-                    .flag(DataOptions.GENERATOR, "synthetic scenes (VALIDATION split; labels unused)")
-                    .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T (from the beginning)")
-                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
-                    .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
-                    .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
-                    .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
-                    .value(DataOptions.OBJECT_SCALE, "MIN,MAX", "generator object size (default 0.25,0.6)")
-                    .value(DataOptions.NOISE, "STD", "generator pixel noise (default 10)")
-                    .value(SIZE, "N", "frames measured on (default 500)")
-                    .value(BATCH, "N", "images per forward pass (default 64)")
-                    .value(OUT, "FILE", "where to write (default MODEL/" + CompensatorCalibration.FILE_NAME + ")")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+    static final OptionParser PARSER = new OptionParser("tocom calibrate")
+            .value(MODEL, "DIR", "the model (required); trained at none or METHOD:m of the plugin")
+            .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
+            .value(RULE, "R", "kl-line-search (default) or sqrt-kl-ratio")
+            .value(BASE, "DIR", "the plugin's base model (sqrt-kl-ratio: required; its weights hash is checked)")
+            .value(
+                    SCALES,
+                    "LIST",
+                    "kl-line-search: the scales tried (default "
+                            + String.join(
+                                    ",",
+                                    DEFAULT_SCALES.stream().map(String::valueOf).toList()) + ")")
+            .value(IMAGES, "DIR", "unlabelled frames: every .jpg/.jpeg/.png under DIR (the first --size)")
+            .flag(DataOptions.GENERATOR, "synthetic scenes (VALIDATION split; labels unused)")
+            .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T (from the beginning)")
+            .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
+            .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
+            .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
+            .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+            .value(DataOptions.OBJECT_SCALE, "MIN,MAX", "generator object size (default 0.25,0.6)")
+            .value(DataOptions.NOISE, "STD", "generator pixel noise (default 10)")
+            .value(SIZE, "N", "frames measured on (default 500)")
+            .value(BATCH, "N", "images per forward pass (default 64)")
+            .value(OUT, "FILE", "where to write (default MODEL/" + CompensatorCalibration.FILE_NAME + ")")
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
-    static final String HELP =
-            "tocom calibrate: fits a plugin, trained once on a base model, to the model it runs\n"
-                    + "on (m = the model's trainedCompression), from unlabelled frames. Default rule\n"
-                    + "kl-line-search: for every pair (m, n) each of --scales is tried and the one kept\n"
-                    + "that brings the model at n + scale x delta closest (KL) to itself at m (none if\n"
-                    + "no scale helps); fits any model, the base included; the largest scale becomes\n"
-                    + "the model's default s. --rule sqrt-kl-ratio --base BASE: the plain KLs of the\n"
-                    + "model and of the base give factor = min(1, sqrt(KL_model / KL_base)), applied\n"
-                    + "as s x factor. The file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what\n"
-                    + "lets the stream apply the base's plugin to a fine-tuned model. One line per pair.\n\n"
-                    + "options:\n"
-                    + PARSER.optionsHelp();
+    static final String HELP = "tocom calibrate: fits a plugin, trained once on a base model, to the model it runs\n"
+            + "on (m = the model's trainedCompression), from unlabelled frames. Default rule\n"
+            + "kl-line-search: for every pair (m, n) each of --scales is tried and the one kept\n"
+            + "that brings the model at n + scale x delta closest (KL) to itself at m (none if\n"
+            + "no scale helps); fits any model, the base included; the largest scale becomes\n"
+            + "the model's default s. --rule sqrt-kl-ratio --base BASE: the plain KLs of the\n"
+            + "model and of the base give factor = min(1, sqrt(KL_model / KL_base)), applied\n"
+            + "as s x factor. The file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what\n"
+            + "lets the stream apply the base's plugin to a fine-tuned model. One line per pair.\n\n"
+            + "options:\n"
+            + PARSER.optionsHelp();
 
     record Settings(
             Path model,
@@ -118,22 +121,30 @@ public final class TocomCalibrateRun {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);
         CompensatorCalibration.Rule rule;
         try {
-            rule = CompensatorCalibration.Rule.parse(args.string(RULE).orElse(CompensatorCalibration.Rule.KL_LINE_SEARCH.id()));
+            rule = CompensatorCalibration.Rule.parse(
+                    args.string(RULE).orElse(CompensatorCalibration.Rule.KL_LINE_SEARCH.id()));
         } catch (IllegalArgumentException e) {
             throw args.error(RULE, e.getMessage());
         }
         if (rule == CompensatorCalibration.Rule.SQRT_KL_RATIO) {
             args.required(BASE, "DIR");
         } else if (args.has(BASE)) {
-            throw args.error(BASE, "rule " + rule.id() + " measures the model alone; leave out " + BASE
-                    + " (or give " + RULE + " " + CompensatorCalibration.Rule.SQRT_KL_RATIO.id() + ")");
+            throw args.error(
+                    BASE,
+                    "rule " + rule.id() + " measures the model alone; leave out " + BASE + " (or give " + RULE + " "
+                            + CompensatorCalibration.Rule.SQRT_KL_RATIO.id() + ")");
         }
         if (args.has(SCALES) && rule != CompensatorCalibration.Rule.KL_LINE_SEARCH) {
             throw args.error(SCALES, "only rule kl-line-search tries scales");
         }
         List<Double> scales = args.numberList(SCALES, DEFAULT_SCALES, true, v -> v > 0, "distinct scales > 0");
-        String bootstrap = TocomTrainRun.frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE,
-                DataOptions.CLASSES, DataOptions.OBJECT_SCALE, DataOptions.NOISE);
+        String bootstrap = TocomTrainRun.frameSource(
+                args,
+                DataOptions.DATA_SEED,
+                DataOptions.FRAME_SIZE,
+                DataOptions.CLASSES,
+                DataOptions.OBJECT_SCALE,
+                DataOptions.NOISE);
         SceneGenerator generator = DataOptions.generator(args);
         Path model = args.path(MODEL).orElseThrow();
         return new Settings(
@@ -176,9 +187,12 @@ public final class TocomCalibrateRun {
         }
         OptionalInt m = plugin.config().schedule().degreeOf(spec.trainedCompression());
         if (m.isEmpty() || !plugin.config().covers(m.getAsInt())) {
-            throw new CommandFailedException(String.format(Locale.ROOT,
+            throw new CommandFailedException(String.format(
+                    Locale.ROOT,
                     "--model %s was trained at %s; the plugin covers none and %s:m for m in 0..%d",
-                    s.model(), spec.trainedCompression(), plugin.config().schedule().method(),
+                    s.model(),
+                    spec.trainedCompression(),
+                    plugin.config().schedule().method(),
                     plugin.config().maxDegree()));
         }
         List<CompensatorPair> pairs = new ArrayList<>();
@@ -188,17 +202,28 @@ public final class TocomCalibrateRun {
             }
         }
         TrainingData frames = frames(new ImagePreprocessor(spec.preprocessing()));
-        err.printf(Locale.ROOT, "tocom calibrate: %s (trained at %s), rule %s%s, %d pairs %d->n, %d frames%n",
-                s.model(), spec.trainedCompression(), s.rule().id(),
+        err.printf(
+                Locale.ROOT,
+                "tocom calibrate: %s (trained at %s), rule %s%s, %d pairs %d->n, %d frames%n",
+                s.model(),
+                spec.trainedCompression(),
+                s.rule().id(),
                 s.base() == null ? " at scales " + s.scales() : " against base " + s.base(),
-                pairs.size(), m.getAsInt(), frames.size());
+                pairs.size(),
+                m.getAsInt(),
+                frames.size());
         CompensatorCalibration calibration;
         if (s.rule() == CompensatorCalibration.Rule.KL_LINE_SEARCH) {
-            calibration = CompensatorCalibration.lineSearch(plugin.baseWeightsSha256(), modelSha, frames.size(),
+            calibration = CompensatorCalibration.lineSearch(
+                    plugin.baseWeightsSha256(),
+                    modelSha,
+                    frames.size(),
                     measure(s.model(), plugin, frames, pairs, s.scales(), "model"));
         } else {
-            List<CompensatorEvaluation.Cell> model = measure(s.model(), plugin, frames, pairs, List.of(0.0), "model").get(0.0);
-            List<CompensatorEvaluation.Cell> base = measure(s.base(), plugin, frames, pairs, List.of(0.0), "base").get(0.0);
+            List<CompensatorEvaluation.Cell> model = measure(s.model(), plugin, frames, pairs, List.of(0.0), "model")
+                    .get(0.0);
+            List<CompensatorEvaluation.Cell> base = measure(s.base(), plugin, frames, pairs, List.of(0.0), "base")
+                    .get(0.0);
             calibration = CompensatorCalibration.of(plugin.baseWeightsSha256(), modelSha, frames.size(), model, base);
         }
         try {
@@ -215,16 +240,29 @@ public final class TocomCalibrateRun {
      * The KLs of {@code pairs} for the model in {@code dir} at each scale, the plugin applied as
      * given (scale 0: plain KLs only, one forward per degree).
      */
-    private Map<Double, List<CompensatorEvaluation.Cell>> measure(Path dir, TokenCompensator plugin,
-            TrainingData frames, List<CompensatorPair> pairs, List<Double> scales, String what)
+    private Map<Double, List<CompensatorEvaluation.Cell>> measure(
+            Path dir,
+            TokenCompensator plugin,
+            TrainingData frames,
+            List<CompensatorPair> pairs,
+            List<Double> scales,
+            String what)
             throws CommandFailedException {
         try (VitModel model = VitModel.load(dir, s.device());
                 BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH)) {
             Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
             for (double scale : scales) {
-                byScale.put(scale, CompensatorEvaluation.run(model, tocom, frames, pairs, scale, s.batch(),
-                        line -> err.println("tocom calibrate: " + what + (scale > 0 ? " at scale " + scale : "")
-                                + ": " + line)));
+                byScale.put(
+                        scale,
+                        CompensatorEvaluation.run(
+                                model,
+                                tocom,
+                                frames,
+                                pairs,
+                                scale,
+                                s.batch(),
+                                line -> err.println("tocom calibrate: " + what + (scale > 0 ? " at scale " + scale : "")
+                                        + ": " + line)));
             }
             return byScale;
         } catch (IOException | RuntimeException e) {

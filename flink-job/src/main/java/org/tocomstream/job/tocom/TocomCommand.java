@@ -46,8 +46,7 @@ public final class TocomCommand implements Command {
     }
 
     @Override
-    public int run(String[] args, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] args, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         if (args.length == 0) {
             throw UsageException.of("tocom", null, "missing subcommand; expected train, eval, calibrate or proof");
         }
@@ -63,7 +62,8 @@ public final class TocomCommand implements Command {
                 return new TocomProofRun(TocomProofSettings.parse(rest), err).execute(out);
             default:
                 throw UsageException.of(
-                        "tocom", null,
+                        "tocom",
+                        null,
                         "unknown subcommand '" + args[0] + "'; expected train, eval, calibrate or proof");
         }
     }

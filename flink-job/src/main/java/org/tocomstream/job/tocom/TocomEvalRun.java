@@ -1,37 +1,32 @@
 package org.tocomstream.job.tocom;
 
 import ai.djl.Device;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DataOptions;
+import org.tocomstream.job.cli.DeviceOption;
+import org.tocomstream.job.cli.JsonFiles;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.VitModel;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.TrainingData;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.cli.DataOptions;
-import org.tocomstream.job.cli.DeviceOption;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.cli.UsageException;
 
 /** {@code tocom eval}: its options, their checks, the run and its report. */
 public final class TocomEvalRun {
@@ -46,39 +41,42 @@ public final class TocomEvalRun {
     static final String JSON = "--json";
     static final String HEATMAP = "--heatmap";
 
-    static final OptionParser PARSER =
-            DataOptions.declare(
-                            new OptionParser("tocom eval")
-                                    .value(MODEL, "DIR", "model directory (required)")
-                                    .value(PLUGIN, "FILE", "plugin file trained for that model (required)"))
-                    .value(TEST_SIZE, "N", "generated test scenes, TEST split (default 1000)")
-                    .value(GRID, "LIST", "pairs: 'all' (default: every m, n in 0..max degree), degrees\n"
+    static final OptionParser PARSER = DataOptions.declare(new OptionParser("tocom eval")
+                    .value(MODEL, "DIR", "model directory (required)")
+                    .value(PLUGIN, "FILE", "plugin file trained for that model (required)"))
+            .value(TEST_SIZE, "N", "generated test scenes, TEST split (default 1000)")
+            .value(
+                    GRID,
+                    "LIST",
+                    "pairs: 'all' (default: every m, n in 0..max degree), degrees\n"
                             + "'0,2,4' (all pairs among them) or pairs '0->4,4->0'")
-                    .value(SCALE, "S", "scale s (default the plugin's)")
-                    .value(MODE, "MODE", "side (default) or merged")
-                    .value(BATCH, "N", "images per forward pass (default 64)")
-                    .value(JSON, "FILE", "also write the results as JSON")
-                    .value(HEATMAP, "FILE", "also write a PNG heat map of the grid: KL reduction and,\n"
+            .value(SCALE, "S", "scale s (default the plugin's)")
+            .value(MODE, "MODE", "side (default) or merged")
+            .value(BATCH, "N", "images per forward pass (default 64)")
+            .value(JSON, "FILE", "also write the results as JSON")
+            .value(
+                    HEATMAP,
+                    "FILE",
+                    "also write a PNG heat map of the grid: KL reduction and,\n"
                             + "with labelled images, top-1 change per (m, n)")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
-    static final String HELP =
-            "tocom eval: for each pair (m, n) of the grid, on held-out images: the KL divergence\n"
-                    + "from the model at ToMe r = m to the model at r = n, without and with the plugin's\n"
-                    + "Δ(m→n), and top-1 accuracy at m, at n and at n with the plugin. Data: an image\n"
-                    + "folder DIR/<class>/<image> (classes among the model's labels) or the generator's\n"
-                    + "TEST split. Output: a table on stdout, one row per pair, then the means over the\n"
-                    + "pairs with m != n; --json FILE writes the same (schemaVersion "
-                    + TocomEvalReport.SCHEMA_VERSION + "):\n"
-                    + "  model, plugin, architecture, trainedCompression, baseWeightsSha256, scale, mode,\n"
-                    + "  images, cells[]: m, n, klPlain, klCompensated, accuracyAtM, accuracyPlain,\n"
-                    + "  accuracyCompensated; summary: mismatchedPairs, meanKlPlain, meanKlCompensated,\n"
-                    + "  klReduction (1 - compensated / plain), meanTop1Gain (accuracy fractions)\n"
-                    + "--heatmap FILE writes the grid as a PNG (rows m, columns n).\n\n"
-                    + "options:\n"
-                    + PARSER.optionsHelp();
+    static final String HELP = "tocom eval: for each pair (m, n) of the grid, on held-out images: the KL divergence\n"
+            + "from the model at ToMe r = m to the model at r = n, without and with the plugin's\n"
+            + "Δ(m→n), and top-1 accuracy at m, at n and at n with the plugin. Data: an image\n"
+            + "folder DIR/<class>/<image> (classes among the model's labels) or the generator's\n"
+            + "TEST split. Output: a table on stdout, one row per pair, then the means over the\n"
+            + "pairs with m != n; --json FILE writes the same (schemaVersion "
+            + TocomEvalReport.SCHEMA_VERSION + "):\n"
+            + "  model, plugin, architecture, trainedCompression, baseWeightsSha256, scale, mode,\n"
+            + "  images, cells[]: m, n, klPlain, klCompensated, accuracyAtM, accuracyPlain,\n"
+            + "  accuracyCompensated; summary: mismatchedPairs, meanKlPlain, meanKlCompensated,\n"
+            + "  klReduction (1 - compensated / plain), meanTop1Gain (accuracy fractions)\n"
+            + "--heatmap FILE writes the grid as a PNG (rows m, columns n).\n\n"
+            + "options:\n"
+            + PARSER.optionsHelp();
 
     record Settings(
             Path model,
@@ -173,8 +171,8 @@ public final class TocomEvalRun {
         if (!syntaxOnly) {
             for (CompensatorPair p : pairs) {
                 if (p.from() > maxDegree || p.to() > maxDegree) {
-                    throw args.error(GRID, String.format(
-                            "pair %s is outside the plugin's degree range 0..%d", p, maxDegree));
+                    throw args.error(
+                            GRID, String.format("pair %s is outside the plugin's degree range 0..%d", p, maxDegree));
                 }
             }
         }
@@ -189,8 +187,10 @@ public final class TocomEvalRun {
             throw new CommandFailedException("cannot load --plugin " + s.plugin() + ": " + Cli.describe(e), e);
         }
         List<CompensatorPair> grid = pairs(
-                new ParsedArgs(PARSER.command(), java.util.Map.of(), List.of()), s.grid(),
-                plugin.config().maxDegree(), false);
+                new ParsedArgs(PARSER.command(), java.util.Map.of(), List.of()),
+                s.grid(),
+                plugin.config().maxDegree(),
+                false);
         double scale = s.scale() != null ? s.scale() : plugin.config().defaultScale();
         VitModel model;
         try {
@@ -198,7 +198,8 @@ public final class TocomEvalRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + s.model() + ": " + Cli.describe(e), e);
         }
-        try (model; BoundCompensator tocom = plugin.bind(model, s.mode())) {
+        try (model;
+                BoundCompensator tocom = plugin.bind(model, s.mode())) {
             ImagePreprocessor pre = new ImagePreprocessor(model.spec().preprocessing());
             TrainingData data;
             if (s.generator() != null) {
@@ -218,14 +219,20 @@ public final class TocomEvalRun {
             }
             List<CompensatorEvaluation.Cell> cells;
             try {
-                cells = CompensatorEvaluation.run(model, tocom, data, grid, scale, s.batch(),
-                        line -> err.println("tocom eval: " + line));
+                cells = CompensatorEvaluation.run(
+                        model, tocom, data, grid, scale, s.batch(), line -> err.println("tocom eval: " + line));
             } catch (RuntimeException e) {
                 throw new CommandFailedException("evaluation failed: " + Cli.describe(e), e);
             }
             TocomEvalReport report = TocomEvalReport.of(
-                    s.model().toString(), s.plugin().toString(), model.spec(), plugin, scale,
-                    s.mode() == CompensatorMode.MERGED ? "merged" : "side", data.size(), cells);
+                    s.model().toString(),
+                    s.plugin().toString(),
+                    model.spec(),
+                    plugin,
+                    scale,
+                    s.mode() == CompensatorMode.MERGED ? "merged" : "side",
+                    data.size(),
+                    cells);
             report.printTable(out);
             if (s.json() != null) {
                 try {
@@ -264,14 +271,30 @@ public final class TocomEvalRun {
 
         static final int SCHEMA_VERSION = 1;
 
-        record Cell(int m, int n, double klPlain, double klCompensated, Double accuracyAtM,
-                Double accuracyPlain, Double accuracyCompensated) {}
+        record Cell(
+                int m,
+                int n,
+                double klPlain,
+                double klCompensated,
+                Double accuracyAtM,
+                Double accuracyPlain,
+                Double accuracyCompensated) {}
 
-        record Summary(int mismatchedPairs, double meanKlPlain, double meanKlCompensated,
-                double klReduction, Double meanTop1Gain) {}
+        record Summary(
+                int mismatchedPairs,
+                double meanKlPlain,
+                double meanKlCompensated,
+                double klReduction,
+                Double meanTop1Gain) {}
 
-        static TocomEvalReport of(String model, String plugin, org.tocomstream.model.ModelSpec spec,
-                TokenCompensator tocom, double scale, String mode, int images,
+        static TocomEvalReport of(
+                String model,
+                String plugin,
+                org.tocomstream.model.ModelSpec spec,
+                TokenCompensator tocom,
+                double scale,
+                String mode,
+                int images,
                 List<CompensatorEvaluation.Cell> cells) {
             List<Cell> rows = new ArrayList<>();
             int mismatched = 0;
@@ -281,8 +304,14 @@ public final class TocomEvalRun {
             boolean labelled = true;
             for (CompensatorEvaluation.Cell c : cells) {
                 labelled &= !Double.isNaN(c.accuracyPlain());
-                rows.add(new Cell(c.pair().from(), c.pair().to(), c.klPlain(), c.klCompensated(),
-                        nan(c.accuracyAtM()), nan(c.accuracyPlain()), nan(c.accuracyCompensated())));
+                rows.add(new Cell(
+                        c.pair().from(),
+                        c.pair().to(),
+                        c.klPlain(),
+                        c.klCompensated(),
+                        nan(c.accuracyAtM()),
+                        nan(c.accuracyPlain()),
+                        nan(c.accuracyCompensated())));
                 if (!c.pair().isIdentity()) {
                     mismatched++;
                     klPlain += c.klPlain();
@@ -292,12 +321,24 @@ public final class TocomEvalRun {
             }
             Summary summary = mismatched == 0
                     ? new Summary(0, 0, 0, 0, null)
-                    : new Summary(mismatched, klPlain / mismatched, klComp / mismatched,
+                    : new Summary(
+                            mismatched,
+                            klPlain / mismatched,
+                            klComp / mismatched,
                             klPlain > 0 ? 1 - klComp / klPlain : 0,
                             labelled ? gain / mismatched : null);
-            return new TocomEvalReport(SCHEMA_VERSION, model, plugin, spec.architecture().name(),
-                    spec.trainedCompression().toString(), tocom.baseWeightsSha256(), scale, mode,
-                    images, rows, summary);
+            return new TocomEvalReport(
+                    SCHEMA_VERSION,
+                    model,
+                    plugin,
+                    spec.architecture().name(),
+                    spec.trainedCompression().toString(),
+                    tocom.baseWeightsSha256(),
+                    scale,
+                    mode,
+                    images,
+                    rows,
+                    summary);
         }
 
         private static Double nan(double v) {
@@ -306,20 +347,33 @@ public final class TocomEvalRun {
 
         void printTable(PrintStream out) {
             out.printf(Locale.ROOT, "%s with %s (s = %s, %s): %d images%n", model, plugin, scale, mode, images);
-            out.printf("%-7s %10s %10s %8s %8s %8s %8s%n", "m->n", "KL plain", "KL tocom", "change",
-                    "acc@m", "acc@n", "+tocom");
+            out.printf(
+                    "%-7s %10s %10s %8s %8s %8s %8s%n",
+                    "m->n", "KL plain", "KL tocom", "change", "acc@m", "acc@n", "+tocom");
             for (Cell c : cells) {
-                out.printf(Locale.ROOT, "%-7s %10.5f %10.5f %8s %8s %8s %8s%n", c.m() + "->" + c.n(),
-                        c.klPlain(), c.klCompensated(),
-                        c.klPlain() > 0 ? String.format(Locale.ROOT, "%+.1f%%", 100 * (c.klCompensated() / c.klPlain() - 1)) : "-",
-                        pct(c.accuracyAtM()), pct(c.accuracyPlain()), pct(c.accuracyCompensated()));
+                out.printf(
+                        Locale.ROOT,
+                        "%-7s %10.5f %10.5f %8s %8s %8s %8s%n",
+                        c.m() + "->" + c.n(),
+                        c.klPlain(),
+                        c.klCompensated(),
+                        c.klPlain() > 0
+                                ? String.format(Locale.ROOT, "%+.1f%%", 100 * (c.klCompensated() / c.klPlain() - 1))
+                                : "-",
+                        pct(c.accuracyAtM()),
+                        pct(c.accuracyPlain()),
+                        pct(c.accuracyCompensated()));
             }
             if (summary.mismatchedPairs() > 0) {
-                out.printf(Locale.ROOT,
+                out.printf(
+                        Locale.ROOT,
                         "mean over %d pairs with m != n: KL %.5f -> %.5f (%+.1f%%), top-1 gain %s%n",
-                        summary.mismatchedPairs(), summary.meanKlPlain(), summary.meanKlCompensated(),
+                        summary.mismatchedPairs(),
+                        summary.meanKlPlain(),
+                        summary.meanKlCompensated(),
                         -100 * summary.klReduction(),
-                        summary.meanTop1Gain() == null ? "n/a"
+                        summary.meanTop1Gain() == null
+                                ? "n/a"
                                 : String.format(Locale.ROOT, "%+.2f points", 100 * summary.meanTop1Gain()));
             }
         }

@@ -60,8 +60,16 @@ public final class TocomHeatmap {
             g.fillRect(0, 0, img.getWidth(), img.getHeight());
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-            g.drawString(String.format(Locale.ROOT, "%s + ToCom (s = %s, %s), %d images",
-                    report.architecture(), report.scale(), report.mode(), report.images()), 8, 18);
+            g.drawString(
+                    String.format(
+                            Locale.ROOT,
+                            "%s + ToCom (s = %s, %s), %d images",
+                            report.architecture(),
+                            report.scale(),
+                            report.mode(),
+                            report.images()),
+                    8,
+                    18);
             double maxGain = 0;
             for (TocomEvalReport.Cell c : report.cells()) {
                 if (labelled && c.m() != c.n()) {
@@ -69,12 +77,24 @@ public final class TocomHeatmap {
                 }
             }
             double gainRange = Math.max(maxGain, 0.01);
-            panel(g, report, degrees, MARGIN_LEFT, "KL to m: reduction",
-                    c -> c.klPlain() > 0 ? 1 - c.klCompensated() / c.klPlain() : Double.NaN, 1.0,
+            panel(
+                    g,
+                    report,
+                    degrees,
+                    MARGIN_LEFT,
+                    "KL to m: reduction",
+                    c -> c.klPlain() > 0 ? 1 - c.klCompensated() / c.klPlain() : Double.NaN,
+                    1.0,
                     v -> String.format(Locale.ROOT, "%+.0f%%", 100 * v));
             if (labelled) {
-                panel(g, report, degrees, MARGIN_LEFT + side + GAP, "top-1 change",
-                        c -> c.accuracyCompensated() - c.accuracyPlain(), gainRange,
+                panel(
+                        g,
+                        report,
+                        degrees,
+                        MARGIN_LEFT + side + GAP,
+                        "top-1 change",
+                        c -> c.accuracyCompensated() - c.accuracyPlain(),
+                        gainRange,
                         v -> String.format(Locale.ROOT, "%+.1f", 100 * v));
             }
         } finally {
@@ -94,8 +114,15 @@ public final class TocomHeatmap {
     }
 
     /** One panel: value v of each cell, coloured on [-range, range] (positive = better, green). */
-    private static void panel(Graphics2D g, TocomEvalReport report, List<Integer> degrees, int x0, String title,
-            ToDoubleFunction<TocomEvalReport.Cell> value, double range, Text text) {
+    private static void panel(
+            Graphics2D g,
+            TocomEvalReport report,
+            List<Integer> degrees,
+            int x0,
+            String title,
+            ToDoubleFunction<TocomEvalReport.Cell> value,
+            double range,
+            Text text) {
         int k = degrees.size();
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setColor(Color.BLACK);

@@ -31,7 +31,10 @@ final class TocomProofReport {
     private final Map<Integer, CompensatorCalibration> calibrations;
     private final PrintStream out;
 
-    TocomProofReport(TocomProofSettings settings, List<Member> members, Map<Integer, CompensatorCalibration> calibrations,
+    TocomProofReport(
+            TocomProofSettings settings,
+            List<Member> members,
+            Map<Integer, CompensatorCalibration> calibrations,
             PrintStream out) {
         this.s = settings;
         this.members = members;
@@ -46,12 +49,24 @@ final class TocomProofReport {
      * @param best the s the TEST cells were measured at
      * @param gainSum per TEST image, the sum over the mismatched pairs of (comp - plain)
      */
-    void write(TokenCompensator plugin, TreeSet<Integer> degrees, Map<Double, double[]> tuning, double best,
-            List<CompensatorEvaluation.Cell> cells, int[] gainSum) throws CommandFailedException {
+    void write(
+            TokenCompensator plugin,
+            TreeSet<Integer> degrees,
+            Map<Double, double[]> tuning,
+            double best,
+            List<CompensatorEvaluation.Cell> cells,
+            int[] gainSum)
+            throws CommandFailedException {
         int images = s.testSize();
         TocomEvalRun.TocomEvalReport report = TocomEvalRun.TocomEvalReport.of(
-                String.join(",", members.stream().map(mb -> mb.dir().toString()).toList()), s.plugin().toString(),
-                members.get(0).spec(), plugin, best, calibrations.isEmpty() ? "side" : "side, x calibration factors", images, cells);
+                String.join(",", members.stream().map(mb -> mb.dir().toString()).toList()),
+                s.plugin().toString(),
+                members.get(0).spec(),
+                plugin,
+                best,
+                calibrations.isEmpty() ? "side" : "side, x calibration factors",
+                images,
+                cells);
         printTable(out, members, degrees, cells, images, best, !calibrations.isEmpty());
         Outcome outcome = runChecks(cells, gainSum);
         if (s.json() != null) {
@@ -101,29 +116,56 @@ final class TocomProofReport {
         }
         double[] ci = TocomProofRun.bootstrap(perImage, s.bootstrap(), 0);
         List<Map<String, Object>> checks = new ArrayList<>();
-        check(out, checks, "KL to the degree-m model lower with the plugin for every mismatched pair",
-                lowered == mismatched, String.format(Locale.ROOT, "%d of %d pairs", lowered, mismatched));
-        check(out, checks, "KL at least 30 % lower on average over the mismatched pairs",
-                meanReduction >= 0.30, String.format(Locale.ROOT, "mean of the per-pair reductions %.1f %%", 100 * meanReduction));
-        check(out, checks, "mean top-1 gain > 0 with its 95 % bootstrap interval above 0",
-                meanGain > 0 && ci[0] > 0, String.format(Locale.ROOT, "%+.3f points, 95 %% interval [%+.3f, %+.3f] (%d resamples of %d images)",
-                        100 * meanGain, 100 * ci[0], 100 * ci[1], s.bootstrap(), images));
-        check(out, checks, "no pair loses more than 0.3 points of top-1",
-                worst >= -0.003 - 1e-12, String.format(Locale.ROOT, "worst pair %s: %+.2f points", worstPair, 100 * worst));
+        check(
+                out,
+                checks,
+                "KL to the degree-m model lower with the plugin for every mismatched pair",
+                lowered == mismatched,
+                String.format(Locale.ROOT, "%d of %d pairs", lowered, mismatched));
+        check(
+                out,
+                checks,
+                "KL at least 30 % lower on average over the mismatched pairs",
+                meanReduction >= 0.30,
+                String.format(Locale.ROOT, "mean of the per-pair reductions %.1f %%", 100 * meanReduction));
+        check(
+                out,
+                checks,
+                "mean top-1 gain > 0 with its 95 % bootstrap interval above 0",
+                meanGain > 0 && ci[0] > 0,
+                String.format(
+                        Locale.ROOT,
+                        "%+.3f points, 95 %% interval [%+.3f, %+.3f] (%d resamples of %d images)",
+                        100 * meanGain,
+                        100 * ci[0],
+                        100 * ci[1],
+                        s.bootstrap(),
+                        images));
+        check(
+                out,
+                checks,
+                "no pair loses more than 0.3 points of top-1",
+                worst >= -0.003 - 1e-12,
+                String.format(Locale.ROOT, "worst pair %s: %+.2f points", worstPair, 100 * worst));
         return new Outcome(meanReduction, meanGain, ci, checks);
     }
 
-    private void writeJson(Map<Double, double[]> tuning, double best, TocomEvalRun.TocomEvalReport report,
-            Outcome outcome) throws CommandFailedException {
+    private void writeJson(
+            Map<Double, double[]> tuning, double best, TocomEvalRun.TocomEvalReport report, Outcome outcome)
+            throws CommandFailedException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("plugin", s.plugin().toString());
-        json.put("models", members.stream().map(mb -> Map.of("dir", mb.dir().toString(), "m", mb.m(),
-                "isPluginBase", mb.isBase())).toList());
+        json.put(
+                "models",
+                members.stream()
+                        .map(mb -> Map.of("dir", mb.dir().toString(), "m", mb.m(), "isPluginBase", mb.isBase()))
+                        .toList());
         Map<String, Object> tuned = new LinkedHashMap<>();
         for (Map.Entry<Double, double[]> e : tuning.entrySet()) {
             double[] a = e.getValue();
-            tuned.put(Double.toString(e.getKey()), Map.of("meanKlPlain", a[0] / a[3], "meanKlCompensated", a[1] / a[3],
-                    "meanTop1Gain", a[2] / a[3]));
+            tuned.put(
+                    Double.toString(e.getKey()),
+                    Map.of("meanKlPlain", a[0] / a[3], "meanKlCompensated", a[1] / a[3], "meanTop1Gain", a[2] / a[3]));
         }
         json.put("tuneImages", s.tuneSize());
         json.put("scaleTuning", tuned);
@@ -153,15 +195,27 @@ final class TocomProofReport {
         }
         for (Member mb : members) {
             Map<String, Object> factors = new LinkedHashMap<>();
-            calibrations.get(mb.m()).pairs().forEach((p, f) -> factors.put(p.toString(), s.lineSearch()
-                    ? Map.of("klModel", f.klModel(), "klCompensated", f.klCompensated(), "factor", f.factor())
-                    : Map.of("klModel", f.klModel(), "klBase", f.klBase(), "factor", f.factor())));
+            calibrations
+                    .get(mb.m())
+                    .pairs()
+                    .forEach((p, f) -> factors.put(
+                            p.toString(),
+                            s.lineSearch()
+                                    ? Map.of(
+                                            "klModel",
+                                            f.klModel(),
+                                            "klCompensated",
+                                            f.klCompensated(),
+                                            "factor",
+                                            f.factor())
+                                    : Map.of("klModel", f.klModel(), "klBase", f.klBase(), "factor", f.factor())));
             cal.put("m" + mb.m(), factors);
         }
         return cal;
     }
 
-    private static void check(PrintStream out, List<Map<String, Object>> checks, String what, boolean pass, String detail) {
+    private static void check(
+            PrintStream out, List<Map<String, Object>> checks, String what, boolean pass, String detail) {
         out.printf(Locale.ROOT, "%s  %s: %s%n", pass ? "PASS" : "FAIL", what, detail);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("check", what);
@@ -170,10 +224,21 @@ final class TocomProofReport {
         checks.add(c);
     }
 
-    private static void printTable(PrintStream out, List<Member> members, TreeSet<Integer> degrees,
-            List<CompensatorEvaluation.Cell> cells, int images, double scale, boolean calibrated) {
-        out.printf(Locale.ROOT, "TEST split, %d images, s = %s%s: top-1 at n without -> with the plugin, and KL to the"
-                + " model at its own m (change)%n", images, scale, calibrated ? " x each pair's factor" : "");
+    private static void printTable(
+            PrintStream out,
+            List<Member> members,
+            TreeSet<Integer> degrees,
+            List<CompensatorEvaluation.Cell> cells,
+            int images,
+            double scale,
+            boolean calibrated) {
+        out.printf(
+                Locale.ROOT,
+                "TEST split, %d images, s = %s%s: top-1 at n without -> with the plugin, and KL to the"
+                        + " model at its own m (change)%n",
+                images,
+                scale,
+                calibrated ? " x each pair's factor" : "");
         StringBuilder head = new StringBuilder(String.format("%-10s", "model m"));
         for (int n : degrees) {
             head.append(String.format(Locale.ROOT, " | %-30s", "n = " + n));
@@ -191,11 +256,20 @@ final class TocomProofReport {
                 if (c == null) {
                     row.append(String.format(" | %-30s", "-"));
                 } else if (c.pair().isIdentity()) {
-                    row.append(String.format(Locale.ROOT, " | %-30s", String.format(Locale.ROOT, "%.2f %% (reference)", 100 * c.accuracyPlain())));
+                    row.append(String.format(
+                            Locale.ROOT,
+                            " | %-30s",
+                            String.format(Locale.ROOT, "%.2f %% (reference)", 100 * c.accuracyPlain())));
                 } else {
-                    row.append(String.format(Locale.ROOT, " | %-30s", String.format(Locale.ROOT, "%.2f->%.2f %% KL %+.0f %%",
-                            100 * c.accuracyPlain(), 100 * c.accuracyCompensated(),
-                            c.klPlain() > 0 ? 100 * (c.klCompensated() / c.klPlain() - 1) : 0.0)));
+                    row.append(String.format(
+                            Locale.ROOT,
+                            " | %-30s",
+                            String.format(
+                                    Locale.ROOT,
+                                    "%.2f->%.2f %% KL %+.0f %%",
+                                    100 * c.accuracyPlain(),
+                                    100 * c.accuracyCompensated(),
+                                    c.klPlain() > 0 ? 100 * (c.klCompensated() / c.klPlain() - 1) : 0.0)));
                 }
             }
             out.println(row);

@@ -24,13 +24,13 @@ import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitModel;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.TrainingData;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
 
 /**
  * {@code tocom proof}: the ToCom paper's setting at small scale. One plugin, trained once on the
@@ -111,15 +111,21 @@ public final class TocomProofRun {
             }
             int m = degreeOf(plugin.config().schedule(), spec.trainedCompression(), dir);
             if (m > maxDegree) {
-                throw new CommandFailedException(String.format(Locale.ROOT,
-                        "model %s was trained at %s, beyond the plugin's degrees 0..%d", dir,
-                        spec.trainedCompression(), maxDegree));
+                throw new CommandFailedException(String.format(
+                        Locale.ROOT,
+                        "model %s was trained at %s, beyond the plugin's degrees 0..%d",
+                        dir,
+                        spec.trainedCompression(),
+                        maxDegree));
             }
             for (Member other : members) {
                 if (other.m() == m) {
-                    throw new CommandFailedException(String.format(Locale.ROOT,
+                    throw new CommandFailedException(String.format(
+                            Locale.ROOT,
                             "models %s and %s were both trained at m = %d; give one model per training degree",
-                            other.dir(), dir, m));
+                            other.dir(),
+                            dir,
+                            m));
                 }
             }
             members.add(new Member(dir, spec, sha, m, new ArrayList<>(), sha.equals(plugin.baseWeightsSha256())));
@@ -137,8 +143,8 @@ public final class TocomProofRun {
         }
         for (int n : degreeSet) {
             if (n > maxDegree) {
-                throw new CommandFailedException(String.format(Locale.ROOT,
-                        "%s: degree %d is beyond the plugin's degrees 0..%d", DEGREES, n, maxDegree));
+                throw new CommandFailedException(String.format(
+                        Locale.ROOT, "%s: degree %d is beyond the plugin's degrees 0..%d", DEGREES, n, maxDegree));
             }
         }
         return degreeSet;
@@ -148,11 +154,18 @@ public final class TocomProofRun {
     private void checkLabels(List<Member> members, SceneGenerator test) throws CommandFailedException {
         for (Member mb : members) {
             if (!mb.spec().labels().equals(test.labels())) {
-                throw new CommandFailedException(String.format("the labels of %s %s differ from the generator's %s",
+                throw new CommandFailedException(String.format(
+                        "the labels of %s %s differ from the generator's %s",
                         mb.dir(), mb.spec().labels(), test.labels()));
             }
-            err.printf(Locale.ROOT, "tocom proof: %s, trained at m = %d%s%n", mb.dir(), mb.m(),
-                    mb.isBase() ? " (the plugin's base itself)" : " (fine-tuned: weights differ from the plugin's base)");
+            err.printf(
+                    Locale.ROOT,
+                    "tocom proof: %s, trained at m = %d%s%n",
+                    mb.dir(),
+                    mb.m(),
+                    mb.isBase()
+                            ? " (the plugin's base itself)"
+                            : " (fine-tuned: weights differ from the plugin's base)");
         }
     }
 
@@ -172,8 +185,9 @@ public final class TocomProofRun {
             if (s.lineSearch()) {
                 Map<Double, List<CompensatorEvaluation.Cell>> grid = new LinkedHashMap<>(byScale);
                 grid.remove(0.0);
-                calibrations.put(mb.m(), CompensatorCalibration.lineSearch(
-                        plugin.baseWeightsSha256(), mb.sha(), s.tuneSize(), grid));
+                calibrations.put(
+                        mb.m(),
+                        CompensatorCalibration.lineSearch(plugin.baseWeightsSha256(), mb.sha(), s.tuneSize(), grid));
             }
             for (double scale : s.scales()) {
                 double[] acc = tuning.get(scale);
@@ -197,8 +211,15 @@ public final class TocomProofRun {
     private double chooseScale(Map<Double, double[]> tuning, List<Member> members, PrintStream out) {
         for (double scale : s.scales()) {
             double[] acc = tuning.get(scale);
-            out.printf(Locale.ROOT, "s = %-5s on %d VALIDATION scenes: KL %.5f -> %.5f (%+.1f %%), top-1 gain %+.2f points%n",
-                    scale, s.tuneSize(), acc[0] / acc[3], acc[1] / acc[3], 100 * (acc[1] / acc[0] - 1), 100 * acc[2] / acc[3]);
+            out.printf(
+                    Locale.ROOT,
+                    "s = %-5s on %d VALIDATION scenes: KL %.5f -> %.5f (%+.1f %%), top-1 gain %+.2f points%n",
+                    scale,
+                    s.tuneSize(),
+                    acc[0] / acc[3],
+                    acc[1] / acc[3],
+                    100 * (acc[1] / acc[0] - 1),
+                    100 * acc[2] / acc[3]);
         }
         double best = s.scales().get(0);
         for (Map.Entry<Double, double[]> e : tuning.entrySet()) {
@@ -210,7 +231,9 @@ public final class TocomProofRun {
         }
         if (s.lineSearch()) {
             best = s.scales().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-            out.printf(Locale.ROOT, "line search: per model and pair the scale of least VALIDATION KL (s = %s x factor):%n",
+            out.printf(
+                    Locale.ROOT,
+                    "line search: per model and pair the scale of least VALIDATION KL (s = %s x factor):%n",
                     best);
             for (Member mb : members) {
                 out.print(calibrations.get(mb.m()).describe().indent(2));
@@ -223,25 +246,32 @@ public final class TocomProofRun {
     }
 
     /** Every model's pairs on the TEST split at {@code scale}; adds each image's gains to {@code gainSum}. */
-    private List<CompensatorEvaluation.Cell> measure(List<Member> members, TokenCompensator plugin,
-            SceneGenerator test, double scale, int[] gainSum) throws CommandFailedException {
+    private List<CompensatorEvaluation.Cell> measure(
+            List<Member> members, TokenCompensator plugin, SceneGenerator test, double scale, int[] gainSum)
+            throws CommandFailedException {
         List<CompensatorEvaluation.Cell> cells = new ArrayList<>();
         for (Member mb : members) {
             List<CompensatorPair> pairs = mb.pairs();
-            List<CompensatorEvaluation.Cell> got = evaluate(mb, plugin, test, s.testSize(), List.of(scale),
-                    (g, i, plain, comp) -> {
-                        if (!pairs.get(g).isIdentity()) {
-                            gainSum[i] += (comp ? 1 : 0) - (plain ? 1 : 0);
-                        }
-                    }).get(scale);
+            List<CompensatorEvaluation.Cell> got = evaluate(
+                            mb, plugin, test, s.testSize(), List.of(scale), (g, i, plain, comp) -> {
+                                if (!pairs.get(g).isIdentity()) {
+                                    gainSum[i] += (comp ? 1 : 0) - (plain ? 1 : 0);
+                                }
+                            })
+                    .get(scale);
             cells.addAll(got);
         }
         return cells;
     }
 
     /** The model's pairs at each of {@code scales}, the model loaded once. */
-    private Map<Double, List<CompensatorEvaluation.Cell>> evaluate(Member mb, TokenCompensator plugin,
-            SceneGenerator split, int size, List<Double> scales, CompensatorEvaluation.PerImage perImage)
+    private Map<Double, List<CompensatorEvaluation.Cell>> evaluate(
+            Member mb,
+            TokenCompensator plugin,
+            SceneGenerator split,
+            int size,
+            List<Double> scales,
+            CompensatorEvaluation.PerImage perImage)
             throws CommandFailedException {
         VitModel model;
         try {
@@ -249,13 +279,23 @@ public final class TocomProofRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + mb.dir() + ": " + Cli.describe(e), e);
         }
-        try (model; BoundCompensator tocom =
-                plugin.bind(model, CompensatorMode.SIDE_BRANCH, calibrations.get(mb.m()))) {
-            TrainingData data = new GeneratedData(split, size, new ImagePreprocessor(model.spec().preprocessing()));
+        try (model;
+                BoundCompensator tocom = plugin.bind(model, CompensatorMode.SIDE_BRANCH, calibrations.get(mb.m()))) {
+            TrainingData data = new GeneratedData(
+                    split, size, new ImagePreprocessor(model.spec().preprocessing()));
             Map<Double, List<CompensatorEvaluation.Cell>> byScale = new LinkedHashMap<>();
             for (double scale : scales) {
-                byScale.put(scale, CompensatorEvaluation.run(model, tocom, data, mb.pairs(), scale, s.batch(),
-                        line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line), perImage));
+                byScale.put(
+                        scale,
+                        CompensatorEvaluation.run(
+                                model,
+                                tocom,
+                                data,
+                                mb.pairs(),
+                                scale,
+                                s.batch(),
+                                line -> err.println("tocom proof: m = " + mb.m() + ", s = " + scale + ": " + line),
+                                perImage));
             }
             return byScale;
         } catch (RuntimeException e) {
@@ -275,7 +315,8 @@ public final class TocomProofRun {
             baseSha = TokenCompensator.weightsSha256(baseDir);
             plugin.requireBase(baseSha, CALIBRATE_WITH + " " + baseDir);
         } catch (IOException | RuntimeException e) {
-            throw new CommandFailedException("cannot use " + CALIBRATE_WITH + " " + baseDir + ": " + Cli.describe(e), e);
+            throw new CommandFailedException(
+                    "cannot use " + CALIBRATE_WITH + " " + baseDir + ": " + Cli.describe(e), e);
         }
         List<CompensatorPair> all = new ArrayList<>();
         for (Member mb : members) {
@@ -283,11 +324,15 @@ public final class TocomProofRun {
         }
         Member base = new Member(baseDir, null, baseSha, -1, all, true);
         List<CompensatorEvaluation.Cell> baseCells = plainCells(base, plugin, tune);
-        out.printf(Locale.ROOT, "per-pair factors min(1, sqrt(KL_model / KL_base)), plain KLs on %d VALIDATION scenes:%n",
+        out.printf(
+                Locale.ROOT,
+                "per-pair factors min(1, sqrt(KL_model / KL_base)), plain KLs on %d VALIDATION scenes:%n",
                 s.tuneSize());
         for (Member mb : members) {
             List<CompensatorEvaluation.Cell> own = plainCells(mb, plugin, tune);
-            List<CompensatorEvaluation.Cell> baseOwn = baseCells.stream().filter(c -> mb.pairs().contains(c.pair())).toList();
+            List<CompensatorEvaluation.Cell> baseOwn = baseCells.stream()
+                    .filter(c -> mb.pairs().contains(c.pair()))
+                    .toList();
             CompensatorCalibration calibration =
                     CompensatorCalibration.of(plugin.baseWeightsSha256(), mb.sha(), s.tuneSize(), own, baseOwn);
             calibrations.put(mb.m(), calibration);
@@ -326,6 +371,8 @@ public final class TocomProofRun {
             means[b] = sum / n;
         }
         Arrays.sort(means);
-        return new double[] {means[(int) Math.floor(0.025 * (resamples - 1))], means[(int) Math.ceil(0.975 * (resamples - 1))]};
+        return new double[] {
+            means[(int) Math.floor(0.025 * (resamples - 1))], means[(int) Math.ceil(0.975 * (resamples - 1))]
+        };
     }
 }

@@ -45,43 +45,48 @@ record TocomProofSettings(
     static final String CALIBRATE_WITH = "--calibrate-with";
     static final String LINE_SEARCH = "--line-search";
 
-    static final OptionParser PARSER =
-            DataOptions.declare(
-                            new OptionParser("tocom proof")
-                                    .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
-                                    .value(MODELS, "DIRS", "comma-separated model directories fine-tuned from that\n"
-                                            + "base, each at its trainedCompression m (none or tome:m) (required)"))
-                    .value(DEGREES, "LIST", "inference degrees n (default: the models' m values)")
-                    .value(SCALES, "LIST", "candidate scales s (default 0.05,0.1,0.2,0.4)")
-                    .value(TUNE_SIZE, "N", "VALIDATION scenes s is chosen on (default 500)")
-                    .value(TEST_SIZE, "N", "TEST scenes everything is measured on (default 1000)")
-                    .value(BOOTSTRAP, "N", "bootstrap resamples of the test images (default 2000)")
-                    .value(BATCH, "N", "images per forward pass (default 64)")
-                    .value(JSON, "FILE", "also write the results as JSON")
-                    .value(HEATMAP, "FILE", "also write the (m, n) heat map as PNG")
-                    .value(CALIBRATE_WITH, "DIR", "the plugin's base model: scale each pair's delta by\n"
+    static final OptionParser PARSER = DataOptions.declare(new OptionParser("tocom proof")
+                    .value(PLUGIN, "FILE", "plugin trained on the base model (required)")
+                    .value(
+                            MODELS,
+                            "DIRS",
+                            "comma-separated model directories fine-tuned from that\n"
+                                    + "base, each at its trainedCompression m (none or tome:m) (required)"))
+            .value(DEGREES, "LIST", "inference degrees n (default: the models' m values)")
+            .value(SCALES, "LIST", "candidate scales s (default 0.05,0.1,0.2,0.4)")
+            .value(TUNE_SIZE, "N", "VALIDATION scenes s is chosen on (default 500)")
+            .value(TEST_SIZE, "N", "TEST scenes everything is measured on (default 1000)")
+            .value(BOOTSTRAP, "N", "bootstrap resamples of the test images (default 2000)")
+            .value(BATCH, "N", "images per forward pass (default 64)")
+            .value(JSON, "FILE", "also write the results as JSON")
+            .value(HEATMAP, "FILE", "also write the (m, n) heat map as PNG")
+            .value(
+                    CALIBRATE_WITH,
+                    "DIR",
+                    "the plugin's base model: scale each pair's delta by\n"
                             + "min(1, sqrt(KL_model / KL_base)) of plain KLs measured on the\n"
                             + "VALIDATION split (CompensatorCalibration); default: one s for all")
-                    .flag(LINE_SEARCH, "per model and pair, the scale of --scales (or none) whose KL to\n"
+            .flag(
+                    LINE_SEARCH,
+                    "per model and pair, the scale of --scales (or none) whose KL to\n"
                             + "the model itself at m is least on the VALIDATION split (kl-line-search,\n"
                             + "as tocom calibrate --rule kl-line-search), instead of one s for all")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
-    static final String HELP =
-            "tocom proof: the paper's setting. The plugin trained once on the base model is\n"
-                    + "applied to models fine-tuned from it at several training degrees m; each\n"
-                    + "model is evaluated at every n without and with Δ(m→n). s is chosen on the\n"
-                    + "generator's VALIDATION split, the numbers are from its TEST split; the mean\n"
-                    + "top-1 gain over the pairs with m != n gets a 95 % bootstrap interval over the\n"
-                    + "test images. Prints the table, the choice of s and its four checks\n"
-                    + "(KL lower for every mismatched pair and >= 30 % lower on average; mean top-1\n"
-                    + "gain > 0 with the interval above 0; no pair below -0.3 points). With\n"
-                    + "--calibrate-with, each pair runs at s times its tocom calibrate factor; with\n"
-                    + "--line-search, at its own scale from --scales chosen on VALIDATION.\n\n"
-                    + "options:\n"
-                    + PARSER.optionsHelp();
+    static final String HELP = "tocom proof: the paper's setting. The plugin trained once on the base model is\n"
+            + "applied to models fine-tuned from it at several training degrees m; each\n"
+            + "model is evaluated at every n without and with Δ(m→n). s is chosen on the\n"
+            + "generator's VALIDATION split, the numbers are from its TEST split; the mean\n"
+            + "top-1 gain over the pairs with m != n gets a 95 % bootstrap interval over the\n"
+            + "test images. Prints the table, the choice of s and its four checks\n"
+            + "(KL lower for every mismatched pair and >= 30 % lower on average; mean top-1\n"
+            + "gain > 0 with the interval above 0; no pair below -0.3 points). With\n"
+            + "--calibrate-with, each pair runs at s times its tocom calibrate factor; with\n"
+            + "--line-search, at its own scale from --scales chosen on VALIDATION.\n\n"
+            + "options:\n"
+            + PARSER.optionsHelp();
 
     static TocomProofSettings parse(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, PLUGIN, MODELS);

@@ -9,13 +9,21 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
-import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.compensate.CompensatorConfig;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TocomTrainConfig;
 import org.tocomstream.compensate.TocomTrainer;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DataOptions;
+import org.tocomstream.job.cli.DeviceOption;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.train.EvaluateCommand;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
@@ -24,14 +32,6 @@ import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.stream.DecodeConfig;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
-import org.tocomstream.job.cli.DataOptions;
-import org.tocomstream.job.cli.DeviceOption;
-import org.tocomstream.job.train.EvaluateCommand;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.cli.UsageException;
 
 /** {@code tocom train}: its options, their checks, and the run. */
 public final class TocomTrainRun {
@@ -59,58 +59,65 @@ public final class TocomTrainRun {
     static final String LOG_EVERY = "--log-every";
     static final String CHECKPOINT_EVERY = "--checkpoint-every";
 
-    static final OptionParser PARSER =
-            new OptionParser("tocom train")
-                    .value(MODEL, "DIR", "base model directory (required); its weights stay frozen")
-                    .value(IMAGES, "DIR", "unlabelled images: every .jpg/.jpeg/.png under DIR")
-                    .flag(DataOptions.GENERATOR, "synthetic scenes (TRAIN split; labels unused)")
-                    .value(TOPIC, "T", "unlabelled frames read once from Kafka topic T in the wire format\n"
+    static final OptionParser PARSER = new OptionParser("tocom train")
+            .value(MODEL, "DIR", "base model directory (required); its weights stay frozen")
+            .value(IMAGES, "DIR", "unlabelled images: every .jpg/.jpeg/.png under DIR")
+            .flag(DataOptions.GENERATOR, "synthetic scenes (TRAIN split; labels unused)")
+            .value(
+                    TOPIC,
+                    "T",
+                    "unlabelled frames read once from Kafka topic T in the wire format\n"
                             + "(from the beginning; at most --train-size; frames the job would\n"
                             + "dead-letter are skipped)")
-                    .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
-                    .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
-                    .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
-                    .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
-                    .value(TRAIN_SIZE, "N", "generated training scenes, or most frames read with --topic\n(default 4000)")
-                    .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images\nor --topic)")
-                    .value(HELD_OUT_SIZE, "N", "generated held-out scenes, VALIDATION split (default 256; 0 = none)")
-                    .value(OUT, "FILE", "plugin file to write, e.g. tocom.safetensors (required)")
-                    .value(RANK_PER_STEP, "K", "rank per unit step of r (default 2)")
-                    .value(MAX_DEGREE, "R", "largest ToMe r covered (default min(16, the model's largest\nmerging r))")
-                    .value(DEGREES, "constant|decreasing", "what degree r stands for: tome:r (default) or ToMe's\n"
+            .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
+            .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
+            .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
+            .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+            .value(TRAIN_SIZE, "N", "generated training scenes, or most frames read with --topic\n(default 4000)")
+            .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images\nor --topic)")
+            .value(HELD_OUT_SIZE, "N", "generated held-out scenes, VALIDATION split (default 256; 0 = none)")
+            .value(OUT, "FILE", "plugin file to write, e.g. tocom.safetensors (required)")
+            .value(RANK_PER_STEP, "K", "rank per unit step of r (default 2)")
+            .value(MAX_DEGREE, "R", "largest ToMe r covered (default min(16, the model's largest\nmerging r))")
+            .value(
+                    DEGREES,
+                    "constant|decreasing",
+                    "what degree r stands for: tome:r (default) or ToMe's\n"
                             + "decreasing schedule tome-decreasing:r (2r merged in the first block\n"
                             + "down to 0 in the last)")
-                    .value(SCALE, "S", "scale s trained at and stored as the default (default 0.1)")
-                    .value(EPOCHS, "N", "passes over the images (default 10)")
-                    .value(BATCH, "N", "images per step (default 64)")
-                    .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
-                    .value(MIN_LR, "X", "learning rate at the end of the cosine (default 1e-5)")
-                    .value(WARMUP_EPOCHS, "X", "linear warm-up in epochs (default 0)")
-                    .value(WEIGHT_DECAY, "X", "decoupled weight decay (default 0.05)")
-                    .value(RELATIVE_FLOOR, "F", "each pair's KL is divided by its KL without the plugin + F\n"
+            .value(SCALE, "S", "scale s trained at and stored as the default (default 0.1)")
+            .value(EPOCHS, "N", "passes over the images (default 10)")
+            .value(BATCH, "N", "images per step (default 64)")
+            .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
+            .value(MIN_LR, "X", "learning rate at the end of the cosine (default 1e-5)")
+            .value(WARMUP_EPOCHS, "X", "linear warm-up in epochs (default 0)")
+            .value(WEIGHT_DECAY, "X", "decoupled weight decay (default 0.05)")
+            .value(
+                    RELATIVE_FLOOR,
+                    "F",
+                    "each pair's KL is divided by its KL without the plugin + F\n"
                             + "(measured before training), so near-lossless pairs count as much\n"
                             + "as lossy ones and the plugin does not trade them away; F keeps pairs\n"
                             + "with a plain KL of ~0 from dominating (default 0.001; 0 = ToCom's\n"
                             + "recipe: every step's KL as is)")
-                    .value(SEED, "N", "seed of the plugin's initialisation, shuffling and pairs (default 0)")
-                    .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
-                    .value(CHECKPOINT_EVERY, "N", "checkpoint every N steps (default 0: after each epoch)")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+            .value(SEED, "N", "seed of the plugin's initialisation, shuffling and pairs (default 0)")
+            .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
+            .value(CHECKPOINT_EVERY, "N", "checkpoint every N steps (default 0: after each epoch)")
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
-    static final String HELP =
-            "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
-                    + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"
-                    + "the model at r_tgt plus Δ(r_src→r_tgt) (r as --degrees says: tome:r or\n"
-                    + "tome-decreasing:r); the loss is KL(teacher || student) at\n"
-                    + "tau = 1. AdamW with cosine decay. Labels are never read. Progress on stderr:\n"
-                    + "  epoch E/N step S/T kl L pair m->n lr LR I img/s ETA MmSSs [| held-out kl P -> C (change)]\n"
-                    + "and one summary line on stdout. --out FILE receives the plugin and its sidecar\n"
-                    + "(FILE without .safetensors + .json) at every checkpoint, and the resume state in\n"
-                    + "FILE without .safetensors + .training/; the same command again resumes.\n\n"
-                    + "options:\n"
-                    + PARSER.optionsHelp();
+    static final String HELP = "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
+            + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"
+            + "the model at r_tgt plus Δ(r_src→r_tgt) (r as --degrees says: tome:r or\n"
+            + "tome-decreasing:r); the loss is KL(teacher || student) at\n"
+            + "tau = 1. AdamW with cosine decay. Labels are never read. Progress on stderr:\n"
+            + "  epoch E/N step S/T kl L pair m->n lr LR I img/s ETA MmSSs [| held-out kl P -> C (change)]\n"
+            + "and one summary line on stdout. --out FILE receives the plugin and its sidecar\n"
+            + "(FILE without .safetensors + .json) at every checkpoint, and the resume state in\n"
+            + "FILE without .safetensors + .training/; the same command again resumes.\n\n"
+            + "options:\n"
+            + PARSER.optionsHelp();
 
     record Settings(
             Path model,
@@ -139,8 +146,8 @@ public final class TocomTrainRun {
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL);
-        String bootstrap = frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES,
-                HELD_OUT_SIZE);
+        String bootstrap =
+                frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
             args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
         }
@@ -166,10 +173,16 @@ public final class TocomTrainRun {
         }
         double warmup = args.number(WARMUP_EPOCHS, 0, x -> x >= 0, "a number >= 0");
         if (warmup > epochs) {
-            throw args.error(WARMUP_EPOCHS, "must not exceed --epochs " + epochs + " but got '" + args.string(WARMUP_EPOCHS, "") + "'");
+            throw args.error(
+                    WARMUP_EPOCHS,
+                    "must not exceed --epochs " + epochs + " but got '" + args.string(WARMUP_EPOCHS, "") + "'");
         }
         double decay = args.number(WEIGHT_DECAY, 0.05, x -> x >= 0, "a number >= 0");
-        double floor = args.number(RELATIVE_FLOOR, TocomTrainConfig.DEFAULT_RELATIVE_FLOOR, x -> x >= 0 && !Double.isInfinite(x), "a number >= 0");
+        double floor = args.number(
+                RELATIVE_FLOOR,
+                TocomTrainConfig.DEFAULT_RELATIVE_FLOOR,
+                x -> x >= 0 && !Double.isInfinite(x),
+                "a number >= 0");
         long seed = args.longValue(SEED).orElse(0);
         int logEvery = args.positiveInt(LOG_EVERY, 20);
         int checkpointEvery = args.nonNegativeInt(CHECKPOINT_EVERY, 0);
@@ -178,8 +191,8 @@ public final class TocomTrainRun {
         if (args.has(DataOptions.GENERATOR) && batch > trainSize) {
             throw args.error(BATCH, "exceeds --train-size " + trainSize + ": got '" + batch + "'");
         }
-        TocomTrainConfig config = new TocomTrainConfig(
-                epochs, batch, lr, minLr, warmup, decay, seed, logEvery, checkpointEvery, floor);
+        TocomTrainConfig config =
+                new TocomTrainConfig(epochs, batch, lr, minLr, warmup, decay, seed, logEvery, checkpointEvery, floor);
         return new Settings(
                 args.path(MODEL).orElseThrow(),
                 args.path(IMAGES).orElse(null),
@@ -218,8 +231,8 @@ public final class TocomTrainRun {
         OptionalInt trained = s.degrees().degreeOf(spec.trainedCompression());
         if (trained.isPresent() && trained.getAsInt() > maxDegree) {
             throw new CommandFailedException(String.format(
-                    "the model was trained at %s, beyond --max-degree %d: the stream could not"
-                            + " apply the plugin", spec.trainedCompression(), maxDegree));
+                    "the model was trained at %s, beyond --max-degree %d: the stream could not" + " apply the plugin",
+                    spec.trainedCompression(), maxDegree));
         }
         CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale(), s.degrees());
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
@@ -227,23 +240,33 @@ public final class TocomTrainRun {
         TrainingData heldOut = heldOutImages(pre);
         if (train.size() < s.config().batchSize()) {
             throw new CommandFailedException(String.format(
-                    "--batch %d exceeds the %d images of %s", s.config().batchSize(), train.size(),
-                    s.topic() != null ? "topic " + s.topic() : s.images()));
+                    "--batch %d exceeds the %d images of %s",
+                    s.config().batchSize(), train.size(), s.topic() != null ? "topic " + s.topic() : s.images()));
         }
         Path parent = s.out().toAbsolutePath().getParent();
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new CommandFailedException("cannot create the directory of --out " + s.out() + ": " + Cli.describe(e), e);
+            throw new CommandFailedException(
+                    "cannot create the directory of --out " + s.out() + ": " + Cli.describe(e), e);
         }
         long perEpoch = train.size() / s.config().batchSize();
         boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
-        err.printf(Locale.ROOT,
+        err.printf(
+                Locale.ROOT,
                 "tocom train: %s plugin for %s (%s, trained at %s): rank %d per step, %s, s = %s,"
                         + " %d images, %d epochs x %d steps of %d, pairs weighted %s -> %s%n",
-                resume ? "resuming the" : "new", s.model(), spec.architecture().name(), spec.trainedCompression(),
-                plugin.rankPerStep(), plugin.degreesText(), plugin.defaultScale(), train.size(),
-                s.config().epochs(), perEpoch, s.config().batchSize(),
+                resume ? "resuming the" : "new",
+                s.model(),
+                spec.architecture().name(),
+                spec.trainedCompression(),
+                plugin.rankPerStep(),
+                plugin.degreesText(),
+                plugin.defaultScale(),
+                train.size(),
+                s.config().epochs(),
+                perEpoch,
+                s.config().batchSize(),
                 s.config().relativeWeighting()
                         ? "by 1 / (plain KL + " + s.config().relativeFloor() + ")"
                         : "uniformly",
@@ -251,17 +274,31 @@ public final class TocomTrainRun {
         TocomTrainer.Summary summary;
         try {
             summary = new TocomTrainer(spec, weights, sha, plugin, s.config(), s.device())
-                    .train(train, heldOut, TocomTrainer.defaultHeldOutPairs(maxDegree), s.out(), p -> err.println(p.line()));
+                    .train(
+                            train,
+                            heldOut,
+                            TocomTrainer.defaultHeldOutPairs(maxDegree),
+                            s.out(),
+                            p -> err.println(p.line()));
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("training into " + s.out() + " failed: " + Cli.describe(e), e);
         }
         String kl = Double.isNaN(summary.heldOutKlPlain())
                 ? "n/a"
-                : String.format(Locale.ROOT, "%.5f -> %.5f (%+.1f%%)", summary.heldOutKlPlain(),
+                : String.format(
+                        Locale.ROOT,
+                        "%.5f -> %.5f (%+.1f%%)",
+                        summary.heldOutKlPlain(),
                         summary.heldOutKlCompensated(),
                         100 * (summary.heldOutKlCompensated() / summary.heldOutKlPlain() - 1));
-        out.printf(Locale.ROOT, "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
-                s.out(), summary.steps(), perEpoch * s.config().epochs(), summary.seconds(), kl);
+        out.printf(
+                Locale.ROOT,
+                "trained %s: step %d/%d in %.1f s, held-out kl %s%n",
+                s.out(),
+                summary.steps(),
+                perEpoch * s.config().epochs(),
+                summary.seconds(),
+                kl);
         return Cli.OK;
     }
 
@@ -310,19 +347,36 @@ public final class TocomTrainRun {
     }
 
     /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */
-    static TrainingData topic(String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err,
-            String who) throws CommandFailedException {
+    static TrainingData topic(
+            String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err, String who)
+            throws CommandFailedException {
         KafkaFrameData data;
         try {
-            data = KafkaFrameData.read(bootstrap, topic, max, pre, DecodeConfig.defaults(),
-                    Duration.ofSeconds(30), line -> err.println(who + ": " + line));
+            data = KafkaFrameData.read(
+                    bootstrap,
+                    topic,
+                    max,
+                    pre,
+                    DecodeConfig.defaults(),
+                    Duration.ofSeconds(30),
+                    line -> err.println(who + ": " + line));
         } catch (RuntimeException e) {
-            throw new CommandFailedException("cannot read --topic " + topic + " at " + bootstrap + ": "
-                    + Cli.describe(e), e);
+            throw new CommandFailedException(
+                    "cannot read --topic " + topic + " at " + bootstrap + ": " + Cli.describe(e), e);
         }
-        err.printf(Locale.ROOT, "%s: read %d frames from topic %s%s%n", who, data.size(), topic,
-                data.skipped() == 0 ? "" : String.format(Locale.ROOT, " (%d skipped as the job would dead-letter them,"
-                        + " first: %s)", data.skipped(), data.firstSkipReason()));
+        err.printf(
+                Locale.ROOT,
+                "%s: read %d frames from topic %s%s%n",
+                who,
+                data.size(),
+                topic,
+                data.skipped() == 0
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                " (%d skipped as the job would dead-letter them," + " first: %s)",
+                                data.skipped(),
+                                data.firstSkipReason()));
         return data;
     }
 

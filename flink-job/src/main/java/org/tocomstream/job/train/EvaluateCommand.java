@@ -12,12 +12,6 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.compress.TokenCounts;
 import org.tocomstream.data.SceneGenerator;
-import org.tocomstream.model.ImagePreprocessor;
-import org.tocomstream.model.VitConfig;
-import org.tocomstream.model.VitModel;
-import org.tocomstream.model.train.GeneratedData;
-import org.tocomstream.model.train.ImageFolderData;
-import org.tocomstream.model.train.TrainingData;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -27,6 +21,12 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitModel;
+import org.tocomstream.model.train.GeneratedData;
+import org.tocomstream.model.train.ImageFolderData;
+import org.tocomstream.model.train.TrainingData;
 
 /**
  * {@code evaluate}: top-1 accuracy of a model directory on held-out data at each of a list of
@@ -44,21 +44,19 @@ public final class EvaluateCommand implements Command {
     static final int DEFAULT_TEST_SIZE = 2000;
     static final List<Double> DEFAULT_EVIT_RATES = List.of(0.9, 0.8, 0.7);
 
-    private final OptionParser parser =
-            DataOptions.declare(
-                            new OptionParser("evaluate")
-                                    .value(MODEL, "DIR", "model directory (required)"))
-                    .value(TEST_SIZE, "N", "generated test scenes, TEST split (default 2000)")
-                    .value(
-                            LEVELS,
-                            "LIST",
-                            "levels, comma-separated: a ToMe r or any level text without commas\n"
-                                    + "(default 0,1,..,max r, evit:0.9,evit:0.8,evit:0.7)")
-                    .value(BATCH, "N", "images per forward pass (default 64)")
-                    .value(JSON, "FILE", "also write the results as JSON")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+    private final OptionParser parser = DataOptions.declare(
+                    new OptionParser("evaluate").value(MODEL, "DIR", "model directory (required)"))
+            .value(TEST_SIZE, "N", "generated test scenes, TEST split (default 2000)")
+            .value(
+                    LEVELS,
+                    "LIST",
+                    "levels, comma-separated: a ToMe r or any level text without commas\n"
+                            + "(default 0,1,..,max r, evit:0.9,evit:0.8,evit:0.7)")
+            .value(BATCH, "N", "images per forward pass (default 64)")
+            .value(JSON, "FILE", "also write the results as JSON")
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
     @Override
     public String name() {
@@ -99,8 +97,7 @@ public final class EvaluateCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, MODEL);
         DataOptions.check(args, TEST_SIZE);
         List<CompressionLevel> levels = new ArrayList<>();
@@ -130,23 +127,25 @@ public final class EvaluateCommand implements Command {
             if (generator != null) {
                 SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
                 if (!model.spec().labels().equals(test.labels())) {
-                    throw new CommandFailedException(
-                            String.format(
-                                    "the labels of --model %s %s differ from the generator's %s",
-                                    modelDir, model.spec().labels(), test.labels()));
+                    throw new CommandFailedException(String.format(
+                            "the labels of --model %s %s differ from the generator's %s",
+                            modelDir, model.spec().labels(), test.labels()));
                 }
                 data = new GeneratedData(test, testSize, pre);
                 described = new EvaluateReport.Data(
-                        "generator", null, test.seed(), test.split().name(),
-                        test.config().width(), testSize);
+                        "generator",
+                        null,
+                        test.seed(),
+                        test.split().name(),
+                        test.config().width(),
+                        testSize);
             } else {
                 try {
                     data = ImageFolderData.open(folder, model.spec().labels(), pre);
                 } catch (IOException e) {
                     throw new CommandFailedException("cannot read --data: " + Cli.describe(e), e);
                 }
-                described = new EvaluateReport.Data(
-                        "folder", folder.toString(), null, null, null, data.size());
+                described = new EvaluateReport.Data("folder", folder.toString(), null, null, null, data.size());
             }
             long[] correct = evaluate(model, data, levels, batch, err);
             EvaluateReport report = report(modelDir, model, described, levels, correct);
@@ -250,7 +249,11 @@ public final class EvaluateCommand implements Command {
                 err.printf(
                         Locale.ROOT,
                         "evaluate: %d/%d images at %d levels, %.1f s, ETA %.0f s%n",
-                        done, data.size(), levels.size(), sec, sec / done * (data.size() - done));
+                        done,
+                        data.size(),
+                        levels.size(),
+                        sec,
+                        sec / done * (data.size() - done));
                 nextReport = done + reportEvery;
             }
         }
@@ -277,7 +280,9 @@ public final class EvaluateCommand implements Command {
             CompressionLevel level = levels.get(l);
             rows.add(new EvaluateReport.Row(
                     level.toString(),
-                    level.tomeDegree().isPresent() ? Integer.valueOf(level.tomeDegree().getAsInt()) : null,
+                    level.tomeDegree().isPresent()
+                            ? Integer.valueOf(level.tomeDegree().getAsInt())
+                            : null,
                     (double) correct[l] / data.images(),
                     correct[l],
                     cost.gmacs(level),

@@ -1,14 +1,10 @@
 package org.tocomstream.job.train;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -55,12 +51,7 @@ public record EvaluateReport(
      * @param relativeMacs MACs of this level over the uncompressed model's, in (0, 1]
      */
     public record Row(
-            String level,
-            Integer tomeR,
-            double accuracy,
-            long correct,
-            double gmacsPerImage,
-            double relativeMacs) {}
+            String level, Integer tomeR, double accuracy, long correct, double gmacsPerImage, double relativeMacs) {}
 
     /** Reads a report {@link #writeJson} wrote. */
     public static EvaluateReport read(Reader json, String source) throws IOException {
@@ -82,7 +73,10 @@ public record EvaluateReport(
     void printTable(PrintStream out) {
         out.printf(
                 "%s (%s, trained at %s): top-1 on %d images of %s%n",
-                model, architecture, trainedCompression, data.images(),
+                model,
+                architecture,
+                trainedCompression,
+                data.images(),
                 data.path() != null
                         ? data.path()
                         : String.format(
@@ -93,7 +87,10 @@ public record EvaluateReport(
             out.printf(
                     Locale.ROOT,
                     "%-20s %8.2f %% %10.4f %10.3f%n",
-                    r.level(), 100 * r.accuracy(), r.gmacsPerImage(), r.relativeMacs());
+                    r.level(),
+                    100 * r.accuracy(),
+                    r.gmacsPerImage(),
+                    r.relativeMacs());
         }
     }
 }

@@ -11,13 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.tocomstream.compress.CompressionLevel;
-import org.tocomstream.model.HostTensor;
-import org.tocomstream.model.ImageDecodeException;
-import org.tocomstream.model.ImagePreprocessor;
-import org.tocomstream.model.Npy;
-import org.tocomstream.model.VitCheckpoint;
-import org.tocomstream.model.VitConfig;
-import org.tocomstream.model.VitModel;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -26,6 +19,13 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.HostTensor;
+import org.tocomstream.model.ImageDecodeException;
+import org.tocomstream.model.ImagePreprocessor;
+import org.tocomstream.model.Npy;
+import org.tocomstream.model.VitCheckpoint;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitModel;
 
 /**
  * {@code predict}: top-K labels for image files, directories of images and pre-normalised {@code
@@ -41,26 +41,23 @@ public final class PredictCommand implements Command {
     private static final String TOP = "--top";
     private static final String LOGITS_OUT = "--logits-out";
 
-    private final OptionParser parser =
-            CompressionOptions.declare(
-                            new OptionParser("predict")
-                                    .value(MODEL, "DIR", "model directory (model.json + weights)")
-                                    .value(PRESET, "NAME", "architecture preset, with --weights")
-                                    .value(
-                                            WEIGHTS,
-                                            "FILE",
-                                            "safetensors weights (timm or Hugging Face names),"
-                                                    + " with --preset;\nlabels class_0..class_N-1"))
-                    .value(DEVICE, "DEV", "cpu (default), gpu, gpuN")
-                    .value(BATCH, "N", "inputs per forward pass (default 8)")
-                    .value(TOP, "K", "labels per input (default 5)")
+    private final OptionParser parser = CompressionOptions.declare(new OptionParser("predict")
+                    .value(MODEL, "DIR", "model directory (model.json + weights)")
+                    .value(PRESET, "NAME", "architecture preset, with --weights")
                     .value(
-                            LOGITS_OUT,
-                            "FILE.npy",
-                            "write the logits, float32 [inputs, classes] in input order\n"
-                                    + "(rows of failed inputs are NaN)")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+                            WEIGHTS,
+                            "FILE",
+                            "safetensors weights (timm or Hugging Face names),"
+                                    + " with --preset;\nlabels class_0..class_N-1"))
+            .value(DEVICE, "DEV", "cpu (default), gpu, gpuN")
+            .value(BATCH, "N", "inputs per forward pass (default 8)")
+            .value(TOP, "K", "labels per input (default 5)")
+            .value(
+                    LOGITS_OUT,
+                    "FILE.npy",
+                    "write the logits, float32 [inputs, classes] in input order\n" + "(rows of failed inputs are NaN)")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
     @Override
     public String name() {
@@ -92,8 +89,7 @@ public final class PredictCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parse(argv);
         args.atMostOne(MODEL, PRESET);
         args.atMostOne(MODEL, WEIGHTS);
@@ -124,15 +120,13 @@ public final class PredictCommand implements Command {
         }
     }
 
-    private static VitModel load(ParsedArgs args, VitConfig preset, Device device)
-            throws CommandFailedException {
+    private static VitModel load(ParsedArgs args, VitConfig preset, Device device) throws CommandFailedException {
         if (preset == null) {
             Path dir = args.string(MODEL).map(Path::of).orElseThrow();
             try {
                 return VitModel.load(dir, device);
             } catch (IOException | RuntimeException e) {
-                throw new CommandFailedException(
-                        "cannot load model from " + dir + ": " + Cli.describe(e), e);
+                throw new CommandFailedException("cannot load model from " + dir + ": " + Cli.describe(e), e);
             }
         }
         Path file = args.string(WEIGHTS).map(Path::of).orElseThrow();
@@ -141,9 +135,7 @@ public final class PredictCommand implements Command {
             return VitModel.fromWeights(preset, weights, device);
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException(
-                    "cannot load weights " + file + " for " + preset.name() + ": "
-                            + Cli.describe(e),
-                    e);
+                    "cannot load weights " + file + " for " + preset.name() + ": " + Cli.describe(e), e);
         }
     }
 
@@ -179,8 +171,7 @@ public final class PredictCommand implements Command {
                     errors[i] = item.error();
                     continue;
                 } else if (item.batch() != null) {
-                    x = Arrays.copyOfRange(
-                            item.batch().data(), item.index() * sample, (item.index() + 1) * sample);
+                    x = Arrays.copyOfRange(item.batch().data(), item.index() * sample, (item.index() + 1) * sample);
                 } else {
                     if (preprocessor == null) {
                         preprocessor = new ImagePreprocessor(model.spec().preprocessing());
@@ -194,8 +185,7 @@ public final class PredictCommand implements Command {
                     }
                     if (x.length != sample) {
                         errors[i] = String.format(
-                                "preprocessing gave %d values but the model expects %d",
-                                x.length, sample);
+                                "preprocessing gave %d values but the model expects %d", x.length, sample);
                         continue;
                     }
                 }
@@ -226,11 +216,9 @@ public final class PredictCommand implements Command {
         if (n > 0) {
             long[] shape = {n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
             try {
-                logits = model.logits(
-                        Arrays.copyOf(pixels, n * sample), shape, level);
+                logits = model.logits(Arrays.copyOf(pixels, n * sample), shape, level);
             } catch (RuntimeException e) {
-                throw new CommandFailedException(
-                        "forward pass failed at level " + level + ": " + Cli.describe(e), e);
+                throw new CommandFailedException("forward pass failed at level " + level + ": " + Cli.describe(e), e);
             }
         }
         return logits;
@@ -241,8 +229,16 @@ public final class PredictCommand implements Command {
      * {@code logits} (one per input without error) are copied into {@code allLogits}, the chunk
      * starting at input {@code start}. Returns the number of inputs that failed.
      */
-    private static int printChunk(List<PredictInputs.Item> chunk, String[] errors, float[][] logits,
-            List<String> labels, int top, float[] allLogits, int start, int classes, PrintStream out) {
+    private static int printChunk(
+            List<PredictInputs.Item> chunk,
+            String[] errors,
+            float[][] logits,
+            List<String> labels,
+            int top,
+            float[] allLogits,
+            int start,
+            int classes,
+            PrintStream out) {
         int failed = 0;
         int next = 0;
         for (int i = 0; i < chunk.size(); i++) {
@@ -279,8 +275,7 @@ public final class PredictCommand implements Command {
         Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < Math.min(k, order.length); i++) {
-            sb.append("  ").append(labels.get(order[i]))
-                    .append(String.format(Locale.ROOT, " %.3f", p[order[i]]));
+            sb.append("  ").append(labels.get(order[i])).append(String.format(Locale.ROOT, " %.3f", p[order[i]]));
         }
         return sb.toString();
     }
@@ -293,8 +288,7 @@ public final class PredictCommand implements Command {
             }
             Npy.write(file, logits);
         } catch (IOException e) {
-            throw new CommandFailedException(
-                    "cannot write logits to " + file + ": " + Cli.describe(e), e);
+            throw new CommandFailedException("cannot write logits to " + file + ": " + Cli.describe(e), e);
         }
     }
 }

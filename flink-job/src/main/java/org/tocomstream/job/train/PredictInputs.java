@@ -9,10 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
+import org.tocomstream.job.cli.Cli;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.Npy;
 import org.tocomstream.model.VitConfig;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * Expands {@code predict}'s INPUT arguments into one {@link Item} per image or {@code .npy}
@@ -72,7 +72,10 @@ public final class PredictInputs {
     private static List<Item> directory(String arg, Path dir) {
         List<Path> files;
         try (Stream<Path> walk = Files.walk(dir)) {
-            files = walk.filter(Files::isRegularFile).filter(PredictInputs::isImage).sorted().toList();
+            files = walk.filter(Files::isRegularFile)
+                    .filter(PredictInputs::isImage)
+                    .sorted()
+                    .toList();
         } catch (IOException | UncheckedIOException e) {
             return List.of(Item.failed(arg, "cannot list directory: " + Cli.describe(e)));
         }
@@ -94,19 +97,12 @@ public final class PredictInputs {
             return List.of(Item.failed(arg, Cli.describe(e)));
         }
         long[] s = batch.shape();
-        if (s.length != 4
-                || s[1] != config.inChannels()
-                || s[2] != config.imageSize()
-                || s[3] != config.imageSize()) {
-            return List.of(
-                    Item.failed(
-                            arg,
-                            String.format(
-                                    "shape %s but the model expects [B, %d, %d, %d]",
-                                    batch.shapeText(),
-                                    config.inChannels(),
-                                    config.imageSize(),
-                                    config.imageSize())));
+        if (s.length != 4 || s[1] != config.inChannels() || s[2] != config.imageSize() || s[3] != config.imageSize()) {
+            return List.of(Item.failed(
+                    arg,
+                    String.format(
+                            "shape %s but the model expects [B, %d, %d, %d]",
+                            batch.shapeText(), config.inChannels(), config.imageSize(), config.imageSize())));
         }
         List<Item> items = new ArrayList<>();
         for (int i = 0; i < s[0]; i++) {

@@ -7,9 +7,6 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
-import org.tocomstream.model.ModelSpec.PreprocessConfig;
-import org.tocomstream.model.VitConfig;
-import org.tocomstream.model.train.TrainConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -19,6 +16,9 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.model.ModelSpec.PreprocessConfig;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.train.TrainConfig;
 
 /**
  * {@code train}: trains a ViT from fresh weights ({@code --preset}) or fine-tunes a model
@@ -50,38 +50,35 @@ public final class TrainCommand implements Command {
     static final int DEFAULT_TRAIN_SIZE = 8000;
     static final int DEFAULT_VAL_SIZE = 1000;
 
-    private final OptionParser parser =
-            CompressionOptions.declare(
-                            DataOptions.declare(
-                                            new OptionParser("train")
-                                                    .value(PRESET, "NAME", "architecture preset, fresh weights")
-                                                    .value(MODEL, "DIR", "model directory to fine-tune"))
-                                    .value(TRAIN_SIZE, "N", "generated training scenes (default 8000)")
-                                    .value(VAL_DATA, "DIR", "validation image folder (labels as the training data's)")
-                                    .value(
-                                            VAL_SIZE,
-                                            "N",
-                                            "generated validation scenes, VALIDATION split (default 1000;\n0 = no validation)"))
-                    .value(EPOCHS, "N", "passes over the training data (required)")
-                    .value(BATCH, "N", "images per step (default 64; an epoch drops its last partial batch)")
-                    .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
-                    .value(MIN_LR, "X", "learning rate at the end of the cosine decay (default 1e-5)")
-                    .value(WARMUP_EPOCHS, "X", "linear warm-up, in epochs, fractions allowed (default 1)")
-                    .value(WEIGHT_DECAY, "X", "decoupled weight decay on matrices (default 0.05)")
-                    .value(LABEL_SMOOTHING, "X", "label smoothing in [0, 1) (default 0.1)")
-                    .flag(NO_AUGMENT, "no random crop and flip")
-                    .value(SEED, "N", "seed of the fresh weights, shuffling and augmentation (default 0)")
-                    .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
+    private final OptionParser parser = CompressionOptions.declare(DataOptions.declare(new OptionParser("train")
+                            .value(PRESET, "NAME", "architecture preset, fresh weights")
+                            .value(MODEL, "DIR", "model directory to fine-tune"))
+                    .value(TRAIN_SIZE, "N", "generated training scenes (default 8000)")
+                    .value(VAL_DATA, "DIR", "validation image folder (labels as the training data's)")
                     .value(
-                            INPUT_SIZE,
-                            "PX",
-                            "network input side, --preset only: a multiple of the patch size;\n"
-                                    + "sets the architecture's imageSize (default the preset's)")
-                    .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
-                    .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)")
-                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-                    .flag(Cli.VERBOSE, "stack traces on failure")
-                    .flag("--help", "this text");
+                            VAL_SIZE,
+                            "N",
+                            "generated validation scenes, VALIDATION split (default 1000;\n0 = no validation)"))
+            .value(EPOCHS, "N", "passes over the training data (required)")
+            .value(BATCH, "N", "images per step (default 64; an epoch drops its last partial batch)")
+            .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
+            .value(MIN_LR, "X", "learning rate at the end of the cosine decay (default 1e-5)")
+            .value(WARMUP_EPOCHS, "X", "linear warm-up, in epochs, fractions allowed (default 1)")
+            .value(WEIGHT_DECAY, "X", "decoupled weight decay on matrices (default 0.05)")
+            .value(LABEL_SMOOTHING, "X", "label smoothing in [0, 1) (default 0.1)")
+            .flag(NO_AUGMENT, "no random crop and flip")
+            .value(SEED, "N", "seed of the fresh weights, shuffling and augmentation (default 0)")
+            .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
+            .value(
+                    INPUT_SIZE,
+                    "PX",
+                    "network input side, --preset only: a multiple of the patch size;\n"
+                            + "sets the architecture's imageSize (default the preset's)")
+            .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
+            .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)")
+            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+            .flag(Cli.VERBOSE, "stack traces on failure")
+            .flag("--help", "this text");
 
     @Override
     public String name() {
@@ -133,8 +130,7 @@ public final class TrainCommand implements Command {
     }
 
     @Override
-    public int run(String[] argv, PrintStream out, PrintStream err)
-            throws UsageException, CommandFailedException {
+    public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         return new TrainRun(settings(parser.parseOptions(argv), argv), err).execute(out);
     }
 
@@ -210,8 +206,17 @@ public final class TrainCommand implements Command {
         TrainConfig config;
         try {
             config = new TrainConfig(
-                    epochs, batch, lr, minLr, warmup, weightDecay, smoothing, level,
-                    !args.has(NO_AUGMENT), seed, logEvery);
+                    epochs,
+                    batch,
+                    lr,
+                    minLr,
+                    warmup,
+                    weightDecay,
+                    smoothing,
+                    level,
+                    !args.has(NO_AUGMENT),
+                    seed,
+                    logEvery);
         } catch (IllegalArgumentException e) {
             // Every field was checked above; this only guards against a rule added later.
             throw args.error(e.getMessage());

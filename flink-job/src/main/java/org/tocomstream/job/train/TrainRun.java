@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
@@ -25,8 +27,6 @@ import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.Trainer;
 import org.tocomstream.model.train.TrainingData;
-import org.tocomstream.job.cli.Cli;
-import org.tocomstream.job.cli.CommandFailedException;
 
 /**
  * One {@code train} invocation once its arguments are checked: builds the data and the starting
@@ -58,24 +58,36 @@ public final class TrainRun {
         if (base == null) {
             VitConfig cfg = architecture(s.preset(), pre.inputSize(), labels.size());
             spec = new ModelSpec(
-                    ModelSpec.FORMAT_VERSION, cfg, labels, pre, CompressionLevel.none(),
-                    ModelSpec.DEFAULT_WEIGHTS_FILE, s.commandLine());
+                    ModelSpec.FORMAT_VERSION,
+                    cfg,
+                    labels,
+                    pre,
+                    CompressionLevel.none(),
+                    ModelSpec.DEFAULT_WEIGHTS_FILE,
+                    s.commandLine());
         } else {
             spec = base.withPreprocessing(pre).withSource(s.commandLine());
         }
         CompressionLevel level = s.config().level();
         long perEpoch = train.size() / s.config().batchSize();
-        long startStep = checkOut(spec.withTrainedCompression(level), perEpoch * s.config().epochs());
+        long startStep = checkOut(
+                spec.withTrainedCompression(level), perEpoch * s.config().epochs());
         Map<String, HostTensor> initial = startStep >= 0 ? Map.of() : initialWeights(spec, base);
 
         VitConfig arch = spec.architecture();
         err.printf(
                 Locale.ROOT,
-                "train: %s %s (%d px, %d classes) at level %s on %d images: %d epochs x %d steps"
-                        + " of %d -> %s%n",
+                "train: %s %s (%d px, %d classes) at level %s on %d images: %d epochs x %d steps" + " of %d -> %s%n",
                 startStep >= 0 ? "resuming from step " + startStep + " of" : base == null ? "fresh" : "fine-tuning",
-                arch.name(), arch.imageSize(), labels.size(), level, train.size(),
-                s.config().epochs(), perEpoch, s.config().batchSize(), s.out());
+                arch.name(),
+                arch.imageSize(),
+                labels.size(),
+                level,
+                train.size(),
+                s.config().epochs(),
+                perEpoch,
+                s.config().batchSize(),
+                s.out());
         Trainer.TrainSummary summary;
         try {
             summary = new Trainer(spec, s.config(), s.device())
@@ -95,7 +107,11 @@ public final class TrainRun {
         out.printf(
                 Locale.ROOT,
                 "trained %s: step %d/%d (+%d this run) in %.1f s, %.1f img/s, val acc %s%n",
-                s.out(), summary.steps(), totalSteps, stepsThisRun, summary.seconds(),
+                s.out(),
+                summary.steps(),
+                totalSteps,
+                stepsThisRun,
+                summary.seconds(),
                 summary.seconds() > 0 ? stepsThisRun * s.config().batchSize() / summary.seconds() : 0.0,
                 Double.isNaN(valAcc) ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * valAcc));
         return Cli.OK;
@@ -116,17 +132,19 @@ public final class TrainRun {
         }
         PreprocessConfig p = base.preprocessing();
         return new PreprocessConfig(
-                p.inputSize(), p.mean(), p.std(), p.interpolation(),
+                p.inputSize(),
+                p.mean(),
+                p.std(),
+                p.interpolation(),
                 s.cropFraction().orElse(p.cropFraction()));
     }
 
     private TrainingData trainingData(ModelSpec base, ImagePreprocessor pre) throws CommandFailedException {
         if (s.generator() != null) {
             if (base != null && !base.labels().equals(s.generator().labels())) {
-                throw new CommandFailedException(
-                        String.format(
-                                "the labels of --model %s %s differ from the generator's %s",
-                                s.model(), base.labels(), s.generator().labels()));
+                throw new CommandFailedException(String.format(
+                        "the labels of --model %s %s differ from the generator's %s",
+                        s.model(), base.labels(), s.generator().labels()));
             }
             return new GeneratedData(s.generator(), s.trainSize(), pre);
         }
@@ -138,8 +156,7 @@ public final class TrainRun {
         }
     }
 
-    private TrainingData validationData(List<String> labels, ImagePreprocessor pre)
-            throws CommandFailedException {
+    private TrainingData validationData(List<String> labels, ImagePreprocessor pre) throws CommandFailedException {
         if (s.valData() != null) {
             try {
                 return ImageFolderData.open(s.valData(), labels, pre);
@@ -160,8 +177,18 @@ public final class TrainRun {
             return c;
         }
         return new VitConfig(
-                c.name(), inputSize, c.patchSize(), c.inChannels(), c.numClasses(), c.embedDim(),
-                c.depth(), c.numHeads(), c.mlpRatio(), c.qkvBias(), c.distilled(), c.layerNormEps());
+                c.name(),
+                inputSize,
+                c.patchSize(),
+                c.inChannels(),
+                c.numClasses(),
+                c.embedDim(),
+                c.depth(),
+                c.numHeads(),
+                c.mlpRatio(),
+                c.qkvBias(),
+                c.distilled(),
+                c.layerNormEps());
     }
 
     /**
@@ -185,9 +212,8 @@ public final class TrainRun {
             } catch (IOException e) {
                 throw new CommandFailedException("cannot list --out " + dir + ": " + Cli.describe(e), e);
             }
-            throw new CommandFailedException(
-                    "--out " + dir + " is not empty and holds no training run (" + STATE_FILE
-                            + "); give a new or empty directory");
+            throw new CommandFailedException("--out " + dir + " is not empty and holds no training run (" + STATE_FILE
+                    + "); give a new or empty directory");
         }
         try {
             ModelSpec held = ModelSpec.read(dir);
@@ -214,7 +240,8 @@ public final class TrainRun {
     private void checkSchedule(Path stateFile, long totalSteps) throws IOException, CommandFailedException {
         JsonObject state;
         try {
-            state = JsonParser.parseString(Files.readString(stateFile, StandardCharsets.UTF_8)).getAsJsonObject();
+            state = JsonParser.parseString(Files.readString(stateFile, StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         } catch (RuntimeException e) {
             throw new IOException(stateFile + " is not a JSON object: " + Cli.describe(e), e);
         }
@@ -224,27 +251,23 @@ public final class TrainRun {
         long heldSteps = state.get("totalSteps").getAsLong();
         int heldBatch = state.get("batchSize").getAsInt();
         if (heldSteps != totalSteps || heldBatch != s.config().batchSize()) {
-            throw new CommandFailedException(
-                    String.format(
-                            "--out %s holds a run of %d steps at batch %d but this command makes %d"
-                                    + " steps at batch %d; give another --out, or the same --epochs,"
-                                    + " --batch and data",
-                            s.out(), heldSteps, heldBatch, totalSteps, s.config().batchSize()));
+            throw new CommandFailedException(String.format(
+                    "--out %s holds a run of %d steps at batch %d but this command makes %d"
+                            + " steps at batch %d; give another --out, or the same --epochs,"
+                            + " --batch and data",
+                    s.out(), heldSteps, heldBatch, totalSteps, s.config().batchSize()));
         }
     }
 
     private void mustMatch(String field, Object held, Object wanted) throws CommandFailedException {
         if (!held.equals(wanted)) {
-            throw new CommandFailedException(
-                    String.format(
-                            "--out %s holds a run with %s %s but this command asks for %s;"
-                                    + " give another --out",
-                            s.out(), field, held, wanted));
+            throw new CommandFailedException(String.format(
+                    "--out %s holds a run with %s %s but this command asks for %s;" + " give another --out",
+                    s.out(), field, held, wanted));
         }
     }
 
-    private Map<String, HostTensor> initialWeights(ModelSpec spec, ModelSpec base)
-            throws CommandFailedException {
+    private Map<String, HostTensor> initialWeights(ModelSpec spec, ModelSpec base) throws CommandFailedException {
         if (base == null) {
             return VitInit.sinCosPositions(spec.architecture(), s.config().seed());
         }
@@ -261,7 +284,8 @@ public final class TrainRun {
             Map<String, HostTensor> weights = Safetensors.read(spec.weightsPath(s.out()));
             return Trainer.accuracy(spec.architecture(), weights, validation, spec.trainedCompression(), s.device());
         } catch (IOException e) {
-            throw new CommandFailedException("cannot read the trained weights in " + s.out() + ": " + Cli.describe(e), e);
+            throw new CommandFailedException(
+                    "cannot read the trained weights in " + s.out() + ": " + Cli.describe(e), e);
         }
     }
 }

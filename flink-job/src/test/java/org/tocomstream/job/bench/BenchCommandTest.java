@@ -1,7 +1,5 @@
 package org.tocomstream.job.bench;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.engine.Engine;
@@ -15,9 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.TinyOnnx;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * {@code bench} smoke runs on the tiny preset: the command finishes and the JSON carries the
@@ -25,14 +24,26 @@ import org.tocomstream.job.cli.Cli;
  */
 class BenchCommandTest {
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void smokeRunWritesTheDocumentedJson() throws IOException {
         Path json = tmp.resolve("bench/out.json");
         Result r = CommandLines.run(
-                "bench", "--preset", "vit_test_tiny", "--levels", "0,4", "--batch", "2",
-                "--iterations", "2", "--warmup", "1", "--json", json.toString());
+                "bench",
+                "--preset",
+                "vit_test_tiny",
+                "--levels",
+                "0,4",
+                "--batch",
+                "2",
+                "--iterations",
+                "2",
+                "--warmup",
+                "1",
+                "--json",
+                json.toString());
 
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("images/s", "speedup", "MACs ratio", "tome:4", "efficiency");
@@ -41,8 +52,8 @@ class BenchCommandTest {
         JsonObject root = read(json);
         assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(BenchReport.SCHEMA_VERSION);
         assertThat(root.getAsJsonObject("machine").keySet())
-                .contains("cores", "cpuModel", "os", "javaVersion", "libtorchVersion",
-                        "libtorchThreads", "environment");
+                .contains(
+                        "cores", "cpuModel", "os", "javaVersion", "libtorchVersion", "libtorchThreads", "environment");
         JsonObject params = root.getAsJsonObject("parameters");
         assertThat(params.get("preset").getAsString()).isEqualTo("vit_test_tiny");
         assertThat(params.get("device").getAsString()).isEqualTo("cpu");
@@ -54,9 +65,18 @@ class BenchCommandTest {
         for (JsonElement row : rows) {
             JsonObject o = row.getAsJsonObject();
             assertThat(o.keySet())
-                    .containsExactlyInAnyOrder("batchSize", "level", "msPerBatch", "msPerBatchMin",
-                            "imagesPerSecond", "gmacsPerImage", "achievedGflops", "speedup",
-                            "macsRatio", "minorFaultsPerBatch", "samplesMs");
+                    .containsExactlyInAnyOrder(
+                            "batchSize",
+                            "level",
+                            "msPerBatch",
+                            "msPerBatchMin",
+                            "imagesPerSecond",
+                            "gmacsPerImage",
+                            "achievedGflops",
+                            "speedup",
+                            "macsRatio",
+                            "minorFaultsPerBatch",
+                            "samplesMs");
             assertThat(o.get("imagesPerSecond").getAsDouble()).isPositive();
             assertThat(o.getAsJsonArray("samplesMs")).hasSize(2);
         }
@@ -66,7 +86,8 @@ class BenchCommandTest {
         JsonArray matmul = root.getAsJsonArray("matmul");
         assertThat(matmul).hasSize(2);
         assertThat(matmul.get(0).getAsJsonObject().get("m").getAsLong()).isEqualTo(2 * 65);
-        assertThat(matmul.get(1).getAsJsonObject().get("batchSize").isJsonNull()).isTrue();
+        assertThat(matmul.get(1).getAsJsonObject().get("batchSize").isJsonNull())
+                .isTrue();
         assertThat(matmul.get(1).getAsJsonObject().get("n").getAsLong()).isEqualTo(2048);
         JsonObject eff = root.getAsJsonArray("efficiency").get(0).getAsJsonObject();
         assertThat(eff.get("efficiency").getAsDouble()).isPositive();
@@ -79,12 +100,26 @@ class BenchCommandTest {
     void aCompensatorPairIsTimedPlainSideBranchAndMerged() throws IOException {
         Path json = tmp.resolve("bench/out.json");
         Result r = CommandLines.run(
-                "bench", "--preset", "vit_test_tiny", "--levels", "0", "--batch", "2",
-                "--iterations", "2", "--warmup", "1", "--json", json.toString(), "--tocom-pair", "3->0");
+                "bench",
+                "--preset",
+                "vit_test_tiny",
+                "--levels",
+                "0",
+                "--batch",
+                "2",
+                "--iterations",
+                "2",
+                "--warmup",
+                "1",
+                "--json",
+                json.toString(),
+                "--tocom-pair",
+                "3->0");
 
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("Token Compensator pair 3->0 at none (rank 6 active of 6)",
-                "plain ms", "side ms", "merged ms");
+        assertThat(r.out())
+                .contains(
+                        "Token Compensator pair 3->0 at none (rank 6 active of 6)", "plain ms", "side ms", "merged ms");
         JsonObject tocom = read(tmp.resolve("bench/out-tocom.json"));
         assertThat(tocom.get("pair").getAsString()).isEqualTo("3->0");
         JsonObject row = tocom.getAsJsonArray("rows").get(0).getAsJsonObject();
@@ -113,10 +148,28 @@ class BenchCommandTest {
         Path onnx = TinyOnnx.meanPoolLinear(tmp.resolve("tiny.onnx"), 3, 10);
         Path json = tmp.resolve("all.json");
         Result r = CommandLines.run(
-                "bench", "--preset", "vit_test_tiny", "--levels", "0,evit:0.7", "--batch", "1,2",
-                "--iterations", "2", "--warmup", "0", "--json", json.toString(),
-                "--onnx", onnx.toString(), "--threads", "1", "--matmul-size", "64",
-                "--profile", "--rss-batches", "4");
+                "bench",
+                "--preset",
+                "vit_test_tiny",
+                "--levels",
+                "0,evit:0.7",
+                "--batch",
+                "1,2",
+                "--iterations",
+                "2",
+                "--warmup",
+                "0",
+                "--json",
+                json.toString(),
+                "--onnx",
+                onnx.toString(),
+                "--threads",
+                "1",
+                "--matmul-size",
+                "64",
+                "--profile",
+                "--rss-batches",
+                "4");
 
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("ONNX Runtime", "ours/ORT", "profile evit:0.7", "aten::");
@@ -130,8 +183,14 @@ class BenchCommandTest {
         JsonArray ortRows = ort.getAsJsonArray("rows");
         assertThat(ortRows).hasSize(2);
         assertThat(ortRows.get(1).getAsJsonObject().keySet())
-                .containsExactlyInAnyOrder("batchSize", "msPerBatch", "imagesPerSecond",
-                        "oursImagesPerSecond", "oursOverOrt", "minorFaultsPerBatch", "samplesMs");
+                .containsExactlyInAnyOrder(
+                        "batchSize",
+                        "msPerBatch",
+                        "imagesPerSecond",
+                        "oursImagesPerSecond",
+                        "oursOverOrt",
+                        "minorFaultsPerBatch",
+                        "samplesMs");
 
         JsonArray profile = root.getAsJsonArray("profile");
         assertThat(profile).hasSize(2);
@@ -147,7 +206,11 @@ class BenchCommandTest {
         JsonObject rss = root.getAsJsonObject("rss");
         assertThat(rss.get("batches").getAsInt()).isEqualTo(4);
         assertThat(rss.getAsJsonArray("series")).hasSize(5);
-        assertThat(rss.getAsJsonArray("series").get(4).getAsJsonObject().get("rssKiB").getAsLong())
+        assertThat(rss.getAsJsonArray("series")
+                        .get(4)
+                        .getAsJsonObject()
+                        .get("rssKiB")
+                        .getAsLong())
                 .isPositive();
     }
 
@@ -155,9 +218,21 @@ class BenchCommandTest {
     void onnxModelOfAnotherInputSizeIsRejected() throws IOException {
         Path onnx = TinyOnnx.meanPoolLinear(tmp.resolve("tiny.onnx"), 3, 10, 64);
         Result r = CommandLines.run(
-                "bench", "--preset", "vit_test_tiny", "--levels", "0", "--batch", "1",
-                "--iterations", "1", "--warmup", "0", "--json", tmp.resolve("x.json").toString(),
-                "--onnx", onnx.toString());
+                "bench",
+                "--preset",
+                "vit_test_tiny",
+                "--levels",
+                "0",
+                "--batch",
+                "1",
+                "--iterations",
+                "1",
+                "--warmup",
+                "0",
+                "--json",
+                tmp.resolve("x.json").toString(),
+                "--onnx",
+                onnx.toString());
         assertThat(r.status()).isEqualTo(Cli.FAILED);
         assertThat(r.err()).contains("does not fit vit_test_tiny, which takes [B, 3, 32, 32]");
     }

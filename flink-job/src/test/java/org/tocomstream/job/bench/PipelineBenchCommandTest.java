@@ -1,12 +1,11 @@
 package org.tocomstream.job.bench;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
 import static org.tocomstream.job.testutils.CommandLines.run;
 
 import org.junit.jupiter.api.Test;
+import org.tocomstream.job.testutils.CommandLines.Result;
 
 /** {@code bench-pipeline} usage errors, found before anything starts. */
 class PipelineBenchCommandTest {
@@ -20,17 +19,20 @@ class PipelineBenchCommandTest {
 
     @Test
     void usageErrors() {
-        assertUsageError(run("bench-pipeline", "--loads", "0.5,x"),
+        assertUsageError(
+                run("bench-pipeline", "--loads", "0.5,x"),
                 "bench-pipeline: --loads: expected fractions in (0, 2] but got 'x'");
-        assertUsageError(run("bench-pipeline", "--frames", "50", "--batch", "8"),
+        assertUsageError(
+                run("bench-pipeline", "--frames", "50", "--batch", "8"),
                 "bench-pipeline: --frames: must be at least 10 x --batch");
-        assertUsageError(run("bench-pipeline", "--model", "m", "--preset", "vit_demo"),
+        assertUsageError(
+                run("bench-pipeline", "--model", "m", "--preset", "vit_demo"),
                 "bench-pipeline: --model and --preset cannot be used together");
-        assertUsageError(run("bench-pipeline", "--level", "tome"),
-                "bench-pipeline: --level: " + levelError("tome"));
+        assertUsageError(run("bench-pipeline", "--level", "tome"), "bench-pipeline: --level: " + levelError("tome"));
         assertThat(run("bench-pipeline", "--preset", "vit_nope").err())
                 .startsWith("bench-pipeline: --preset: unknown preset 'vit_nope'; known: ");
-        assertUsageError(run("bench-pipeline", "--seconds", "1"),
+        assertUsageError(
+                run("bench-pipeline", "--seconds", "1"),
                 "bench-pipeline: --seconds: expected a number >= 4 but got '1'");
     }
 

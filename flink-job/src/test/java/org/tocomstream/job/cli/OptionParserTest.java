@@ -11,13 +11,12 @@ import org.tocomstream.compress.CompressionLevel;
 /** Every error of the hand-written parser, its typed getters and the compression options. */
 class OptionParserTest {
 
-    private final OptionParser parser =
-            CompressionOptions.declare(new OptionParser("predict"))
-                    .value("--model", "DIR", "model directory")
-                    .value("--preset", "NAME", "preset")
-                    .value("--batch", "N", "batch")
-                    .value("--levels", "LIST", "levels")
-                    .flag("--verbose", "verbose");
+    private final OptionParser parser = CompressionOptions.declare(new OptionParser("predict"))
+            .value("--model", "DIR", "model directory")
+            .value("--preset", "NAME", "preset")
+            .value("--batch", "N", "batch")
+            .value("--levels", "LIST", "levels")
+            .flag("--verbose", "verbose");
 
     private ParsedArgs parse(String... args) throws UsageException {
         return parser.parse(args);
@@ -45,8 +44,7 @@ class OptionParserTest {
             assertThatThrownBy(() -> parse("--tomee", "4"))
                     .isInstanceOf(UsageException.class)
                     .hasMessage("predict: unknown option '--tomee' (did you mean --tome?)");
-            assertThatThrownBy(() -> parse("--frobnicate"))
-                    .hasMessage("predict: unknown option '--frobnicate'");
+            assertThatThrownBy(() -> parse("--frobnicate")).hasMessage("predict: unknown option '--frobnicate'");
             assertThatThrownBy(() -> parse("-x")).hasMessage("predict: unknown option '-x'");
         }
 
@@ -97,17 +95,15 @@ class OptionParserTest {
                     .containsExactly(1, 8, 32);
             assertThat(parse().positiveIntList("--batch", List.of(2))).containsExactly(2);
             assertThatThrownBy(() -> parse("--batch", "1,x").positiveIntList("--batch", List.of()))
-                    .hasMessage(
-                            "predict: --batch: expected a comma-separated list of positive"
-                                    + " integers but got '1,x'");
+                    .hasMessage("predict: --batch: expected a comma-separated list of positive"
+                            + " integers but got '1,x'");
         }
 
         @Test
         void listWithAnEmptyItem() {
             assertThatThrownBy(() -> parse("--levels", "0,,4").list("--levels"))
-                    .hasMessage(
-                            "predict: --levels: expected a comma-separated list without empty"
-                                    + " items but got '0,,4'");
+                    .hasMessage("predict: --levels: expected a comma-separated list without empty"
+                            + " items but got '0,,4'");
         }
 
         @Test
@@ -134,10 +130,8 @@ class OptionParserTest {
         @Test
         void eachOptionGivesItsLevel() throws UsageException {
             assertThat(CompressionOptions.level(parse())).isEqualTo(CompressionLevel.none());
-            assertThat(CompressionOptions.level(parse("--tome", "4")))
-                    .isEqualTo(CompressionLevel.tome(4));
-            assertThat(CompressionOptions.level(parse("--evit", "0.7")))
-                    .isEqualTo(CompressionLevel.evit(0.7));
+            assertThat(CompressionOptions.level(parse("--tome", "4"))).isEqualTo(CompressionLevel.tome(4));
+            assertThat(CompressionOptions.level(parse("--evit", "0.7"))).isEqualTo(CompressionLevel.evit(0.7));
             assertThat(CompressionOptions.level(parse("--schedule", "8,4,2")))
                     .isEqualTo(CompressionLevel.tomeSchedule(8, 4, 2));
             assertThat(CompressionOptions.level(parse("--level", "tome-decreasing:4")))
@@ -164,9 +158,8 @@ class OptionParserTest {
         void badSchedule() {
             for (String bad : new String[] {"8,-1", "8,,4", "8,x"}) {
                 assertThatThrownBy(() -> CompressionOptions.level(parse("--schedule", bad)))
-                        .hasMessage(
-                                "predict: --schedule: expected comma-separated non-negative"
-                                        + " integers but got '" + bad + "'");
+                        .hasMessage("predict: --schedule: expected comma-separated non-negative" + " integers but got '"
+                                + bad + "'");
             }
         }
 
@@ -180,10 +173,8 @@ class OptionParserTest {
         void levelListItems() throws UsageException {
             ParsedArgs a = parse();
             assertThat(CompressionOptions.parseLevel(a, "--levels", "0")).isEqualTo(CompressionLevel.none());
-            assertThat(CompressionOptions.parseLevel(a, "--levels", "16"))
-                    .isEqualTo(CompressionLevel.tome(16));
-            assertThat(CompressionOptions.parseLevel(a, "--levels", "evit:0.7"))
-                    .isEqualTo(CompressionLevel.evit(0.7));
+            assertThat(CompressionOptions.parseLevel(a, "--levels", "16")).isEqualTo(CompressionLevel.tome(16));
+            assertThat(CompressionOptions.parseLevel(a, "--levels", "evit:0.7")).isEqualTo(CompressionLevel.evit(0.7));
             assertThatThrownBy(() -> CompressionOptions.parseLevel(a, "--levels", "-4"))
                     .hasMessage("predict: --levels: expected a non-negative ToMe r but got '-4'");
         }
@@ -197,8 +188,10 @@ class OptionParserTest {
 
         @Test
         void decimalNumbersInRange() throws UsageException {
-            assertThat(batch("1e-3").number("--batch", x -> x > 0, "a number > 0")).hasValue(1e-3);
-            assertThat(batch(".5").number("--batch", 2, x -> x > 0, "a number > 0")).isEqualTo(0.5);
+            assertThat(batch("1e-3").number("--batch", x -> x > 0, "a number > 0"))
+                    .hasValue(1e-3);
+            assertThat(batch(".5").number("--batch", 2, x -> x > 0, "a number > 0"))
+                    .isEqualTo(0.5);
             assertThat(parse().number("--batch", 2, x -> x > 0, "a number > 0")).isEqualTo(2);
         }
 

@@ -20,8 +20,7 @@ import org.tocomstream.job.testutils.KafkaBrokerExtension;
 class EmbeddedKafkaITCase {
 
     @RegisterExtension
-    static final KafkaBrokerExtension KAFKA =
-            new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "120000"));
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "120000"));
 
     @Test
     void createsTopicsAndRoundTripsRecordsWithHeaders() throws Exception {
@@ -31,7 +30,8 @@ class EmbeddedKafkaITCase {
             assertThat(topics.partitions("rt")).contains(2);
             assertThat(topics.partitions("missing")).isEmpty();
         }
-        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>("rt", "k".getBytes(StandardCharsets.UTF_8), new byte[] {7});
+        ProducerRecord<byte[], byte[]> r =
+                new ProducerRecord<>("rt", "k".getBytes(StandardCharsets.UTF_8), new byte[] {7});
         r.headers().add("frame-seq", "5".getBytes(StandardCharsets.UTF_8));
         KAFKA.produce(List.of(r));
 
@@ -66,7 +66,8 @@ class EmbeddedKafkaITCase {
         }
 
         assertThat(KAFKA.read("tx", 1, Duration.ofSeconds(30), Duration.ofMillis(500), true))
-                .extracting(c -> c.value()[0]).containsExactly((byte) 2);
+                .extracting(c -> c.value()[0])
+                .containsExactly((byte) 2);
         try (KafkaTopics topics = KafkaTopics.connect(KAFKA.bootstrapServers())) {
             assertThat(topics.brokerSetting("transaction.max.timeout.ms")).contains("120000");
         }

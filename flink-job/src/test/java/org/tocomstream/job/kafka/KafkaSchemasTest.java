@@ -26,8 +26,17 @@ class KafkaSchemasTest {
 
     private static ConsumerRecord<byte[], byte[]> consumerRecord(RecordHeaders headers, byte[] key, byte[] value) {
         return new ConsumerRecord<>(
-                "frames", 3, 42L, 1_700_000_000_123L, TimestampType.CREATE_TIME, -1, -1,
-                key, value, headers, Optional.empty());
+                "frames",
+                3,
+                42L,
+                1_700_000_000_123L,
+                TimestampType.CREATE_TIME,
+                -1,
+                -1,
+                key,
+                value,
+                headers,
+                Optional.empty());
     }
 
     @Test
@@ -47,7 +56,8 @@ class KafkaSchemasTest {
         assertThat(f.timestamp()).isEqualTo(1_700_000_000_123L);
         assertThat(f.keyString()).isEqualTo("cam-1");
         assertThat(f.value()).containsExactly(1, 2, 3);
-        assertThat(f.headers()).extracting(FrameRecord.Header::key)
+        assertThat(f.headers())
+                .extracting(FrameRecord.Header::key)
                 .containsExactly(WireFormat.FRAME_SEQ, "x-repeat", "x-null", "x-repeat");
         assertThat(f.header("x-repeat")).isEqualTo(utf8("b"));
         assertThat(f.header("x-null")).isNull();
@@ -67,10 +77,15 @@ class KafkaSchemasTest {
     @Test
     void labelsAreKeyedByStreamWithJsonValue() {
         LabelRecord label = new LabelRecord(
-                "cam-0", 41, 1_763_700_000_000L,
+                "cam-0",
+                41,
+                1_763_700_000_000L,
                 List.of(new LabelRecord.Label("red_circle", 0.97)),
                 new LabelRecord.Level("tome", "tome:4", null),
-                "vit_demo@1a2b3c4d", 8, 31.5, 140);
+                "vit_demo@1a2b3c4d",
+                8,
+                31.5,
+                140);
         ProducerRecord<byte[], byte[]> r = new LabelSerializationSchema("labels-x").serialize(label, null, 5L);
 
         assertThat(r.topic()).isEqualTo("labels-x");
@@ -82,8 +97,14 @@ class KafkaSchemasTest {
     @Test
     void deadLettersAreTheOriginalRecordPlusAnErrorHeader() {
         FrameRecord original = new FrameRecord(
-                "frames", 0, 9, 1_700_000_000_000L, utf8("cam-2"), utf8("garbage"),
-                List.of(new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("3")),
+                "frames",
+                0,
+                9,
+                1_700_000_000_000L,
+                utf8("cam-2"),
+                utf8("garbage"),
+                List.of(
+                        new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("3")),
                         new FrameRecord.Header(WireFormat.ERROR, utf8("old reason"))));
         ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq")
                 .serialize(new DeadLetter(original, "not a JPEG or PNG image"), null, null);
@@ -104,8 +125,8 @@ class KafkaSchemasTest {
     @Test
     void deadLetterOfARecordWithoutKeyValueOrTimestamp() {
         FrameRecord original = new FrameRecord("frames", 0, 1, -1, null, null, List.of());
-        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq")
-                .serialize(new DeadLetter(original, "empty value"), null, null);
+        ProducerRecord<byte[], byte[]> r =
+                new DeadLetterSerializationSchema("dlq").serialize(new DeadLetter(original, "empty value"), null, null);
         assertThat(r.key()).isNull();
         assertThat(r.value()).isNull();
         assertThat(r.timestamp()).isNull();

@@ -1,7 +1,5 @@
 package org.tocomstream.job.loadtest;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonArray;
@@ -18,6 +16,8 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines;
+import org.tocomstream.job.testutils.CommandLines.Result;
 
 /**
  * The short form of the overload experiment, as CI runs it: {@code loadtest} with 2-s phases on
@@ -32,8 +32,18 @@ class LoadTestITCase {
 
     @Test
     void shortFormLosesNoFrameUnderAnyPolicyAndWritesItsOutputs(@TempDir Path dir) throws Exception {
-        Result r = CommandLines.run("loadtest", "--phase-seconds", "2", "--streams", "2", "--capacity-frames", "80",
-                "--drain-idle", "20", "--out", dir.toString());
+        Result r = CommandLines.run(
+                "loadtest",
+                "--phase-seconds",
+                "2",
+                "--streams",
+                "2",
+                "--capacity-frames",
+                "80",
+                "--drain-idle",
+                "20",
+                "--out",
+                dir.toString());
 
         String log = r.out() + r.err();
         // 1 = ran to the end but a timing check failed (possible on a busy machine); never a crash.
@@ -41,15 +51,19 @@ class LoadTestITCase {
         assertThat(r.err()).as(log).doesNotContain("error:");
         assertThat(r.out()).contains("capacity at none over a filled topic: ", "profile: 4 phases of 2 s", "checks:");
         // The capacity is measured again under the cameras, on topics of its own, for 2 s (the phase length).
-        assertThat(r.out()).containsPattern("capacity at none under the cameras: [\\d.]+ frames/s \\(mean of \\d+ seconds"
-                + "|capacity at none: [\\d.]+ frames/s \\(the run under the cameras was too short to tell\\)");
+        assertThat(r.out())
+                .containsPattern("capacity at none under the cameras: [\\d.]+ frames/s \\(mean of \\d+ seconds"
+                        + "|capacity at none: [\\d.]+ frames/s \\(the run under the cameras was too short to tell\\)");
         assertThat(r.out()).containsPattern("\\[adaptive +\\d+ s\\] phase \\d/4 [\\d.]+x \\| in ");
         for (String p : POLICIES) {
-            assertThat(r.out()).as(log).containsPattern("PASS " + p + " +nothing lost: produced (\\d+) \\(frames topic \\1\\)");
+            assertThat(r.out())
+                    .as(log)
+                    .containsPattern("PASS " + p + " +nothing lost: produced (\\d+) \\(frames topic \\1\\)");
         }
 
         JsonObject summary = JsonParser.parseString(
-                Files.readString(dir.resolve("loadtest-summary.json"), StandardCharsets.UTF_8)).getAsJsonObject();
+                        Files.readString(dir.resolve("loadtest-summary.json"), StandardCharsets.UTF_8))
+                .getAsJsonObject();
         assertThat(summary.get("schemaVersion").getAsInt()).isEqualTo(1);
         assertThat(summary.get("capacityFramesPerSecond").getAsDouble()).isPositive();
         assertThat(summary.get("ladder").getAsString()).isEqualTo("none;tome:2;tome:4;tome:6");
@@ -60,10 +74,13 @@ class LoadTestITCase {
             String id = p.get("policy").getAsString();
             JsonObject total = p.getAsJsonObject("total");
             assertThat(total.get("lost").getAsLong()).as(id).isZero();
-            assertThat(total.get("labelled").getAsLong() + total.get("skipped").getAsLong()
-                    + total.get("deadLettered").getAsLong()).as(id).isEqualTo(p.get("produced").getAsLong());
+            assertThat(total.get("labelled").getAsLong()
+                            + total.get("skipped").getAsLong()
+                            + total.get("deadLettered").getAsLong())
+                    .as(id)
+                    .isEqualTo(p.get("produced").getAsLong());
             JsonArray phases = p.getAsJsonArray("phases");
-            assertThat(phases).as(id).hasSize(6);          // warm-up, 4 phases, drain
+            assertThat(phases).as(id).hasSize(6); // warm-up, 4 phases, drain
             long produced = 0;
             for (JsonElement ph : phases) {
                 produced += ph.getAsJsonObject().get("produced").getAsLong();
@@ -74,16 +91,20 @@ class LoadTestITCase {
             // and skipped or dead-lettered frames count as wrong: expected accuracy lies between
             // 0.9 and 1.0 of the labelled share. (Under CPU contention the shedding policy does
             // skip frames in this short form, so the labelled share may be well below 1.)
-            double labelledShare = total.get("labelled").getAsDouble() / p.get("produced").getAsDouble();
+            double labelledShare =
+                    total.get("labelled").getAsDouble() / p.get("produced").getAsDouble();
             assertThat(total.get("expectedAccuracy").getAsDouble())
                     .as(id)
                     .isBetween(0.9 * labelledShare - 1e-9, labelledShare + 1e-9);
             if (!id.endsWith("shed")) {
-                assertThat(total.get("skipped").getAsLong()).as(id + " skips nothing").isZero();
+                assertThat(total.get("skipped").getAsLong())
+                        .as(id + " skips nothing")
+                        .isZero();
             }
 
             assertCsv(dir.resolve(p.get("csv").getAsString()), id, phases);
-            BufferedImage png = ImageIO.read(dir.resolve(p.get("plot").getAsString()).toFile());
+            BufferedImage png =
+                    ImageIO.read(dir.resolve(p.get("plot").getAsString()).toFile());
             assertThat(png).as(id).isNotNull();
             assertThat(png.getWidth()).isGreaterThan(600);
             assertThat(png.getHeight()).isGreaterThan(400);
@@ -121,6 +142,8 @@ class LoadTestITCase {
             phaseFrames += phases.get(i).getAsJsonObject().get("produced").getAsLong();
         }
         assertThat(arrived).as(id + ": arrivals in the CSV").isEqualTo(phaseFrames);
-        assertThat(Long.parseLong(rows.get(rows.size() - 1)[11])).as(id + ": backlog at the end").isZero();
+        assertThat(Long.parseLong(rows.get(rows.size() - 1)[11]))
+                .as(id + ": backlog at the end")
+                .isZero();
     }
 }

@@ -49,8 +49,8 @@ class CompensatorCheckTest {
         Configuration off = conf(model);
         off.set(StreamJobOptions.COMPENSATOR, "none");
         assertThat(CompensatorCheck.describe(off)).isEqualTo("compensator: none (vit.model.compensator = none)");
-        assertThat(VitLabelStage.modelConfig(off)).isEqualTo(
-                new ModelConfig(model.toString(), "auto", "gpu", "none", null));
+        assertThat(VitLabelStage.modelConfig(off))
+                .isEqualTo(new ModelConfig(model.toString(), "auto", "gpu", "none", null));
     }
 
     @Test
@@ -58,15 +58,24 @@ class CompensatorCheckTest {
         Path model = TestModels.randomVitDemo(tmp.resolve("m"));
         String base = "cd".repeat(32);
         plugin(model, base);
-        new CompensatorCalibration(base, TokenCompensator.weightsSha256(model), 500, Map.of(
-                        new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
+        new CompensatorCalibration(
+                        base,
+                        TokenCompensator.weightsSha256(model),
+                        500,
+                        Map.of(new CompensatorPair(0, 4), new CompensatorCalibration.PairFactor(0.01, 0.04, 0.5)))
                 .save(model.resolve(CompensatorCalibration.FILE_NAME));
         assertThat(CompensatorCheck.describe(conf(model)))
                 .endsWith("applied at s = 0.1 times the factors of tocom-scales.json (sqrt-kl-ratio;"
                         + " 0->4 0.50) to batches at ToMe degree n in 0..6, n != 0, as the pair 0->n");
 
-        new CompensatorCalibration(CompensatorCalibration.Rule.KL_LINE_SEARCH, base, TokenCompensator.weightsSha256(model),
-                        500, 0.4, Map.of(new CompensatorPair(0, 4),
+        new CompensatorCalibration(
+                        CompensatorCalibration.Rule.KL_LINE_SEARCH,
+                        base,
+                        TokenCompensator.weightsSha256(model),
+                        500,
+                        0.4,
+                        Map.of(
+                                new CompensatorPair(0, 4),
                                 new CompensatorCalibration.PairFactor(0.01, Double.NaN, 0.008, 0.125)))
                 .save(model.resolve(CompensatorCalibration.FILE_NAME));
         assertThat(CompensatorCheck.describe(conf(model)))

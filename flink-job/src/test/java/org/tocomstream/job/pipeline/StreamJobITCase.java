@@ -47,19 +47,18 @@ import org.tocomstream.stream.WireFormat;
 class StreamJobITCase {
 
     @RegisterExtension
-    static final KafkaBrokerExtension KAFKA =
-            new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     private static final List<String> STREAMS = List.of("cam-0", "cam-1", "cam-2");
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
 
     private static Path modelDir;
     private static List<String> modelLabels;
@@ -70,8 +69,11 @@ class StreamJobITCase {
         modelLabels = ModelSpec.read(modelDir).labels();
         // Its own Token Compensator (a fresh one: zero up projections, so it changes no logit),
         // which the job applies by default (vit.model.compensator = auto) at ToMe levels.
-        TokenCompensator.initial(ModelSpec.read(modelDir).architecture(), TokenCompensator.weightsSha256(modelDir),
-                        new CompensatorConfig(2, 6, 0.1), 0)
+        TokenCompensator.initial(
+                        ModelSpec.read(modelDir).architecture(),
+                        TokenCompensator.weightsSha256(modelDir),
+                        new CompensatorConfig(2, 6, 0.1),
+                        0)
                 .save(modelDir.resolve(TokenCompensator.FILE_NAME));
     }
 
@@ -107,13 +109,15 @@ class StreamJobITCase {
     }
 
     /** JPEG frames of synthetic cameras, streams interleaved; capture times remembered. */
-    private static List<ProducerRecord<byte[], byte[]>> cameraFrames(String topic, int perStream, Map<String, Long> captureTs) {
+    private static List<ProducerRecord<byte[], byte[]>> cameraFrames(
+            String topic, int perStream, Map<String, Long> captureTs) {
         SceneGenerator scenes = SceneGenerator.of(SceneConfig.defaults(), 5);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
         for (int seq = 0; seq < perStream; seq++) {
             for (String s : STREAMS) {
                 SyntheticCamera cam = scenes.camera(s);
-                ProducerRecord<byte[], byte[]> r = frame(topic, s, seq, cam.frame(seq).jpeg(0.9f));
+                ProducerRecord<byte[], byte[]> r =
+                        frame(topic, s, seq, cam.frame(seq).jpeg(0.9f));
                 captureTs.put(s + "#" + seq, r.timestamp());
                 records.add(r);
             }
@@ -127,7 +131,9 @@ class StreamJobITCase {
         Map<String, Long> captureTs = new HashMap<>();
         List<ProducerRecord<byte[], byte[]>> records = cameraFrames("job-frames", 20, captureTs);
         records.add(5, frame("job-frames", "cam-1", 500, utf8("garbage, not an image")));
-        records.add(17, FrameRecords.withoutSeq("job-frames", "cam-2", records.get(0).value()));
+        records.add(
+                17,
+                FrameRecords.withoutSeq("job-frames", "cam-2", records.get(0).value()));
         records.add(31, frame("job-frames", "cam-0", 501, new byte[0]));
         KAFKA.produce(records);
 
@@ -141,13 +147,20 @@ class StreamJobITCase {
         for (ConsumerRecord<byte[], byte[]> r : labels) {
             LabelRecord l = LabelRecord.fromJson(r.value());
             assertThat(l.labels()).hasSize(5);
-            assertThat(l.labels()).extracting(LabelRecord.Label::label).doesNotHaveDuplicates().isSubsetOf(modelLabels);
-            assertThat(l.labels()).extracting(LabelRecord.Label::score)
+            assertThat(l.labels())
+                    .extracting(LabelRecord.Label::label)
+                    .doesNotHaveDuplicates()
+                    .isSubsetOf(modelLabels);
+            assertThat(l.labels())
+                    .extracting(LabelRecord.Label::score)
                     .allSatisfy(p -> assertThat(p).isBetween(0.0, 1.0))
                     .isSortedAccordingTo((a, b) -> Double.compare(b, a));
-            assertThat(l.labels().stream().mapToDouble(LabelRecord.Label::score).sum()).isLessThanOrEqualTo(1.0 + 1e-6);
+            assertThat(l.labels().stream().mapToDouble(LabelRecord.Label::score).sum())
+                    .isLessThanOrEqualTo(1.0 + 1e-6);
             assertThat(l.level().method()).isEqualTo("none");
-            assertThat(l.level().compensator()).as("level none is the model's own degree: no pair").isNull();
+            assertThat(l.level().compensator())
+                    .as("level none is the model's own degree: no pair")
+                    .isNull();
             assertThat(l.model()).startsWith("vit_demo");
             assertThat(l.batchSize()).isBetween(1, 4);
             assertThat(l.inferenceMs()).isPositive();
@@ -182,7 +195,8 @@ class StreamJobITCase {
 
         StreamExecutionEnvironment env = env();
         StreamPipeline.of(conf, new VitLabelStage())
-                .withBeforeLabelSink(labels -> labels.map(new FailOnce<>(10, 20)).name("fail-once"))
+                .withBeforeLabelSink(
+                        labels -> labels.map(new FailOnce<>(10, 20)).name("fail-once"))
                 .build(env);
         env.execute("jobeo");
 
@@ -190,8 +204,11 @@ class StreamJobITCase {
         List<ConsumerRecord<byte[], byte[]>> committed = KAFKA.read(
                 "jobeo-labels", STREAMS.size() * perStream, Duration.ofSeconds(60), Duration.ofSeconds(1), true);
         FrameRecords.assertExactlyOnceInOrder(committed, STREAMS, perStream);
-        assertThat(committed).extracting(r -> LabelRecord.fromJson(r.value()).level().schedule()).containsOnly("tome:4");
-        assertThat(committed).extracting(r -> LabelRecord.fromJson(r.value()).level().compensator())
+        assertThat(committed)
+                .extracting(r -> LabelRecord.fromJson(r.value()).level().schedule())
+                .containsOnly("tome:4");
+        assertThat(committed)
+                .extracting(r -> LabelRecord.fromJson(r.value()).level().compensator())
                 .as("every label at tome:4 records the model's plugin applied as the pair 0->4")
                 .containsOnly("0->4");
     }

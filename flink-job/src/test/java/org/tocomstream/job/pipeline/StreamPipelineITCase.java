@@ -34,15 +34,13 @@ import org.tocomstream.stream.WireFormat;
 class StreamPipelineITCase {
 
     @RegisterExtension
-    static final KafkaBrokerExtension KAFKA =
-            new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     private static final List<String> STREAMS = List.of("cam-0", "cam-1", "cam-2");
 
@@ -98,15 +96,19 @@ class StreamPipelineITCase {
         List<ConsumerRecord<byte[], byte[]>> labels =
                 KAFKA.read("alo-labels", 60, Duration.ofSeconds(30), Duration.ofMillis(500), false);
         FrameRecords.assertExactlyOnceInOrder(labels, STREAMS, 20);
-        assertThat(LabelRecord.fromJson(labels.get(0).value()).labels().get(0).label()).startsWith("len=");
+        assertThat(LabelRecord.fromJson(labels.get(0).value()).labels().get(0).label())
+                .startsWith("len=");
 
         List<ConsumerRecord<byte[], byte[]>> dead =
                 KAFKA.read("alo-dlq", 2, Duration.ofSeconds(30), Duration.ofMillis(300), false);
         assertThat(dead).hasSize(2);
-        assertThat(dead).extracting(r -> header(r, WireFormat.ERROR))
+        assertThat(dead)
+                .extracting(r -> header(r, WireFormat.ERROR))
                 .containsExactlyInAnyOrder("missing header frame-seq", "empty value");
-        ConsumerRecord<byte[], byte[]> noSeq =
-                dead.stream().filter(r -> header(r, "x-test") != null).findFirst().orElseThrow();
+        ConsumerRecord<byte[], byte[]> noSeq = dead.stream()
+                .filter(r -> header(r, "x-test") != null)
+                .findFirst()
+                .orElseThrow();
         assertThat(FrameRecords.text(noSeq.key())).isEqualTo("cam-1");
         assertThat(noSeq.value()).isEqualTo(utf8("no seq"));
     }
@@ -116,15 +118,20 @@ class StreamPipelineITCase {
         Configuration conf = new Configuration();
         conf.set(StreamJobOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
         try (KafkaTopics topics = KafkaTopics.connect(KAFKA.bootstrapServers())) {
-            assertThat(DeliveryCheck.check(conf, topics).error()).as("at-least-once: nothing to check").isEmpty();
+            assertThat(DeliveryCheck.check(conf, topics).error())
+                    .as("at-least-once: nothing to check")
+                    .isEmpty();
 
             conf.set(StreamJobOptions.DELIVERY_GUARANTEE, DeliveryGuarantee.EXACTLY_ONCE);
             conf.set(StreamJobOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(60));
             assertThat(DeliveryCheck.check(conf, topics).error()).isEmpty();
 
             conf.set(StreamJobOptions.TRANSACTION_TIMEOUT, Duration.ofMinutes(2));
-            assertThat(DeliveryCheck.check(conf, topics).error()).hasValueSatisfying(e -> assertThat(e)
-                    .startsWith("kafka.transaction-timeout is 120000 ms but the broker's transaction.max.timeout.ms is 60000 ms"));
+            assertThat(DeliveryCheck.check(conf, topics).error())
+                    .hasValueSatisfying(
+                            e -> assertThat(e)
+                                    .startsWith(
+                                            "kafka.transaction-timeout is 120000 ms but the broker's transaction.max.timeout.ms is 60000 ms"));
         }
     }
 
@@ -137,7 +144,8 @@ class StreamPipelineITCase {
 
         StreamExecutionEnvironment env = env();
         StreamPipeline.of(conf, new TestingLabelStage())
-                .withBeforeLabelSink(labels -> labels.map(new FailOnce<>(15, 10)).name("fail-once"))
+                .withBeforeLabelSink(
+                        labels -> labels.map(new FailOnce<>(15, 10)).name("fail-once"))
                 .build(env);
         env.execute("eo");
 
@@ -146,8 +154,8 @@ class StreamPipelineITCase {
                 "eo-labels", STREAMS.size() * perStream, Duration.ofSeconds(30), Duration.ofSeconds(1), true);
         FrameRecords.assertExactlyOnceInOrder(committed, STREAMS, perStream);
         // The uncommitted attempt did write: read_uncommitted sees duplicates that read_committed hides.
-        List<ConsumerRecord<byte[], byte[]>> all = KAFKA.read(
-                "eo-labels", STREAMS.size() * perStream + 1, Duration.ofSeconds(5), Duration.ZERO, false);
+        List<ConsumerRecord<byte[], byte[]>> all =
+                KAFKA.read("eo-labels", STREAMS.size() * perStream + 1, Duration.ofSeconds(5), Duration.ZERO, false);
         assertThat(all.size()).isGreaterThanOrEqualTo(committed.size());
     }
 }

@@ -9,6 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Shedding;
+import org.tocomstream.job.cli.OptionParser;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
@@ -16,9 +19,6 @@ import org.tocomstream.model.VitConfig;
 import org.tocomstream.stream.BatchPlan;
 import org.tocomstream.stream.DecodedFrame;
 import org.tocomstream.stream.LevelSource;
-import org.tocomstream.job.cli.OptionParser;
-import org.tocomstream.job.cli.ParsedArgs;
-import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.stream.LoadSignals;
 
 /** The load controller's flags, options, validation and the local run's adaptive default. */
@@ -27,7 +27,8 @@ class ControlFlagsTest {
     private static final OptionParser PARSER =
             JobArgs.declare(JobArgs.declare(new OptionParser("run"), JobArgs.JOB), JobArgs.DEMO);
 
-    private static final CostModel DEMO = CostModel.of(VitConfig.preset("vit_demo").geometry());
+    private static final CostModel DEMO =
+            CostModel.of(VitConfig.preset("vit_demo").geometry());
 
     private static Configuration parse(String... argv) throws UsageException {
         ParsedArgs args = PARSER.parse(argv);
@@ -47,18 +48,33 @@ class ControlFlagsTest {
 
     @Test
     void flagsSetTheControllerOptions() throws Exception {
-        Configuration c = parse("--control", "adaptive", "--ladder", "none;tome:3;tome:6",
-                "--latency-target", "500ms", "--target-utilization", "0.9", "--restore-utilization", "0.6",
-                "--degrade-dwell", "250ms", "--restore-dwell", "10s", "--shed", "latest-per-stream",
-                "--shed-deadline", "3s");
+        Configuration c = parse(
+                "--control",
+                "adaptive",
+                "--ladder",
+                "none;tome:3;tome:6",
+                "--latency-target",
+                "500ms",
+                "--target-utilization",
+                "0.9",
+                "--restore-utilization",
+                "0.6",
+                "--degrade-dwell",
+                "250ms",
+                "--restore-dwell",
+                "10s",
+                "--shed",
+                "latest-per-stream",
+                "--shed-deadline",
+                "3s");
         assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
         assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:3;tome:6");
         assertThat(c.get(ControlOptions.LATENCY_TARGET)).isEqualTo(Duration.ofMillis(500));
         assertThat(c.get(ControlOptions.SHED_MODE)).isEqualTo(Shedding.Mode.LATEST_PER_STREAM);
 
         LevelSource source = ControlOptions.levelSource(c, DEMO);
-        assertThat(source.toString()).isEqualTo(
-                "adaptive(none;tome:3;tome:6, latency target 500 ms, shedding LATEST_PER_STREAM)");
+        assertThat(source.toString())
+                .isEqualTo("adaptive(none;tome:3;tome:6, latency target 500 ms, shedding LATEST_PER_STREAM)");
         assertThat(rungOfTheTopLevel(source, CompressionLevel.tome(6))).isEqualTo(2);
     }
 
@@ -90,11 +106,14 @@ class ControlFlagsTest {
                 .isEqualTo(Duration.ofMillis(800));
         assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s")))
                 .isEqualTo(Duration.ofMillis(2400));
-        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s",
-                "--shed-deadline", "2s"))).isEqualTo(Duration.ofSeconds(2));
+        assertThat(ControlOptions.shedDeadline(
+                        parse("--shed", "deadline", "--latency-target", "3s", "--shed-deadline", "2s")))
+                .isEqualTo(Duration.ofSeconds(2));
         // A latency target of 4 s with the old fixed 2 s deadline was a setting error.
-        assertThat(ControlOptions.levelSource(parse("--control", "adaptive", "--shed", "deadline",
-                "--latency-target", "4s"), DEMO).toString()).contains("shedding DEADLINE");
+        assertThat(ControlOptions.levelSource(
+                                parse("--control", "adaptive", "--shed", "deadline", "--latency-target", "4s"), DEMO)
+                        .toString())
+                .contains("shedding DEADLINE");
     }
 
     @Test

@@ -22,7 +22,8 @@ class DemoModelTest {
 
         ModelSpec spec = ModelSpec.read(tmp);
         assertThat(spec.architecture().name()).isEqualTo("vit_demo");
-        assertThat(spec.labels()).isEqualTo(SceneGenerator.of(SceneConfig.defaults(), 0).labels());
+        assertThat(spec.labels())
+                .isEqualTo(SceneGenerator.of(SceneConfig.defaults(), 0).labels());
         int px = spec.architecture().imageSize();
         try (VitModel model = VitModel.load(tmp, Device.cpu())) {
             float[][] logits = model.logits(new float[3 * px * px], new long[] {1, 3, px, px}, CompressionLevel.none());
@@ -39,7 +40,8 @@ class DemoModelTest {
             assertThat(Files.size(spec.weightsPath(r.dir()))).isPositive();
             // Until the trained demo model is bundled (flink-job/src/main/resources/demo-model/),
             // the stand-in has random weights and says so.
-            boolean bundled = DemoModel.class.getClassLoader().getResource(DemoModel.RESOURCE_DIR + ModelSpec.FILE_NAME) != null;
+            boolean bundled =
+                    DemoModel.class.getClassLoader().getResource(DemoModel.RESOURCE_DIR + ModelSpec.FILE_NAME) != null;
             assertThat(r.randomWeights()).isEqualTo(!bundled);
         } finally {
             DemoModel.delete(r.dir());
@@ -80,15 +82,20 @@ class DemoModelTest {
     void bundledModelLabelsHeldOutScenes() throws Exception {
         DemoModel.Resolved r = DemoModel.resolve();
         try {
-            assertThat(r.randomWeights()).as("the demo model is bundled in this build").isFalse();
+            assertThat(r.randomWeights())
+                    .as("the demo model is bundled in this build")
+                    .isFalse();
             ModelSpec spec = ModelSpec.read(r.dir());
             SceneGenerator test = SceneGenerator.of(SceneConfig.defaults(), 0).split(SceneGenerator.Split.TEST);
             assertThat(spec.labels()).isEqualTo(test.labels());
-            var data = new org.tocomstream.model.train.GeneratedData(test, 256, new org.tocomstream.model.ImagePreprocessor(spec.preprocessing()));
+            var data = new org.tocomstream.model.train.GeneratedData(
+                    test, 256, new org.tocomstream.model.ImagePreprocessor(spec.preprocessing()));
             double top1 = org.tocomstream.model.train.Trainer.accuracy(
                     spec.architecture(),
                     org.tocomstream.model.VitCheckpoint.load(spec.weightsPath(r.dir()), spec.architecture()),
-                    data, CompressionLevel.none(), Device.cpu());
+                    data,
+                    CompressionLevel.none(),
+                    Device.cpu());
             assertThat(top1).isGreaterThanOrEqualTo(0.95);
         } finally {
             DemoModel.delete(r.dir());

@@ -9,12 +9,12 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
-import org.tocomstream.job.pipeline.DemoOptions;
-import org.tocomstream.job.pipeline.EffectiveConfig;
-import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.pipeline.DemoOptions;
+import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.StreamJobOptions;
 
 class JobArgsTest {
 
@@ -40,18 +40,40 @@ class JobArgsTest {
 
     @Test
     void everyJobOptionHasAFlag() {
-        assertThat(JobArgs.JOB).extracting(JobArgs.Binding::option)
+        assertThat(JobArgs.JOB)
+                .extracting(JobArgs.Binding::option)
                 .containsExactlyInAnyOrderElementsOf(StreamJobOptions.all());
-        assertThat(JobArgs.DEMO).extracting(JobArgs.Binding::option)
+        assertThat(JobArgs.DEMO)
+                .extracting(JobArgs.Binding::option)
                 .containsExactlyInAnyOrderElementsOf(DemoOptions.all());
     }
 
     @Test
     void flagsSetTypedOptions() throws UsageException {
-        Configuration c = parse("--bootstrap", "k1:9092,k2:9092", "--delivery", "exactly-once",
-                "--checkpoint-interval", "2s", "--transaction-timeout", "1 min", "--max-delay", "20ms",
-                "--max-batch", "16", "--max-bytes", "2mb", "--bounded", "--starting-offsets", "latest",
-                "--kafka-properties", "security.protocol:SSL,client.rack:r1", "--fps", "2.5", "--run-for", "30s");
+        Configuration c = parse(
+                "--bootstrap",
+                "k1:9092,k2:9092",
+                "--delivery",
+                "exactly-once",
+                "--checkpoint-interval",
+                "2s",
+                "--transaction-timeout",
+                "1 min",
+                "--max-delay",
+                "20ms",
+                "--max-batch",
+                "16",
+                "--max-bytes",
+                "2mb",
+                "--bounded",
+                "--starting-offsets",
+                "latest",
+                "--kafka-properties",
+                "security.protocol:SSL,client.rack:r1",
+                "--fps",
+                "2.5",
+                "--run-for",
+                "30s");
 
         assertThat(c.get(StreamJobOptions.BOOTSTRAP_SERVERS)).isEqualTo("k1:9092,k2:9092");
         assertThat(c.get(StreamJobOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
@@ -76,7 +98,8 @@ class JobArgsTest {
                 .isEqualTo("run: --max-delay: expected a duration such as 50ms, 2s or 10min but got 'soon'");
         assertThat(error("--delivery", "twice"))
                 .isEqualTo("run: --delivery: expected one of exactly-once, at-least-once, none but got 'twice'");
-        assertThat(error("--max-bytes", "lots")).isEqualTo("run: --max-bytes: expected a size such as 512kb or 16mb but got 'lots'");
+        assertThat(error("--max-bytes", "lots"))
+                .isEqualTo("run: --max-bytes: expected a size such as 512kb or 16mb but got 'lots'");
         assertThat(error("--labels-topic", "")).isEqualTo("run: --labels-topic: expected a value but got ''");
     }
 
@@ -84,9 +107,11 @@ class JobArgsTest {
     void validationErrorsUseFlagsNotKeys() {
         assertThat(error("--max-batch", "0")).isEqualTo("run: --max-batch: must be > 0 but was 0");
         assertThat(error("--level", "tome")).startsWith("run: --level: ");
-        assertThat(error("--bootstrap", "kafka")).isEqualTo("run: --bootstrap: expected HOST:PORT[,HOST:PORT...] but was 'kafka'");
-        assertThat(error("--labels-topic", "frames")).isEqualTo(
-                "run: --frames-topic, --labels-topic and --dead-letter-topic must be three different topics");
+        assertThat(error("--bootstrap", "kafka"))
+                .isEqualTo("run: --bootstrap: expected HOST:PORT[,HOST:PORT...] but was 'kafka'");
+        assertThat(error("--labels-topic", "frames"))
+                .isEqualTo(
+                        "run: --frames-topic, --labels-topic and --dead-letter-topic must be three different topics");
         assertThat(error("--delivery", "exactly-once", "--checkpoint-interval", "10s", "--transaction-timeout", "15s"))
                 .startsWith("run: --transaction-timeout (PT15S) must be at least twice --checkpoint-interval (PT10S)");
     }
@@ -94,15 +119,22 @@ class JobArgsTest {
     @Test
     void helpShowsFlagKeyAndDefault() {
         String help = PARSER.optionsHelp();
-        assertThat(help).contains("--max-delay DURATION", "vit.batch.max-delay, default 50 ms", "--bounded ",
-                "Longest a frame waits for its batch to fill").doesNotContain("Description@");
+        assertThat(help)
+                .contains(
+                        "--max-delay DURATION",
+                        "vit.batch.max-delay, default 50 ms",
+                        "--bounded ",
+                        "Longest a frame waits for its batch to fill")
+                .doesNotContain("Description@");
     }
 
     @Test
     void effectiveConfigurationMarksDefaultsAndMasksSecrets() throws UsageException {
-        Configuration c = parse("--bootstrap", "k:1", "--kafka-properties", "sasl.jaas.config:secret,ssl.key.password:pw,a:b");
+        Configuration c =
+                parse("--bootstrap", "k:1", "--kafka-properties", "sasl.jaas.config:secret,ssl.key.password:pw,a:b");
         String table = EffectiveConfig.describe(c, StreamJobOptions.all());
-        assertThat(table).contains("kafka.bootstrap-servers", "= k:1")
+        assertThat(table)
+                .contains("kafka.bootstrap-servers", "= k:1")
                 .containsPattern("kafka\\.topic\\.frames +=  ?frames  \\(default\\)")
                 .contains("sasl.jaas.config:****", "ssl.key.password:****", "a:b")
                 .doesNotContain("secret", ":pw")
@@ -119,15 +151,20 @@ class JobArgsTest {
         Configuration c = parse("--compensator", "/plugins/tocom.safetensors", "--compensator-scale", "0.05");
         assertThat(c.get(StreamJobOptions.COMPENSATOR)).isEqualTo("/plugins/tocom.safetensors");
         assertThat(c.get(StreamJobOptions.COMPENSATOR_SCALE)).isEqualTo(0.05);
-        assertThat(parse("--compensator", "none").get(StreamJobOptions.COMPENSATOR)).isEqualTo("none");
+        assertThat(parse("--compensator", "none").get(StreamJobOptions.COMPENSATOR))
+                .isEqualTo("none");
 
         assertThat(error("--compensator-scale", "big"))
                 .isEqualTo("run: --compensator-scale: expected a number but got 'big'");
         assertThat(error("--compensator-scale", "-1"))
                 .isEqualTo("run: --compensator-scale: must be finite and >= 0 but was -1.0");
         assertThat(error("--compensator", "")).isEqualTo("run: --compensator: expected a value but got ''");
-        assertThat(PARSER.optionsHelp()).contains("--compensator FILE|auto|none", "vit.model.compensator, default auto",
-                "--compensator-scale S", "vit.model.compensator-scale");
+        assertThat(PARSER.optionsHelp())
+                .contains(
+                        "--compensator FILE|auto|none",
+                        "vit.model.compensator, default auto",
+                        "--compensator-scale S",
+                        "vit.model.compensator-scale");
     }
 
     @Test

@@ -1,7 +1,5 @@
 package org.tocomstream.job.run;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -21,17 +19,20 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
 import org.tocomstream.stream.WireFormat;
-import org.tocomstream.job.cli.Cli;
 
 /** {@code produce} against a real broker: images, a video and the generator, several streams. */
 class ProduceCommandITCase {
 
-    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         var h = r.headers().lastHeader(name);
@@ -47,7 +48,8 @@ class ProduceCommandITCase {
         return records.stream()
                 .sorted(Comparator.comparingInt(ConsumerRecord<byte[], byte[]>::partition)
                         .thenComparingLong(ConsumerRecord::offset))
-                .collect(Collectors.groupingBy(ProduceCommandITCase::key,
+                .collect(Collectors.groupingBy(
+                        ProduceCommandITCase::key,
                         Collectors.mapping(r -> Long.parseLong(header(r, WireFormat.FRAME_SEQ)), Collectors.toList())));
     }
 
@@ -62,14 +64,28 @@ class ProduceCommandITCase {
         Files.writeString(dir.resolve("notes.txt"), "skipped");
 
         long before = System.currentTimeMillis();
-        Result r = CommandLines.run("produce", "--bootstrap", KAFKA.bootstrapServers(), "--topic", "img",
-                "--images", dir.toString(), "--streams", "2", "--fps", "50", "--partitions", "2");
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "img",
+                "--images",
+                dir.toString(),
+                "--streams",
+                "2",
+                "--fps",
+                "50",
+                "--partitions",
+                "2");
 
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("published 4 frames of 2 stream(s) to img");
-        List<ConsumerRecord<byte[], byte[]>> got = KAFKA.read("img", 4, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+        List<ConsumerRecord<byte[], byte[]>> got =
+                KAFKA.read("img", 4, Duration.ofSeconds(30), Duration.ofMillis(300), false);
         assertThat(got).hasSize(4);
-        assertThat(seqByStream(got)).containsOnly(Map.entry("cam-0", List.of(0L, 1L)), Map.entry("cam-1", List.of(0L, 1L)));
+        assertThat(seqByStream(got))
+                .containsOnly(Map.entry("cam-0", List.of(0L, 1L)), Map.entry("cam-1", List.of(0L, 1L)));
         for (ConsumerRecord<byte[], byte[]> c : got) {
             boolean first = header(c, WireFormat.FRAME_SEQ).equals("0");
             assertThat(c.value()).isEqualTo(first ? a : b);
@@ -82,13 +98,28 @@ class ProduceCommandITCase {
     @Test
     void generatorFramesAtAGivenCountAndRate() throws Exception {
         long start = System.nanoTime();
-        Result r = CommandLines.run("produce", "--bootstrap", KAFKA.bootstrapServers(), "--topic", "gen",
-                "--generator", "--streams", "3", "--count", "4", "--fps", "10", "--stream-prefix", "s");
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "gen",
+                "--generator",
+                "--streams",
+                "3",
+                "--count",
+                "4",
+                "--fps",
+                "10",
+                "--stream-prefix",
+                "s");
         double seconds = (System.nanoTime() - start) / 1e9;
 
         assertThat(r.status()).as(r.err()).isZero();
-        List<ConsumerRecord<byte[], byte[]>> got = KAFKA.read("gen", 12, Duration.ofSeconds(30), Duration.ofMillis(300), false);
-        assertThat(seqByStream(got)).containsOnlyKeys("s0", "s1", "s2")
+        List<ConsumerRecord<byte[], byte[]>> got =
+                KAFKA.read("gen", 12, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+        assertThat(seqByStream(got))
+                .containsOnlyKeys("s0", "s1", "s2")
                 .allSatisfy((k, seqs) -> assertThat(seqs).containsExactly(0L, 1L, 2L, 3L));
         // 4 frames per stream at 10 fps: the last one is due at 0.3 s or later.
         assertThat(seconds).isGreaterThan(0.3);
@@ -108,14 +139,27 @@ class ProduceCommandITCase {
         }
         enc.finish();
 
-        Result r = CommandLines.run("produce", "--bootstrap", KAFKA.bootstrapServers(), "--topic", "vid",
-                "--video", video.toString(), "--streams", "2", "--fps", "0");
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "vid",
+                "--video",
+                video.toString(),
+                "--streams",
+                "2",
+                "--fps",
+                "0");
 
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.out()).contains("published 10 frames of 2 stream(s)");
-        List<ConsumerRecord<byte[], byte[]>> got = KAFKA.read("vid", 10, Duration.ofSeconds(30), Duration.ofMillis(300), false);
-        assertThat(seqByStream(got)).containsOnly(
-                Map.entry("cam-0", List.of(0L, 1L, 2L, 3L, 4L)), Map.entry("cam-1", List.of(0L, 1L, 2L, 3L, 4L)));
+        List<ConsumerRecord<byte[], byte[]>> got =
+                KAFKA.read("vid", 10, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+        assertThat(seqByStream(got))
+                .containsOnly(
+                        Map.entry("cam-0", List.of(0L, 1L, 2L, 3L, 4L)),
+                        Map.entry("cam-1", List.of(0L, 1L, 2L, 3L, 4L)));
         List<Integer> widths = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> c : got) {
             widths.add(SceneImages.decode(c.value()).getWidth());

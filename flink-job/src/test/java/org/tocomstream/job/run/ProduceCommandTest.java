@@ -1,13 +1,12 @@
 package org.tocomstream.job.run;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
 import static org.tocomstream.job.testutils.CommandLines.run;
 
 import org.junit.jupiter.api.Test;
 import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines.Result;
 
 /** {@code produce} usage errors: all found before any connection is made. */
 class ProduceCommandTest {
@@ -18,37 +17,45 @@ class ProduceCommandTest {
     void helpNamesTheSourcesAndHeaders() {
         Result r = run("produce", "--help");
         assertThat(r.status()).isZero();
-        assertThat(r.out()).contains("--images DIR", "--video FILE", "--generator", "frame-seq", "capture-ts", "JCodec");
+        assertThat(r.out())
+                .contains("--images DIR", "--video FILE", "--generator", "frame-seq", "capture-ts", "JCodec");
     }
 
     @Test
     void bootstrapIsRequiredAndChecked() {
         assertUsageError(run("produce", "--generator"), "produce: missing required option --bootstrap HOST:PORT");
-        assertUsageError(run("produce", "--bootstrap", "localhost", "--generator"),
+        assertUsageError(
+                run("produce", "--bootstrap", "localhost", "--generator"),
                 "produce: --bootstrap: expected HOST:PORT[,HOST:PORT...] but got 'localhost'");
     }
 
     @Test
     void exactlyOneSource() {
         assertUsageError(run("produce", "--bootstrap", BS), "produce: give --images DIR, --video FILE or --generator");
-        assertUsageError(run("produce", "--bootstrap", BS, "--images", "d", "--generator"),
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--images", "d", "--generator"),
                 "produce: --images and --generator cannot be used together");
     }
 
     @Test
     void badNumbers() {
-        assertUsageError(run("produce", "--bootstrap", BS, "--generator", "--fps", "-1"),
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--generator", "--fps", "-1"),
                 "produce: --fps: expected a number >= 0 but got '-1'");
-        assertUsageError(run("produce", "--bootstrap", BS, "--generator", "--streams", "0"),
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--generator", "--streams", "0"),
                 "produce: --streams: expected a positive integer but got '0'");
-        assertUsageError(run("produce", "--bootstrap", BS, "--generator", "--seconds", "0"),
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--generator", "--seconds", "0"),
                 "produce: --seconds: expected a number > 0 but got '0'");
     }
 
     @Test
     void generatorOnlyOptions() {
-        assertUsageError(run("produce", "--bootstrap", BS, "--images", "d", "--png"), "produce: --png: requires --generator");
-        assertUsageError(run("produce", "--bootstrap", BS, "--generator", "--loop"),
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--images", "d", "--png"), "produce: --png: requires --generator");
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--generator", "--loop"),
                 "produce: --loop: the generator is endless; --loop is for --images and --video");
     }
 

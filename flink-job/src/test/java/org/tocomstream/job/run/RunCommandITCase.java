@@ -1,6 +1,5 @@
 package org.tocomstream.job.run;
 
-import org.tocomstream.job.Main;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -12,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.tocomstream.job.Main;
 
 /**
  * The local run end to end, as {@code java -jar tocom-stream.jar} does it without arguments
@@ -37,18 +37,31 @@ class RunCommandITCase {
         String err = errBytes.toString(StandardCharsets.UTF_8);
 
         assertThat(status).as(out + err).isZero();
-        assertThat(out).contains("Kafka at 127.0.0.1:", "created topics frames, labels, frames-dead-letter",
-                "effective configuration:", "kafka.topic.frames", "demo.streams", "synthetic cameras: 2 stream(s)");
-        assertThat(out).as("the bundled demo model comes with its Token Compensator, which the run applies")
-                .contains("with its Token Compensator", "vit.model.compensator", "compensator: ",
-                        "tocom.safetensors (base vit_demo sha256 ", "as the pair 0->n");
+        assertThat(out)
+                .contains(
+                        "Kafka at 127.0.0.1:",
+                        "created topics frames, labels, frames-dead-letter",
+                        "effective configuration:",
+                        "kafka.topic.frames",
+                        "demo.streams",
+                        "synthetic cameras: 2 stream(s)");
+        assertThat(out)
+                .as("the bundled demo model comes with its Token Compensator, which the run applies")
+                .contains(
+                        "with its Token Compensator",
+                        "vit.model.compensator",
+                        "compensator: ",
+                        "tocom.safetensors (base vit_demo sha256 ",
+                        "as the pair 0->n");
         Matcher first = Pattern.compile("first label ([\\d.]+) s after start").matcher(out);
         assertThat(first.find()).as(out).isTrue();
         assertThat(Double.parseDouble(first.group(1))).isLessThan(60);
 
-        List<Matcher> lines = out.lines().map(STATUS::matcher).filter(Matcher::find).collect(Collectors.toList());
+        List<Matcher> lines =
+                out.lines().map(STATUS::matcher).filter(Matcher::find).collect(Collectors.toList());
         assertThat(lines).as(out).hasSizeGreaterThanOrEqualTo(10);
-        double labelled = lines.stream().mapToDouble(m -> Double.parseDouble(m.group(3))).sum();
+        double labelled =
+                lines.stream().mapToDouble(m -> Double.parseDouble(m.group(3))).sum();
         assertThat(labelled).as("labels/s summed over the status lines").isGreaterThan(20);
         assertThat(lines).allSatisfy(m -> assertThat(m.group(6)).isEqualTo("0"));
         assertThat(out).containsPattern("sample cam-[01] #\\d+: \\S+ [\\d.]+");
@@ -73,7 +86,8 @@ class RunCommandITCase {
         int status;
         try (PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
                 PrintStream err = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)) {
-            status = new RunCommand(stop).run(new String[] {"--streams", "1", "--fps", "5", "--run-for", "90s"}, out, err);
+            status = new RunCommand(stop)
+                    .run(new String[] {"--streams", "1", "--fps", "5", "--run-for", "90s"}, out, err);
         }
         stopper.join(5_000);
         assertThat(status).isZero();

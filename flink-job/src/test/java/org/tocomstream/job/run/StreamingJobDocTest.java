@@ -20,7 +20,10 @@ class StreamingJobDocTest {
         List<JobArgs.Binding> all = new ArrayList<>(JobArgs.JOB);
         all.addAll(JobArgs.DEMO);
         for (JobArgs.Binding b : all) {
-            assertThat(text).as("documented").contains("`" + b.option().key() + "`").contains("`" + b.flag());
+            assertThat(text)
+                    .as("documented")
+                    .contains("`" + b.option().key() + "`")
+                    .contains("`" + b.flag());
         }
     }
 }

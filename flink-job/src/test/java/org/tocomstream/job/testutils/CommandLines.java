@@ -1,7 +1,5 @@
 package org.tocomstream.job.testutils;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -9,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.tocomstream.job.Main;
 import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines.Result;
 
 /** Runs one command line of the job jar in-process and captures what it printed. */
 public final class CommandLines {
@@ -26,8 +25,7 @@ public final class CommandLines {
                 PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             status = Main.run(args, o, e);
         }
-        return new Result(
-                status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     /** Asserts exit status 2 and exactly one stderr line. */

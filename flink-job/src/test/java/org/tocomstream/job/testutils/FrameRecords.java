@@ -53,7 +53,8 @@ public final class FrameRecords {
                 .sorted(Comparator.comparingInt(ConsumerRecord<byte[], byte[]>::partition)
                         .thenComparingLong(ConsumerRecord::offset))
                 .collect(Collectors.groupingBy(
-                        r -> text(r.key()), LinkedHashMap::new,
+                        r -> text(r.key()),
+                        LinkedHashMap::new,
                         Collectors.mapping(r -> LabelRecord.fromJson(r.value()), Collectors.toList())));
     }
 
@@ -68,7 +69,8 @@ public final class FrameRecords {
         }
         Map<String, List<LabelRecord>> byStream = labelsByStream(records);
         assertThat(byStream).containsOnlyKeys(streams);
-        List<Long> expected = java.util.stream.LongStream.range(0, perStream).boxed().collect(Collectors.toList());
+        List<Long> expected =
+                java.util.stream.LongStream.range(0, perStream).boxed().collect(Collectors.toList());
         byStream.forEach((stream, labels) -> assertThat(labels)
                 .as("labels of %s in topic order", stream)
                 .extracting(LabelRecord::seq)

@@ -18,8 +18,7 @@ public final class SceneFolders {
      * split of generator seed 3 (default scene config) under {@code root}.
      */
     public static Path write(Path root, int classes, int perClass) throws IOException {
-        SceneGenerator scenes =
-                SceneGenerator.of(SceneConfig.defaults(), 3).split(SceneGenerator.Split.TEST);
+        SceneGenerator scenes = SceneGenerator.of(SceneConfig.defaults(), 3).split(SceneGenerator.Split.TEST);
         int[] count = new int[classes];
         for (long i = 0; Arrays.stream(count).anyMatch(n -> n < perClass); i++) {
             int c = scenes.classOf(i);

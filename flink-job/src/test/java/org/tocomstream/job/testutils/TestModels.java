@@ -18,7 +18,8 @@ public final class TestModels {
     /** A {@code vit_demo} (64 px, 8 scene classes) with random weights in {@code dir}. */
     public static Path randomVitDemo(Path dir) throws IOException {
         VitConfig cfg = VitConfig.preset("vit_demo");
-        ModelSpec spec = ModelSpec.of(cfg, SceneGenerator.of(SceneConfig.defaults(), 0).labels());
+        ModelSpec spec =
+                ModelSpec.of(cfg, SceneGenerator.of(SceneConfig.defaults(), 0).labels());
         spec.write(dir);
         Safetensors.write(spec.weightsPath(dir), VitInit.truncatedNormal(cfg, 1), Map.of());
         return dir;

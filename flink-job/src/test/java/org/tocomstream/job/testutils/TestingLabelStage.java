@@ -27,7 +27,8 @@ public final class TestingLabelStage implements StreamPipeline.LabelStage {
 
     @Override
     public StreamPipeline.Outputs apply(DataStream<FrameRecord> frames, ReadableConfig conf) {
-        SingleOutputStreamOperator<LabelRecord> labels = frames.process(new Label()).name("testing-label");
+        SingleOutputStreamOperator<LabelRecord> labels =
+                frames.process(new Label()).name("testing-label");
         return new StreamPipeline.Outputs(labels, labels.getSideOutput(DEAD));
     }
 

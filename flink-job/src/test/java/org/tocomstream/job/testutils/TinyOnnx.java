@@ -24,25 +24,32 @@ public final class TinyOnnx {
     }
 
     /** The model for {@code size} × {@code size} inputs. */
-    public static Path meanPoolLinear(Path file, int channels, int classes, int size)
-            throws IOException {
+    public static Path meanPoolLinear(Path file, int channels, int classes, int size) throws IOException {
         ByteBuffer w = ByteBuffer.allocate(4 * channels * classes).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < channels * classes; i++) {
             w.putFloat((i % 7 - 3) / 10f);
         }
         byte[] weight = new Msg()
-                .varint(1, channels).varint(1, classes) // dims
+                .varint(1, channels)
+                .varint(1, classes) // dims
                 .varint(2, 1) // FLOAT
                 .string(8, "w")
                 .bytes(9, w.array()) // raw_data
                 .build();
         byte[] reduce = new Msg()
-                .string(1, "pixels").string(2, "pooled").string(3, "pool").string(4, "ReduceMean")
-                .message(5, new Msg().string(1, "axes").varint(8, 2).varint(8, 3).varint(20, 7))
+                .string(1, "pixels")
+                .string(2, "pooled")
+                .string(3, "pool")
+                .string(4, "ReduceMean")
+                .message(
+                        5, new Msg().string(1, "axes").varint(8, 2).varint(8, 3).varint(20, 7))
                 .message(5, new Msg().string(1, "keepdims").varint(3, 0).varint(20, 2))
                 .build();
         byte[] matmul = new Msg()
-                .string(1, "pooled").string(1, "w").string(2, "logits").string(3, "head")
+                .string(1, "pooled")
+                .string(1, "w")
+                .string(2, "logits")
+                .string(3, "head")
                 .string(4, "MatMul")
                 .build();
         byte[] graph = new Msg()
@@ -70,7 +77,10 @@ public final class TinyOnnx {
             shape.message(1, d < 0 ? new Msg().string(2, "batch") : new Msg().varint(1, d));
         }
         Msg tensor = new Msg().varint(1, 1).message(2, shape);
-        return new Msg().string(1, name).message(2, new Msg().message(1, tensor)).build();
+        return new Msg()
+                .string(1, name)
+                .message(2, new Msg().message(1, tensor))
+                .build();
     }
 
     /** A protobuf message under construction: varint and length-delimited fields only. */

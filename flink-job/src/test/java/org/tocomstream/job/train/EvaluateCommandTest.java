@@ -1,7 +1,5 @@
 package org.tocomstream.job.train;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
 import static org.tocomstream.job.testutils.CommandLines.run;
@@ -20,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitConfig;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * {@code evaluate} on a model trained by {@code train} in a few steps (the accuracy itself is not
@@ -32,7 +30,9 @@ import org.tocomstream.job.cli.Cli;
  */
 class EvaluateCommandTest {
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path model;
 
     @BeforeAll
@@ -45,15 +45,27 @@ class EvaluateCommandTest {
     @Test
     void defaultLevelsGiveOneRowEachAndTheDocumentedJson() throws IOException {
         Path json = tmp.resolve("eval/accuracy.json");
-        Result r = run("evaluate", "--model", model.toString(), "--generator", "--data-seed", "3",
-                "--test-size", "24", "--batch", "10", "--json", json.toString());
+        Result r = run(
+                "evaluate",
+                "--model",
+                model.toString(),
+                "--generator",
+                "--data-seed",
+                "3",
+                "--test-size",
+                "24",
+                "--batch",
+                "10",
+                "--json",
+                json.toString());
 
         assertThat(r.status()).as(r.err()).isZero();
         List<CompressionLevel> levels = EvaluateCommand.defaultLevels(VitConfig.preset("vit_test_tiny"));
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(2 + levels.size());
-        assertThat(lines.get(0)).isEqualTo(model + " (vit_test_tiny, trained at tome:2): top-1 on 24 images"
-                + " of the generator (seed 3, TEST split, 64 px frames)");
+        assertThat(lines.get(0))
+                .isEqualTo(model + " (vit_test_tiny, trained at tome:2): top-1 on 24 images"
+                        + " of the generator (seed 3, TEST split, 64 px frames)");
         assertThat(lines.get(1)).matches("level +accuracy +GMACs/img +rel\\. MACs");
         assertThat(lines.get(2)).matches("none +\\d+\\.\\d\\d % +0\\.\\d{4} +1\\.000");
         assertThat(lines.get(3)).startsWith("tome:1 ");
@@ -61,23 +73,32 @@ class EvaluateCommandTest {
         assertThat(r.err()).contains("evaluate: 24/24 images at " + levels.size() + " levels");
 
         JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
-        assertThat(root.keySet()).containsExactly(
-                "schemaVersion", "model", "architecture", "trainedCompression", "labels", "data",
-                "maxMergingR", "rows");
+        assertThat(root.keySet())
+                .containsExactly(
+                        "schemaVersion",
+                        "model",
+                        "architecture",
+                        "trainedCompression",
+                        "labels",
+                        "data",
+                        "maxMergingR",
+                        "rows");
         assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(EvaluateReport.SCHEMA_VERSION);
         assertThat(root.get("trainedCompression").getAsString()).isEqualTo("tome:2");
         assertThat(root.getAsJsonArray("labels")).hasSize(8);
         assertThat(root.get("maxMergingR").getAsInt()).isEqualTo(6);
         JsonObject data = root.getAsJsonObject("data");
-        assertThat(data.toString()).isEqualTo(
-                "{\"source\":\"generator\",\"path\":null,\"seed\":3,\"split\":\"TEST\",\"frameSize\":64,\"images\":24}");
+        assertThat(data.toString())
+                .isEqualTo(
+                        "{\"source\":\"generator\",\"path\":null,\"seed\":3,\"split\":\"TEST\",\"frameSize\":64,\"images\":24}");
         JsonArray rows = root.getAsJsonArray("rows");
         assertThat(rows).hasSize(levels.size());
-        CostModel cost = CostModel.of(VitConfig.preset("vit_test_tiny").withNumClasses(8).geometry());
+        CostModel cost =
+                CostModel.of(VitConfig.preset("vit_test_tiny").withNumClasses(8).geometry());
         for (int i = 0; i < rows.size(); i++) {
             JsonObject row = rows.get(i).getAsJsonObject();
-            assertThat(row.keySet()).containsExactly(
-                    "level", "tomeR", "accuracy", "correct", "gmacsPerImage", "relativeMacs");
+            assertThat(row.keySet())
+                    .containsExactly("level", "tomeR", "accuracy", "correct", "gmacsPerImage", "relativeMacs");
             assertThat(row.get("level").getAsString()).isEqualTo(levels.get(i).toString());
             assertThat(row.get("accuracy").getAsDouble())
                     .isEqualTo(row.get("correct").getAsLong() / 24.0)
@@ -87,24 +108,36 @@ class EvaluateCommandTest {
         JsonObject tome5 = rows.get(5).getAsJsonObject();
         assertThat(tome5.get("tomeR").getAsInt()).isEqualTo(5);
         assertThat(tome5.get("relativeMacs").getAsDouble()).isBetween(0.1, 0.9);
-        assertThat(rows.get(0).getAsJsonObject().get("relativeMacs").getAsDouble()).isEqualTo(1.0);
-        assertThat(rows.get(rows.size() - 1).getAsJsonObject().get("tomeR").isJsonNull()).isTrue();
+        assertThat(rows.get(0).getAsJsonObject().get("relativeMacs").getAsDouble())
+                .isEqualTo(1.0);
+        assertThat(rows.get(rows.size() - 1).getAsJsonObject().get("tomeR").isJsonNull())
+                .isTrue();
     }
 
     @Test
     void explicitLevelsOnAnImageFolder() throws IOException {
         Path folder = SceneFolders.write(tmp.resolve("folder"), 2, 3);
         Path json = tmp.resolve("folder.json");
-        Result r = run("evaluate", "--model", model.toString(), "--data", folder.toString(),
-                "--levels", "0,tome:4,evit:0.5@2", "--json", json.toString());
+        Result r = run(
+                "evaluate",
+                "--model",
+                model.toString(),
+                "--data",
+                folder.toString(),
+                "--levels",
+                "0,tome:4,evit:0.5@2",
+                "--json",
+                json.toString());
 
         assertThat(r.status()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(5);
         assertThat(lines.get(0)).endsWith("top-1 on 6 images of " + folder);
-        assertThat(lines.subList(2, 5)).extracting(l -> l.split(" +")[0])
+        assertThat(lines.subList(2, 5))
+                .extracting(l -> l.split(" +")[0])
                 .containsExactly("none", "tome:4", "evit:0.5@2");
-        JsonObject data = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("data");
+        JsonObject data =
+                JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("data");
         assertThat(data.get("source").getAsString()).isEqualTo("folder");
         assertThat(data.get("seed").isJsonNull()).isTrue();
         assertThat(data.get("images").getAsInt()).isEqualTo(6);
@@ -119,24 +152,35 @@ class EvaluateCommandTest {
         ModelSpec spec = ModelSpec.read(model);
         List<String> labels = new ArrayList<>(spec.labels());
         labels.set(0, "zebra");
-        new ModelSpec(spec.formatVersion(), spec.architecture(), labels, spec.preprocessing(),
-                spec.trainedCompression(), spec.weightsFile(), spec.source()).write(other);
+        new ModelSpec(
+                        spec.formatVersion(),
+                        spec.architecture(),
+                        labels,
+                        spec.preprocessing(),
+                        spec.trainedCompression(),
+                        spec.weightsFile(),
+                        spec.source())
+                .write(other);
         Result r = run("evaluate", "--model", other.toString(), "--generator", "--test-size", "8");
         assertThat(r.status()).as(r.err()).isEqualTo(Cli.FAILED);
-        assertThat(r.err()).startsWith("evaluate: error: the labels of --model " + other).hasLineCount(1);
+        assertThat(r.err())
+                .startsWith("evaluate: error: the labels of --model " + other)
+                .hasLineCount(1);
     }
 
     @Test
     void maxMergingRFollowsTheArchitecture() {
-        assertThat(EvaluateCommand.maxMergingR(VitConfig.preset("vit_test_tiny"))).isEqualTo(6);
-        assertThat(EvaluateCommand.maxMergingR(VitConfig.preset("deit_small_patch16_224"))).isEqualTo(27);
+        assertThat(EvaluateCommand.maxMergingR(VitConfig.preset("vit_test_tiny")))
+                .isEqualTo(6);
+        assertThat(EvaluateCommand.maxMergingR(VitConfig.preset("deit_small_patch16_224")))
+                .isEqualTo(27);
         VitConfig twoBlocks = new VitConfig("two", 16, 4, 3, 8, 32, 2, 2, 2.0, true, false, 1e-6);
         // 17 tokens: r = 8 halves the 16 patches in block 1, leaving 4 to merge in block 2.
         assertThat(EvaluateCommand.maxMergingR(twoBlocks)).isEqualTo(8);
         assertThat(EvaluateCommand.defaultLevels(twoBlocks))
                 .extracting(CompressionLevel::toString)
-                .containsExactly("none", "tome:1", "tome:2", "tome:3", "tome:4", "tome:5", "tome:6",
-                        "tome:7", "tome:8");
+                .containsExactly(
+                        "none", "tome:1", "tome:2", "tome:3", "tome:4", "tome:5", "tome:6", "tome:7", "tome:8");
     }
 
     @Nested
@@ -164,7 +208,9 @@ class EvaluateCommandTest {
                     "evaluate: --levels: level tome:4 is listed twice");
             Result r = run("evaluate", "--model", "m", "--generator", "--levels", "0,merge:2");
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("evaluate: --levels: invalid compression level 'merge:2'").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("evaluate: --levels: invalid compression level 'merge:2'")
+                    .hasLineCount(1);
         }
 
         @Test

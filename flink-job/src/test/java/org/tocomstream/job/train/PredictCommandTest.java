@@ -1,7 +1,5 @@
 package org.tocomstream.job.train;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -18,12 +16,13 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.testutils.CommandLines;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.Npy;
 import org.tocomstream.model.VitConfig;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * {@code predict} end to end on the golden vit_test_tiny fixture (weights, inputs and logits from
@@ -40,7 +39,9 @@ class PredictCommandTest {
     private static final List<String> LABELS =
             List.of("ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen", "ibis", "jay");
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     private static Path modelDir;
 
     @BeforeAll
@@ -48,9 +49,7 @@ class PredictCommandTest {
         modelDir = tmp.resolve("model");
         Files.createDirectories(modelDir);
         ModelSpec.of(VitConfig.preset("vit_test_tiny"), LABELS).write(modelDir);
-        Files.copy(
-                GOLDEN.resolve("weights_timm.safetensors"),
-                modelDir.resolve(ModelSpec.DEFAULT_WEIGHTS_FILE));
+        Files.copy(GOLDEN.resolve("weights_timm.safetensors"), modelDir.resolve(ModelSpec.DEFAULT_WEIGHTS_FILE));
     }
 
     @Test
@@ -58,8 +57,16 @@ class PredictCommandTest {
         Path out = tmp.resolve("out/tome4.npy");
         String input = GOLDEN.resolve("input.npy").toString();
         Result r = CommandLines.run(
-                "predict", "--model", modelDir.toString(), "--tome", "4", "--batch", "3",
-                "--logits-out", out.toString(), input);
+                "predict",
+                "--model",
+                modelDir.toString(),
+                "--tome",
+                "4",
+                "--batch",
+                "3",
+                "--logits-out",
+                out.toString(),
+                input);
 
         assertThat(r.status()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
@@ -76,14 +83,21 @@ class PredictCommandTest {
     void presetAndWeightsWithoutCompressionMatchTheReference() throws IOException {
         Path out = tmp.resolve("none.npy");
         Result r = CommandLines.run(
-                "predict", "--preset", "vit_test_tiny",
-                "--weights", GOLDEN.resolve("weights_timm.safetensors").toString(),
-                "--top", "2", "--logits-out", out.toString(),
+                "predict",
+                "--preset",
+                "vit_test_tiny",
+                "--weights",
+                GOLDEN.resolve("weights_timm.safetensors").toString(),
+                "--top",
+                "2",
+                "--logits-out",
+                out.toString(),
                 GOLDEN.resolve("input.npy").toString());
 
         assertThat(r.status()).as(r.err()).isZero();
         // Default labels of a model built from bare weights.
-        assertThat(r.out().lines()).allMatch(l -> l.matches(".*\\[\\d]  class_\\d \\d\\.\\d{3}  class_\\d \\d\\.\\d{3}"));
+        assertThat(r.out().lines())
+                .allMatch(l -> l.matches(".*\\[\\d]  class_\\d \\d\\.\\d{3}  class_\\d \\d\\.\\d{3}"));
         assertClose(Npy.read(out), Npy.read(GOLDEN.resolve("logits_none.npy")));
     }
 
@@ -115,8 +129,14 @@ class PredictCommandTest {
         Path out = tmp.resolve("images.npy");
 
         Result r = CommandLines.run(
-                "predict", "--model", modelDir.toString(), "--evit", "0.7",
-                "--logits-out", out.toString(), dir.toString());
+                "predict",
+                "--model",
+                modelDir.toString(),
+                "--evit",
+                "0.7",
+                "--logits-out",
+                out.toString(),
+                dir.toString());
 
         assertThat(r.status()).isEqualTo(Cli.FAILED);
         List<String> lines = r.out().lines().toList();
@@ -142,8 +162,8 @@ class PredictCommandTest {
         Npy.write(wrong, new HostTensor(new long[] {2, 3, 16, 16}, new float[2 * 3 * 16 * 16]));
         String missing = tmp.resolve("missing.jpg").toString();
 
-        Result r = CommandLines.run(
-                "predict", "--model", modelDir.toString(), missing, wrong.toString(), png.toString());
+        Result r =
+                CommandLines.run("predict", "--model", modelDir.toString(), missing, wrong.toString(), png.toString());
 
         assertThat(r.status()).isEqualTo(Cli.FAILED);
         List<String> lines = new ArrayList<>(r.out().lines().toList());
@@ -168,7 +188,9 @@ class PredictCommandTest {
     private static void assertClose(HostTensor ours, HostTensor reference) {
         assertThat(ours.shape()).containsExactly(reference.shape());
         for (int i = 0; i < ours.data().length; i++) {
-            assertThat((double) ours.data()[i]).as("logit %d", i).isCloseTo(reference.data()[i], within(TOL));
+            assertThat((double) ours.data()[i])
+                    .as("logit %d", i)
+                    .isCloseTo(reference.data()[i], within(TOL));
         }
     }
 }

@@ -1,7 +1,5 @@
 package org.tocomstream.job.train;
 
-import org.tocomstream.job.testutils.CommandLines;
-import org.tocomstream.job.testutils.CommandLines.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tocomstream.job.testutils.CommandLines.assertUsageError;
@@ -22,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
 import org.tocomstream.model.ImagePreprocessor;
@@ -33,7 +32,6 @@ import org.tocomstream.model.VitModel;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.TrainConfig;
 import org.tocomstream.model.train.Trainer;
-import org.tocomstream.job.cli.Cli;
 
 /**
  * {@code train}: usage errors, and tiny end-to-end runs (vit_test_tiny on 32 generated scenes, 2
@@ -43,12 +41,32 @@ class TrainCommandTest {
 
     /** The tiny run every end-to-end test uses; its --out is appended. */
     static final String[] TINY_RUN = {
-        "train", "--preset", "vit_test_tiny", "--generator", "--data-seed", "3",
-        "--train-size", "32", "--val-size", "16", "--batch", "16", "--epochs", "2",
-        "--tome", "2", "--crop-fraction", "1.0", "--log-every", "1", "--out"
+        "train",
+        "--preset",
+        "vit_test_tiny",
+        "--generator",
+        "--data-seed",
+        "3",
+        "--train-size",
+        "32",
+        "--val-size",
+        "16",
+        "--batch",
+        "16",
+        "--epochs",
+        "2",
+        "--tome",
+        "2",
+        "--crop-fraction",
+        "1.0",
+        "--log-every",
+        "1",
+        "--out"
     };
 
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path trained;
     static Result first;
 
@@ -120,8 +138,12 @@ class TrainCommandTest {
         ModelSpec spec = ModelSpec.of(cfg, scenes.labels()).withPreprocessing(pre);
         TrainConfig config = new TrainConfig(2, 16, 1e-3, 1e-5, 1, 0.05, 0.1, CompressionLevel.tome(2), true, 0, 1);
         assertThatThrownBy(() -> new Trainer(spec, config, Device.cpu())
-                        .train(VitInit.truncatedNormal(cfg, 0),
-                                new GeneratedData(scenes, 32, new ImagePreprocessor(pre)), null, out, p -> {
+                        .train(
+                                VitInit.truncatedNormal(cfg, 0),
+                                new GeneratedData(scenes, 32, new ImagePreprocessor(pre)),
+                                null,
+                                out,
+                                p -> {
                                     if (p.step() == 2) {
                                         throw new IllegalStateException("simulated crash");
                                     }
@@ -153,9 +175,10 @@ class TrainCommandTest {
         args[Arrays.asList(args).indexOf("--epochs") + 1] = "3";
         Result r = run(args);
         assertThat(r.status()).isEqualTo(Cli.FAILED);
-        assertThat(r.err()).isEqualTo("train: error: --out " + trained + " holds a run of 4 steps at batch 16"
-                + " but this command makes 6 steps at batch 16; give another --out, or the same --epochs,"
-                + " --batch and data" + System.lineSeparator());
+        assertThat(r.err())
+                .isEqualTo("train: error: --out " + trained + " holds a run of 4 steps at batch 16"
+                        + " but this command makes 6 steps at batch 16; give another --out, or the same --epochs,"
+                        + " --batch and data" + System.lineSeparator());
     }
 
     @Test
@@ -165,8 +188,9 @@ class TrainCommandTest {
         Files.writeString(out.resolve("notes.txt"), "mine");
         Result r = run(tinyRun(out));
         assertThat(r.status()).isEqualTo(Cli.FAILED);
-        assertThat(r.err()).isEqualTo("train: error: --out " + out + " is not empty and holds no training run"
-                + " (training/state.json); give a new or empty directory" + System.lineSeparator());
+        assertThat(r.err())
+                .isEqualTo("train: error: --out " + out + " is not empty and holds no training run"
+                        + " (training/state.json); give a new or empty directory" + System.lineSeparator());
     }
 
     @Test
@@ -175,9 +199,21 @@ class TrainCommandTest {
         Path folder = SceneFolders.write(tmp.resolve("folder"), 3, 2);
         Path out = tmp.resolve("finetuned");
 
-        Result r = run("train", "--model", trained.toString(), "--data", folder.toString(),
-                "--val-data", folder.toString(), "--epochs", "1", "--batch", "4", "--no-augment",
-                "--out", out.toString());
+        Result r = run(
+                "train",
+                "--model",
+                trained.toString(),
+                "--data",
+                folder.toString(),
+                "--val-data",
+                folder.toString(),
+                "--epochs",
+                "1",
+                "--batch",
+                "4",
+                "--no-augment",
+                "--out",
+                out.toString());
 
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(r.err()).contains("fine-tuning vit_test_tiny (32 px, 8 classes) at level none on 6 images");
@@ -193,10 +229,21 @@ class TrainCommandTest {
         assertThat(first.status()).as(first.err()).isZero();
         Path folder = SceneFolders.write(tmp.resolve("zoo"), 1, 1);
         Files.move(Files.list(folder).findFirst().orElseThrow(), folder.resolve("zebra"));
-        Result r = run("train", "--model", trained.toString(), "--data", folder.toString(),
-                "--epochs", "1", "--batch", "1", "--out", tmp.resolve("zoo-out").toString());
+        Result r = run(
+                "train",
+                "--model",
+                trained.toString(),
+                "--data",
+                folder.toString(),
+                "--epochs",
+                "1",
+                "--batch",
+                "1",
+                "--out",
+                tmp.resolve("zoo-out").toString());
         assertThat(r.status()).isEqualTo(Cli.FAILED);
-        assertThat(r.err()).startsWith("train: error: cannot read --data: ")
+        assertThat(r.err())
+                .startsWith("train: error: cannot read --data: ")
                 .contains("class directory 'zebra' that is not among the labels")
                 .hasLineCount(1);
     }
@@ -233,8 +280,17 @@ class TrainCommandTest {
         @Test
         void dataAndGenerator() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--generator",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--data",
+                            "d",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --data and --generator cannot be used together");
             assertUsageError(
                     run("train", "--preset", "vit_test_tiny", "--epochs", "1", "--out", OUT),
@@ -244,8 +300,17 @@ class TrainCommandTest {
         @Test
         void modelAndPreset() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--model", "m", "--generator",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--model",
+                            "m",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --preset and --model cannot be used together");
             assertUsageError(
                     run("train", "--generator", "--epochs", "1", "--out", OUT),
@@ -262,87 +327,270 @@ class TrainCommandTest {
         @Test
         void badLearningRates() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--lr", "fast", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "fast",
+                            "--out",
+                            OUT),
                     "train: --lr: expected a number > 0 but got 'fast'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--lr", "0", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "0",
+                            "--out",
+                            OUT),
                     "train: --lr: expected a number > 0 but got '0'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--lr", "NaN", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "NaN",
+                            "--out",
+                            OUT),
                     "train: --lr: expected a number > 0 but got 'NaN'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--lr", "1e-4", "--min-lr", "1e-3", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--lr",
+                            "1e-4",
+                            "--min-lr",
+                            "1e-3",
+                            "--out",
+                            OUT),
                     "train: --min-lr: must not exceed --lr 1.0E-4 but got '1e-3'");
         }
 
         @Test
         void otherHyperParameters() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "2",
-                            "--warmup-epochs", "3", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "2",
+                            "--warmup-epochs",
+                            "3",
+                            "--out",
+                            OUT),
                     "train: --warmup-epochs: must not exceed --epochs 2 but got '3'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--label-smoothing", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--label-smoothing",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --label-smoothing: expected a number in [0, 1) but got '1'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--crop-fraction", "1.5", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--crop-fraction",
+                            "1.5",
+                            "--out",
+                            OUT),
                     "train: --crop-fraction: expected a number in (0, 1] but got '1.5'");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--seed", "x", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--seed",
+                            "x",
+                            "--out",
+                            OUT),
                     "train: --seed: expected an integer but got 'x'");
         }
 
         @Test
         void generatorOnlyOptions() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--train-size", "8",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--data",
+                            "d",
+                            "--train-size",
+                            "8",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --train-size: requires --generator");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--val-data", "v",
-                            "--val-size", "8", "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--val-data",
+                            "v",
+                            "--val-size",
+                            "8",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --val-data and --val-size cannot be used together");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--train-size", "8",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--train-size",
+                            "8",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --batch: exceeds --train-size 8: got '64'");
-            Result r = run("train", "--preset", "vit_test_tiny", "--generator", "--frame-size", "8",
-                    "--epochs", "1", "--out", OUT);
+            Result r = run(
+                    "train",
+                    "--preset",
+                    "vit_test_tiny",
+                    "--generator",
+                    "--frame-size",
+                    "8",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err()).startsWith("train: --frame-size: width must be").hasLineCount(1);
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--classes", "red_circle,blue_ring",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--data",
+                            "d",
+                            "--classes",
+                            "red_circle,blue_ring",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --classes: requires --generator");
-            r = run("train", "--preset", "vit_test_tiny", "--generator", "--classes", "red_circle,pink_blob",
-                    "--epochs", "1", "--out", OUT);
+            r = run(
+                    "train",
+                    "--preset",
+                    "vit_test_tiny",
+                    "--generator",
+                    "--classes",
+                    "red_circle,pink_blob",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("train: --classes: scene class 'pink_blob' is not colour_shape").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("train: --classes: scene class 'pink_blob' is not colour_shape")
+                    .hasLineCount(1);
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--object-scale", "0.1,0.2",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--data",
+                            "d",
+                            "--object-scale",
+                            "0.1,0.2",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --object-scale: requires --generator");
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--data", "d", "--noise", "5",
-                            "--epochs", "1", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--data",
+                            "d",
+                            "--noise",
+                            "5",
+                            "--epochs",
+                            "1",
+                            "--out",
+                            OUT),
                     "train: --noise: requires --generator");
-            r = run("train", "--preset", "vit_test_tiny", "--generator", "--object-scale", "0.3",
-                    "--epochs", "1", "--out", OUT);
+            r = run(
+                    "train",
+                    "--preset",
+                    "vit_test_tiny",
+                    "--generator",
+                    "--object-scale",
+                    "0.3",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("train: --object-scale: '0.3': expected MIN,MAX").hasLineCount(1);
-            r = run("train", "--preset", "vit_test_tiny", "--generator", "--object-scale", "0.6,0.2",
-                    "--epochs", "1", "--out", OUT);
+            assertThat(r.err())
+                    .startsWith("train: --object-scale: '0.3': expected MIN,MAX")
+                    .hasLineCount(1);
+            r = run(
+                    "train",
+                    "--preset",
+                    "vit_test_tiny",
+                    "--generator",
+                    "--object-scale",
+                    "0.6,0.2",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err()).startsWith("train: --object-scale: '0.6,0.2': ").hasLineCount(1);
-            r = run("train", "--preset", "vit_test_tiny", "--generator", "--noise", "loud",
-                    "--epochs", "1", "--out", OUT);
+            r = run(
+                    "train",
+                    "--preset",
+                    "vit_test_tiny",
+                    "--generator",
+                    "--noise",
+                    "loud",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
             assertThat(r.err()).startsWith("train: --noise: 'loud': ").hasLineCount(1);
         }
@@ -350,23 +598,44 @@ class TrainCommandTest {
         @Test
         void presetOptions() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--input-size", "30", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--input-size",
+                            "30",
+                            "--out",
+                            OUT),
                     "train: --input-size: expected a multiple of vit_test_tiny's patch size 4 but got '30'");
             assertUsageError(
-                    run("train", "--model", "m", "--generator", "--epochs", "1",
-                            "--input-size", "32", "--out", OUT),
+                    run("train", "--model", "m", "--generator", "--epochs", "1", "--input-size", "32", "--out", OUT),
                     "train: --input-size: requires --preset");
             Result r = run("train", "--preset", "vit_huge", "--generator", "--epochs", "1", "--out", OUT);
             assertThat(r.status()).isEqualTo(Cli.USAGE);
-            assertThat(r.err()).startsWith("train: --preset: unknown preset 'vit_huge'").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("train: --preset: unknown preset 'vit_huge'")
+                    .hasLineCount(1);
         }
 
         @Test
         void badLevel() {
             assertUsageError(
-                    run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1",
-                            "--tome", "2", "--evit", "0.7", "--out", OUT),
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--tome",
+                            "2",
+                            "--evit",
+                            "0.7",
+                            "--out",
+                            OUT),
                     "train: --tome and --evit cannot be used together");
         }
 
@@ -374,7 +643,9 @@ class TrainCommandTest {
         void missingModelIsARuntimeFailure() {
             Result r = run("train", "--model", "/nonexistent/model", "--generator", "--epochs", "1", "--out", OUT);
             assertThat(r.status()).isEqualTo(Cli.FAILED);
-            assertThat(r.err()).startsWith("train: error: cannot load model from /nonexistent/model").hasLineCount(1);
+            assertThat(r.err())
+                    .startsWith("train: error: cannot load model from /nonexistent/model")
+                    .hasLineCount(1);
         }
     }
 }

@@ -109,8 +109,7 @@ public final class AdamW {
 
     private static void load(NDArray target, HostTensor t, String name) {
         if (t == null || !new Shape(t.shape()).equals(target.getShape())) {
-            throw new IllegalArgumentException(
-                    "optimizer state " + name + " is missing or has the wrong shape");
+            throw new IllegalArgumentException("optimizer state " + name + " is missing or has the wrong shape");
         }
         target.set(FloatBuffer.wrap(t.data()));
     }

@@ -26,8 +26,7 @@ public final class ImageFolderData implements TrainingData {
     private final int[] fileLabels;
     private final ImagePreprocessor preprocessor;
 
-    private ImageFolderData(
-            List<String> labels, List<Path> files, int[] fileLabels, ImagePreprocessor preprocessor) {
+    private ImageFolderData(List<String> labels, List<Path> files, int[] fileLabels, ImagePreprocessor preprocessor) {
         this.labels = labels;
         this.files = files;
         this.fileLabels = fileLabels;
@@ -41,14 +40,16 @@ public final class ImageFolderData implements TrainingData {
      *     sorted sub-directory names
      * @throws IOException if the folder is missing, empty, or names a class the labels lack
      */
-    public static ImageFolderData open(Path root, List<String> labels, ImagePreprocessor pre)
-            throws IOException {
+    public static ImageFolderData open(Path root, List<String> labels, ImagePreprocessor pre) throws IOException {
         if (!Files.isDirectory(root)) {
             throw new IOException("image folder " + root + " does not exist or is not a directory");
         }
         List<String> dirs;
         try (Stream<Path> s = Files.list(root)) {
-            dirs = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+            dirs = s.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .sorted()
+                    .collect(Collectors.toList());
         }
         List<String> classes = labels == null ? dirs : List.copyOf(labels);
         List<Path> files = new ArrayList<>();
@@ -56,8 +57,9 @@ public final class ImageFolderData implements TrainingData {
         for (String dir : dirs) {
             int label = classes.indexOf(dir);
             if (label < 0) {
-                throw new IOException(
-                        String.format("image folder %s has class directory '%s' that is not among the labels %s", root, dir, classes));
+                throw new IOException(String.format(
+                        "image folder %s has class directory '%s' that is not among the labels %s",
+                        root, dir, classes));
             }
             try (Stream<Path> s = Files.list(root.resolve(dir))) {
                 for (Path f : s.filter(ImageFolderData::isImage).sorted().collect(Collectors.toList())) {

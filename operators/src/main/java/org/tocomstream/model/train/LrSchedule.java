@@ -18,9 +18,7 @@ public record LrSchedule(double peak, double floor, long warmupSteps, long total
         }
         if (warmupSteps < 0 || totalSteps <= 0 || warmupSteps > totalSteps) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "warm-up steps (%d) must be within the total steps (%d)",
-                            warmupSteps, totalSteps));
+                    String.format("warm-up steps (%d) must be within the total steps (%d)", warmupSteps, totalSteps));
         }
     }
 

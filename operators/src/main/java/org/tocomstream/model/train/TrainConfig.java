@@ -51,8 +51,7 @@ public record TrainConfig(
             throw new IllegalArgumentException("weight decay must be >= 0 but was " + weightDecay);
         }
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-            throw new IllegalArgumentException(
-                    "label smoothing must be in [0, 1) but was " + labelSmoothing);
+            throw new IllegalArgumentException("label smoothing must be in [0, 1) but was " + labelSmoothing);
         }
         Objects.requireNonNull(level, "level");
     }
@@ -60,32 +59,87 @@ public record TrainConfig(
     /** Defaults for small ViTs trained from scratch: AdamW 1e-3, cosine to 1e-5, 1 warm-up epoch. */
     public static TrainConfig defaults(int epochs, int batchSize) {
         return new TrainConfig(
-                epochs, batchSize, 1e-3, 1e-5, Math.min(1.0, epochs), 0.05, 0.1,
-                CompressionLevel.none(), true, 0, 20);
+                epochs, batchSize, 1e-3, 1e-5, Math.min(1.0, epochs), 0.05, 0.1, CompressionLevel.none(), true, 0, 20);
     }
 
     public TrainConfig withLevel(CompressionLevel newLevel) {
-        return new TrainConfig(epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, newLevel, augment, seed, logEverySteps);
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                newLevel,
+                augment,
+                seed,
+                logEverySteps);
     }
 
     public TrainConfig withLearningRate(double newLr, double newMinLr) {
-        return new TrainConfig(epochs, batchSize, newLr, newMinLr, warmupEpochs, weightDecay, labelSmoothing, level, augment, seed, logEverySteps);
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                newLr,
+                newMinLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                seed,
+                logEverySteps);
     }
 
     public TrainConfig withSeed(long newSeed) {
-        return new TrainConfig(epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, level, augment, newSeed, logEverySteps);
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                newSeed,
+                logEverySteps);
     }
 
     public TrainConfig withAugment(boolean on) {
-        return new TrainConfig(epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, level, on, seed, logEverySteps);
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                on,
+                seed,
+                logEverySteps);
     }
 
     public TrainConfig withWarmupEpochs(double epochsOfWarmup) {
-        return new TrainConfig(epochs, batchSize, lr, minLr, epochsOfWarmup, weightDecay, labelSmoothing, level, augment, seed, logEverySteps);
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                epochsOfWarmup,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                seed,
+                logEverySteps);
     }
 
     public TrainConfig withLogEverySteps(int steps) {
-        return new TrainConfig(epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, level, augment, seed, steps);
+        return new TrainConfig(
+                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, level, augment, seed, steps);
     }
 
     private static void positive(String what, int v) {

@@ -31,12 +31,19 @@ public record TrainProgress(
     /** The progress line printed by the {@code train} command. */
     public String line() {
         long eta = Math.round(etaSeconds);
-        String base =
-                String.format(
-                        Locale.ROOT,
-                        "epoch %d/%d step %d/%d loss %.4f acc %.1f%% lr %.2e %.1f img/s ETA %dm%02ds",
-                        epoch, epochs, step, totalSteps, loss, 100 * accuracy, lr, imagesPerSecond,
-                        eta / 60, eta % 60);
+        String base = String.format(
+                Locale.ROOT,
+                "epoch %d/%d step %d/%d loss %.4f acc %.1f%% lr %.2e %.1f img/s ETA %dm%02ds",
+                epoch,
+                epochs,
+                step,
+                totalSteps,
+                loss,
+                100 * accuracy,
+                lr,
+                imagesPerSecond,
+                eta / 60,
+                eta % 60);
         return Double.isNaN(validationAccuracy)
                 ? base
                 : base + String.format(Locale.ROOT, " | val acc %.2f%%", 100 * validationAccuracy);

@@ -85,26 +85,18 @@ public final class Trainer {
             Consumer<TrainProgress> progress)
             throws IOException {
         if (!train.labels().equals(spec.labels())) {
-            throw new IllegalArgumentException(
-                    String.format(
-                            "training data labels %s differ from the model's labels %s",
-                            train.labels(), spec.labels()));
+            throw new IllegalArgumentException(String.format(
+                    "training data labels %s differ from the model's labels %s", train.labels(), spec.labels()));
         }
         VitConfig cfg = spec.architecture();
         int perEpoch = train.size() / config.batchSize();
         if (perEpoch == 0) {
             throw new IllegalArgumentException(
-                    String.format(
-                            "batch size %d exceeds the %d training examples",
-                            config.batchSize(), train.size()));
+                    String.format("batch size %d exceeds the %d training examples", config.batchSize(), train.size()));
         }
         long totalSteps = (long) perEpoch * config.epochs();
         LrSchedule schedule =
-                new LrSchedule(
-                        config.lr(),
-                        config.minLr(),
-                        Math.round(config.warmupEpochs() * perEpoch),
-                        totalSteps);
+                new LrSchedule(config.lr(), config.minLr(), Math.round(config.warmupEpochs() * perEpoch), totalSteps);
         ModelSpec outSpec = spec.withTrainedCompression(config.level());
         Path stateDir = outDir.resolve(STATE_DIR);
         boolean resume = Files.isRegularFile(stateDir.resolve(STATE_FILE));
@@ -113,8 +105,7 @@ public final class Trainer {
         Engine engine = Engine.getEngine("PyTorch");
         try (NDManager root = NDManager.newBaseManager(device, "PyTorch")) {
             NDManager paramManager = root.newSubManager();
-            Map<String, HostTensor> start =
-                    resume ? Safetensors.read(outSpec.weightsPath(outDir)) : initialWeights;
+            Map<String, HostTensor> start = resume ? Safetensors.read(outSpec.weightsPath(outDir)) : initialWeights;
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (String key : TimmKeys.expectedShapes(cfg).keySet()) {
                 HostTensor t = start.get(key);
@@ -131,10 +122,9 @@ public final class Trainer {
             if (resume) {
                 TrainState state = readState(stateDir);
                 if (state.totalSteps != totalSteps || state.batchSize != config.batchSize()) {
-                    throw new IllegalArgumentException(
-                            String.format(
-                                    "%s holds a run of %d steps at batch %d; this run has %d steps at batch %d",
-                                    stateDir, state.totalSteps, state.batchSize, totalSteps, config.batchSize()));
+                    throw new IllegalArgumentException(String.format(
+                            "%s holds a run of %d steps at batch %d; this run has %d steps at batch %d",
+                            stateDir, state.totalSteps, state.batchSize, totalSteps, config.batchSize()));
                 }
                 optimizer.restore(Safetensors.read(stateDir.resolve(OPTIMIZER_FILE)), state.step);
                 step = state.step;
@@ -172,7 +162,8 @@ public final class Trainer {
                         NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
                         float lossValue = loss.getFloat();
                         // The step of the checkpoint on disk, should this step have to stop.
-                        long lastCheckpoint = config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
+                        long lastCheckpoint =
+                                config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
                         if (!Float.isFinite(lossValue)) {
                             // Stop before the optimizer spreads NaN into the weights: the last
                             // checkpoint on disk stays the last good model.
@@ -186,7 +177,11 @@ public final class Trainer {
                             throw new NonFiniteLossException(step, lossValue, bad, lastCheckpoint);
                         }
                         lossSum += lossValue * config.batchSize();
-                        correct += logits.argMax(1).toType(DataType.INT32, false).eq(y).sum().getLong();
+                        correct += logits.argMax(1)
+                                .toType(DataType.INT32, false)
+                                .eq(y)
+                                .sum()
+                                .getLong();
                     }
                     optimizer.update(lr);
                 }
@@ -204,18 +199,17 @@ public final class Trainer {
                     long now = System.nanoTime();
                     double windowSec = (now - windowStart) / 1e9;
                     double perStep = (now - runStart) / 1e9 / stepsThisRun;
-                    progress.accept(
-                            new TrainProgress(
-                                    (int) ((step - 1) / perEpoch) + 1,
-                                    config.epochs(),
-                                    step,
-                                    totalSteps,
-                                    lossSum / seen,
-                                    (double) correct / seen,
-                                    lr,
-                                    seen / windowSec,
-                                    perStep * (totalSteps - step),
-                                    epochEnd ? lastValidation : Double.NaN));
+                    progress.accept(new TrainProgress(
+                            (int) ((step - 1) / perEpoch) + 1,
+                            config.epochs(),
+                            step,
+                            totalSteps,
+                            lossSum / seen,
+                            (double) correct / seen,
+                            lr,
+                            seen / windowSec,
+                            perStep * (totalSteps - step),
+                            epochEnd ? lastValidation : Double.NaN));
                     lossSum = 0;
                     correct = 0;
                     seen = 0;
@@ -253,7 +247,8 @@ public final class Trainer {
                 labels[i] = ex.label();
             }
             try (NDManager batch = root.newSubManager()) {
-                NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
+                NDArray x = batch.create(
+                        FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
                 NDArray pred = forward.forward(x, level).argMax(1).toType(DataType.INT32, false);
                 correct += pred.eq(batch.create(labels)).sum().getLong();
             }
@@ -265,7 +260,8 @@ public final class Trainer {
     static NDArray smoothedCrossEntropy(NDArray logits, NDArray labels, double eps) {
         long classes = logits.getShape().get(1);
         NDArray logp = logits.logSoftmax(1);
-        NDArray target = labels.oneHot((int) classes, DataType.FLOAT32).mul(1 - eps).add(eps / classes);
+        NDArray target =
+                labels.oneHot((int) classes, DataType.FLOAT32).mul(1 - eps).add(eps / classes);
         return target.mul(logp).sum(new int[] {1}).mean().neg();
     }
 
@@ -274,7 +270,9 @@ public final class Trainer {
         return params.entrySet().stream()
                 .filter(e -> e.getValue().getShape().dimension() >= 2)
                 .map(Map.Entry::getKey)
-                .filter(k -> !k.equals(TimmKeys.POS_EMBED) && !k.equals(TimmKeys.CLS_TOKEN) && !k.equals(TimmKeys.DIST_TOKEN))
+                .filter(k -> !k.equals(TimmKeys.POS_EMBED)
+                        && !k.equals(TimmKeys.CLS_TOKEN)
+                        && !k.equals(TimmKeys.DIST_TOKEN))
                 .collect(Collectors.toSet());
     }
 
@@ -310,8 +308,16 @@ public final class Trainer {
         Path optTmp = stateDir.resolve(OPTIMIZER_FILE + ".tmp");
         Safetensors.write(optTmp, optimizer.state(), Map.of("step", Long.toString(step)));
         outSpec.write(outDir);
-        Files.move(weightsTmp, outSpec.weightsPath(outDir), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(optTmp, stateDir.resolve(OPTIMIZER_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                weightsTmp,
+                outSpec.weightsPath(outDir),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                optTmp,
+                stateDir.resolve(OPTIMIZER_FILE),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
         TrainState state = new TrainState();
         state.step = step;
         state.totalSteps = totalSteps;
@@ -320,12 +326,17 @@ public final class Trainer {
         state.seed = config.seed();
         Path stateTmp = stateDir.resolve(STATE_FILE + ".tmp");
         Files.writeString(stateTmp, GSON.toJson(state), StandardCharsets.UTF_8);
-        Files.move(stateTmp, stateDir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                stateTmp,
+                stateDir.resolve(STATE_FILE),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static TrainState readState(Path stateDir) throws IOException {
         try {
-            TrainState s = GSON.fromJson(Files.readString(stateDir.resolve(STATE_FILE), StandardCharsets.UTF_8), TrainState.class);
+            TrainState s = GSON.fromJson(
+                    Files.readString(stateDir.resolve(STATE_FILE), StandardCharsets.UTF_8), TrainState.class);
             if (s == null) {
                 throw new IOException(stateDir.resolve(STATE_FILE) + " is empty");
             }

@@ -22,7 +22,10 @@ class GradientsTest {
             params.put("c", m.create(new float[] {3}));
             params.values().forEach(p -> p.setRequiresGradient(true));
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray loss = params.get("a").sum().add(params.get("b").sqrt().sum()).add(params.get("c").sum());
+                NDArray loss = params.get("a")
+                        .sum()
+                        .add(params.get("b").sqrt().sum())
+                        .add(params.get("c").sum());
                 assertThat(loss.getFloat()).isFinite(); // the loss alone would not tell
                 gc.backward(loss);
             }
@@ -34,5 +37,4 @@ class GradientsTest {
             assertThat(Gradients.firstNonFinite(params)).isNull();
         }
     }
-
 }

@@ -21,7 +21,10 @@ class ImageFolderDataUnlabeledTest {
     void findsImagesAtAnyDepthWithoutLabels(@TempDir Path root) throws IOException {
         Files.createDirectories(root.resolve("a/b"));
         for (String name : new String[] {"x.png", "a/y.jpg", "a/b/z.png"}) {
-            ImageIO.write(new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB), name.endsWith("png") ? "png" : "jpg", root.resolve(name).toFile());
+            ImageIO.write(
+                    new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB),
+                    name.endsWith("png") ? "png" : "jpg",
+                    root.resolve(name).toFile());
         }
         Files.writeString(root.resolve("notes.txt"), "not an image");
 

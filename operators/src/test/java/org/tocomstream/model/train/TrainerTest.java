@@ -38,11 +38,11 @@ class TrainerTest {
     private static final VitConfig TINY = new VitConfig("train_test", 16, 4, 3, 8, 32, 2, 2, 2.0, true, false, 1e-6);
 
     // The ring classes (the set these thresholds were set on): shared colours keep the tiny model busy.
-    private static final SceneGenerator SCENES = SceneGenerator.of(SceneConfig.defaults().withClasses(SceneClass.ring()), 7);
+    private static final SceneGenerator SCENES =
+            SceneGenerator.of(SceneConfig.defaults().withClasses(SceneClass.ring()), 7);
 
     private static ModelSpec spec() {
-        return ModelSpec.of(TINY, SCENES.labels())
-                .withPreprocessing(ModelSpec.PreprocessConfig.deitEval(16));
+        return ModelSpec.of(TINY, SCENES.labels()).withPreprocessing(ModelSpec.PreprocessConfig.deitEval(16));
     }
 
     private static TrainingData data(SceneGenerator.Split split, int size) {
@@ -102,7 +102,8 @@ class TrainerTest {
         assertThatThrownBy(() -> new Trainer(spec(), config(2), Device.cpu())
                         .train(VitInit.truncatedNormal(TINY, 1), poisoned, null, out, p -> {}))
                 .isInstanceOf(Trainer.NonFiniteLossException.class)
-                .hasMessage("training loss is NaN at step 5; stopped before updating the weights (the checkpoint on disk is from step 4)");
+                .hasMessage(
+                        "training loss is NaN at step 5; stopped before updating the weights (the checkpoint on disk is from step 4)");
         Map<String, HostTensor> weights = Safetensors.read(ModelSpec.read(out).weightsPath(out));
         assertThat(weights.values()).allSatisfy(t -> {
             for (float v : t.data()) {
@@ -114,9 +115,8 @@ class TrainerTest {
     @Test
     void checkpointRoundTripReproducesTheReportedAccuracy(@TempDir Path out) throws IOException {
         TrainingData val = data(SceneGenerator.Split.VALIDATION, 48);
-        Trainer.TrainSummary s =
-                new Trainer(spec(), config(2).withLevel(CompressionLevel.tome(2)), Device.cpu())
-                        .train(VitInit.truncatedNormal(TINY, 1), data(SceneGenerator.Split.TRAIN, 64), val, out, p -> {});
+        Trainer.TrainSummary s = new Trainer(spec(), config(2).withLevel(CompressionLevel.tome(2)), Device.cpu())
+                .train(VitInit.truncatedNormal(TINY, 1), data(SceneGenerator.Split.TRAIN, 64), val, out, p -> {});
 
         ModelSpec saved = ModelSpec.read(out);
         assertThat(saved.trainedCompression()).isEqualTo(CompressionLevel.tome(2));
@@ -141,7 +141,8 @@ class TrainerTest {
                 .hasMessageContaining("simulated crash");
         List<TrainProgress> resumed = new ArrayList<>();
         // Different initial weights: a resumed run must ignore them and start from the checkpoint.
-        new Trainer(spec(), cfg, Device.cpu()).train(VitInit.truncatedNormal(TINY, 99), train, null, interrupted, resumed::add);
+        new Trainer(spec(), cfg, Device.cpu())
+                .train(VitInit.truncatedNormal(TINY, 99), train, null, interrupted, resumed::add);
         new Trainer(spec(), cfg, Device.cpu()).train(VitInit.truncatedNormal(TINY, 1), train, null, whole, p -> {});
 
         assertThat(resumed.get(0).step()).isEqualTo(4);
@@ -187,10 +188,13 @@ class TrainerTest {
                 gc.backward(loss);
                 merged = loss.getFloat();
             }
-            float plain = Trainer.smoothedCrossEntropy(forward.forward(x, CompressionLevel.none()), y, 0.0).getFloat();
+            float plain = Trainer.smoothedCrossEntropy(forward.forward(x, CompressionLevel.none()), y, 0.0)
+                    .getFloat();
             assertThat(merged).isNotEqualTo(plain);
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                assertThat(e.getValue().getGradient().abs().sum().getFloat()).as(e.getKey()).isPositive();
+                assertThat(e.getValue().getGradient().abs().sum().getFloat())
+                        .as(e.getKey())
+                        .isPositive();
             }
         }
     }

@@ -23,8 +23,7 @@ public final class RecordingLevelSource implements LevelSource {
     private static final long serialVersionUID = 1L;
 
     private static final Map<Integer, List<LoadSignals>> SEEN = new ConcurrentHashMap<>();
-    private static final Map<Integer, Function<LoadSignals, CompressionLevel>> ANSWERS =
-            new ConcurrentHashMap<>();
+    private static final Map<Integer, Function<LoadSignals, CompressionLevel>> ANSWERS = new ConcurrentHashMap<>();
     private static final AtomicInteger IDS = new AtomicInteger();
 
     private final int id;

@@ -25,8 +25,7 @@ public final class TestingPredictor implements BatchPredictor {
      */
     @FunctionalInterface
     public interface Behaviour {
-        void onCall(int index, float[] pixels, int batchSize, CompressionLevel level)
-                throws Exception;
+        void onCall(int index, float[] pixels, int batchSize, CompressionLevel level) throws Exception;
     }
 
     /** One recorded call. */
@@ -91,8 +90,7 @@ public final class TestingPredictor implements BatchPredictor {
     }
 
     @Override
-    public float[][] logits(float[] pixels, int batchSize, CompressionLevel level)
-            throws Exception {
+    public float[][] logits(float[] pixels, int batchSize, CompressionLevel level) throws Exception {
         int now = running.incrementAndGet();
         maxRunning.accumulateAndGet(now, Math::max);
         try {
