@@ -39,7 +39,7 @@ import org.tocomstream.model.train.TrainingData;
  * Writes {@code tocom-scales.json} into the model directory, which is also what lets the stream
  * apply the base's plugin to a fine-tuned model.
  */
-public final class TocomCalibrateRun {
+public record TocomCalibrateRun(Settings s, PrintStream err) {
 
     static final String MODEL = "--model";
     static final String PLUGIN = "--plugin";
@@ -108,14 +108,6 @@ public final class TocomCalibrateRun {
             int batch,
             Path out,
             Device device) {}
-
-    private final Settings s;
-    private final PrintStream err;
-
-    TocomCalibrateRun(Settings settings, PrintStream err) {
-        this.s = settings;
-        this.err = err;
-    }
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);

@@ -29,7 +29,7 @@ import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.TrainingData;
 
 /** {@code tocom eval}: its options, their checks, the run and its report. */
-public final class TocomEvalRun {
+public record TocomEvalRun(Settings s, PrintStream err) {
 
     static final String MODEL = "--model";
     static final String PLUGIN = "--plugin";
@@ -91,14 +91,6 @@ public final class TocomEvalRun {
             Path json,
             Path heatmap,
             Device device) {}
-
-    private final Settings s;
-    private final PrintStream err;
-
-    TocomEvalRun(Settings settings, PrintStream err) {
-        this.s = settings;
-        this.err = err;
-    }
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);

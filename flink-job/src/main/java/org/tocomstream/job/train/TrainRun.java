@@ -33,18 +33,10 @@ import org.tocomstream.model.train.TrainingData;
  * spec, decides between a fresh run and a resume from what {@code --out} holds, runs the {@link
  * Trainer} and prints the summary line.
  */
-public final class TrainRun {
+public record TrainRun(TrainCommand.Settings s, PrintStream err) {
 
     /** The Trainer's resume marker inside a model directory (see {@link Trainer}). */
     static final Path STATE_FILE = Path.of("training", "state.json");
-
-    private final TrainCommand.Settings s;
-    private final PrintStream err;
-
-    TrainRun(TrainCommand.Settings settings, PrintStream err) {
-        this.s = settings;
-        this.err = err;
-    }
 
     int execute(PrintStream out) throws CommandFailedException {
         ModelSpec base = s.model() == null ? null : readModel(s.model());
