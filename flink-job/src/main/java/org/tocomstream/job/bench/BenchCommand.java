@@ -13,7 +13,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
-import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.CompressionOptions;
@@ -83,8 +82,7 @@ public final class BenchCommand implements Command {
                     "also time a Token Compensator's pair M->N at level tome:N:\n"
                             + "plain vs side branch vs merged weights, interleaved (random plugin, rank 2\n"
                             + "per step); the table is printed and written beside --json as *-tocom.json")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .commonFlags();
 
     @Override
     public String name() {

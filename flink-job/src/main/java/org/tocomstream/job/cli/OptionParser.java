@@ -48,6 +48,16 @@ public final class OptionParser {
         return add(new Option(name, metavar, help));
     }
 
+    /** Declares {@code --verbose} and {@code --help}, which every command accepts. */
+    public OptionParser commonFlags() {
+        return flag(Cli.VERBOSE, "stack traces on failure").flag("--help", "this text");
+    }
+
+    /** Declares {@code --device} and then {@link #commonFlags()}: the end of a model-running command's options. */
+    public OptionParser deviceAndCommonFlags() {
+        return value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN").commonFlags();
+    }
+
     /** Declares an option without a value. */
     public OptionParser flag(String name, String help) {
         return add(new Option(name, null, help));

@@ -78,9 +78,7 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
             .value(SIZE, "N", "frames measured on (default 500)")
             .value(BATCH, "N", "images per forward pass (default 64)")
             .value(OUT, "FILE", "where to write (default MODEL/" + CompensatorCalibration.FILE_NAME + ")")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     static final String HELP = "tocom calibrate: fits a plugin, trained once on a base model, to the model it runs\n"
             + "on (m = the model's trainedCompression), from unlabelled frames. Default rule\n"

@@ -59,9 +59,7 @@ public record TocomEvalRun(Settings s, PrintStream err) {
                     "FILE",
                     "also write a PNG heat map of the grid: KL reduction and,\n"
                             + "with labelled images, top-1 change per (m, n)")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     static final String HELP = "tocom eval: for each pair (m, n) of the grid, on held-out images: the KL divergence\n"
             + "from the model at ToMe r = m to the model at r = n, without and with the plugin's\n"

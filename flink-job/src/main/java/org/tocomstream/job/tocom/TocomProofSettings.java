@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tocomstream.data.SceneGenerator;
-import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
@@ -71,9 +70,7 @@ record TocomProofSettings(
                     "per model and pair, the scale of --scales (or none) whose KL to\n"
                             + "the model itself at m is least on the VALIDATION split (kl-line-search,\n"
                             + "as tocom calibrate --rule kl-line-search), instead of one s for all")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     static final String HELP = "tocom proof: the paper's setting. The plugin trained once on the base model is\n"
             + "applied to models fine-tuned from it at several training degrees m; each\n"

@@ -103,9 +103,7 @@ public final class TocomTrainRun {
             .value(SEED, "N", "seed of the plugin's initialisation, shuffling and pairs (default 0)")
             .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
             .value(CHECKPOINT_EVERY, "N", "checkpoint every N steps (default 0: after each epoch)")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     static final String HELP = "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
             + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"

@@ -54,9 +54,7 @@ public final class EvaluateCommand implements Command {
                             + "(default 0,1,..,max r, evit:0.9,evit:0.8,evit:0.7)")
             .value(BATCH, "N", "images per forward pass (default 64)")
             .value(JSON, "FILE", "also write the results as JSON")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     @Override
     public String name() {

@@ -56,8 +56,7 @@ public final class PredictCommand implements Command {
                     LOGITS_OUT,
                     "FILE.npy",
                     "write the logits, float32 [inputs, classes] in input order\n" + "(rows of failed inputs are NaN)")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .commonFlags();
 
     @Override
     public String name() {

@@ -7,7 +7,6 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
-import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.CompressionOptions;
@@ -76,9 +75,7 @@ public final class TrainCommand implements Command {
                             + "sets the architecture's imageSize (default the preset's)")
             .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
             .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .flag(Cli.VERBOSE, "stack traces on failure")
-            .flag("--help", "this text");
+            .deviceAndCommonFlags();
 
     @Override
     public String name() {
