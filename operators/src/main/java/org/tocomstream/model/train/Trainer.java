@@ -7,14 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -51,8 +47,6 @@ public final class Trainer {
     static final String STATE_DIR = "training";
     static final String STATE_FILE = "state.json";
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
-
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     private final ModelSpec spec;
     private final TrainConfig config;
@@ -106,119 +100,142 @@ public final class Trainer {
         try (NDManager root = NDManager.newBaseManager(device, "PyTorch")) {
             NDManager paramManager = root.newSubManager();
             Map<String, HostTensor> start = resume ? Safetensors.read(outSpec.weightsPath(outDir)) : initialWeights;
-            Map<String, NDArray> params = new LinkedHashMap<>();
-            for (String key : TimmKeys.expectedShapes(cfg).keySet()) {
-                HostTensor t = start.get(key);
-                if (t == null) {
-                    throw new IllegalArgumentException("initial weights lack " + key);
-                }
-                NDArray p = paramManager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
-                p.setRequiresGradient(true);
-                params.put(key, p);
-            }
+            Map<String, NDArray> params = trainable(cfg, start, paramManager);
             AdamW optimizer =
                     new AdamW(params, decayed(params), 0.9, 0.999, 1e-8, config.weightDecay(), root.newSubManager());
-            long step = 0;
-            if (resume) {
-                TrainState state = readState(stateDir);
-                if (state.totalSteps != totalSteps || state.batchSize != config.batchSize()) {
-                    throw new IllegalArgumentException(String.format(
-                            "%s holds a run of %d steps at batch %d; this run has %d steps at batch %d",
-                            stateDir, state.totalSteps, state.batchSize, totalSteps, config.batchSize()));
-                }
-                optimizer.restore(Safetensors.read(stateDir.resolve(OPTIMIZER_FILE)), state.step);
-                step = state.step;
-            }
+            long step = resume ? resumedStep(stateDir, optimizer, totalSteps) : 0;
             VitForward forward = new VitForward(cfg, params);
-            long[] shape = {config.batchSize(), cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
-            int pixelsPerImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
 
-            double lossSum = 0;
-            long correct = 0;
-            long seen = 0;
-            long windowStart = System.nanoTime();
-            long runStart = windowStart;
-            long stepsThisRun = 0;
+            TrainingWindow window = new TrainingWindow();
             double lastValidation = Double.NaN;
             while (step < totalSteps) {
-                int epoch = (int) (step / perEpoch);
-                int[] order = permutation(train.size(), config.seed() * 1_000_003L + epoch);
-                int offset = (int) (step % perEpoch) * config.batchSize();
-                float[] pixels = new float[config.batchSize() * pixelsPerImage];
-                int[] labels = new int[config.batchSize()];
-                SplittableRandom augment =
-                        config.augment() ? new SplittableRandom(config.seed() ^ (step * 0x9E3779B97F4A7C15L)) : null;
-                for (int i = 0; i < config.batchSize(); i++) {
-                    TrainingData.Example ex = train.get(order[offset + i], augment);
-                    System.arraycopy(ex.pixels(), 0, pixels, i * pixelsPerImage, pixelsPerImage);
-                    labels[i] = ex.label();
-                }
+                Batch batch = batch(train, cfg, step, perEpoch);
                 double lr = schedule.at(step);
-                try (NDManager batch = root.newSubManager()) {
-                    NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
-                    NDArray y = batch.create(labels);
-                    try (GradientCollector gc = engine.newGradientCollector()) {
-                        NDArray logits = forward.forward(x, config.level());
-                        NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
-                        float lossValue = loss.getFloat();
-                        // The step of the checkpoint on disk, should this step have to stop.
-                        long lastCheckpoint =
-                                config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
-                        if (!Float.isFinite(lossValue)) {
-                            // Stop before the optimizer spreads NaN into the weights: the last
-                            // checkpoint on disk stays the last good model.
-                            throw new NonFiniteLossException(step, lossValue, lastCheckpoint);
-                        }
-                        gc.backward(loss);
-                        String bad = Gradients.firstNonFinite(params);
-                        if (bad != null) {
-                            // One inf or NaN in a gradient poisons Adam's moments and then every
-                            // weight: stop as for a non-finite loss, naming where it came from.
-                            throw new NonFiniteLossException(step, lossValue, bad, lastCheckpoint);
-                        }
-                        lossSum += lossValue * config.batchSize();
-                        correct += logits.argMax(1)
-                                .toType(DataType.INT32, false)
-                                .eq(y)
-                                .sum()
-                                .getLong();
-                    }
-                    optimizer.update(lr);
-                }
+                StepResult done = gradientStep(engine, root, forward, params, optimizer, batch, lr, step, perEpoch);
+                window.add(done.loss(), done.correct(), config.batchSize());
                 step++;
-                stepsThisRun++;
-                seen += config.batchSize();
                 boolean epochEnd = step % perEpoch == 0;
                 if (epochEnd) {
-                    writeCheckpoint(outDir, outSpec, params, optimizer, step, totalSteps);
+                    TrainCheckpoint.write(
+                            outDir, outSpec, params, optimizer, TrainCheckpoint.of(step, totalSteps, config));
                     if (validation != null) {
                         lastValidation = accuracy(forward, validation, config.level(), root);
                     }
                 }
                 if (step % config.logEverySteps() == 0 || epochEnd || step == totalSteps) {
-                    long now = System.nanoTime();
-                    double windowSec = (now - windowStart) / 1e9;
-                    double perStep = (now - runStart) / 1e9 / stepsThisRun;
-                    progress.accept(new TrainProgress(
-                            (int) ((step - 1) / perEpoch) + 1,
-                            config.epochs(),
-                            step,
-                            totalSteps,
-                            lossSum / seen,
-                            (double) correct / seen,
-                            lr,
-                            seen / windowSec,
-                            perStep * (totalSteps - step),
-                            epochEnd ? lastValidation : Double.NaN));
-                    lossSum = 0;
-                    correct = 0;
-                    seen = 0;
-                    windowStart = System.nanoTime();
+                    int epoch = (int) ((step - 1) / perEpoch) + 1;
+                    progress.accept(window.report(
+                            epoch, config.epochs(), step, totalSteps, lr, epochEnd ? lastValidation : Double.NaN));
                 }
             }
-            return new TrainSummary(outDir, step, lastValidation, (System.nanoTime() - runStart) / 1e9);
+            return new TrainSummary(outDir, step, lastValidation, window.seconds());
         }
     }
+
+    /** The starting weights as parameters that collect gradients, in timm's order. */
+    private static Map<String, NDArray> trainable(VitConfig cfg, Map<String, HostTensor> start, NDManager manager) {
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        for (String key : TimmKeys.expectedShapes(cfg).keySet()) {
+            HostTensor t = start.get(key);
+            if (t == null) {
+                throw new IllegalArgumentException("initial weights lack " + key);
+            }
+            NDArray p = manager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
+            p.setRequiresGradient(true);
+            params.put(key, p);
+        }
+        return params;
+    }
+
+    /**
+     * The step the checkpoint in {@code stateDir} reached, once it is known to be this run's; the
+     * optimizer's moments are restored to it.
+     */
+    private long resumedStep(Path stateDir, AdamW optimizer, long totalSteps) throws IOException {
+        TrainCheckpoint.State state = TrainCheckpoint.read(stateDir);
+        if (state.totalSteps != totalSteps || state.batchSize != config.batchSize()) {
+            throw new IllegalArgumentException(String.format(
+                    "%s holds a run of %d steps at batch %d; this run has %d steps at batch %d",
+                    stateDir, state.totalSteps, state.batchSize, totalSteps, config.batchSize()));
+        }
+        optimizer.restore(Safetensors.read(stateDir.resolve(OPTIMIZER_FILE)), state.step);
+        return state.step;
+    }
+
+    /** The examples of {@code step}: its slice of the epoch's seeded order, augmented when configured. */
+    private Batch batch(TrainingData train, VitConfig cfg, long step, int perEpoch) {
+        int pixelsPerImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
+        int epoch = (int) (step / perEpoch);
+        int[] order = permutation(train.size(), config.seed() * 1_000_003L + epoch);
+        int offset = (int) (step % perEpoch) * config.batchSize();
+        float[] pixels = new float[config.batchSize() * pixelsPerImage];
+        int[] labels = new int[config.batchSize()];
+        SplittableRandom augment =
+                config.augment() ? new SplittableRandom(config.seed() ^ (step * 0x9E3779B97F4A7C15L)) : null;
+        for (int i = 0; i < config.batchSize(); i++) {
+            TrainingData.Example ex = train.get(order[offset + i], augment);
+            System.arraycopy(ex.pixels(), 0, pixels, i * pixelsPerImage, pixelsPerImage);
+            labels[i] = ex.label();
+        }
+        return new Batch(pixels, labels);
+    }
+
+    /**
+     * One optimizer update on {@code batch} at learning rate {@code lr}, in a manager of its own.
+     *
+     * @throws NonFiniteLossException before the update, when the loss or a gradient is not finite
+     */
+    private StepResult gradientStep(
+            Engine engine,
+            NDManager root,
+            VitForward forward,
+            Map<String, NDArray> params,
+            AdamW optimizer,
+            Batch batch,
+            double lr,
+            long step,
+            int perEpoch) {
+        VitConfig cfg = forward.config();
+        long[] shape = {config.batchSize(), cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
+        StepResult done;
+        try (NDManager manager = root.newSubManager()) {
+            NDArray x = manager.create(FloatBuffer.wrap(batch.pixels()), new Shape(shape));
+            NDArray y = manager.create(batch.labels());
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                NDArray logits = forward.forward(x, config.level());
+                NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
+                float lossValue = loss.getFloat();
+                // The step of the checkpoint on disk, should this step have to stop.
+                long lastCheckpoint = config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
+                if (!Float.isFinite(lossValue)) {
+                    // Stop before the optimizer spreads NaN into the weights: the last
+                    // checkpoint on disk stays the last good model.
+                    throw new NonFiniteLossException(step, lossValue, lastCheckpoint);
+                }
+                gc.backward(loss);
+                String bad = Gradients.firstNonFinite(params);
+                if (bad != null) {
+                    // One inf or NaN in a gradient poisons Adam's moments and then every
+                    // weight: stop as for a non-finite loss, naming where it came from.
+                    throw new NonFiniteLossException(step, lossValue, bad, lastCheckpoint);
+                }
+                long correct = logits.argMax(1)
+                        .toType(DataType.INT32, false)
+                        .eq(y)
+                        .sum()
+                        .getLong();
+                done = new StepResult(lossValue, correct);
+            }
+            optimizer.update(lr);
+        }
+        return done;
+    }
+
+    /** One step's examples: {@code batchSize} images in NCHW order and their labels. */
+    private record Batch(float[] pixels, int[] labels) {}
+
+    /** One step's batch-mean loss and its correct top-1 predictions. */
+    private record StepResult(float loss, long correct) {}
 
     /**
      * Top-1 accuracy of timm-named weights on {@code data} at {@code level}, in batches of 64.
@@ -293,66 +310,6 @@ public final class Trainer {
             p[j] = t;
         }
         return p;
-    }
-
-    /** Writes the model directory and the resume state; each file is replaced atomically. */
-    private void writeCheckpoint(
-            Path outDir, ModelSpec outSpec, Map<String, NDArray> params, AdamW optimizer, long step, long totalSteps)
-            throws IOException {
-        Path stateDir = outDir.resolve(STATE_DIR);
-        Files.createDirectories(stateDir);
-        Map<String, HostTensor> weights = new LinkedHashMap<>();
-        params.forEach((k, a) -> weights.put(k, new HostTensor(a.getShape().getShape(), a.toFloatArray())));
-        Path weightsTmp = outDir.resolve(outSpec.weightsFile() + ".tmp");
-        Safetensors.write(weightsTmp, weights, Map.of("step", Long.toString(step)));
-        Path optTmp = stateDir.resolve(OPTIMIZER_FILE + ".tmp");
-        Safetensors.write(optTmp, optimizer.state(), Map.of("step", Long.toString(step)));
-        outSpec.write(outDir);
-        Files.move(
-                weightsTmp,
-                outSpec.weightsPath(outDir),
-                StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
-        Files.move(
-                optTmp,
-                stateDir.resolve(OPTIMIZER_FILE),
-                StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
-        TrainState state = new TrainState();
-        state.step = step;
-        state.totalSteps = totalSteps;
-        state.batchSize = config.batchSize();
-        state.level = config.level().toString();
-        state.seed = config.seed();
-        Path stateTmp = stateDir.resolve(STATE_FILE + ".tmp");
-        Files.writeString(stateTmp, GSON.toJson(state), StandardCharsets.UTF_8);
-        Files.move(
-                stateTmp,
-                stateDir.resolve(STATE_FILE),
-                StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static TrainState readState(Path stateDir) throws IOException {
-        try {
-            TrainState s = GSON.fromJson(
-                    Files.readString(stateDir.resolve(STATE_FILE), StandardCharsets.UTF_8), TrainState.class);
-            if (s == null) {
-                throw new IOException(stateDir.resolve(STATE_FILE) + " is empty");
-            }
-            return s;
-        } catch (com.google.gson.JsonParseException e) {
-            throw new IOException(stateDir.resolve(STATE_FILE) + " is not valid JSON: " + e.getMessage(), e);
-        }
-    }
-
-    /** What a checkpoint records about the run (JSON). */
-    static final class TrainState {
-        long step;
-        long totalSteps;
-        int batchSize;
-        String level;
-        long seed;
     }
 
     /**
