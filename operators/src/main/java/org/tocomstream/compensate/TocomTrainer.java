@@ -22,6 +22,7 @@ import org.tocomstream.model.Safetensors;
 import org.tocomstream.model.TimmKeys;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitForward;
+import org.tocomstream.model.train.Gradients;
 import org.tocomstream.model.train.TrainingData;
 
 /**
@@ -131,6 +132,7 @@ public final class TocomTrainer {
             Path pluginFile,
             Consumer<TocomProgress> progress)
             throws IOException {
+        Gradients.recordOnlyInCollectors();
         VitConfig cfg = spec.architecture();
         requireCovered(heldOutPairs);
         int perEpoch = data.size() / config.batchSize();

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compensate.TokenCompensator.Projection;
@@ -180,6 +181,32 @@ class TocomTrainerTest {
         assertThat(s.heldOutKlPlain()).isPositive();
         assertThat(s.heldOutKlCompensated()).isLessThan(0.9 * s.heldOutKlPlain());
         assertThat(TokenCompensator.load(file).config().schedule()).isEqualTo(DegreeSchedule.DECREASING);
+    }
+
+    /**
+     * libtorch's gradient mode is per thread and on by default; DJL turns it off only on the thread
+     * that starts the engine. A run on any other thread (a task thread, a test after a streaming
+     * job) must not depend on that: with it on, the optimizer's in-place update of the plugin's
+     * leaf parameters is refused.
+     */
+    @Test
+    void aRunOnAThreadThatDidNotStartTheEngineTrains(@TempDir Path dir) throws Exception {
+        TocomTrainConfig cfg = TocomTrainConfig.defaults(1, 16).withSeed(3);
+        TrainingData data = images(SceneGenerator.Split.TRAIN, 16);
+        Path file = dir.resolve("thread.safetensors");
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<TocomTrainer.Summary> summary = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                summary.set(trainer(TocomTesting.CONFIG, cfg).train(data, null, List.of(), file, p -> {}));
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        assertThat(failure.get()).isNull();
+        assertThat(summary.get().steps()).isEqualTo(1);
     }
 
     @Test

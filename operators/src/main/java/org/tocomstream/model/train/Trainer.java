@@ -78,6 +78,7 @@ public final class Trainer {
             Path outDir,
             Consumer<TrainProgress> progress)
             throws IOException {
+        Gradients.recordOnlyInCollectors();
         if (!train.labels().equals(spec.labels())) {
             throw new IllegalArgumentException(String.format(
                     "training data labels %s differ from the model's labels %s", train.labels(), spec.labels()));
