@@ -138,7 +138,7 @@ public final class TocomCalibrateRun {
             throw args.error(SCALES, "only rule kl-line-search tries scales");
         }
         List<Double> scales = args.numberList(SCALES, DEFAULT_SCALES, true, v -> v > 0, "distinct scales > 0");
-        String bootstrap = TocomTrainRun.frameSource(
+        String bootstrap = UnlabelledFrames.frameSource(
                 args,
                 DataOptions.DATA_SEED,
                 DataOptions.FRAME_SIZE,
@@ -275,8 +275,8 @@ public final class TocomCalibrateRun {
             return new GeneratedData(s.generator(), s.size(), pre);
         }
         TrainingData all = s.topic() != null
-                ? TocomTrainRun.topic(s.bootstrap(), s.topic(), s.size(), pre, err, "tocom calibrate")
-                : TocomTrainRun.folder(s.images(), IMAGES, pre);
+                ? UnlabelledFrames.topic(s.bootstrap(), s.topic(), s.size(), pre, err, "tocom calibrate")
+                : UnlabelledFrames.folder(s.images(), IMAGES, pre);
         if (all.size() == 0) {
             throw new CommandFailedException("no frames in " + (s.topic() != null ? "topic " + s.topic() : s.images()));
         }
