@@ -113,6 +113,21 @@ public record BenchReport(
         if (!machine.environment().isEmpty()) {
             out.println("environment: " + machine.environment());
         }
+        printRows(out);
+        out.println();
+        printMatmul(out);
+        if (ort != null) {
+            printOrt(out);
+        }
+        if (profile != null) {
+            for (TorchProfile.Summary p : profile) {
+                printProfile(out, p);
+            }
+        }
+    }
+
+    /** One line per (batch size, level) cell. */
+    private void printRows(PrintStream out) {
         out.printf(
                 "%6s  %-18s %10s %10s %10s %9s %8s %10s %12s%n",
                 "batch",
@@ -138,7 +153,10 @@ public record BenchReport(
                     r.macsRatio(),
                     r.minorFaultsPerBatch());
         }
-        out.println();
+    }
+
+    /** The dense products and the level-0 efficiency against them. */
+    private void printMatmul(PrintStream out) {
         out.println("dense matmul, same engine and process (DJL NDArray.matMul):");
         for (Matmul m : matmul) {
             out.printf(
@@ -161,30 +179,27 @@ public record BenchReport(
                     e.bestMatmulGflops(),
                     e.efficiency());
         }
-        if (ort != null) {
-            out.println();
+    }
+
+    /** The ONNX Runtime anchor: its time per batch beside ours at level 0. */
+    private void printOrt(PrintStream out) {
+        out.println();
+        out.printf(
+                "ONNX Runtime %s anchor (%s, %d intra-op threads, output %s):%n",
+                ort.version(), ort.file(), ort.intraOpThreads(), ort.outputFinite() ? "finite" : "NOT FINITE");
+        out.printf(
+                "%6s %10s %10s %16s %9s %12s%n",
+                "batch", "ms/batch", "images/s", "ours level-0 i/s", "ours/ORT", "faults/batch");
+        for (OrtRow r : ort.rows()) {
             out.printf(
-                    "ONNX Runtime %s anchor (%s, %d intra-op threads, output %s):%n",
-                    ort.version(), ort.file(), ort.intraOpThreads(), ort.outputFinite() ? "finite" : "NOT FINITE");
-            out.printf(
-                    "%6s %10s %10s %16s %9s %12s%n",
-                    "batch", "ms/batch", "images/s", "ours level-0 i/s", "ours/ORT", "faults/batch");
-            for (OrtRow r : ort.rows()) {
-                out.printf(
-                        Locale.ROOT,
-                        "%6d %10.2f %10.2f %16.2f %8.2fx %12.0f%n",
-                        r.batchSize(),
-                        r.msPerBatch(),
-                        r.imagesPerSecond(),
-                        r.oursImagesPerSecond(),
-                        r.oursOverOrt(),
-                        r.minorFaultsPerBatch());
-            }
-        }
-        if (profile != null) {
-            for (TorchProfile.Summary p : profile) {
-                printProfile(out, p);
-            }
+                    Locale.ROOT,
+                    "%6d %10.2f %10.2f %16.2f %8.2fx %12.0f%n",
+                    r.batchSize(),
+                    r.msPerBatch(),
+                    r.imagesPerSecond(),
+                    r.oursImagesPerSecond(),
+                    r.oursOverOrt(),
+                    r.minorFaultsPerBatch());
         }
     }
 

@@ -4,17 +4,12 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.cli.Cli;
@@ -28,14 +23,9 @@ import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.StreamJobOptions;
-import org.tocomstream.job.pipeline.StreamPipeline;
-import org.tocomstream.job.pipeline.VitLabelStage;
 import org.tocomstream.job.run.DemoModel;
 import org.tocomstream.job.run.GeneratedFrames;
-import org.tocomstream.job.run.LabelReader;
 import org.tocomstream.job.run.PipelineRuns;
-import org.tocomstream.job.run.RunCommand;
-import org.tocomstream.job.run.StatusReporter;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitConfig;
 
@@ -105,7 +95,7 @@ public final class PipelineBenchCommand implements Command {
     }
 
     /** The options read before the model is: checked, with libtorch's thread count already set. */
-    private record Settings(
+    record Settings(
             String level,
             int batch,
             int maxDelayMs,
@@ -114,7 +104,15 @@ public final class PipelineBenchCommand implements Command {
             int warmupFrames,
             int streams,
             double seconds,
-            List<Double> loads) {}
+            List<Double> loads) {
+
+        /** {@link PipelineRuns#jobConf} at this level and batching, with {@code inFlight} batches in flight. */
+        Configuration jobConf(String bs, Path modelDir, String prefix) {
+            Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
+            conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
+            return conf;
+        }
+    }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
@@ -130,26 +128,7 @@ public final class PipelineBenchCommand implements Command {
             generated = generatedModel(args);
             Path modelDir = generated == null ? args.path("--model").orElseThrow() : generated.dir();
             ModelSpec spec = ModelSpec.read(modelDir);
-            report.put("machine", PipelineRuns.machine());
-            report.put(
-                    "model",
-                    spec.architecture().name()
-                            + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
-
-            report.put("level", levelText);
-            report.put("batch", batch);
-            report.put("maxInFlight", inFlight);
-            out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
-            out.printf(
-                    Locale.ROOT,
-                    "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
-                    report.get("model"),
-                    levelText,
-                    batch,
-                    inFlight,
-                    args.positiveInt("--frame-size", spec.preprocessing().inputSize()));
-
-            int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
+            int px = header(args, s, spec, generated, report, out);
             SceneConfig sceneConfig;
             try {
                 sceneConfig = SceneConfig.defaults().withSize(px, px);
@@ -174,19 +153,7 @@ public final class PipelineBenchCommand implements Command {
                     topics.ensure(Map.of("live-frames", 2, "live-labels", 2, "live-dlq", 1));
                 }
                 double capacity = capacity(bs, s, modelDir, spec, scenes, fill, engine, report, out);
-                List<Map<String, Object>> ageRuns = ageUnderLoad(
-                        bs,
-                        modelDir,
-                        levelText,
-                        batch,
-                        s.maxDelayMs(),
-                        inFlight,
-                        s.streams(),
-                        capacity,
-                        s.loads(),
-                        s.seconds(),
-                        sceneConfig,
-                        out);
+                List<Map<String, Object>> ageRuns = AgeUnderLoad.measure(bs, modelDir, s, capacity, sceneConfig, out);
                 report.put("ageUnderLoad", ageRuns);
             }
             if (args.has("--json")) {
@@ -204,6 +171,36 @@ public final class PipelineBenchCommand implements Command {
             }
         }
         return Cli.OK;
+    }
+
+    /** The machine, the model and the settings: into the report, then printed; returns the frame side. */
+    private static int header(
+            ParsedArgs args,
+            Settings s,
+            ModelSpec spec,
+            DemoModel.Resolved generated,
+            Map<String, Object> report,
+            PrintStream out)
+            throws UsageException {
+        report.put("machine", PipelineRuns.machine());
+        report.put(
+                "model",
+                spec.architecture().name()
+                        + (generated != null && generated.randomWeights() ? " (random weights)" : ""));
+        report.put("level", s.level());
+        report.put("batch", s.batch());
+        report.put("maxInFlight", s.inFlight());
+        out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
+        int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
+        out.printf(
+                Locale.ROOT,
+                "model %s, level %s, batch %d, %d batch(es) in flight, frames %d px JPEG%n",
+                report.get("model"),
+                s.level(),
+                s.batch(),
+                s.inFlight(),
+                px);
+        return px;
     }
 
     private static Settings settings(ParsedArgs args) throws UsageException {
@@ -293,16 +290,16 @@ public final class PipelineBenchCommand implements Command {
                 "cam-",
                 Math.max(10L * batch, (long) s.warmupFrames() / s.streams()),
                 null);
-        PipelineRuns.Capacity warm = PipelineRuns.measureCapacity(
-                bs, jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "warmup"), warmFill, scenes);
+        PipelineRuns.Capacity warm =
+                PipelineRuns.measureCapacity(bs, s.jobConf(bs, modelDir, "warmup"), warmFill, scenes);
         out.printf(
                 Locale.ROOT,
                 "warm-up run: %.1f labels/s (%d labels; not counted)%n",
                 warm.labelsPerSecond(),
                 warm.labels());
         report.put("warmupLabelsPerSecond", warm.labelsPerSecond());
-        PipelineRuns.Capacity measured = PipelineRuns.measureCapacity(
-                bs, jobConf(bs, modelDir, levelText, batch, s.maxDelayMs(), s.inFlight(), "bench"), fill, scenes);
+        PipelineRuns.Capacity measured =
+                PipelineRuns.measureCapacity(bs, s.jobConf(bs, modelDir, "bench"), fill, scenes);
         double capacity = measured.labelsPerSecond();
         double engineAfter = BareEngine.imagesPerSecond(
                 modelDir, spec, scenes, batch, CompressionLevel.parse(levelText), s.inFlight());
@@ -331,105 +328,5 @@ public final class PipelineBenchCommand implements Command {
         report.put("pipelineModelBusy", measured.modelBusy());
         report.put("engineMsPerBatchMean", batch * 1000 / engineMean);
         return capacity;
-    }
-
-    /** {@link PipelineRuns#jobConf} with {@code inFlight} batches in flight. */
-    private static Configuration jobConf(
-            String bs, Path modelDir, String level, int batch, int maxDelayMs, int inFlight, String prefix) {
-        Configuration conf = PipelineRuns.jobConf(bs, modelDir, level, batch, maxDelayMs, prefix);
-        conf.set(StreamJobOptions.MAX_IN_FLIGHT, inFlight);
-        return conf;
-    }
-
-    private static List<Map<String, Object>> ageUnderLoad(
-            String bs,
-            Path modelDir,
-            String level,
-            int batch,
-            int maxDelayMs,
-            int inFlight,
-            int streams,
-            double capacity,
-            List<Double> loads,
-            double seconds,
-            SceneConfig scenes,
-            PrintStream out)
-            throws Exception {
-        Configuration conf = jobConf(bs, modelDir, level, batch, maxDelayMs, inFlight, "live");
-        conf.set(StreamJobOptions.STARTING_OFFSETS, StreamJobOptions.StartingOffsets.LATEST);
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(RunCommand.localFlinkConfig());
-        StreamPipeline.of(conf, new VitLabelStage()).build(env);
-        JobClient job = env.executeAsync("bench-age");
-        List<Map<String, Object>> runs = new ArrayList<>();
-        LabelReader ages = new LabelReader(bs, "live-labels", null, false);
-        try {
-            ages.start();
-            // Warm-up: the job starts, loads the model and reaches the end of the (empty) topic.
-            publish(bs, streams, 0.3 * capacity, 8.0, "warmup-", scenes);
-            for (double load : loads) {
-                double rate = load * capacity;
-                long phaseStart = System.currentTimeMillis();
-                long measureFrom = phaseStart + (long) (seconds * 250);
-                long published =
-                        publish(bs, streams, rate, seconds, "load" + (int) Math.round(load * 100) + "-", scenes);
-                long phaseEnd = System.currentTimeMillis();
-                Thread.sleep(3000); // let the last frames of the phase come out
-                List<LabelReader.Sample> captured = ages.all();
-                List<Long> read = ages(captured, measureFrom, phaseEnd, true);
-                List<Long> emit = ages(captured, measureFrom, phaseEnd, false);
-                Map<String, Object> run = new LinkedHashMap<>();
-                run.put("load", load);
-                run.put("framesPerSecond", published / ((phaseEnd - phaseStart) / 1000.0));
-                run.put("labels", read.size());
-                run.put("ageP50Ms", StatusReporter.percentile(read, 0.50));
-                run.put("ageP99Ms", StatusReporter.percentile(read, 0.99));
-                run.put("emitAgeP50Ms", StatusReporter.percentile(emit, 0.50));
-                run.put("emitAgeP99Ms", StatusReporter.percentile(emit, 0.99));
-                runs.add(run);
-                out.printf(
-                        Locale.ROOT,
-                        "load %.0f %% (%.1f frames/s): age p50 %d ms, p99 %d ms (at emit: p50 %d ms, p99 %d ms; %d labels)%n",
-                        load * 100,
-                        run.get("framesPerSecond"),
-                        run.get("ageP50Ms"),
-                        run.get("ageP99Ms"),
-                        run.get("emitAgeP50Ms"),
-                        run.get("emitAgeP99Ms"),
-                        read.size());
-            }
-        } finally {
-            ages.close();
-            job.cancel().get(30, TimeUnit.SECONDS);
-        }
-        return runs;
-    }
-
-    private static long publish(
-            String bs, int streams, double totalFps, double seconds, String prefix, SceneConfig scenes)
-            throws Exception {
-        FramePublisher.Settings s = new FramePublisher.Settings(
-                "live-frames", streams, totalFps / streams, prefix, -1, Duration.ofMillis((long) (seconds * 1000)));
-        // Frames are rendered and encoded before the clock starts (the capacity run had no cameras at all).
-        PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
-        try (FramePublisher p = FramePublisher.create(bs, s, cameras.frames())) {
-            p.run();
-            return p.acknowledged();
-        }
-    }
-
-    /** Sorted read or emit ages of the labels captured in [from, to]; {-1} when there are none. */
-    private static List<Long> ages(List<LabelReader.Sample> samples, long from, long to, boolean read) {
-        List<Long> out = new ArrayList<>();
-        for (LabelReader.Sample s : samples) {
-            if (s.captureTs() >= from && s.captureTs() <= to) {
-                out.add(read ? s.readAgeMs() : s.emitAgeMs());
-            }
-        }
-        Collections.sort(out);
-        if (out.isEmpty()) {
-            out.add(-1L);
-        }
-        return out;
     }
 }

@@ -135,41 +135,12 @@ public final class LoadTestAnalysis {
             long from,
             long to,
             long produced) {
-        Set<String> distinct = new HashSet<>();
-        long labelled = 0;
-        long skipped = 0;
-        long dead = 0;
-        long duplicates = 0;
-        double accuracySum = 0;
-        boolean accuracyKnown = accuracy != null;
-        long judged = 0;
-        long correct = 0;
+        Captured c = new Captured();
         for (LabelReader.Sample s : sorted) {
             if (capturedIn == -2 || (capturedIn >= 0 && phaseOf(s.stream()) != capturedIn)) {
                 continue;
             }
-            if (!distinct.add(s.stream() + "#" + s.seq())) {
-                duplicates++;
-                continue;
-            }
-            if (s.deadLetter()) {
-                dead++;
-            } else if (s.skipped()) {
-                skipped++;
-            } else {
-                labelled++;
-                Double a = accuracy == null ? null : accuracy.get(canonical(s.level()));
-                if (a == null) {
-                    accuracyKnown = false;
-                } else {
-                    accuracySum += a;
-                }
-                String truth = truthOf(s);
-                if (truth != null) {
-                    judged++;
-                    correct += truth.equals(s.top1()) ? 1 : 0;
-                }
-            }
+            c.add(s);
         }
         List<Long> ages = new ArrayList<>();
         List<Long> agesAfter = new ArrayList<>();
@@ -203,11 +174,11 @@ public final class LoadTestAnalysis {
                 multiplier,
                 (to - from) / 1000.0,
                 produced,
-                labelled,
-                skipped,
-                dead,
-                produced - distinct.size(),
-                duplicates,
+                c.labelled,
+                c.skipped,
+                c.dead,
+                produced - c.distinct.size(),
+                c.duplicates,
                 percentile(ages, 0.50),
                 percentile(ages, 0.99),
                 multiplier == null ? null : percentile(agesAfter, 0.99),
@@ -215,8 +186,46 @@ public final class LoadTestAnalysis {
                 changes,
                 settled,
                 perMinute,
-                accuracyKnown && produced > 0 ? accuracySum / produced : null,
-                judged == 0 ? null : (double) correct / judged);
+                c.accuracyKnown && produced > 0 ? c.accuracySum / produced : null,
+                c.judged == 0 ? null : (double) c.correct / c.judged);
+    }
+
+    /** The outputs of the frames captured in one phase, each (stream, seq) counted once. */
+    private final class Captured {
+        final Set<String> distinct = new HashSet<>();
+        long labelled;
+        long skipped;
+        long dead;
+        long duplicates;
+        double accuracySum;
+        boolean accuracyKnown = accuracy != null;
+        long judged;
+        long correct;
+
+        void add(LabelReader.Sample s) {
+            if (!distinct.add(s.stream() + "#" + s.seq())) {
+                duplicates++;
+                return;
+            }
+            if (s.deadLetter()) {
+                dead++;
+            } else if (s.skipped()) {
+                skipped++;
+            } else {
+                labelled++;
+                Double a = accuracy == null ? null : accuracy.get(canonical(s.level()));
+                if (a == null) {
+                    accuracyKnown = false;
+                } else {
+                    accuracySum += a;
+                }
+                String truth = truthOf(s);
+                if (truth != null) {
+                    judged++;
+                    correct += truth.equals(s.top1()) ? 1 : 0;
+                }
+            }
+        }
     }
 
     /** p99 read age of the labels read in [from, to), null when none was. */

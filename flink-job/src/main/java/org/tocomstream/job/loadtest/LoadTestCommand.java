@@ -8,19 +8,16 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Ladder;
-import org.tocomstream.control.Shedding;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
@@ -45,25 +42,6 @@ import org.tocomstream.model.ModelSpec;
  * acceptance checks.
  */
 public final class LoadTestCommand implements Command {
-
-    /** Job flags that apply to every policy (batching and the controller). */
-    private static final Set<String> JOB_FLAGS = Set.of(
-            "--model",
-            "--max-batch",
-            "--max-delay",
-            "--max-in-flight",
-            "--ladder",
-            "--latency-target",
-            "--target-utilization",
-            "--restore-utilization",
-            "--degrade-dwell",
-            "--restore-dwell",
-            "--shed",
-            "--shed-deadline",
-            "--kafka-properties");
-
-    private static final List<JobArgs.Binding> BINDINGS =
-            JobArgs.JOB.stream().filter(b -> JOB_FLAGS.contains(b.flag())).collect(Collectors.toList());
 
     /** Classpath location of the bundled demo model's accuracy per level ({@code flink-job/src/main/resources/demo-model/demo-model-accuracy.json}). */
     static final String ACCURACY_RESOURCE = DemoModel.RESOURCE_DIR + "demo-model-accuracy.json";
@@ -99,7 +77,7 @@ public final class LoadTestCommand implements Command {
                             "S",
                             "after the last phase, stop waiting for outputs after S s\n" + "without one (default 30)")
                     .value("--out", "DIR", "where the CSV, PNG and JSON files go (default loadtest-results)"),
-            BINDINGS);
+            LoadTestOptions.BINDINGS);
 
     @Override
     public String name() {
@@ -132,25 +110,10 @@ public final class LoadTestCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
-    /** The options checked, before the model is read. */
-    private record Options(
-            Configuration flags,
-            Shedding.Mode shed,
-            int streams,
-            List<Double> phases,
-            double phaseSeconds,
-            List<LoadTestPolicy> policies,
-            double givenCapacity,
-            int capacityFrames,
-            double capacitySeconds,
-            int maxBatch,
-            double drainIdle,
-            Path outDir) {}
-
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
-        Options o = options(args);
+        LoadTestOptions o = LoadTestOptions.parse(args);
         Configuration flags = o.flags();
         int streams = o.streams();
         List<Double> phases = o.phases();
@@ -164,25 +127,9 @@ public final class LoadTestCommand implements Command {
             Ladder ladder = ladder(args, flags, spec);
             Map<String, Double> accuracy = accuracy(args, bundled, err);
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
-            SceneConfig scenes;
-            try {
-                scenes = SceneConfig.defaults().withSize(px, px);
-            } catch (IllegalArgumentException e) {
-                throw args.error("--frame-size", e.getMessage());
-            }
+            SceneConfig scenes = scenes(args, px);
             Files.createDirectories(o.outDir());
-            LoadTestSettings settings = new LoadTestSettings(
-                    modelDir,
-                    streams,
-                    phases,
-                    o.phaseSeconds(),
-                    o.givenCapacity(),
-                    o.maxBatch(),
-                    (int) flags.get(StreamJobOptions.MAX_DELAY).toMillis(),
-                    flags,
-                    flags.get(ControlOptions.LATENCY_TARGET),
-                    o.shed(),
-                    Duration.ofMillis(Math.round(o.drainIdle() * 1000)));
+            LoadTestSettings settings = o.settings(modelDir);
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
             out.printf(
                     Locale.ROOT,
@@ -193,7 +140,7 @@ public final class LoadTestCommand implements Command {
                     px,
                     settings.latencyTarget().toMillis());
             PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
-            Map<String, Object> header = new LinkedHashMap<>();
+            Map<String, Object> header;
             List<LoadTestAnalysis.Report> reports;
             LoadTestAnalysis analysis = new LoadTestAnalysis(ladder, accuracy, cameras, phases);
             try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
@@ -206,20 +153,7 @@ public final class LoadTestCommand implements Command {
                         phases.size(),
                         o.phaseSeconds(),
                         rates(phases, settings.capacity()));
-                header.put("machine", PipelineRuns.machine());
-                header.put("model", modelText);
-                header.put("ladder", ladder.toString());
-                header.put("streams", streams);
-                header.put("frameSize", px);
-                header.put("maxBatch", o.maxBatch());
-                header.put("latencyTargetMs", settings.latencyTarget().toMillis());
-                header.put("capacityFramesPerSecond", settings.capacity());
-                header.put("capacityMeasured", o.givenCapacity() == 0);
-                header.put("phaseSeconds", o.phaseSeconds());
-                header.put("phases", phases);
-                header.put(
-                        "accuracySource",
-                        accuracy == null ? null : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
+                header = header(args, o, modelText, ladder, px, settings, accuracy);
                 reports = runPolicies(
                         new LoadTestRun(bs, settings, cameras, out),
                         o.policies(),
@@ -241,43 +175,6 @@ public final class LoadTestCommand implements Command {
         }
     }
 
-    private static Options options(ParsedArgs args) throws UsageException {
-        Configuration flags = JobArgs.configuration(args, BINDINGS);
-        JobArgs.validate(flags, args);
-        if (flags.get(ControlOptions.SHED_MODE) == Shedding.Mode.OFF && args.has("--shed")) {
-            throw args.error("--shed", "the adaptive-shed policy needs a mode: deadline or latest-per-stream");
-        }
-        Shedding.Mode shed = args.has("--shed") ? flags.get(ControlOptions.SHED_MODE) : Shedding.Mode.DEADLINE;
-        flags.removeConfig(ControlOptions.SHED_MODE);
-        int streams = args.positiveInt("--streams", 4);
-        List<Double> phases = phases(args);
-        double phaseSeconds = args.number("--phase-seconds", 60, v -> v >= 1, "a number >= 1");
-        List<LoadTestPolicy> policies = policies(args);
-        double givenCapacity = args.number("--capacity", 0, v -> v > 0, "a number > 0");
-        int capacityFrames = args.positiveInt("--capacity-frames", 2000);
-        double capacitySeconds =
-                args.number("--capacity-seconds", Math.min(30, phaseSeconds), v -> v >= 0, "a number of seconds >= 0");
-        int maxBatch = flags.get(StreamJobOptions.MAX_BATCH);
-        if (capacityFrames < 10 * maxBatch) {
-            throw args.error("--capacity-frames", "must be at least 10 x the max batch size (" + maxBatch + ")");
-        }
-        double drainIdle = args.number("--drain-idle", 30, v -> v >= 1, "a number >= 1");
-        Path outDir = args.path("--out").orElse(Path.of("loadtest-results"));
-        return new Options(
-                flags,
-                shed,
-                streams,
-                phases,
-                phaseSeconds,
-                policies,
-                givenCapacity,
-                capacityFrames,
-                capacitySeconds,
-                maxBatch,
-                drainIdle,
-                outDir);
-    }
-
     /** Without {@code --model}, the bundled demo model; otherwise null. */
     private static DemoModel.Resolved bundledModelUnlessGiven(Configuration flags, PrintStream err) throws IOException {
         if (flags.get(StreamJobOptions.MODEL_DIR) != null) {
@@ -296,6 +193,41 @@ public final class LoadTestCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw args.error("--ladder", e.getMessage());
         }
+    }
+
+    private static SceneConfig scenes(ParsedArgs args, int px) throws UsageException {
+        try {
+            return SceneConfig.defaults().withSize(px, px);
+        } catch (IllegalArgumentException e) {
+            throw args.error("--frame-size", e.getMessage());
+        }
+    }
+
+    /** The summary JSON's header: the machine, the model, the job settings and the measured capacity. */
+    private static Map<String, Object> header(
+            ParsedArgs args,
+            LoadTestOptions o,
+            String modelText,
+            Ladder ladder,
+            int px,
+            LoadTestSettings settings,
+            Map<String, Double> accuracy) {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("machine", PipelineRuns.machine());
+        header.put("model", modelText);
+        header.put("ladder", ladder.toString());
+        header.put("streams", o.streams());
+        header.put("frameSize", px);
+        header.put("maxBatch", o.maxBatch());
+        header.put("latencyTargetMs", settings.latencyTarget().toMillis());
+        header.put("capacityFramesPerSecond", settings.capacity());
+        header.put("capacityMeasured", o.givenCapacity() == 0);
+        header.put("phaseSeconds", o.phaseSeconds());
+        header.put("phases", o.phases());
+        header.put(
+                "accuracySource",
+                accuracy == null ? null : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
+        return header;
     }
 
     /** Each policy in turn, its CSV and PNG written as soon as it has run; returns their reports. */
@@ -389,41 +321,5 @@ public final class LoadTestCommand implements Command {
             byLevel.put(LoadTestAnalysis.canonical(row.level()), row.accuracy());
         }
         return byLevel;
-    }
-
-    private static List<Double> phases(ParsedArgs args) throws UsageException {
-        List<Double> phases = new ArrayList<>();
-        for (String p : args.has("--phases") ? args.list("--phases") : List.of("0.5", "1.5", "2.5", "0.5")) {
-            try {
-                double v = Double.parseDouble(p);
-                if (!(v > 0 && v <= 10)) {
-                    throw new NumberFormatException();
-                }
-                phases.add(v);
-            } catch (NumberFormatException e) {
-                throw args.error("--phases", "expected multiples of the capacity in (0, 10] but got '" + p + "'");
-            }
-        }
-        return phases;
-    }
-
-    private static List<LoadTestPolicy> policies(ParsedArgs args) throws UsageException {
-        if (!args.has("--policies")) {
-            return List.of(LoadTestPolicy.values());
-        }
-        List<LoadTestPolicy> out = new ArrayList<>();
-        for (String id : args.list("--policies")) {
-            LoadTestPolicy p = LoadTestPolicy.byId(id);
-            if (p == null) {
-                throw args.error(
-                        "--policies",
-                        "unknown policy '" + id + "'; known: fixed-0, fixed-top, adaptive, adaptive-shed");
-            }
-            if (out.contains(p)) {
-                throw args.error("--policies", "'" + id + "' given twice");
-            }
-            out.add(p);
-        }
-        return out;
     }
 }

@@ -109,7 +109,7 @@ public final class LoadTestRun {
         long[] phaseStart = new long[phases];
         long[] phaseEnd = new long[phases];
         long[] perPhase = new long[phases];
-        Counts counts = new Counts();
+        LoadTestCounts counts = new LoadTestCounts();
         Producer<byte[], byte[]> producer = FramePublisher.producer(bs, Map.of());
         try (LabelReader reader = new LabelReader(
                         bs,
@@ -173,7 +173,7 @@ public final class LoadTestRun {
      * starts with an empty queue; fails when no label comes.
      */
     private void warmUp(
-            Producer<byte[], byte[]> producer, String topic, Counts counts, LabelReader reader, JobClient job)
+            Producer<byte[], byte[]> producer, String topic, LoadTestCounts counts, LabelReader reader, JobClient job)
             throws Exception {
         double fps = Math.max(1, WARMUP_LOAD * settings.capacity()) / settings.streams();
         FramePublisher.Settings s =
@@ -278,56 +278,17 @@ public final class LoadTestRun {
         }
     }
 
-    /** Frames handed to the producer, before t0 and per second after it. Thread-safe. */
-    private static final class Counts {
-        private long t0 = Long.MAX_VALUE;
-        private long before;
-        private long[] perSecond = new long[64];
-        private int seconds;
-        private long total;
-
-        synchronized void startAt(long t0) {
-            this.t0 = t0;
-        }
-
-        synchronized void add(long nowMs) {
-            total++;
-            if (nowMs < t0) {
-                before++;
-                return;
-            }
-            int s = (int) ((nowMs - t0) / 1000);
-            if (s >= perSecond.length) {
-                perSecond = Arrays.copyOf(perSecond, Math.max(perSecond.length * 2, s + 1));
-            }
-            perSecond[s]++;
-            seconds = Math.max(seconds, s + 1);
-        }
-
-        synchronized long total() {
-            return total;
-        }
-
-        synchronized long before() {
-            return before;
-        }
-
-        synchronized long[] perSecond() {
-            return Arrays.copyOf(perSecond, seconds);
-        }
-    }
-
     /** The progress line, once a second. */
     private final class Progress implements AutoCloseable {
         private final LoadTestPolicy policy;
         private final LabelReader reader;
-        private final Counts counts;
+        private final LoadTestCounts counts;
         private final long[] phaseStart;
         private final long[] phaseEnd;
         private final Thread thread;
         private volatile boolean stopped;
 
-        Progress(LoadTestPolicy policy, LabelReader reader, Counts counts, long[] phaseStart, long[] phaseEnd) {
+        Progress(LoadTestPolicy policy, LabelReader reader, LoadTestCounts counts, long[] phaseStart, long[] phaseEnd) {
             this.policy = policy;
             this.reader = reader;
             this.counts = counts;

@@ -12,7 +12,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
@@ -89,16 +88,6 @@ public final class RunCommand implements Command {
                 + "options:\n" + parser.optionsHelp();
     }
 
-    /** What a run has started, stopped by {@link #stopAll} in reverse dependency order. */
-    private static final class Started {
-        EmbeddedKafka kafka;
-        DemoModel.Resolved model;
-        FramePublisher camera;
-        Thread cameraThread;
-        StatusReporter status;
-        JobClient job;
-    }
-
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         long startNanos = System.nanoTime();
@@ -111,7 +100,7 @@ public final class RunCommand implements Command {
         demo.set(DemoOptions.STREAMS, streams);
         JobArgs.validateDemo(demo, args);
 
-        Started started = new Started();
+        StartedRun started = new StartedRun();
         int result = Cli.OK;
         // The signal is closed (letting a Ctrl-C'd JVM exit) only after the finally block below
         // has stopped everything: try-with-resources would close it before the finally runs.
@@ -142,26 +131,11 @@ public final class RunCommand implements Command {
                     "job %s submitted to a local Flink MiniCluster (%.1f s after start)%n",
                     started.job.getJobID(),
                     (System.nanoTime() - startNanos) / 1e9);
-            started.status = new StatusReporter(
-                    bootstrap,
-                    clientProperties,
-                    conf.get(StreamJobOptions.FRAMES_TOPIC),
-                    conf.get(StreamJobOptions.LABELS_TOPIC),
-                    conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
-                    out,
-                    frames == null ? null : frames::labelAt,
-                    startNanos);
+            started.status = statusReporter(conf, bootstrap, clientProperties, frames, out, startNanos);
             started.status.start();
 
             if (started.camera != null) {
-                started.cameraThread = camerasThread(started.camera, err);
-                started.cameraThread.start();
-                out.printf(
-                        Locale.ROOT,
-                        "synthetic cameras: %d stream(s) x %.3g fps (%s)%n",
-                        streams,
-                        demo.get(DemoOptions.FPS),
-                        frames.describe());
+                startCameras(started, frames, streams, demo, out, err);
             }
             out.println(
                     demo.get(DemoOptions.RUN_FOR).isZero()
@@ -177,7 +151,7 @@ public final class RunCommand implements Command {
         } catch (Exception e) {
             throw new CommandFailedException(Cli.describe(e), e);
         } finally {
-            stopAll(started, out, startNanos);
+            started.stopAll(out, startNanos);
             signal.close();
         }
         return result;
@@ -260,6 +234,43 @@ public final class RunCommand implements Command {
         return env.executeAsync(conf.get(StreamJobOptions.JOB_NAME));
     }
 
+    /** The status line's reporter over the job's topics; with our synthetic frames it knows each frame's true class. */
+    private static StatusReporter statusReporter(
+            Configuration conf,
+            String bootstrap,
+            Map<String, String> clientProperties,
+            GeneratedFrames frames,
+            PrintStream out,
+            long startNanos) {
+        return new StatusReporter(
+                bootstrap,
+                clientProperties,
+                conf.get(StreamJobOptions.FRAMES_TOPIC),
+                conf.get(StreamJobOptions.LABELS_TOPIC),
+                conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
+                out,
+                frames == null ? null : frames::labelAt,
+                startNanos);
+    }
+
+    /** Starts the synthetic cameras' thread and says what they publish. */
+    private static void startCameras(
+            StartedRun started,
+            GeneratedFrames frames,
+            int streams,
+            Configuration demo,
+            PrintStream out,
+            PrintStream err) {
+        started.cameraThread = camerasThread(started.camera, err);
+        started.cameraThread.start();
+        out.printf(
+                Locale.ROOT,
+                "synthetic cameras: %d stream(s) x %.3g fps (%s)%n",
+                streams,
+                demo.get(DemoOptions.FPS),
+                frames.describe());
+    }
+
     /** The daemon thread that runs the synthetic cameras until they are stopped. */
     private static Thread camerasThread(FramePublisher camera, PrintStream err) {
         Thread cameraThread = new Thread(
@@ -273,35 +284,6 @@ public final class RunCommand implements Command {
                 "tocom-stream-cameras");
         cameraThread.setDaemon(true);
         return cameraThread;
-    }
-
-    /** Stops the cameras, the job, the status line, the broker, then deletes a temporary model. */
-    private static void stopAll(Started started, PrintStream out, long startNanos) {
-        if (started.camera != null) {
-            started.camera.stop();
-            join(started.cameraThread);
-            started.camera.close();
-        }
-        if (started.job != null) {
-            cancel(started.job);
-        }
-        if (started.status != null) {
-            StatusReporter status = started.status;
-            status.close();
-            out.printf(
-                    Locale.ROOT,
-                    "stopped after %.1f s: %d frames in, %d labels out, %d dead letters%n",
-                    (System.nanoTime() - startNanos) / 1e9,
-                    status.frames(),
-                    status.labels(),
-                    status.deadLetters());
-        }
-        if (started.kafka != null) {
-            started.kafka.close();
-        }
-        if (started.model != null && started.model.temporary()) {
-            DemoModel.delete(started.model.dir());
-        }
     }
 
     /**
@@ -345,28 +327,6 @@ public final class RunCommand implements Command {
             }
         }
         return Cli.OK;
-    }
-
-    private static void cancel(JobClient job) {
-        try {
-            JobStatus s = job.getJobStatus().get(10, TimeUnit.SECONDS);
-            if (!s.isGloballyTerminalState()) {
-                job.cancel().get(30, TimeUnit.SECONDS);
-            }
-        } catch (Exception e) {
-            // The MiniCluster may already be going down with the JVM (Ctrl-C): nothing left to stop.
-        }
-    }
-
-    private static void join(Thread t) {
-        if (t == null) {
-            return;
-        }
-        try {
-            t.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static Throwable rootCause(Throwable t) {

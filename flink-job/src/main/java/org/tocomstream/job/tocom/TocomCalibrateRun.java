@@ -128,7 +128,7 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
             throw args.error(SCALES, "only rule kl-line-search tries scales");
         }
         List<Double> scales = args.numberList(SCALES, DEFAULT_SCALES, true, v -> v > 0, "distinct scales > 0");
-        String bootstrap = TocomTrainRun.frameSource(
+        String bootstrap = UnlabelledFrames.frameSource(
                 args,
                 DataOptions.DATA_SEED,
                 DataOptions.FRAME_SIZE,
@@ -265,8 +265,8 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
             return new GeneratedData(s.generator(), s.size(), pre);
         }
         TrainingData all = s.topic() != null
-                ? TocomTrainRun.topic(s.bootstrap(), s.topic(), s.size(), pre, err, "tocom calibrate")
-                : TocomTrainRun.folder(s.images(), IMAGES, pre);
+                ? UnlabelledFrames.topic(s.bootstrap(), s.topic(), s.size(), pre, err, "tocom calibrate")
+                : UnlabelledFrames.folder(s.images(), IMAGES, pre);
         if (all.size() == 0) {
             throw new CommandFailedException("no frames in " + (s.topic() != null ? "topic " + s.topic() : s.images()));
         }

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -22,16 +21,13 @@ import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
-import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.train.EvaluateCommand;
 import org.tocomstream.model.HostTensor;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.VitCheckpoint;
 import org.tocomstream.model.train.GeneratedData;
-import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.TrainingData;
-import org.tocomstream.stream.DecodeConfig;
 
 /** {@code tocom train}: its options, their checks, and the run. */
 public final class TocomTrainRun {
@@ -144,8 +140,8 @@ public final class TocomTrainRun {
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL);
-        String bootstrap =
-                frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE);
+        String bootstrap = UnlabelledFrames.frameSource(
+                args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
             args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
         }
@@ -220,18 +216,7 @@ public final class TocomTrainRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + s.model() + ": " + Cli.describe(e), e);
         }
-        // Constant r: the largest whose last block still merges. Decreasing: the first block merges
-        // 2r of the patch tokens, at most half of them.
-        int mergingR = s.degrees() == DegreeSchedule.CONSTANT
-                ? EvaluateCommand.maxMergingR(spec.architecture())
-                : spec.architecture().numPatches() / 4;
-        int maxDegree = s.maxDegree().orElse(Math.max(1, Math.min(16, mergingR)));
-        OptionalInt trained = s.degrees().degreeOf(spec.trainedCompression());
-        if (trained.isPresent() && trained.getAsInt() > maxDegree) {
-            throw new CommandFailedException(String.format(
-                    "the model was trained at %s, beyond --max-degree %d: the stream could not" + " apply the plugin",
-                    spec.trainedCompression(), maxDegree));
-        }
+        int maxDegree = maxDegree(spec);
         CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale(), s.degrees());
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
         TrainingData train = trainingImages(pre);
@@ -241,13 +226,7 @@ public final class TocomTrainRun {
                     "--batch %d exceeds the %d images of %s",
                     s.config().batchSize(), train.size(), s.topic() != null ? "topic " + s.topic() : s.images()));
         }
-        Path parent = s.out().toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-        } catch (IOException e) {
-            throw new CommandFailedException(
-                    "cannot create the directory of --out " + s.out() + ": " + Cli.describe(e), e);
-        }
+        createOutDirectory();
         long perEpoch = train.size() / s.config().batchSize();
         boolean resume = Files.isRegularFile(TocomTrainer.stateDir(s.out()).resolve("state.json"));
         err.printf(
@@ -281,6 +260,42 @@ public final class TocomTrainRun {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("training into " + s.out() + " failed: " + Cli.describe(e), e);
         }
+        printSummary(summary, perEpoch, out);
+        return Cli.OK;
+    }
+
+    /**
+     * The largest degree the plugin covers: {@code --max-degree}, or at most 16 and what the
+     * model can merge; fails when the model was trained beyond it.
+     */
+    private int maxDegree(ModelSpec spec) throws CommandFailedException {
+        // Constant r: the largest whose last block still merges. Decreasing: the first block merges
+        // 2r of the patch tokens, at most half of them.
+        int mergingR = s.degrees() == DegreeSchedule.CONSTANT
+                ? EvaluateCommand.maxMergingR(spec.architecture())
+                : spec.architecture().numPatches() / 4;
+        int maxDegree = s.maxDegree().orElse(Math.max(1, Math.min(16, mergingR)));
+        OptionalInt trained = s.degrees().degreeOf(spec.trainedCompression());
+        if (trained.isPresent() && trained.getAsInt() > maxDegree) {
+            throw new CommandFailedException(String.format(
+                    "the model was trained at %s, beyond --max-degree %d: the stream could not" + " apply the plugin",
+                    spec.trainedCompression(), maxDegree));
+        }
+        return maxDegree;
+    }
+
+    private void createOutDirectory() throws CommandFailedException {
+        Path parent = s.out().toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new CommandFailedException(
+                    "cannot create the directory of --out " + s.out() + ": " + Cli.describe(e), e);
+        }
+    }
+
+    /** The summary line on stdout: steps, time and the held-out KL without and with the plugin. */
+    private void printSummary(TocomTrainer.Summary summary, long perEpoch, PrintStream out) {
         String kl = Double.isNaN(summary.heldOutKlPlain())
                 ? "n/a"
                 : String.format(
@@ -297,7 +312,6 @@ public final class TocomTrainRun {
                 perEpoch * s.config().epochs(),
                 summary.seconds(),
                 kl);
-        return Cli.OK;
     }
 
     /** The images the plugin is trained on: generated, read once from the topic, or a folder's. */
@@ -305,9 +319,9 @@ public final class TocomTrainRun {
         if (s.generator() != null) {
             return new GeneratedData(s.generator(), s.trainSize(), pre);
         } else if (s.topic() != null) {
-            return topic(s.bootstrap(), s.topic(), s.trainSize(), pre, err, "tocom train");
+            return UnlabelledFrames.topic(s.bootstrap(), s.topic(), s.trainSize(), pre, err, "tocom train");
         }
-        return folder(s.images(), IMAGES, pre);
+        return UnlabelledFrames.folder(s.images(), IMAGES, pre);
     }
 
     /** The held-out images, or null: the generator's VALIDATION split, else the folder of {@code --held-out}. */
@@ -317,73 +331,6 @@ public final class TocomTrainRun {
                     ? new GeneratedData(s.generator().split(SceneGenerator.Split.VALIDATION), s.heldOutSize(), pre)
                     : null;
         }
-        return s.heldOut() != null ? folder(s.heldOut(), HELD_OUT, pre) : null;
-    }
-
-    /**
-     * Checks the unlabelled-frame options {@code tocom train} and {@code tocom calibrate} share:
-     * exactly one of {@code --images}, {@code --generator} and {@code --topic} (which needs {@code
-     * --bootstrap}, and the other way round), {@code generatorOnly} only with {@code --generator}.
-     *
-     * @return the bootstrap servers, or null without {@code --topic}
-     */
-    static String frameSource(ParsedArgs args, String... generatorOnly) throws UsageException {
-        args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
-        if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
-            throw args.error("give --images DIR, --generator or --topic T");
-        }
-        for (String o : generatorOnly) {
-            args.requires(o, DataOptions.GENERATOR);
-        }
-        args.requires(TOPIC, BOOTSTRAP);
-        args.requires(BOOTSTRAP, TOPIC);
-        String bootstrap = args.string(BOOTSTRAP).orElse(null);
-        if (bootstrap != null && !KafkaTopics.isBootstrapServers(bootstrap)) {
-            throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
-        }
-        return bootstrap;
-    }
-
-    /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */
-    static TrainingData topic(
-            String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err, String who)
-            throws CommandFailedException {
-        KafkaFrameData data;
-        try {
-            data = KafkaFrameData.read(
-                    bootstrap,
-                    topic,
-                    max,
-                    pre,
-                    DecodeConfig.defaults(),
-                    Duration.ofSeconds(30),
-                    line -> err.println(who + ": " + line));
-        } catch (RuntimeException e) {
-            throw new CommandFailedException(
-                    "cannot read --topic " + topic + " at " + bootstrap + ": " + Cli.describe(e), e);
-        }
-        err.printf(
-                Locale.ROOT,
-                "%s: read %d frames from topic %s%s%n",
-                who,
-                data.size(),
-                topic,
-                data.skipped() == 0
-                        ? ""
-                        : String.format(
-                                Locale.ROOT,
-                                " (%d skipped as the job would dead-letter them," + " first: %s)",
-                                data.skipped(),
-                                data.firstSkipReason()));
-        return data;
-    }
-
-    /** Every image under {@code dir}, unlabelled. */
-    static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
-        try {
-            return ImageFolderData.unlabeled(dir, pre);
-        } catch (IOException e) {
-            throw new CommandFailedException("cannot read " + option + ": " + Cli.describe(e), e);
-        }
+        return s.heldOut() != null ? UnlabelledFrames.folder(s.heldOut(), HELD_OUT, pre) : null;
     }
 }

@@ -148,16 +148,7 @@ public final class TrainCommand implements Command {
             String commandLine) {}
 
     private static Settings settings(ParsedArgs args, String[] argv) throws UsageException {
-        args.atMostOne(PRESET, MODEL);
-        if (!args.has(PRESET) && !args.has(MODEL)) {
-            throw args.error("give --preset NAME (fresh weights) or --model DIR (fine-tune)");
-        }
-        DataOptions.check(args, TRAIN_SIZE, VAL_SIZE);
-        args.atMostOne(VAL_DATA, VAL_SIZE);
-        args.requires(INPUT_SIZE, PRESET);
-        args.required(EPOCHS, "N");
-        args.required(OUT, "DIR");
-
+        checkCombinations(args);
         CompressionLevel level = CompressionOptions.level(args);
         int epochs = args.positiveInt(EPOCHS, 1);
         int batch = args.positiveInt(BATCH, 64);
@@ -185,21 +176,7 @@ public final class TrainCommand implements Command {
             throw args.error(BATCH, "exceeds --train-size " + trainSize + ": got '" + batch + "'");
         }
 
-        VitConfig preset = null;
-        if (args.has(PRESET)) {
-            try {
-                preset = VitConfig.preset(args.string(PRESET, ""));
-            } catch (IllegalArgumentException e) {
-                throw args.error(PRESET, e.getMessage());
-            }
-            if (inputSize.isPresent() && inputSize.getAsInt() % preset.patchSize() != 0) {
-                throw args.error(
-                        INPUT_SIZE,
-                        String.format(
-                                "expected a multiple of %s's patch size %d but got '%s'",
-                                preset.name(), preset.patchSize(), args.string(INPUT_SIZE, "")));
-            }
-        }
+        VitConfig preset = preset(args, inputSize);
         TrainConfig config;
         try {
             config = new TrainConfig(
@@ -232,6 +209,40 @@ public final class TrainCommand implements Command {
                 args.path(OUT).orElseThrow(),
                 DeviceOption.parse(args),
                 "tocom-stream train " + String.join(" ", argv));
+    }
+
+    /** The required options, and those that exclude or need each other. */
+    private static void checkCombinations(ParsedArgs args) throws UsageException {
+        args.atMostOne(PRESET, MODEL);
+        if (!args.has(PRESET) && !args.has(MODEL)) {
+            throw args.error("give --preset NAME (fresh weights) or --model DIR (fine-tune)");
+        }
+        DataOptions.check(args, TRAIN_SIZE, VAL_SIZE);
+        args.atMostOne(VAL_DATA, VAL_SIZE);
+        args.requires(INPUT_SIZE, PRESET);
+        args.required(EPOCHS, "N");
+        args.required(OUT, "DIR");
+    }
+
+    /** The {@code --preset} architecture, its patch size checked against {@code --input-size}; null without it. */
+    private static VitConfig preset(ParsedArgs args, OptionalInt inputSize) throws UsageException {
+        if (!args.has(PRESET)) {
+            return null;
+        }
+        VitConfig preset;
+        try {
+            preset = VitConfig.preset(args.string(PRESET, ""));
+        } catch (IllegalArgumentException e) {
+            throw args.error(PRESET, e.getMessage());
+        }
+        if (inputSize.isPresent() && inputSize.getAsInt() % preset.patchSize() != 0) {
+            throw args.error(
+                    INPUT_SIZE,
+                    String.format(
+                            "expected a multiple of %s's patch size %d but got '%s'",
+                            preset.name(), preset.patchSize(), args.string(INPUT_SIZE, "")));
+        }
+        return preset;
     }
 
     /** The preprocessing of a {@code --preset} run: timm's DeiT transform at the input size. */
