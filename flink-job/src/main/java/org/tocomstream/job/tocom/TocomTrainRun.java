@@ -30,7 +30,7 @@ import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.TrainingData;
 
 /** {@code tocom train}: its options, their checks, and the run. */
-public final class TocomTrainRun {
+public record TocomTrainRun(Settings s, PrintStream err) {
 
     static final String MODEL = "--model";
     static final String IMAGES = "--images";
@@ -129,14 +129,6 @@ public final class TocomTrainRun {
             double scale,
             TocomTrainConfig config,
             Device device) {}
-
-    private final Settings s;
-    private final PrintStream err;
-
-    TocomTrainRun(Settings settings, PrintStream err) {
-        this.s = settings;
-        this.err = err;
-    }
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL);
