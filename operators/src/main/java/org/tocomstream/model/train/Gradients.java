@@ -1,5 +1,6 @@
 package org.tocomstream.model.train;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -18,6 +19,7 @@ public final class Gradients {
      * update of the leaf parameters refused. Collectors still record inside their scope.
      */
     public static void recordOnlyInCollectors() {
+        Engine.getEngine("PyTorch"); // loads libtorch, which the call below needs
         JniUtils.setGradMode(false);
     }
 
