@@ -24,19 +24,25 @@ public final class EffectiveConfig {
 
     private EffectiveConfig() {}
 
-    /** The table for {@code options}; client properties whose key names a credential are masked. */
+    /**
+     * The table for {@code options}; client properties that may hold a credential are masked
+     * ({@link #isSecret}). Options derived from others when not set ({@code kafka.group-id}) show
+     * the derived value, marked {@code (derived)}.
+     */
     public static String describe(ReadableConfig conf, List<ConfigOption<?>> options) {
         int width = options.stream().mapToInt(o -> o.key().length()).max().orElse(0);
         StringBuilder sb = new StringBuilder("effective configuration:\n");
         for (ConfigOption<?> option : options) {
-            String value = text(conf, option);
             boolean isDefault = conf.getOptional(option).isEmpty();
+            Optional<String> derived = isDefault ? StreamJobOptions.derivedValue(conf, option) : Optional.empty();
             sb.append("  ")
                     .append(option.key())
                     .append(" ".repeat(width - option.key().length()))
                     .append(" = ")
-                    .append(value);
-            if (isDefault && option.hasDefaultValue()) {
+                    .append(derived.orElseGet(() -> text(conf, option)));
+            if (derived.isPresent()) {
+                sb.append("  (derived)");
+            } else if (isDefault && option.hasDefaultValue()) {
                 sb.append("  (default)");
             }
             sb.append('\n');
@@ -55,7 +61,10 @@ public final class EffectiveConfig {
             // Sorted k:v pairs; values of keys that carry credentials are masked.
             return ((Map<?, ?>) value)
                     .entrySet().stream()
-                            .map(e -> e.getKey() + ":" + (isSecret(String.valueOf(e.getKey())) ? "****" : e.getValue()))
+                            .map(e -> e.getKey() + ":"
+                                    + (isSecret(String.valueOf(e.getKey()), String.valueOf(e.getValue()))
+                                            ? "****"
+                                            : e.getValue()))
                             .sorted()
                             .collect(Collectors.joining(","));
         }
@@ -65,8 +74,23 @@ public final class EffectiveConfig {
         return text == null ? String.valueOf(value) : text;
     }
 
-    private static boolean isSecret(String key) {
+    /** Parts of a client property's key that mark its value as a credential. */
+    private static final List<String> SECRET_WORDS =
+            List.of("password", "passphrase", "secret", "jaas", "token", "credential", "certificate", "callback");
+
+    /**
+     * Whether a client property's value is masked in the print: when its key, lower-cased,
+     * contains one of {@code password, passphrase, secret, jaas, token, credential, certificate,
+     * callback}; when the key's last word (split at '.', '-' and '_') ends in {@code key} ({@code
+     * ssl.keystore.key}, {@code api-key}); or when the value holds a PEM block ({@code -----BEGIN}).
+     * So {@code key.serializer}, {@code ssl.keystore.location} and {@code ssl.keystore.type} stay
+     * readable.
+     */
+    static boolean isSecret(String key, String value) {
         String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("jaas") || k.contains("secret");
+        String[] words = k.split("[._-]");
+        return SECRET_WORDS.stream().anyMatch(k::contains)
+                || (words.length > 0 && words[words.length - 1].endsWith("key"))
+                || value.contains("-----BEGIN");
     }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -64,8 +65,11 @@ public final class StreamJobOptions {
 
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("kafka.group-id")
             .stringType()
-            .defaultValue("tocom-stream")
-            .withDescription("Consumer group of the frames source. Offsets are committed on checkpoints"
+            .noDefaultValue()
+            .withDescription("Consumer group of the frames source. Not set: the job's identity,"
+                    + " <job.name>-<kafka.topic.frames>-<kafka.topic.labels> (characters other than"
+                    + " letters, digits, '.', '_' and '-' become '-'), so jobs with different names"
+                    + " or topics never share it. Offsets are committed on checkpoints"
                     + " (for monitoring and for kafka.starting-offsets=COMMITTED); a restored"
                     + " job resumes from its checkpoint, not from them.");
 
@@ -100,10 +104,11 @@ public final class StreamJobOptions {
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key(
                     "kafka.transactional-id-prefix")
             .stringType()
-            .defaultValue("tocom-stream")
+            .noDefaultValue()
             .withDescription("Exactly-once only: prefix of the sinks' transactional ids (the labels sink"
                     + " appends '-labels', the dead-letter sink '-dead-letter'). Must be"
-                    + " unique per job writing to the same cluster.");
+                    + " unique per job writing to the same cluster. Not set: the job's identity,"
+                    + " as for kafka.group-id.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("kafka.transaction-timeout")
             .durationType()
@@ -217,6 +222,38 @@ public final class StreamJobOptions {
                     + " model once). Frames of one stream stay in one subtask, in order.");
 
     /**
+     * The job's identity on the Kafka cluster: {@code <job.name>-<frames topic>-<labels topic>},
+     * every character other than a letter, digit, '.', '_' or '-' replaced by '-'. The consumer
+     * group and the transactional-id prefix default to it, so that two jobs left on defaults share
+     * neither unless they have the same name and the same topics.
+     */
+    public static String jobIdentity(ReadableConfig conf) {
+        String identity = conf.get(JOB_NAME) + "-" + conf.get(FRAMES_TOPIC) + "-" + conf.get(LABELS_TOPIC);
+        return identity.replaceAll("[^A-Za-z0-9._-]", "-");
+    }
+
+    /** The frames source's consumer group: {@link #GROUP_ID} when set, else {@link #jobIdentity}. */
+    public static String groupId(ReadableConfig conf) {
+        return conf.getOptional(GROUP_ID).orElseGet(() -> jobIdentity(conf));
+    }
+
+    /** The sinks' transactional-id prefix: {@link #TRANSACTIONAL_ID_PREFIX} when set, else {@link #jobIdentity}. */
+    public static String transactionalIdPrefix(ReadableConfig conf) {
+        return conf.getOptional(TRANSACTIONAL_ID_PREFIX).orElseGet(() -> jobIdentity(conf));
+    }
+
+    /** The value an unset option without a default takes from the others, if it is one of those. */
+    static Optional<String> derivedValue(ReadableConfig conf, ConfigOption<?> option) {
+        if (option == GROUP_ID) {
+            return Optional.of(groupId(conf));
+        }
+        if (option == TRANSACTIONAL_ID_PREFIX) {
+            return Optional.of(transactionalIdPrefix(conf));
+        }
+        return Optional.empty();
+    }
+
+    /**
      * The job's options in the order the effective configuration is printed, the load controller's
      * ({@link ControlOptions}) last.
      */
@@ -289,7 +326,7 @@ public final class StreamJobOptions {
                         Locale.ROOT, "%s: must be finite and >= 0 but was %s", COMPENSATOR_SCALE.key(), s));
             }
         });
-        if (conf.get(GROUP_ID).isBlank()) {
+        if (conf.getOptional(GROUP_ID).filter(String::isBlank).isPresent()) {
             errors.add(GROUP_ID.key() + ": must not be empty");
         }
         positive(errors, MAX_BATCH, conf.get(MAX_BATCH));
@@ -322,7 +359,9 @@ public final class StreamJobOptions {
                                 + " checkpoint interval and must survive a restart",
                         TRANSACTION_TIMEOUT.key(), timeout, CHECKPOINT_INTERVAL.key(), interval));
             }
-            if (conf.get(TRANSACTIONAL_ID_PREFIX).isBlank()) {
+            if (conf.getOptional(TRANSACTIONAL_ID_PREFIX)
+                    .filter(String::isBlank)
+                    .isPresent()) {
                 errors.add(TRANSACTIONAL_ID_PREFIX.key() + ": must not be empty with EXACTLY_ONCE");
             }
         }

@@ -130,7 +130,7 @@ public final class StreamPipeline {
         KafkaSourceBuilder<FrameRecord> b = KafkaSource.<FrameRecord>builder()
                 .setBootstrapServers(conf.get(StreamJobOptions.BOOTSTRAP_SERVERS))
                 .setTopics(conf.get(StreamJobOptions.FRAMES_TOPIC))
-                .setGroupId(conf.get(StreamJobOptions.GROUP_ID))
+                .setGroupId(StreamJobOptions.groupId(conf))
                 .setClientIdPrefix(conf.get(StreamJobOptions.JOB_NAME) + "-frames")
                 .setDeserializer(new FrameDeserializationSchema())
                 .setStartingOffsets(startingOffsets(conf.get(StreamJobOptions.STARTING_OFFSETS)));
@@ -168,7 +168,7 @@ public final class StreamPipeline {
                 .setDeliveryGuarantee(guarantee);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             // Two sinks in one job: distinct prefixes, or their transactional ids would fence each other.
-            b.setTransactionalIdPrefix(conf.get(StreamJobOptions.TRANSACTIONAL_ID_PREFIX) + suffix)
+            b.setTransactionalIdPrefix(StreamJobOptions.transactionalIdPrefix(conf) + suffix)
                     .setProperty(
                             ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                             Long.toString(conf.get(StreamJobOptions.TRANSACTION_TIMEOUT)

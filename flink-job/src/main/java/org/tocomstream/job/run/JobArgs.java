@@ -178,6 +178,13 @@ public final class JobArgs {
             try {
                 value = Configuration.fromMap(Map.of(option.key(), text)).get(option);
             } catch (IllegalArgumentException e) {
+                if (type == Map.class) {
+                    // Client properties may hold credentials: say where, never what.
+                    throw args.error(
+                            b.flag(),
+                            "expected " + expected(type) + " but " + badEntry(option, text)
+                                    + " does not parse (values are not shown)");
+                }
                 throw args.error(b.flag(), "expected " + expected(type) + " but got '" + raw + "'");
             }
         }
@@ -185,6 +192,27 @@ public final class JobArgs {
             throw args.error(b.flag(), "expected " + expected(type) + " but got ''");
         }
         conf.set(option, value);
+    }
+
+    /**
+     * The first entry of a {@code K:V[,K:V]} list that does not parse on its own, by position and,
+     * when the text before its first ':' looks like a client property name, by key; never a value.
+     */
+    static String badEntry(ConfigOption<?> option, String text) {
+        String[] entries = text.split(",", -1);
+        for (int i = 0; i < entries.length; i++) {
+            try {
+                Configuration.fromMap(Map.of(option.key(), entries[i])).get(option);
+            } catch (IllegalArgumentException e) {
+                int colon = entries[i].indexOf(':');
+                String key = colon < 0 ? "" : entries[i].substring(0, colon).trim();
+                return key.matches("[a-z][a-z0-9-]*(\\.[a-z0-9-]+)+")
+                        ? "entry " + (i + 1) + " (key '" + key + "')"
+                        : "entry " + (i + 1);
+            }
+        }
+        // Every comma-separated piece parses alone: the quoting across them does not.
+        return "the quoting of an entry";
     }
 
     /** Value types of the options without a default that are not strings. */

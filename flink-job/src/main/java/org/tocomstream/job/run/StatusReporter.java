@@ -27,7 +27,10 @@ import org.tocomstream.stream.LabelRecord;
  * age p50/p99 at the moment the label was read (now − capture time: decode, queueing, inference,
  * sink and, under exactly-once, the wait for the checkpoint), the compression level of the latest
  * label, and dead letters. Every few seconds one sample label, with the true class when the frames
- * come from the scene generator.
+ * come from the scene generator. The totals ({@link #frames}, {@link #labels}, {@link
+ * #deadLetters}) count from {@link #start}, which the run calls before its cameras start, and are
+ * final after {@link #close}, which the run calls once cameras and job have stopped: a run that
+ * drains reports no more labels than frames.
  *
  * <pre>
  * [  14 s] in 40.0 frames/s | out 39.0 labels/s | age p50 95 ms p99 180 ms | level none | dead letters 0
@@ -39,6 +42,9 @@ public final class StatusReporter implements AutoCloseable {
 
     private static final int SAMPLE_EVERY_SECONDS = 5;
 
+    /** Longest {@link #close} waits for the labels already written to be read. */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+
     private final String bootstrap;
     private final Map<String, String> clientProperties;
     private final String framesTopic;
@@ -48,14 +54,23 @@ public final class StatusReporter implements AutoCloseable {
     private final BiFunction<String, Long, String> truth;
     private final Thread thread;
     private final long startNanos;
+    private final List<TopicPartition> outputs = new ArrayList<>();
     private volatile boolean stopped;
-    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private KafkaTopics topics;
+    private long framesAtStart;
 
     private volatile long labelsTotal;
     private volatile long deadLettersTotal;
     private volatile long framesTotal;
     private long correct;
     private long judged;
+
+    // The current second's measurements, on the status thread.
+    private final List<Long> ages = new ArrayList<>();
+    private long labelsInSecond;
+    private String level = "-";
+    private LabelRecord sample;
 
     /**
      * @param clientProperties extra Kafka client properties ({@code kafka.properties})
@@ -83,8 +98,36 @@ public final class StatusReporter implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    /** Starts reading at the current end of the labels and dead-letter topics. */
+    /**
+     * Positions the reader at the current end of the labels and dead-letter topics and notes the
+     * end of the frames topic before it returns, so that every frame and label written from then
+     * on counts; then starts the status line. Call it before the cameras start.
+     */
     void start() {
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "tocom-stream-status-" + UUID.randomUUID());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        try {
+            consumer = new KafkaConsumer<>(p);
+            topics = KafkaTopics.connect(bootstrap, clientProperties);
+            for (String t : List.of(labelsTopic, deadLetterTopic)) {
+                consumer.partitionsFor(t).forEach(i -> outputs.add(new TopicPartition(t, i.partition())));
+            }
+            consumer.assign(outputs);
+            consumer.seekToEnd(outputs);
+            outputs.forEach(consumer::position);
+            framesAtStart = topics.endOffsetSum(framesTopic);
+        } catch (RuntimeException e) {
+            out.println("status: cannot read Kafka: " + Cli.describe(e));
+            closeClients();
+            return;
+        }
+        // The thread owns the clients from here on.
         thread.start();
     }
 
@@ -96,67 +139,23 @@ public final class StatusReporter implements AutoCloseable {
         return deadLettersTotal;
     }
 
+    /** Frames written to the frames topic since {@link #start}; final once {@link #close} returns. */
     long frames() {
         return framesTotal;
     }
 
     private void loop() {
-        Properties p = new Properties();
-        p.putAll(clientProperties);
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "tocom-stream-status-" + UUID.randomUUID());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
-                KafkaTopics topics = KafkaTopics.connect(bootstrap, clientProperties)) {
-            consumer = c;
-            List<TopicPartition> parts = new ArrayList<>();
-            for (String t : List.of(labelsTopic, deadLetterTopic)) {
-                c.partitionsFor(t).forEach(i -> parts.add(new TopicPartition(t, i.partition())));
-            }
-            c.assign(parts);
-            c.seekToEnd(parts);
-            parts.forEach(c::position);
-            long framesAtStart = topics.endOffsetSum(framesTopic);
+        try {
             long lastFrames = framesAtStart;
             long nextReport = System.nanoTime() + 1_000_000_000L;
-            List<Long> ages = new ArrayList<>();
-            long labelsInSecond = 0;
-            String level = "-";
-            LabelRecord sample = null;
             int second = 0;
             while (!stopped) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
-                    if (r.topic().equals(deadLetterTopic)) {
-                        deadLettersTotal++;
-                        continue;
-                    }
-                    LabelRecord label;
-                    try {
-                        label = LabelRecord.fromJson(r.value());
-                    } catch (IllegalArgumentException e) {
-                        continue;
-                    }
-                    if (labelsTotal == 0) {
-                        out.printf(
-                                Locale.ROOT,
-                                "first label %.1f s after start%n",
-                                (System.nanoTime() - startNanos) / 1e9);
-                    }
-                    labelsTotal++;
-                    labelsInSecond++;
-                    ages.add(System.currentTimeMillis() - label.captureTs());
-                    level = label.level().schedule();
-                    sample = label;
-                    judge(label);
-                }
+                poll();
                 if (System.nanoTime() >= nextReport) {
                     long frames = topics.endOffsetSum(framesTopic);
                     framesTotal = frames - framesAtStart;
                     second++;
-                    out.println(line(frames - lastFrames, labelsInSecond, ages, level));
+                    out.println(line(frames - lastFrames));
                     if (sample != null && second % SAMPLE_EVERY_SECONDS == 0) {
                         out.println(sampleLine(sample));
                     }
@@ -166,12 +165,51 @@ public final class StatusReporter implements AutoCloseable {
                     nextReport += 1_000_000_000L;
                 }
             }
+            // The run has stopped its cameras and its job: count what they wrote up to the end.
+            drain();
+            framesTotal = topics.endOffsetSum(framesTopic) - framesAtStart;
         } catch (WakeupException e) {
-            // close() while polling.
+            // close() gave up waiting for the drain.
         } catch (RuntimeException e) {
             if (!stopped) {
                 out.println("status: stopped reading Kafka: " + Cli.describe(e));
             }
+        } finally {
+            closeClients();
+        }
+    }
+
+    /** Reads the labels and dead letters written so far (committed ones, under exactly-once). */
+    private void drain() {
+        Map<TopicPartition, Long> end = consumer.endOffsets(outputs);
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline
+                && end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            poll();
+        }
+    }
+
+    private void poll() {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            if (r.topic().equals(deadLetterTopic)) {
+                deadLettersTotal++;
+                continue;
+            }
+            LabelRecord label;
+            try {
+                label = LabelRecord.fromJson(r.value());
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            if (labelsTotal == 0) {
+                out.printf(Locale.ROOT, "first label %.1f s after start%n", (System.nanoTime() - startNanos) / 1e9);
+            }
+            labelsTotal++;
+            labelsInSecond++;
+            ages.add(System.currentTimeMillis() - label.captureTs());
+            level = label.level().schedule();
+            sample = label;
+            judge(label);
         }
     }
 
@@ -188,7 +226,8 @@ public final class StatusReporter implements AutoCloseable {
         }
     }
 
-    private String line(long frames, long labels, List<Long> ages, String level) {
+    /** The status line of the second that ends now, {@code frames} written in it. */
+    private String line(long frames) {
         long elapsed = (System.nanoTime() - startNanos) / 1_000_000_000L;
         String age;
         if (ages.isEmpty()) {
@@ -202,7 +241,7 @@ public final class StatusReporter implements AutoCloseable {
                 "[%4d s] in %5.1f frames/s | out %5.1f labels/s | %s | level %s | dead letters %d",
                 elapsed,
                 (double) frames,
-                (double) labels,
+                (double) labelsInSecond,
                 age,
                 level,
                 deadLettersTotal);
@@ -237,17 +276,30 @@ public final class StatusReporter implements AutoCloseable {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
     }
 
+    /**
+     * Stops the status line after a last read of what was written until now (at most {@link
+     * #DRAIN_TIMEOUT}), which makes the counts final.
+     */
     @Override
     public void close() {
         stopped = true;
-        KafkaConsumer<byte[], byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
         try {
-            thread.join(5_000);
+            thread.join(DRAIN_TIMEOUT.toMillis() + 5_000);
+            if (thread.isAlive()) {
+                consumer.wakeup();
+                thread.join(5_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeClients() {
+        if (consumer != null) {
+            consumer.close();
+        }
+        if (topics != null) {
+            topics.close();
         }
     }
 }

@@ -143,6 +143,18 @@ class JobArgsTest {
     }
 
     @Test
+    void aKafkaPropertiesParseErrorNamesTheEntryButNotTheValues() {
+        String e = error(
+                "--bootstrap", "k:1", "--kafka-properties", "security.protocol:SSL,ssl.key.password:hunter2:x,a:b");
+        assertThat(e)
+                .contains("--kafka-properties", "entry 2", "ssl.key.password")
+                .doesNotContain("hunter2", "SSL");
+
+        String noKey = error("--kafka-properties", "a:b,s3cr3t-without-colon");
+        assertThat(noKey).contains("--kafka-properties", "entry 2").doesNotContain("s3cr3t");
+    }
+
+    @Test
     void compensatorFlagsSetTheirOptionsAndBadValuesNameTheFlag() throws UsageException {
         Configuration defaults = parse();
         assertThat(defaults.get(StreamJobOptions.COMPENSATOR)).isEqualTo("auto");

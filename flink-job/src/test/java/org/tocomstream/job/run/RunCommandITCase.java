@@ -66,6 +66,12 @@ class RunCommandITCase {
         assertThat(lines).allSatisfy(m -> assertThat(m.group(6)).isEqualTo("0"));
         assertThat(out).containsPattern("sample cam-[01] #\\d+: \\S+ [\\d.]+");
         assertThat(out).containsPattern("stopped after [\\d.]+ s: \\d+ frames in, \\d+ labels out, 0 dead letters");
+        Matcher last = Pattern.compile("stopped after [\\d.]+ s: (\\d+) frames in, (\\d+) labels out")
+                .matcher(out);
+        assertThat(last.find()).as(out).isTrue();
+        assertThat(Long.parseLong(last.group(1)))
+                .as("every frame the run wrote counts, from before the first status line on")
+                .isGreaterThanOrEqualTo(Long.parseLong(last.group(2)));
     }
 
     @Test
