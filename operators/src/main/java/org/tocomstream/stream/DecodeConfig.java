@@ -25,8 +25,14 @@ public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serial
     /** Setting name of {@link #maxPixels()}. */
     public static final String MAX_PIXELS = "vit.decode.max-pixels";
 
-    /** Default value cap: 16 MiB, above any camera JPEG or PNG, below a memory problem. */
-    public static final long DEFAULT_MAX_VALUE_BYTES = 16L << 20;
+    /**
+     * Default value cap: 960 KiB. Kafka's producer refuses records over its {@code
+     * max.request.size} (default 1 MiB), and a frame that cannot be labelled goes to the
+     * dead-letter topic with its value: 1 MiB less 64 KiB for key, headers and framing lets every
+     * frame within the cap be dead-lettered whole on Kafka's defaults. It is well above a 1080p
+     * camera JPEG (typically 100 to 500 KB); the model reads at most a few hundred pixels a side.
+     */
+    public static final long DEFAULT_MAX_VALUE_BYTES = 960L << 10;
 
     /** @throws IllegalArgumentException naming the setting */
     public DecodeConfig {

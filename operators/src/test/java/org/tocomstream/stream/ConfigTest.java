@@ -46,7 +46,7 @@ class ConfigTest {
                     .hasMessage("vit.decode.max-value-bytes must be >= 1 but was 0");
             assertThatThrownBy(() -> new DecodeConfig(10, -5))
                     .hasMessage("vit.decode.max-pixels must be >= 1 but was -5");
-            assertThat(DecodeConfig.defaults().maxValueBytes()).isEqualTo(16 << 20);
+            assertThat(DecodeConfig.defaults().maxValueBytes()).isEqualTo(960 << 10);
         }
     }
 

@@ -13,6 +13,7 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.job.kafka.DeadLetterSerializationSchema;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.stream.BatchInferenceOperatorFactory;
@@ -199,8 +200,12 @@ public final class StreamJobOptions {
 
     public static final ConfigOption<MemorySize> MAX_FRAME_BYTES = ConfigOptions.key(DecodeConfig.MAX_VALUE_BYTES)
             .memoryType()
-            .defaultValue(MemorySize.parse("16m"))
-            .withDescription("Frames with a larger value go to the dead-letter topic undecoded.");
+            .defaultValue(new MemorySize(DecodeConfig.DEFAULT_MAX_VALUE_BYTES))
+            .withDescription("Frames with a larger value go to the dead-letter topic undecoded (and"
+                    + " without their value when the dead-letter sink cannot write it). At most the"
+                    + " sinks' max.request.size (kafka.properties, default 1 MiB) minus 64 KiB for key,"
+                    + " headers and framing, so that every frame within the cap can be dead-lettered"
+                    + " whole.");
 
     public static final ConfigOption<Long> MAX_PIXELS = ConfigOptions.key(DecodeConfig.MAX_PIXELS)
             .longType()
@@ -339,6 +344,7 @@ public final class StreamJobOptions {
             errors.add(String.format(
                     "%s: must be > 0 and < 2 GiB but was %s", MAX_FRAME_BYTES.key(), conf.get(MAX_FRAME_BYTES)));
         }
+        checkValueCapFitsTheSinks(errors, conf);
         if (conf.get(MAX_DELAY).isNegative() || conf.get(MAX_DELAY).isZero()) {
             errors.add(String.format("%s: must be > 0 but was %s", MAX_DELAY.key(), conf.get(MAX_DELAY)));
         }
@@ -367,6 +373,38 @@ public final class StreamJobOptions {
         }
         errors.addAll(ControlOptions.validate(conf));
         return errors;
+    }
+
+    /**
+     * A frame within the value cap that cannot be labelled must reach the dead-letter topic whole:
+     * the cap may not exceed what the sinks' producers accept (their {@code max.request.size},
+     * from {@link #KAFKA_PROPERTIES}) less room for key, headers and framing. Larger values are
+     * still dead-lettered, without their value.
+     */
+    private static void checkValueCapFitsTheSinks(List<String> errors, ReadableConfig conf) {
+        int maxRequestSize;
+        try {
+            maxRequestSize = DeadLetterSerializationSchema.maxRequestSize(conf.get(KAFKA_PROPERTIES));
+        } catch (IllegalArgumentException e) {
+            errors.add(KAFKA_PROPERTIES.key() + ": " + e.getMessage());
+            return;
+        }
+        long cap = conf.get(MAX_FRAME_BYTES).getBytes();
+        long largest = DeadLetterSerializationSchema.largestWholeValue(maxRequestSize);
+        if (cap > largest) {
+            errors.add(String.format(
+                    "%s (%d bytes) must be at most %d bytes: the sinks' max.request.size (%d bytes) less"
+                            + " %d bytes for key, headers and framing, or a frame within the cap could"
+                            + " not be dead-lettered whole; lower %s or raise max.request.size in %s"
+                            + " (and the dead-letter topic's max.message.bytes)",
+                    MAX_FRAME_BYTES.key(),
+                    cap,
+                    largest,
+                    maxRequestSize,
+                    DeadLetterSerializationSchema.KEY_AND_HEADERS_MARGIN,
+                    MAX_FRAME_BYTES.key(),
+                    KAFKA_PROPERTIES.key()));
+        }
     }
 
     private static void positive(List<String> errors, ConfigOption<?> option, long value) {

@@ -33,7 +33,8 @@ import org.tocomstream.stream.LabelRecord;
  *   └ label stage: decode + preprocess (chained) → batching inference      → labels
  *                                                 └ side output             → dead letters
  * labels       → KafkaSink (labels topic, key = stream id, LabelRecord JSON)
- * dead letters → KafkaSink (dead-letter topic, original record + error header)
+ * dead letters → KafkaSink (dead-letter topic, original record + error header; without the value
+ *                           when too large for the sink)
  * </pre>
  *
  * <p>Delivery follows {@link StreamJobOptions#DELIVERY_GUARANTEE}: checkpoints every {@link
@@ -152,8 +153,12 @@ public final class StreamPipeline {
 
     /** The dead-letter sink. */
     public static KafkaSink<DeadLetter> deadLetterSink(ReadableConfig conf) {
+        // The schema writes a dead letter too large for this producer without its value.
+        int maxRequestSize = DeadLetterSerializationSchema.maxRequestSize(conf.get(StreamJobOptions.KAFKA_PROPERTIES));
         return sink(
-                conf, "-dead-letter", new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC)));
+                conf,
+                "-dead-letter",
+                new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), maxRequestSize));
     }
 
     private static <T> KafkaSink<T> sink(

@@ -133,6 +133,66 @@ class KafkaSchemasTest {
         assertThat(r.headers().lastHeader(WireFormat.ERROR).value()).isEqualTo(utf8("empty value"));
     }
 
+    @Test
+    void aDeadLetterTooLargeForTheSinkIsWrittenWithoutItsValueAndSaysWhereItCameFrom() {
+        byte[] twoMegabytes = new byte[2 << 20];
+        FrameRecord original = new FrameRecord(
+                "frames",
+                4,
+                123,
+                1_700_000_000_000L,
+                utf8("cam-7"),
+                twoMegabytes,
+                List.of(new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("5"))));
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq", 1 << 20)
+                .serialize(new DeadLetter(original, "not a JPEG or PNG image"), null, null);
+
+        assertThat(r.value()).isNull();
+        assertThat(r.key()).isEqualTo(utf8("cam-7"));
+        assertThat(r.timestamp()).isEqualTo(1_700_000_000_000L);
+        assertThat(text(r, WireFormat.ORIGINAL_SIZE)).isEqualTo(Integer.toString(2 << 20));
+        assertThat(text(r, WireFormat.ORIGINAL_TOPIC)).isEqualTo("frames");
+        assertThat(text(r, WireFormat.ORIGINAL_PARTITION)).isEqualTo("4");
+        assertThat(text(r, WireFormat.ORIGINAL_OFFSET)).isEqualTo("123");
+        assertThat(text(r, WireFormat.FRAME_SEQ)).isEqualTo("5");
+        assertThat(text(r, WireFormat.ERROR)).isEqualTo("not a JPEG or PNG image");
+        assertThat(DeadLetterSerializationSchema.sizeUpperBound(r)).isLessThanOrEqualTo(1 << 20);
+    }
+
+    @Test
+    void aDeadLetterJustWithinTheSinkLimitKeepsItsValue() {
+        byte[] value = new byte[(1 << 20) - 4096];
+        FrameRecord original = new FrameRecord("frames", 0, 1, 5L, utf8("cam-0"), value, List.of());
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq", 1 << 20)
+                .serialize(new DeadLetter(original, "bad"), null, null);
+
+        assertThat(r.value()).isSameAs(value);
+        assertThat(r.headers().lastHeader(WireFormat.ORIGINAL_SIZE)).isNull();
+    }
+
+    @Test
+    void aDeadLetterWhoseHeadersAloneAreTooLargeLosesThemButKeepsItsProvenanceAndReason() {
+        List<FrameRecord.Header> huge = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            huge.add(new FrameRecord.Header("x-fuzz", new byte[256 << 10]));
+        }
+        FrameRecord original = new FrameRecord("frames", 2, 77, 5L, new byte[512 << 10], new byte[10], huge);
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq", 1 << 20)
+                .serialize(new DeadLetter(original, "x".repeat(1 << 20)), null, null);
+
+        assertThat(DeadLetterSerializationSchema.sizeUpperBound(r)).isLessThanOrEqualTo(1 << 20);
+        assertThat(r.value()).isNull();
+        assertThat(r.headers().lastHeader("x-fuzz")).isNull();
+        assertThat(text(r, WireFormat.ORIGINAL_SIZE)).isEqualTo("10");
+        assertThat(text(r, WireFormat.ORIGINAL_OFFSET)).isEqualTo("77");
+        assertThat(text(r, WireFormat.ERROR)).startsWith("xxx");
+    }
+
+    private static String text(ProducerRecord<byte[], byte[]> r, String header) {
+        Header h = r.headers().lastHeader(header);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
     private static <T> Collector<T> collector(List<T> out) {
         return new Collector<>() {
             @Override

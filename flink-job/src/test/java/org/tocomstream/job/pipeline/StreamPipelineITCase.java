@@ -34,7 +34,9 @@ import org.tocomstream.stream.WireFormat;
 class StreamPipelineITCase {
 
     @RegisterExtension
-    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(
+            // Frames up to 10 MB reach the job, as on a broker configured for large camera frames.
+            Map.of("transaction.max.timeout.ms", "60000", "message.max.bytes", "10485760"));
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -111,6 +113,35 @@ class StreamPipelineITCase {
                 .orElseThrow();
         assertThat(FrameRecords.text(noSeq.key())).isEqualTo("cam-1");
         assertThat(noSeq.value()).isEqualTo(utf8("no seq"));
+    }
+
+    @Test
+    void aValueTooLargeForTheDeadLetterSinkIsDeadLetteredWithoutItAndTheJobGoesOn() throws Exception {
+        Configuration conf = conf("big", DeliveryGuarantee.AT_LEAST_ONCE);
+        List<ProducerRecord<byte[], byte[]>> records = frames("big-frames", 5);
+        records.add(4, FrameRecords.withoutSeq("big-frames", "cam-1", new byte[2 << 20]));
+        KAFKA.produce(records, Map.of("max.request.size", 4 << 20));
+
+        Configuration noRestart = new Configuration();
+        noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noRestart);
+        StreamPipeline.of(conf, new TestingLabelStage()).build(env);
+        env.execute("big");
+
+        FrameRecords.assertExactlyOnceInOrder(
+                KAFKA.read("big-labels", 15, Duration.ofSeconds(20), Duration.ofMillis(300), false), STREAMS, 5);
+        List<ConsumerRecord<byte[], byte[]>> dead =
+                KAFKA.read("big-dlq", 1, Duration.ofSeconds(20), Duration.ofMillis(300), false);
+        assertThat(dead).singleElement().satisfies(r -> {
+            assertThat(r.value()).isNull();
+            assertThat(FrameRecords.text(r.key())).isEqualTo("cam-1");
+            assertThat(header(r, WireFormat.ERROR)).isEqualTo("missing header frame-seq");
+            assertThat(header(r, WireFormat.ORIGINAL_SIZE)).isEqualTo(Integer.toString(2 << 20));
+            assertThat(header(r, WireFormat.ORIGINAL_TOPIC)).isEqualTo("big-frames");
+            assertThat(header(r, WireFormat.ORIGINAL_PARTITION)).isNotNull();
+            assertThat(header(r, WireFormat.ORIGINAL_OFFSET)).isNotNull();
+            assertThat(header(r, "x-test")).isEqualTo("missing-seq");
+        });
     }
 
     @Test

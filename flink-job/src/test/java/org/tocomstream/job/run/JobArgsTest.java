@@ -69,7 +69,7 @@ class JobArgsTest {
                 "--starting-offsets",
                 "latest",
                 "--kafka-properties",
-                "security.protocol:SSL,client.rack:r1",
+                "security.protocol:SSL,client.rack:r1,max.request.size:4194304",
                 "--fps",
                 "2.5",
                 "--run-for",
@@ -85,7 +85,7 @@ class JobArgsTest {
         assertThat(c.get(StreamJobOptions.BOUNDED)).isTrue();
         assertThat(c.get(StreamJobOptions.STARTING_OFFSETS)).isEqualTo(StreamJobOptions.StartingOffsets.LATEST);
         assertThat(c.get(StreamJobOptions.KAFKA_PROPERTIES))
-                .isEqualTo(Map.of("security.protocol", "SSL", "client.rack", "r1"));
+                .isEqualTo(Map.of("security.protocol", "SSL", "client.rack", "r1", "max.request.size", "4194304"));
         assertThat(c.get(DemoOptions.FPS)).isEqualTo(2.5);
         assertThat(c.get(DemoOptions.RUN_FOR)).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.getOptional(StreamJobOptions.TOP_K)).isEmpty();
@@ -177,6 +177,15 @@ class JobArgsTest {
                         "vit.model.compensator, default auto",
                         "--compensator-scale S",
                         "vit.model.compensator-scale");
+    }
+
+    @Test
+    void aValueCapTheSinksCannotWriteIsRefusedNamingTheFlag() {
+        assertThat(error("--max-bytes", "2mb"))
+                .startsWith("run: --max-bytes (2097152 bytes) must be at most 983040 bytes:")
+                .contains("max.request.size", "--kafka-properties");
+        assertThat(error("--kafka-properties", "max.request.size:-1"))
+                .isEqualTo("run: --kafka-properties: max.request.size must be a positive integer (bytes) but was '-1'");
     }
 
     @Test

@@ -73,7 +73,12 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     /** A producer of byte keys and values ({@code acks=all}, idempotent). */
     public KafkaProducer<byte[], byte[]> producer() {
+        return producer(Map.of());
+    }
+
+    private KafkaProducer<byte[], byte[]> producer(Map<String, Object> extra) {
         Properties p = new Properties();
+        p.putAll(extra);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -83,7 +88,16 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     /** Sends {@code records} and waits for all acknowledgements. */
     public void produce(List<ProducerRecord<byte[], byte[]>> records) throws Exception {
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+        produce(records, Map.of());
+    }
+
+    /**
+     * Sends {@code records} with a producer of extra client properties (e.g. a larger {@code
+     * max.request.size}) and waits for all acknowledgements.
+     */
+    public void produce(List<ProducerRecord<byte[], byte[]>> records, Map<String, Object> producerProperties)
+            throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = producer(producerProperties)) {
             List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
             for (ProducerRecord<byte[], byte[]> r : records) {
                 acks.add(producer.send(r));
