@@ -11,17 +11,8 @@ import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.tocomstream.model.ModelSpec.PreprocessConfig;
 import org.tocomstream.model.PilResample.Filter;
 import org.tocomstream.model.PilResample.RgbImage;
@@ -42,8 +33,12 @@ import org.tocomstream.model.PilResample.RgbImage;
  *   <li>{@code x / 255}, then {@code (x - mean[c]) / std[c]}, in float32.
  * </ol>
  *
- * <p>Decoding reads the image dimensions from the header first and refuses images above {@link
- * #maxPixels()} before any pixel memory is allocated. Every bad input is an {@link
+ * <p>Decoding reads the image header first and refuses images above {@link #maxPixels()}, CMYK
+ * and YCCK JPEGs, and images whose decode would hold more than {@link #maxDecodedBytes()} (a
+ * {@link DecodeBudgetException}), before any pixel memory is allocated. An image at least twice
+ * the resize target on its shorter side is decoded subsampled (every s-th pixel, s = shorter side
+ * / resize target), so memory follows what the model needs, not what the producer sent; such an
+ * image's input differs slightly from a full decode's. Every bad input is an {@link
  * ImageDecodeException}. Instances are immutable and thread-safe.
  *
  * <pre>{@code
@@ -59,24 +54,40 @@ public final class ImagePreprocessor implements Serializable {
     /** Default pixel cap: 40 megapixels, above any camera frame, below a decompression bomb. */
     public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
 
-    /** Formats decoded; others are refused even when an ImageIO plugin could read them. */
-    private static final Set<String> FORMATS = Set.of("png", "jpeg");
+    /**
+     * Default decode budget: 64 MiB held by one decode (the decoder's raster plus the RGB copy),
+     * about 5 megapixels at 16-bit RGBA or 10 at 8-bit RGB before subsampling.
+     */
+    public static final long DEFAULT_MAX_DECODED_BYTES = 64L << 20;
 
     private static final int CHANNELS = 3;
 
     private final PreprocessConfig config;
     private final long maxPixels;
+    private final long maxDecodedBytes;
 
-    /** A preprocessor with the {@link #DEFAULT_MAX_PIXELS} cap. */
+    /** A preprocessor with the {@link #DEFAULT_MAX_PIXELS} cap and decode budget. */
     public ImagePreprocessor(PreprocessConfig config) {
         this(config, DEFAULT_MAX_PIXELS);
     }
 
     /**
+     * A preprocessor with the {@link #DEFAULT_MAX_DECODED_BYTES} decode budget.
+     *
      * @param maxPixels largest accepted {@code width × height}
      * @throws IllegalArgumentException if the config is not 3-channel or the cap is not positive
      */
     public ImagePreprocessor(PreprocessConfig config, long maxPixels) {
+        this(config, maxPixels, DEFAULT_MAX_DECODED_BYTES);
+    }
+
+    /**
+     * @param maxPixels largest accepted {@code width × height}
+     * @param maxDecodedBytes most bytes one decode may hold (the decoder's raster, after
+     *     subsampling, plus the RGB copy)
+     * @throws IllegalArgumentException if the config is not 3-channel or a cap is not positive
+     */
+    public ImagePreprocessor(PreprocessConfig config, long maxPixels, long maxDecodedBytes) {
         if (config.channels() != CHANNELS) {
             throw new IllegalArgumentException(String.format(
                     "ImagePreprocessor produces RGB (3 channels) but preprocessing.mean has" + " %d values",
@@ -85,8 +96,12 @@ public final class ImagePreprocessor implements Serializable {
         if (maxPixels <= 0) {
             throw new IllegalArgumentException("maxPixels must be > 0 but was " + maxPixels);
         }
+        if (maxDecodedBytes <= 0) {
+            throw new IllegalArgumentException("maxDecodedBytes must be > 0 but was " + maxDecodedBytes);
+        }
         this.config = config;
         this.maxPixels = maxPixels;
+        this.maxDecodedBytes = maxDecodedBytes;
     }
 
     public PreprocessConfig config() {
@@ -98,12 +113,18 @@ public final class ImagePreprocessor implements Serializable {
         return maxPixels;
     }
 
+    /** The most bytes one decode of encoded bytes may hold. */
+    public long maxDecodedBytes() {
+        return maxDecodedBytes;
+    }
+
     /**
      * Decodes and preprocesses one encoded PNG or JPEG image.
      *
      * @return {@code (3, inputSize, inputSize)} values, row-major
      * @throws ImageDecodeException if the bytes are empty, undecodable, of another format, of zero
-     *     size or above the pixel cap
+     *     size, above the pixel cap, a CMYK or YCCK JPEG, or above the decode budget (then a {@link
+     *     DecodeBudgetException})
      */
     public float[] preprocess(byte[] encoded) throws ImageDecodeException {
         return normalise(resizeAndCrop(decode(encoded)));
@@ -115,7 +136,7 @@ public final class ImagePreprocessor implements Serializable {
      * @throws ImageDecodeException if the image is above the pixel cap
      */
     public float[] preprocess(BufferedImage image) throws ImageDecodeException {
-        checkSize(image.getWidth(), image.getHeight(), "decoded");
+        BoundedDecoder.checkSize(image.getWidth(), image.getHeight(), "decoded", maxPixels);
         return normalise(resizeAndCrop(toRgb(image)));
     }
 
@@ -146,48 +167,7 @@ public final class ImagePreprocessor implements Serializable {
 
     /** Decoding only, for tests: the image as PIL's {@code convert("RGB")} would give it. */
     RgbImage decode(byte[] encoded) throws ImageDecodeException {
-        if (encoded == null || encoded.length == 0) {
-            throw new ImageDecodeException("image bytes are empty");
-        }
-        ImageReader reader = null;
-        String format = "image";
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-            Iterator<ImageReader> readers = javax.imageio.ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new ImageDecodeException(String.format(
-                        "unrecognised image format (%d bytes starting %s); supported: png," + " jpeg",
-                        encoded.length, hexPrefix(encoded)));
-            }
-            reader = readers.next();
-            format = reader.getFormatName().toLowerCase(Locale.ROOT);
-            if (!FORMATS.contains(format)) {
-                throw new ImageDecodeException("unsupported image format '" + format + "'; supported: png, jpeg");
-            }
-            reader.setInput(in, true, true);
-            // Header only: refuse bombs before the decoder allocates the pixels.
-            checkSize(reader.getWidth(0), reader.getHeight(0), format);
-            List<String> warnings = new ArrayList<>();
-            reader.addIIOReadWarningListener((source, message) -> warnings.add(message));
-            BufferedImage image = reader.read(0);
-            for (String warning : warnings) {
-                // The JDK's JPEG decoder pads missing scan data with grey and only warns; PIL
-                // refuses such files ("image file is truncated"), and so do we. Other warnings
-                // (a missing EOI marker, extraneous bytes between markers) leave every pixel
-                // decoded and are tolerated, as libjpeg tolerates them for PIL.
-                if (warning.toLowerCase(Locale.ROOT).contains("premature end")) {
-                    throw new ImageDecodeException(String.format("corrupt or truncated %s: %s", format, warning));
-                }
-            }
-            return toRgb(image);
-        } catch (IOException | RuntimeException e) {
-            // ImageIO reports corrupt input through IIOException and, for some truncations,
-            // unchecked exceptions (IndexOutOfBounds, IllegalArgument, NegativeArraySize).
-            throw new ImageDecodeException(String.format("corrupt or truncated %s: %s", format, e), e);
-        } finally {
-            if (reader != null) {
-                reader.dispose();
-            }
-        }
+        return BoundedDecoder.decode(encoded, maxPixels, maxDecodedBytes, config.resizeSize());
     }
 
     /** Resize and crop only, for tests: the uint8 image before normalisation. */
@@ -225,17 +205,6 @@ public final class ImagePreprocessor implements Serializable {
             }
         }
         return out;
-    }
-
-    private void checkSize(int width, int height, String format) throws ImageDecodeException {
-        if (width <= 0 || height <= 0) {
-            throw new ImageDecodeException(String.format("%s image has zero size (%d x %d)", format, width, height));
-        }
-        long pixels = (long) width * height;
-        if (pixels > maxPixels) {
-            throw new ImageDecodeException(String.format(
-                    "%s image is %d x %d = %d pixels, above the cap of %d", format, width, height, pixels, maxPixels));
-        }
     }
 
     /**
@@ -307,13 +276,5 @@ public final class ImagePreprocessor implements Serializable {
             }
         }
         return new RgbImage(w, h, out);
-    }
-
-    private static String hexPrefix(byte[] bytes) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < Math.min(8, bytes.length); i++) {
-            sb.append(String.format("%02x", bytes[i]));
-        }
-        return sb.toString();
     }
 }

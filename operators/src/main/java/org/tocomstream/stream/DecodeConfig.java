@@ -8,14 +8,21 @@ import org.tocomstream.model.ImagePreprocessor;
  * dead-letter topic, naming the limit; it never fails the job.
  *
  * <pre>{@code
- * DecodeConfig limits = new DecodeConfig(8 << 20, 4_000_000); // 8 MiB, 4 megapixels
+ * DecodeConfig limits = new DecodeConfig(8 << 20, 4_000_000, 32 << 20); // 8 MiB, 4 megapixels, 32 MiB decoded
  * }</pre>
+ *
+ * <p>Memory sizing: a decode holds at most {@code maxDecodedBytes} of heap (the decoder's raster
+ * after subsampling plus the RGB copy), so a TaskManager needs about {@code concurrent decodes ×
+ * maxDecodedBytes} of heap for decoding, one decode per decode subtask (slot).
  *
  * @param maxValueBytes largest accepted record value in bytes (setting {@value #MAX_VALUE_BYTES})
  * @param maxPixels largest accepted {@code width × height}, checked from the image header before
  *     any pixel memory is allocated (setting {@value #MAX_PIXELS})
+ * @param maxDecodedBytes most bytes one decode may hold: the decoder's raster at its own sample
+ *     size (16-bit samples take 2 bytes), after the subsampling that large images get, plus the
+ *     8-bit RGB copy; checked from the header (setting {@value #MAX_DECODED_BYTES})
  */
-public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serializable {
+public record DecodeConfig(long maxValueBytes, long maxPixels, long maxDecodedBytes) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -24,6 +31,9 @@ public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serial
 
     /** Setting name of {@link #maxPixels()}. */
     public static final String MAX_PIXELS = "vit.decode.max-pixels";
+
+    /** Setting name of {@link #maxDecodedBytes()}. */
+    public static final String MAX_DECODED_BYTES = "vit.decode.max-decoded-bytes";
 
     /**
      * Default value cap: 960 KiB. Kafka's producer refuses records over its {@code
@@ -43,10 +53,25 @@ public record DecodeConfig(long maxValueBytes, long maxPixels) implements Serial
         if (maxPixels < 1) {
             throw new IllegalArgumentException(String.format("%s must be >= 1 but was %d", MAX_PIXELS, maxPixels));
         }
+        if (maxDecodedBytes < 1) {
+            throw new IllegalArgumentException(
+                    String.format("%s must be >= 1 but was %d", MAX_DECODED_BYTES, maxDecodedBytes));
+        }
     }
 
-    /** {@value #DEFAULT_MAX_VALUE_BYTES} bytes and {@link ImagePreprocessor#DEFAULT_MAX_PIXELS}. */
+    /** Limits with the default decode budget, {@link ImagePreprocessor#DEFAULT_MAX_DECODED_BYTES}. */
+    public DecodeConfig(long maxValueBytes, long maxPixels) {
+        this(maxValueBytes, maxPixels, ImagePreprocessor.DEFAULT_MAX_DECODED_BYTES);
+    }
+
+    /**
+     * {@value #DEFAULT_MAX_VALUE_BYTES} bytes, {@link ImagePreprocessor#DEFAULT_MAX_PIXELS} and
+     * {@link ImagePreprocessor#DEFAULT_MAX_DECODED_BYTES}.
+     */
     public static DecodeConfig defaults() {
-        return new DecodeConfig(DEFAULT_MAX_VALUE_BYTES, ImagePreprocessor.DEFAULT_MAX_PIXELS);
+        return new DecodeConfig(
+                DEFAULT_MAX_VALUE_BYTES,
+                ImagePreprocessor.DEFAULT_MAX_PIXELS,
+                ImagePreprocessor.DEFAULT_MAX_DECODED_BYTES);
     }
 }

@@ -21,7 +21,9 @@ import org.tocomstream.model.ModelSpec.PreprocessConfig;
  * DecodeConfig#maxValueBytes()}, a missing or malformed {@code frame-seq}, a malformed {@code
  * capture-ts} (a missing one falls back to the record timestamp), a {@code content-type} other
  * than {@code image/jpeg} or {@code image/png}, an image above {@link DecodeConfig#maxPixels()}
- * (checked from its header before decoding), and bytes that do not decode. The reason starts with
+ * (checked from its header before decoding), a CMYK or YCCK JPEG, an image whose decode would
+ * hold more than {@link DecodeConfig#maxDecodedBytes()} even subsampled, and bytes that do not
+ * decode. The reason starts with
  * the record's {@code topic-partition@offset}.
  *
  * <p>Preprocessing comes from the model directory ({@code model.json}), so the decoder and the
@@ -68,7 +70,7 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
 
     /**
      * @param preprocessing the model's preprocessing, {@code ModelSpec.preprocessing()}
-     * @param limits value and pixel caps
+     * @param limits value, pixel and decoded-byte caps
      */
     public FrameDecodeFunction(PreprocessConfig preprocessing, DecodeConfig limits) {
         this.preprocessing = Objects.requireNonNull(preprocessing, "preprocessing");
@@ -78,7 +80,8 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
     @Override
     public void open(OpenContext openContext) throws Exception {
         super.open(openContext);
-        validator = new FrameValidator(new ImagePreprocessor(preprocessing, limits.maxPixels()), limits);
+        validator = new FrameValidator(
+                new ImagePreprocessor(preprocessing, limits.maxPixels(), limits.maxDecodedBytes()), limits);
         deadLettered = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERED_FRAMES);
         decoded = getRuntimeContext().getMetricGroup().counter(DECODED_FRAMES);
         lastWarnMs = Long.MIN_VALUE;

@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import org.tocomstream.model.DecodeBudgetException;
 import org.tocomstream.model.ImageDecodeException;
 import org.tocomstream.model.ImagePreprocessor;
 
@@ -30,7 +31,8 @@ public final class FrameValidator {
     private final DecodeConfig limits;
 
     /**
-     * @param preprocessor decodes and preprocesses the image (its pixel cap applies)
+     * @param preprocessor decodes and preprocesses the image (its pixel cap and decode budget
+     *     apply)
      * @param limits the value-size cap
      */
     public FrameValidator(ImagePreprocessor preprocessor, DecodeConfig limits) {
@@ -141,6 +143,9 @@ public final class FrameValidator {
     private float[] preprocess(byte[] value) throws Rejected {
         try {
             return preprocessor.preprocess(value);
+        } catch (DecodeBudgetException e) {
+            throw new Rejected("cannot decode the image: " + oneLine(e.getMessage()) + " ("
+                    + DecodeConfig.MAX_DECODED_BYTES + ")");
         } catch (ImageDecodeException e) {
             // The decoder's message names the format and the pixel cap; keep it on one line.
             throw new Rejected("cannot decode the image: " + oneLine(e.getMessage()));

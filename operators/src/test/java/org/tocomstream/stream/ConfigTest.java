@@ -48,6 +48,14 @@ class ConfigTest {
                     .hasMessage("vit.decode.max-pixels must be >= 1 but was -5");
             assertThat(DecodeConfig.defaults().maxValueBytes()).isEqualTo(960 << 10);
         }
+
+        @Test
+        void namesTheSettingOfABadDecodeBudget() {
+            assertThatThrownBy(() -> new DecodeConfig(10, 10, 0))
+                    .hasMessage("vit.decode.max-decoded-bytes must be >= 1 but was 0");
+            assertThat(DecodeConfig.defaults().maxDecodedBytes()).isEqualTo(64L << 20);
+            assertThat(new DecodeConfig(10, 10).maxDecodedBytes()).isEqualTo(64L << 20);
+        }
     }
 
     @Nested

@@ -201,6 +201,24 @@ class FrameDecodeFunctionTest {
         }
 
         @Test
+        void imageAboveTheDecodeBudgetNamesTheSetting() throws Exception {
+            FrameRecord r = good("cam-1", 0, PNG);
+            FrameDecodeFunction small = new FrameDecodeFunction(PRE, new DecodeConfig(100_000, 60 * 60, 1000));
+            try (OneInputStreamOperatorTestHarness<FrameRecord, DecodedFrame> h =
+                    ProcessFunctionTestHarnesses.forProcessFunction(small)) {
+                h.processElement(new StreamRecord<>(r, r.timestamp()));
+
+                assertThat(h.extractOutputValues()).isEmpty();
+                assertThat(h.getSideOutput(FrameDecodeFunction.DEAD_LETTERS))
+                        .singleElement()
+                        .extracting(letter -> letter.getValue().reason())
+                        .isEqualTo(r.position() + ": cannot decode the image: png image is 40 x 30 (24 bits per"
+                                + " pixel decoded): decoding takes 7200 bytes, above the decode budget of 1000"
+                                + " bytes (vit.decode.max-decoded-bytes)");
+            }
+        }
+
+        @Test
         void missingFrameSeq() throws Exception {
             assertThat(reasonFor(record("cam-1", PNG, 1))).endsWith(": missing header frame-seq");
         }

@@ -213,6 +213,15 @@ public final class StreamJobOptions {
             .withDescription("Images with more pixels (width x height, read from the header before"
                     + " decoding) go to the dead-letter topic.");
 
+    public static final ConfigOption<MemorySize> MAX_DECODED_BYTES = ConfigOptions.key(DecodeConfig.MAX_DECODED_BYTES)
+            .memoryType()
+            .defaultValue(MemorySize.ofMebiBytes(ImagePreprocessor.DEFAULT_MAX_DECODED_BYTES >> 20))
+            .withDescription("Most heap one decode may hold: the decoder's raster (2 bytes per 16-bit"
+                    + " sample) after subsampling plus the RGB copy, computed from the header. Images"
+                    + " at least twice the model's resize size are decoded subsampled; one still above"
+                    + " this goes to the dead-letter topic. Heap for decoding: decode subtasks per"
+                    + " TaskManager x this.");
+
     // ---- Job -------------------------------------------------------------------------------------
 
     public static final ConfigOption<String> JOB_NAME = ConfigOptions.key("job.name")
@@ -288,6 +297,7 @@ public final class StreamJobOptions {
                 TOP_K,
                 MAX_FRAME_BYTES,
                 MAX_PIXELS,
+                MAX_DECODED_BYTES,
                 JOB_NAME,
                 PARALLELISM));
         all.addAll(ControlOptions.all());
@@ -339,6 +349,10 @@ public final class StreamJobOptions {
         positive(errors, TOP_K, conf.get(TOP_K));
         positive(errors, PARALLELISM, conf.get(PARALLELISM));
         positive(errors, MAX_PIXELS, conf.get(MAX_PIXELS));
+        if (conf.get(MAX_DECODED_BYTES).getBytes() <= 0) {
+            errors.add(
+                    String.format("%s: must be > 0 but was %s", MAX_DECODED_BYTES.key(), conf.get(MAX_DECODED_BYTES)));
+        }
         if (conf.get(MAX_FRAME_BYTES).getBytes() <= 0
                 || conf.get(MAX_FRAME_BYTES).getBytes() > Integer.MAX_VALUE) {
             errors.add(String.format(

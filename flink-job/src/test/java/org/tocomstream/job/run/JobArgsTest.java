@@ -117,6 +117,15 @@ class JobArgsTest {
     }
 
     @Test
+    void decodeBudgetIsASizeAndMustBePositive() throws UsageException {
+        assertThat(parse().get(StreamJobOptions.MAX_DECODED_BYTES)).isEqualTo(MemorySize.parse("64mb"));
+        assertThat(parse("--max-decoded-bytes", "16mb").get(StreamJobOptions.MAX_DECODED_BYTES))
+                .isEqualTo(MemorySize.parse("16mb"));
+        assertThat(error("--max-decoded-bytes", "0"))
+                .isEqualTo("run: --max-decoded-bytes: must be > 0 but was 0 bytes");
+    }
+
+    @Test
     void helpShowsFlagKeyAndDefault() {
         String help = PARSER.optionsHelp();
         assertThat(help)
