@@ -43,9 +43,9 @@ import org.tocomstream.compress.CompressionLevel;
  *
  * <h2>Time</h2>
  *
- * The max-delay timer, frame ages and the level source's clock use the operator's {@code
- * ProcessingTimeService}; forward-pass durations are measured with {@link System#nanoTime()} on
- * the inference thread.
+ * The max-delay timer, frame ages and the clock given to the level source use the operator's
+ * {@code ProcessingTimeService} (the adaptive controller's dwells use a monotonic clock, {@link
+ * ControllerClock}); forward-pass durations use {@link System#nanoTime()} on the inference thread.
  *
  * <h2>Load control and shedding</h2>
  *

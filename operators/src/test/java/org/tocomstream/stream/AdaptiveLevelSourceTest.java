@@ -48,7 +48,7 @@ class AdaptiveLevelSourceTest {
                 new BatchingConfig(maxBatch, Duration.ofMillis(50), 1),
                 3,
                 predictor.factory(),
-                LevelSource.adaptive(config)));
+                LevelSource.adaptive(config, ControllerClock.PROCESSING_TIME)));
         harness.setProcessingTime(100_000);
         harness.open();
     }
