@@ -103,7 +103,7 @@ final class AdaptiveLevelSource implements LevelSource {
         long[] captured = new long[batch.size()];
         String[] streams = new String[batch.size()];
         for (int i = 0; i < captured.length; i++) {
-            captured[i] = batch.get(i).captureTs();
+            captured[i] = batch.get(i).ageFromTs();
             streams[i] = batch.get(i).stream();
         }
         return config.shedding().skip(signals.nowMs(), captured, List.of(streams));

@@ -72,8 +72,8 @@ final class BatchPlanner {
         long oldest = Long.MAX_VALUE;
         long newest = Long.MIN_VALUE;
         for (PendingFrame p : frames) {
-            oldest = Math.min(oldest, p.frame().captureTs());
-            newest = Math.max(newest, p.frame().captureTs());
+            oldest = Math.min(oldest, p.frame().ageFromTs());
+            newest = Math.max(newest, p.frame().ageFromTs());
         }
         return new LoadSignals(
                 nowMs,

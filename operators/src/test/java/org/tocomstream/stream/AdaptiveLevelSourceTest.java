@@ -222,6 +222,22 @@ class AdaptiveLevelSourceTest {
     }
 
     @Test
+    void deadlineSheddingMeasuresAnUntrustedCaptureTimeFromTheReadTime() throws Exception {
+        LevelSource source = LevelSource.adaptive(ControllerConfig.builder(LADDER)
+                .shedding(Shedding.deadline(Duration.ofMillis(800)))
+                .build());
+        source.open(() -> 100_000L);
+        // A camera sending epoch seconds: captured "at 40 s", read 10 ms ago.
+        DecodedFrame seconds = new DecodedFrame("b", 0, 40, new float[] {1, 0, 0, 0}, 99_990);
+        List<DecodedFrame> batch = List.of(frame("a", 0, 40_000, 1), seconds);
+
+        BatchPlan plan = source.plan(new LoadSignals(100_000, 2, 60_000, 10, 2, 0, 30.0, null, List.of()), batch);
+
+        assertThat(plan.level()).isEqualTo(CompressionLevel.tome(6));
+        assertThat(plan.skip()).as("only the frame a minute old").containsExactly(true, false);
+    }
+
+    @Test
     void survivesFlinkSerialization() throws Exception {
         LevelSource source = InstantiationUtil.clone(LevelSource.adaptive(ControllerConfig.defaults(LADDER)));
         source.open(() -> 0L);
