@@ -227,10 +227,11 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             } else {
                 // Closing the model under a running forward pass could free native memory in use.
                 LOG.warn(
-                        "An inference thread of {} did not stop within {} s; not releasing model {}",
+                        "An inference thread of {} did not stop within {} s; releasing model {} when it ends",
                         getOperatorName(),
                         CLOSE_WAIT_SECONDS,
                         modelId);
+                inferenceThreads.whenTerminated(predictor::close);
             }
         }
         try {
