@@ -63,7 +63,9 @@ final class AdaptivePolicy implements LevelController {
 
     AdaptivePolicy(ControllerConfig config, LongSupplier clockMs) {
         this.config = Objects.requireNonNull(config, "config");
-        this.clockMs = Objects.requireNonNull(clockMs, "clockMs");
+        // A backward step of the clock given (a wall clock) would hold every dwell until it
+        // caught up: only its forward steps count.
+        this.clockMs = MonotonicClock.steady(Objects.requireNonNull(clockMs, "clockMs"));
         this.ladder = config.ladder();
         this.setpointMs = config.ageSetpointMs();
         this.targetMs = config.latencyTarget().toMillis();

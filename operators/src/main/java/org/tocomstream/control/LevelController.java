@@ -36,7 +36,8 @@ import java.util.function.LongSupplier;
  * </ul>
  *
  * <p>Instances keep the PI integral and the time of the last change: one instance per operator
- * subtask, called from one thread. Time comes only from the injected clock.
+ * subtask, called from one thread. Time comes only from the injected clock, and only its forward
+ * steps count, so a wall clock stepped back does not freeze the level.
  *
  * <pre>{@code
  * LevelController controller = LevelController.adaptive(ControllerConfig.defaults(ladder), clockMs);
@@ -65,8 +66,8 @@ public interface LevelController {
      * The adaptive policy described in the class comment.
      *
      * @param config its settings
-     * @param clockMs the current time in ms (any origin, monotonic); the operator's processing
-     *     time in a job, a manual clock in tests
+     * @param clockMs the current time in ms, any origin: {@link MonotonicClock#system()} in a job, a
+     *     manual clock in tests; a backward step of it is ignored ({@link MonotonicClock#steady})
      */
     static LevelController adaptive(ControllerConfig config, LongSupplier clockMs) {
         return new AdaptivePolicy(config, clockMs);

@@ -15,6 +15,7 @@ import org.tocomstream.control.Decision;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.control.LevelController;
 import org.tocomstream.control.LoadSignal;
+import org.tocomstream.control.MonotonicClock;
 import org.tocomstream.control.Shedding;
 
 /**
@@ -22,6 +23,9 @@ import org.tocomstream.control.Shedding;
  * {@link LoadSignal} (service times per ladder rung, taken at the largest batch size each rung ran
  * with) and its {@link Decision} back into one {@link BatchPlan}: the level, the frames to skip
  * when the decision sheds, and coalescing of the next batch while it sheds latest-per-stream.
+ * The controller measures its intervals on the {@link ControllerClock} chosen ({@link
+ * ControllerClock#MONOTONIC} unless told otherwise), so a wall clock stepped back does not hold the
+ * level.
  */
 final class AdaptiveLevelSource implements LevelSource {
 
@@ -30,17 +34,21 @@ final class AdaptiveLevelSource implements LevelSource {
     private static final Logger LOG = LoggerFactory.getLogger(AdaptiveLevelSource.class);
 
     private final ControllerConfig config;
+    private final ControllerClock clock;
 
     private transient LevelController controller;
     private transient Decision last;
 
-    AdaptiveLevelSource(ControllerConfig config) {
+    AdaptiveLevelSource(ControllerConfig config, ControllerClock clock) {
         this.config = Objects.requireNonNull(config, "config");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
+    /** The controller runs on {@link #clock}: the processing-time clock given, or its own. */
     @Override
     public void open(LongSupplier clockMs) {
-        controller = LevelController.adaptive(config, clockMs);
+        LongSupplier controllerClock = clock == ControllerClock.MONOTONIC ? MonotonicClock.system() : clockMs;
+        controller = LevelController.adaptive(config, controllerClock);
         last = null;
     }
 
@@ -95,7 +103,7 @@ final class AdaptiveLevelSource implements LevelSource {
         long[] captured = new long[batch.size()];
         String[] streams = new String[batch.size()];
         for (int i = 0; i < captured.length; i++) {
-            captured[i] = batch.get(i).captureTs();
+            captured[i] = batch.get(i).ageFromTs();
             streams[i] = batch.get(i).stream();
         }
         return config.shedding().skip(signals.nowMs(), captured, List.of(streams));

@@ -1,6 +1,7 @@
 package org.tocomstream.stream;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,11 @@ import org.apache.flink.streaming.api.watermark.Watermark;
  *
  * <p>A watermark that arrives while frames wait here is held by the buffer and leaves with the
  * batch (a later one replaces it), so it is emitted after those frames' labels.
+ *
+ * <p>A cut may take only the oldest frames ({@link #cut(int)}): the rest stay, in order, with the
+ * held watermark, and are the start of the next batch. The operator does so when a plan would run
+ * more than {@code maxBatchSize} frames, which happens when coalescing ends with a buffer that
+ * filled up to {@value BatchTrigger#COALESCE_FACTOR} times that many.
  *
  * <pre>{@code
  * if (buffer.add(frame)) {
@@ -82,15 +88,44 @@ final class BatchBuffer {
         watermark = mark;
     }
 
+    /** The waiting frames in arrival order, read-only; valid until the next change. */
+    List<PendingFrame> frames() {
+        return Collections.unmodifiableList(frames);
+    }
+
     /** Takes the frames and the held watermark out; the buffer is then empty. */
     Cut cut() {
+        return cut(frames.size());
+    }
+
+    /**
+     * Takes the {@code count} oldest frames out. When frames remain, they keep the held watermark
+     * (it arrived after them) and the buffer's streams are theirs.
+     *
+     * @throws IllegalStateException when the buffer is empty
+     * @throws IllegalArgumentException when {@code count} is not in 1..{@link #size()}
+     */
+    Cut cut(int count) {
         if (frames.isEmpty()) {
             throw new IllegalStateException("cut of an empty buffer");
         }
-        Cut cut = new Cut(frames, watermark);
-        frames = new ArrayList<>(trigger.maxBatchSize());
+        if (count < 1 || count > frames.size()) {
+            throw new IllegalArgumentException(
+                    String.format("a cut takes 1 to %d frames but was asked for %d", frames.size(), count));
+        }
+        if (count == frames.size()) {
+            Cut cut = new Cut(frames, watermark);
+            frames = new ArrayList<>(trigger.maxBatchSize());
+            streams.clear();
+            watermark = null;
+            return cut;
+        }
+        List<PendingFrame> taken = new ArrayList<>(frames.subList(0, count));
+        frames = new ArrayList<>(frames.subList(count, frames.size()));
         streams.clear();
-        watermark = null;
-        return cut;
+        for (PendingFrame p : frames) {
+            streams.add(p.frame().stream());
+        }
+        return new Cut(taken, null);
     }
 }

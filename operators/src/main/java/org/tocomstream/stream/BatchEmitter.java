@@ -42,7 +42,7 @@ final class BatchEmitter {
 
     /**
      * Emits a labelled batch at processing time {@code nowMs}: a frame's age is {@code nowMs}
-     * minus its capture time.
+     * minus its capture time, or minus the time it was read when its capture time is not trusted.
      */
     void emit(InferenceBatch batch, long nowMs) {
         InferenceBatch.Result result = batch.result();
@@ -56,7 +56,7 @@ final class BatchEmitter {
         for (int i = 0; i < n; i++) {
             PendingFrame p = batch.frames().get(i);
             DecodedFrame f = p.frame();
-            long age = nowMs - f.captureTs();
+            long age = nowMs - f.ageFromTs();
             boolean skip = batch.isSkipped(i);
             List<LabelRecord.Label> labels = skip ? List.of() : result.labels().get(next++);
             LabelRecord label = new LabelRecord(

@@ -3,6 +3,7 @@ package org.tocomstream.stream;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -42,9 +43,9 @@ import org.tocomstream.compress.CompressionLevel;
  *
  * <h2>Time</h2>
  *
- * The max-delay timer, frame ages and the level source's clock use the operator's {@code
- * ProcessingTimeService}; forward-pass durations are measured with {@link System#nanoTime()} on
- * the inference thread.
+ * The max-delay timer, frame ages and the clock given to the level source use the operator's
+ * {@code ProcessingTimeService} (the adaptive controller's dwells use a monotonic clock, {@link
+ * ControllerClock}); forward-pass durations use {@link System#nanoTime()} on the inference thread.
  *
  * <h2>Load control and shedding</h2>
  *
@@ -59,6 +60,7 @@ import org.tocomstream.compress.CompressionLevel;
  * plan asks to keep only the newest frame per stream, the next batch is cut once it holds {@code
  * maxBatchSize} different streams or {@value BatchTrigger#COALESCE_FACTOR} times that many frames,
  * so memory stays bounded by {@code (maxInFlight + 1) × COALESCE_FACTOR × maxBatchSize} frames.
+ * No batch runs more than {@code maxBatchSize} frames ({@link BatchTrigger#framesToCut}).
  *
  * <h2>Watermarks</h2>
  *
@@ -129,9 +131,9 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         jobId = getRuntimeContext().getJobInfo().getJobId().toString();
         trigger = new BatchTrigger(batching);
         buffer = new BatchBuffer(trigger);
-        deadline = new DeadlineTimer(getProcessingTimeService(), this::flushIfNotEmpty);
+        deadline = new DeadlineTimer(getProcessingTimeService(), this::flush);
         inFlight = new InFlightQueue(batching.maxInFlight());
-        planner = new BatchPlanner(levelSource, batching.maxInFlight());
+        planner = new BatchPlanner(levelSource, batching.maxInFlight(), batching.maxBatchSize());
         lastLevelLogMs = Long.MIN_VALUE;
         metrics = new InferenceMetrics(getMetricGroup());
 
@@ -178,9 +180,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             deadline.start(trigger.deadline(now));
         }
         updateGauges();
-        if (buffer.isFull()) {
-            flush();
-        }
+        cutWhile(buffer::isFull);
     }
 
     @Override
@@ -227,10 +227,11 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
             } else {
                 // Closing the model under a running forward pass could free native memory in use.
                 LOG.warn(
-                        "An inference thread of {} did not stop within {} s; not releasing model {}",
+                        "An inference thread of {} did not stop within {} s; releasing model {} when it ends",
                         getOperatorName(),
                         CLOSE_WAIT_SECONDS,
                         modelId);
+                inferenceThreads.whenTerminated(predictor::close);
             }
         }
         try {
@@ -255,24 +256,23 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         return getProcessingTimeService().getCurrentProcessingTime();
     }
 
-    /** The deadline of the current buffer: it may have been cut in the meantime. */
-    private void flushIfNotEmpty() throws Exception {
-        if (!buffer.isEmpty()) {
-            flush();
-        }
+    /** Cuts the whole buffer into batches; nothing when a cut already emptied it. */
+    private void flush() throws Exception {
+        cutWhile(() -> !buffer.isEmpty());
     }
 
     /**
-     * Cuts the buffer into a batch once there is room in flight. While waiting it yields to the
-     * mailbox; a timer mail run there may cut the buffer itself, so it is checked again after.
+     * Cuts batches while {@code more} holds, each once there is room in flight. While waiting it
+     * yields to the mailbox; a mail run there may cut the buffer itself, so it is asked again.
      */
-    private void flush() throws Exception {
-        while (!buffer.isEmpty() && inFlight.isFull()) {
-            mailbox.yield();
-            inferenceThreads.checkFailure();
-        }
-        if (!buffer.isEmpty()) {
-            cut();
+    private void cutWhile(BooleanSupplier more) throws Exception {
+        while (more.getAsBoolean()) {
+            if (inFlight.isFull()) {
+                mailbox.yield();
+                inferenceThreads.checkFailure();
+            } else {
+                cut();
+            }
         }
     }
 
@@ -286,22 +286,30 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         }
     }
 
-    /** Turns the buffer into a batch: one plan from the level source, then the model or not. */
+    /**
+     * Turns the buffer, or its oldest frames when the plan would run more than {@code
+     * maxBatchSize}, into a batch: one plan, then the model or not. The rest keep the deadline.
+     */
     private void cut() {
         long now = now();
-        BatchBuffer.Cut cut = buffer.cut();
-        deadline.cancel();
-        List<PendingFrame> frames = cut.frames();
+        List<PendingFrame> waiting = buffer.frames();
         // Batches whose labels are in and that the current mail emits right after this cut (see
         // complete) are no longer in flight for the controller.
         LoadSignals signals = planner.sample(
                 now,
-                frames,
-                frames.size() + inFlight.frames() - inFlight.framesLabelledAtHead(),
+                waiting,
+                waiting.size() + inFlight.frames() - inFlight.framesLabelledAtHead(),
                 inFlight.size() - inFlight.labelledAtHead(),
                 BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
         metrics.upstreamPendingRecords = signals.upstreamBacklogFrames();
-        BatchPlan plan = planner.plan(signals, frames);
+        BatchPlan whole = planner.plan(signals, waiting);
+        int count = trigger.framesToCut(whole, waiting.size());
+        BatchPlan plan = whole.head(count);
+        BatchBuffer.Cut cut = buffer.cut(count);
+        if (buffer.isEmpty()) {
+            deadline.cancel();
+        }
+        List<PendingFrame> frames = cut.frames();
         if (!plan.level().equals(signals.previousLevel())) {
             onLevelChange(now, signals.previousLevel(), plan);
         }

@@ -66,6 +66,20 @@ public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String
         return index < skip.length && skip[index];
     }
 
+    /**
+     * This plan for the {@code frames} first frames of its batch only: the same decision, the
+     * skip flags cut to them.
+     */
+    public BatchPlan head(int frames) {
+        if (frames < 0) {
+            throw new IllegalArgumentException("frames must be >= 0 but was " + frames);
+        }
+        if (skip.length <= frames) {
+            return this;
+        }
+        return new BatchPlan(level, rung, Arrays.copyOf(skip, frames), reason, coalesceStreams);
+    }
+
     /** How many frames are skipped. */
     public int skippedCount() {
         int count = 0;

@@ -21,13 +21,20 @@ final class BatchPlanner {
 
     private final LevelSource levelSource;
     private final int maxInFlight;
+    private final int maxBatchSize;
     private final ArrivalRate arrivals = new ArrivalRate();
     private final ServiceTimes serviceTimes = new ServiceTimes();
     private CompressionLevel level;
 
-    BatchPlanner(LevelSource levelSource, int maxInFlight) {
+    /**
+     * @param levelSource asked for each batch's plan
+     * @param maxInFlight {@link BatchingConfig#maxInFlight()}
+     * @param maxBatchSize {@link BatchingConfig#maxBatchSize()}: larger batches are not measured
+     */
+    BatchPlanner(LevelSource levelSource, int maxInFlight, int maxBatchSize) {
         this.levelSource = Objects.requireNonNull(levelSource, "levelSource");
         this.maxInFlight = maxInFlight;
+        this.maxBatchSize = maxBatchSize;
     }
 
     /** Counts a frame received at {@code nowMs}. */
@@ -35,9 +42,15 @@ final class BatchPlanner {
         arrivals.record(nowMs);
     }
 
-    /** Records the forward pass of {@code frames} frames at {@code level}. */
+    /**
+     * Records the forward pass of {@code frames} frames at {@code level}. A batch above {@code
+     * maxBatchSize} is not recorded: the operator never runs one, and its time per frame, lower
+     * than any allowed batch can reach, would stay a rung's best for good.
+     */
     void served(CompressionLevel level, int frames, long nanos) {
-        serviceTimes.record(level, frames, nanos);
+        if (frames <= maxBatchSize) {
+            serviceTimes.record(level, frames, nanos);
+        }
     }
 
     /** The level of the latest plan, or null before the first. */
@@ -59,8 +72,8 @@ final class BatchPlanner {
         long oldest = Long.MAX_VALUE;
         long newest = Long.MIN_VALUE;
         for (PendingFrame p : frames) {
-            oldest = Math.min(oldest, p.frame().captureTs());
-            newest = Math.max(newest, p.frame().captureTs());
+            oldest = Math.min(oldest, p.frame().ageFromTs());
+            newest = Math.max(newest, p.frame().ageFromTs());
         }
         return new LoadSignals(
                 nowMs,

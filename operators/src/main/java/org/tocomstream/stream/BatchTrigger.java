@@ -39,6 +39,26 @@ final class BatchTrigger {
         return frames >= maxBatchSize;
     }
 
+    /**
+     * How many of the buffer's oldest frames the batch planned with {@code plan} takes: all of
+     * them, unless more than {@code maxBatchSize} would run (the plan skips too few of a buffer
+     * that filled while coalescing); then the frames up to the {@code maxBatchSize}-th that runs,
+     * and the rest wait for the next batch. No frame is skipped for the bound, and no batch larger
+     * than the bound runs, so its service time is never taken for a rung's.
+     *
+     * @param plan the plan for the whole buffer
+     * @param frames frames in the buffer
+     */
+    int framesToCut(BatchPlan plan, int frames) {
+        int run = 0;
+        for (int i = 0; i < frames; i++) {
+            if (!plan.skips(i) && ++run > maxBatchSize) {
+                return i;
+            }
+        }
+        return frames;
+    }
+
     /** When a buffer whose first frame arrived at {@code firstFrameMs} is due, processing time. */
     long deadline(long firstFrameMs) {
         return firstFrameMs + maxDelayMs;

@@ -12,7 +12,7 @@ import org.apache.flink.util.function.ThrowingRunnable;
  * it never cuts the next buffer early. Task thread only.
  *
  * <pre>{@code
- * DeadlineTimer deadline = new DeadlineTimer(getProcessingTimeService(), this::flushIfNotEmpty);
+ * DeadlineTimer deadline = new DeadlineTimer(getProcessingTimeService(), this::flush);
  * deadline.start(trigger.deadline(now));   // first frame of a buffer
  * deadline.cancel();                       // the buffer was cut
  * }</pre>

@@ -13,21 +13,38 @@ import java.util.Objects;
  *
  * @param stream the stream (camera) id, the Kafka record key
  * @param seq the frame's sequence number in its stream ({@code frame-seq} header)
- * @param captureTs capture time, epoch ms ({@code capture-ts} header, else the record timestamp)
+ * @param captureTs capture time, epoch ms ({@code capture-ts} header, else the record timestamp),
+ *     as the producer sent it
  * @param pixels the network input, row-major {@code (C, H, W)} float32 as {@link
  *     org.tocomstream.model.ImagePreprocessor} produces it
+ * @param ageFromTs the time the frame's age (and shedding's deadline) is measured from, epoch ms:
+ *     {@code captureTs} when it is trusted, else the time the job read the record ({@link
+ *     FrameValidator#isTrustedCaptureTime})
  */
-public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels) implements Serializable {
+public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels, long ageFromTs)
+        implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public DecodedFrame {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(pixels, "pixels");
     }
 
+    /** A frame whose capture time is trusted: its age is measured from it. */
+    public DecodedFrame(String stream, long seq, long captureTs, float[] pixels) {
+        this(stream, seq, captureTs, pixels, captureTs);
+    }
+
+    /** Whether the age is measured from the capture time (else from the time the job read it). */
+    public boolean captureTsTrusted() {
+        return ageFromTs == captureTs;
+    }
+
     @Override
     public String toString() {
-        return "DecodedFrame[" + stream + "#" + seq + ", captureTs=" + captureTs + ", " + pixels.length + " values]";
+        return "DecodedFrame[" + stream + "#" + seq + ", captureTs=" + captureTs
+                + (captureTsTrusted() ? "" : " (untrusted, age from " + ageFromTs + ")") + ", " + pixels.length
+                + " values]";
     }
 }

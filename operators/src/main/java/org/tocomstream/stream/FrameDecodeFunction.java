@@ -37,8 +37,13 @@ import org.tocomstream.model.ModelSpec.PreprocessConfig;
  * DataStream<DeadLetter> dead = frames.getSideOutput(FrameDecodeFunction.DEAD_LETTERS);
  * }</pre>
  *
+ * <p>A capture time that looks like epoch seconds or is more than a minute ahead is kept in the
+ * frame as sent, but the frame's age is measured from the processing time it was read at ({@link
+ * FrameValidator#isTrustedCaptureTime}); such frames are labelled and counted.
+ *
  * <p>Metrics, in the operator's group ({@code <operator>.deadLetteredFrames} etc.): {@value
- * #DEAD_LETTERED_FRAMES} and {@value #DECODED_FRAMES} counters.
+ * #DEAD_LETTERED_FRAMES}, {@value #DECODED_FRAMES} and {@value #UNTRUSTED_CAPTURE_TIMES}
+ * counters.
  */
 public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFrame> {
 
@@ -56,6 +61,12 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
     /** Counter: frames decoded and passed on. */
     public static final String DECODED_FRAMES = "decodedFrames";
 
+    /**
+     * Counter: frames passed on whose capture time is not trusted (epoch seconds, or more than a
+     * minute ahead): their age is measured from the time this function read them.
+     */
+    public static final String UNTRUSTED_CAPTURE_TIMES = "untrustedCaptureTimes";
+
     /** At most one WARN per this many ms about dead letters; the rest go to DEBUG. */
     private static final long WARN_INTERVAL_MS = 60_000;
 
@@ -65,6 +76,7 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
     private transient FrameValidator validator;
     private transient Counter deadLettered;
     private transient Counter decoded;
+    private transient Counter untrustedCaptureTimes;
     private transient long lastWarnMs;
     private transient long deadSinceWarn;
 
@@ -84,14 +96,19 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
                 new ImagePreprocessor(preprocessing, limits.maxPixels(), limits.maxDecodedBytes()), limits);
         deadLettered = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERED_FRAMES);
         decoded = getRuntimeContext().getMetricGroup().counter(DECODED_FRAMES);
+        untrustedCaptureTimes = getRuntimeContext().getMetricGroup().counter(UNTRUSTED_CAPTURE_TIMES);
         lastWarnMs = Long.MIN_VALUE;
     }
 
     @Override
     public void processElement(FrameRecord record, Context ctx, Collector<DecodedFrame> out) {
-        FrameValidator.Outcome outcome = validator.validate(record);
+        FrameValidator.Outcome outcome =
+                validator.validate(record, ctx.timerService().currentProcessingTime());
         if (outcome.frame() != null) {
             decoded.inc();
+            if (!outcome.frame().captureTsTrusted()) {
+                untrustedCaptureTimes.inc();
+            }
             out.collect(outcome.frame());
             return;
         }
@@ -103,6 +120,11 @@ public class FrameDecodeFunction extends ProcessFunction<FrameRecord, DecodedFra
     /** The {@value #DEAD_LETTERED_FRAMES} counter (tests). */
     Counter deadLetteredFrames() {
         return deadLettered;
+    }
+
+    /** The {@value #UNTRUSTED_CAPTURE_TIMES} counter (tests). */
+    Counter untrustedCaptureTimes() {
+        return untrustedCaptureTimes;
     }
 
     /** The {@value #DECODED_FRAMES} counter (tests). */

@@ -51,15 +51,34 @@ public final class FrameValidator {
         }
     }
 
-    /** Checks and decodes one record; never throws for bad input. */
+    /**
+     * Capture times before this, epoch ms (2001-09-09T01:46:40Z), are not trusted: they look like
+     * epoch seconds (1e12 s is in the year 33658).
+     */
+    public static final long EARLIEST_TRUSTED_CAPTURE_TS = 1_000_000_000_000L;
+
+    /** Capture times more than this ahead of the job's clock, ms, are not trusted. */
+    public static final long MAX_CAPTURE_TS_AHEAD_MS = 60_000;
+
+    /** Checks and decodes one record, read now; never throws for bad input. */
     public Outcome validate(FrameRecord record) {
+        return validate(record, System.currentTimeMillis());
+    }
+
+    /**
+     * Checks and decodes one record read at {@code nowMs} (epoch ms). A capture time that is not
+     * {@linkplain #isTrustedCaptureTime trusted} is kept as sent, but the frame's age is measured
+     * from {@code nowMs}, so a producer's clock cannot make shedding skip its frames.
+     */
+    public Outcome validate(FrameRecord record, long nowMs) {
         try {
             String stream = streamId(record.key());
             byte[] value = imageBytes(record.value());
             long seq = sequenceNumber(record);
             long captureTs = captureTime(record);
             checkContentType(record);
-            return Outcome.ok(new DecodedFrame(stream, seq, captureTs, preprocess(value)));
+            long ageFrom = isTrustedCaptureTime(captureTs, nowMs) ? captureTs : nowMs;
+            return Outcome.ok(new DecodedFrame(stream, seq, captureTs, preprocess(value), ageFrom));
         } catch (Rejected e) {
             return Outcome.dead(record, e.getMessage());
         }
@@ -110,6 +129,15 @@ public final class FrameValidator {
                     "header %s is not a non-negative decimal integer: %s", WireFormat.FRAME_SEQ, quote(seqHeader)));
         }
         return seq;
+    }
+
+    /**
+     * Whether a frame's age may be measured from {@code captureTs}: not before {@value
+     * #EARLIEST_TRUSTED_CAPTURE_TS} (seconds, not ms) and at most {@value #MAX_CAPTURE_TS_AHEAD_MS}
+     * ms after {@code nowMs} (a clock far ahead).
+     */
+    public static boolean isTrustedCaptureTime(long captureTs, long nowMs) {
+        return captureTs >= EARLIEST_TRUSTED_CAPTURE_TS && captureTs - nowMs <= MAX_CAPTURE_TS_AHEAD_MS;
     }
 
     /** The {@link WireFormat#CAPTURE_TS} header, else the record's own timestamp. */

@@ -1,12 +1,16 @@
 package org.tocomstream.stream;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.util.function.ThrowingRunnable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The inference operator's threads and the way back from them: a fixed pool of daemon threads
@@ -19,10 +23,14 @@ import org.apache.flink.util.function.ThrowingRunnable;
  *         InferenceThreads.start(maxInFlight, taskName, runner, this::post, this::complete);
  * threads.submit(batch);            // task thread
  * threads.checkFailure();           // task thread, before taking more input
- * boolean stopped = threads.stop(60, TimeUnit.SECONDS);
+ * if (!threads.stop(60, TimeUnit.SECONDS)) {
+ *     threads.whenTerminated(predictor::close);   // once the last forward pass ends
+ * }
  * }</pre>
  */
 final class InferenceThreads {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InferenceThreads.class);
 
     /** Hands a mail to the task thread: the operator's mailbox. */
     @FunctionalInterface
@@ -42,13 +50,13 @@ final class InferenceThreads {
     /** The description of a failure's mail, which throws the failure on the task thread. */
     static final String FAIL = "BatchInference#fail";
 
-    private final ExecutorService pool;
+    private final Pool pool;
     private final BatchRunner runner;
     private final Mailbox mailbox;
     private final Completion completion;
     private volatile InferenceException failure;
 
-    private InferenceThreads(ExecutorService pool, BatchRunner runner, Mailbox mailbox, Completion completion) {
+    private InferenceThreads(Pool pool, BatchRunner runner, Mailbox mailbox, Completion completion) {
         this.pool = pool;
         this.runner = Objects.requireNonNull(runner, "runner");
         this.mailbox = Objects.requireNonNull(mailbox, "mailbox");
@@ -63,8 +71,7 @@ final class InferenceThreads {
      */
     static InferenceThreads start(
             int threads, String taskName, BatchRunner runner, Mailbox mailbox, Completion completion) {
-        return new InferenceThreads(
-                Executors.newFixedThreadPool(threads, threadFactory(taskName)), runner, mailbox, completion);
+        return new InferenceThreads(new Pool(threads, threadFactory(taskName)), runner, mailbox, completion);
     }
 
     /** Runs {@code batch} on a free thread; it has at least one frame to run. */
@@ -96,6 +103,15 @@ final class InferenceThreads {
         }
     }
 
+    /**
+     * Runs {@code action} once every thread has ended after {@link #stop}: at once if they have,
+     * else on the last thread as it ends. For what a forward pass that did not stop in time may
+     * still use (the model), so it is released when the pass ends rather than never.
+     */
+    void whenTerminated(Runnable action) {
+        pool.whenTerminated(Objects.requireNonNull(action, "action"));
+    }
+
     private void run(InferenceBatch batch) {
         InferenceBatch.Result result;
         try {
@@ -112,6 +128,45 @@ final class InferenceThreads {
             return;
         }
         mailbox.post(() -> completion.complete(batch, result), EMIT);
+    }
+
+    /** A fixed pool that runs actions registered for its termination. */
+    private static final class Pool extends ThreadPoolExecutor {
+        private final List<Runnable> onTerminated = new ArrayList<>();
+        private boolean done;
+
+        Pool(int threads, ThreadFactory factory) {
+            super(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), factory);
+        }
+
+        void whenTerminated(Runnable action) {
+            synchronized (onTerminated) {
+                if (!done) {
+                    onTerminated.add(action);
+                    return;
+                }
+            }
+            runQuietly(action);
+        }
+
+        @Override
+        protected void terminated() {
+            List<Runnable> actions;
+            synchronized (onTerminated) {
+                done = true;
+                actions = new ArrayList<>(onTerminated);
+                onTerminated.clear();
+            }
+            actions.forEach(Pool::runQuietly);
+        }
+
+        private static void runQuietly(Runnable action) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.warn("Releasing after the inference threads ended failed", e);
+            }
+        }
     }
 
     private static ThreadFactory threadFactory(String taskName) {

@@ -57,9 +57,19 @@ public interface LevelSource extends Serializable {
 
     /**
      * The adaptive controller ({@link org.tocomstream.control.LevelController#adaptive}) over
-     * {@code config}'s ladder, on the operator's processing-time clock, with its shedding policy.
+     * {@code config}'s ladder, with its shedding policy; the controller measures its intervals on
+     * a monotonic clock ({@link ControllerClock#MONOTONIC}), frame ages on processing time.
      */
     static LevelSource adaptive(ControllerConfig config) {
-        return new AdaptiveLevelSource(config);
+        return adaptive(config, ControllerClock.MONOTONIC);
+    }
+
+    /**
+     * {@link #adaptive(ControllerConfig)} with the controller's intervals measured on {@code
+     * clock}: {@link ControllerClock#PROCESSING_TIME} lets a test harness drive the controller
+     * through the processing time it sets.
+     */
+    static LevelSource adaptive(ControllerConfig config, ControllerClock clock) {
+        return new AdaptiveLevelSource(config, clock);
     }
 }

@@ -15,8 +15,8 @@ import org.tocomstream.compensate.TokenCompensator;
  *
  * <p>Device choice: {@code cpu}, {@code gpu}, {@code gpuN} or {@code gpu(N)} use that device;
  * {@value #AUTO} uses a GPU that Flink's external-resource framework assigned to the TaskManager
- * under {@code gpuResourceName} (subtask {@code i} takes the {@code i mod n}-th of the n GPUs
- * listed) and the CPU when there is none.
+ * under {@code gpuResourceName} (each subtask takes the GPU fewest of this TaskManager's subtasks
+ * use, and gives it back when it closes) and the CPU when there is none.
  *
  * <p>Token Compensator: {@value #COMPENSATOR_AUTO} applies the model directory's own plugin
  * ({@code tocom.safetensors} next to {@code model.json}) when there is one, {@value

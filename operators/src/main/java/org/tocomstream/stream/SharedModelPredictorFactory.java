@@ -39,9 +39,18 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
     @Override
     public BatchPredictor open(PredictorContext context) throws Exception {
-        String name = DeviceSelection.resolve(config.device(), context.subtaskIndex(), context.gpuIndices());
-        Device device = Devices.parse(name);
         Path plugin = config.compensatorFile().orElse(null);
+        DeviceSelection.Choice choice = DeviceSelection.resolve(
+                config.device(), context.subtaskIndex(), context.gpuIndices(), DeviceSelection.GpuLoads.jvm());
+        Device device;
+        ModelRegistry.Lease lease;
+        try {
+            device = Devices.parse(choice.device());
+            lease = ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin);
+        } catch (Exception | Error e) {
+            choice.close();
+            throw e;
+        }
         LOG.info(
                 "Subtask {} uses model {} on {} ({} = {}, GPUs assigned: {}), compensator {} ({} = {})",
                 context.subtaskIndex(),
@@ -53,8 +62,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 plugin == null ? "none" : plugin,
                 ModelConfig.COMPENSATOR,
                 config.compensator());
-        return new SharedModelPredictor(
-                ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin), config.compensatorScale());
+        return new SharedModelPredictor(lease, config.compensatorScale(), choice);
     }
 
     @Override
@@ -77,6 +85,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         private final long[] frameShape;
         private final BoundCompensator compensator;
         private final double scale;
+        private final DeviceSelection.Choice device;
         /** Levels already logged as running without the plugin, so each is logged once. */
         private final Set<CompressionLevel> uncovered = ConcurrentHashMap.newKeySet();
 
@@ -84,8 +93,9 @@ final class SharedModelPredictorFactory implements PredictorFactory {
          * @param scale the compensator's scale s; null for the binding's default (the
          *     calibration's reference scale, else the plugin's default s)
          */
-        SharedModelPredictor(ModelRegistry.Lease lease, Double scale) {
+        SharedModelPredictor(ModelRegistry.Lease lease, Double scale, DeviceSelection.Choice device) {
             this.lease = lease;
+            this.device = device;
             this.model = lease.model();
             VitConfig cfg = model.config();
             this.frameShape = new long[] {cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
@@ -94,7 +104,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         }
 
         SharedModelPredictor(ModelRegistry.Lease lease) {
-            this(lease, null);
+            this(lease, null, null);
         }
 
         @Override
@@ -156,9 +166,16 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             return compensator.scale(pair.get(), scale) == 0 ? Optional.empty() : pair;
         }
 
+        /** Releases the model lease, then gives the subtask's GPU back. */
         @Override
         public void close() {
-            lease.close();
+            try {
+                lease.close();
+            } finally {
+                if (device != null) {
+                    device.close();
+                }
+            }
         }
     }
 }

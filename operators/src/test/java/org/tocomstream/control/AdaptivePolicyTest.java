@@ -113,6 +113,21 @@ class AdaptivePolicyTest {
         }
 
         @Test
+        void aWallClockSteppedBackDoesNotFreezeDegradeOrRestore() {
+            drive(
+                    controller(),
+                    clock,
+                    0,
+                    new Row(0, 100, 50, 0, "hold"),
+                    new Row(100, 100, 110, 0, "dwell"),
+                    new Row(500, 100, 110, 2, "degrade"),
+                    new Row(-3_600_000, 100, 140, 2, "dwell"), // the clock steps back an hour
+                    new Row(500, 100, 140, 3, "degrade"),
+                    new Row(-3_600_000, 100, 50, 3, "dwell"), // and again: calm starts
+                    new Row(5000, 100, 50, 0, "restore"));
+        }
+
+        @Test
         void ignoresARateSpikeShorterThanTheDegradeDwell() {
             drive(
                     controller(),

@@ -48,7 +48,7 @@ class AdaptiveLevelSourceTest {
                 new BatchingConfig(maxBatch, Duration.ofMillis(50), 1),
                 3,
                 predictor.factory(),
-                LevelSource.adaptive(config)));
+                LevelSource.adaptive(config, ControllerClock.PROCESSING_TIME)));
         harness.setProcessingTime(100_000);
         harness.open();
     }
@@ -219,6 +219,22 @@ class AdaptiveLevelSourceTest {
         assertThat(plan.skip()).containsExactly(true, false, false);
         assertThat(plan.coalesceStreams()).isTrue();
         assertThat(plan.reason()).contains("feed-forward rung", "shedding (LATEST_PER_STREAM)");
+    }
+
+    @Test
+    void deadlineSheddingMeasuresAnUntrustedCaptureTimeFromTheReadTime() throws Exception {
+        LevelSource source = LevelSource.adaptive(ControllerConfig.builder(LADDER)
+                .shedding(Shedding.deadline(Duration.ofMillis(800)))
+                .build());
+        source.open(() -> 100_000L);
+        // A camera sending epoch seconds: captured "at 40 s", read 10 ms ago.
+        DecodedFrame seconds = new DecodedFrame("b", 0, 40, new float[] {1, 0, 0, 0}, 99_990);
+        List<DecodedFrame> batch = List.of(frame("a", 0, 40_000, 1), seconds);
+
+        BatchPlan plan = source.plan(new LoadSignals(100_000, 2, 60_000, 10, 2, 0, 30.0, null, List.of()), batch);
+
+        assertThat(plan.level()).isEqualTo(CompressionLevel.tome(6));
+        assertThat(plan.skip()).as("only the frame a minute old").containsExactly(true, false);
     }
 
     @Test

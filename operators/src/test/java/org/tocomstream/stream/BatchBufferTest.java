@@ -8,6 +8,7 @@ import java.time.Duration;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.tocomstream.compress.CompressionLevel;
 
 /** The batch buffer and its trigger, without Flink's harness: frames in, cuts out. */
 class BatchBufferTest {
@@ -37,6 +38,22 @@ class BatchBufferTest {
             assertThat(t.isFull(5, 4, true)).as("4 streams").isTrue();
             assertThat(t.isFull(15, 1, true)).isFalse();
             assertThat(t.isFull(BatchTrigger.COALESCE_FACTOR * 4, 1, true)).isTrue();
+        }
+
+        @Test
+        void aCutTakesEveryFrameUnlessMoreThanMaxBatchSizeWouldRun() {
+            BatchTrigger t = trigger(2, 50);
+            BatchPlan runAll = BatchPlan.of(CompressionLevel.none());
+            assertThat(t.framesToCut(runAll, 2)).isEqualTo(2);
+            assertThat(t.framesToCut(runAll, 7)).as("coalescing ended").isEqualTo(2);
+            BatchPlan latest =
+                    new BatchPlan(CompressionLevel.none(), 0, new boolean[] {true, true, false, true, false}, "", true);
+            assertThat(t.framesToCut(latest, 5)).as("two run").isEqualTo(5);
+            BatchPlan some = new BatchPlan(
+                    CompressionLevel.none(), 0, new boolean[] {true, false, false, true, false}, "", false);
+            assertThat(t.framesToCut(some, 5))
+                    .as("all before the third that runs")
+                    .isEqualTo(4);
         }
 
         @Test
@@ -118,6 +135,43 @@ class BatchBufferTest {
             assertThat(buffer.cut().watermarkAfter())
                     .as("taken by the previous cut")
                     .isNull();
+        }
+
+        @Test
+        void aPartialCutTakesTheOldestFramesAndTheRestKeepTheWatermark() {
+            BatchBuffer buffer = new BatchBuffer(trigger(2, 50));
+            buffer.coalesceStreams(true);
+            buffer.add(pending("a", 0));
+            buffer.add(pending("a", 1));
+            buffer.add(pending("b", 0));
+            buffer.add(pending("a", 2));
+            buffer.holdWatermark(new Watermark(10));
+
+            BatchBuffer.Cut cut = buffer.cut(2);
+
+            assertThat(cut.frames()).extracting(p -> p.frame().seq()).containsExactly(0L, 1L);
+            assertThat(cut.watermarkAfter())
+                    .as("it arrived after the frames that stay")
+                    .isNull();
+            assertThat(buffer.frames())
+                    .extracting(p -> p.frame().stream() + "#" + p.frame().seq())
+                    .containsExactly("b#0", "a#2");
+            assertThat(buffer.isFull())
+                    .as("the streams of the frames that stay")
+                    .isTrue();
+            assertThat(buffer.add(pending("c", 0))).as("no new deadline").isFalse();
+            assertThat(buffer.cut().watermarkAfter()).isEqualTo(new Watermark(10));
+            assertThatThrownBy(() -> buffer.cut(0)).isInstanceOf(IllegalStateException.class);
+        }
+
+        @Test
+        void aCutOfNoFramesOrMoreThanTheBufferHoldsIsRefused() {
+            BatchBuffer buffer = new BatchBuffer(trigger(2, 50));
+            buffer.add(pending("a", 0));
+            assertThatThrownBy(() -> buffer.cut(0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("1 to 1");
+            assertThatThrownBy(() -> buffer.cut(2)).isInstanceOf(IllegalArgumentException.class);
         }
 
         @Test

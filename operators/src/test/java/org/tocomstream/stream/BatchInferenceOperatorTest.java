@@ -279,6 +279,35 @@ class BatchInferenceOperatorTest {
         }
 
         @Test
+        void whenCoalescingEndsTheFramesPiledUpRunInBatchesOfAtMostMaxBatchSize() throws Exception {
+            TestingPredictor predictor = TestingPredictor.simple();
+            // The first plan coalesces the next buffer; the next ones shed nothing.
+            RecordingLevelSource levels = RecordingLevelSource.planning(
+                    s -> new BatchPlan(CompressionLevel.none(), 0, null, "", s.previousLevel() == null));
+            open(batching(2, 60_000, 1), predictor, levels, 3);
+
+            process(frame("a", 0, 900, 0));
+            process(frame("b", 0, 900, 0)); // batch 1: the next buffer coalesces
+            runMailsUntil(() -> labels().size() == 2);
+            for (int seq = 1; seq <= 5; seq++) {
+                process(frame("a", seq, 900, seq));
+            }
+            process(frame("b", 1, 900, 1)); // 2 streams: full, and coalescing ends with it
+            harness.endInput();
+
+            assertThat(ids(labels())).containsExactly("a#0", "b#0", "a#1", "a#2", "a#3", "a#4", "a#5", "b#1");
+            assertThat(labels()).noneMatch(LabelRecord::skipped);
+            assertThat(predictor.calls())
+                    .extracting(TestingPredictor.Call::batchSize)
+                    .containsOnly(2);
+            assertThat(levels.seen())
+                    .flatExtracting(LoadSignals::serviceTimes)
+                    .extracting(LoadSignals.ServiceTime::batchSize)
+                    .as("service times are of batches the trigger allows")
+                    .containsOnly(2);
+        }
+
+        @Test
         void neverRunsMoreThanMaxInFlightBatches() throws Exception {
             TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> Thread.sleep(5));
             open(batching(2, 60_000, 3), predictor);

@@ -46,6 +46,16 @@ class BatchPlanTest {
     }
 
     @Test
+    void theHeadOfAPlanKeepsTheDecisionForTheFirstFrames() {
+        BatchPlan plan = new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false, true}, "x", true);
+
+        assertThat(plan.head(2))
+                .isEqualTo(new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", true));
+        assertThat(plan.head(3)).isEqualTo(plan);
+        assertThat(BatchPlan.of(CompressionLevel.none()).head(1)).isEqualTo(BatchPlan.of(CompressionLevel.none()));
+    }
+
+    @Test
     void plansAreEqualByContentIncludingTheFlags() {
         BatchPlan a = new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", true);
         BatchPlan b = new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {true, false}, "x", true);

@@ -48,7 +48,7 @@ class BatchPlannerTest {
 
     @Test
     void signalsDescribeTheBatchTheQueueAndTheArrivals() {
-        BatchPlanner planner = new BatchPlanner(LevelSource.fixed(CompressionLevel.none()), 3);
+        BatchPlanner planner = new BatchPlanner(LevelSource.fixed(CompressionLevel.none()), 3, 8);
         for (long t = 1000; t < 1500; t += 50) {
             planner.arrived(t); // 10 frames within the last second
         }
@@ -70,7 +70,7 @@ class BatchPlannerTest {
 
     @Test
     void theNextSignalsCarryThePlannedLevelAndTheServedTimes() {
-        BatchPlanner planner = new BatchPlanner(LevelSource.fixed(CompressionLevel.tome(4)), 1);
+        BatchPlanner planner = new BatchPlanner(LevelSource.fixed(CompressionLevel.tome(4)), 1, 8);
         List<PendingFrame> batch = frames(900, 950);
         BatchPlan plan = planner.plan(planner.sample(1000, batch, 2, 0, LoadSignals.UNKNOWN), batch);
         planner.served(plan.level(), 2, 8_000_000);
@@ -83,10 +83,24 @@ class BatchPlannerTest {
     }
 
     @Test
+    void aBatchAboveMaxBatchSizeIsNotMeasured() {
+        BatchPlanner planner = new BatchPlanner(LevelSource.fixed(CompressionLevel.none()), 1, 2);
+        planner.served(CompressionLevel.none(), 8, 8_000_000);
+        planner.served(CompressionLevel.none(), 2, 4_000_000);
+
+        LoadSignals next = planner.sample(1100, frames(1000), 1, 0, LoadSignals.UNKNOWN);
+
+        assertThat(next.serviceTimes())
+                .singleElement()
+                .satisfies(t -> assertThat(t.batchSize()).isEqualTo(2));
+        assertThat(next.bestMsPerFrame(CompressionLevel.none())).hasValue(2.0);
+    }
+
+    @Test
     void theSourceIsAskedOnceWithTheDecodedFramesInOrder() {
         ScriptedLevelSource source = new ScriptedLevelSource(
                 b -> new BatchPlan(CompressionLevel.tome(2), 1, new boolean[] {false, true}, "why", true));
-        BatchPlanner planner = new BatchPlanner(source, 1);
+        BatchPlanner planner = new BatchPlanner(source, 1, 8);
         List<PendingFrame> batch = frames(900, 950);
         LoadSignals signals = planner.sample(1000, batch, 2, 0, LoadSignals.UNKNOWN);
 
@@ -107,7 +121,8 @@ class BatchPlannerTest {
         BatchPlanner planner = new BatchPlanner(
                 new ScriptedLevelSource(
                         b -> new BatchPlan(CompressionLevel.none(), 0, new boolean[] {true}, "", false)),
-                1);
+                1,
+                8);
         List<PendingFrame> batch = frames(900, 950);
 
         assertThatThrownBy(() -> planner.plan(planner.sample(1000, batch, 2, 0, -1), batch))
@@ -118,7 +133,7 @@ class BatchPlannerTest {
 
     @Test
     void noPlanFailsNamingTheSource() {
-        BatchPlanner planner = new BatchPlanner(new ScriptedLevelSource(b -> null), 1);
+        BatchPlanner planner = new BatchPlanner(new ScriptedLevelSource(b -> null), 1, 8);
         List<PendingFrame> batch = frames(900);
 
         assertThatThrownBy(() -> planner.plan(planner.sample(1000, batch, 1, 0, -1), batch))

@@ -137,6 +137,44 @@ class FrameDecodeFunctionTest {
         }
 
         @Test
+        void aCaptureTimeInSecondsOrFarAheadIsKeptButTheAgeRunsFromTheReadTime() throws Exception {
+            long now = 1_700_000_100_000L;
+            harness.setProcessingTime(now);
+            process(record(
+                    "cam-1",
+                    PNG,
+                    5000,
+                    header(WireFormat.FRAME_SEQ, "0"),
+                    header(WireFormat.CAPTURE_TS, "1700000000")));
+            process(record(
+                    "cam-1",
+                    PNG,
+                    5000,
+                    header(WireFormat.FRAME_SEQ, "1"),
+                    header(WireFormat.CAPTURE_TS, "1700000200000")));
+            process(record(
+                    "cam-1",
+                    PNG,
+                    5000,
+                    header(WireFormat.FRAME_SEQ, "2"),
+                    header(WireFormat.CAPTURE_TS, "1700000130000")));
+            process(good("cam-1", 3, PNG));
+
+            List<DecodedFrame> frames = harness.extractOutputValues();
+            assertThat(frames)
+                    .extracting(DecodedFrame::captureTs)
+                    .as("as sent")
+                    .containsExactly(1_700_000_000L, 1_700_000_200_000L, 1_700_000_130_000L, 1_700_000_000_000L);
+            assertThat(frames)
+                    .extracting(DecodedFrame::ageFromTs)
+                    .as("seconds, 100 s ahead: from the read time; 30 s ahead and 100 s old: as sent")
+                    .containsExactly(now, now, 1_700_000_130_000L, 1_700_000_000_000L);
+            assertThat(frames).extracting(DecodedFrame::captureTsTrusted).containsExactly(false, false, true, true);
+            assertThat(function.untrustedCaptureTimes().getCount()).isEqualTo(2);
+            assertThat(deadLetters()).isEmpty();
+        }
+
+        @Test
         void contentTypeIsCaseInsensitiveAndMayHaveParameters() throws Exception {
             process(record(
                     "cam-1",

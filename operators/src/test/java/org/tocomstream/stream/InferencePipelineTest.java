@@ -52,6 +52,7 @@ class InferencePipelineTest {
         try (OneInputStreamOperatorTestHarness<FrameRecord, DecodedFrame> decode =
                 ProcessFunctionTestHarnesses.forProcessFunction(
                         new FrameDecodeFunction(spec.preprocessing(), DecodeConfig.defaults()))) {
+            decode.setProcessingTime(1_700_000_000_100L); // read just after capture
             for (FrameRecord r : records) {
                 decode.processElement(new StreamRecord<>(r, r.timestamp()));
             }

@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.util.function.ThrowingRunnable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -138,5 +139,46 @@ class InferenceThreadsTest {
 
         assertThat(threads.stop(50, TimeUnit.MILLISECONDS)).isFalse();
         release.countDown();
+    }
+
+    @Test
+    void whatWaitsForAThreadThatDidNotStopInTimeRunsWhenItEnds() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        TestingPredictor predictor = new TestingPredictor(4, 4, (i, px, n, level) -> {
+            running.countDown();
+            while (release.getCount() > 0) {
+                try {
+                    release.await();
+                } catch (InterruptedException ignored) {
+                    // A forward pass in native code does not see interrupts either.
+                }
+            }
+        });
+        start(predictor, (b, r) -> {});
+        threads.submit(batch("a"));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(threads.stop(50, TimeUnit.MILLISECONDS)).isFalse();
+        CountDownLatch released = new CountDownLatch(1);
+
+        threads.whenTerminated(released::countDown);
+        Thread.sleep(50);
+        assertThat(released.getCount()).as("the forward pass still runs").isEqualTo(1);
+        release.countDown();
+
+        assertThat(released.await(10, TimeUnit.SECONDS))
+                .as("released when the thread ends")
+                .isTrue();
+    }
+
+    @Test
+    void whatWaitsForThreadsThatAlreadyStoppedRunsAtOnce() {
+        start(TestingPredictor.simple(), (b, r) -> {});
+        assertThat(threads.stop(10, TimeUnit.SECONDS)).isTrue();
+        AtomicInteger runs = new AtomicInteger();
+
+        threads.whenTerminated(runs::incrementAndGet);
+
+        assertThat(runs).hasValue(1);
     }
 }

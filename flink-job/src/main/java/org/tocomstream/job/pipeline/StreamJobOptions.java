@@ -150,7 +150,8 @@ public final class StreamJobOptions {
             .stringType()
             .defaultValue("auto")
             .withDescription("Device the model runs on: cpu, gpu, gpuN, or auto (a GPU Flink assigned to"
-                    + " the TaskManager under vit.model.gpu-resource, else the CPU).");
+                    + " the TaskManager under vit.model.gpu-resource: the one fewest of that TaskManager's"
+                    + " inference subtasks use; else the CPU).");
 
     public static final ConfigOption<String> GPU_RESOURCE = ConfigOptions.key(ModelConfig.GPU_RESOURCE)
             .stringType()
