@@ -5,6 +5,7 @@ import static org.tocomstream.job.testutils.FrameRecords.header;
 import static org.tocomstream.job.testutils.FrameRecords.text;
 import static org.tocomstream.job.testutils.FrameRecords.utf8;
 
+import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
@@ -299,10 +300,25 @@ class HostileInputITCase {
         return SCENES.camera(stream(i)).frame(i).png();
     }
 
+    /** The frame as an 8-bit palette PNG (whose metadata chunks the PNG reader parses). */
+    private static byte[] palettePng(int i) {
+        BufferedImage rgb = SCENES.camera(stream(i)).frame(i).image();
+        BufferedImage indexed = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_INDEXED);
+        indexed.getGraphics().drawImage(rgb, 0, 0, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(indexed, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     private static List<Kind> cheapKinds() {
         List<Kind> k = new ArrayList<>();
         k.add(new Kind("jpeg", Expect.LABEL, (i, r) -> rec(i, jpeg(i))));
         k.add(new Kind("png", Expect.LABEL, (i, r) -> rec(i, png(i))));
+        k.add(new Kind("png-palette", Expect.LABEL, (i, r) -> rec(i, palettePng(i))));
         k.add(new Kind(
                 "jpeg-no-capture-ts", Expect.LABEL, (i, r) -> withHeader(i, jpeg(i), WireFormat.CAPTURE_TS, null)));
         k.add(new Kind(
@@ -394,6 +410,7 @@ class HostileInputITCase {
                 "png-rgba16-6000-seq-missing",
                 Expect.DEAD,
                 (i, r) -> withHeader(i, huge16, WireFormat.FRAME_SEQ, null)));
+        k.add(new Kind("png-palette-ztxt-200MB", Expect.LABEL, (i, r) -> rec(i, withZtxt(palettePng(i), 200))));
         k.add(new Kind("png-1.5MB-key-null", Expect.DEAD, (i, r) -> keyed(i, null, padPng(png(i), 1_500_000))));
         k.add(new Kind(
                 "png-rgba16-6000-truncated", Expect.DEAD, (i, r) -> rec(i, Arrays.copyOf(huge16, huge16.length / 2))));
@@ -475,6 +492,28 @@ class HostileInputITCase {
             throw new UncheckedIOException(e);
         }
         out.write(png, iend, 12);
+        return out.toByteArray();
+    }
+
+    /** The PNG with a zTXt chunk after IHDR that inflates to {@code megabytes} MB of zeros. */
+    private static byte[] withZtxt(byte[] png, int megabytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            text.write(utf8("Comment"));
+            text.write(new byte[] {0, 0});
+            try (DeflaterOutputStream z = new DeflaterOutputStream(text, new Deflater(9))) {
+                byte[] zeros = new byte[1 << 20];
+                for (int n = 0; n < megabytes; n++) {
+                    z.write(zeros);
+                }
+            }
+            out.write(png, 0, 33);
+            chunk(out, "zTXt", text.toByteArray());
+            out.write(png, 33, png.length - 33);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return out.toByteArray();
     }
 
