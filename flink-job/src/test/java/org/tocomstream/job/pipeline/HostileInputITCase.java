@@ -13,6 +13,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,7 +116,16 @@ class HostileInputITCase {
         noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noRestart);
         StreamPipeline.of(conf(), new VitLabelStage()).build(env);
+        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+        long started = System.nanoTime();
         env.execute("hostile");
+        long heapPeak = ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(pool -> pool.getType() == MemoryType.HEAP)
+                .mapToLong(pool -> pool.getPeakUsage().getUsed())
+                .sum();
+        System.out.printf(
+                "hostile input: job ran %.1f s; this JVM's heap peak (broker, cluster and job; sum of pool peaks) %d MB%n",
+                (System.nanoTime() - started) / 1e9, heapPeak >> 20);
 
         Map<Integer, String> positionOf = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r :
