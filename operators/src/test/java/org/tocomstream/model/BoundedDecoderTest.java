@@ -2,23 +2,14 @@ package org.tocomstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.tocomstream.testutils.TestImages.fourComponentJpeg;
+import static org.tocomstream.testutils.TestImages.uniformRgba16Png;
+import static org.tocomstream.testutils.TestImages.withAdobeMarker;
 
 import java.awt.image.BufferedImage;
-import java.awt.image.DataBuffer;
-import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
-import java.util.zip.Deflater;
-import java.util.zip.DeflaterOutputStream;
-import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.model.ModelSpec.PreprocessConfig;
@@ -34,7 +25,7 @@ class BoundedDecoderTest {
 
     /** 6000 x 6000 16-bit RGBA (288 MB as a raster), made once for the tests that need it. */
     private static final class Huge {
-        static final byte[] PNG = uniformRgba16Png(6000, 6000);
+        static final byte[] PNG = uniformRgba16Png(6000, 6000, RGBA16);
     }
 
     private static ImagePreprocessor budget(long maxDecodedBytes) {
@@ -66,7 +57,7 @@ class BoundedDecoderTest {
 
         @Test
         void aLargerModelGetsALargerButStillBoundedDecode() throws Exception {
-            byte[] png = uniformRgba16Png(3000, 2000);
+            byte[] png = uniformRgba16Png(3000, 2000, RGBA16);
             PreprocessConfig deit224 = PreprocessConfig.deitEval(224);
 
             RgbImage image = new ImagePreprocessor(deit224).decode(png);
@@ -105,7 +96,7 @@ class BoundedDecoderTest {
         @Test
         void countsTheDecodersSampleSizeAndTheRgbCopy() throws Exception {
             // 1000 x 36 is not subsampled (36 is the resize target): 36000 pixels.
-            byte[] wide16 = uniformRgba16Png(1000, 36);
+            byte[] wide16 = uniformRgba16Png(1000, 36, RGBA16);
             byte[] wide8 = uniformRgb8Png(1000, 36);
 
             // 16-bit RGBA: 8 bytes per pixel decoded + 3 for the RGB copy.
@@ -133,7 +124,7 @@ class BoundedDecoderTest {
         void anExtremeAspectRatioIsNotSubsampledAndHitsTheDefaultBudget() throws Exception {
             // 300000 x 40 (12 megapixels, under the pixel cap): the shorter side is close to the
             // target, so no subsampling; 12e6 x (8 + 3) bytes is above 64 MiB.
-            byte[] png = uniformRgba16Png(300_000, 40);
+            byte[] png = uniformRgba16Png(300_000, 40, RGBA16);
 
             assertThatThrownBy(() -> new ImagePreprocessor(DEIT32).preprocess(png))
                     .isInstanceOf(DecodeBudgetException.class)
@@ -181,35 +172,6 @@ class BoundedDecoderTest {
 
     // ---------------------------------------------------------------------------------------------
 
-    /** A 4-component JPEG as the JDK writes a 4-band raster (no Adobe marker). */
-    private static byte[] fourComponentJpeg() throws IOException {
-        WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 16, 16, 4, null);
-        for (int y = 0; y < 16; y++) {
-            for (int x = 0; x < 16; x++) {
-                raster.setPixel(x, y, new int[] {x * 10, y * 10, 50, 20});
-            }
-        }
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            writer.write(null, new IIOImage(raster, null, null), writer.getDefaultWriteParam());
-        } finally {
-            writer.dispose();
-        }
-        return bytes.toByteArray();
-    }
-
-    /** The JPEG with an Adobe APP14 marker (transform 0: CMYK, 2: YCCK) after its SOI marker. */
-    private static byte[] withAdobeMarker(byte[] jpeg, int transform) {
-        byte[] app14 = {(byte) 0xff, (byte) 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, (byte) transform};
-        byte[] out = new byte[jpeg.length + app14.length];
-        System.arraycopy(jpeg, 0, out, 0, 2);
-        System.arraycopy(app14, 0, out, 2, app14.length);
-        System.arraycopy(jpeg, 2, out, 2 + app14.length, jpeg.length - 2);
-        return out;
-    }
-
     private static byte[] uniformRgb8Png(int width, int height) throws IOException {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < height; y++) {
@@ -220,57 +182,5 @@ class BoundedDecoderTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ImageIO.write(image, "png", out);
         return out.toByteArray();
-    }
-
-    /**
-     * A uniform 16-bit RGBA PNG written chunk by chunk, never holding the raster: the first row
-     * with filter None, every other with filter Up (all zero bytes), so it deflates to almost
-     * nothing.
-     */
-    static byte[] uniformRgba16Png(int width, int height) {
-        ByteArrayOutputStream png = new ByteArrayOutputStream();
-        try {
-            png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-            ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
-            DataOutputStream h = new DataOutputStream(ihdr);
-            h.writeInt(width);
-            h.writeInt(height);
-            h.write(new byte[] {16, 6, 0, 0, 0});
-            chunk(png, "IHDR", ihdr.toByteArray());
-            ByteArrayOutputStream idat = new ByteArrayOutputStream();
-            try (DeflaterOutputStream z =
-                    new DeflaterOutputStream(idat, new Deflater(Deflater.DEFAULT_COMPRESSION), 1 << 16)) {
-                byte[] row = new byte[1 + width * 8];
-                for (int x = 0; x < width; x++) {
-                    for (int c = 0; c < 4; c++) {
-                        row[1 + 8 * x + 2 * c] = (byte) (RGBA16[c] >> 8);
-                        row[2 + 8 * x + 2 * c] = (byte) RGBA16[c];
-                    }
-                }
-                z.write(row);
-                byte[] up = new byte[row.length];
-                up[0] = 2;
-                for (int y = 1; y < height; y++) {
-                    z.write(up);
-                }
-            }
-            chunk(png, "IDAT", idat.toByteArray());
-            chunk(png, "IEND", new byte[0]);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return png.toByteArray();
-    }
-
-    private static void chunk(ByteArrayOutputStream png, String type, byte[] data) throws IOException {
-        DataOutputStream out = new DataOutputStream(png);
-        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
-        CRC32 crc = new CRC32();
-        crc.update(name);
-        crc.update(data);
-        out.writeInt(data.length);
-        out.write(name);
-        out.write(data);
-        out.writeInt((int) crc.getValue());
     }
 }
