@@ -11,12 +11,15 @@ usage() {
     cat <<USAGE
 usage: submit.sh [options] JAR MAINCLASS [ARGS...]
        submit.sh [options] --jar-id ID MAINCLASS [ARGS...]
+       submit.sh [--rest URL] [--run-dir DIR] --upload-only JAR
 
 Prints the job id (only that) on stdout; progress goes to stderr.
 
 options:
   --rest URL              JobManager REST address (default \$FLINK_REST, else RUN_DIR's rest.port, else http://127.0.0.1:8081)
   --jar-id ID             run a jar uploaded before (as listed by GET /jars) instead of uploading JAR
+  --upload-only           upload JAR, print its id (for --jar-id) and exit; a restarted JobManager
+                          no longer lists the jars uploaded to the one before
   --parallelism N         job parallelism (default: the cluster's parallelism.default)
   --from-savepoint PATH   start from a savepoint or retained checkpoint
   --allow-non-restored    with --from-savepoint: skip state that maps to no operator
@@ -29,7 +32,7 @@ well (FINISHED). FAILED, CANCELED or a failing /run print the root cause and exi
 USAGE
 }
 
-JAR_ID="" PARALLELISM="" SAVEPOINT="" ALLOW_NON_RESTORED=false WAIT=true TIMEOUT=180
+JAR_ID="" UPLOAD_ONLY=false PARALLELISM="" SAVEPOINT="" ALLOW_NON_RESTORED=false WAIT=true TIMEOUT=180
 while (($#)); do
     case "$1" in
         --rest) FLINK_REST="$2"; shift 2 ;;
@@ -38,6 +41,7 @@ while (($#)); do
         --from-savepoint) SAVEPOINT="$2"; shift 2 ;;
         --allow-non-restored) ALLOW_NON_RESTORED=true; shift ;;
         --no-wait) WAIT=false; shift ;;
+        --upload-only) UPLOAD_ONLY=true; shift ;;
         --timeout) TIMEOUT="$2"; shift 2 ;;
         --run-dir) RUN_DIR="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
@@ -47,15 +51,21 @@ while (($#)); do
     esac
 done
 need_cmd curl
-if [[ -z "$JAR_ID" ]]; then
+if $UPLOAD_ONLY; then
+    [[ -z "$JAR_ID" ]] && (($# == 1)) || { usage >&2; exit 2; }
+elif [[ -z "$JAR_ID" ]]; then
     (($# >= 2)) || { usage >&2; exit 2; }
+fi
+if [[ -z "$JAR_ID" ]]; then
     JAR="$1"
     shift
     [[ -f "$JAR" ]] || die "no such jar: $JAR"
 fi
-(($# >= 1)) || { usage >&2; exit 2; }
-MAIN_CLASS="$1"
-shift
+if ! $UPLOAD_ONLY; then
+    (($# >= 1)) || { usage >&2; exit 2; }
+    MAIN_CLASS="$1"
+    shift
+fi
 REST="$(flink_rest)"
 
 if [[ -z "$JAR_ID" ]]; then
@@ -66,6 +76,10 @@ if [[ -z "$JAR_ID" ]]; then
     [[ "$(json_str status "$reply")" == success ]] || die "upload refused: $reply"
     JAR_ID="$(basename "$(json_str filename "$reply")")"
     log "uploaded as $JAR_ID"
+fi
+if $UPLOAD_ONLY; then
+    printf '%s\n' "$JAR_ID"
+    exit 0
 fi
 
 body="{\"entryClass\":$(json_quote "$MAIN_CLASS"),\"programArgsList\":["
