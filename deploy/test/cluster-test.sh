@@ -78,9 +78,9 @@ CTL_LADDER="none;tome:2;tome:4;tome:6"
 CHECKPOINT_INTERVAL=2s
 PARTITIONS=2
 SLOTS=2
-# The short fault matrix: each fault row sends 2 x 400 frames at 8 per second per stream (50 s),
+# The short fault matrix: each fault row sends 2 x 320 frames at 8 per second per stream (40 s),
 # the fault after 5 s of committed labels; 1,000 hostile records.
-FAULT_FRAMES_PER_STREAM=400 FAULT_FPS=8 FAULT_LEAD_S=5 BROKER_DOWN_S=20 BROKER_FREEZE_S=30
+FAULT_FRAMES_PER_STREAM=320 FAULT_FPS=8 FAULT_LEAD_S=5 BROKER_DOWN_S=20 BROKER_FREEZE_S=30
 HOSTILE_RECORDS=1000
 
 # shellcheck source=lib.sh
