@@ -85,6 +85,22 @@ class DeadLetterLimitITCase {
         });
     }
 
+    @Test
+    void aDeadLetterTopicThatDoesNotExistYetIsSizedByTheBrokersDefault() {
+        Configuration conf = new Configuration();
+        conf.set(StreamJobOptions.DEAD_LETTER_TOPIC, "not-yet-dlq");
+        conf.set(StreamJobOptions.KAFKA_PROPERTIES, Map.of("max.request.size", "4194304"));
+        try (KafkaTopics topics = KafkaTopics.connect(KAFKA.bootstrapServers())) {
+            DeadLetterLimit.Result limit = DeadLetterLimit.check(conf, topics);
+
+            // Kafka's default message.max.bytes: 1 MiB + 12.
+            assertThat(limit.budget()).isEqualTo(1048588);
+            assertThat(limit.line())
+                    .contains("the broker's message.max.bytes (dead-letter topic 'not-yet-dlq' does not exist yet");
+            assertThat(limit.warning()).isEmpty();
+        }
+    }
+
     private static Configuration conf() {
         Configuration c = new Configuration();
         c.set(StreamJobOptions.BOOTSTRAP_SERVERS, KAFKA.bootstrapServers());
