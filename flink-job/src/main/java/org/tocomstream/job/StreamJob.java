@@ -12,6 +12,7 @@ import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.CompensatorCheck;
+import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.EffectiveConfig;
 import org.tocomstream.job.pipeline.StreamJobOptions;
@@ -33,7 +34,8 @@ import org.tocomstream.job.run.JobArgs;
  * path where the job is submitted (its {@code model.json} gives the preprocessing) and on every
  * TaskManager (weights, and the Token Compensator plugin if any). Prints the effective
  * configuration with the plugin it applies (a plugin made for other weights stops here), checks the exactly-once timeout
- * against the broker, then {@code execute}s. It never calls {@code System.exit} (that would stop
+ * against the broker, sizes the dead-letter sink to what the dead-letter topic accepts ({@code
+ * DeadLetterLimit}), then {@code execute}s. It never calls {@code System.exit} (that would stop
  * the JobManager under REST submission): bad arguments throw {@link IllegalArgumentException}
  * with the one-line message. Topics are not created here.
  */
@@ -75,6 +77,14 @@ public final class StreamJob {
             if (check.error().isPresent()) {
                 throw new IllegalArgumentException(check.error().get());
             }
+            DeadLetterLimit.Result limit = DeadLetterLimit.check(conf, topics);
+            limit.warning().ifPresent(w -> LOG.warn("{}", w));
+            if (limit.error().isPresent()) {
+                throw new IllegalArgumentException(limit.error().get());
+            }
+            limit.applyTo(conf);
+            System.out.println(limit.line());
+            LOG.info("{}", limit.line());
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         StreamPipeline.of(conf, new VitLabelStage()).build(env);

@@ -155,19 +155,39 @@ public final class KafkaTopics implements AutoCloseable {
             if (node == null) {
                 return Optional.empty();
             }
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
-            Config config = admin.describeConfigs(List.of(broker))
-                    .all()
-                    .get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-                    .get(broker);
-            ConfigEntry entry = config == null ? null : config.get(name);
-            return entry == null ? Optional.empty() : Optional.ofNullable(entry.value());
+            return setting(new ConfigResource(ConfigResource.Type.BROKER, node.idString()), name);
         } catch (ExecutionException | TimeoutException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
         }
+    }
+
+    /**
+     * The effective value of a setting of {@code topic} (e.g. {@code max.message.bytes}): its
+     * override, else the broker default it inherits; empty when the topic does not exist or the
+     * setting cannot be read (no permission).
+     */
+    public Optional<String> topicSetting(String topic, String name) {
+        try {
+            return setting(new ConfigResource(ConfigResource.Type.TOPIC, topic), name);
+        } catch (ExecutionException | TimeoutException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private Optional<String> setting(ConfigResource resource, String name)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        Config config = admin.describeConfigs(List.of(resource))
+                .all()
+                .get(CALL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                .get(resource);
+        ConfigEntry entry = config == null ? null : config.get(name);
+        return entry == null ? Optional.empty() : Optional.ofNullable(entry.value());
     }
 
     /** The sum of the latest offsets of all partitions of {@code topic} (records ever written). */

@@ -153,12 +153,12 @@ public final class StreamPipeline {
 
     /** The dead-letter sink. */
     public static KafkaSink<DeadLetter> deadLetterSink(ReadableConfig conf) {
-        // The schema writes a dead letter too large for this producer without its value.
-        int maxRequestSize = DeadLetterSerializationSchema.maxRequestSize(conf.get(StreamJobOptions.KAFKA_PROPERTIES));
+        // The schema writes a dead letter too large for this producer or the topic without its value.
+        int budget = DeadLetterLimit.budget(conf);
         return sink(
                 conf,
                 "-dead-letter",
-                new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), maxRequestSize));
+                new DeadLetterSerializationSchema(conf.get(StreamJobOptions.DEAD_LETTER_TOPIC), budget));
     }
 
     private static <T> KafkaSink<T> sink(

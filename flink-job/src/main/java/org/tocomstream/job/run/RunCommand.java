@@ -31,6 +31,7 @@ import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
@@ -167,8 +168,9 @@ public final class RunCommand implements Command {
     }
 
     /**
-     * Waits for the broker, creates the topics that are missing and checks the delivery settings
-     * against the broker; a warning goes to {@code err}, an error fails the run.
+     * Waits for the broker, creates the topics that are missing, checks the delivery settings
+     * against the broker and sizes the dead-letter sink to the dead-letter topic; a warning goes to
+     * {@code err}, an error fails the run.
      */
     private static void prepareTopics(
             Configuration conf,
@@ -194,6 +196,13 @@ public final class RunCommand implements Command {
             if (check.error().isPresent()) {
                 throw new CommandFailedException(JobArgs.withFlags(check.error().get()));
             }
+            DeadLetterLimit.Result limit = DeadLetterLimit.check(conf, topics);
+            limit.warning().ifPresent(w -> err.println("run: warning: " + w));
+            if (limit.error().isPresent()) {
+                throw new CommandFailedException(limit.error().get());
+            }
+            limit.applyTo(conf);
+            out.println(limit.line());
         }
     }
 

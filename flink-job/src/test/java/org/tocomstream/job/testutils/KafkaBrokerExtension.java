@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -68,6 +71,17 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     public void createTopic(String topic, int partitions) {
         try (KafkaTopics topics = KafkaTopics.connect(bootstrapServers())) {
             topics.ensure(Map.of(topic, partitions));
+        }
+    }
+
+    /** Creates {@code topic} with topic-level overrides (e.g. {@code max.message.bytes}). */
+    public void createTopic(String topic, int partitions, Map<String, String> configs) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+                    .all()
+                    .get();
         }
     }
 
