@@ -77,7 +77,7 @@ public final class ProduceCommand implements Command {
 
     @Override
     public String summary() {
-        return "publish frames to Kafka from images, a video or the scene generator";
+        return "publish frames to Kafka from images, a video or the scene generator, or hostile records";
     }
 
     @Override
