@@ -11,6 +11,7 @@ import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.loadtest.LoadTestCommand;
+import org.tocomstream.job.run.AuditCommand;
 import org.tocomstream.job.run.ProduceCommand;
 import org.tocomstream.job.run.RunCommand;
 import org.tocomstream.job.tocom.TocomCommand;
@@ -121,6 +122,7 @@ public final class Main {
             new TocomCommand(),
             new RunCommand(),
             new ProduceCommand(),
+            new AuditCommand(),
             new PipelineBenchCommand(),
             new LoadTestCommand()
         }) {

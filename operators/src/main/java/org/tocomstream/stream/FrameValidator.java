@@ -84,6 +84,28 @@ public final class FrameValidator {
         }
     }
 
+    /**
+     * The stream id the job reads from a key, or null when it dead-letters the record for its key
+     * (missing, empty or not valid UTF-8). For readers that match labels to frames.
+     */
+    public static String streamIdOf(byte[] key) {
+        try {
+            return streamId(key);
+        } catch (Rejected e) {
+            return null;
+        }
+    }
+
+    /**
+     * The {@link WireFormat#FRAME_SEQ} the job reads from the record (the last such header), or -1
+     * when it dead-letters the record for that header (missing or not a non-negative decimal
+     * integer). For readers that match labels to frames.
+     */
+    public static long frameSeqOf(FrameRecord record) {
+        byte[] seqHeader = record.header(WireFormat.FRAME_SEQ);
+        return seqHeader == null ? -1 : parseDecimal(seqHeader);
+    }
+
     /** The key as the stream id: present, non-empty, valid UTF-8. */
     private static String streamId(byte[] key) throws Rejected {
         if (key == null) {

@@ -2,9 +2,9 @@ package org.tocomstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.tocomstream.testutils.TestImages.fourComponentJpeg;
-import static org.tocomstream.testutils.TestImages.uniformRgba16Png;
-import static org.tocomstream.testutils.TestImages.withAdobeMarker;
+import static org.tocomstream.data.HostileImages.fourComponentJpeg;
+import static org.tocomstream.data.HostileImages.uniformRgba16Png;
+import static org.tocomstream.data.HostileImages.withAdobeMarker;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

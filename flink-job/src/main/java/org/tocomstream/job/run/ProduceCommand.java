@@ -44,6 +44,7 @@ public final class ProduceCommand implements Command {
     static final String FRAME_SIZE = "--frame-size";
     static final String SEED = "--data-seed";
     static final String PARTITIONS = "--partitions";
+    static final String HOSTILE = "--hostile";
 
     private final OptionParser parser = new OptionParser("produce")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (required)")
@@ -54,15 +55,19 @@ public final class ProduceCommand implements Command {
                     "FILE",
                     "publish the frames of a video (H.264 MP4/MOV, MJPEG; decoded\nwith JCodec, pure Java) as JPEG")
             .flag(GENERATOR, "publish synthetic camera frames (scene generator; endless)")
-            .value(FPS, "F", "frames per second per stream (default 10; 0 = as fast as possible)")
+            .flag(HOSTILE, "publish --count seeded hostile records (see above)")
+            .value(
+                    FPS,
+                    "F",
+                    "frames per second per stream (default 10; 0 = as fast as possible);\n--hostile: records per second in all (default 0)")
             .value(STREAMS, "N", "number of streams (default 1); ids PREFIX0..PREFIX(N-1)")
             .value(PREFIX, "TEXT", "stream id prefix (default cam-)")
-            .value(COUNT, "N", "stop after N frames per stream")
+            .value(COUNT, "N", "stop after N frames per stream; --hostile: N records (required)")
             .value(SECONDS, "S", "stop after S seconds")
             .flag(LOOP, "images/video: start again at the end (default: stop)")
             .flag(PNG, "generator: PNG instead of JPEG")
             .value(FRAME_SIZE, "PX", "generator: frame side in pixels (default 64)")
-            .value(SEED, "N", "generator: seed (default 0)")
+            .value(SEED, "N", "generator, hostile: seed (default 0)")
             .value(PARTITIONS, "N", "partitions when the topic has to be created (default 1)");
 
     @Override
@@ -72,17 +77,25 @@ public final class ProduceCommand implements Command {
 
     @Override
     public String summary() {
-        return "publish frames to Kafka from images, a video or the scene generator";
+        return "publish frames to Kafka from images, a video or the scene generator, or hostile records";
     }
 
     @Override
     public String help() {
         return "usage: produce --bootstrap HOST:PORT (--images DIR | --video FILE | --generator)\n"
-                + "               [--topic NAME] [--fps F] [--streams N] [--count N] [--seconds S] [--loop]\n\n"
+                + "               [--topic NAME] [--fps F] [--streams N] [--count N] [--seconds S] [--loop]\n"
+                + "       produce --bootstrap HOST:PORT --topic NAME --hostile --count N [--data-seed S] [--fps F]\n\n"
                 + "Publishes frames in the wire format: key = stream id, value = the image,\n"
                 + "headers frame-seq, capture-ts (send time, also the record timestamp), content-type.\n"
                 + "Frames of all streams are spread evenly over each second. The topic is created\n"
                 + "when missing. Ctrl-C stops after flushing what was sent.\n\n"
+                + "--hostile publishes N seeded records hostile to the job: valid JPEG/PNG frames,\n"
+                + "mutations of them, header fuzz, odd keys, values up to and above the job's value cap,\n"
+                + "and every 50th record a big one (0.3 to 1.5 MB: 16-bit PNGs of 36 Mpixel, padded\n"
+                + "PNGs, garbage). Each carries headers x-hostile-id (index), x-hostile-kind and\n"
+                + "x-hostile-expect (label, dead or either), which 'audit' checks. The broker (or topic)\n"
+                + "must accept 1.5 MB records: message.max.bytes >= ~2 MB. Prints records, bytes and\n"
+                + "counts by kind.\n\n"
                 + "options:\n" + parser.optionsHelp();
     }
 
@@ -95,6 +108,9 @@ public final class ProduceCommand implements Command {
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, BOOTSTRAP);
+        if (args.has(HOSTILE)) {
+            return runHostile(args, out, err);
+        }
         Options options = options(args);
         String bootstrap = options.bootstrap();
         FramePublisher.Settings settings = options.settings();
@@ -157,11 +173,34 @@ public final class ProduceCommand implements Command {
         return Cli.OK;
     }
 
-    private static Options options(ParsedArgs args) throws UsageException {
+    private static int runHostile(ParsedArgs args, PrintStream out, PrintStream err)
+            throws UsageException, CommandFailedException {
+        String bootstrap = bootstrap(args);
+        for (String o : new String[] {IMAGES, VIDEO, GENERATOR, STREAMS, PREFIX, SECONDS, LOOP, PNG, FRAME_SIZE}) {
+            if (args.has(o)) {
+                throw args.error(o, "not with " + HOSTILE);
+            }
+        }
+        args.required(COUNT, "N");
+        String topic = args.string(TOPIC, WireFormat.DEFAULT_FRAMES_TOPIC);
+        int count = args.positiveInt(COUNT).getAsInt();
+        double fps = args.number(FPS, 0, v -> v >= 0, "a number >= 0");
+        long seed = args.longValue(SEED).orElse(0);
+        ensureTopic(bootstrap, topic, args.positiveInt(PARTITIONS, 1), null, err);
+        HostileProducer.run(bootstrap, topic, count, seed, fps, out, err);
+        return Cli.OK;
+    }
+
+    private static String bootstrap(ParsedArgs args) throws UsageException {
         String bootstrap = args.string(BOOTSTRAP).orElseThrow();
         if (!KafkaTopics.isBootstrapServers(bootstrap)) {
             throw args.error(BOOTSTRAP, "expected HOST:PORT[,HOST:PORT...] but got '" + bootstrap + "'");
         }
+        return bootstrap;
+    }
+
+    private static Options options(ParsedArgs args) throws UsageException {
+        String bootstrap = bootstrap(args);
         args.atMostOne(IMAGES, VIDEO, GENERATOR);
         if (!args.has(IMAGES) && !args.has(VIDEO) && !args.has(GENERATOR)) {
             throw args.error("give --images DIR, --video FILE or --generator");

@@ -65,4 +65,38 @@ class ProduceCommandTest {
         assertThat(r.status()).isEqualTo(Cli.FAILED);
         assertThat(r.err()).isEqualTo("produce: error: not a directory: /no/such/dir" + System.lineSeparator());
     }
+
+    @Test
+    void hostileNeedsACountAndNoOtherSource() {
+        assertUsageError(run("produce", "--bootstrap", BS, "--hostile"), "produce: missing required option --count N");
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--hostile", "--count", "5", "--generator"),
+                "produce: --generator: not with --hostile");
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--hostile", "--count", "0"),
+                "produce: --count: expected a positive integer but got '0'");
+        assertThat(run("produce", "--help").out()).contains("--hostile", "x-hostile-expect", "message.max.bytes");
+    }
+
+    @Test
+    void auditNeedsItsTopicsAndChecksItsTimes() {
+        assertUsageError(
+                run("audit", "--bootstrap", BS, "--frames-topic", "f", "--labels-topic", "l"),
+                "audit: missing required option --dead-letter-topic NAME");
+        assertUsageError(
+                run(
+                        "audit",
+                        "--bootstrap",
+                        BS,
+                        "--frames-topic",
+                        "f",
+                        "--labels-topic",
+                        "l",
+                        "--dead-letter-topic",
+                        "d",
+                        "--timeout",
+                        "0"),
+                "audit: --timeout: expected a number of seconds > 0 but got '0'");
+        assertThat(run("audit", "--help").out()).contains("audit: sent=N labelled=N dead-lettered=N lost=N");
+    }
 }
