@@ -1,20 +1,26 @@
 package org.tocomstream.job.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tocomstream.job.testutils.FrameRecords.frame;
 import static org.tocomstream.job.testutils.FrameRecords.utf8;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -25,6 +31,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.job.testutils.FrameRecords;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
 import org.tocomstream.job.testutils.TestingLabelStage;
@@ -83,6 +90,36 @@ class TransactionNamingITCase {
                 .hasSizeGreaterThanOrEqualTo((int) (SINKS * PARALLELISM * run.checkpoints()));
     }
 
+    /**
+     * The connector records the naming in the sinks' state: a job that ran with INCREMENTING
+     * restores with POOLING (and stays exactly-once across the switch), but a job that ran with
+     * POOLING refuses to restore with INCREMENTING.
+     */
+    @Test
+    void incrementingStateRestoresWithPoolingButPoolingStateRefusesIncrementing(@TempDir Path savepoints)
+            throws Exception {
+        String prefix = "txswitch";
+        Configuration incrementing = new Configuration();
+        incrementing.set(StreamJobOptions.TRANSACTION_NAMING, TransactionNamingStrategy.INCREMENTING);
+        String dir = savepoints.toUri().toString();
+        CheckpointCounter.LAST_COMPLETED.set(0);
+
+        JobClient first = start(conf(prefix, incrementing), null, true);
+        int seq = feed(prefix, 0, 3);
+        String incrementingSavepoint = first.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL)
+                .get();
+
+        JobClient pooled = start(conf(prefix, new Configuration()), incrementingSavepoint, false);
+        seq = feed(prefix, seq, CheckpointCounter.LAST_COMPLETED.get() + 3);
+        String poolingSavepoint = pooled.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL)
+                .get();
+        assertEveryFrameOnce(prefix, seq);
+
+        JobClient back = start(conf(prefix, incrementing), poolingSavepoint, false);
+        assertThatThrownBy(() -> back.getJobExecutionResult().get(60, TimeUnit.SECONDS))
+                .hasStackTraceContaining("Attempted to switch the transaction naming strategy back to INCREMENTING");
+    }
+
     /** A running job's last completed checkpoint, JVM-wide (the MiniCluster runs in this JVM). */
     static final class CheckpointCounter<T> implements MapFunction<T, T>, CheckpointListener {
         private static final long serialVersionUID = 1L;
@@ -104,11 +141,27 @@ class TransactionNamingITCase {
 
     /**
      * Runs the exactly-once job on topics {@code <prefix>-*} with transactional-id prefix {@code
-     * prefix} and {@code extra} settings, producing a frame per stream and an empty frame every 50
-     * ms until {@value #CHECKPOINTS} checkpoints have completed; asserts every frame labelled once
-     * and every empty frame dead-lettered once (read_committed).
+     * prefix} and {@code extra} settings, feeding it until {@value #CHECKPOINTS} checkpoints have
+     * completed; asserts every frame labelled once and every empty frame dead-lettered once.
      */
     private static Run run(String prefix, Configuration extra) throws Exception {
+        CheckpointCounter.LAST_COMPLETED.set(0);
+        JobClient job = start(conf(prefix, extra), null, true);
+        try {
+            int perStream = feed(prefix, 0, CHECKPOINTS);
+            assertEveryFrameOnce(prefix, perStream);
+        } finally {
+            job.cancel().get();
+        }
+        Run run = new Run(CheckpointCounter.LAST_COMPLETED.get(), transactionalIds(prefix + "-"));
+        System.out.printf(
+                "%s: %d transactional ids after %d checkpoints: %s%n",
+                prefix, run.transactionalIds().size(), run.checkpoints(), run.transactionalIds());
+        return run;
+    }
+
+    /** The exactly-once job on topics {@code <prefix>-*} (created if missing), ids under {@code prefix}. */
+    private static Configuration conf(String prefix, Configuration extra) {
         KAFKA.createTopic(prefix + "-frames", 2);
         KAFKA.createTopic(prefix + "-labels", 2);
         KAFKA.createTopic(prefix + "-dlq", 1);
@@ -125,49 +178,59 @@ class TransactionNamingITCase {
         conf.set(StreamJobOptions.TRANSACTION_TIMEOUT, Duration.ofSeconds(30));
         conf.set(StreamJobOptions.TRANSACTIONAL_ID_PREFIX, prefix);
         conf.addAll(extra);
+        return conf;
+    }
 
-        CheckpointCounter.LAST_COMPLETED.set(0);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    /** Submits the job, from {@code savepoint} when not null; without restarts unless {@code restart}. */
+    private static JobClient start(Configuration conf, String savepoint, boolean restart) throws Exception {
+        Configuration envConf = new Configuration();
+        if (savepoint != null) {
+            envConf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        if (!restart) {
+            envConf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(envConf);
         StreamPipeline.of(conf, new TestingLabelStage())
                 .withBeforeLabelSink(
                         labels -> labels.map(new CheckpointCounter<>()).name("checkpoint-counter"))
                 .build(env);
-        JobClient job = env.executeAsync(prefix);
-        int perStream = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-        try {
-            while (CheckpointCounter.LAST_COMPLETED.get() < CHECKPOINTS && System.nanoTime() < deadline) {
-                List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>();
-                for (String s : STREAMS) {
-                    batch.add(frame(prefix + "-frames", s, perStream, utf8("frame " + s + "/" + perStream)));
-                }
-                // An empty frame: traffic for the dead-letter sink too.
-                batch.add(frame(prefix + "-frames", "cam-empty", perStream, new byte[0]));
-                KAFKA.produce(batch);
-                perStream++;
-                Thread.sleep(50);
+        return env.executeAsync(conf.get(StreamJobOptions.TRANSACTIONAL_ID_PREFIX));
+    }
+
+    /**
+     * Produces, every 50 ms, frame {@code seq} of each stream and an empty frame (traffic for the
+     * dead-letter sink), from {@code fromSeq} until checkpoint {@code untilCheckpoint} has completed.
+     *
+     * @return the next {@code seq}
+     */
+    private static int feed(String prefix, int fromSeq, long untilCheckpoint) throws Exception {
+        int seq = fromSeq;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (CheckpointCounter.LAST_COMPLETED.get() < untilCheckpoint && System.nanoTime() < deadline) {
+            List<ProducerRecord<byte[], byte[]>> batch = new ArrayList<>();
+            for (String s : STREAMS) {
+                batch.add(frame(prefix + "-frames", s, seq, utf8("frame " + s + "/" + seq)));
             }
-            assertThat(CheckpointCounter.LAST_COMPLETED.get())
-                    .as("completed checkpoints")
-                    .isGreaterThanOrEqualTo(CHECKPOINTS);
-            List<ConsumerRecord<byte[], byte[]>> committed = KAFKA.read(
-                    prefix + "-labels",
-                    STREAMS.size() * perStream,
-                    Duration.ofSeconds(20),
-                    Duration.ofMillis(500),
-                    true);
-            FrameRecords.assertExactlyOnceInOrder(committed, STREAMS, perStream);
-            assertThat(KAFKA.read(prefix + "-dlq", perStream, Duration.ofSeconds(20), Duration.ofMillis(500), true))
-                    .as("dead letters, read_committed")
-                    .hasSize(perStream);
-        } finally {
-            job.cancel().get();
+            batch.add(frame(prefix + "-frames", "cam-empty", seq, new byte[0]));
+            KAFKA.produce(batch);
+            seq++;
+            Thread.sleep(50);
         }
-        Run run = new Run(CheckpointCounter.LAST_COMPLETED.get(), transactionalIds(prefix + "-"));
-        System.out.printf(
-                "%s: %d transactional ids after %d checkpoints: %s%n",
-                prefix, run.transactionalIds().size(), run.checkpoints(), run.transactionalIds());
-        return run;
+        assertThat(CheckpointCounter.LAST_COMPLETED.get())
+                .as("completed checkpoints")
+                .isGreaterThanOrEqualTo(untilCheckpoint);
+        return seq;
+    }
+
+    /** Frames {@code 0..perStream-1} of each stream labelled once, in order; each empty frame dead-lettered once. */
+    private static void assertEveryFrameOnce(String prefix, int perStream) {
+        List<ConsumerRecord<byte[], byte[]>> committed = KAFKA.read(
+                prefix + "-labels", STREAMS.size() * perStream, Duration.ofSeconds(20), Duration.ofMillis(500), true);
+        FrameRecords.assertExactlyOnceInOrder(committed, STREAMS, perStream);
+        assertThat(KAFKA.read(prefix + "-dlq", perStream, Duration.ofSeconds(20), Duration.ofMillis(500), true))
+                .as("dead letters, read_committed")
+                .hasSize(perStream);
     }
 
     /** The transactional ids the broker knows under {@code prefix}, in any state. */
