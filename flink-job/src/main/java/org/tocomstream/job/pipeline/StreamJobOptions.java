@@ -126,10 +126,9 @@ public final class StreamJobOptions {
                     + " few transactional ids per sink subtask. It finds lingering transactions by"
                     + " listing them on the broker: Kafka 3.0 or later and, with ACLs, Read on the labels"
                     + " and dead-letter topics and Describe on the transactional ids (Write implies it)."
-                    + " INCREMENTING takes a new"
-                    + " id per checkpoint, which the broker keeps for transactional.id.expiration.ms"
-                    + " (7 days by default). A job that ran with POOLING cannot be restored with"
-                    + " INCREMENTING.");
+                    + " INCREMENTING takes a new id per checkpoint, which the broker keeps for"
+                    + " transactional.id.expiration.ms (7 days by default). A job that ran with POOLING"
+                    + " cannot be restored with INCREMENTING.");
 
     // ---- Delivery and checkpoints ----------------------------------------------------------------
 
