@@ -1,8 +1,14 @@
 package org.tocomstream.job.kafka;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -32,7 +38,8 @@ import org.tocomstream.stream.WireFormat;
  *         ...
  * }</pre>
  */
-public final class DeadLetterSerializationSchema implements KafkaRecordSerializationSchema<DeadLetter> {
+public final class DeadLetterSerializationSchema
+        implements KafkaRecordSerializationSchema<DeadLetter>, KafkaDatasetFacetProvider {
 
     private static final long serialVersionUID = 1L;
 
@@ -150,6 +157,15 @@ public final class DeadLetterSerializationSchema implements KafkaRecordSerializa
         }
         // Provenance and a short reason: a few kilobytes, always under the minimum request size.
         return withoutValue(original, null, false, shortReason);
+    }
+
+    /**
+     * The dead-letter topic, for lineage and for the sink's {@code POOLING} transaction naming,
+     * which lists the topic's open transactions to abort the lingering ones.
+     */
+    @Override
+    public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+        return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
     }
 
     private ProducerRecord<byte[], byte[]> withoutValue(

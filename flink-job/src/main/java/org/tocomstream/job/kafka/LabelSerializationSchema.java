@@ -1,7 +1,13 @@
 package org.tocomstream.job.kafka;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.tocomstream.stream.LabelRecord;
@@ -12,7 +18,8 @@ import org.tocomstream.stream.LabelRecord;
  * stream land in one partition in the order they were emitted. The record timestamp is left to the
  * producer (the send time): the capture time travels in the JSON.
  */
-public final class LabelSerializationSchema implements KafkaRecordSerializationSchema<LabelRecord> {
+public final class LabelSerializationSchema
+        implements KafkaRecordSerializationSchema<LabelRecord>, KafkaDatasetFacetProvider {
 
     private static final long serialVersionUID = 1L;
 
@@ -26,5 +33,14 @@ public final class LabelSerializationSchema implements KafkaRecordSerializationS
     @Override
     public ProducerRecord<byte[], byte[]> serialize(LabelRecord label, KafkaSinkContext context, Long timestamp) {
         return new ProducerRecord<>(topic, null, null, label.stream().getBytes(StandardCharsets.UTF_8), label.toJson());
+    }
+
+    /**
+     * The labels topic, for lineage and for the sink's {@code POOLING} transaction naming,
+     * which lists the topic's open transactions to abort the lingering ones.
+     */
+    @Override
+    public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+        return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
     }
 }

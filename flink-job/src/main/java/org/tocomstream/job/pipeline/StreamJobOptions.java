@@ -10,6 +10,7 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.stream.BatchInferenceOperatorFactory;
@@ -116,6 +117,18 @@ public final class StreamJobOptions {
                     + " the broker's transaction.max.timeout.ms (Kafka's default 15 min),"
                     + " which the job checks at start. Too short and the broker aborts"
                     + " transactions the job still has to commit: data loss.");
+
+    public static final ConfigOption<TransactionNamingStrategy> TRANSACTION_NAMING = ConfigOptions.key(
+                    "kafka.transaction-naming")
+            .enumType(TransactionNamingStrategy.class)
+            .defaultValue(TransactionNamingStrategy.POOLING)
+            .withDescription("Exactly-once only: how the sinks name their transactions. POOLING reuses a"
+                    + " few transactional ids per sink subtask. It finds lingering transactions by"
+                    + " listing them on the broker: Kafka 3.0 or later and, with ACLs, Read on the labels"
+                    + " and dead-letter topics and Describe on the transactional ids (Write implies it)."
+                    + " INCREMENTING takes a new id per checkpoint, which the broker keeps for"
+                    + " transactional.id.expiration.ms (7 days by default). A job that ran with POOLING"
+                    + " cannot be restored with INCREMENTING.");
 
     // ---- Delivery and checkpoints ----------------------------------------------------------------
 
@@ -282,6 +295,7 @@ public final class StreamJobOptions {
                 CHECKPOINT_INTERVAL,
                 TRANSACTIONAL_ID_PREFIX,
                 TRANSACTION_TIMEOUT,
+                TRANSACTION_NAMING,
                 MODEL_DIR,
                 DEVICE,
                 GPU_RESOURCE,

@@ -41,7 +41,7 @@ import org.tocomstream.stream.LabelRecord;
  * StreamJobOptions#CHECKPOINT_INTERVAL} in both modes (they commit the source offsets and flush or
  * commit the sinks); with {@code EXACTLY_ONCE} the checkpoints are aligned, the source reads
  * {@code read_committed}, and each sink writes in Kafka transactions under its own id prefix with
- * {@link StreamJobOptions#TRANSACTION_TIMEOUT}.
+ * {@link StreamJobOptions#TRANSACTION_TIMEOUT}, named by {@link StreamJobOptions#TRANSACTION_NAMING}.
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -173,7 +173,10 @@ public final class StreamPipeline {
                 .setDeliveryGuarantee(guarantee);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             // Two sinks in one job: distinct prefixes, or their transactional ids would fence each other.
+            // POOLING needs the schema to name its topic (KafkaDatasetFacetProvider): it lists the
+            // topic's open transactions to abort the lingering ones on restore.
             b.setTransactionalIdPrefix(StreamJobOptions.transactionalIdPrefix(conf) + suffix)
+                    .setTransactionNamingStrategy(conf.get(StreamJobOptions.TRANSACTION_NAMING))
                     .setProperty(
                             ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                             Long.toString(conf.get(StreamJobOptions.TRANSACTION_TIMEOUT)

@@ -44,6 +44,7 @@ public final class JobArgs {
             new Binding("--checkpoint-interval", "DURATION", StreamJobOptions.CHECKPOINT_INTERVAL),
             new Binding("--transactional-id-prefix", "TEXT", StreamJobOptions.TRANSACTIONAL_ID_PREFIX),
             new Binding("--transaction-timeout", "DURATION", StreamJobOptions.TRANSACTION_TIMEOUT),
+            new Binding("--transaction-naming", "pooling|incrementing", StreamJobOptions.TRANSACTION_NAMING),
             new Binding("--model", "DIR", StreamJobOptions.MODEL_DIR),
             new Binding("--device", "auto|cpu|gpuN", StreamJobOptions.DEVICE),
             new Binding("--gpu-resource", "NAME", StreamJobOptions.GPU_RESOURCE),

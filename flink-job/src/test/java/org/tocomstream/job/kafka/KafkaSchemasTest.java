@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -92,6 +94,19 @@ class KafkaSchemasTest {
         assertThat(r.partition()).isNull();
         assertThat(r.key()).isEqualTo(utf8("cam-0"));
         assertThat(LabelRecord.fromJson(r.value())).isEqualTo(label);
+    }
+
+    @Test
+    void bothSinkSchemasNameTheirTopicForPooledTransactionNaming() {
+        assertThat(topics(new LabelSerializationSchema("labels-x"))).containsExactly("labels-x");
+        assertThat(topics(new DeadLetterSerializationSchema("dead-x"))).containsExactly("dead-x");
+    }
+
+    private static List<String> topics(KafkaDatasetFacetProvider schema) {
+        Optional<KafkaDatasetFacet> facet = schema.getKafkaDatasetFacet();
+        assertThat(facet).isPresent();
+        assertThat(facet.get().getTopicIdentifier().getTopicPattern()).isNull();
+        return facet.get().getTopicIdentifier().getTopics();
     }
 
     @Test

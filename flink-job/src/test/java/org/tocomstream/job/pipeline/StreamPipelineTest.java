@@ -6,6 +6,7 @@ import java.lang.reflect.Field;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -93,6 +94,31 @@ class StreamPipelineTest {
             assertThat(groupId(c)).isEqualTo("ops-group");
             assertThat(labelsPrefix(c)).isEqualTo("ops-tx-labels");
             assertThat(deadLetterPrefix(c)).isEqualTo("ops-tx-dead-letter");
+        }
+    }
+
+    @Nested
+    class TransactionNaming {
+
+        private TransactionNamingStrategy naming(Object sink) {
+            return (TransactionNamingStrategy) field(sink, "transactionNamingStrategy");
+        }
+
+        @Test
+        void bothExactlyOnceSinksPoolTheirTransactionalIdsByDefault() {
+            Configuration c = exactlyOnce();
+
+            assertThat(naming(StreamPipeline.labelSink(c))).isEqualTo(TransactionNamingStrategy.POOLING);
+            assertThat(naming(StreamPipeline.deadLetterSink(c))).isEqualTo(TransactionNamingStrategy.POOLING);
+        }
+
+        @Test
+        void incrementingIsTheOldBehaviourOnRequest() {
+            Configuration c = exactlyOnce();
+            c.set(StreamJobOptions.TRANSACTION_NAMING, TransactionNamingStrategy.INCREMENTING);
+
+            assertThat(naming(StreamPipeline.labelSink(c))).isEqualTo(TransactionNamingStrategy.INCREMENTING);
+            assertThat(naming(StreamPipeline.deadLetterSink(c))).isEqualTo(TransactionNamingStrategy.INCREMENTING);
         }
     }
 }

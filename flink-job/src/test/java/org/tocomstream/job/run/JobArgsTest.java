@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
@@ -114,6 +115,22 @@ class JobArgsTest {
                         "run: --frames-topic, --labels-topic and --dead-letter-topic must be three different topics");
         assertThat(error("--delivery", "exactly-once", "--checkpoint-interval", "10s", "--transaction-timeout", "15s"))
                 .startsWith("run: --transaction-timeout (PT15S) must be at least twice --checkpoint-interval (PT10S)");
+    }
+
+    @Test
+    void transactionNamingDefaultsToPoolingAndTakesEitherStrategy() throws UsageException {
+        assertThat(parse().get(StreamJobOptions.TRANSACTION_NAMING)).isEqualTo(TransactionNamingStrategy.POOLING);
+        assertThat(parse("--transaction-naming", "incrementing").get(StreamJobOptions.TRANSACTION_NAMING))
+                .isEqualTo(TransactionNamingStrategy.INCREMENTING);
+        assertThat(parse("--transaction-naming", "POOLING").get(StreamJobOptions.TRANSACTION_NAMING))
+                .isEqualTo(TransactionNamingStrategy.POOLING);
+        assertThat(error("--transaction-naming", "random"))
+                .isEqualTo("run: --transaction-naming: expected one of incrementing, pooling but got 'random'");
+        assertThat(Configuration.fromMap(Map.of("kafka.transaction-naming", "incrementing"))
+                        .get(StreamJobOptions.TRANSACTION_NAMING))
+                .as("the key in a Flink configuration")
+                .isEqualTo(TransactionNamingStrategy.INCREMENTING);
+        assertThat(PARSER.optionsHelp()).contains("--transaction-naming pooling|incrementing", "default POOLING");
     }
 
     @Test
