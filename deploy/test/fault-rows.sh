@@ -174,7 +174,7 @@ inject_jm_kill() {
     wait_for 90 "the TaskManager to register with the new JobManager" \
         eval 'rest_get /taskmanagers 2>/dev/null | grep -qF "\"id\":\"$(tm_id)\""' || fail "jm-kill: no TaskManager"
     chk="$("$BIN/latest-checkpoint.sh" --run-dir "$RUN_DIR" "$ROW_JOB")" || fail "jm-kill: no retained checkpoint"
-    JAR_ID="" # the new JobManager does not list the jars uploaded to the old one
+    upload_job_jar # the new JobManager does not list the jars uploaded to the old one
     log "jm-kill: resuming from $chk"
     SUBMIT_OPTS=(--from-savepoint "$chk")
     ROW_JOB="$(submit "$ROW_FRAMES" "$ROW_LABELS" "$ROW_NAME" exactly-once false)" || fail "jm-kill: resume failed"

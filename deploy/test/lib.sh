@@ -130,6 +130,7 @@ setup_cluster() {
     MODEL_DIR="$RUN_DIR/model"
     log "making a model directory"
     make_model "$MODEL_DIR" >"$RUN_DIR/model.log" 2>&1 || { tail -20 "$RUN_DIR/model.log" >&2; fail "make_model"; }
+    upload_job_jar
 }
 
 topic() { # NAME
@@ -212,14 +213,20 @@ job_taskmanagers() { # JOBID
 
 # submit FRAMES_TOPIC LABELS_TOPIC GROUP DELIVERY BOUNDED [MORE JOB ARGS...] -> job id on stdout.
 # SUBMIT_OPTS (an array, default empty) goes to submit.sh before the jar (e.g. --from-savepoint P).
-# The jar is uploaded once (JAR_ID); set JAR_ID="" after a JobManager restart to upload it again.
+# The jar uploaded by upload_job_jar (JAR_ID) is used when there is one, else JOB_JAR is uploaded.
 SUBMIT_OPTS=()
 JAR_ID=""
 submit() {
-    local args
+    local args jar=("$JOB_JAR")
     mapfile -t args < <(stream_job_args "${@:1:5}")
-    [[ -n "$JAR_ID" ]] || JAR_ID="$("$BIN/submit.sh" --upload-only "$JOB_JAR")" || return 1
-    "$BIN/submit.sh" "${SUBMIT_OPTS[@]}" --jar-id "$JAR_ID" "$JOB_MAIN" "${args[@]}" "${@:6}"
+    [[ -z "$JAR_ID" ]] || jar=(--jar-id "$JAR_ID")
+    "$BIN/submit.sh" "${SUBMIT_OPTS[@]}" "${jar[@]}" "$JOB_MAIN" "${args[@]}" "${@:6}"
+}
+
+# Uploads JOB_JAR once for the submissions that follow (not from a subshell: it sets JAR_ID). A
+# restarted JobManager does not list the jars uploaded to the one before: upload again then.
+upload_job_jar() {
+    JAR_ID="$("$BIN/submit.sh" --upload-only "$JOB_JAR")" || fail "uploading $JOB_JAR"
 }
 
 urlencode() { # TEXT
