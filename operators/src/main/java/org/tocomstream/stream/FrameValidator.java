@@ -33,7 +33,7 @@ public final class FrameValidator {
     /**
      * @param preprocessor decodes and preprocesses the image (its pixel cap and decode budget
      *     apply)
-     * @param limits the value-size cap
+     * @param limits the value-size and stream-id caps
      */
     public FrameValidator(ImagePreprocessor preprocessor, DecodeConfig limits) {
         this.preprocessor = preprocessor;
@@ -84,13 +84,19 @@ public final class FrameValidator {
         }
     }
 
-    /** The key as the stream id: present, non-empty, valid UTF-8. */
-    private static String streamId(byte[] key) throws Rejected {
+    /** The key as the stream id: present, non-empty, within the stream-id cap, valid UTF-8. */
+    private String streamId(byte[] key) throws Rejected {
         if (key == null) {
             throw new Rejected("no key (the stream id)");
         }
         if (key.length == 0) {
             throw new Rejected("empty key (the stream id)");
+        }
+        if (key.length > limits.maxKeyBytes()) {
+            // Checked before decoding: a long key costs no copy. Its label would repeat it twice.
+            throw new Rejected(String.format(
+                    "key (the stream id) is %d bytes, above the cap of %d (%s)",
+                    key.length, limits.maxKeyBytes(), DecodeConfig.MAX_KEY_BYTES));
         }
         try {
             return StandardCharsets.UTF_8
