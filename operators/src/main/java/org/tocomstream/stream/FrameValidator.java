@@ -33,7 +33,7 @@ public final class FrameValidator {
     /**
      * @param preprocessor decodes and preprocesses the image (its pixel cap and decode budget
      *     apply)
-     * @param limits the value-size cap
+     * @param limits the value-size and stream-id caps
      */
     public FrameValidator(ImagePreprocessor preprocessor, DecodeConfig limits) {
         this.preprocessor = preprocessor;
@@ -90,7 +90,7 @@ public final class FrameValidator {
      */
     public static String streamIdOf(byte[] key) {
         try {
-            return streamId(key);
+            return utf8StreamId(key);
         } catch (Rejected e) {
             return null;
         }
@@ -106,8 +106,19 @@ public final class FrameValidator {
         return seqHeader == null ? -1 : parseDecimal(seqHeader);
     }
 
-    /** The key as the stream id: present, non-empty, valid UTF-8. */
-    private static String streamId(byte[] key) throws Rejected {
+    /** The key as the stream id: present, non-empty, within the stream-id cap, valid UTF-8. */
+    private String streamId(byte[] key) throws Rejected {
+        if (key != null && key.length > limits.maxKeyBytes()) {
+            // Checked before decoding: a long key costs no copy. Its label would repeat it twice.
+            throw new Rejected(String.format(
+                    "key (the stream id) is %d bytes, above the cap of %d (%s)",
+                    key.length, limits.maxKeyBytes(), DecodeConfig.MAX_KEY_BYTES));
+        }
+        return utf8StreamId(key);
+    }
+
+    /** The key as text: present, non-empty, valid UTF-8 (no cap: readers of labels need none). */
+    private static String utf8StreamId(byte[] key) throws Rejected {
         if (key == null) {
             throw new Rejected("no key (the stream id)");
         }

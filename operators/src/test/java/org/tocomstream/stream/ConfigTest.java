@@ -56,6 +56,14 @@ class ConfigTest {
             assertThat(DecodeConfig.defaults().maxDecodedBytes()).isEqualTo(64L << 20);
             assertThat(new DecodeConfig(10, 10).maxDecodedBytes()).isEqualTo(64L << 20);
         }
+
+        @Test
+        void namesTheSettingOfABadStreamIdCap() {
+            assertThatThrownBy(() -> new DecodeConfig(10, 10, 10, 0))
+                    .hasMessage("vit.decode.max-key-bytes must be >= 1 but was 0");
+            assertThat(DecodeConfig.defaults().maxKeyBytes()).isEqualTo(256);
+            assertThat(new DecodeConfig(10, 10, 10).maxKeyBytes()).isEqualTo(256);
+        }
     }
 
     @Nested

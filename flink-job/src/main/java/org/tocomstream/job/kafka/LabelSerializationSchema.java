@@ -23,11 +23,32 @@ public final class LabelSerializationSchema
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Most bytes one byte of the stream id takes in a label record: one in the record key and up to
+     * six in the JSON's {@code stream} field, where a control character is escaped as a backslash,
+     * 'u' and four hex digits.
+     */
+    public static final int BYTES_PER_KEY_BYTE = 1 + 6;
+
+    /**
+     * Room for the rest of a label record: its top-k entries, model id, level, numbers and Kafka's
+     * framing, a few hundred bytes for a model with short class names; 64 KiB leaves a wide margin.
+     */
+    public static final int OTHER_FIELDS_MARGIN = 64 << 10;
+
     private final String topic;
 
     /** @param topic the labels topic */
     public LabelSerializationSchema(String topic) {
         this.topic = Objects.requireNonNull(topic, "topic");
+    }
+
+    /**
+     * An upper bound of the size of a label record whose stream id is at most {@code maxKeyBytes}
+     * bytes, as the producer checks it against {@code max.request.size}.
+     */
+    public static long largestLabel(long maxKeyBytes) {
+        return BYTES_PER_KEY_BYTE * maxKeyBytes + OTHER_FIELDS_MARGIN;
     }
 
     @Override

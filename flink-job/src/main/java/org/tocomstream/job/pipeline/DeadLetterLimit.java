@@ -23,8 +23,9 @@ import org.tocomstream.job.kafka.KafkaTopics;
  * limit.applyTo(conf); // before StreamPipeline.of(conf, stage)
  * }</pre>
  *
- * <p>The labels topic is not checked: a label is a stream id and a few top-k entries (hundreds of
- * bytes), so a labels topic too small for labels fails on the first one, not on a rare record.
+ * <p>The labels topic is not checked: a label is a stream id (twice, at most {@code
+ * vit.decode.max-key-bytes} each) and a few top-k entries (hundreds of bytes), so a labels topic
+ * too small for labels fails on the first one, not on a rare record.
  */
 public final class DeadLetterLimit {
 

@@ -17,6 +17,7 @@ import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_DECODED_BYTES;
 import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_DELAY;
 import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_FRAME_BYTES;
 import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_IN_FLIGHT;
+import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_KEY_BYTES;
 import static org.tocomstream.job.pipeline.StreamJobOptions.MAX_PIXELS;
 import static org.tocomstream.job.pipeline.StreamJobOptions.PARALLELISM;
 import static org.tocomstream.job.pipeline.StreamJobOptions.TOP_K;
@@ -33,6 +34,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.job.kafka.DeadLetterSerializationSchema;
 import org.tocomstream.job.kafka.KafkaTopics;
+import org.tocomstream.job.kafka.LabelSerializationSchema;
 import org.tocomstream.stream.ModelConfig;
 
 /** The checks of a job configuration: each value and the relations between them, every message naming its key. */
@@ -95,6 +97,7 @@ final class StreamJobChecks {
                     "%s: must be > 0 and < 2 GiB but was %s", MAX_FRAME_BYTES.key(), conf.get(MAX_FRAME_BYTES)));
         }
         checkValueCapFitsTheSinks(errors, conf);
+        checkKeyCapFitsTheSinks(errors, conf);
         if (conf.get(MAX_DELAY).isNegative() || conf.get(MAX_DELAY).isZero()) {
             errors.add(String.format("%s: must be > 0 but was %s", MAX_DELAY.key(), conf.get(MAX_DELAY)));
         }
@@ -153,6 +156,48 @@ final class StreamJobChecks {
                     maxRequestSize,
                     DeadLetterSerializationSchema.KEY_AND_HEADERS_MARGIN,
                     MAX_FRAME_BYTES.key(),
+                    KAFKA_PROPERTIES.key()));
+        }
+    }
+
+    /**
+     * The stream-id cap must let every label within it reach the labels topic (a label repeats the
+     * id twice; a label the sink refuses fails the job on the same frame after every restart), and
+     * leave room in the {@link DeadLetterSerializationSchema#KEY_AND_HEADERS_MARGIN} that whole
+     * dead letters keep for key and headers.
+     */
+    private static void checkKeyCapFitsTheSinks(List<String> errors, ReadableConfig conf) {
+        long cap = conf.get(MAX_KEY_BYTES).getBytes();
+        long largestCap = DeadLetterSerializationSchema.KEY_AND_HEADERS_MARGIN / 2;
+        if (cap <= 0 || cap > largestCap) {
+            errors.add(String.format(
+                    "%s: must be > 0 and at most %d bytes (half the %d bytes a dead letter keeps for key"
+                            + " and headers) but was %s",
+                    MAX_KEY_BYTES.key(),
+                    largestCap,
+                    DeadLetterSerializationSchema.KEY_AND_HEADERS_MARGIN,
+                    conf.get(MAX_KEY_BYTES)));
+            return;
+        }
+        int maxRequestSize;
+        try {
+            maxRequestSize = DeadLetterSerializationSchema.maxRequestSize(conf.get(KAFKA_PROPERTIES));
+        } catch (IllegalArgumentException e) {
+            return; // reported by the value-cap check
+        }
+        long label = LabelSerializationSchema.largestLabel(cap);
+        if (label > maxRequestSize) {
+            errors.add(String.format(
+                    "%s (%d bytes): a label may take %d bytes (the stream id %d times, key and escaped"
+                            + " JSON, plus %d bytes for the rest), above the sinks' max.request.size (%d"
+                            + " bytes); lower %s or raise max.request.size in %s",
+                    MAX_KEY_BYTES.key(),
+                    cap,
+                    label,
+                    LabelSerializationSchema.BYTES_PER_KEY_BYTE,
+                    LabelSerializationSchema.OTHER_FIELDS_MARGIN,
+                    maxRequestSize,
+                    MAX_KEY_BYTES.key(),
                     KAFKA_PROPERTIES.key()));
         }
     }

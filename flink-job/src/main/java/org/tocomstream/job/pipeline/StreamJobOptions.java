@@ -217,6 +217,14 @@ public final class StreamJobOptions {
                     + " headers and framing, so that every frame within the cap can be dead-lettered"
                     + " whole.");
 
+    public static final ConfigOption<MemorySize> MAX_KEY_BYTES = ConfigOptions.key(DecodeConfig.MAX_KEY_BYTES)
+            .memoryType()
+            .defaultValue(new MemorySize(DecodeConfig.DEFAULT_MAX_KEY_BYTES))
+            .withDescription("Frames with a longer key (the stream id, bytes of UTF-8) go to the"
+                    + " dead-letter topic: a label repeats the stream id twice and the job keeps state"
+                    + " per stream. At most 32 KiB (half the room a dead letter keeps for key and"
+                    + " headers), and small enough that a label fits the sinks' max.request.size.");
+
     public static final ConfigOption<Long> MAX_PIXELS = ConfigOptions.key(DecodeConfig.MAX_PIXELS)
             .longType()
             .defaultValue(ImagePreprocessor.DEFAULT_MAX_PIXELS)
@@ -307,6 +315,7 @@ public final class StreamJobOptions {
                 MAX_IN_FLIGHT,
                 TOP_K,
                 MAX_FRAME_BYTES,
+                MAX_KEY_BYTES,
                 MAX_PIXELS,
                 MAX_DECODED_BYTES,
                 JOB_NAME,

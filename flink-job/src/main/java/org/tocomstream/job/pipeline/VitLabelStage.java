@@ -70,7 +70,8 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
         DecodeConfig limits = new DecodeConfig(
                 conf.get(StreamJobOptions.MAX_FRAME_BYTES).getBytes(),
                 conf.get(StreamJobOptions.MAX_PIXELS),
-                conf.get(StreamJobOptions.MAX_DECODED_BYTES).getBytes());
+                conf.get(StreamJobOptions.MAX_DECODED_BYTES).getBytes(),
+                conf.get(StreamJobOptions.MAX_KEY_BYTES).getBytes());
         SingleOutputStreamOperator<DecodedFrame> decoded = frames.process(
                         new FrameDecodeFunction(spec.preprocessing(), limits))
                 .name("decode")

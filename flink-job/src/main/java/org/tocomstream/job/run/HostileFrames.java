@@ -290,6 +290,8 @@ public final class HostileFrames {
         k.add(new Kind("png-1.5MB-key-null", Expect.DEAD, (i, r) -> keyed(i, null, padPng(png(i), 1_500_000))));
         k.add(new Kind(
                 "png-rgba16-6000-truncated", Expect.DEAD, (i, r) -> rec(i, Arrays.copyOf(huge16, huge16.length / 2))));
+        // A stream id far above the cap: its label would repeat it twice, past what the sink writes.
+        k.add(new Kind("key-1.2MB", Expect.DEAD, (i, r) -> keyed(i, utf8("k".repeat(1_200_000)), jpeg(i))));
         return k;
     }
 }

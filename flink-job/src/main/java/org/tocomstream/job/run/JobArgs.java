@@ -56,6 +56,7 @@ public final class JobArgs {
             new Binding("--max-in-flight", "N", StreamJobOptions.MAX_IN_FLIGHT),
             new Binding("--top-k", "K", StreamJobOptions.TOP_K),
             new Binding("--max-bytes", "SIZE", StreamJobOptions.MAX_FRAME_BYTES),
+            new Binding("--max-key-bytes", "SIZE", StreamJobOptions.MAX_KEY_BYTES),
             new Binding("--max-pixels", "N", StreamJobOptions.MAX_PIXELS),
             new Binding("--max-decoded-bytes", "SIZE", StreamJobOptions.MAX_DECODED_BYTES),
             new Binding("--job-name", "NAME", StreamJobOptions.JOB_NAME),

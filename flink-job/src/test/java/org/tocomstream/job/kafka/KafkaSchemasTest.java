@@ -203,6 +203,53 @@ class KafkaSchemasTest {
         assertThat(text(r, WireFormat.ERROR)).startsWith("xxx");
     }
 
+    @Test
+    void theDeadLetterOfAFrameWhoseKeyAloneIsTooLargeLeavesTheKeyOutAndFits() {
+        byte[] key = new byte[1_200_000];
+        java.util.Arrays.fill(key, (byte) 'k');
+        FrameRecord original = new FrameRecord(
+                "frames",
+                1,
+                42,
+                5L,
+                key,
+                new byte[3000],
+                List.of(new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("0"))));
+        String reason = "frames-1@42: key (the stream id) is 1200000 bytes, above the cap of 256"
+                + " (vit.decode.max-key-bytes)";
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq", 1 << 20)
+                .serialize(new DeadLetter(original, reason), null, null);
+
+        assertThat(DeadLetterSerializationSchema.sizeUpperBound(r)).isLessThanOrEqualTo(1 << 20);
+        assertThat(r.key()).isNull();
+        assertThat(r.value()).isNull();
+        assertThat(text(r, WireFormat.ERROR)).isEqualTo(reason);
+        assertThat(text(r, WireFormat.ORIGINAL_SIZE)).isEqualTo("3000");
+        assertThat(text(r, WireFormat.ORIGINAL_PARTITION)).isEqualTo("1");
+        assertThat(text(r, WireFormat.ORIGINAL_OFFSET)).isEqualTo("42");
+    }
+
+    @Test
+    void aKeyAtTheStreamIdCapLeavesAFrameAtTheValueCapWhole() {
+        byte[] key = new byte[256];
+        java.util.Arrays.fill(key, (byte) 'k');
+        byte[] value = new byte[960 << 10];
+        List<FrameRecord.Header> headers = List.of(
+                new FrameRecord.Header(WireFormat.FRAME_SEQ, utf8("12345")),
+                new FrameRecord.Header(WireFormat.CAPTURE_TS, utf8("1700000000000")),
+                new FrameRecord.Header(WireFormat.CONTENT_TYPE, utf8("image/jpeg")));
+        FrameRecord original = new FrameRecord("frames", 1, 42, 5L, key, value, headers);
+        ProducerRecord<byte[], byte[]> r = new DeadLetterSerializationSchema("dlq", 1 << 20)
+                .serialize(
+                        new DeadLetter(original, "frames-1@42: cannot decode the image: " + "x".repeat(500)),
+                        null,
+                        null);
+
+        assertThat(r.key()).isSameAs(key);
+        assertThat(r.value()).isSameAs(value);
+        assertThat(r.headers().lastHeader(WireFormat.ORIGINAL_SIZE)).isNull();
+    }
+
     private static String text(ProducerRecord<byte[], byte[]> r, String header) {
         Header h = r.headers().lastHeader(header);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);

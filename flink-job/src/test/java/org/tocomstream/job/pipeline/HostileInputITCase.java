@@ -184,8 +184,8 @@ class HostileInputITCase {
         assertThat(report.lost() + report.duplicated() + report.wrong()).isZero();
         assertThat(labels.size() + dead.size()).isEqualTo(RECORDS);
         assertThat(withoutValue)
-                .as("the two 1.5 MB records' dead letters lost their value")
-                .isEqualTo(2);
+                .as("the dead letters of the two 1.5 MB records and of the 1.2 MB key lost their value")
+                .isEqualTo(3);
     }
 
     private static List<ProducerRecord<byte[], byte[]>> records() {

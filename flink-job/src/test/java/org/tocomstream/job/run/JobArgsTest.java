@@ -206,6 +206,15 @@ class JobArgsTest {
     }
 
     @Test
+    void theStreamIdCapIsSetByItsFlagAndCheckedNamingIt() throws UsageException {
+        assertThat(parse("--max-key-bytes", "1kb").get(StreamJobOptions.MAX_KEY_BYTES))
+                .isEqualTo(MemorySize.parse("1kb"));
+        assertThat(error("--max-key-bytes", "64kb"))
+                .isEqualTo("run: --max-key-bytes: must be > 0 and at most 32768 bytes (half the 65536 bytes a"
+                        + " dead letter keeps for key and headers) but was 64 kb");
+    }
+
+    @Test
     void aValueCapTheSinksCannotWriteIsRefusedNamingTheFlag() {
         assertThat(error("--max-bytes", "2mb"))
                 .startsWith("run: --max-bytes (2097152 bytes) must be at most 983040 bytes:")
