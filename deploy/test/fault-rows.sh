@@ -188,9 +188,7 @@ fault_row() {
     local name="$1" inject="$2" raw timeline t0 down recovery restarts failures
     log "=== fault row $name"
     ROW_NAME="$name" ROW_FRAMES="frames-$name" ROW_LABELS="labels-$name" ROW_RESUMED=false
-    topic "$ROW_FRAMES"
-    topic "$ROW_LABELS"
-    topic "$ROW_LABELS-dead-letter"
+    topics "$ROW_FRAMES" "$ROW_LABELS" "$ROW_LABELS-dead-letter"
     raw="$RUN_DIR/$ROW_LABELS.raw" timeline="$RUN_DIR/$name.timeline"
     start_labels_consumer "$ROW_LABELS" "$raw"
     start_timeline "$raw" "$timeline"
@@ -235,9 +233,7 @@ fault_row() {
 hostile_row() {
     local name=hostile t0 failures restarts baseline
     log "=== hostile row: $HOSTILE_RECORDS records"
-    topic frames-hostile
-    topic labels-hostile
-    topic labels-hostile-dead-letter
+    topics frames-hostile labels-hostile labels-hostile-dead-letter
     reset_tm_peaks
     t0="$(now_ms)"
     ROW_JOB="$(submit frames-hostile labels-hostile hostile exactly-once false)" || fail "hostile: submit"

@@ -138,6 +138,18 @@ topic() { # NAME
         --topic "$1" --partitions "$PARTITIONS" --replication-factor 1 >/dev/null
 }
 
+# Creates several topics at once (one tool JVM each, in parallel).
+topics() { # NAME...
+    local name pids=() pid
+    for name in "$@"; do
+        topic "$name" &
+        pids+=("$!")
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || fail "creating topics $*"
+    done
+}
+
 # "stream,seq" of the first COUNT records of a frames topic, one per line, sorted. The long timeout
 # covers the broker's first consumer group set-up (__consumer_offsets).
 frame_ids() { # TOPIC COUNT
