@@ -24,6 +24,10 @@ import java.util.OptionalInt;
  *   <li>EViT attentive-token keeping ({@code src/docs/token-reduction.md}): {@link #evit(double)} keeps {@code
  *       ceil(rate * (N - prefix))} tokens at blocks 4, 7 and 10 (0-based 3, 6, 9) and fuses the rest
  *       into one token; {@link #evit(double, int...)} names the blocks.
+ *   <li>DiffRate ({@code src/docs/token-reduction.md}): {@link #diffRate(DiffRateSchedule)} sorts
+ *       tokens by class attention, then prunes and merges to per-block counts; text {@code
+ *       diffrate:P0,...,PL-1/M0,...,ML-1}, {@code diffrate:deit-s@2.9} or {@code
+ *       diffrate:file=PATH} (see {@link DiffRateSchedule}).
  * </ul>
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
@@ -40,7 +44,8 @@ public final class CompressionLevel implements Serializable {
     public enum Method {
         NONE,
         TOME,
-        EVIT
+        EVIT,
+        DIFFRATE
     }
 
     private enum Shape {
@@ -61,6 +66,7 @@ public final class CompressionLevel implements Serializable {
     private final int[] perLayer;
     private final double keepRate;
     private final int[] blocks;
+    private final DiffRateSchedule diffRate;
 
     private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
         this.method = method;
@@ -69,6 +75,17 @@ public final class CompressionLevel implements Serializable {
         this.perLayer = perLayer;
         this.keepRate = keepRate;
         this.blocks = blocks;
+        this.diffRate = null;
+    }
+
+    private CompressionLevel(DiffRateSchedule diffRate) {
+        this.method = Method.DIFFRATE;
+        this.shape = Shape.EXPLICIT;
+        this.r = 0;
+        this.perLayer = null;
+        this.keepRate = 1;
+        this.blocks = null;
+        this.diffRate = Objects.requireNonNull(diffRate, "DiffRate schedule");
     }
 
     /** No compression: the plain model. */
@@ -133,6 +150,11 @@ public final class CompressionLevel implements Serializable {
         return new CompressionLevel(Method.EVIT, Shape.CONSTANT, 0, null, keepRate, sorted);
     }
 
+    /** DiffRate at the given schedule; it must fit the model it runs on ({@link DiffRateSchedule#requireFits}). */
+    public static CompressionLevel diffRate(DiffRateSchedule schedule) {
+        return new CompressionLevel(schedule);
+    }
+
     /**
      * Parses the text form (see the class comment).
      *
@@ -163,6 +185,9 @@ public final class CompressionLevel implements Serializable {
                         return evit(Double.parseDouble(body.trim()));
                     }
                     return evit(Double.parseDouble(body.substring(0, at).trim()), parseInts(body.substring(at + 1)));
+                case "diffrate":
+                    // From the original text: a file path keeps its case.
+                    return diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -170,8 +195,9 @@ public final class CompressionLevel implements Serializable {
             throw new IllegalArgumentException(
                     String.format(
                             "invalid compression level '%s' (%s); expected none, tome:R,"
-                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE or"
-                                    + " evit:RATE@B1,B2,...",
+                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
+                                    + " evit:RATE@B1,B2,..., diffrate:P0,P1,.../M0,M1,...,"
+                                    + " diffrate:deit-s@2.9 or diffrate:file=PATH",
                             text, e.getMessage()),
                     e);
         }
@@ -255,7 +281,12 @@ public final class CompressionLevel implements Serializable {
         return method == Method.EVIT ? blocks.clone() : new int[0];
     }
 
-    /** The method name as written in labels: {@code none}, {@code tome} or {@code evit}. */
+    /** The DiffRate schedule; null for other methods. */
+    public DiffRateSchedule diffRateSchedule() {
+        return diffRate;
+    }
+
+    /** The method name as written in labels: {@code none}, {@code tome}, {@code evit} or {@code diffrate}. */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);
     }
@@ -287,6 +318,8 @@ public final class CompressionLevel implements Serializable {
                 return Arrays.equals(blocks, EVIT_DEFAULT_BLOCKS)
                         ? "evit:" + rate
                         : "evit:" + rate + "@" + join(blocks);
+            case DIFFRATE:
+                return "diffrate:" + diffRate.text();
             default:
                 throw new AssertionError(method);
         }

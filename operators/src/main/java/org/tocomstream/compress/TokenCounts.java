@@ -2,7 +2,8 @@ package org.tocomstream.compress;
 
 /**
  * How many tokens each block sees under a {@link CompressionLevel}: the single place where ToMe's
- * clamp and EViT's keep count are defined, shared by the forward pass and the cost model.
+ * clamp and EViT's keep count are defined, shared by the forward pass and the cost model
+ * (DiffRate's counts come from {@link DiffRateSchedule#tokensAfterEachBlock}).
  */
 public final class TokenCounts {
 
@@ -37,6 +38,9 @@ public final class TokenCounts {
      * {@code l} is N_l; the attention of block {@code l} runs on N_{l-1}, with N_{-1} = N0.
      */
     public static int[] afterEachBlock(TokenGeometry geometry, CompressionLevel level) {
+        if (level.method() == CompressionLevel.Method.DIFFRATE) {
+            return level.diffRateSchedule().tokensAfterEachBlock(geometry);
+        }
         int depth = geometry.depth();
         int prefix = geometry.prefixTokens();
         int[] schedule = level.tomeSchedule(depth);

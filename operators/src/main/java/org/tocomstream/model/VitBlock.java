@@ -7,6 +7,9 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.Map;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.DiffRatePlan;
+import org.tocomstream.compress.DiffRateSchedule;
 import org.tocomstream.compress.MergePlan;
 import org.tocomstream.compress.PrunePlan;
 
@@ -136,7 +139,8 @@ final class VitBlock {
     /**
      * The reduction step between attention and MLP: a ToMe merge of {@code r} tokens planned from
      * the keys (sizes tracked), else an EViT prune where the level reduces at this block, planned
-     * from the class token's attention; otherwise the tokens as they are.
+     * from the class token's attention, else DiffRate's sort, prune and merge (never in block 0);
+     * otherwise the tokens as they are.
      */
     Tokens reduce(Tokens in, Attended attended, int r, ForwardContext ctx) {
         int prefix = cfg.numPrefixTokens();
@@ -150,6 +154,11 @@ final class VitBlock {
             NDArray clsAttn = attended.weights().get(":, :, 0, " + prefix + ":").mean(new int[] {1});
             PrunePlan plan = PrunePlan.attentive(clsAttn, ctx.level().keepRate(), prefix);
             out = new Tokens(plan.apply(in.x()), in.size());
+        } else if (ctx.level().method() == CompressionLevel.Method.DIFFRATE && index > 0) {
+            DiffRateSchedule s = ctx.level().diffRateSchedule();
+            NDArray[] reduced = DiffRatePlan.reduce(
+                    in.x(), in.size(), attended.weights(), s.pruneKept(index), s.mergeKept(index), prefix);
+            out = new Tokens(reduced[0], reduced[1]);
         }
         ctx.traceReduction(index, out.x(), out.size());
         return out;

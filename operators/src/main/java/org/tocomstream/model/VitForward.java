@@ -89,6 +89,9 @@ public final class VitForward {
     NDArray fromBlock(NDArray x, int first, ForwardContext ctx) {
         NDManager out = x.getManager();
         int[] rSchedule = ctx.level().tomeSchedule(cfg.depth());
+        if (ctx.level().method() == CompressionLevel.Method.DIFFRATE) {
+            ctx.level().diffRateSchedule().requireFits(cfg.geometry());
+        }
         VitBlock.Tokens tokens = VitBlock.Tokens.unmerged(x);
         for (int l = first; l < cfg.depth(); l++) {
             tokens = ctx.isInPlace()
