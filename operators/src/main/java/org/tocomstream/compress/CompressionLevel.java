@@ -12,7 +12,7 @@ import java.util.OptionalInt;
  * How hard one forward pass compresses its tokens: an immutable value passed with every batch,
  * never stored in the model, so two batches in flight may run at different levels.
  *
- * <p>Three methods:
+ * <p>Four methods:
  *
  * <ul>
  *   <li>{@link #none()}: the plain ViT.
@@ -24,11 +24,14 @@ import java.util.OptionalInt;
  *   <li>EViT attentive-token keeping ({@code src/docs/token-reduction.md}): {@link #evit(double)} keeps {@code
  *       ceil(rate * (N - prefix))} tokens at blocks 4, 7 and 10 (0-based 3, 6, 9) and fuses the rest
  *       into one token; {@link #evit(double, int...)} names the blocks.
+ *   <li>GTP graph-based token propagation ({@code src/docs/token-reduction.md}): {@link
+ *       #gtp(GtpParams)} propagates P tokens per block into their graph neighbours and removes them.
  * </ul>
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
- * {@code evit:0.7}, {@code evit:0.7@3,6,9}. {@link #toString()} writes the canonical form
+ * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code gtp:8}, {@code gtp:8,theta=0.6} (see {@link
+ * GtpParams}). {@link #toString()} writes the canonical form
  * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
  * parse(level.toString())} equals {@code level}.
  */
@@ -40,7 +43,8 @@ public final class CompressionLevel implements Serializable {
     public enum Method {
         NONE,
         TOME,
-        EVIT
+        EVIT,
+        GTP
     }
 
     private enum Shape {
@@ -61,14 +65,21 @@ public final class CompressionLevel implements Serializable {
     private final int[] perLayer;
     private final double keepRate;
     private final int[] blocks;
+    private final GtpParams gtp;
 
     private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
+        this(method, shape, r, perLayer, keepRate, blocks, null);
+    }
+
+    private CompressionLevel(
+            Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks, GtpParams gtp) {
         this.method = method;
         this.shape = shape;
         this.r = r;
         this.perLayer = perLayer;
         this.keepRate = keepRate;
         this.blocks = blocks;
+        this.gtp = gtp;
     }
 
     /** No compression: the plain model. */
@@ -134,6 +145,20 @@ public final class CompressionLevel implements Serializable {
     }
 
     /**
+     * GTP graph-based token propagation ({@link GtpParams}); {@link #none()} when it propagates
+     * nothing and does not sparsify the attention.
+     */
+    public static CompressionLevel gtp(GtpParams params) {
+        Objects.requireNonNull(params, "GTP parameters");
+        return params.isIdentity() ? NONE : new CompressionLevel(Method.GTP, Shape.CONSTANT, 0, null, 1, null, params);
+    }
+
+    /** The GTP parameters, or null for other methods. */
+    public GtpParams gtpParams() {
+        return gtp;
+    }
+
+    /**
      * Parses the text form (see the class comment).
      *
      * @throws IllegalArgumentException quoting the text and saying what was expected
@@ -163,6 +188,8 @@ public final class CompressionLevel implements Serializable {
                         return evit(Double.parseDouble(body.trim()));
                     }
                     return evit(Double.parseDouble(body.substring(0, at).trim()), parseInts(body.substring(at + 1)));
+                case "gtp":
+                    return gtp(GtpParams.parse(body));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -171,7 +198,7 @@ public final class CompressionLevel implements Serializable {
                     String.format(
                             "invalid compression level '%s' (%s); expected none, tome:R,"
                                     + " tome-decreasing:R, tome:R1,R2,..., evit:RATE or"
-                                    + " evit:RATE@B1,B2,...",
+                                    + " evit:RATE@B1,B2,... or gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off]",
                             text, e.getMessage()),
                     e);
         }
@@ -255,7 +282,7 @@ public final class CompressionLevel implements Serializable {
         return method == Method.EVIT ? blocks.clone() : new int[0];
     }
 
-    /** The method name as written in labels: {@code none}, {@code tome} or {@code evit}. */
+    /** The method name as written in labels: {@code none}, {@code tome}, {@code evit} or {@code gtp}. */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);
     }
@@ -287,6 +314,8 @@ public final class CompressionLevel implements Serializable {
                 return Arrays.equals(blocks, EVIT_DEFAULT_BLOCKS)
                         ? "evit:" + rate
                         : "evit:" + rate + "@" + join(blocks);
+            case GTP:
+                return "gtp:" + gtp.text();
             default:
                 throw new AssertionError(method);
         }
