@@ -197,7 +197,7 @@ public final class CompressionLevel implements Serializable {
             throw new IllegalArgumentException(
                     String.format(
                             "invalid compression level '%s' (%s); expected none, tome:R,"
-                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE or"
+                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
                                     + " evit:RATE@B1,B2,... or gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off]",
                             text, e.getMessage()),
                     e);

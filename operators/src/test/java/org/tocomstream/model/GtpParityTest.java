@@ -3,11 +3,19 @@ package org.tocomstream.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.tocomstream.compress.CompressionLevel;
@@ -65,6 +73,47 @@ class GtpParityTest {
         }
         assertThat(maxDiff).as("max |Δlogit|").isLessThanOrEqualTo(TOL);
         System.out.printf("GTP parity %s %s: max |Δlogit| %.3g%n", preset, text, maxDiff);
+    }
+
+    @Test
+    void outOfPlaceForwardMatchesAndGradientsFlowThroughThePropagation() throws IOException {
+        // Training's path: no in-place sums, every intermediate kept; the propagated tokens carry
+        // gradient into every parameter, and the logits equal the in-place inference ones.
+        Path dir = GOLDEN.resolve("vit_test_tiny");
+        VitConfig cfg = VitConfig.preset("vit_test_tiny");
+        Map<String, HostTensor> w = VitCheckpoint.load(dir.resolve("weights_timm.safetensors"), cfg);
+        HostTensor input = Npy.read(dir.resolve("input.npy"));
+        CompressionLevel level = CompressionLevel.parse("gtp:4,theta=0.6");
+        float[][] inPlace;
+        try (VitModel model = VitModel.fromWeights(cfg, w, Device.cpu())) {
+            inPlace = model.logits(input.data(), input.shape(), level);
+        }
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            w.forEach((k, t) -> {
+                NDArray p = m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
+                p.setRequiresGradient(true);
+                params.put(k, p);
+            });
+            VitForward forward = new VitForward(cfg, params);
+            NDArray x = m.create(FloatBuffer.wrap(input.data()), new Shape(input.shape()));
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray logits = forward.forward(x, level);
+                float[] flat = logits.toFloatArray();
+                for (int b = 0; b < inPlace.length; b++) {
+                    for (int c = 0; c < inPlace[b].length; c++) {
+                        // Same ops in the same order; only the residual sums run out of place.
+                        assertThat(flat[b * inPlace[b].length + c]).isEqualTo(inPlace[b][c]);
+                    }
+                }
+                gc.backward(logits.square().sum());
+            }
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                assertThat(e.getValue().getGradient().abs().sum().getFloat())
+                        .as(e.getKey())
+                        .isPositive();
+            }
+        }
     }
 
     private static int argMax(float[] v) {
