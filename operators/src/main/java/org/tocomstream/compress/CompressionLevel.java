@@ -12,7 +12,7 @@ import java.util.OptionalInt;
  * How hard one forward pass compresses its tokens: an immutable value passed with every batch,
  * never stored in the model, so two batches in flight may run at different levels.
  *
- * <p>Three methods:
+ * <p>Four methods:
  *
  * <ul>
  *   <li>{@link #none()}: the plain ViT.
@@ -28,11 +28,14 @@ import java.util.OptionalInt;
  *       tokens by class attention, then prunes and merges to per-block counts; text {@code
  *       diffrate:P0,...,PL-1/M0,...,ML-1}, {@code diffrate:deit-s@2.9} or {@code
  *       diffrate:file=PATH} (see {@link DiffRateSchedule}).
+ *   <li>GTP graph-based token propagation ({@code src/docs/token-reduction.md}): {@link
+ *       #gtp(GtpParams)} propagates P tokens per block into their graph neighbours and removes them.
  * </ul>
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
- * {@code evit:0.7}, {@code evit:0.7@3,6,9}. {@link #toString()} writes the canonical form
+ * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code gtp:8}, {@code gtp:8,theta=0.6} (see {@link
+ * GtpParams}). {@link #toString()} writes the canonical form
  * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
  * parse(level.toString())} equals {@code level}.
  */
@@ -45,7 +48,8 @@ public final class CompressionLevel implements Serializable {
         NONE,
         TOME,
         EVIT,
-        DIFFRATE
+        DIFFRATE,
+        GTP
     }
 
     private enum Shape {
@@ -67,8 +71,14 @@ public final class CompressionLevel implements Serializable {
     private final double keepRate;
     private final int[] blocks;
     private final DiffRateSchedule diffRate;
+    private final GtpParams gtp;
 
     private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
+        this(method, shape, r, perLayer, keepRate, blocks, null);
+    }
+
+    private CompressionLevel(
+            Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks, GtpParams gtp) {
         this.method = method;
         this.shape = shape;
         this.r = r;
@@ -76,6 +86,7 @@ public final class CompressionLevel implements Serializable {
         this.keepRate = keepRate;
         this.blocks = blocks;
         this.diffRate = null;
+        this.gtp = gtp;
     }
 
     private CompressionLevel(DiffRateSchedule diffRate) {
@@ -86,6 +97,7 @@ public final class CompressionLevel implements Serializable {
         this.keepRate = 1;
         this.blocks = null;
         this.diffRate = Objects.requireNonNull(diffRate, "DiffRate schedule");
+        this.gtp = null;
     }
 
     /** No compression: the plain model. */
@@ -156,6 +168,20 @@ public final class CompressionLevel implements Serializable {
     }
 
     /**
+     * GTP graph-based token propagation ({@link GtpParams}); {@link #none()} when it propagates
+     * nothing and does not sparsify the attention.
+     */
+    public static CompressionLevel gtp(GtpParams params) {
+        Objects.requireNonNull(params, "GTP parameters");
+        return params.isIdentity() ? NONE : new CompressionLevel(Method.GTP, Shape.CONSTANT, 0, null, 1, null, params);
+    }
+
+    /** The GTP parameters, or null for other methods. */
+    public GtpParams gtpParams() {
+        return gtp;
+    }
+
+    /**
      * Parses the text form (see the class comment).
      *
      * @throws IllegalArgumentException quoting the text and saying what was expected
@@ -188,6 +214,8 @@ public final class CompressionLevel implements Serializable {
                 case "diffrate":
                     // From the original text: a file path keeps its case.
                     return diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
+                case "gtp":
+                    return gtp(GtpParams.parse(body));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -197,7 +225,8 @@ public final class CompressionLevel implements Serializable {
                             "invalid compression level '%s' (%s); expected none, tome:R,"
                                     + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
                                     + " evit:RATE@B1,B2,..., diffrate:P0,P1,.../M0,M1,...,"
-                                    + " diffrate:deit-s@2.9 or diffrate:file=PATH",
+                                    + " diffrate:deit-s@2.9, diffrate:file=PATH"
+                                    + " or gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off]",
                             text, e.getMessage()),
                     e);
         }
@@ -286,7 +315,7 @@ public final class CompressionLevel implements Serializable {
         return diffRate;
     }
 
-    /** The method name as written in labels: {@code none}, {@code tome}, {@code evit} or {@code diffrate}. */
+    /** The method name as written in labels: {@code none}, {@code tome}, {@code evit}, {@code diffrate} or {@code gtp}. */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);
     }
@@ -320,6 +349,8 @@ public final class CompressionLevel implements Serializable {
                         : "evit:" + rate + "@" + join(blocks);
             case DIFFRATE:
                 return "diffrate:" + diffRate.text();
+            case GTP:
+                return "gtp:" + gtp.text();
             default:
                 throw new AssertionError(method);
         }

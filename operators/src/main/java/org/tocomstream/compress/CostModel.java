@@ -27,6 +27,11 @@ import java.util.Objects;
  * top-k and fusion; all of them are linear in N (softmax: {@code H·N²} exponentials) and small
  * next to the matrix products. Check values at r = 0: DeiT-T 1.25 G, DeiT-S 4.60 G, DeiT-B 17.56 G.
  *
+ * <p>GTP adds to each block the propagation, {@code K·P·D} MACs for K kept and P propagated
+ * tokens ({@code K·P·(D + 1)} with token scales), and to block 0 the semantic graph's cosine
+ * similarities, {@code M²·D} over the M patch tokens (none for the spatial graph); its importance
+ * scores, sort and sparsification are sums, maxima and sorts, not counted.
+ *
  * <p>The compensator term counts an unmerged side branch; use rank 0 when the deltas are merged
  * into the weights or no compensator runs.
  *
@@ -88,6 +93,9 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
             out[l] = 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
+            if (level.method() == CompressionLevel.Method.GTP) {
+                out[l] += level.gtpParams().overheadMacs(geometry, l, nIn, nOut);
+            }
             nIn = nOut;
         }
         return out;

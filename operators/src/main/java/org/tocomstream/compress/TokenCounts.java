@@ -34,6 +34,14 @@ public final class TokenCounts {
     }
 
     /**
+     * GTP's removal count ({@code src/docs/token-reduction.md}, GTP): P patch tokens per block, but
+     * at least one patch token stays beside the prefix tokens.
+     */
+    public static int clampPropagation(int requested, int tokens, int prefix) {
+        return Math.max(0, Math.min(requested, tokens - prefix - 1));
+    }
+
+    /**
      * Tokens leaving each block (entering its MLP), for {@code geometry.depth()} blocks. Element
      * {@code l} is N_l; the attention of block {@code l} runs on N_{l-1}, with N_{-1} = N0.
      */
@@ -49,6 +57,8 @@ public final class TokenCounts {
         for (int l = 0; l < depth; l++) {
             if (level.method() == CompressionLevel.Method.TOME) {
                 n -= clampMerge(schedule[l], n, prefix);
+            } else if (level.method() == CompressionLevel.Method.GTP) {
+                n -= clampPropagation(level.gtpParams().props(), n, prefix);
             } else if (level.evitReducesAt(l)) {
                 int kept = evitKept(level.keepRate(), n, prefix);
                 if (kept < n - prefix) {

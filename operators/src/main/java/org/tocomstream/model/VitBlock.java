@@ -10,13 +10,15 @@ import java.util.Map;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.DiffRatePlan;
 import org.tocomstream.compress.DiffRateSchedule;
+import org.tocomstream.compress.GtpParams;
+import org.tocomstream.compress.GtpPlan;
 import org.tocomstream.compress.MergePlan;
 import org.tocomstream.compress.PrunePlan;
 
 /**
  * One pre-norm transformer block in its three named parts, as timm's {@code Block} with its
  * {@code Attention} and {@code Mlp}: {@link #attention}, then the token {@link #reduce reduction}
- * (ToMe merge or EViT prune), then the {@link #mlp}. Weights are resolved once so the hot loop
+ * (ToMe merge, EViT prune or GTP propagation), then the {@link #mlp}. Weights are resolved once so the hot loop
  * does no map look-ups; the block holds no per-call state.
  */
 final class VitBlock {
@@ -26,8 +28,13 @@ final class VitBlock {
      *
      * @param x (B, N, D) token features
      * @param size (B, N, 1) how many patches each token stands for; null until ToMe first merges
+     * @param graph (B, M, M) GTP's token graph over the M non-prefix tokens, null for other levels
      */
-    record Tokens(NDArray x, NDArray size) {
+    record Tokens(NDArray x, NDArray size, NDArray graph) {
+
+        Tokens(NDArray x, NDArray size) {
+            this(x, size, null);
+        }
 
         /** Fresh tokens: every size 1, kept implicit. */
         static Tokens unmerged(NDArray x) {
@@ -38,6 +45,9 @@ final class VitBlock {
             x.attach(manager);
             if (size != null) {
                 size.attach(manager);
+            }
+            if (graph != null) {
+                graph.attach(manager);
             }
         }
     }
@@ -98,11 +108,12 @@ final class VitBlock {
      * @param r tokens ToMe merges away in this block (clamped by the plan), 0 for none
      */
     Tokens forward(Tokens in, int r, ForwardContext ctx) {
-        Attended attended = attention(in.x(), in.size(), ctx.adapter());
+        GtpParams gtp = ctx.level().gtpParams();
+        Attended attended = attention(in.x(), in.size(), ctx.adapter(), gtp == null ? 1.0 : gtp.theta());
         NDArray x = residual(in.x(), attended.output(), ctx);
-        Tokens reduced = reduce(new Tokens(x, in.size()), attended, r, ctx);
+        Tokens reduced = reduce(new Tokens(x, in.size(), in.graph()), attended, r, ctx);
         NDArray m = mlp(reduced.x());
-        return new Tokens(residual(reduced.x(), m, ctx), reduced.size());
+        return new Tokens(residual(reduced.x(), m, ctx), reduced.size(), reduced.graph());
     }
 
     /**
@@ -113,6 +124,11 @@ final class VitBlock {
      * @param size (B, N, 1) token sizes, or null
      */
     Attended attention(NDArray x, NDArray size, QvAdapter adapter) {
+        return attention(x, size, adapter, 1.0);
+    }
+
+    /** {@link #attention(NDArray, NDArray, QvAdapter)} with GTP's sparsification θ (1: off). */
+    Attended attention(NDArray x, NDArray size, QvAdapter adapter, double theta) {
         long batch = x.getShape().get(0);
         long n = x.getShape().get(1);
         NDArray h = LayerNorm.layerNorm(x, normShape, norm1W, norm1B, eps).singletonOrThrow();
@@ -131,7 +147,7 @@ final class VitBlock {
             q = qkv.get(0).add(toHeads(delta[0], batch, n)).mul(scale);
             v = qkv.get(2).add(toHeads(delta[1], batch, n));
         }
-        NDArray attn = attentionWeights(q, k, size);
+        NDArray attn = GtpPlan.sparsify(attentionWeights(q, k, size), theta);
         NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
         return new Attended(linear(o, projW, projB), k, attn);
     }
@@ -159,9 +175,21 @@ final class VitBlock {
             NDArray[] reduced = DiffRatePlan.reduce(
                     in.x(), in.size(), attended.weights(), s.pruneKept(index), s.mergeKept(index), prefix);
             out = new Tokens(reduced[0], reduced[1]);
+        } else if (ctx.level().method() == CompressionLevel.Method.GTP) {
+            out = propagate(in, attended, ctx.level().gtpParams());
         }
         ctx.traceReduction(index, out.x(), out.size());
         return out;
+    }
+
+    /** GTP: the P least important tokens propagated into the kept ones through the graph. */
+    private Tokens propagate(Tokens in, Attended attended, GtpParams gtp) {
+        GtpPlan plan = GtpPlan.select(attended.weights(), gtp.props(), cfg.numPrefixTokens());
+        if (plan == null) {
+            return in;
+        }
+        NDArray[] out = plan.apply(in.x(), in.size(), in.graph(), gtp.alpha(), gtp.tokenScale());
+        return new Tokens(out[0], out[1], out[2]);
     }
 
     /** The MLP on {@code LN2(x)}: D → hidden → D with exact GELU, before the residual sum. */

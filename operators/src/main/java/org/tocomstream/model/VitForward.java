@@ -9,6 +9,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.Map;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.GtpGraph;
 
 /**
  * The ViT/DeiT forward pass on DJL {@link NDArray}s with token reduction between each block's
@@ -93,6 +94,11 @@ public final class VitForward {
             ctx.level().diffRateSchedule().requireFits(cfg.geometry());
         }
         VitBlock.Tokens tokens = VitBlock.Tokens.unmerged(x);
+        if (ctx.level().method() == CompressionLevel.Method.GTP) { // the graph lives in this call only
+            NDArray patches = x.get(":, " + cfg.numPrefixTokens() + ":, :");
+            tokens = new VitBlock.Tokens(
+                    x, null, GtpGraph.build(patches, cfg.gridSize(), ctx.level().gtpParams()));
+        }
         for (int l = first; l < cfg.depth(); l++) {
             tokens = ctx.isInPlace()
                     ? inOwnScope(blocks[l], tokens, rSchedule[l], ctx, out)
