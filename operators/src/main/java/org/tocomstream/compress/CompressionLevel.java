@@ -12,7 +12,7 @@ import java.util.OptionalInt;
  * How hard one forward pass compresses its tokens: an immutable value passed with every batch,
  * never stored in the model, so two batches in flight may run at different levels.
  *
- * <p>Three methods:
+ * <p>The methods:
  *
  * <ul>
  *   <li>{@link #none()}: the plain ViT.
@@ -24,11 +24,14 @@ import java.util.OptionalInt;
  *   <li>EViT attentive-token keeping ({@code src/docs/token-reduction.md}): {@link #evit(double)} keeps {@code
  *       ceil(rate * (N - prefix))} tokens at blocks 4, 7 and 10 (0-based 3, 6, 9) and fuses the rest
  *       into one token; {@link #evit(double, int...)} names the blocks.
+ *   <li>IdleViT token idling ({@link IdleSchedule}): {@link #idle(double)} runs the later blocks on
+ *       the patch tokens the class token's query ranks highest and passes the others through.
  * </ul>
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
- * {@code evit:0.7}, {@code evit:0.7@3,6,9}. {@link #toString()} writes the canonical form
+ * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code idle:0.7}, {@code idle:0.7@4,5,6,7,8,9,10,11},
+ * {@code idle:0.7,0.5@4,8}. {@link #toString()} writes the canonical form
  * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
  * parse(level.toString())} equals {@code level}.
  */
@@ -40,7 +43,8 @@ public final class CompressionLevel implements Serializable {
     public enum Method {
         NONE,
         TOME,
-        EVIT
+        EVIT,
+        IDLE
     }
 
     private enum Shape {
@@ -61,6 +65,7 @@ public final class CompressionLevel implements Serializable {
     private final int[] perLayer;
     private final double keepRate;
     private final int[] blocks;
+    private final IdleSchedule idle;
 
     private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
         this.method = method;
@@ -69,6 +74,17 @@ public final class CompressionLevel implements Serializable {
         this.perLayer = perLayer;
         this.keepRate = keepRate;
         this.blocks = blocks;
+        this.idle = IdleSchedule.NONE;
+    }
+
+    private CompressionLevel(IdleSchedule idle) {
+        this.method = Method.IDLE;
+        this.shape = Shape.CONSTANT;
+        this.r = 0;
+        this.perLayer = null;
+        this.keepRate = 1.0;
+        this.blocks = null;
+        this.idle = idle;
     }
 
     /** No compression: the plain model. */
@@ -133,6 +149,25 @@ public final class CompressionLevel implements Serializable {
         return new CompressionLevel(Method.EVIT, Shape.CONSTANT, 0, null, keepRate, sorted);
     }
 
+    /** IdleViT with keep ratios ρ, ρ², ρ³ over the default blocks ({@link IdleSchedule}). */
+    public static CompressionLevel idle(double rate) {
+        return idle(IdleSchedule.staged(rate, null));
+    }
+
+    /** IdleViT with keep ratios ρ, ρ², ρ³ in three stages over the given 0-based blocks. */
+    public static CompressionLevel idle(double rate, int... blocks) {
+        return idle(IdleSchedule.staged(rate, blocks));
+    }
+
+    /** IdleViT with one keep ratio per given 0-based block. */
+    public static CompressionLevel idleRatios(double[] ratios, int[] blocks) {
+        return idle(IdleSchedule.perBlock(ratios, blocks));
+    }
+
+    private static CompressionLevel idle(IdleSchedule schedule) {
+        return schedule.isNone() ? NONE : new CompressionLevel(schedule);
+    }
+
     /**
      * Parses the text form (see the class comment).
      *
@@ -163,6 +198,8 @@ public final class CompressionLevel implements Serializable {
                         return evit(Double.parseDouble(body.trim()));
                     }
                     return evit(Double.parseDouble(body.substring(0, at).trim()), parseInts(body.substring(at + 1)));
+                case "idle":
+                    return idle(IdleSchedule.parse(body));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -170,8 +207,9 @@ public final class CompressionLevel implements Serializable {
             throw new IllegalArgumentException(
                     String.format(
                             "invalid compression level '%s' (%s); expected none, tome:R,"
-                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE or"
-                                    + " evit:RATE@B1,B2,...",
+                                    + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
+                                    + " evit:RATE@B1,B2,..., idle:RATE, idle:RATE@B1,B2,... or"
+                                    + " idle:R1,R2,...@B1,B2,...",
                             text, e.getMessage()),
                     e);
         }
@@ -255,6 +293,11 @@ public final class CompressionLevel implements Serializable {
         return method == Method.EVIT ? blocks.clone() : new int[0];
     }
 
+    /** The IdleViT keep ratios; for other methods a schedule in which no block idles. */
+    public IdleSchedule idleSchedule() {
+        return idle;
+    }
+
     /** The method name as written in labels: {@code none}, {@code tome} or {@code evit}. */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);
@@ -287,6 +330,8 @@ public final class CompressionLevel implements Serializable {
                 return Arrays.equals(blocks, EVIT_DEFAULT_BLOCKS)
                         ? "evit:" + rate
                         : "evit:" + rate + "@" + join(blocks);
+            case IDLE:
+                return idle.toString();
             default:
                 throw new AssertionError(method);
         }
