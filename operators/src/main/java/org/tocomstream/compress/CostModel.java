@@ -22,6 +22,10 @@ import java.util.Objects;
  * total       = patchEmbed + Σ_l block(l) + head
  * </pre>
  *
+ * <p>An IdleViT idle block (s = prefix + kept tokens selected) costs {@code N_in·D² + D² + N_in·D}
+ * for the keys of all tokens, the class query and its scores, then {@code 3·s·D² + 2·s²·D + 2·s·D·h}
+ * (the selected tokens' keys are not projected again) and {@code 4·s·D·rank + 2·D·rank}.
+ *
  * <p>Ignored: biases, LayerNorm, softmax, GELU, residual adds, the position embedding, ToMe's
  * matching (about {@code (N/2)²·d} MACs plus a sort per block, ~0.6 M at N = 197) and EViT's
  * top-k and fusion; all of them are linear in N (softmax: {@code H·N²} exponentials) and small
