@@ -12,7 +12,7 @@ import java.util.OptionalInt;
  * How hard one forward pass compresses its tokens: an immutable value passed with every batch,
  * never stored in the model, so two batches in flight may run at different levels.
  *
- * <p>Four methods:
+ * <p>The methods:
  *
  * <ul>
  *   <li>{@link #none()}: the plain ViT.
@@ -30,12 +30,15 @@ import java.util.OptionalInt;
  *       diffrate:file=PATH} (see {@link DiffRateSchedule}).
  *   <li>GTP graph-based token propagation ({@code src/docs/token-reduction.md}): {@link
  *       #gtp(GtpParams)} propagates P tokens per block into their graph neighbours and removes them.
+ *   <li>IdleViT token idling ({@link IdleSchedule}): {@link #idle(double)} runs the later blocks on
+ *       the patch tokens the class token's query ranks highest and passes the others through.
  * </ul>
  *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
  * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code gtp:8}, {@code gtp:8,theta=0.6} (see {@link
- * GtpParams}). {@link #toString()} writes the canonical form
+ * GtpParams}), {@code idle:0.7}, {@code idle:0.7@4,5,6,7,8,9,10,11},
+ * {@code idle:0.7,0.5@4,8}. {@link #toString()} writes the canonical form
  * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
  * parse(level.toString())} equals {@code level}.
  */
@@ -49,7 +52,8 @@ public final class CompressionLevel implements Serializable {
         TOME,
         EVIT,
         DIFFRATE,
-        GTP
+        GTP,
+        IDLE
     }
 
     private enum Shape {
@@ -72,6 +76,7 @@ public final class CompressionLevel implements Serializable {
     private final int[] blocks;
     private final DiffRateSchedule diffRate;
     private final GtpParams gtp;
+    private final IdleSchedule idle;
 
     private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
         this(method, shape, r, perLayer, keepRate, blocks, null);
@@ -87,6 +92,7 @@ public final class CompressionLevel implements Serializable {
         this.blocks = blocks;
         this.diffRate = null;
         this.gtp = gtp;
+        this.idle = IdleSchedule.NONE;
     }
 
     private CompressionLevel(DiffRateSchedule diffRate) {
@@ -97,6 +103,19 @@ public final class CompressionLevel implements Serializable {
         this.keepRate = 1;
         this.blocks = null;
         this.diffRate = Objects.requireNonNull(diffRate, "DiffRate schedule");
+        this.gtp = null;
+        this.idle = IdleSchedule.NONE;
+    }
+
+    private CompressionLevel(IdleSchedule idle) {
+        this.method = Method.IDLE;
+        this.shape = Shape.CONSTANT;
+        this.r = 0;
+        this.perLayer = null;
+        this.keepRate = 1.0;
+        this.blocks = null;
+        this.idle = idle;
+        this.diffRate = null;
         this.gtp = null;
     }
 
@@ -181,6 +200,25 @@ public final class CompressionLevel implements Serializable {
         return gtp;
     }
 
+    /** IdleViT with keep ratios ρ, ρ², ρ³ over the default blocks ({@link IdleSchedule}). */
+    public static CompressionLevel idle(double rate) {
+        return idle(IdleSchedule.staged(rate, null));
+    }
+
+    /** IdleViT with keep ratios ρ, ρ², ρ³ in three stages over the given 0-based blocks. */
+    public static CompressionLevel idle(double rate, int... blocks) {
+        return idle(IdleSchedule.staged(rate, blocks));
+    }
+
+    /** IdleViT with one keep ratio per given 0-based block. */
+    public static CompressionLevel idleRatios(double[] ratios, int[] blocks) {
+        return idle(IdleSchedule.perBlock(ratios, blocks));
+    }
+
+    private static CompressionLevel idle(IdleSchedule schedule) {
+        return schedule.isNone() ? NONE : new CompressionLevel(schedule);
+    }
+
     /**
      * Parses the text form (see the class comment).
      *
@@ -216,6 +254,8 @@ public final class CompressionLevel implements Serializable {
                     return diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
                 case "gtp":
                     return gtp(GtpParams.parse(body));
+                case "idle":
+                    return idle(IdleSchedule.parse(body));
                 default:
                     throw new IllegalArgumentException("unknown method '" + head + "'");
             }
@@ -226,7 +266,9 @@ public final class CompressionLevel implements Serializable {
                                     + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
                                     + " evit:RATE@B1,B2,..., diffrate:P0,P1,.../M0,M1,...,"
                                     + " diffrate:deit-s@2.9, diffrate:file=PATH"
-                                    + " or gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off]",
+                                    + " diffrate:deit-s@2.9, diffrate:file=PATH,"
+                                    + " gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off], idle:RATE,"
+                                    + " idle:RATE@B1,B2,... or idle:R1,R2,...@B1,B2,...",
                             text, e.getMessage()),
                     e);
         }
@@ -315,7 +357,15 @@ public final class CompressionLevel implements Serializable {
         return diffRate;
     }
 
-    /** The method name as written in labels: {@code none}, {@code tome}, {@code evit}, {@code diffrate} or {@code gtp}. */
+    /** The IdleViT keep ratios; for other methods a schedule in which no block idles. */
+    public IdleSchedule idleSchedule() {
+        return idle;
+    }
+
+    /**
+     * The method name as written in labels: {@code none}, {@code tome}, {@code evit}, {@code
+     * diffrate}, {@code gtp} or {@code idle}.
+     */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);
     }
@@ -351,6 +401,8 @@ public final class CompressionLevel implements Serializable {
                 return "diffrate:" + diffRate.text();
             case GTP:
                 return "gtp:" + gtp.text();
+            case IDLE:
+                return idle.toString();
             default:
                 throw new AssertionError(method);
         }

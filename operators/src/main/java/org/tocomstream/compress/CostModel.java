@@ -22,6 +22,10 @@ import java.util.Objects;
  * total       = patchEmbed + Σ_l block(l) + head
  * </pre>
  *
+ * <p>An IdleViT idle block (s = prefix + kept tokens selected) costs {@code N_in·D² + D² + N_in·D}
+ * for the keys of all tokens, the class query and its scores, then {@code 3·s·D² + 2·s²·D + 2·s·D·h}
+ * (the selected tokens' keys are not projected again) and {@code 4·s·D·rank + 2·D·rank}.
+ *
  * <p>Ignored: biases, LayerNorm, softmax, GELU, residual adds, the position embedding, ToMe's
  * matching (about {@code (N/2)²·d} MACs plus a sort per block, ~0.6 M at N = 197) and EViT's
  * top-k and fusion; all of them are linear in N (softmax: {@code H·N²} exponentials) and small
@@ -92,13 +96,29 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         long nIn = geometry.tokens();
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
-            out[l] = 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
+            int idleKept = TokenCounts.idleKept(level, l, after.length, geometry.patches());
+            out[l] = idleKept >= 0
+                    ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
+                    : 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
             if (level.method() == CompressionLevel.Method.GTP) {
                 out[l] += level.gtpParams().overheadMacs(geometry, l, nIn, nOut);
             }
             nIn = nOut;
         }
         return out;
+    }
+
+    /**
+     * An IdleViT block ({@code src/docs/token-reduction.md}, IdleViT): keys of all {@code n} tokens
+     * and the class token's query rank the patches ({@code n·D² + D² + n·D}); the block then runs
+     * on the {@code s} selected tokens, reusing their keys: q, v and output projections {@code
+     * 3·s·D²}, attention {@code 2·s²·D}, MLP {@code 2·s·D·h}, and the compensator branch on s
+     * tokens plus the class query's q part.
+     */
+    private long idleBlockMacs(long n, long s) {
+        long d = geometry.width();
+        long scoring = n * d * d + d * d + n * d + 2 * d * compensatorRank;
+        return scoring + 3 * s * d * d + 2 * s * s * d + 2 * s * d * geometry.mlpWidth() + 4 * s * d * compensatorRank;
     }
 
     /** MACs of the patch embedding (a P×P stride-P convolution), independent of the level. */

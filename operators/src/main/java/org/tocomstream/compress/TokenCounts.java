@@ -69,4 +69,29 @@ public final class TokenCounts {
         }
         return out;
     }
+
+    /**
+     * Patch tokens an IdleViT block computes on besides the prefix ({@link IdleSchedule#kept}), or
+     * -1 when block {@code block} runs on every token (the level does not idle there).
+     */
+    public static int idleKept(CompressionLevel level, int block, int depth, int patches) {
+        return level.idleSchedule().kept(block, depth, patches);
+    }
+
+    /**
+     * Tokens each block computes on (its queries, values and MLP), for {@code geometry.depth()}
+     * blocks: an IdleViT block's selected set, prefix plus {@link #idleKept}; every other block the
+     * tokens entering it (N_{l-1}, with N_{-1} = N0). {@link #afterEachBlock} is unchanged by idling:
+     * idle tokens pass through, so later blocks still see N tokens.
+     */
+    public static int[] computedEachBlock(TokenGeometry geometry, CompressionLevel level) {
+        int depth = geometry.depth();
+        int[] after = afterEachBlock(geometry, level);
+        int[] out = new int[depth];
+        for (int l = 0; l < depth; l++) {
+            int kept = idleKept(level, l, depth, geometry.patches());
+            out[l] = kept >= 0 ? geometry.prefixTokens() + kept : (l == 0 ? geometry.tokens() : after[l - 1]);
+        }
+        return out;
+    }
 }

@@ -3,6 +3,7 @@ package org.tocomstream.model;
 import ai.djl.ndarray.NDArray;
 import java.util.Objects;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.IdlePlan;
 import org.tocomstream.compress.MergePlan;
 
 /**
@@ -79,6 +80,12 @@ public final class ForwardContext {
     void traceMerge(int block, MergePlan plan) {
         if (trace != null) {
             trace.merge(block, plan);
+        }
+    }
+
+    void traceIdle(int block, IdlePlan plan) {
+        if (trace != null) {
+            trace.idle(block, plan);
         }
     }
 

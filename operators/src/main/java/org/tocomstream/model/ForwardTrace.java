@@ -3,6 +3,9 @@ package org.tocomstream.model;
 import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.tocomstream.compress.IdlePlan;
 import org.tocomstream.compress.MergePlan;
 
 /** Records what a forward pass did per block, for tests and diagnostics. */
@@ -14,8 +17,19 @@ final class ForwardTrace {
     /** Per block: sizes (B, N) after its reduction, or null while ToMe has not merged. */
     final List<float[]> sizesAfterBlock = new ArrayList<>();
 
+    /** Per block: tokens an IdleViT block computed on (prefix plus selected), 0 elsewhere. */
+    final long[] selectedInBlock;
+    /** Per idle block: (B, P + k) positions of the selected tokens, flattened. */
+    final Map<Integer, long[]> selectedPositions = new TreeMap<>();
+
     ForwardTrace(int depth) {
         this.tokensAfterBlock = new long[depth];
+        this.selectedInBlock = new long[depth];
+    }
+
+    void idle(int block, IdlePlan plan) {
+        selectedInBlock[block] = plan.selected();
+        selectedPositions.put(block, plan.positions().toLongArray());
     }
 
     void afterReduction(int block, NDArray x, NDArray size) {

@@ -2,6 +2,7 @@ package org.tocomstream.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -14,6 +15,7 @@ import org.tocomstream.compress.GtpParams;
 import org.tocomstream.compress.GtpPlan;
 import org.tocomstream.compress.MergePlan;
 import org.tocomstream.compress.PrunePlan;
+import org.tocomstream.compress.TokenCounts;
 
 /**
  * One pre-norm transformer block in its three named parts, as timm's {@code Block} with its
@@ -108,6 +110,10 @@ final class VitBlock {
      * @param r tokens ToMe merges away in this block (clamped by the plan), 0 for none
      */
     Tokens forward(Tokens in, int r, ForwardContext ctx) {
+        int idleKept = TokenCounts.idleKept(ctx.level(), index, cfg.depth(), cfg.numPatches());
+        if (idleKept >= 0) {
+            return IdleBlock.forward(this, in, idleKept, ctx);
+        }
         GtpParams gtp = ctx.level().gtpParams();
         Attended attended = attention(in.x(), in.size(), ctx.adapter(), gtp == null ? 1.0 : gtp.theta());
         NDArray x = residual(in.x(), attended.output(), ctx);
@@ -198,6 +204,46 @@ final class VitBlock {
         return linear(Activation.gelu(linear(m, fc1W, fc1B)), fc2W, fc2B);
     }
 
+    /** The block's 0-based position. */
+    int index() {
+        return index;
+    }
+
+    VitConfig config() {
+        return cfg;
+    }
+
+    /** LN1(x): the normalised tokens the attention projects. */
+    NDArray norm1(NDArray x) {
+        return LayerNorm.layerNorm(x, normShape, norm1W, norm1B, eps).singletonOrThrow();
+    }
+
+    /**
+     * One part of the qkv projection of normalised tokens: q (part 0), k (1) or v (2), (B, N, D),
+     * before the attention scale, with the adapter's qkv weight (not its side branch). The weight
+     * rows are sliced into {@code h}'s manager, so nothing lands in the weights' manager.
+     */
+    NDArray project(NDArray h, int part, QvAdapter adapter) {
+        NDManager manager = h.getManager();
+        long d = cfg.embedDim();
+        NDIndex rows = new NDIndex("{}:{}", part * d, (part + 1) * d);
+        NDArray w = adapter.qkvWeight(index, qkvW).get(manager, rows);
+        return linear(h, w, qkvB == null ? null : qkvB.get(manager, rows));
+    }
+
+    /**
+     * Plain multi-head attention of queries on keys and values, through the output projection,
+     * before the residual sum: each (B, S, D) → (B, S, D). q is scaled here.
+     */
+    NDArray attend(NDArray q, NDArray k, NDArray v) {
+        long batch = q.getShape().get(0);
+        long s = q.getShape().get(1);
+        NDArray scale = Scalars.of(q.getManager(), attnScale);
+        NDArray attn = attentionWeights(toHeads(q, batch, s).mul(scale), toHeads(k, batch, s), null);
+        NDArray o = attn.matMul(toHeads(v, batch, s)).transpose(0, 2, 1, 3).reshape(batch, s, cfg.embedDim());
+        return linear(o, projW, projB);
+    }
+
     /**
      * Softmax attention weights with ToMe's proportional attention: {@code softmax(q k^T + log s)}
      * counts a key standing for s tokens s times. With {@code size} null it is plain attention.
@@ -221,7 +267,7 @@ final class VitBlock {
         return (bias == null ? Linear.linear(input, weight) : Linear.linear(input, weight, bias)).singletonOrThrow();
     }
 
-    private static NDArray residual(NDArray x, NDArray branch, ForwardContext ctx) {
+    static NDArray residual(NDArray x, NDArray branch, ForwardContext ctx) {
         return ctx.isInPlace() ? x.addi(branch) : x.add(branch);
     }
 

@@ -25,7 +25,7 @@ public final class CompressionOptions {
                         LEVEL,
                         "TEXT",
                         "any level text: none, tome:R, tome-decreasing:R,\ntome:r1,r2,..,"
-                                + " evit:K, evit:K@b1,b2,..");
+                                + " evit:K, evit:K@b1,b2,..,\nidle:K, idle:K@b1,b2,.., idle:k1,k2,..@b1,b2,..");
     }
 
     /** The level the options ask for; {@link CompressionLevel#none()} when none is given. */
