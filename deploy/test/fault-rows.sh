@@ -130,10 +130,15 @@ record_row() { # NAME RESTARTS DOWN_S RECOVERY_S FROM_MS
 # (the process restarted or resumed); for the kills that is the moment of the kill, and what follows
 # is recovery.
 inject_tm_kill() {
+    local pid
     note_tm_rss
+    pid="$(tm_pid)"
+    log "tm-kill: kill -9 $pid"
+    # Here rather than with taskmanager.sh kill, whose start-up would blur the moment of the kill.
     FAULT_START_MS="$(now_ms)"
-    "$BIN/taskmanager.sh" kill --run-dir "$RUN_DIR"
+    kill -9 "$pid"
     FAULT_END_MS="$(now_ms)"
+    wait_for 10 "the TaskManager to die" eval '! kill -0 '"$pid"' 2>/dev/null'
     "$BIN/taskmanager.sh" start --run-dir "$RUN_DIR" --timeout 90 || fail "tm-kill: no new TaskManager"
 }
 
