@@ -1,9 +1,8 @@
 package org.tocomstream.compress;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -34,17 +33,23 @@ import java.util.OptionalInt;
  *       the patch tokens the class token's query ranks highest and passes the others through.
  * </ul>
  *
+ * <p>A level is its method plus one immutable parameter value of that method's family ({@code
+ * TomeSchedule}, {@code EvitParams}, {@link DiffRateSchedule}, {@link GtpParams}, {@link
+ * IdleSchedule}), which validates, parses and writes its own text; {@link #parse(String)} and the
+ * private {@code text(method, params)} are the one table from text head to family and back.
+ *
  * <p>The text form ({@link #toString()}, {@link #parse(String)}) is used in configuration and in
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
  * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code gtp:8}, {@code gtp:8,theta=0.6} (see {@link
  * GtpParams}), {@code idle:0.7}, {@code idle:0.7@4,5,6,7,8,9,10,11},
  * {@code idle:0.7,0.5@4,8}. {@link #toString()} writes the canonical form
  * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
- * parse(level.toString())} equals {@code level}.
+ * parse(level.toString())} equals {@code level}. Levels are equal when their canonical texts are,
+ * and Java serialization writes that text and parses it back.
  */
 public final class CompressionLevel implements Serializable {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** The token-reduction method. */
     public enum Method {
@@ -56,67 +61,22 @@ public final class CompressionLevel implements Serializable {
         IDLE
     }
 
-    private enum Shape {
-        CONSTANT,
-        DECREASING,
-        EXPLICIT
-    }
-
-    /** 0-based blocks where EViT reduces by default: the 4th, 7th and 10th. */
-    private static final int[] EVIT_DEFAULT_BLOCKS = {3, 6, 9};
-
-    private static final CompressionLevel NONE =
-            new CompressionLevel(Method.NONE, Shape.CONSTANT, 0, new int[0], 1.0, new int[0]);
+    private static final CompressionLevel NONE = new CompressionLevel(Method.NONE, null);
 
     private final Method method;
-    private final Shape shape;
-    private final int r;
-    private final int[] perLayer;
-    private final double keepRate;
-    private final int[] blocks;
-    private final DiffRateSchedule diffRate;
-    private final GtpParams gtp;
-    private final IdleSchedule idle;
+    /** The family's parameters, of the class {@link #text} pairs with {@link #method}; null for none. */
+    private final Serializable params;
+    /** The canonical text, which is also the value's identity. */
+    private final String text;
 
-    private CompressionLevel(Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks) {
-        this(method, shape, r, perLayer, keepRate, blocks, null);
-    }
-
-    private CompressionLevel(
-            Method method, Shape shape, int r, int[] perLayer, double keepRate, int[] blocks, GtpParams gtp) {
+    private CompressionLevel(Method method, Serializable params) {
         this.method = method;
-        this.shape = shape;
-        this.r = r;
-        this.perLayer = perLayer;
-        this.keepRate = keepRate;
-        this.blocks = blocks;
-        this.diffRate = null;
-        this.gtp = gtp;
-        this.idle = IdleSchedule.NONE;
+        this.params = params;
+        this.text = text(method, params);
     }
 
-    private CompressionLevel(DiffRateSchedule diffRate) {
-        this.method = Method.DIFFRATE;
-        this.shape = Shape.EXPLICIT;
-        this.r = 0;
-        this.perLayer = null;
-        this.keepRate = 1;
-        this.blocks = null;
-        this.diffRate = Objects.requireNonNull(diffRate, "DiffRate schedule");
-        this.gtp = null;
-        this.idle = IdleSchedule.NONE;
-    }
-
-    private CompressionLevel(IdleSchedule idle) {
-        this.method = Method.IDLE;
-        this.shape = Shape.CONSTANT;
-        this.r = 0;
-        this.perLayer = null;
-        this.keepRate = 1.0;
-        this.blocks = null;
-        this.idle = idle;
-        this.diffRate = null;
-        this.gtp = null;
+    private static CompressionLevel of(Method method, Serializable params, boolean identity) {
+        return identity ? NONE : new CompressionLevel(method, params);
     }
 
     /** No compression: the plain model. */
@@ -126,14 +86,12 @@ public final class CompressionLevel implements Serializable {
 
     /** ToMe with r tokens merged in every block; {@code tome(0)} is {@link #none()}. */
     public static CompressionLevel tome(int r) {
-        requireNonNegative(r, "ToMe r");
-        return r == 0 ? NONE : new CompressionLevel(Method.TOME, Shape.CONSTANT, r, null, 1, null);
+        return tome(TomeSchedule.constant(r));
     }
 
     /** ToMe merging 2r tokens in the first block, decreasing linearly to 0 in the last. */
     public static CompressionLevel tomeDecreasing(int r) {
-        requireNonNegative(r, "ToMe r");
-        return r == 0 ? NONE : new CompressionLevel(Method.TOME, Shape.DECREASING, r, null, 1, null);
+        return tome(TomeSchedule.decreasing(r));
     }
 
     /**
@@ -141,49 +99,30 @@ public final class CompressionLevel implements Serializable {
      * zeros are dropped ({@code tome:8,8,4,0} equals {@code tome:8,8,4}).
      */
     public static CompressionLevel tomeSchedule(int... rPerBlock) {
-        for (int i = 0; i < rPerBlock.length; i++) {
-            if (rPerBlock[i] < 0) {
-                throw new IllegalArgumentException(
-                        String.format("ToMe r for block %d must be >= 0 but was %d", i, rPerBlock[i]));
-            }
-        }
-        int length = rPerBlock.length;
-        while (length > 0 && rPerBlock[length - 1] == 0) {
-            length--;
-        }
-        if (length == 0) {
-            return NONE;
-        }
-        return new CompressionLevel(Method.TOME, Shape.EXPLICIT, 0, Arrays.copyOf(rPerBlock, length), 1, null);
+        return tome(TomeSchedule.explicit(rPerBlock));
+    }
+
+    private static CompressionLevel tome(TomeSchedule schedule) {
+        return of(Method.TOME, schedule, schedule.isIdentity());
     }
 
     /** EViT keeping the given fraction of tokens at blocks 3, 6 and 9 (0-based). */
     public static CompressionLevel evit(double keepRate) {
-        return evit(keepRate, EVIT_DEFAULT_BLOCKS);
+        return evit(keepRate, EvitParams.DEFAULT_BLOCKS);
     }
 
     /** EViT keeping the given fraction of tokens at the given 0-based blocks. */
     public static CompressionLevel evit(double keepRate, int... blocks) {
-        if (!(keepRate > 0 && keepRate <= 1)) {
-            throw new IllegalArgumentException("EViT keep rate must be in (0, 1] but was " + keepRate);
-        }
-        int[] sorted = blocks.clone();
-        Arrays.sort(sorted);
-        for (int i = 0; i < sorted.length; i++) {
-            if (sorted[i] < 0 || (i > 0 && sorted[i] == sorted[i - 1])) {
-                throw new IllegalArgumentException(
-                        "EViT blocks must be distinct and >= 0 but were " + Arrays.toString(blocks));
-            }
-        }
-        if (keepRate == 1.0 || sorted.length == 0) {
-            return NONE;
-        }
-        return new CompressionLevel(Method.EVIT, Shape.CONSTANT, 0, null, keepRate, sorted);
+        return evit(EvitParams.of(keepRate, blocks));
+    }
+
+    private static CompressionLevel evit(EvitParams params) {
+        return of(Method.EVIT, params, params.isIdentity());
     }
 
     /** DiffRate at the given schedule; it must fit the model it runs on ({@link DiffRateSchedule#requireFits}). */
     public static CompressionLevel diffRate(DiffRateSchedule schedule) {
-        return new CompressionLevel(schedule);
+        return of(Method.DIFFRATE, Objects.requireNonNull(schedule, "DiffRate schedule"), false);
     }
 
     /**
@@ -192,12 +131,7 @@ public final class CompressionLevel implements Serializable {
      */
     public static CompressionLevel gtp(GtpParams params) {
         Objects.requireNonNull(params, "GTP parameters");
-        return params.isIdentity() ? NONE : new CompressionLevel(Method.GTP, Shape.CONSTANT, 0, null, 1, null, params);
-    }
-
-    /** The GTP parameters, or null for other methods. */
-    public GtpParams gtpParams() {
-        return gtp;
+        return of(Method.GTP, params, params.isIdentity());
     }
 
     /** IdleViT with keep ratios ρ, ρ², ρ³ over the default blocks ({@link IdleSchedule}). */
@@ -216,11 +150,12 @@ public final class CompressionLevel implements Serializable {
     }
 
     private static CompressionLevel idle(IdleSchedule schedule) {
-        return schedule.isNone() ? NONE : new CompressionLevel(schedule);
+        return of(Method.IDLE, schedule, schedule.isNone());
     }
 
     /**
-     * Parses the text form (see the class comment).
+     * Parses the text form (see the class comment): the head before the colon picks the family,
+     * which parses the rest.
      *
      * @throws IllegalArgumentException quoting the text and saying what was expected
      */
@@ -237,41 +172,40 @@ public final class CompressionLevel implements Serializable {
             }
             String head = s.substring(0, colon);
             String body = s.substring(colon + 1);
-            switch (head) {
-                case "tome":
-                    int[] rs = parseInts(body);
-                    return rs.length == 1 ? tome(rs[0]) : tomeSchedule(rs);
-                case "tome-decreasing":
-                    return tomeDecreasing(Integer.parseInt(body.trim()));
-                case "evit":
-                    int at = body.indexOf('@');
-                    if (at < 0) {
-                        return evit(Double.parseDouble(body.trim()));
-                    }
-                    return evit(Double.parseDouble(body.substring(0, at).trim()), parseInts(body.substring(at + 1)));
-                case "diffrate":
-                    // From the original text: a file path keeps its case.
-                    return diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
-                case "gtp":
-                    return gtp(GtpParams.parse(body));
-                case "idle":
-                    return idle(IdleSchedule.parse(body));
-                default:
-                    throw new IllegalArgumentException("unknown method '" + head + "'");
-            }
+            return switch (head) {
+                case "tome" -> tome(TomeSchedule.parse(body));
+                case "tome-decreasing" -> tome(TomeSchedule.parseDecreasing(body));
+                case "evit" -> evit(EvitParams.parse(body));
+                // From the original text: a file path keeps its case.
+                case "diffrate" -> diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
+                case "gtp" -> gtp(GtpParams.parse(body));
+                case "idle" -> idle(IdleSchedule.parse(body));
+                default -> throw new IllegalArgumentException("unknown method '" + head + "'");
+            };
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     String.format(
                             "invalid compression level '%s' (%s); expected none, tome:R,"
                                     + " tome-decreasing:R, tome:R1,R2,..., evit:RATE,"
                                     + " evit:RATE@B1,B2,..., diffrate:P0,P1,.../M0,M1,...,"
-                                    + " diffrate:deit-s@2.9, diffrate:file=PATH"
                                     + " diffrate:deit-s@2.9, diffrate:file=PATH,"
                                     + " gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off], idle:RATE,"
                                     + " idle:RATE@B1,B2,... or idle:R1,R2,...@B1,B2,...",
                             text, e.getMessage()),
                     e);
         }
+    }
+
+    /** The canonical text of a method and its family's parameters: the inverse of {@link #parse}. */
+    private static String text(Method method, Serializable params) {
+        return switch (method) {
+            case NONE -> "none";
+            case TOME -> ((TomeSchedule) params).levelText();
+            case EVIT -> "evit:" + ((EvitParams) params).text();
+            case DIFFRATE -> "diffrate:" + ((DiffRateSchedule) params).text();
+            case GTP -> "gtp:" + ((GtpParams) params).text();
+            case IDLE -> "idle:" + ((IdleSchedule) params).text();
+        };
     }
 
     public Method method() {
@@ -289,7 +223,7 @@ public final class CompressionLevel implements Serializable {
      * #tomeDecreasingDegree()}'s.
      */
     public OptionalInt tomeDegree() {
-        return tomeR(Shape.CONSTANT);
+        return tomeR(TomeSchedule.Shape.CONSTANT);
     }
 
     /**
@@ -297,15 +231,15 @@ public final class CompressionLevel implements Serializable {
      * empty for every other level.
      */
     public OptionalInt tomeDecreasingDegree() {
-        return tomeR(Shape.DECREASING);
+        return tomeR(TomeSchedule.Shape.DECREASING);
     }
 
     /** r when this is ToMe of the given shape, 0 for none, else empty. */
-    private OptionalInt tomeR(Shape wanted) {
+    private OptionalInt tomeR(TomeSchedule.Shape wanted) {
         if (method == Method.NONE) {
             return OptionalInt.of(0);
         }
-        return method == Method.TOME && shape == wanted ? OptionalInt.of(r) : OptionalInt.empty();
+        return params instanceof TomeSchedule tome ? tome.r(wanted) : OptionalInt.empty();
     }
 
     /**
@@ -313,53 +247,37 @@ public final class CompressionLevel implements Serializable {
      * for other methods.
      */
     public int[] tomeSchedule(int depth) {
-        int[] out = new int[depth];
-        if (method != Method.TOME) {
-            return out;
-        }
-        switch (shape) {
-            case CONSTANT:
-                Arrays.fill(out, r);
-                break;
-            case DECREASING:
-                // Linear from 2r down to 0, truncated toward zero (ToMe's parse_r with inflect -1).
-                double step = depth > 1 ? -2.0 * r / (depth - 1) : 0;
-                for (int i = 0; i < depth; i++) {
-                    out[i] = (int) (2.0 * r + step * i);
-                }
-                break;
-            case EXPLICIT:
-                System.arraycopy(perLayer, 0, out, 0, Math.min(depth, perLayer.length));
-                break;
-            default:
-                throw new AssertionError(shape);
-        }
-        return out;
+        return params instanceof TomeSchedule tome ? tome.perBlock(depth) : new int[depth];
     }
 
     /** EViT keep rate (1.0 for other methods). */
     public double keepRate() {
-        return method == Method.EVIT ? keepRate : 1.0;
+        return params instanceof EvitParams evit ? evit.keepRate() : 1.0;
     }
 
     /** Whether EViT reduces tokens after the attention of 0-based {@code block}. */
     public boolean evitReducesAt(int block) {
-        return method == Method.EVIT && Arrays.binarySearch(blocks, block) >= 0;
+        return params instanceof EvitParams evit && evit.reducesAt(block);
     }
 
     /** 0-based EViT reduction blocks (empty for other methods). */
     public int[] evitBlocks() {
-        return method == Method.EVIT ? blocks.clone() : new int[0];
+        return params instanceof EvitParams evit ? evit.blocks() : new int[0];
     }
 
     /** The DiffRate schedule; null for other methods. */
     public DiffRateSchedule diffRateSchedule() {
-        return diffRate;
+        return params instanceof DiffRateSchedule schedule ? schedule : null;
+    }
+
+    /** The GTP parameters, or null for other methods. */
+    public GtpParams gtpParams() {
+        return params instanceof GtpParams gtp ? gtp : null;
     }
 
     /** The IdleViT keep ratios; for other methods a schedule in which no block idles. */
     public IdleSchedule idleSchedule() {
-        return idle;
+        return params instanceof IdleSchedule idle ? idle : IdleSchedule.NONE;
     }
 
     /**
@@ -372,81 +290,38 @@ public final class CompressionLevel implements Serializable {
 
     /** The schedule as written in labels, i.e. the text after the colon of {@link #toString()}. */
     public String scheduleText() {
-        String s = toString();
-        int colon = s.indexOf(':');
-        return colon < 0 ? "" : s.substring(colon + 1);
+        int colon = text.indexOf(':');
+        return colon < 0 ? "" : text.substring(colon + 1);
     }
 
     @Override
     public String toString() {
-        switch (method) {
-            case NONE:
-                return "none";
-            case TOME:
-                switch (shape) {
-                    case CONSTANT:
-                        return "tome:" + r;
-                    case DECREASING:
-                        return "tome-decreasing:" + r;
-                    default:
-                        // A one-block schedule is written "tome:R,0": "tome:R" means constant R.
-                        return "tome:" + join(perLayer) + (perLayer.length == 1 ? ",0" : "");
-                }
-            case EVIT:
-                String rate = BigDecimalText.of(keepRate);
-                return Arrays.equals(blocks, EVIT_DEFAULT_BLOCKS)
-                        ? "evit:" + rate
-                        : "evit:" + rate + "@" + join(blocks);
-            case DIFFRATE:
-                return "diffrate:" + diffRate.text();
-            case GTP:
-                return "gtp:" + gtp.text();
-            case IDLE:
-                return idle.toString();
-            default:
-                throw new AssertionError(method);
-        }
+        return text;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CompressionLevel && toString().equals(o.toString());
+        return o instanceof CompressionLevel other && text.equals(other.text);
     }
 
     @Override
     public int hashCode() {
-        return toString().hashCode();
+        return text.hashCode();
     }
 
-    private static int[] parseInts(String csv) {
-        List<Integer> out = new ArrayList<>();
-        // Limit -1 keeps trailing empty parts, so "tome:8," is an error rather than tome:8.
-        for (String part : csv.split(",", -1)) {
-            out.add(Integer.parseInt(part.trim()));
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
+    /** Serialized as its canonical text ({@code TextForm}), so the stream form is the text form. */
+    private Object writeReplace() {
+        return new TextForm(text);
     }
 
-    private static String join(int[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(values[i]);
-        }
-        return sb.toString();
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("a CompressionLevel is serialized as its text form");
     }
 
-    private static void requireNonNegative(int value, String what) {
-        if (value < 0) {
-            throw new IllegalArgumentException(what + " must be >= 0 but was " + value);
-        }
-    }
-
-    /** Shortest decimal text of a keep rate: 0.7 rather than 0.7000000000000001. */
-    private static final class BigDecimalText {
-        static String of(double v) {
-            return new java.math.BigDecimal(Double.toString(v))
-                    .stripTrailingZeros()
-                    .toPlainString();
+    /** The serialized form: the canonical text, parsed back on reading. */
+    private record TextForm(String text) implements Serializable {
+        private Object readResolve() {
+            return parse(text);
         }
     }
 }

@@ -83,12 +83,12 @@ public final class DiffRateSchedule implements Serializable {
         if (slash < 0) {
             return published(s);
         }
-        return of(ints(s.substring(0, slash)), ints(s.substring(slash + 1)));
+        return of(LevelText.ints(s.substring(0, slash)), LevelText.ints(s.substring(slash + 1)));
     }
 
     /** The text after {@code diffrate:}: the published name, else the inline counts. */
     String text() {
-        return name != null ? name : join(pruneKept) + "/" + join(mergeKept);
+        return name != null ? name : LevelText.join(pruneKept) + "/" + LevelText.join(mergeKept);
     }
 
     /** The published name ({@code deit-s@2.9}), or null for inline or file schedules. */
@@ -201,22 +201,5 @@ public final class DiffRateSchedule implements Serializable {
             }
         }
         return pruneKept.clone();
-    }
-
-    private static int[] ints(String csv) {
-        String[] parts = csv.split(",", -1);
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            out[i] = Integer.parseInt(parts[i].trim());
-        }
-        return out;
-    }
-
-    private static String join(int[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(values[i]);
-        }
-        return sb.toString();
     }
 }

@@ -1,7 +1,6 @@
 package org.tocomstream.compress;
 
 import java.io.Serializable;
-import java.math.BigDecimal;
 import java.util.Locale;
 
 /**
@@ -127,10 +126,10 @@ public record GtpParams(int props, double alpha, double theta, Graph graph, int 
     String text() {
         StringBuilder sb = new StringBuilder().append(props);
         if (alpha != DEFAULT_ALPHA) {
-            sb.append(",alpha=").append(decimal(alpha));
+            sb.append(",alpha=").append(LevelText.decimal(alpha));
         }
         if (sparsifies()) {
-            sb.append(",theta=").append(decimal(theta));
+            sb.append(",theta=").append(LevelText.decimal(theta));
         }
         if (graph != Graph.MIXED) {
             sb.append(",graph=").append(graph.name().toLowerCase(Locale.ROOT));
@@ -150,9 +149,5 @@ public record GtpParams(int props, double alpha, double theta, Graph graph, int 
             case "off" -> false;
             default -> throw new IllegalArgumentException("scale must be on or off but was '" + value + "'");
         };
-    }
-
-    private static String decimal(double v) {
-        return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
     }
 }

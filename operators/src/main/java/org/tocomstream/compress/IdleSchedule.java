@@ -1,10 +1,7 @@
 package org.tocomstream.compress;
 
 import java.io.Serializable;
-import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Where and how hard IdleViT's token idling works ({@code src/docs/token-reduction.md}, IdleViT):
@@ -77,7 +74,7 @@ public final class IdleSchedule implements Serializable {
             return staged(Double.parseDouble(body.trim()), null);
         }
         String[] rates = body.substring(0, at).split(",", -1);
-        int[] blocks = parseInts(body.substring(at + 1));
+        int[] blocks = LevelText.ints(body.substring(at + 1));
         if (rates.length == 1) {
             return staged(Double.parseDouble(rates[0].trim()), blocks);
         }
@@ -137,11 +134,11 @@ public final class IdleSchedule implements Serializable {
         if (ratios != null) {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < ratios.length; i++) {
-                sb.append(i == 0 ? "" : ",").append(decimal(ratios[i]));
+                sb.append(i == 0 ? "" : ",").append(LevelText.decimal(ratios[i]));
             }
-            return sb + "@" + join(blocks);
+            return sb + "@" + LevelText.join(blocks);
         }
-        return blocks == null ? decimal(rate) : decimal(rate) + "@" + join(blocks);
+        return blocks == null ? LevelText.decimal(rate) : LevelText.decimal(rate) + "@" + LevelText.join(blocks);
     }
 
     @Override
@@ -183,26 +180,5 @@ public final class IdleSchedule implements Serializable {
             }
         }
         return sorted;
-    }
-
-    private static int[] parseInts(String csv) {
-        List<Integer> out = new ArrayList<>();
-        for (String part : csv.split(",", -1)) {
-            out.add(Integer.parseInt(part.trim()));
-        }
-        return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static String join(int[] values) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(values[i]);
-        }
-        return sb.toString();
-    }
-
-    /** Shortest decimal text: 0.7 rather than 0.7000000000000001. */
-    private static String decimal(double v) {
-        return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
     }
 }

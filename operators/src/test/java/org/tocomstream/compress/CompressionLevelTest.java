@@ -3,6 +3,10 @@ package org.tocomstream.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -180,6 +184,45 @@ class CompressionLevelTest {
                     .isNotEqualTo("tome:8");
             assertThat(CompressionLevel.evit(0.7)).isNotEqualTo(CompressionLevel.evit(0.7, 3, 6));
             assertThat(CompressionLevel.evit(0.7)).isNotEqualTo(CompressionLevel.evit(0.5));
+        }
+
+        @Test
+        void everyFamilySurvivesJavaSerializationAsItsText() throws Exception {
+            // Levels travel in Flink's serialized job graph (ladders, fixed level sources).
+            CompressionLevel[] levels = {
+                CompressionLevel.none(),
+                CompressionLevel.tome(8),
+                CompressionLevel.tomeDecreasing(8),
+                CompressionLevel.tomeSchedule(new int[] {8}),
+                CompressionLevel.evit(0.5, 2, 5),
+                CompressionLevel.parse("diffrate:deit-s@2.9"),
+                CompressionLevel.diffRate(DiffRateSchedule.of(new int[] {5, 4}, new int[] {5, 3})),
+                CompressionLevel.parse("gtp:8,alpha=0.2,theta=0.6,graph=spatial,k=4,scale=off"),
+                CompressionLevel.idleRatios(new double[] {0.5, 0.25}, new int[] {9, 3})
+            };
+            for (CompressionLevel level : levels) {
+                CompressionLevel copy = roundTrip(level);
+
+                assertThat(copy).as("%s", level).isEqualTo(level).hasToString(level.toString());
+                assertThat(copy.method()).isEqualTo(level.method());
+                assertThat(copy.tomeSchedule(12)).isEqualTo(level.tomeSchedule(12));
+                assertThat(copy.evitBlocks()).isEqualTo(level.evitBlocks());
+                assertThat(copy.diffRateSchedule()).isEqualTo(level.diffRateSchedule());
+                assertThat(copy.gtpParams()).isEqualTo(level.gtpParams());
+                assertThat(copy.idleSchedule().ratios(12))
+                        .isEqualTo(level.idleSchedule().ratios(12));
+            }
+            assertThat(roundTrip(CompressionLevel.none())).isSameAs(CompressionLevel.none());
+        }
+
+        private CompressionLevel roundTrip(CompressionLevel level) throws Exception {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(level);
+            }
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+                return (CompressionLevel) in.readObject();
+            }
         }
     }
 
