@@ -54,8 +54,8 @@ public final class BenchCommand implements Command {
             .value(
                     LEVELS,
                     "LIST",
-                    "levels, comma-separated: a ToMe r or any level text without commas\n(default " + DEFAULT_LEVELS
-                            + ")")
+                    "levels, comma-separated (a ToMe r or level texts without commas),\nor semicolon-separated (any level text) (default "
+                            + DEFAULT_LEVELS + ")")
             .value(BATCH, "LIST", "batch sizes (default 1,8,32)")
             .value(ITERATIONS, "N", "timed rounds per batch size (default 10)")
             .value(WARMUP, "N", "untimed rounds first (default 3)")
@@ -167,7 +167,7 @@ public final class BenchCommand implements Command {
             throw args.error(PRESET, e.getMessage());
         }
         List<CompressionLevel> levels = new ArrayList<>();
-        List<String> levelItems = args.has(LEVELS) ? args.list(LEVELS) : Arrays.asList(DEFAULT_LEVELS.split(","));
+        List<String> levelItems = args.has(LEVELS) ? args.levelList(LEVELS) : Arrays.asList(DEFAULT_LEVELS.split(","));
         for (String item : levelItems) {
             CompressionLevel level = CompressionOptions.parseLevel(args, LEVELS, item);
             if (levels.contains(level)) {

@@ -188,6 +188,23 @@ public final class ParsedArgs {
         return items;
     }
 
+    /**
+     * A list of compression-level texts: separated by semicolons when the value holds one (then an
+     * item may contain commas, as in {@code tome:8,4;gtp:8,theta=0.6}), else by commas as {@link
+     * #list}. Empty items are an error.
+     */
+    public List<String> levelList(String option) throws UsageException {
+        String v = values.get(option);
+        if (v == null || !v.contains(";")) {
+            return list(option);
+        }
+        List<String> items = Stream.of(v.split(";", -1)).map(String::trim).collect(Collectors.toList());
+        if (items.stream().anyMatch(String::isEmpty)) {
+            throw error(option, "expected a semicolon-separated list without empty items but got '" + v + "'");
+        }
+        return items;
+    }
+
     /** Fails if more than one of {@code options} was given. */
     public void atMostOne(String... options) throws UsageException {
         String first = null;

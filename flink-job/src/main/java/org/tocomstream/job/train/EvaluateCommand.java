@@ -50,7 +50,7 @@ public final class EvaluateCommand implements Command {
             .value(
                     LEVELS,
                     "LIST",
-                    "levels, comma-separated: a ToMe r or any level text without commas\n"
+                    "levels, comma-separated (a ToMe r or level texts without commas),\nor semicolon-separated (any level text)\n"
                             + "(default 0,1,..,max r, evit:0.9,evit:0.8,evit:0.7)")
             .value(BATCH, "N", "images per forward pass (default 64)")
             .value(JSON, "FILE", "also write the results as JSON")
@@ -99,7 +99,7 @@ public final class EvaluateCommand implements Command {
         ParsedArgs args = parser.parseOptions(argv, MODEL);
         DataOptions.check(args, TEST_SIZE);
         List<CompressionLevel> levels = new ArrayList<>();
-        for (String item : args.list(LEVELS)) {
+        for (String item : args.levelList(LEVELS)) {
             CompressionLevel level = CompressionOptions.parseLevel(args, LEVELS, item);
             if (levels.contains(level)) {
                 throw args.error(LEVELS, "level " + level + " is listed twice");

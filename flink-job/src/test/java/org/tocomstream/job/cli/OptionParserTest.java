@@ -107,6 +107,17 @@ class OptionParserTest {
         }
 
         @Test
+        void levelListsSplitOnSemicolonsWhenThereAreAnySoLevelTextsMayHoldCommas() throws Exception {
+            assertThat(parse("--levels", "0,4,evit:0.7").levelList("--levels")).containsExactly("0", "4", "evit:0.7");
+            assertThat(parse("--levels", "tome:8,4; gtp:8,theta=0.6 ;idle:0.7,0.5@4,8")
+                            .levelList("--levels"))
+                    .containsExactly("tome:8,4", "gtp:8,theta=0.6", "idle:0.7,0.5@4,8");
+            assertThatThrownBy(() -> parse("--levels", "tome:8;;none").levelList("--levels"))
+                    .hasMessage("predict: --levels: expected a semicolon-separated list without empty"
+                            + " items but got 'tome:8;;none'");
+        }
+
+        @Test
         void emptyPath() {
             assertThatThrownBy(() -> parse("--model=").path("--model"))
                     .hasMessage("predict: --model: expected a path but got ''");
