@@ -236,10 +236,23 @@ final class VitBlock {
      * before the residual sum: each (B, S, D) → (B, S, D). q is scaled here.
      */
     NDArray attend(NDArray q, NDArray k, NDArray v) {
+        return attend(q, k, v, null);
+    }
+
+    /**
+     * {@link #attend(NDArray, NDArray, NDArray)} with {@code keyBias} (B, 1, 1, S) added to every
+     * query's logits before the softmax (IdleViT's masked training form); null adds nothing.
+     */
+    NDArray attend(NDArray q, NDArray k, NDArray v, NDArray keyBias) {
         long batch = q.getShape().get(0);
         long s = q.getShape().get(1);
         NDArray scale = Scalars.of(q.getManager(), attnScale);
-        NDArray attn = attentionWeights(toHeads(q, batch, s).mul(scale), toHeads(k, batch, s), null);
+        NDArray qh = toHeads(q, batch, s).mul(scale);
+        NDArray attn = keyBias == null
+                ? attentionWeights(qh, toHeads(k, batch, s), null)
+                : qh.matMul(toHeads(k, batch, s).transpose(0, 1, 3, 2))
+                        .add(keyBias)
+                        .softmax(-1);
         NDArray o = attn.matMul(toHeads(v, batch, s)).transpose(0, 2, 1, 3).reshape(batch, s, cfg.embedDim());
         return linear(o, projW, projB);
     }

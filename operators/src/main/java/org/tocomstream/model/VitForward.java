@@ -147,9 +147,23 @@ public final class VitForward {
 
     /** Final norm and classifier head(s) on the prefix tokens: (B, N, D) → (B, classes). */
     private NDArray head(NDArray x) {
-        NDArray normed = LayerNorm.layerNorm(
+        return headOnNormed(finalNorm(x));
+    }
+
+    /** Block {@code l}. */
+    VitBlock block(int l) {
+        return blocks[l];
+    }
+
+    /** The final LayerNorm over all tokens: (B, N, D) → (B, N, D). */
+    NDArray finalNorm(NDArray x) {
+        return LayerNorm.layerNorm(
                         x, normShape, weights.get(TimmKeys.NORM_WEIGHT), weights.get(TimmKeys.NORM_BIAS), eps)
                 .singletonOrThrow();
+    }
+
+    /** The classifier head(s) on finally normed tokens: (B, N, D) → (B, classes). */
+    NDArray headOnNormed(NDArray normed) {
         NDArray logits = VitBlock.linear(
                 normed.get(":, 0, :"), weights.get(TimmKeys.HEAD_WEIGHT), weights.get(TimmKeys.HEAD_BIAS));
         if (cfg.distilled()) {

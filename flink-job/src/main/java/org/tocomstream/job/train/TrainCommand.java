@@ -17,6 +17,7 @@ import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.model.ModelSpec.PreprocessConfig;
 import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.train.IdleRecipe;
 import org.tocomstream.model.train.TrainConfig;
 
 /**
@@ -45,6 +46,8 @@ public final class TrainCommand implements Command {
     static final String INPUT_SIZE = "--input-size";
     static final String CROP_FRACTION = "--crop-fraction";
     static final String OUT = "--out";
+    static final String IDLE_RECIPE = "--idle-recipe";
+    static final String DISTILL_WEIGHT = "--distill-weight";
 
     static final int DEFAULT_TRAIN_SIZE = 8000;
     static final int DEFAULT_VAL_SIZE = 1000;
@@ -74,6 +77,11 @@ public final class TrainCommand implements Command {
                     "network input side, --preset only: a multiple of the patch size;\n"
                             + "sets the architecture's imageSize (default the preset's)")
             .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
+            .flag(
+                    IDLE_RECIPE,
+                    "IdleViT's fine-tuning recipe at an idle level (needs --model):\n"
+                            + "masked form, token-cut loss, distillation from the model")
+            .value(DISTILL_WEIGHT, "W", "--idle-recipe's logit distillation weight (default 10)")
             .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)")
             .deviceAndCommonFlags();
 
@@ -94,7 +102,8 @@ public final class TrainCommand implements Command {
                 + "             [--val-data DIR | --val-size N] [--train-size N] [--data-seed N]\n"
                 + "             [--frame-size PX] [--batch N] [--lr X] [--min-lr X] [--warmup-epochs X]\n"
                 + "             [--weight-decay X] [--label-smoothing X] [--no-augment] [--seed N]\n"
-                + "             [--log-every N] [--input-size PX] [--crop-fraction X] [--device DEV]\n\n"
+                + "             [--log-every N] [--input-size PX] [--crop-fraction X] [--device DEV]\n"
+                + "             [--idle-recipe [--distill-weight W]]\n\n"
                 + "AdamW with linear warm-up then cosine decay, label-smoothed cross-entropy, random\n"
                 + "crop (75-100 % of the area) and flip. The compression option is the level every\n"
                 + "training forward pass runs at (merging or pruning inside the graph, gradients flow\n"
@@ -110,6 +119,14 @@ public final class TrainCommand implements Command {
                 + "after every epoch: --val-data DIR, or with --generator --val-size scenes of the\n"
                 + "VALIDATION split. Generated objects lie wholly inside the centred square, so\n"
                 + "--crop-fraction 1.0 suits generated data (0.875 cuts the square's border).\n\n"
+                + "IdleViT recipe. --idle-recipe with --model and an idle level (--level idle:K):\n"
+                + "every idle block trains in its masked form (all tokens attend, idle keys get\n"
+                + "-1e5, the residual updates are multiplied by the selection mask), and the loss\n"
+                + "adds a token-cut loss per idle block, W·KL(dense || student) of the logits and\n"
+                + "100·W·MSE of the L2-normalised class features, the dense model being --model's\n"
+                + "weights at no compression, frozen (W = --distill-weight, default 10). Defaults\n"
+                + "become --lr 1e-5, --min-lr 1e-6, --warmup-epochs 0. Validation runs the\n"
+                + "inference form.\n\n"
                 + "Checkpoints and resume. After every epoch --out receives model.json,\n"
                 + "model.safetensors (loadable by predict and evaluate) and training/ (optimizer\n"
                 + "state and step). Running the same command again resumes from the last finished\n"
@@ -152,12 +169,15 @@ public final class TrainCommand implements Command {
         CompressionLevel level = CompressionOptions.level(args);
         int epochs = args.positiveInt(EPOCHS, 1);
         int batch = args.positiveInt(BATCH, 64);
-        double lr = args.number(LR, 1e-3, x -> x > 0, "a number > 0");
-        double minLr = args.number(MIN_LR, Math.min(1e-5, lr), x -> x >= 0, "a number >= 0");
+        IdleRecipe recipe = idleRecipe(args, level);
+        double lr = args.number(LR, recipe == null ? 1e-3 : IdleRecipe.DEFAULT_LR, x -> x > 0, "a number > 0");
+        double minLr = args.number(
+                MIN_LR, Math.min(recipe == null ? 1e-5 : IdleRecipe.DEFAULT_MIN_LR, lr), x -> x >= 0, "a number >= 0");
         if (minLr > lr) {
             throw args.error(MIN_LR, "must not exceed --lr " + lr + " but got '" + args.string(MIN_LR, "") + "'");
         }
-        double warmup = args.number(WARMUP_EPOCHS, Math.min(1.0, epochs), x -> x >= 0, "a number >= 0");
+        double warmup =
+                args.number(WARMUP_EPOCHS, recipe == null ? Math.min(1.0, epochs) : 0.0, x -> x >= 0, "a number >= 0");
         if (warmup > epochs) {
             throw args.error(
                     WARMUP_EPOCHS,
@@ -190,7 +210,8 @@ public final class TrainCommand implements Command {
                     level,
                     !args.has(NO_AUGMENT),
                     seed,
-                    logEvery);
+                    logEvery,
+                    recipe);
         } catch (IllegalArgumentException e) {
             // Every field was checked above; this only guards against a rule added later.
             throw args.error(e.getMessage());
@@ -209,6 +230,20 @@ public final class TrainCommand implements Command {
                 args.path(OUT).orElseThrow(),
                 DeviceOption.parse(args),
                 "tocom-stream train " + String.join(" ", argv));
+    }
+
+    /** IdleViT's recipe when {@code --idle-recipe} asks for it, checked against the level; else null. */
+    private static IdleRecipe idleRecipe(ParsedArgs args, CompressionLevel level) throws UsageException {
+        args.requires(DISTILL_WEIGHT, IDLE_RECIPE);
+        if (!args.has(IDLE_RECIPE)) {
+            return null;
+        }
+        args.requires(IDLE_RECIPE, MODEL);
+        if (level.method() != CompressionLevel.Method.IDLE) {
+            throw args.error(IDLE_RECIPE, "needs an idle level (--level idle:K) but the level is " + level);
+        }
+        return new IdleRecipe(args.number(
+                DISTILL_WEIGHT, IdleRecipe.DEFAULT_DISTILL_WEIGHT, x -> x >= 0 && x < 1e6, "a number in [0, 1e6)"));
     }
 
     /** The required options, and those that exclude or need each other. */

@@ -64,7 +64,9 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
         long perEpoch = train.size() / s.config().batchSize();
         long startStep = checkOut(
                 spec.withTrainedCompression(level), perEpoch * s.config().epochs());
-        Map<String, HostTensor> initial = startStep >= 0 ? Map.of() : initialWeights(spec, base);
+        // IdleViT's recipe distils from the starting weights, so a resume needs them too.
+        boolean needStart = startStep < 0 || s.config().idleRecipe() != null;
+        Map<String, HostTensor> initial = needStart ? initialWeights(spec, base) : Map.of();
 
         VitConfig arch = spec.architecture();
         err.printf(

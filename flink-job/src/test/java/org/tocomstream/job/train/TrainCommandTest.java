@@ -248,6 +248,50 @@ class TrainCommandTest {
                 .hasLineCount(1);
     }
 
+    @Test
+    void fineTunesAtAnIdleLevelWithIdleViTsRecipe() throws IOException {
+        assertThat(first.status()).as(first.err()).isZero();
+        Path out = tmp.resolve("idle-recipe");
+        String[] args = {
+            "train",
+            "--model",
+            trained.toString(),
+            "--generator",
+            "--data-seed",
+            "3",
+            "--train-size",
+            "16",
+            "--val-size",
+            "16",
+            "--batch",
+            "16",
+            "--epochs",
+            "1",
+            "--level",
+            "idle:0.7",
+            "--idle-recipe",
+            "--distill-weight",
+            "5",
+            "--crop-fraction",
+            "1.0",
+            "--out",
+            out.toString()
+        };
+
+        Result r = run(args);
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err())
+                .contains("fine-tuning vit_test_tiny (32 px, 8 classes) at level idle:0.7 on 16 images")
+                .contains("lr 1.00e-05"); // the recipe's peak, no warm-up
+        assertThat(r.out()).contains("step 1/1 (+1 this run)");
+        assertThat(ModelSpec.read(out).trainedCompression()).isEqualTo(CompressionLevel.idle(0.7));
+        // The finished run again: the recipe reloads --model as its teacher, trains nothing.
+        Result again = run(args);
+        assertThat(again.status()).as(again.err()).isZero();
+        assertThat(again.err()).contains("already holds the finished run");
+    }
+
     private static String valAcc(String out) {
         return out.substring(out.indexOf("val acc"));
     }
@@ -261,6 +305,30 @@ class TrainCommandTest {
             assertUsageError(
                     run("train", "--preset", "vit_test_tiny", "--generator", "--epochs", "1"),
                     "train: missing required option --out DIR");
+        }
+
+        @Test
+        void idleRecipeMisuse() {
+            assertUsageError(
+                    run("train", "--model", "m", "--generator", "--epochs", "1", "--idle-recipe", "--out", OUT),
+                    "train: --idle-recipe: needs an idle level (--level idle:K) but the level is none");
+            assertUsageError(
+                    run(
+                            "train",
+                            "--preset",
+                            "vit_test_tiny",
+                            "--generator",
+                            "--epochs",
+                            "1",
+                            "--level",
+                            "idle:0.7",
+                            "--idle-recipe",
+                            "--out",
+                            OUT),
+                    "train: --idle-recipe: requires --model");
+            assertUsageError(
+                    run("train", "--model", "m", "--generator", "--epochs", "1", "--distill-weight", "3", "--out", OUT),
+                    "train: --distill-weight: requires --idle-recipe");
         }
 
         @Test

@@ -18,6 +18,8 @@ import org.tocomstream.compress.CompressionLevel;
  * @param augment whether to apply random crop and flip
  * @param seed seeds initialisation, shuffling and augmentation
  * @param logEverySteps progress report interval in steps
+ * @param idleRecipe IdleViT's fine-tuning recipe (masked form, token-cut loss, distillation from
+ *     the starting weights), or null for plain supervised training; needs an IdleViT level
  */
 public record TrainConfig(
         int epochs,
@@ -30,7 +32,8 @@ public record TrainConfig(
         CompressionLevel level,
         boolean augment,
         long seed,
-        int logEverySteps) {
+        int logEverySteps,
+        IdleRecipe idleRecipe) {
 
     public TrainConfig {
         positive("epochs", epochs);
@@ -54,6 +57,38 @@ public record TrainConfig(
             throw new IllegalArgumentException("label smoothing must be in [0, 1) but was " + labelSmoothing);
         }
         Objects.requireNonNull(level, "level");
+        if (idleRecipe != null && level.method() != CompressionLevel.Method.IDLE) {
+            throw new IllegalArgumentException(
+                    "IdleViT's fine-tuning recipe needs an idle level but the level is " + level);
+        }
+    }
+
+    /** Settings without IdleViT's recipe. */
+    public TrainConfig(
+            int epochs,
+            int batchSize,
+            double lr,
+            double minLr,
+            double warmupEpochs,
+            double weightDecay,
+            double labelSmoothing,
+            CompressionLevel level,
+            boolean augment,
+            long seed,
+            int logEverySteps) {
+        this(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                seed,
+                logEverySteps,
+                null);
     }
 
     /** Defaults for small ViTs trained from scratch: AdamW 1e-3, cosine to 1e-5, 1 warm-up epoch. */
@@ -74,7 +109,8 @@ public record TrainConfig(
                 newLevel,
                 augment,
                 seed,
-                logEverySteps);
+                logEverySteps,
+                idleRecipe);
     }
 
     public TrainConfig withLearningRate(double newLr, double newMinLr) {
@@ -89,7 +125,8 @@ public record TrainConfig(
                 level,
                 augment,
                 seed,
-                logEverySteps);
+                logEverySteps,
+                idleRecipe);
     }
 
     public TrainConfig withSeed(long newSeed) {
@@ -104,7 +141,8 @@ public record TrainConfig(
                 level,
                 augment,
                 newSeed,
-                logEverySteps);
+                logEverySteps,
+                idleRecipe);
     }
 
     public TrainConfig withAugment(boolean on) {
@@ -119,7 +157,8 @@ public record TrainConfig(
                 level,
                 on,
                 seed,
-                logEverySteps);
+                logEverySteps,
+                idleRecipe);
     }
 
     public TrainConfig withWarmupEpochs(double epochsOfWarmup) {
@@ -134,12 +173,41 @@ public record TrainConfig(
                 level,
                 augment,
                 seed,
-                logEverySteps);
+                logEverySteps,
+                idleRecipe);
     }
 
     public TrainConfig withLogEverySteps(int steps) {
         return new TrainConfig(
-                epochs, batchSize, lr, minLr, warmupEpochs, weightDecay, labelSmoothing, level, augment, seed, steps);
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                seed,
+                steps,
+                idleRecipe);
+    }
+
+    /** A copy training with IdleViT's recipe ({@code null}: without). */
+    public TrainConfig withIdleRecipe(IdleRecipe recipe) {
+        return new TrainConfig(
+                epochs,
+                batchSize,
+                lr,
+                minLr,
+                warmupEpochs,
+                weightDecay,
+                labelSmoothing,
+                level,
+                augment,
+                seed,
+                logEverySteps,
+                recipe);
     }
 
     private static void positive(String what, int v) {

@@ -31,7 +31,9 @@ import org.tocomstream.model.VitForward;
  * in the forward pass and gradients flow through the size-weighted average).
  *
  * <p>AdamW with linear warm-up and cosine decay, label-smoothed cross-entropy, optional crop/flip
- * augmentation, deterministic for a seed. The output directory is a model directory ({@code
+ * augmentation, deterministic for a seed. With {@link TrainConfig#idleRecipe()} the forward pass is
+ * IdleViT's masked training form and the loss its recipe ({@link IdleRecipe}); validation still
+ * runs the inference form. The output directory is a model directory ({@code
  * model.json} + {@code model.safetensors}, loadable by {@code VitModel.load}) plus {@code
  * training/} holding the optimizer moments and the step reached, so {@link #train} on the same
  * directory resumes where the last checkpoint left off and follows the same schedule.
@@ -106,13 +108,15 @@ public final class Trainer {
                     new AdamW(params, decayed(params), 0.9, 0.999, 1e-8, config.weightDecay(), root.newSubManager());
             long step = resume ? resumedStep(stateDir, optimizer, totalSteps) : 0;
             VitForward forward = new VitForward(cfg, params);
+            VitForward teacher = config.idleRecipe() == null ? null : frozen(cfg, initialWeights, paramManager);
 
             TrainingWindow window = new TrainingWindow();
             double lastValidation = Double.NaN;
             while (step < totalSteps) {
                 Batch batch = batch(train, cfg, step, perEpoch);
                 double lr = schedule.at(step);
-                StepResult done = gradientStep(engine, root, forward, params, optimizer, batch, lr, step, perEpoch);
+                StepResult done =
+                        gradientStep(engine, root, forward, teacher, params, optimizer, batch, lr, step, perEpoch);
                 window.add(done.loss(), done.correct(), config.batchSize());
                 step++;
                 boolean epochEnd = step % perEpoch == 0;
@@ -146,6 +150,26 @@ public final class Trainer {
             params.put(key, p);
         }
         return params;
+    }
+
+    /**
+     * IdleViT's teacher: the starting weights, frozen. Needed on resume too, since the
+     * checkpoint holds the student.
+     */
+    private static VitForward frozen(VitConfig cfg, Map<String, HostTensor> start, NDManager manager) {
+        if (start.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "IdleViT's recipe distils from the starting weights: pass them on resume too");
+        }
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        for (String key : TimmKeys.expectedShapes(cfg).keySet()) {
+            HostTensor t = start.get(key);
+            if (t == null) {
+                throw new IllegalArgumentException("initial weights lack " + key);
+            }
+            arrays.put(key, manager.create(FloatBuffer.wrap(t.data()), new Shape(t.shape())));
+        }
+        return new VitForward(cfg, arrays);
     }
 
     /**
@@ -190,6 +214,7 @@ public final class Trainer {
             Engine engine,
             NDManager root,
             VitForward forward,
+            VitForward teacher,
             Map<String, NDArray> params,
             AdamW optimizer,
             Batch batch,
@@ -203,8 +228,17 @@ public final class Trainer {
             NDArray x = manager.create(FloatBuffer.wrap(batch.pixels()), new Shape(shape));
             NDArray y = manager.create(batch.labels());
             try (GradientCollector gc = engine.newGradientCollector()) {
-                NDArray logits = forward.forward(x, config.level());
-                NDArray loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
+                NDArray logits;
+                NDArray loss;
+                if (teacher == null) {
+                    logits = forward.forward(x, config.level());
+                    loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
+                } else {
+                    IdleRecipeLoss.Parts parts = IdleRecipeLoss.step(
+                            config.idleRecipe(), forward, teacher, x, y, config.level(), config.labelSmoothing());
+                    logits = parts.logits();
+                    loss = parts.total();
+                }
                 float lossValue = loss.getFloat();
                 // The step of the checkpoint on disk, should this step have to stop.
                 long lastCheckpoint = config.epochs() > 0 && step >= perEpoch ? (step / perEpoch) * perEpoch : 0;
