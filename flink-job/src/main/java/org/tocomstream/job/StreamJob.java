@@ -1,6 +1,7 @@
 package org.tocomstream.job;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -15,6 +16,7 @@ import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.LevelFitCheck;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
@@ -32,7 +34,8 @@ import org.tocomstream.job.run.JobArgs;
  * <p>Takes the same job flags as {@code run} ({@code StreamJob --help} lists them); {@code
  * --bootstrap} and {@code --model} are required, and the model directory must be readable at that
  * path where the job is submitted (its {@code model.json} gives the preprocessing) and on every
- * TaskManager (weights, and the Token Compensator plugin if any). Prints the effective
+ * TaskManager (weights, and the Token Compensator plugin if any). Refuses a compression level that
+ * does not fit the model ({@code LevelFitCheck}), then prints the effective
  * configuration with the plugin it applies (a plugin made for other weights stops here), checks the exactly-once timeout
  * against the broker, sizes the dead-letter sink to what the dead-letter topic accepts ({@code
  * DeadLetterLimit}), then {@code execute}s. It never calls {@code System.exit} (that would stop
@@ -59,6 +62,11 @@ public final class StreamJob {
             JobArgs.validate(conf, parsed);
         } catch (UsageException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        try {
+            LevelFitCheck.require(conf);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new IllegalArgumentException(JobArgs.withFlags(e.getMessage()), e);
         }
         String plugin;
         try {

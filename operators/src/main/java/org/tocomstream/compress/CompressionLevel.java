@@ -5,6 +5,7 @@ import java.io.ObjectInputStream;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -268,6 +269,38 @@ public final class CompressionLevel implements Serializable {
     /** The DiffRate schedule; null for other methods. */
     public DiffRateSchedule diffRateSchedule() {
         return params instanceof DiffRateSchedule schedule ? schedule : null;
+    }
+
+    /**
+     * Why this level cannot run on a model of {@code geometry}, or empty when it can. ToMe, EViT,
+     * GTP and IdleViT fit every model (their requests are clamped to the tokens there are, and
+     * blocks past the model's depth are ignored); a DiffRate schedule holds absolute counts for
+     * one token count and depth ({@link DiffRateSchedule#misfit}).
+     *
+     * @param model how the reason names the model, e.g. {@code the model vit_demo}
+     * @return a reason to follow the level's text, e.g. {@code needs 197 tokens and 12 blocks; the
+     *     model vit_demo has 65 tokens and 12 blocks (...)}
+     */
+    public Optional<String> misfit(TokenGeometry geometry, String model) {
+        Objects.requireNonNull(geometry, "geometry");
+        return params instanceof DiffRateSchedule schedule ? schedule.misfit(geometry, model) : Optional.empty();
+    }
+
+    /** Whether this level can run on a model of {@code geometry} (see {@link #misfit}). */
+    public boolean fits(TokenGeometry geometry) {
+        return misfit(geometry, "the model").isEmpty();
+    }
+
+    /**
+     * Fails unless this level {@link #fits} a model of {@code geometry}.
+     *
+     * @throws IllegalArgumentException naming the level and why, e.g. {@code compression level
+     *     diffrate:deit-s@2.9 needs 197 tokens and 12 blocks; the model has 65 tokens and 12 blocks (...)}
+     */
+    public void requireFits(TokenGeometry geometry) {
+        misfit(geometry, "the model").ifPresent(why -> {
+            throw new IllegalArgumentException("compression level " + text + " " + why);
+        });
     }
 
     /** The GTP parameters, or null for other methods. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A DiffRate schedule ({@code src/docs/token-reduction.md}, DiffRate): for every block, how many
@@ -126,22 +127,53 @@ public final class DiffRateSchedule implements Serializable {
      * above the prefix tokens (a merge needs one destination besides them).
      */
     public void requireFits(TokenGeometry geometry) {
-        if (geometry.depth() != depth() || geometry.tokens() != tokens()) {
+        if (!sizeFits(geometry)) {
             throw new IllegalArgumentException(String.format(
                     "DiffRate schedule %s was made for %d tokens and %d blocks, but the model has %d tokens and %d"
                             + " blocks; published schedules fit DeiT-S/DeiT-B at 224 px only, other models need"
                             + " their own schedule (inline or file=)",
                     text(), tokens(), depth(), geometry.tokens(), geometry.depth()));
         }
-        int least = Math.min(
-                Arrays.stream(pruneKept).min().getAsInt(),
-                Arrays.stream(mergeKept).min().getAsInt());
+        int least = leastCount();
         if (least <= geometry.prefixTokens()) {
             throw new IllegalArgumentException(String.format(
                     "DiffRate schedule %s keeps %d tokens somewhere, but the model has %d prefix tokens;"
                             + " every count must exceed them",
                     text(), least, geometry.prefixTokens()));
         }
+    }
+
+    /**
+     * Why the schedule does not fit {@code geometry} ({@link #requireFits}), in a few words that
+     * follow the level's text, or empty when it fits: {@code needs 197 tokens and 12 blocks; the
+     * model vit_demo has 65 tokens and 12 blocks}.
+     *
+     * @param model how the reason names the model, e.g. {@code the model vit_demo}
+     */
+    public Optional<String> misfit(TokenGeometry geometry, String model) {
+        if (!sizeFits(geometry)) {
+            return Optional.of(String.format(
+                    "needs %d tokens and %d blocks; %s has %d tokens and %d blocks (a DiffRate schedule"
+                            + " fits one token count and depth: give this model its own, inline or file=)",
+                    tokens(), depth(), model, geometry.tokens(), geometry.depth()));
+        }
+        int least = leastCount();
+        if (least <= geometry.prefixTokens()) {
+            return Optional.of(String.format(
+                    "keeps %d tokens in some block; %s has %d prefix tokens, and every count must exceed them",
+                    least, model, geometry.prefixTokens()));
+        }
+        return Optional.empty();
+    }
+
+    private boolean sizeFits(TokenGeometry geometry) {
+        return geometry.depth() == depth() && geometry.tokens() == tokens();
+    }
+
+    private int leastCount() {
+        return Math.min(
+                Arrays.stream(pruneKept).min().getAsInt(),
+                Arrays.stream(mergeKept).min().getAsInt());
     }
 
     /**

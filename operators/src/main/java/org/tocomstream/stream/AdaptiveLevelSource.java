@@ -10,6 +10,7 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.control.ControllerConfig;
 import org.tocomstream.control.Decision;
 import org.tocomstream.control.Ladder;
@@ -50,6 +51,16 @@ final class AdaptiveLevelSource implements LevelSource {
         LongSupplier controllerClock = clock == ControllerClock.MONOTONIC ? MonotonicClock.system() : clockMs;
         controller = LevelController.adaptive(config, controllerClock);
         last = null;
+    }
+
+    @Override
+    public void requireFits(TokenGeometry geometry, String model) {
+        for (int i = 0; i < config.ladder().size(); i++) {
+            CompressionLevel level = config.ladder().level(i);
+            level.misfit(geometry, model).ifPresent(why -> {
+                throw new IllegalArgumentException(Ladder.SETTING + " rung " + level + " " + why);
+            });
+        }
     }
 
     private transient long lastDebugMs = Long.MIN_VALUE / 2;

@@ -141,6 +141,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                 getRuntimeContext().getExternalResourceInfos(predictorFactory.gpuResourceName()));
         predictor = predictorFactory.open(new PredictorContext(subtask, gpus));
         modelId = predictor.modelId();
+        LevelFit.require(levelSource, predictor);
         List<String> labels = List.copyOf(predictor.labels());
         int effectiveTopK = Math.min(topK, labels.size());
         if (effectiveTopK < topK) {

@@ -1,7 +1,9 @@
 package org.tocomstream.stream;
 
 import java.util.List;
+import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 
 /**
  * One inference subtask's handle on a model: logits for a batch at a level. Opened by a {@link
@@ -38,6 +40,11 @@ public interface BatchPredictor extends AutoCloseable {
      */
     default String compensator(CompressionLevel level) {
         return null;
+    }
+
+    /** The model's token geometry, for the check that every level fits it; empty when unknown. */
+    default Optional<TokenGeometry> geometry() {
+        return Optional.empty();
     }
 
     /** Releases this subtask's hold on the model. */

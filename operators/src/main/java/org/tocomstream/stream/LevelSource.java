@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.function.LongSupplier;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.control.ControllerConfig;
 
 /**
@@ -46,6 +47,16 @@ public interface LevelSource extends Serializable {
      * @return the plan, never null; its skip flags are empty or one per frame of {@code batch}
      */
     BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch);
+
+    /**
+     * Fails unless every level this source may answer fits a model of {@code geometry} ({@link
+     * CompressionLevel#misfit}); the operator calls it once its model is open. A source that
+     * cannot list its levels checks nothing.
+     *
+     * @param model how the message names the model, e.g. {@code the model vit_demo@1a2b3c4d}
+     * @throws IllegalArgumentException naming the setting, the level and why it does not fit
+     */
+    default void requireFits(TokenGeometry geometry, String model) {}
 
     /** Called once per subtask when the operator closes. */
     default void close() throws Exception {}

@@ -13,6 +13,7 @@ import org.tocomstream.compensate.BoundCompensator;
 import org.tocomstream.compensate.CompensatorConfig;
 import org.tocomstream.compensate.CompensatorPair;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.model.Devices;
 import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.QvAdapter;
@@ -110,6 +111,11 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         @Override
         public String modelId() {
             return lease.modelId();
+        }
+
+        @Override
+        public Optional<TokenGeometry> geometry() {
+            return Optional.of(model.config().geometry());
         }
 
         @Override

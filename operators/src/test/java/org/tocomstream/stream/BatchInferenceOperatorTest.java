@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
@@ -23,6 +24,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.CostModel;
+import org.tocomstream.control.ControllerConfig;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.model.VitConfig;
 import org.tocomstream.stream.testutils.RecordingLevelSource;
 import org.tocomstream.stream.testutils.TestingPredictor;
 
@@ -487,6 +492,47 @@ class BatchInferenceOperatorTest {
             process(frame("a", 0, 900, 2));
             harness.endInput();
             assertThat(labels().get(0).labels()).hasSize(4);
+        }
+    }
+
+    @Nested
+    class LevelsThatDoNotFitTheModel {
+
+        private final TestingPredictor predictor = TestingPredictor.simple()
+                .withGeometry(VitConfig.preset("vit_demo").geometry());
+
+        @Test
+        void aFixedLevelFailsOpenForGoodNamingTheSettingAndTheLevel() {
+            LevelSource levels = LevelSource.fixed(CompressionLevel.parse("diffrate:deit-s@2.9"));
+
+            assertThatThrownBy(() -> open(batching(4, 100, 1), predictor, levels, 3))
+                    .isInstanceOf(SuppressRestartsException.class)
+                    .cause()
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("vit.compress.level diffrate:deit-s@2.9 needs 197 tokens and 12 blocks;"
+                            + " the model testing@00000000 has 65 tokens and 12 blocks");
+            assertThat(predictor.calls()).isEmpty();
+        }
+
+        @Test
+        void aLadderRungFailsOpenNamingTheLadder() {
+            CostModel deitS =
+                    CostModel.of(VitConfig.preset("deit_small_patch16_224").geometry());
+            LevelSource levels = LevelSource.adaptive(
+                    ControllerConfig.defaults(Ladder.parse(deitS, "none;tome:4;diffrate:deit-s@2.9")));
+
+            assertThatThrownBy(() -> open(batching(4, 100, 1), predictor, levels, 3))
+                    .isInstanceOf(SuppressRestartsException.class)
+                    .cause()
+                    .hasMessageStartingWith("vit.control.ladder rung diffrate:deit-s@2.9 needs 197 tokens");
+        }
+
+        @Test
+        void levelsThatFitOpen() throws Exception {
+            LevelSource levels = LevelSource.fixed(CompressionLevel.parse(
+                    "diffrate:65,62,50,52,44,60,36,30,26,20,16,6/65,58,56,46,44,40,34,28,24,18,14,3"));
+
+            open(batching(4, 100, 1), predictor, levels, 3);
         }
     }
 

@@ -170,6 +170,7 @@ public final class BenchCommand implements Command {
         List<String> levelItems = args.has(LEVELS) ? args.levelList(LEVELS) : Arrays.asList(DEFAULT_LEVELS.split(","));
         for (String item : levelItems) {
             CompressionLevel level = CompressionOptions.parseLevel(args, LEVELS, item);
+            CompressionOptions.requireFits(args, LEVELS, level, config);
             if (levels.contains(level)) {
                 throw args.error(LEVELS, "level " + level + " is listed twice");
             }

@@ -1,7 +1,9 @@
 package org.tocomstream.job.cli;
 
 import java.util.List;
+import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.VitConfig;
 
 /**
  * The compression-level options shared by the commands that run a model: {@code --tome R}, {@code
@@ -92,6 +94,20 @@ public final class CompressionOptions {
             return CompressionLevel.parse(t);
         } catch (IllegalArgumentException e) {
             throw args.error(option, e.getMessage());
+        }
+    }
+
+    /**
+     * Fails unless {@code level}, given with {@code option}, fits the model {@code cfg} ({@link
+     * CompressionLevel#misfit}): a DiffRate schedule made for another token count or depth.
+     *
+     * @throws UsageException naming the flag, the level and why
+     */
+    public static void requireFits(ParsedArgs args, String option, CompressionLevel level, VitConfig cfg)
+            throws UsageException {
+        Optional<String> why = level.misfit(cfg.geometry(), "the model " + cfg.name());
+        if (why.isPresent()) {
+            throw args.error(option, level + " " + why.get());
         }
     }
 }

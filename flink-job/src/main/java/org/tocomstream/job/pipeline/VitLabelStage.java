@@ -3,6 +3,7 @@ package org.tocomstream.job.pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -24,7 +25,8 @@ import org.tocomstream.stream.PredictorFactory;
  * batching inference operator} at the same parallelism, so all frames of a stream (one Kafka
  * partition) pass one subtask in order. The model's {@code model.json} is read here, on the
  * client, for its preprocessing and, with the adaptive policy, for the cost model that prices the
- * controller's ladder ({@link ControlOptions}); the weights, and the Token Compensator plugin when
+ * controller's ladder ({@link ControlOptions}), and to check that every level the job may run fits
+ * the model ({@link LevelFitCheck}); the weights, and the Token Compensator plugin when
  * one is configured or present in the model directory ({@link CompensatorCheck}), are loaded by
  * each TaskManager from the same paths.
  */
@@ -66,6 +68,10 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                     StreamJobOptions.MODEL_DIR.key() + ": cannot read "
                             + Path.of(modelDir).resolve(ModelSpec.FILE_NAME) + ": " + e.getMessage(),
                     e);
+        }
+        List<String> misfits = LevelFitCheck.problems(conf, spec);
+        if (!misfits.isEmpty()) {
+            throw new IllegalArgumentException(misfits.get(0));
         }
         DecodeConfig limits = new DecodeConfig(
                 conf.get(StreamJobOptions.MAX_FRAME_BYTES).getBytes(),

@@ -2,6 +2,7 @@ package org.tocomstream.job.run;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.LevelFitCheck;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
 import org.tocomstream.job.pipeline.VitLabelStage;
@@ -224,6 +226,11 @@ public final class RunCommand implements Command {
     /** The effective configuration: the job's settings, the demo's, then the compensator's line. */
     private static void printEffectiveConfiguration(Configuration conf, Configuration demo, PrintStream out)
             throws CommandFailedException {
+        try {
+            LevelFitCheck.require(conf);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CommandFailedException(JobArgs.withFlags(e.getMessage()), e);
+        }
         String plugin;
         try {
             plugin = CompensatorCheck.describe(conf);

@@ -119,6 +119,9 @@ public final class EvaluateCommand implements Command {
             if (levels.isEmpty()) {
                 levels = defaultLevels(cfg);
             }
+            for (CompressionLevel level : levels) {
+                CompressionOptions.requireFits(args, LEVELS, level, cfg);
+            }
             ImagePreprocessor pre = new ImagePreprocessor(model.spec().preprocessing());
             TrainingData data;
             EvaluateReport.Data described;

@@ -115,6 +115,7 @@ public final class PredictCommand implements Command {
         Device device = DeviceOption.parse(args);
 
         try (VitModel model = load(args, preset, device)) {
+            CompressionOptions.requireFits(args, CompressionOptions.LEVEL, level, model.config());
             return predict(model, level, args.positionals(), batch, top, logitsOut, out, err);
         }
     }

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.stream.BatchPredictor;
 import org.tocomstream.stream.PredictorContext;
 import org.tocomstream.stream.PredictorFactory;
@@ -44,6 +46,7 @@ public final class TestingPredictor implements BatchPredictor {
     private final AtomicInteger finished = new AtomicInteger();
     private final List<PredictorContext> contexts = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean closed;
+    private volatile TokenGeometry geometry;
 
     public TestingPredictor(int classes, int perFrame, Behaviour behaviour) {
         List<String> names = new ArrayList<>();
@@ -53,6 +56,17 @@ public final class TestingPredictor implements BatchPredictor {
         this.labels = List.copyOf(names);
         this.perFrame = perFrame;
         this.behaviour = behaviour;
+    }
+
+    /** This predictor, reporting {@code geometry} as its model's ({@link BatchPredictor#geometry}). */
+    public TestingPredictor withGeometry(TokenGeometry geometry) {
+        this.geometry = geometry;
+        return this;
+    }
+
+    @Override
+    public Optional<TokenGeometry> geometry() {
+        return Optional.ofNullable(geometry);
     }
 
     /** 4 classes, 4 values per frame, no special behaviour. */

@@ -1,0 +1,27 @@
+package org.tocomstream.stream;
+
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+
+/**
+ * The operator's check, once its model is open, that every level its {@link LevelSource} may
+ * answer runs on that model ({@link LevelSource#requireFits}). A level that does not fit would
+ * fail every batch, restart after restart, so the task fails for good with one message naming
+ * the setting, the level and why. The job's client checks the same before submitting; this
+ * catches a job built by another route.
+ */
+final class LevelFit {
+
+    private LevelFit() {}
+
+    /**
+     * @throws SuppressRestartsException around the {@link IllegalArgumentException} that names
+     *     the setting and the level, when a level does not fit the predictor's model
+     */
+    static void require(LevelSource levels, BatchPredictor predictor) {
+        try {
+            predictor.geometry().ifPresent(g -> levels.requireFits(g, "the model " + predictor.modelId()));
+        } catch (IllegalArgumentException e) {
+            throw new SuppressRestartsException(e);
+        }
+    }
+}
