@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
@@ -61,6 +62,12 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
             spec = base.withPreprocessing(pre).withSource(s.commandLine());
         }
         CompressionLevel level = s.config().level();
+        Optional<String> misfit = level.misfit(
+                spec.architecture().geometry(),
+                "the model " + spec.architecture().name());
+        if (misfit.isPresent()) {
+            throw new CommandFailedException("--level " + level + " " + misfit.get());
+        }
         long perEpoch = train.size() / s.config().batchSize();
         long startStep = checkOut(
                 spec.withTrainedCompression(level), perEpoch * s.config().epochs());

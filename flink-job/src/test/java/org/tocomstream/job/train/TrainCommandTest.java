@@ -159,6 +159,31 @@ class TrainCommandTest {
     }
 
     @Test
+    void aLevelThatDoesNotFitTheModelIsRefusedBeforeTraining(@TempDir Path tmp) {
+        Result r = run(
+                "train",
+                "--preset",
+                "vit_test_tiny",
+                "--generator",
+                "--train-size",
+                "16",
+                "--val-size",
+                "8",
+                "--batch",
+                "8",
+                "--epochs",
+                "1",
+                "--level",
+                "diffrate:deit-s@2.9",
+                "--out",
+                tmp.resolve("out").toString());
+        assertThat(r.status()).as(r.err()).isEqualTo(Cli.FAILED);
+        assertThat(r.err())
+                .startsWith("train: error: --level diffrate:deit-s@2.9 needs 197 tokens and 12 blocks;")
+                .doesNotContain("epoch 1/1");
+    }
+
+    @Test
     void resumingWithAnotherLevelIsRefused() {
         String[] args = tinyRun(trained);
         args[Arrays.asList(args).indexOf("--tome") + 1] = "4";
