@@ -146,7 +146,7 @@ public final class VitForward {
     }
 
     /** Final norm and classifier head(s) on the prefix tokens: (B, N, D) → (B, classes). */
-    private NDArray head(NDArray x) {
+    NDArray head(NDArray x) {
         NDArray normed = LayerNorm.layerNorm(
                         x, normShape, weights.get(TimmKeys.NORM_WEIGHT), weights.get(TimmKeys.NORM_BIAS), eps)
                 .singletonOrThrow();
