@@ -107,8 +107,8 @@ class DiffRateSearchTest {
     void theSearchReachesTheTargetAndWritesALoadableSchedule(@TempDir Path dir) throws IOException {
         Map<String, HostTensor> w = VitInit.truncatedNormal(TINY, 2);
         ModelSpec spec = ModelSpec.of(TINY, SCENES.labels()).withPreprocessing(ModelSpec.PreprocessConfig.deitEval(32));
-        TrainingData data = new GeneratedData(
-                SCENES.split(SceneGenerator.Split.TRAIN), 256, new ImagePreprocessor(spec.preprocessing()));
+        TrainingData data = cached(new GeneratedData(
+                SCENES.split(SceneGenerator.Split.TRAIN), 128, new ImagePreprocessor(spec.preprocessing())));
         CostModel cost = CostModel.of(TINY.geometry());
         double target = 0.6 * cost.gmacs(CompressionLevel.none());
         DiffRateSearch.Config config = new DiffRateSearch.Config(target, 10, 8, 0.01, 0.001, 0, 0, 32);
