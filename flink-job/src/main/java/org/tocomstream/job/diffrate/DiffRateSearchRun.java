@@ -177,14 +177,15 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
         }
         out.printf(
                 Locale.ROOT,
-                "searched %s: %d steps in %.1f s, %.5f GMACs (target %.5f, %+.2f%%), loss %.4f; level"
-                        + " diffrate:file=%s%n",
+                "searched %s: %d steps in %.1f s, %.5f GMACs (target %.5f, %+.2f%%; %.5f before the"
+                        + " projection), loss %.4f; level diffrate:file=%s%n",
                 s.out(),
                 r.steps(),
                 r.seconds(),
                 r.gmacs(),
                 s.config().targetGmacs(),
                 100 * (r.gmacs() / s.config().targetGmacs() - 1),
+                r.roundedGmacs(),
                 r.loss(),
                 s.out());
         return Cli.OK;

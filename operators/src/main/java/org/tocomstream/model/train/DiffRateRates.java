@@ -84,18 +84,25 @@ final class DiffRateRates {
     DiffRateSchedule schedule(NDManager parent) {
         try (NDManager tmp = parent.newSubManager()) {
             Draw draw = draw(tmp);
-            int depth = geometry.depth();
-            int[] prune = new int[depth];
-            int[] merge = new int[depth];
-            int n = geometry.tokens();
-            prune[0] = n;
-            merge[0] = n;
-            for (int l = 1; l < depth; l++) {
-                prune[l] = Math.min(n, draw.prune[l]);
-                merge[l] = Math.min(n, draw.merge[l]);
-                n = Math.min(prune[l], merge[l]);
+            return DiffRateProjection.clamped(new int[][] {draw.prune.clone(), draw.merge.clone()}, geometry);
+        }
+    }
+
+    /**
+     * {@link #schedule} lowered by {@link DiffRateProjection} until its cost is at most {@code
+     * targetGmacs}: the schedule a search writes.
+     */
+    DiffRateSchedule schedule(NDManager parent, double targetGmacs) {
+        try (NDManager tmp = parent.newSubManager()) {
+            Draw draw = draw(tmp);
+            float[][] expected = new float[2][geometry.depth()];
+            for (int l = 1; l < geometry.depth(); l++) {
+                expected[0][l] = draw.expected(l, 0).getFloat();
+                expected[1][l] = draw.expected(l, 1).getFloat();
             }
-            return DiffRateSchedule.of(prune, merge);
+            DiffRateSchedule rounded =
+                    DiffRateProjection.clamped(new int[][] {draw.prune.clone(), draw.merge.clone()}, geometry);
+            return DiffRateProjection.fit(rounded, expected, geometry, targetGmacs);
         }
     }
 

@@ -33,7 +33,8 @@ import org.tocomstream.model.VitForward;
  * {@link DiffRateSoftForward}. Loss per batch: KL(teacher ‖ student) at τ = 1, the teacher being
  * the same model uncompressed, plus cross-entropy when every example of the batch has a label,
  * plus {@code λ·(GMACs − target)²} on the straight-through counts. AdamW, cosine from {@code lr}
- * to {@code minLr}, no weight decay; deterministic for a seed.
+ * to {@code minLr}, no weight decay; deterministic for a seed. The schedule written is the learned
+ * counts rounded up, then lowered by {@link DiffRateProjection} until it costs at most the target.
  *
  * <pre>{@code
  * DiffRateSearch.Result r = new DiffRateSearch(cfg, weights, DiffRateSearch.Config.defaults(0.08, 3, 32),
@@ -117,8 +118,13 @@ public final class DiffRateSearch {
         }
     }
 
-    /** What a finished search produced: the schedule, its GMACs by {@link CostModel}, the last epoch's mean loss. */
-    public record Result(DiffRateSchedule schedule, double gmacs, double loss, long steps, double seconds) {}
+    /**
+     * What a finished search produced: the schedule, its GMACs by {@link CostModel}, the last
+     * epoch's mean loss, and the GMACs of the learned counts rounded up before {@link
+     * DiffRateProjection} lowered them to the target.
+     */
+    public record Result(
+            DiffRateSchedule schedule, double gmacs, double loss, long steps, double seconds, double roundedGmacs) {}
 
     private final VitConfig cfg;
     private final Map<String, HostTensor> weights;
@@ -187,9 +193,11 @@ public final class DiffRateSearch {
                     window = new Window();
                 }
             }
-            DiffRateSchedule found = rates.schedule(root);
-            double gmacs = CostModel.of(cfg.geometry()).gmacs(CompressionLevel.diffRate(found));
-            return new Result(found, gmacs, epochLoss, step, (System.nanoTime() - started) / 1e9);
+            CostModel cost = CostModel.of(cfg.geometry());
+            DiffRateSchedule found = rates.schedule(root, config.targetGmacs());
+            double rounded = cost.gmacs(CompressionLevel.diffRate(rates.schedule(root)));
+            double gmacs = cost.gmacs(CompressionLevel.diffRate(found));
+            return new Result(found, gmacs, epochLoss, step, (System.nanoTime() - started) / 1e9, rounded);
         }
     }
 
@@ -264,11 +272,12 @@ public final class DiffRateSearch {
     private void save(
             Path out, DiffRateRates rates, AdamW optimizer, long step, long totalSteps, double loss, NDManager root)
             throws IOException {
-        DiffRateSchedule found = rates.schedule(root);
-        double gmacs = CostModel.of(cfg.geometry()).gmacs(CompressionLevel.diffRate(found));
+        CostModel cost = CostModel.of(cfg.geometry());
+        DiffRateSchedule found = rates.schedule(root, config.targetGmacs());
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("target_gmacs", config.targetGmacs());
-        info.put("gmacs", gmacs);
+        info.put("gmacs", cost.gmacs(CompressionLevel.diffRate(found)));
+        info.put("gmacs_rounded", cost.gmacs(CompressionLevel.diffRate(rates.schedule(root))));
         info.put("epochs", (double) step / totalSteps * config.epochs());
         info.put("loss", loss);
         info.put("steps", step);

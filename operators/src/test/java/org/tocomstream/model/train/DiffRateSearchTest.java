@@ -1,6 +1,7 @@
 package org.tocomstream.model.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
@@ -108,25 +109,56 @@ class DiffRateSearchTest {
         Map<String, HostTensor> w = VitInit.truncatedNormal(TINY, 2);
         ModelSpec spec = ModelSpec.of(TINY, SCENES.labels()).withPreprocessing(ModelSpec.PreprocessConfig.deitEval(32));
         TrainingData data = cached(new GeneratedData(
-                SCENES.split(SceneGenerator.Split.TRAIN), 128, new ImagePreprocessor(spec.preprocessing())));
+                SCENES.split(SceneGenerator.Split.TRAIN), 64, new ImagePreprocessor(spec.preprocessing())));
         CostModel cost = CostModel.of(TINY.geometry());
         double target = 0.6 * cost.gmacs(CompressionLevel.none());
-        DiffRateSearch.Config config = new DiffRateSearch.Config(target, 10, 8, 0.01, 0.001, 0, 0, 32);
+        DiffRateSearch.Config config = new DiffRateSearch.Config(target, 4, 8, 0.01, 0.001, 0, 0, 8);
         Path out = dir.resolve("schedule.json");
         List<DiffRateSearch.Progress> reports = new ArrayList<>();
         DiffRateSearch.Result r = new DiffRateSearch(TINY, w, config, Device.cpu()).search(data, out, reports::add);
-        assertThat(r.steps()).isEqualTo(160);
-        // The penalty holds the cost near the target once reached; the counts are integers, and
-        // one token in one block moves the cost by about 1 %, so 2 % is two such steps.
-        assertThat(r.gmacs()).isCloseTo(target, within(0.02 * target));
+        assertThat(r.steps()).isEqualTo(32);
+        // The projection ends at or below the target; the counts are integers, and one token in
+        // one block moves the cost by about 1 %, so 2 % is two such steps.
+        assertThat(r.gmacs()).isLessThanOrEqualTo(target).isCloseTo(target, within(0.02 * target));
+        assertThat(r.roundedGmacs()).isGreaterThanOrEqualTo(r.gmacs());
         CompressionLevel level = CompressionLevel.parse("diffrate:file=" + out);
         assertThat(cost.gmacs(level)).isCloseTo(target, within(0.02 * target));
         assertThat(level.diffRateSchedule()).isEqualTo(r.schedule());
         assertThat(reports).isNotEmpty();
-        assertThat(reports.get(reports.size() - 1).line()).contains("gmacs").contains("step 160/160");
+        assertThat(reports.get(reports.size() - 1).line()).contains("gmacs").contains("step 32/32");
         // Resuming a finished search does no step and finds the same schedule.
         DiffRateSearch.Result again = new DiffRateSearch(TINY, w, config, Device.cpu()).search(data, out, p -> {});
         assertThat(again.schedule()).isEqualTo(r.schedule());
+    }
+
+    @Test
+    void theProjectionLowersTheCountsClosestToWhatWasLearnedUntilTheTargetHolds() {
+        // Rounded up from E: block 1 prune 50 (E 49.9), merge 45 (E 44.1), block 2 prune 40
+        // (E 39.2), merge 44 (E 44.0), block 3 prune 60 (E 60; clamped to 40), merge 20 (E 19.05).
+        DiffRateSchedule rounded =
+                DiffRateProjection.clamped(new int[][] {{65, 50, 40, 60}, {65, 45, 44, 20}}, TINY.geometry());
+        float[][] expected = {{0, 49.9f, 39.2f, 60f}, {0, 44.1f, 44f, 19.05f}};
+        CostModel cost = CostModel.of(TINY.geometry());
+        double before = cost.gmacs(CompressionLevel.diffRate(rounded));
+        assertThat(DiffRateProjection.fit(rounded, expected, TINY.geometry(), before))
+                .isEqualTo(rounded);
+        // One token below: block 3's merge (E − 19 = 0.05) is lowered first; block 3's prune stays
+        // clamped to the 40 tokens entering it.
+        DiffRateSchedule one = DiffRateProjection.fit(rounded, expected, TINY.geometry(), before - 1e-9);
+        assertThat(one.counts()[1]).containsExactly(65, 45, 44, 19);
+        assertThat(one.counts()[0]).containsExactly(65, 50, 40, 40);
+        // Far below: every move keeps the cost above the target until the last one.
+        double target = 0.8 * before;
+        DiffRateSchedule fitted = DiffRateProjection.fit(rounded, expected, TINY.geometry(), target);
+        double reached = cost.gmacs(CompressionLevel.diffRate(fitted));
+        assertThat(reached).isLessThanOrEqualTo(target);
+        // It stops at the first schedule at or below the target; one token in one block moves
+        // the cost by about 1 % here.
+        assertThat(reached).isCloseTo(target, within(0.02 * target));
+        assertThat(fitted.tokensAfterEachBlock(TINY.geometry())[0]).isEqualTo(65);
+        assertThatThrownBy(() -> DiffRateProjection.fit(rounded, expected, TINY.geometry(), 1e-9))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no DiffRate schedule reaches");
     }
 
     /** The examples rendered once: the search reads each of them every epoch. */
