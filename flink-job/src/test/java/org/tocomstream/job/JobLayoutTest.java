@@ -57,6 +57,7 @@ class JobLayoutTest {
                         ROOT + ".run..",
                         ROOT + ".train..",
                         ROOT + ".tocom..",
+                        ROOT + ".diffrate..",
                         ROOT + ".bench..",
                         ROOT + ".loadtest..",
                         ROOT + ".kafka..",

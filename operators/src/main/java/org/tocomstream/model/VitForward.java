@@ -146,7 +146,7 @@ public final class VitForward {
     }
 
     /** Final norm and classifier head(s) on the prefix tokens: (B, N, D) → (B, classes). */
-    private NDArray head(NDArray x) {
+    NDArray head(NDArray x) {
         return headOnNormed(finalNorm(x));
     }
 

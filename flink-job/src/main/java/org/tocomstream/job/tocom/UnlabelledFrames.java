@@ -20,7 +20,7 @@ import org.tocomstream.stream.DecodeConfig;
  * The unlabelled frames {@code tocom train} and {@code tocom calibrate} read: an image folder, a
  * Kafka topic read once, or the scene generator; the options that choose them and the readers.
  */
-final class UnlabelledFrames {
+public final class UnlabelledFrames {
 
     private static final String IMAGES = TocomTrainRun.IMAGES;
     private static final String TOPIC = TocomTrainRun.TOPIC;
@@ -35,7 +35,7 @@ final class UnlabelledFrames {
      *
      * @return the bootstrap servers, or null without {@code --topic}
      */
-    static String frameSource(ParsedArgs args, String... generatorOnly) throws UsageException {
+    public static String frameSource(ParsedArgs args, String... generatorOnly) throws UsageException {
         args.atMostOne(IMAGES, DataOptions.GENERATOR, TOPIC);
         if (!args.has(IMAGES) && !args.has(DataOptions.GENERATOR) && !args.has(TOPIC)) {
             throw args.error("give --images DIR, --generator or --topic T");
@@ -53,7 +53,7 @@ final class UnlabelledFrames {
     }
 
     /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */
-    static TrainingData topic(
+    public static TrainingData topic(
             String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err, String who)
             throws CommandFailedException {
         KafkaFrameData data;
@@ -87,7 +87,7 @@ final class UnlabelledFrames {
     }
 
     /** Every image under {@code dir}, unlabelled. */
-    static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
+    public static TrainingData folder(Path dir, String option, ImagePreprocessor pre) throws CommandFailedException {
         try {
             return ImageFolderData.unlabeled(dir, pre);
         } catch (IOException e) {
