@@ -89,7 +89,9 @@ started() {
         tail -30 "$KDIR/kafka.out" "$LOG_DIR/server.log" >&2 2>/dev/null || true
         die "Kafka exited during start-up; see $KDIR/kafka.out and $LOG_DIR/server.log"
     }
-    tail -c +"$((log_size + 1))" "$LOG_DIR/server.log" 2>/dev/null | grep -q 'Kafka Server started' \
+    # grep -c reads to the end: grep -q would stop at the match and, with pipefail, tail's SIGPIPE
+    # would fail the check for good once the log has grown past the line by a pipe buffer.
+    tail -c +"$((log_size + 1))" "$LOG_DIR/server.log" 2>/dev/null | grep -c 'Kafka Server started' >/dev/null \
         && port_open "$HOST" "$PORT"
 }
 if ! wait_for "$TIMEOUT" "Kafka on $HOST:$PORT" started; then

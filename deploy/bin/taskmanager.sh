@@ -49,7 +49,7 @@ PIDFILE="$FDIR/$NAME.pid"
 IDFILE="$FDIR/$NAME.id"
 
 registered() { # RESOURCE_ID
-    rest_get /taskmanagers 2>/dev/null | grep -qF "\"id\":\"$1\""
+    rest_get /taskmanagers 2>/dev/null | grep -cF "\"id\":\"$1\"" >/dev/null
 }
 
 case "$ACTION" in

@@ -177,7 +177,7 @@ inject_jm_kill() {
     wait_for 10 "the JobManager to die" eval '! kill -0 '"$pid"' 2>/dev/null'
     "$BIN/jobmanager.sh" start --run-dir "$RUN_DIR" || fail "jm-kill: the JobManager did not restart"
     wait_for 90 "the TaskManager to register with the new JobManager" \
-        eval 'rest_get /taskmanagers 2>/dev/null | grep -qF "\"id\":\"$(tm_id)\""' || fail "jm-kill: no TaskManager"
+        eval 'rest_get /taskmanagers 2>/dev/null | grep -cF "\"id\":\"$(tm_id)\"" >/dev/null' || fail "jm-kill: no TaskManager"
     chk="$("$BIN/latest-checkpoint.sh" --run-dir "$RUN_DIR" "$ROW_JOB")" || fail "jm-kill: no retained checkpoint"
     upload_job_jar # the new JobManager does not list the jars uploaded to the old one
     log "jm-kill: resuming from $chk"
