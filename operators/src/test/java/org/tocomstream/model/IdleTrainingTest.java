@@ -1,15 +1,15 @@
 package org.tocomstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tocomstream.model.IdleTesting.arrays;
+import static org.tocomstream.model.IdleTesting.maxAbs;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
@@ -18,7 +18,7 @@ import org.tocomstream.testutils.RandomWeights;
 /** IdleViT's masked training form against its inference form ({@code src/docs/token-reduction.md}, IdleViT). */
 class IdleTrainingTest {
 
-    private static final VitConfig CFG = VitConfig.preset("vit_test_tiny");
+    private static final VitConfig CFG = IdleTesting.CFG;
     private static final CompressionLevel LEVEL = CompressionLevel.idle(0.7);
 
     /**
@@ -126,29 +126,11 @@ class IdleTrainingTest {
         }
     }
 
-    private static Map<String, NDArray> arrays(NDManager m, boolean trainable) {
-        Map<String, NDArray> w = new LinkedHashMap<>();
-        RandomWeights.of(CFG, 3).forEach((key, t) -> {
-            NDArray a = m.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()));
-            a.setRequiresGradient(trainable);
-            w.put(key, a);
-        });
-        return w;
-    }
-
     private static float sum(float[] v) {
         float s = 0;
         for (float x : v) {
             s += x;
         }
         return s;
-    }
-
-    private static float maxAbs(float[] v) {
-        float max = 0;
-        for (float x : v) {
-            max = Math.max(max, Math.abs(x));
-        }
-        return max;
     }
 }
