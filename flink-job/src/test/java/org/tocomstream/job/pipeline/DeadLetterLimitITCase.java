@@ -12,7 +12,6 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,6 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.testutils.FrameRecords;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
+import org.tocomstream.job.testutils.MiniClusters;
 import org.tocomstream.job.testutils.TestingLabelStage;
 import org.tocomstream.stream.WireFormat;
 
@@ -36,10 +36,7 @@ class DeadLetterLimitITCase {
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(Map.of("transaction.max.timeout.ms", "60000"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.oneTaskManagerTwoSlots();
 
     private static final int TOPIC_LIMIT = 200_000;
     private static final int BIG = 500 << 10;

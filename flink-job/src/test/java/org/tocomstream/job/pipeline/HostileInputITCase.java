@@ -16,7 +16,6 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.job.run.FrameAudit;
 import org.tocomstream.job.run.HostileFrames;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
+import org.tocomstream.job.testutils.MiniClusters;
 import org.tocomstream.job.testutils.TestModels;
 import org.tocomstream.stream.LabelRecord;
 import org.tocomstream.stream.WireFormat;
@@ -48,10 +48,7 @@ class HostileInputITCase {
             Map.of("transaction.max.timeout.ms", "60000", "message.max.bytes", "10485760"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.oneTaskManagerTwoSlots();
 
     private static final long SEED = 16;
     private static final int RECORDS = 600;

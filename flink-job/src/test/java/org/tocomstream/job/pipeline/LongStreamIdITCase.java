@@ -13,7 +13,6 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,6 +25,7 @@ import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.testutils.FrameRecords;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
+import org.tocomstream.job.testutils.MiniClusters;
 import org.tocomstream.job.testutils.TestModels;
 import org.tocomstream.stream.LabelRecord;
 import org.tocomstream.stream.WireFormat;
@@ -45,10 +45,7 @@ class LongStreamIdITCase {
             Map.of("transaction.max.timeout.ms", "60000", "message.max.bytes", "10485760"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.oneTaskManagerTwoSlots();
 
     private static final int KEY_BYTES = 1_200_000;
     private static final int FRAMES = 6;

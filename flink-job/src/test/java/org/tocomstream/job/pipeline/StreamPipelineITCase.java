@@ -12,7 +12,6 @@ import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,6 +22,7 @@ import org.tocomstream.job.kafka.KafkaTopics;
 import org.tocomstream.job.testutils.FailOnce;
 import org.tocomstream.job.testutils.FrameRecords;
 import org.tocomstream.job.testutils.KafkaBrokerExtension;
+import org.tocomstream.job.testutils.MiniClusters;
 import org.tocomstream.job.testutils.TestingLabelStage;
 import org.tocomstream.stream.LabelRecord;
 import org.tocomstream.stream.WireFormat;
@@ -39,10 +39,7 @@ class StreamPipelineITCase {
             Map.of("transaction.max.timeout.ms", "60000", "message.max.bytes", "10485760"));
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
+    static final MiniClusterExtension FLINK = MiniClusters.oneTaskManagerTwoSlots();
 
     private static final List<String> STREAMS = List.of("cam-0", "cam-1", "cam-2");
 
