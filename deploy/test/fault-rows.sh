@@ -117,7 +117,6 @@ run_audit() {
 
 # Appends the row's results (tab-separated, ROW_COLUMNS order) to ROWS_TSV.
 record_row() { # NAME RESTARTS DOWN_S RECOVERY_S FROM_MS
-    local heap
     note_tm_rss
     read -r ROW_HEAP_PEAK ROW_HEAP_LIVE < <(tm_heap_mb "$5")
     printf '%s\t' "$1" "$AUDIT_sent" "$AUDIT_labelled" "$AUDIT_dead_lettered" "$AUDIT_lost" \
