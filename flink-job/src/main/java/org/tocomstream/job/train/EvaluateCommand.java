@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.compress.MacsMatch;
 import org.tocomstream.compress.TokenCounts;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Cli;
@@ -40,6 +41,8 @@ public final class EvaluateCommand implements Command {
     private static final String LEVELS = "--levels";
     private static final String BATCH = "--batch";
     private static final String JSON = "--json";
+    private static final String MATCH_MACS = "--match-macs";
+    private static final String FAMILIES = "--families";
 
     static final int DEFAULT_TEST_SIZE = 2000;
     static final List<Double> DEFAULT_EVIT_RATES = List.of(0.9, 0.8, 0.7);
@@ -54,6 +57,12 @@ public final class EvaluateCommand implements Command {
                             + "(default 0,1,..,max r, evit:0.9,evit:0.8,evit:0.7)")
             .value(BATCH, "N", "images per forward pass (default 64)")
             .value(JSON, "FILE", "also write the results as JSON")
+            .value(
+                    MATCH_MACS,
+                    "LIST",
+                    "fractions of the uncompressed MACs such as 0.8,0.6,0.45,0.3: for each, the level\n"
+                            + "of every --families family closest in MACs is evaluated too (default levels: none)")
+            .value(FAMILIES, "LIST", "families for --match-macs (default tome,tome-decreasing,evit,gtp,idle)")
             .deviceAndCommonFlags();
 
     @Override
@@ -82,7 +91,10 @@ public final class EvaluateCommand implements Command {
                 + "clamp, for this architecture (vit_test_tiny: 6, DeiT-S: 27); then evit:0.9,\n"
                 + "evit:0.8, evit:0.7 when the architecture has the EViT blocks 4, 7 and 10.\n\n"
                 + "Output: progress on stderr; on stdout one header line and the table\n"
-                + "  level  accuracy %  GMACs/img (CostModel)  rel. MACs (MACs / MACs at none)\n\n"
+                + "  level  accuracy %  GMACs/img (CostModel)  rel. MACs (MACs / MACs at none)\n"
+                + "and with --match-macs a second table: per target and family, the level picked\n"
+                + "(its MACs closest to the target; the walk per family is MacsMatch's), its rel.\n"
+                + "MACs and accuracy. A family that cannot reach a target shows its nearest level.\n\n"
                 + "options:\n"
                 + parser.optionsHelp()
                 + "\nJSON fields (schemaVersion " + EvaluateReport.SCHEMA_VERSION + "):\n"
@@ -91,13 +103,19 @@ public final class EvaluateCommand implements Command {
                 + "    frameSize (generator, else null), images\n"
                 + "  maxMergingR: the largest constant ToMe r whose last block still merges\n"
                 + "  rows[]: level (text), tomeR (constant ToMe r, 0 for none, else null),\n"
-                + "    accuracy (fraction in [0, 1]), correct, gmacsPerImage, relativeMacs\n";
+                + "    accuracy (fraction in [0, 1]), correct, gmacsPerImage, relativeMacs\n"
+                + "  matched[] (with --match-macs, else null): target, family, level, relativeMacs,\n"
+                + "    accuracy\n";
     }
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, MODEL);
         DataOptions.check(args, TEST_SIZE);
+        args.requires(FAMILIES, MATCH_MACS);
+        List<Double> targets =
+                args.numberList(MATCH_MACS, List.of(), true, d -> d > 0 && d <= 1, "distinct fractions in (0, 1]");
+        List<MacsMatch.Family> families = families(args);
         List<CompressionLevel> levels = new ArrayList<>();
         for (String item : args.levelList(LEVELS)) {
             CompressionLevel level = CompressionOptions.parseLevel(args, LEVELS, item);
@@ -117,7 +135,17 @@ public final class EvaluateCommand implements Command {
         try (VitModel model = load(modelDir, device)) {
             VitConfig cfg = model.config();
             if (levels.isEmpty()) {
-                levels = defaultLevels(cfg);
+                levels = targets.isEmpty() ? defaultLevels(cfg) : new ArrayList<>(List.of(CompressionLevel.none()));
+            }
+            List<MacsMatch.Match> matches = new ArrayList<>();
+            for (double target : targets) {
+                for (MacsMatch.Family family : families) {
+                    MacsMatch.Match m = MacsMatch.closest(family, cfg.geometry(), target);
+                    matches.add(m);
+                    if (!levels.contains(m.level())) {
+                        levels.add(m.level());
+                    }
+                }
             }
             for (CompressionLevel level : levels) {
                 CompressionOptions.requireFits(args, LEVELS, level, cfg);
@@ -149,7 +177,7 @@ public final class EvaluateCommand implements Command {
                 described = new EvaluateReport.Data("folder", folder.toString(), null, null, null, data.size());
             }
             long[] correct = evaluate(model, data, levels, batch, err);
-            EvaluateReport report = report(modelDir, model, described, levels, correct);
+            EvaluateReport report = report(modelDir, model, described, levels, correct, matches);
             report.printTable(out);
             if (json != null) {
                 try {
@@ -271,8 +299,33 @@ public final class EvaluateCommand implements Command {
         return best;
     }
 
+    private static List<MacsMatch.Family> families(ParsedArgs args) throws UsageException {
+        List<MacsMatch.Family> out = new ArrayList<>();
+        List<String> items = args.has(FAMILIES) ? args.list(FAMILIES) : List.of();
+        if (items.isEmpty()) {
+            return List.of(MacsMatch.Family.values());
+        }
+        for (String item : items) {
+            try {
+                MacsMatch.Family f = MacsMatch.Family.parse(item);
+                if (out.contains(f)) {
+                    throw args.error(FAMILIES, "family " + item + " is listed twice");
+                }
+                out.add(f);
+            } catch (IllegalArgumentException e) {
+                throw args.error(FAMILIES, e.getMessage());
+            }
+        }
+        return out;
+    }
+
     private static EvaluateReport report(
-            Path modelDir, VitModel model, EvaluateReport.Data data, List<CompressionLevel> levels, long[] correct) {
+            Path modelDir,
+            VitModel model,
+            EvaluateReport.Data data,
+            List<CompressionLevel> levels,
+            long[] correct,
+            List<MacsMatch.Match> matches) {
         VitConfig cfg = model.config();
         CostModel cost = CostModel.of(cfg.geometry());
         double dense = cost.macs(CompressionLevel.none());
@@ -297,6 +350,21 @@ public final class EvaluateCommand implements Command {
                 model.spec().labels(),
                 data,
                 maxMergingR(cfg),
-                rows);
+                rows,
+                matched(matches, levels, rows));
+    }
+
+    private static List<EvaluateReport.Matched> matched(
+            List<MacsMatch.Match> matches, List<CompressionLevel> levels, List<EvaluateReport.Row> rows) {
+        if (matches.isEmpty()) {
+            return null;
+        }
+        List<EvaluateReport.Matched> out = new ArrayList<>();
+        for (MacsMatch.Match m : matches) {
+            EvaluateReport.Row row = rows.get(levels.indexOf(m.level()));
+            out.add(new EvaluateReport.Matched(
+                    m.target(), m.family().text(), row.level(), row.relativeMacs(), row.accuracy()));
+        }
+        return out;
     }
 }

@@ -23,7 +23,8 @@ public record EvaluateReport(
         List<String> labels,
         Data data,
         int maxMergingR,
-        List<Row> rows) {
+        List<Row> rows,
+        List<Matched> matched) {
 
     /** Version of the JSON layout. */
     static final int SCHEMA_VERSION = 1;
@@ -52,6 +53,17 @@ public record EvaluateReport(
      */
     public record Row(
             String level, Integer tomeR, double accuracy, long correct, double gmacsPerImage, double relativeMacs) {}
+
+    /**
+     * The level of one family picked for a MACs target ({@code --match-macs}).
+     *
+     * @param target the fraction of the uncompressed MACs asked for
+     * @param family {@code tome}, {@code tome-decreasing}, {@code evit}, {@code gtp} or {@code idle}
+     * @param level the level picked: the family's closest in MACs
+     * @param relativeMacs its MACs over the uncompressed model's
+     * @param accuracy its top-1 accuracy in [0, 1]
+     */
+    public record Matched(double target, String family, String level, double relativeMacs, double accuracy) {}
 
     /** Reads a report {@link #writeJson} wrote. */
     public static EvaluateReport read(Reader json, String source) throws IOException {
@@ -91,6 +103,21 @@ public record EvaluateReport(
                     100 * r.accuracy(),
                     r.gmacsPerImage(),
                     r.relativeMacs());
+        }
+        if (matched != null) {
+            out.println();
+            out.println("at matched MACs (each family's level closest to the target):");
+            out.printf("%-8s %-16s %-20s %10s %10s%n", "target", "family", "level", "rel. MACs", "accuracy");
+            for (Matched m : matched) {
+                out.printf(
+                        Locale.ROOT,
+                        "%-8.2f %-16s %-20s %10.3f %8.2f %%%n",
+                        m.target(),
+                        m.family(),
+                        m.level(),
+                        m.relativeMacs(),
+                        100 * m.accuracy());
+            }
         }
     }
 }

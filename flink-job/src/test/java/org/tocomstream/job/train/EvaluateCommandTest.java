@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.compress.MacsMatch;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
@@ -82,7 +83,9 @@ class EvaluateCommandTest {
                         "labels",
                         "data",
                         "maxMergingR",
-                        "rows");
+                        "rows",
+                        "matched");
+        assertThat(root.get("matched").isJsonNull()).isTrue();
         assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(EvaluateReport.SCHEMA_VERSION);
         assertThat(root.get("trainedCompression").getAsString()).isEqualTo("tome:2");
         assertThat(root.getAsJsonArray("labels")).hasSize(8);
@@ -141,6 +144,58 @@ class EvaluateCommandTest {
         assertThat(data.get("source").getAsString()).isEqualTo("folder");
         assertThat(data.get("seed").isJsonNull()).isTrue();
         assertThat(data.get("images").getAsInt()).isEqualTo(6);
+    }
+
+    @Test
+    void matchedMacsAddEachFamilysClosestLevelAndASecondTable() throws IOException {
+        Path json = tmp.resolve("matched.json");
+        Result r = run(
+                "evaluate",
+                "--model",
+                model.toString(),
+                "--generator",
+                "--test-size",
+                "8",
+                "--match-macs",
+                "0.6,0.3",
+                "--families",
+                "tome,evit,idle",
+                "--json",
+                json.toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        VitConfig cfg = VitConfig.preset("vit_test_tiny").withNumClasses(8);
+        List<String> expected = new ArrayList<>(List.of("none"));
+        for (double target : new double[] {0.6, 0.3}) {
+            for (MacsMatch.Family f : List.of(MacsMatch.Family.TOME, MacsMatch.Family.EVIT, MacsMatch.Family.IDLE)) {
+                String level =
+                        MacsMatch.closest(f, cfg.geometry(), target).level().toString();
+                if (!expected.contains(level)) {
+                    expected.add(level);
+                }
+            }
+        }
+        JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+        JsonArray rows = root.getAsJsonArray("rows");
+        List<String> evaluated = new ArrayList<>();
+        rows.forEach(row -> evaluated.add(row.getAsJsonObject().get("level").getAsString()));
+        assertThat(evaluated).isEqualTo(expected);
+        JsonArray matched = root.getAsJsonArray("matched");
+        assertThat(matched).hasSize(6);
+        JsonObject first = matched.get(0).getAsJsonObject();
+        assertThat(first.keySet()).containsExactly("target", "family", "level", "relativeMacs", "accuracy");
+        assertThat(first.get("target").getAsDouble()).isEqualTo(0.6);
+        assertThat(first.get("family").getAsString()).isEqualTo("tome");
+        JsonObject row =
+                rows.get(evaluated.indexOf(first.get("level").getAsString())).getAsJsonObject();
+        assertThat(first.get("relativeMacs").getAsDouble())
+                .isEqualTo(row.get("relativeMacs").getAsDouble());
+        assertThat(first.get("accuracy").getAsDouble())
+                .isEqualTo(row.get("accuracy").getAsDouble());
+        assertThat(matched.get(5).getAsJsonObject().get("family").getAsString()).isEqualTo("idle");
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).contains("at matched MACs (each family's level closest to the target):");
+        assertThat(lines.get(lines.size() - 1)).matches("0\\.30 +idle +idle:0\\.\\d+ +0\\.\\d{3} +\\d+\\.\\d\\d %");
     }
 
     @Test
@@ -211,6 +266,20 @@ class EvaluateCommandTest {
             assertThat(r.err())
                     .startsWith("evaluate: --levels: invalid compression level 'merge:2'")
                     .hasLineCount(1);
+        }
+
+        @Test
+        void badMatching() {
+            assertUsageError(
+                    run("evaluate", "--model", "m", "--generator", "--families", "tome"),
+                    "evaluate: --families: requires --match-macs");
+            assertUsageError(
+                    run("evaluate", "--model", "m", "--generator", "--match-macs", "0.5,1.5"),
+                    "evaluate: --match-macs: expected distinct fractions in (0, 1] but got '1.5'");
+            Result r = run(
+                    "evaluate", "--model", "m", "--generator", "--match-macs", "0.5", "--families", "tome,diffrate");
+            assertThat(r.status()).isEqualTo(Cli.USAGE);
+            assertThat(r.err()).contains("--families").contains("unknown family 'diffrate'");
         }
 
         @Test
