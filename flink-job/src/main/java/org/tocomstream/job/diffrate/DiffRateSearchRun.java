@@ -43,6 +43,7 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
     static final String SEED = "--seed";
     static final String LOG_EVERY = "--log-every";
     static final String OUT = "--out";
+    static final String START = "--start";
 
     static final OptionParser PARSER = new OptionParser("diffrate search")
             .value(MODEL, "DIR", "model directory (required); its weights stay frozen")
@@ -53,6 +54,11 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
             .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
             .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
             .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+            .value(
+                    DataOptions.OBJECT_SCALE,
+                    "MIN,MAX",
+                    "generator object diameter, fraction of the side (default 0.25,0.6)")
+            .value(DataOptions.NOISE, "STD", "generator pixel noise in 8-bit levels (default 10)")
             .value(TARGET, "X", "GMACs per image to reach (required), below the model's dense cost")
             .value(TRAIN_SIZE, "N", "generated scenes, or most frames read with --topic (default 2000)")
             .value(EPOCHS, "N", "passes over the images (default 3)")
@@ -63,6 +69,12 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
             .value(SEED, "N", "shuffling seed (default 0)")
             .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
             .value(OUT, "FILE", "schedule file to write (default diffrate-schedule.json)")
+            .value(
+                    START,
+                    "half|target",
+                    "where the counts start: half = zero logits, about half the tokens in every\n"
+                            + "block (the paper's start); target = nothing pruned and merging down a geometric\n"
+                            + "schedule that already costs the target (default half)")
             .deviceAndCommonFlags();
 
     static final String HELP = "diffrate search: learns for a frozen model, per block, how many tokens to keep\n"
@@ -90,8 +102,13 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL);
-        String bootstrap =
-                UnlabelledFrames.frameSource(args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES);
+        String bootstrap = UnlabelledFrames.frameSource(
+                args,
+                DataOptions.DATA_SEED,
+                DataOptions.FRAME_SIZE,
+                DataOptions.CLASSES,
+                DataOptions.OBJECT_SCALE,
+                DataOptions.NOISE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
             args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
         }
@@ -107,6 +124,7 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
         double lambda = args.number(FLOPS_WEIGHT, 0, x -> x > 0 && !Double.isInfinite(x), "a number > 0");
         long seed = args.longValue(SEED).orElse(0);
         int logEvery = args.positiveInt(LOG_EVERY, 20);
+        DiffRateSearch.Start start = start(args);
         int trainSize = args.positiveInt(TRAIN_SIZE, 2000);
         if (args.has(DataOptions.GENERATOR) && batch > trainSize) {
             throw args.error(BATCH, "exceeds --train-size " + trainSize + ": got '" + batch + "'");
@@ -119,8 +137,17 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
                 DataOptions.generator(args),
                 trainSize,
                 args.path(OUT).orElse(Path.of("diffrate-schedule.json")),
-                new DiffRateSearch.Config(target, epochs, batch, lr, minLr, lambda, seed, logEvery),
+                new DiffRateSearch.Config(target, epochs, batch, lr, minLr, lambda, seed, logEvery, start),
                 DeviceOption.parse(args));
+    }
+
+    private static DiffRateSearch.Start start(ParsedArgs args) throws UsageException {
+        String text = args.string(START, "half").trim();
+        return switch (text) {
+            case "half" -> DiffRateSearch.Start.HALF;
+            case "target" -> DiffRateSearch.Start.TARGET;
+            default -> throw args.error(START, "expected half or target but got '" + text + "'");
+        };
     }
 
     int execute(PrintStream out) throws CommandFailedException {

@@ -29,6 +29,17 @@ final class DiffRateRates {
 
     /** Zero logits for {@code geometry}, created in {@code manager}, requiring gradients. */
     DiffRateRates(TokenGeometry geometry, NDManager manager) {
+        this(geometry, manager, null);
+    }
+
+    /**
+     * Logits for {@code geometry} requiring gradients: zero when {@code start} is null, else for
+     * block l's prune (kind 0) and merge (kind 1) distributions peaked at the count {@code
+     * start[kind][l]}: {@code logit_k = −|c_k − start| / w} with {@code w = max(1, patches / 16)}
+     * tokens, so E starts within a few tokens of it and every nearby count still has mass (the
+     * gradient of E through the softmax is {@code p_k (c_k − E)}).
+     */
+    DiffRateRates(TokenGeometry geometry, NDManager manager, int[][] start) {
         this.geometry = geometry;
         int n = geometry.tokens();
         int k = n - geometry.prefixTokens();
@@ -42,11 +53,18 @@ final class DiffRateRates {
         }
         this.candidates = c;
         this.keptAt = kept;
+        float width = Math.max(1f, geometry.patches() / 16f);
         for (int l = 1; l < geometry.depth(); l++) {
-            for (String kind : new String[] {"prune", "merge"}) {
-                NDArray a = manager.zeros(new Shape(k));
+            for (int kind = 0; kind < 2; kind++) {
+                float[] init = new float[k];
+                if (start != null) {
+                    for (int j = 0; j < k; j++) {
+                        init[j] = -Math.abs(c[j] - start[kind][l]) / width;
+                    }
+                }
+                NDArray a = manager.create(init);
                 a.setRequiresGradient(true);
-                logits.put(name(kind, l), a);
+                logits.put(name(kind == 0 ? "prune" : "merge", l), a);
             }
         }
     }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.tocomstream.compress.CompressionLevel;
@@ -58,6 +59,7 @@ public final class DiffRateSearch {
      * @param flopsWeight λ of {@code λ·(GMACs − target)²}; 0 or below picks {@code 50 / target²}
      * @param seed shuffling seed
      * @param logEverySteps progress every N steps (and after each epoch)
+     * @param start where the counts start ({@link Start})
      */
     public record Config(
             double targetGmacs,
@@ -67,9 +69,11 @@ public final class DiffRateSearch {
             double minLr,
             double flopsWeight,
             long seed,
-            int logEverySteps) {
+            int logEverySteps,
+            Start start) {
 
         public Config {
+            Objects.requireNonNull(start, "start");
             if (!(targetGmacs > 0) || epochs <= 0 || batchSize <= 0 || logEverySteps <= 0) {
                 throw new IllegalArgumentException(String.format(
                         "target GMACs (%s), epochs (%d), batch (%d) and log interval (%d) must be > 0",
@@ -77,14 +81,26 @@ public final class DiffRateSearch {
             }
         }
 
-        /** lr 0.01 → 0.001, λ automatic, seed 0, progress every 20 steps. */
+        /** lr 0.01 → 0.001, λ automatic, seed 0, progress every 20 steps, {@link Start#HALF}. */
         public static Config defaults(double targetGmacs, int epochs, int batchSize) {
-            return new Config(targetGmacs, epochs, batchSize, 0.01, 0.001, 0, 0, 20);
+            return new Config(targetGmacs, epochs, batchSize, 0.01, 0.001, 0, 0, 20, Start.HALF);
         }
 
         double lambda() {
             return flopsWeight > 0 ? flopsWeight : 50 / (targetGmacs * targetGmacs);
         }
+    }
+
+    /** Where the learned counts start. */
+    public enum Start {
+        /** Zero logits: every count starts near half the tokens of the model. */
+        HALF,
+        /**
+         * Near a schedule that already costs the target: nothing pruned, and the merge count of
+         * block l ≥ 1 at {@code prefix + ceil(patches · ρ^l)}, ρ the largest keep ratio per block
+         * at which that schedule costs at most the target ({@link DiffRateStart}).
+         */
+        TARGET
     }
 
     /** One progress report: means since the previous one, and the GMACs of the last step. */
@@ -169,7 +185,10 @@ public final class DiffRateSearch {
             weights.forEach((k, t) -> frozen.put(k, root.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
             VitForward teacher = new VitForward(cfg, frozen);
             DiffRateSoftForward student = new DiffRateSoftForward(cfg, frozen);
-            DiffRateRates rates = new DiffRateRates(cfg.geometry(), root.newSubManager());
+            int[][] start = config.start() == Start.TARGET
+                    ? DiffRateStart.geometric(cfg.geometry(), config.targetGmacs())
+                    : null;
+            DiffRateRates rates = new DiffRateRates(cfg.geometry(), root.newSubManager(), start);
             AdamW optimizer = new AdamW(rates.logits(), Set.of(), 0.9, 0.999, 1e-8, 0, root.newSubManager());
             long step = resume(out, rates, optimizer, totalSteps);
             Window window = new Window();

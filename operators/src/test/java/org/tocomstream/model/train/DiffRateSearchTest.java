@@ -112,7 +112,8 @@ class DiffRateSearchTest {
                 SCENES.split(SceneGenerator.Split.TRAIN), 64, new ImagePreprocessor(spec.preprocessing())));
         CostModel cost = CostModel.of(TINY.geometry());
         double target = 0.6 * cost.gmacs(CompressionLevel.none());
-        DiffRateSearch.Config config = new DiffRateSearch.Config(target, 4, 8, 0.01, 0.001, 0, 0, 8);
+        DiffRateSearch.Config config =
+                new DiffRateSearch.Config(target, 4, 8, 0.01, 0.001, 0, 0, 8, DiffRateSearch.Start.HALF);
         Path out = dir.resolve("schedule.json");
         List<DiffRateSearch.Progress> reports = new ArrayList<>();
         DiffRateSearch.Result r = new DiffRateSearch(TINY, w, config, Device.cpu()).search(data, out, reports::add);
@@ -129,6 +130,38 @@ class DiffRateSearchTest {
         // Resuming a finished search does no step and finds the same schedule.
         DiffRateSearch.Result again = new DiffRateSearch(TINY, w, config, Device.cpu()).search(data, out, p -> {});
         assertThat(again.schedule()).isEqualTo(r.schedule());
+    }
+
+    @Test
+    void theTargetStartBeginsNearAScheduleThatAlreadyCostsTheTarget() {
+        CostModel cost = CostModel.of(TINY.geometry());
+        double target = 0.6 * cost.gmacs(CompressionLevel.none());
+        int[][] start = DiffRateStart.geometric(TINY.geometry(), target);
+        DiffRateSchedule schedule = DiffRateSchedule.of(start[0], start[1]);
+        // Nothing pruned; merging non-increasing from all tokens.
+        assertThat(start[0]).containsOnly(TINY.numTokens());
+        for (int l = 1; l < TINY.depth(); l++) {
+            assertThat(start[1][l]).isLessThanOrEqualTo(start[1][l - 1]);
+        }
+        // At or below the target, and within one token per block of it: the merge counts of the
+        // geometric schedule move by whole tokens, so adding one to every block costs more.
+        double gmacs = cost.gmacs(CompressionLevel.diffRate(schedule));
+        assertThat(gmacs).isLessThanOrEqualTo(target);
+        int[] more = start[1].clone();
+        for (int l = 1; l < more.length; l++) {
+            more[l] = Math.min(TINY.numTokens(), more[l] + 1);
+        }
+        assertThat(cost.gmacs(CompressionLevel.diffRate(DiffRateSchedule.of(start[0], more))))
+                .isGreaterThan(target);
+        // The rates start peaked there: their rounded expected counts are those counts give or take
+        // the peak's width (64 patches / 16 = 4 tokens).
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            DiffRateRates rates = new DiffRateRates(TINY.geometry(), m, start);
+            int[][] begun = rates.schedule(m).counts();
+            for (int l = 1; l < TINY.depth(); l++) {
+                assertThat(begun[1][l]).as("merge, block %d", l).isCloseTo(start[1][l], within(4));
+            }
+        }
     }
 
     @Test
