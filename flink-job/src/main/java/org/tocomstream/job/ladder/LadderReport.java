@@ -115,10 +115,14 @@ final class LadderReport {
                                     100 * r.quality())
                             : String.format(
                                     Locale.ROOT,
-                                    "rung %d: target %.2fx unreachable (best speed-up seen %.2fx); not used",
+                                    "rung %d: target %.2fx unreachable (best speed-up seen %.2fx%s); not used",
                                     i,
                                     r.target(),
-                                    r.speedup()));
+                                    r.speedup(),
+                                    r.speedup() >= r.target()
+                                            ? "; the levels that reach it cost as many MACs as an earlier"
+                                                    + " rung or more, and the controller orders rungs by MACs"
+                                            : ""));
         }
     }
 }

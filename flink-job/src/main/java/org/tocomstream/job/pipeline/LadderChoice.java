@@ -108,7 +108,7 @@ public record LadderChoice(Ladder ladder, String source) {
                         file,
                         measured.createdAt(),
                         speedups,
-                        unreachable));
+                        unreachable + (ladder.size() == 1 ? " (only none: the controller cannot degrade)" : "")));
     }
 
     /** {@code ladder: TEXT (SOURCE)}, one line for the effective configuration. */
