@@ -11,6 +11,7 @@ import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.diffrate.DiffRateCommand;
+import org.tocomstream.job.ladder.LadderCommand;
 import org.tocomstream.job.loadtest.LoadTestCommand;
 import org.tocomstream.job.run.AuditCommand;
 import org.tocomstream.job.run.ProduceCommand;
@@ -120,6 +121,7 @@ public final class Main {
             new BenchCommand(),
             new TrainCommand(),
             new EvaluateCommand(),
+            new LadderCommand(),
             new TocomCommand(),
             new DiffRateCommand(),
             new RunCommand(),

@@ -16,6 +16,7 @@ import org.tocomstream.job.pipeline.CompensatorCheck;
 import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.LadderChoice;
 import org.tocomstream.job.pipeline.LevelFitCheck;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
@@ -36,7 +37,7 @@ import org.tocomstream.job.run.JobArgs;
  * path where the job is submitted (its {@code model.json} gives the preprocessing) and on every
  * TaskManager (weights, and the Token Compensator plugin if any). Refuses a compression level that
  * does not fit the model ({@code LevelFitCheck}), then prints the effective
- * configuration with the plugin it applies (a plugin made for other weights stops here), checks the exactly-once timeout
+ * configuration with the ladder ({@code LadderChoice}) and the plugin it applies (a plugin made for other weights stops here), checks the exactly-once timeout
  * against the broker, sizes the dead-letter sink to what the dead-letter topic accepts ({@code
  * DeadLetterLimit}), then {@code execute}s. It never calls {@code System.exit} (that would stop
  * the JobManager under REST submission): bad arguments throw {@link IllegalArgumentException}
@@ -75,7 +76,13 @@ public final class StreamJob {
             throw new IllegalArgumentException(
                     JobArgs.withFlags(StreamJobOptions.COMPENSATOR.key() + ": " + Cli.describe(e)), e);
         }
-        String table = EffectiveConfig.describe(conf, StreamJobOptions.all()) + plugin + "\n";
+        String ladder;
+        try {
+            ladder = LadderChoice.describe(conf, LadderChoice.costOf(conf));
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new IllegalArgumentException(JobArgs.withFlags(e.getMessage()), e);
+        }
+        String table = EffectiveConfig.describe(conf, StreamJobOptions.all()) + ladder + "\n" + plugin + "\n";
         System.out.print(table);
         LOG.info("{}", table);
         try (KafkaTopics topics = KafkaTopics.connect(

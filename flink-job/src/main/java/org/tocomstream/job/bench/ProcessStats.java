@@ -46,7 +46,7 @@ public final class ProcessStats {
     }
 
     /** The first {@code model name} of {@code /proc/cpuinfo}, or "unknown". */
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {

@@ -48,9 +48,10 @@ public final class ControlOptions {
             .noDefaultValue()
             .withDescription("ADAPTIVE: the levels to choose from, most accurate first, separated by ';',"
                     + " each cheaper than the one before, e.g. none;tome:2;tome:4;tome:6."
-                    + " Not set: none plus three ToMe steps up to the largest r whose last"
-                    + " block still merges for the model (none;tome:2;tome:4;tome:6 for the"
-                    + " demo model).");
+                    + " Not set: the model directory's ladder.json (measured by the ladder"
+                    + " command on these weights) when there is one, else none plus three ToMe"
+                    + " steps up to the largest r whose last block still merges for the model"
+                    + " (none;tome:2;tome:4;tome:6 for the demo model).");
 
     public static final ConfigOption<Duration> LATENCY_TARGET = ConfigOptions.key(ControllerConfig.LATENCY_TARGET)
             .durationType()
@@ -148,10 +149,12 @@ public final class ControlOptions {
         return LevelSource.adaptive(config(conf, ladder(conf, cost)));
     }
 
-    /** The configured ladder, or the one derived from the model when none is set. */
+    /**
+     * The configured ladder; not set, the model directory's measured {@code ladder.json}, else the
+     * one derived from the model ({@link LadderChoice}).
+     */
     public static Ladder ladder(ReadableConfig conf, CostModel cost) {
-        String text = conf.get(LADDER);
-        return text == null || text.isBlank() ? Ladder.tomeSteps(cost, DERIVED_TOME_STEPS) : Ladder.parse(cost, text);
+        return LadderChoice.resolve(conf, cost).ladder();
     }
 
     /** The shedding deadline: as set, else {@link Shedding#defaultDeadline} of the latency target. */

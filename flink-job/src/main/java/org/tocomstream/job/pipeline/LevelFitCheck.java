@@ -7,14 +7,17 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.ReadableConfig;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.model.ModelSpec;
 
 /**
  * Checks, on the client, that every compression level the job may run fits the model in {@link
  * StreamJobOptions#MODEL_DIR} ({@link CompressionLevel#misfit}): {@link StreamJobOptions#LEVEL}
- * with the fixed policy, every rung of {@link ControlOptions#LADDER} with the adaptive one (the
- * ladder derived from the model is ToMe and always fits). A DiffRate schedule made for another
+ * with the fixed policy, every rung of {@link ControlOptions#LADDER} with the adaptive one, or,
+ * that not set, of the model's measured {@code ladder.json} ({@link LadderChoice}, which also
+ * refuses a ladder measured on other weights; the ladder derived from the model is ToMe and
+ * always fits). A DiffRate schedule made for another
  * token count or depth would fail every batch on the TaskManagers, restart after restart; here it
  * stops the start with one line naming the setting:
  *
@@ -54,7 +57,14 @@ public final class LevelFitCheck {
             return out;
         }
         String ladder = conf.get(ControlOptions.LADDER);
-        if (ladder != null && !ladder.isBlank()) {
+        if (ladder == null || ladder.isBlank()) {
+            // The model's ladder.json, when there is one: measured on these weights, rungs that fit.
+            try {
+                LadderChoice.resolve(conf, CostModel.of(geometry));
+            } catch (IllegalArgumentException e) {
+                out.add(e.getMessage());
+            }
+        } else {
             for (String text : ladder.split(Ladder.SEPARATOR, -1)) {
                 CompressionLevel level = CompressionLevel.parse(text);
                 level.misfit(geometry, model)

@@ -36,6 +36,7 @@ import org.tocomstream.job.pipeline.DeadLetterLimit;
 import org.tocomstream.job.pipeline.DeliveryCheck;
 import org.tocomstream.job.pipeline.DemoOptions;
 import org.tocomstream.job.pipeline.EffectiveConfig;
+import org.tocomstream.job.pipeline.LadderChoice;
 import org.tocomstream.job.pipeline.LevelFitCheck;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
@@ -116,8 +117,9 @@ public final class RunCommand implements Command {
             Map<String, String> clientProperties = conf.get(StreamJobOptions.KAFKA_PROPERTIES);
             prepareTopics(conf, demo, bootstrap, clientProperties, out, err);
             started.model = demoModelUnlessGiven(conf, out, err);
-            adaptiveByDefault(conf);
+            String ladder = adaptiveByDefault(conf);
             printEffectiveConfiguration(conf, demo, out);
+            out.println(ladder);
 
             GeneratedFrames frames = null;
             if (streams > 0) {
@@ -304,21 +306,33 @@ public final class RunCommand implements Command {
 
     /**
      * The local run steers the compression level by load unless told otherwise: the adaptive
-     * policy, over the ladder derived from the model (none;tome:2;tome:4;tome:6 for the demo
+     * policy, over the ladder {@link LadderChoice} resolves (the model's measured {@code
+     * ladder.json}, else the ladder derived from the model: none;tome:2;tome:4;tome:6 for the demo
      * model), written into the configuration so the effective-config print shows it.
+     *
+     * @return the line that says which ladder and where it came from
+     * @throws CommandFailedException when the model's ladder.json cannot be used
      */
-    static void adaptiveByDefault(Configuration conf) throws IOException {
+    static String adaptiveByDefault(Configuration conf) throws IOException, CommandFailedException {
         if (conf.getOptional(ControlOptions.POLICY).isEmpty()) {
             conf.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
         }
-        if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
-                && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
-            ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
-            conf.set(
-                    ControlOptions.LADDER,
-                    ControlOptions.ladder(conf, CostModel.of(spec.architecture().geometry()))
-                            .toString());
+        ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
+        String line;
+        try {
+            line = LadderChoice.describe(conf, CostModel.of(spec.architecture().geometry()));
+            if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
+                    && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
+                conf.set(
+                        ControlOptions.LADDER,
+                        ControlOptions.ladder(
+                                        conf, CostModel.of(spec.architecture().geometry()))
+                                .toString());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandFailedException(JobArgs.withFlags(e.getMessage()), e);
         }
+        return line;
     }
 
     /** Waits for Ctrl-C, the run time, or the job's end; returns the exit status. */

@@ -127,6 +127,11 @@ public final class KafkaFrameData implements TrainingData {
         return true;
     }
 
+    /** The encoded frames (JPEG/PNG bytes as read from the topic), in read order. */
+    public List<byte[]> encoded() {
+        return values;
+    }
+
     /** Records skipped because the job would dead-letter them. */
     int skipped() {
         return skipped;

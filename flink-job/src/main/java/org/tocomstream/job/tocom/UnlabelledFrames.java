@@ -53,7 +53,7 @@ public final class UnlabelledFrames {
     }
 
     /** Up to {@code max} unlabelled frames read once from {@code topic}; progress to {@code err}. */
-    public static TrainingData topic(
+    public static KafkaFrameData topic(
             String bootstrap, String topic, int max, ImagePreprocessor pre, PrintStream err, String who)
             throws CommandFailedException {
         KafkaFrameData data;

@@ -131,7 +131,9 @@ class ControlFlagsTest {
         DemoModel.Resolved model = DemoModel.resolve();
         try {
             Configuration c = parse("--model", model.dir().toString());
-            RunCommand.adaptiveByDefault(c);
+            assertThat(RunCommand.adaptiveByDefault(c))
+                    .isEqualTo("ladder: none;tome:2;tome:4;tome:6 (derived from the model: none plus 3 ToMe"
+                            + " steps; no ladder.json in " + model.dir() + ")");
             assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
             assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:2;tome:4;tome:6");
             assertThat(EffectiveConfig.describe(c, StreamJobOptions.all()))
@@ -140,7 +142,7 @@ class ControlFlagsTest {
                     .contains("vit.control.latency-target");
 
             Configuration fixed = parse("--model", model.dir().toString(), "--control", "fixed");
-            RunCommand.adaptiveByDefault(fixed);
+            assertThat(RunCommand.adaptiveByDefault(fixed)).isEqualTo("ladder: not used (vit.control.policy = FIXED)");
             assertThat(fixed.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.FIXED);
             assertThat(fixed.getOptional(ControlOptions.LADDER)).isEmpty();
         } finally {

@@ -1,0 +1,56 @@
+package org.tocomstream.job.ladder;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.MacsMatch;
+import org.tocomstream.compress.TokenGeometry;
+
+/**
+ * The levels {@code ladder} measures: {@code none}, then for each requested speed-up {@code s} and
+ * each family the level closest in MACs ({@link MacsMatch#closest}) to the fractions 1/s,
+ * 1/(1.25 s) and 1/(1.6 s) (the end-to-end speed-up of a level falls short of its MACs ratio,
+ * since decoding and preprocessing cost the same at every level, so stronger candidates are
+ * needed to reach s), then the given DiffRate levels; each level once.
+ *
+ * @param level the level
+ * @param family its family's name ({@code none}, {@code tome}, …, {@code diffrate})
+ */
+record LadderCandidates(CompressionLevel level, String family) {
+
+    /** The MACs fractions tried per target speed-up s are 1/(s * f) for these f. */
+    static final double[] STRENGTHS = {1.0, 1.25, 1.6};
+
+    static List<LadderCandidates> of(
+            TokenGeometry geometry,
+            List<Double> speedups,
+            List<MacsMatch.Family> families,
+            List<CompressionLevel> diffRate) {
+        List<LadderCandidates> out = new ArrayList<>();
+        out.add(new LadderCandidates(CompressionLevel.none(), "none"));
+        for (double s : speedups) {
+            for (MacsMatch.Family family : families) {
+                for (double strength : STRENGTHS) {
+                    CompressionLevel level = MacsMatch.closest(family, geometry, 1 / (s * strength))
+                            .level();
+                    add(out, level, family.text());
+                }
+            }
+        }
+        for (CompressionLevel level : diffRate) {
+            add(out, level, "diffrate");
+        }
+        return List.copyOf(out);
+    }
+
+    private static void add(List<LadderCandidates> out, CompressionLevel level, String family) {
+        if (out.stream().noneMatch(c -> c.level().equals(level))) {
+            out.add(new LadderCandidates(level, family));
+        }
+    }
+
+    /** The levels of {@code candidates}, in order. */
+    static List<CompressionLevel> levels(List<LadderCandidates> candidates) {
+        return candidates.stream().map(LadderCandidates::level).toList();
+    }
+}

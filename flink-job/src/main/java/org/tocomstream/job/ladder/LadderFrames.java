@@ -1,0 +1,104 @@
+package org.tocomstream.job.ladder;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.tocomstream.data.Sample;
+import org.tocomstream.data.SceneGenerator;
+import org.tocomstream.data.SceneImages;
+
+/**
+ * The frames {@code ladder} measures on, kept encoded (JPEG/PNG bytes, as they arrive on the frames
+ * topic) so that the speed measurement decodes them as the job does: an image folder with or
+ * without class directories, the scene generator's TEST split encoded as JPEG (as the synthetic
+ * cameras publish), or a frames topic read once.
+ *
+ * @param encoded the frames' bytes
+ * @param labels each frame's class index in the model's labels, or null without labels
+ * @param description where the frames came from, for the JSON and the table
+ */
+record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
+
+    LadderFrames {
+        encoded = List.copyOf(encoded);
+        if (encoded.isEmpty()) {
+            throw new IllegalArgumentException(description + ": no frames");
+        }
+    }
+
+    int size() {
+        return encoded.size();
+    }
+
+    boolean labelled() {
+        return labels != null;
+    }
+
+    /** Up to {@code max} scenes of the generator's TEST split, JPEG-encoded, with their labels. */
+    static LadderFrames generator(SceneGenerator generator, int max, String description) {
+        SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
+        List<byte[]> out = new ArrayList<>(max);
+        int[] labels = new int[max];
+        for (int i = 0; i < max; i++) {
+            Sample s = test.sample(i);
+            out.add(SceneImages.jpeg(s.image()));
+            labels[i] = s.label();
+        }
+        return new LadderFrames(out, labels, description);
+    }
+
+    /**
+     * The first {@code max} images (sorted by path) of {@code root}: with {@code modelLabels}
+     * labelled by their class directory {@code root/<class>/<image>}, which must be one of the
+     * model's labels; without, every image at any depth, unlabelled.
+     *
+     * @throws IOException naming the folder when it is missing, holds no images, or names an
+     *     unknown class
+     */
+    static LadderFrames folder(Path root, List<String> modelLabels, int max) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IOException("image folder " + root + " does not exist or is not a directory");
+        }
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(root, modelLabels == null ? Integer.MAX_VALUE : 2)) {
+            files = s.filter(LadderFrames::isImage)
+                    .filter(p ->
+                            modelLabels == null || p.getParent().getParent().equals(root))
+                    .sorted()
+                    .limit(max)
+                    .collect(Collectors.toList());
+        }
+        if (files.isEmpty()) {
+            throw new IOException("image folder " + root + " holds no .jpg/.jpeg/.png images"
+                    + (modelLabels == null ? "" : " in class sub-directories"));
+        }
+        List<byte[]> out = new ArrayList<>(files.size());
+        int[] labels = modelLabels == null ? null : new int[files.size()];
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            out.add(Files.readAllBytes(f));
+            if (labels != null) {
+                String cls = f.getParent().getFileName().toString();
+                labels[i] = modelLabels.indexOf(cls);
+                if (labels[i] < 0) {
+                    throw new IOException(String.format(
+                            "image folder %s has class directory '%s' that is not among the model's labels %s",
+                            root, cls, modelLabels));
+                }
+            }
+        }
+        String what = String.format(
+                Locale.ROOT, "%d images of %s%s", files.size(), root, labels == null ? " (unlabelled)" : "");
+        return new LadderFrames(out, labels, what);
+    }
+
+    private static boolean isImage(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return Files.isRegularFile(p) && (n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png"));
+    }
+}
