@@ -137,7 +137,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
         @Override
         public String compensator(CompressionLevel level) {
-            return appliedPair(level).map(compensator.plugin()::pairText).orElse(null);
+            return appliedPair(level).map(p -> compensator.plugin().pairText(p)).orElse(null);
         }
 
         /** The scale s the compensator is applied at (0 without one). */
