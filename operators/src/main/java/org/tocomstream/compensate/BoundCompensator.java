@@ -119,11 +119,19 @@ public final class BoundCompensator implements AutoCloseable {
     }
 
     /**
-     * The pair for a batch at {@code level}: m = the model's trained ToMe degree, n = the level's.
-     * Empty when either is not a constant ToMe degree (the plugin does not apply).
+     * The pair for a batch at {@code level}: m = the model's trained degree (or rung), n = the
+     * level's. Empty when either is not a degree of the plugin's axis (the plugin does not apply).
      */
     public Optional<CompensatorPair> pairFor(CompressionLevel level) {
         return plugin.pairFor(trained, level);
+    }
+
+    /**
+     * The pair of a batch at {@code level} as its label names it ({@link DegreeAxis#pairText}):
+     * {@code "0->4"} over a schedule, {@code "none->tome:4"} over rungs; empty without a pair.
+     */
+    public Optional<String> pairText(CompressionLevel level) {
+        return pairFor(level).map(plugin::pairText);
     }
 
     /**

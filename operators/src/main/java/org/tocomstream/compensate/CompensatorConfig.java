@@ -17,20 +17,35 @@ package org.tocomstream.compensate;
  * @param rankPerStep channels per unit step of r, ≥ 1 (ToCom: 2)
  * @param maxDegree largest ToMe r the plugin covers, ≥ 1 (ToCom: 16); pairs are in 0..maxDegree
  * @param defaultScale s used when a caller names none, finite and ≥ 0 (ToCom trains at 0.1)
- * @param schedule which ToMe level a degree stands for ({@link DegreeSchedule#CONSTANT}: ToCom's
- *     {@code tome:r})
+ * @param axis which level a degree stands for: a ToMe schedule ({@link DegreeSchedule#CONSTANT}:
+ *     ToCom's {@code tome:r}) or a level list, whose size must then be maxDegree + 1
  */
-public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale, DegreeSchedule schedule) {
+public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale, DegreeAxis axis) {
 
     /** A plugin over constant degrees, {@code tome:r}, as ToCom's. */
     public CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale) {
         this(rankPerStep, maxDegree, defaultScale, DegreeSchedule.CONSTANT);
     }
 
+    /** A plugin over the degrees of a ToMe schedule. */
+    public CompensatorConfig(int rankPerStep, int maxDegree, double defaultScale, DegreeSchedule schedule) {
+        this(rankPerStep, maxDegree, defaultScale, schedule == null ? null : DegreeAxis.of(schedule));
+    }
+
+    /** A plugin over the rungs of a level list: degrees 0..levels − 1. */
+    public static CompensatorConfig overLevels(int rankPerStep, double defaultScale, DegreeAxis levels) {
+        return new CompensatorConfig(rankPerStep, levels.fixedMaxDegree().orElseThrow(), defaultScale, levels);
+    }
+
     /** @throws IllegalArgumentException naming the offending field */
     public CompensatorConfig {
-        if (schedule == null) {
+        if (axis == null) {
             throw new IllegalArgumentException("schedule must not be null");
+        }
+        if (axis.fixedMaxDegree().isPresent() && axis.fixedMaxDegree().getAsInt() != maxDegree) {
+            throw new IllegalArgumentException(String.format(
+                    "maxDegree must be %d for the %d levels %s but was %d",
+                    axis.fixedMaxDegree().getAsInt(), axis.levels().size(), axis.text(), maxDegree));
         }
         if (rankPerStep < 1) {
             throw new IllegalArgumentException("rankPerStep must be >= 1 but was " + rankPerStep);
@@ -52,12 +67,26 @@ public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultSc
 
     /** This configuration with another default scale s. */
     public CompensatorConfig withDefaultScale(double scale) {
-        return new CompensatorConfig(rankPerStep, maxDegree, scale, schedule);
+        return new CompensatorConfig(rankPerStep, maxDegree, scale, axis);
     }
 
-    /** {@code "degrees 0..6"}, or {@code "degrees 0..8 of tome-decreasing"} for another schedule. */
+    /** The ToMe schedule of the degrees, or null when they are a level list ({@link #axis()}). */
+    public DegreeSchedule schedule() {
+        return axis.schedule();
+    }
+
+    /**
+     * {@code "degrees 0..6"}, {@code "degrees 0..8 of tome-decreasing"} for another schedule, or
+     * {@code "rungs none;tome:4;evit:0.7"} for a level list.
+     */
     public String degreesText() {
-        return "degrees 0.." + maxDegree + (schedule == DegreeSchedule.CONSTANT ? "" : " of " + schedule.method());
+        if (axis.isLevelList()) {
+            return "rungs " + axis.text();
+        }
+        return "degrees 0.." + maxDegree
+                + (schedule() == DegreeSchedule.CONSTANT
+                        ? ""
+                        : " of " + schedule().method());
     }
 
     /** R, the rank of each side branch: {@code rankPerStep × maxDegree}. */

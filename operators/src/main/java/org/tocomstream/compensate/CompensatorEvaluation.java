@@ -111,7 +111,7 @@ public final class CompensatorEvaluation {
         for (CompensatorPair p : grid) {
             tocom.plugin().checkPair(p);
         }
-        DegreeSchedule degrees = tocom.plugin().config().schedule();
+        DegreeAxis degrees = tocom.plugin().config().axis();
         LinkedHashSet<Integer> used = new LinkedHashSet<>();
         for (CompensatorPair p : grid) {
             used.add(p.from());

@@ -66,6 +66,17 @@ final class Distillation {
             DegreeSchedule degrees,
             CompensatorPair pair,
             SideBranchAdapter adapter) {
+        return distillationLoss(forward, x, teacher, DegreeAxis.of(degrees), pair, adapter);
+    }
+
+    /** As above for a plugin over any {@link DegreeAxis} (a schedule or a level list). */
+    static NDArray distillationLoss(
+            VitForward forward,
+            NDArray x,
+            NDArray teacher,
+            DegreeAxis degrees,
+            CompensatorPair pair,
+            SideBranchAdapter adapter) {
         NDArray student =
                 forward.forward(x, ForwardContext.at(degrees.level(pair.to())).withAdapter(adapter));
         return kl(teacher, student);
@@ -93,7 +104,7 @@ final class Distillation {
                 NDArray x = images(forward.config(), data, start, n, batch);
                 NDArray[] logits = new NDArray[degrees];
                 for (int r = 0; r < degrees; r++) {
-                    logits[r] = forward.forward(x, config.schedule().level(r));
+                    logits[r] = forward.forward(x, config.axis().level(r));
                 }
                 for (int m = 0; m < degrees; m++) {
                     for (int r = 0; r < degrees; r++) {
@@ -157,14 +168,14 @@ final class Distillation {
                 Map<Integer, NDArray> plain = new HashMap<>();
                 for (CompensatorPair p : pairs) {
                     NDArray teacher = plain.computeIfAbsent(
-                            p.from(), r -> forward.forward(x, config.schedule().level(r)));
+                            p.from(), r -> forward.forward(x, config.axis().level(r)));
                     NDArray student = down == null
                             ? plain.computeIfAbsent(
                                     p.to(),
-                                    r -> forward.forward(x, config.schedule().level(r)))
+                                    r -> forward.forward(x, config.axis().level(r)))
                             : forward.forward(
                                     x,
-                                    ForwardContext.at(config.schedule().level(p.to()))
+                                    ForwardContext.at(config.axis().level(p.to()))
                                             .withAdapter(trainingAdapter(down, up, p, config, batch)));
                     sum += kl(teacher, student).getFloat() * n;
                 }

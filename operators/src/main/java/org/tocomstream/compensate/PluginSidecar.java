@@ -16,7 +16,10 @@ import org.tocomstream.model.CheckpointException;
 
 /**
  * The JSON sidecar of a plugin file, documented on {@link TokenCompensator}. Unknown fields are
- * rejected, so a misspelt field cannot silently fall back to a default.
+ * rejected, so a misspelt field cannot silently fall back to a default. Version 1: degrees of a ToMe
+ * schedule ({@code method} tome or tome-decreasing). Version 2 adds {@code "method": "levels"} with
+ * {@code "levels": ["none", "tome:4", ...]}, the rungs degree 0.. stand for; a plugin over a
+ * schedule is still written as version 1, byte for byte as before.
  */
 record PluginSidecar(
         int formatVersion,
@@ -29,8 +32,25 @@ record PluginSidecar(
 
     static final int FORMAT_VERSION = 1;
 
+    /** The version that adds level lists ({@code "levels"}). */
+    static final int LEVELS_VERSION = 2;
+
     private static final Set<String> FIELDS = Set.of(
-            "formatVersion", "method", "baseModel", "rankPerStep", "maxDegree", "defaultScale", "depth", "embedDim");
+            "formatVersion",
+            "method",
+            "baseModel",
+            "rankPerStep",
+            "maxDegree",
+            "defaultScale",
+            "depth",
+            "embedDim",
+            "levels");
+
+    /** The version a plugin of {@code config} is written with: 1 for a schedule, 2 for a level list. */
+    static int versionFor(CompensatorConfig config) {
+        return config.axis().isLevelList() ? LEVELS_VERSION : FORMAT_VERSION;
+    }
+
     private static final Set<String> BASE_FIELDS = Set.of("architecture", "weightsSha256");
 
     /** {@code plugin.safetensors} → {@code plugin.json}; any other name gets {@code .json} added. */
@@ -61,6 +81,13 @@ record PluginSidecar(
             json.name("defaultScale").value(config.defaultScale());
             json.name("depth").value(depth);
             json.name("embedDim").value(embedDim);
+            if (config.axis().isLevelList()) {
+                json.name("levels").beginArray();
+                for (var level : config.axis().levels()) {
+                    json.value(level.toString());
+                }
+                json.endArray();
+            }
             json.endObject();
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -76,14 +103,13 @@ record PluginSidecar(
         JsonObject root = parseObject(file);
         rejectUnknown(root, FIELDS, "", file);
         int version = integer(root, "formatVersion", file);
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != LEVELS_VERSION) {
             throw new CheckpointException(String.format(
-                    "%s: formatVersion %d is not supported; this version reads %d", file, version, FORMAT_VERSION));
+                    "%s: formatVersion %d is not supported; this version reads %d and %d",
+                    file, version, FORMAT_VERSION, LEVELS_VERSION));
         }
         String method = string(root, "method", file);
-        DegreeSchedule schedule = DegreeSchedule.ofMethod(method)
-                .orElseThrow(() -> new CheckpointException(String.format(
-                        "%s: method '%s' is not supported; only %s", file, method, DegreeSchedule.methods())));
+        DegreeAxis schedule = PluginSidecarLevels.axis(root, version, method, file);
         JsonElement base = root.get("baseModel");
         if (base == null || !base.isJsonObject()) {
             throw new CheckpointException(file + ": baseModel must be an object");
@@ -140,7 +166,7 @@ record PluginSidecar(
     }
 
     /** The compensator settings; a value they refuse is reported against the file. */
-    private static CompensatorConfig config(JsonObject root, DegreeSchedule schedule, Path file)
+    private static CompensatorConfig config(JsonObject root, DegreeAxis schedule, Path file)
             throws CheckpointException {
         try {
             return new CompensatorConfig(
@@ -161,7 +187,7 @@ record PluginSidecar(
         return e.getAsJsonPrimitive();
     }
 
-    private static String string(JsonObject o, String key, Path file) throws CheckpointException {
+    static String string(JsonObject o, String key, Path file) throws CheckpointException {
         JsonPrimitive p = primitive(o, key, file);
         if (!p.isString()) {
             throw new CheckpointException(file + ": field '" + key + "' must be a string");
@@ -177,7 +203,7 @@ record PluginSidecar(
         return p.getAsDouble();
     }
 
-    private static int integer(JsonObject o, String key, Path file) throws CheckpointException {
+    static int integer(JsonObject o, String key, Path file) throws CheckpointException {
         double d = number(o, key, file);
         if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
             throw new CheckpointException(file + ": field '" + key + "' must be an integer but was " + d);

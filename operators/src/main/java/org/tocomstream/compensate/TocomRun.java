@@ -155,12 +155,11 @@ final class TocomRun {
         long[] shape = {config.batchSize(), cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
         try (NDManager batch = root.newSubManager()) {
             NDArray x = batch.create(FloatBuffer.wrap(pixels), new Shape(shape));
-            NDArray teacher = forward.forward(x, pluginConfig.schedule().level(pair.from()));
+            NDArray teacher = forward.forward(x, pluginConfig.axis().level(pair.from()));
             SideBranchAdapter adapter = Distillation.trainingAdapter(down, up, pair, pluginConfig, batch);
             float value;
             try (GradientCollector gc = engine.newGradientCollector()) {
-                NDArray loss =
-                        Distillation.distillationLoss(forward, x, teacher, pluginConfig.schedule(), pair, adapter);
+                NDArray loss = Distillation.distillationLoss(forward, x, teacher, pluginConfig.axis(), pair, adapter);
                 value = loss.getFloat();
                 if (!Float.isFinite(value)) {
                     throw new IllegalStateException(String.format(

@@ -211,8 +211,8 @@ public final class TokenCompensator {
     public void save(Path file) throws IOException {
         Safetensors.write(file, tensors, Map.of("format", "pt", "method", "tocom"));
         new PluginSidecar(
-                        PluginSidecar.FORMAT_VERSION,
-                        config.schedule().method(),
+                        PluginSidecar.versionFor(config),
+                        config.axis().method(),
                         baseArchitecture,
                         baseWeightsSha256,
                         depth,
@@ -283,12 +283,17 @@ public final class TokenCompensator {
 
     /**
      * The pair for a model trained at {@code trained} running a batch at {@code level}: present
-     * when both are degrees of this plugin's {@link CompensatorConfig#schedule() schedule} (none
-     * is degree 0), empty otherwise (e.g. EViT, or {@code tome:r} for a plugin over the decreasing
-     * schedule: the plugin does not apply).
+     * when both are degrees of this plugin's {@link CompensatorConfig#axis() axis} (for a schedule,
+     * none is degree 0; for a level list, both must be rungs of it), empty otherwise (e.g. EViT,
+     * or {@code tome:r} for a plugin over the decreasing schedule: the plugin does not apply).
      */
     public Optional<CompensatorPair> pairFor(CompressionLevel trained, CompressionLevel level) {
-        return pairFor(config.schedule(), trained, level);
+        return config.axis().pairFor(trained, level);
+    }
+
+    /** The pair as labels name it ({@link DegreeAxis#pairText}): {@code "0->4"}, or {@code "none->tome:4"} over rungs. */
+    public String pairText(CompensatorPair pair) {
+        return config.axis().pairText(pair);
     }
 
     /** {@link #pairFor(CompressionLevel, CompressionLevel)} for a plugin over {@code schedule}. */

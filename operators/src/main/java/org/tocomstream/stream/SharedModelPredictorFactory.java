@@ -137,7 +137,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
         @Override
         public String compensator(CompressionLevel level) {
-            return appliedPair(level).map(CompensatorPair::toString).orElse(null);
+            return appliedPair(level).map(p -> compensator.plugin().pairText(p)).orElse(null);
         }
 
         /** The scale s the compensator is applied at (0 without one). */
@@ -147,7 +147,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
         /**
          * The pair applied to a batch at {@code level}: empty without a plugin, for a level that
-         * is not a constant ToMe degree, for a degree outside the plugin's range (logged once per
+         * is not a degree (or rung) of the plugin's axis, for a degree outside the plugin's range (logged once per
          * level), and where the delta is zero (m = n, s = 0, a calibration factor of 0).
          */
         Optional<CompensatorPair> appliedPair(CompressionLevel level) {

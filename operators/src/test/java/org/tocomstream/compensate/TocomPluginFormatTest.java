@@ -109,7 +109,7 @@ class TocomPluginFormatTest {
             assertThatThrownBy(() -> DegreeSchedule.parse("linear"))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("unknown degree schedule 'linear'; known: [tome, tome-decreasing]");
-            assertThatThrownBy(() -> new CompensatorConfig(2, 4, 0.1, null))
+            assertThatThrownBy(() -> new CompensatorConfig(2, 4, 0.1, (DegreeSchedule) null))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("schedule must not be null");
         }

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.apache.flink.configuration.ReadableConfig;
 import org.tocomstream.compensate.CompensatorCalibration;
+import org.tocomstream.compensate.DegreeAxis;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.model.ModelSpec;
@@ -48,7 +49,7 @@ public final class CompensatorCheck {
         double scale = model.compensatorScale() != null
                 ? model.compensatorScale()
                 : plugin.defaultScale(calibration.orElse(null));
-        DegreeSchedule degrees = plugin.config().schedule();
+        DegreeAxis degrees = plugin.config().axis();
         int m = degrees.degreeOf(spec.trainedCompression()).orElse(-1);
         String applies;
         if (m < 0) {
@@ -56,6 +57,15 @@ public final class CompensatorCheck {
                     + ", not a degree of the plugin (" + degrees.method() + ")";
         } else if (scale == 0) {
             applies = "never applied: s = 0";
+        } else if (degrees.isLevelList()) {
+            applies = String.format(
+                    Locale.ROOT,
+                    "applied at s = %s%s to batches at its other rungs, as the pair %s->rung",
+                    scale,
+                    calibration
+                            .map(c -> " times the factors of " + CompensatorCalibration.FILE_NAME)
+                            .orElse(""),
+                    spec.trainedCompression());
         } else {
             applies = String.format(
                     Locale.ROOT,
@@ -69,7 +79,7 @@ public final class CompensatorCheck {
                                     c.rule().id(),
                                     c.factorsText()))
                             .orElse(""),
-                    degrees == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
+                    degrees.schedule() == DegreeSchedule.CONSTANT ? "ToMe degree n" : degrees.method() + ":n, n",
                     plugin.config().maxDegree(),
                     m,
                     m);

@@ -175,15 +175,20 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot read --model " + s.model() + ": " + Cli.describe(e), e);
         }
-        OptionalInt m = plugin.config().schedule().degreeOf(spec.trainedCompression());
+        OptionalInt m = plugin.config().axis().degreeOf(spec.trainedCompression());
         if (m.isEmpty() || !plugin.config().covers(m.getAsInt())) {
             throw new CommandFailedException(String.format(
                     Locale.ROOT,
-                    "--model %s was trained at %s; the plugin covers none and %s:m for m in 0..%d",
+                    "--model %s was trained at %s; the plugin covers %s",
                     s.model(),
                     spec.trainedCompression(),
-                    plugin.config().schedule().method(),
-                    plugin.config().maxDegree()));
+                    plugin.config().axis().isLevelList()
+                            ? "its rungs " + plugin.config().axis().text()
+                            : String.format(
+                                    Locale.ROOT,
+                                    "none and %s:m for m in 0..%d",
+                                    plugin.config().axis().method(),
+                                    plugin.config().maxDegree())));
         }
         List<CompensatorPair> pairs = new ArrayList<>();
         for (int n = 0; n <= plugin.config().maxDegree(); n++) {

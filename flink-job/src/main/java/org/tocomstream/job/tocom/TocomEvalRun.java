@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
@@ -18,7 +18,6 @@ import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.DeviceOption;
-import org.tocomstream.job.cli.JsonFiles;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
@@ -41,9 +40,15 @@ public record TocomEvalRun(Settings s, PrintStream err) {
     static final String JSON = "--json";
     static final String HEATMAP = "--heatmap";
 
-    static final OptionParser PARSER = DataOptions.declare(new OptionParser("tocom eval")
-                    .value(MODEL, "DIR", "model directory (required)")
-                    .value(PLUGIN, "FILE", "plugin file trained for that model (required)"))
+    static final OptionParser PARSER = RungOptions.declare(
+                    DataOptions.declare(new OptionParser("tocom eval")
+                            .value(MODEL, "DIR", "model directory (required)")
+                            .value(
+                                    PLUGIN,
+                                    "FILE",
+                                    "plugin file trained for that model, or for its base when the\n"
+                                            + "model directory holds a calibration for it (required)")),
+                    "every pair among rungs of the plugin")
             .value(TEST_SIZE, "N", "generated test scenes, TEST split (default 1000)")
             .value(
                     GRID,
@@ -69,10 +74,18 @@ public record TocomEvalRun(Settings s, PrintStream err) {
             + "pairs with m != n; --json FILE writes the same (schemaVersion "
             + TocomEvalReport.SCHEMA_VERSION + "):\n"
             + "  model, plugin, architecture, trainedCompression, baseWeightsSha256, scale, mode,\n"
-            + "  images, cells[]: m, n, klPlain, klCompensated, accuracyAtM, accuracyPlain,\n"
+            + "  images, levels (a rung plugin's levels, else null), calibration (null, or file,\n"
+            + "  rule, images, referenceScale, pairs[]: m, n, pair, factor, off), cells[]: m, n,\n"
+            + "  pair (as labels name it), factor (the calibration's, else null), klPlain,\n"
+            + "  klCompensated, accuracyAtM, accuracyPlain,\n"
             + "  accuracyCompensated; summary: mismatchedPairs, meanKlPlain, meanKlCompensated,\n"
             + "  klReduction (1 - compensated / plain), meanTop1Gain (accuracy fractions)\n"
-            + "--heatmap FILE writes the grid as a PNG (rows m, columns n).\n\n"
+            + "--heatmap FILE writes the grid as a PNG (rows m, columns n).\n"
+            + "The plugin is resolved as the stream does: trained for --model itself, or for its\n"
+            + "base with a calibration (tocom-scales.json) in --model for it; each pair then runs\n"
+            + "at s x its factor, the default grid is the stream's pairs (trained -> every n), and\n"
+            + "the calibrated pairs are listed (factor, or off). For a plugin over rungs pairs are\n"
+            + "named by their levels (none->evit:0.7); --levels/--ladder pick rungs of it.\n\n"
             + "options:\n"
             + PARSER.optionsHelp();
 
@@ -83,6 +96,7 @@ public record TocomEvalRun(Settings s, PrintStream err) {
             SceneGenerator generator,
             int testSize,
             String grid,
+            RungOptions rungs,
             Double scale,
             CompensatorMode mode,
             int batch,
@@ -93,6 +107,9 @@ public record TocomEvalRun(Settings s, PrintStream err) {
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);
         DataOptions.check(args, TEST_SIZE);
+        RungOptions rungs = RungOptions.parse(args);
+        args.atMostOne(GRID, RungOptions.LEVELS);
+        args.atMostOne(GRID, RungOptions.LADDER);
         String grid = args.string(GRID, "all").trim();
         // Checked now for its syntax; the range is checked against the plugin once it is loaded.
         pairs(args, grid, 0, true);
@@ -115,7 +132,8 @@ public record TocomEvalRun(Settings s, PrintStream err) {
                 args.path(DataOptions.DATA).orElse(null),
                 DataOptions.generator(args),
                 args.positiveInt(TEST_SIZE, 1000),
-                grid,
+                args.has(GRID) ? grid : null,
+                rungs,
                 Double.isNaN(scale) ? null : scale,
                 m,
                 args.positiveInt(BATCH, 64),
@@ -170,18 +188,17 @@ public record TocomEvalRun(Settings s, PrintStream err) {
     }
 
     int execute(PrintStream out) throws CommandFailedException, UsageException {
-        TokenCompensator plugin;
-        try {
-            plugin = TokenCompensator.loadFor(s.plugin(), s.model());
-        } catch (IOException | RuntimeException e) {
-            throw new CommandFailedException("cannot load --plugin " + s.plugin() + ": " + Cli.describe(e), e);
-        }
-        List<CompensatorPair> grid = pairs(
-                new ParsedArgs(PARSER.command(), java.util.Map.of(), List.of()),
-                s.grid(),
-                plugin.config().maxDegree(),
-                false);
-        double scale = s.scale() != null ? s.scale() : plugin.config().defaultScale();
+        EvalPlugin resolved = EvalPlugin.resolve(s.plugin(), s.model());
+        TokenCompensator plugin = resolved.plugin();
+        CompensatorCalibration calibration = resolved.calibration();
+        List<CompensatorPair> grid = s.grid() != null
+                ? pairs(
+                        new ParsedArgs(PARSER.command(), java.util.Map.of(), List.of()),
+                        s.grid(),
+                        plugin.config().maxDegree(),
+                        false)
+                : resolved.defaultGrid(s.rungs().axis());
+        double scale = s.scale() != null ? s.scale() : plugin.defaultScale(calibration);
         VitModel model;
         try {
             model = VitModel.load(s.model(), s.device());
@@ -189,7 +206,7 @@ public record TocomEvalRun(Settings s, PrintStream err) {
             throw new CommandFailedException("cannot load model from " + s.model() + ": " + Cli.describe(e), e);
         }
         try (model;
-                BoundCompensator tocom = plugin.bind(model, s.mode())) {
+                BoundCompensator tocom = plugin.bind(model, s.mode(), calibration)) {
             ImagePreprocessor pre = new ImagePreprocessor(model.spec().preprocessing());
             TrainingData data;
             if (s.generator() != null) {
@@ -222,7 +239,9 @@ public record TocomEvalRun(Settings s, PrintStream err) {
                     scale,
                     s.mode() == CompensatorMode.MERGED ? "merged" : "side",
                     data.size(),
-                    cells);
+                    cells,
+                    calibration,
+                    resolved.calibrationFile());
             report.printTable(out);
             if (s.json() != null) {
                 try {
@@ -239,141 +258,6 @@ public record TocomEvalRun(Settings s, PrintStream err) {
                 }
             }
             return Cli.OK;
-        }
-    }
-
-    /**
-     * What {@code tocom eval} measured. The component names are the JSON field names (documented in
-     * the help); change them only together with {@link #SCHEMA_VERSION}.
-     */
-    record TocomEvalReport(
-            int schemaVersion,
-            String model,
-            String plugin,
-            String architecture,
-            String trainedCompression,
-            String baseWeightsSha256,
-            double scale,
-            String mode,
-            int images,
-            List<Cell> cells,
-            Summary summary) {
-
-        static final int SCHEMA_VERSION = 1;
-
-        record Cell(
-                int m,
-                int n,
-                double klPlain,
-                double klCompensated,
-                Double accuracyAtM,
-                Double accuracyPlain,
-                Double accuracyCompensated) {}
-
-        record Summary(
-                int mismatchedPairs,
-                double meanKlPlain,
-                double meanKlCompensated,
-                double klReduction,
-                Double meanTop1Gain) {}
-
-        static TocomEvalReport of(
-                String model,
-                String plugin,
-                org.tocomstream.model.ModelSpec spec,
-                TokenCompensator tocom,
-                double scale,
-                String mode,
-                int images,
-                List<CompensatorEvaluation.Cell> cells) {
-            List<Cell> rows = new ArrayList<>();
-            int mismatched = 0;
-            double klPlain = 0;
-            double klComp = 0;
-            double gain = 0;
-            boolean labelled = true;
-            for (CompensatorEvaluation.Cell c : cells) {
-                labelled &= !Double.isNaN(c.accuracyPlain());
-                rows.add(new Cell(
-                        c.pair().from(),
-                        c.pair().to(),
-                        c.klPlain(),
-                        c.klCompensated(),
-                        nan(c.accuracyAtM()),
-                        nan(c.accuracyPlain()),
-                        nan(c.accuracyCompensated())));
-                if (!c.pair().isIdentity()) {
-                    mismatched++;
-                    klPlain += c.klPlain();
-                    klComp += c.klCompensated();
-                    gain += c.accuracyCompensated() - c.accuracyPlain();
-                }
-            }
-            Summary summary = mismatched == 0
-                    ? new Summary(0, 0, 0, 0, null)
-                    : new Summary(
-                            mismatched,
-                            klPlain / mismatched,
-                            klComp / mismatched,
-                            klPlain > 0 ? 1 - klComp / klPlain : 0,
-                            labelled ? gain / mismatched : null);
-            return new TocomEvalReport(
-                    SCHEMA_VERSION,
-                    model,
-                    plugin,
-                    spec.architecture().name(),
-                    spec.trainedCompression().toString(),
-                    tocom.baseWeightsSha256(),
-                    scale,
-                    mode,
-                    images,
-                    rows,
-                    summary);
-        }
-
-        private static Double nan(double v) {
-            return Double.isNaN(v) ? null : v;
-        }
-
-        void printTable(PrintStream out) {
-            out.printf(Locale.ROOT, "%s with %s (s = %s, %s): %d images%n", model, plugin, scale, mode, images);
-            out.printf(
-                    "%-7s %10s %10s %8s %8s %8s %8s%n",
-                    "m->n", "KL plain", "KL tocom", "change", "acc@m", "acc@n", "+tocom");
-            for (Cell c : cells) {
-                out.printf(
-                        Locale.ROOT,
-                        "%-7s %10.5f %10.5f %8s %8s %8s %8s%n",
-                        c.m() + "->" + c.n(),
-                        c.klPlain(),
-                        c.klCompensated(),
-                        c.klPlain() > 0
-                                ? String.format(Locale.ROOT, "%+.1f%%", 100 * (c.klCompensated() / c.klPlain() - 1))
-                                : "-",
-                        pct(c.accuracyAtM()),
-                        pct(c.accuracyPlain()),
-                        pct(c.accuracyCompensated()));
-            }
-            if (summary.mismatchedPairs() > 0) {
-                out.printf(
-                        Locale.ROOT,
-                        "mean over %d pairs with m != n: KL %.5f -> %.5f (%+.1f%%), top-1 gain %s%n",
-                        summary.mismatchedPairs(),
-                        summary.meanKlPlain(),
-                        summary.meanKlCompensated(),
-                        -100 * summary.klReduction(),
-                        summary.meanTop1Gain() == null
-                                ? "n/a"
-                                : String.format(Locale.ROOT, "%+.2f points", 100 * summary.meanTop1Gain()));
-            }
-        }
-
-        private static String pct(Double v) {
-            return v == null ? "n/a" : String.format(Locale.ROOT, "%.2f%%", 100 * v);
-        }
-
-        void writeJson(Path file) throws IOException {
-            JsonFiles.write(file, this);
         }
     }
 }

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
-import org.tocomstream.job.tocom.TocomEvalRun.TocomEvalReport;
 
 /**
  * The (m, n) grid of a {@code tocom eval} run as a PNG heat map, drawn with plain {@code java.awt}

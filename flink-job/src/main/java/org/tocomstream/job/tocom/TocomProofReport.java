@@ -58,7 +58,7 @@ final class TocomProofReport {
             int[] gainSum)
             throws CommandFailedException {
         int images = s.testSize();
-        TocomEvalRun.TocomEvalReport report = TocomEvalRun.TocomEvalReport.of(
+        TocomEvalReport report = TocomEvalReport.of(
                 String.join(",", members.stream().map(mb -> mb.dir().toString()).toList()),
                 s.plugin().toString(),
                 members.get(0).spec(),
@@ -150,8 +150,7 @@ final class TocomProofReport {
         return new Outcome(meanReduction, meanGain, ci, checks);
     }
 
-    private void writeJson(
-            Map<Double, double[]> tuning, double best, TocomEvalRun.TocomEvalReport report, Outcome outcome)
+    private void writeJson(Map<Double, double[]> tuning, double best, TocomEvalReport report, Outcome outcome)
             throws CommandFailedException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("plugin", s.plugin().toString());

@@ -20,7 +20,7 @@ import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
 import org.tocomstream.compensate.CompensatorPair;
-import org.tocomstream.compensate.DegreeSchedule;
+import org.tocomstream.compensate.DegreeAxis;
 import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
@@ -109,7 +109,7 @@ public final class TocomProofRun {
             } catch (IOException | RuntimeException e) {
                 throw new CommandFailedException("cannot read model " + dir + ": " + Cli.describe(e), e);
             }
-            int m = degreeOf(plugin.config().schedule(), spec.trainedCompression(), dir);
+            int m = degreeOf(plugin.config().axis(), spec.trainedCompression(), dir);
             if (m > maxDegree) {
                 throw new CommandFailedException(String.format(
                         Locale.ROOT,
@@ -347,8 +347,7 @@ public final class TocomProofRun {
         return evaluate(mb, plugin, split, s.tuneSize(), List.of(0.0), null).get(0.0);
     }
 
-    private static int degreeOf(DegreeSchedule degrees, CompressionLevel level, Path dir)
-            throws CommandFailedException {
+    private static int degreeOf(DegreeAxis degrees, CompressionLevel level, Path dir) throws CommandFailedException {
         OptionalInt m = degrees.degreeOf(level);
         if (m.isEmpty()) {
             throw new CommandFailedException("model " + dir + " was trained at " + level

@@ -9,10 +9,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import org.tocomstream.compensate.CompensatorConfig;
+import org.tocomstream.compensate.DegreeAxis;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TocomTrainConfig;
 import org.tocomstream.compensate.TocomTrainer;
 import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -55,8 +58,10 @@ public record TocomTrainRun(Settings s, PrintStream err) {
     static final String LOG_EVERY = "--log-every";
     static final String CHECKPOINT_EVERY = "--checkpoint-every";
 
-    static final OptionParser PARSER = new OptionParser("tocom train")
-            .value(MODEL, "DIR", "base model directory (required); its weights stay frozen")
+    static final OptionParser PARSER = RungOptions.declare(
+                    new OptionParser("tocom train")
+                            .value(MODEL, "DIR", "base model directory (required); its weights stay frozen"),
+                    "a plugin")
             .value(IMAGES, "DIR", "unlabelled images: every .jpg/.jpeg/.png under DIR")
             .flag(DataOptions.GENERATOR, "synthetic scenes (TRAIN split; labels unused)")
             .value(
@@ -104,7 +109,8 @@ public record TocomTrainRun(Settings s, PrintStream err) {
     static final String HELP = "tocom train: self-distillation on a frozen model. Each step draws r_src != r_tgt\n"
             + "uniformly from 0..max degree; the teacher is the model at ToMe r_src, the student\n"
             + "the model at r_tgt plus Δ(r_src→r_tgt) (r as --degrees says: tome:r or\n"
-            + "tome-decreasing:r); the loss is KL(teacher || student) at\n"
+            + "tome-decreasing:r); with --levels or --ladder degree i is the i-th rung, any\n"
+            + "family (the model's trainedCompression must be one); the loss is KL(teacher || student) at\n"
             + "tau = 1. AdamW with cosine decay. Labels are never read. Progress on stderr:\n"
             + "  epoch E/N step S/T kl L pair m->n lr LR I img/s ETA MmSSs [| held-out kl P -> C (change)]\n"
             + "and one summary line on stdout. --out FILE receives the plugin and its sidecar\n"
@@ -126,6 +132,7 @@ public record TocomTrainRun(Settings s, PrintStream err) {
             int rankPerStep,
             OptionalInt maxDegree,
             DegreeSchedule degrees,
+            RungOptions rungs,
             double scale,
             TocomTrainConfig config,
             Device device) {}
@@ -143,6 +150,12 @@ public record TocomTrainRun(Settings s, PrintStream err) {
         args.required(OUT, "FILE");
         int rank = args.positiveInt(RANK_PER_STEP, 2);
         OptionalInt maxDegree = args.positiveInt(MAX_DEGREE);
+        RungOptions rungs = RungOptions.parse(args);
+        if (rungs.given()) {
+            String rungOption = args.has(RungOptions.LEVELS) ? RungOptions.LEVELS : RungOptions.LADDER;
+            args.atMostOne(rungOption, DEGREES);
+            args.atMostOne(rungOption, MAX_DEGREE);
+        }
         DegreeSchedule degrees;
         try {
             degrees = DegreeSchedule.parse(args.string(DEGREES, "constant"));
@@ -192,6 +205,7 @@ public record TocomTrainRun(Settings s, PrintStream err) {
                 rank,
                 maxDegree,
                 degrees,
+                rungs,
                 scale,
                 config,
                 DeviceOption.parse(args));
@@ -208,8 +222,8 @@ public record TocomTrainRun(Settings s, PrintStream err) {
         } catch (IOException | RuntimeException e) {
             throw new CommandFailedException("cannot load model from " + s.model() + ": " + Cli.describe(e), e);
         }
-        int maxDegree = maxDegree(spec);
-        CompensatorConfig plugin = new CompensatorConfig(s.rankPerStep(), maxDegree, s.scale(), s.degrees());
+        CompensatorConfig plugin = pluginConfig(spec);
+        int maxDegree = plugin.maxDegree();
         ImagePreprocessor pre = new ImagePreprocessor(spec.preprocessing());
         TrainingData train = trainingImages(pre);
         TrainingData heldOut = heldOutImages(pre);
@@ -254,6 +268,33 @@ public record TocomTrainRun(Settings s, PrintStream err) {
         }
         printSummary(summary, perEpoch, out);
         return Cli.OK;
+    }
+
+    /** The plugin's shape: over {@code --levels}/{@code --ladder} rungs, else over the schedule's degrees. */
+    private CompensatorConfig pluginConfig(ModelSpec spec) throws CommandFailedException {
+        DegreeAxis rungs = s.rungs().axis();
+        if (rungs == null) {
+            return new CompensatorConfig(s.rankPerStep(), maxDegree(spec), s.scale(), s.degrees());
+        }
+        if (rungs.degreeOf(spec.trainedCompression()).isEmpty()) {
+            throw new CommandFailedException(String.format(
+                    "the model was trained at %s, which is not one of the rungs %s: the stream could not"
+                            + " apply the plugin",
+                    spec.trainedCompression(), rungs.text()));
+        }
+        TokenGeometry geometry = spec.architecture().geometry();
+        for (CompressionLevel level : rungs.levels()) {
+            if (!level.fits(geometry)) {
+                throw new CommandFailedException(String.format(
+                        "rung %s %s",
+                        level,
+                        level.misfit(
+                                        geometry,
+                                        "the model " + spec.architecture().name())
+                                .orElse("")));
+            }
+        }
+        return CompensatorConfig.overLevels(s.rankPerStep(), s.scale(), rungs);
     }
 
     /**

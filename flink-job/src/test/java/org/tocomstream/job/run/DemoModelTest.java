@@ -60,6 +60,17 @@ class DemoModelTest {
         TokenCompensator plugin = TokenCompensator.loadFor(bundled.resolve(TokenCompensator.FILE_NAME), bundled);
         assertThat(plugin.baseArchitecture()).isEqualTo("vit_demo");
         assertThat(plugin.config().maxDegree()).isEqualTo(6);
+        // A version 1 sidecar still reads as constant ToMe degrees, applied at tome:n as the pair 0->n.
+        assertThat(plugin.config().axis())
+                .isEqualTo(
+                        org.tocomstream.compensate.DegreeAxis.of(org.tocomstream.compensate.DegreeSchedule.CONSTANT));
+        var pair = plugin.pairFor(
+                org.tocomstream.compress.CompressionLevel.none(), org.tocomstream.compress.CompressionLevel.tome(4));
+        assertThat(pair.map(plugin::pairText)).contains("0->4");
+        assertThat(plugin.pairFor(
+                        org.tocomstream.compress.CompressionLevel.none(),
+                        org.tocomstream.compress.CompressionLevel.evit(0.7)))
+                .isEmpty();
 
         DemoModel.Resolved r = DemoModel.resolve();
         try {

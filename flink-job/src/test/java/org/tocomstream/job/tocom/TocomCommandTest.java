@@ -349,7 +349,7 @@ class TocomCommandTest {
             assertThat(lines.get(3)).startsWith("0->3 ");
             assertThat(lines.get(6)).startsWith("mean over 2 pairs with m != n: KL ");
             JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
-            assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(1);
+            assertThat(root.get("schemaVersion").getAsInt()).isEqualTo(2);
             assertThat(root.get("scale").getAsDouble()).isEqualTo(0.5);
             assertThat(root.get("mode").getAsString()).isEqualTo("side");
             assertThat(root.getAsJsonArray("cells")).hasSize(4);
