@@ -51,6 +51,7 @@ class DiffRateCommandTest {
         assertUsageError(
                 search("--batch", "50", "--train-size", "10"),
                 "diffrate search: --batch: exceeds --train-size 10: got '50'");
+        assertUsageError(search("--start", "zero"), "diffrate search: --start: expected half or target but got 'zero'");
     }
 
     @Test
@@ -64,6 +65,9 @@ class DiffRateCommandTest {
         assertUsageError(
                 run("diffrate", "search", "--model", "m", "--topic", "t", "--target-gmacs", "0.1"),
                 "diffrate search: --topic: requires --bootstrap");
+        assertUsageError(
+                run("diffrate", "search", "--model", "m", "--images", "i", "--noise", "5", "--target-gmacs", "0.1"),
+                "diffrate search: --noise: requires --generator");
         assertUsageError(
                 run(
                         "diffrate",
