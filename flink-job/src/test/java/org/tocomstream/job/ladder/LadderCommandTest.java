@@ -19,6 +19,7 @@ import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.MeasuredLadder;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
+import org.tocomstream.job.testutils.TestModels;
 import org.tocomstream.model.ModelSpec;
 
 /**
@@ -36,27 +37,7 @@ class LadderCommandTest {
     @BeforeAll
     static void trainATinyModel() {
         model = tmp.resolve("tiny");
-        Result r = run(
-                "train",
-                "--preset",
-                "vit_test_tiny",
-                "--generator",
-                "--data-seed",
-                "3",
-                "--train-size",
-                "32",
-                "--val-size",
-                "16",
-                "--batch",
-                "16",
-                "--epochs",
-                "2",
-                "--tome",
-                "2",
-                "--crop-fraction",
-                "1.0",
-                "--out",
-                model.toString());
+        Result r = run(TestModels.tinyTrainRun(model));
         assertThat(r.status()).as(r.err()).isZero();
     }
 

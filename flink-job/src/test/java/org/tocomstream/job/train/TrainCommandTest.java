@@ -23,6 +23,7 @@ import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
+import org.tocomstream.job.testutils.TestModels;
 import org.tocomstream.model.ImagePreprocessor;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.model.ModelSpec.PreprocessConfig;
@@ -40,30 +41,6 @@ import org.tocomstream.model.train.Trainer;
 class TrainCommandTest {
 
     /** The tiny run every end-to-end test uses; its --out is appended. */
-    static final String[] TINY_RUN = {
-        "train",
-        "--preset",
-        "vit_test_tiny",
-        "--generator",
-        "--data-seed",
-        "3",
-        "--train-size",
-        "32",
-        "--val-size",
-        "16",
-        "--batch",
-        "16",
-        "--epochs",
-        "2",
-        "--tome",
-        "2",
-        "--crop-fraction",
-        "1.0",
-        "--log-every",
-        "1",
-        "--out"
-    };
-
     @TempDir
     static Path tmp;
 
@@ -77,9 +54,7 @@ class TrainCommandTest {
     }
 
     static String[] tinyRun(Path out) {
-        String[] args = Arrays.copyOf(TINY_RUN, TINY_RUN.length + 1);
-        args[TINY_RUN.length] = out.toString();
-        return args;
+        return TestModels.tinyTrainRun(out);
     }
 
     @Test
