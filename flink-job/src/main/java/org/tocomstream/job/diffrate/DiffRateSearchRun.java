@@ -63,8 +63,8 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
             .value(TRAIN_SIZE, "N", "generated scenes, or most frames read with --topic (default 2000)")
             .value(EPOCHS, "N", "passes over the images (default 3)")
             .value(BATCH, "N", "images per step (default 32)")
-            .value(LR, "X", "AdamW rate at the start of the cosine (default 0.01)")
-            .value(MIN_LR, "X", "rate at its end (default 0.001)")
+            .value(LR, "X", "AdamW rate at the start of the cosine (default 0.05)")
+            .value(MIN_LR, "X", "rate at its end (default 0.005, or --lr when lower)")
             .value(FLOPS_WEIGHT, "L", "λ of λ·(GMACs − target)² (default 50 / target²)")
             .value(SEED, "N", "shuffling seed (default 0)")
             .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
@@ -72,9 +72,9 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
             .value(
                     START,
                     "half|target",
-                    "where the counts start: half = zero logits, about half the tokens in every\n"
-                            + "block (the paper's start); target = nothing pruned and merging down a geometric\n"
-                            + "schedule that already costs the target (default half)")
+                    "where the counts start: target = nothing pruned and merging down a geometric\n"
+                            + "schedule that already costs the target (default); half = zero logits, about half\n"
+                            + "the tokens in every block (the paper's start, for its ~20x longer runs)")
             .deviceAndCommonFlags();
 
     static final String HELP = "diffrate search: learns for a frozen model, per block, how many tokens to keep\n"
@@ -116,8 +116,8 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
         double target = args.number(TARGET, 0, x -> x > 0 && !Double.isInfinite(x), "a number > 0");
         int epochs = args.positiveInt(EPOCHS, 3);
         int batch = args.positiveInt(BATCH, 32);
-        double lr = args.number(LR, 0.01, x -> x > 0, "a number > 0");
-        double minLr = args.number(MIN_LR, Math.min(0.001, lr), x -> x >= 0, "a number >= 0");
+        double lr = args.number(LR, 0.05, x -> x > 0, "a number > 0");
+        double minLr = args.number(MIN_LR, Math.min(0.005, lr), x -> x >= 0, "a number >= 0");
         if (minLr > lr) {
             throw args.error(MIN_LR, "must not exceed --lr " + lr + " but got '" + args.string(MIN_LR, "") + "'");
         }
@@ -142,7 +142,7 @@ public record DiffRateSearchRun(Settings s, PrintStream err) {
     }
 
     private static DiffRateSearch.Start start(ParsedArgs args) throws UsageException {
-        String text = args.string(START, "half").trim();
+        String text = args.string(START, "target").trim();
         return switch (text) {
             case "half" -> DiffRateSearch.Start.HALF;
             case "target" -> DiffRateSearch.Start.TARGET;

@@ -33,7 +33,8 @@ import org.tocomstream.model.VitForward;
  * search): only the rate logits ({@link DiffRateRates}) train, through the simulated reduction of
  * {@link DiffRateSoftForward}. Loss per batch: KL(teacher ‖ student) at τ = 1, the teacher being
  * the same model uncompressed, plus cross-entropy when every example of the batch has a label,
- * plus {@code λ·(GMACs − target)²} on the straight-through counts. AdamW, cosine from {@code lr}
+ * plus {@code λ·(GMACs − target)²} on the straight-through counts, from the counts {@link Start}
+ * picks. AdamW, cosine from {@code lr}
  * to {@code minLr}, no weight decay; deterministic for a seed. The schedule written is the learned
  * counts rounded up, then lowered by {@link DiffRateProjection} until it costs at most the target.
  *
@@ -81,9 +82,13 @@ public final class DiffRateSearch {
             }
         }
 
-        /** lr 0.01 → 0.001, λ automatic, seed 0, progress every 20 steps, {@link Start#HALF}. */
+        /**
+         * lr 0.05 → 0.005, λ automatic, seed 0, progress every 20 steps, {@link Start#TARGET}: the
+         * settings measured best on the demo model for a search of a few hundred steps ({@code
+         * src/docs/token-reduction.md}).
+         */
         public static Config defaults(double targetGmacs, int epochs, int batchSize) {
-            return new Config(targetGmacs, epochs, batchSize, 0.01, 0.001, 0, 0, 20, Start.HALF);
+            return new Config(targetGmacs, epochs, batchSize, 0.05, 0.005, 0, 0, 20, Start.TARGET);
         }
 
         double lambda() {
