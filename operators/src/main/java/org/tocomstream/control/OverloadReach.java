@@ -15,8 +15,9 @@ import org.tocomstream.compress.CompressionLevel;
  *       measured it ({@link MeasuredLadder}: decode, preprocessing and inference at the deployment
  *       batch size);
  *   <li>{@link #costModel}: rung 0's MACs over the top rung's, the cost model's figure. It is an
- *       upper bound: decoding, preprocessing and the Kafka client cost the same at every rung,
- *       so the end-to-end speed-up is lower, the more so the larger the frames.
+ *       upper bound by intent, not a guarantee: decoding, preprocessing and the Kafka client cost
+ *       the same at every rung, so the end-to-end speed-up is usually lower, the more so the
+ *       larger the frames (with tiny frames and large batches it can come out slightly above).
  * </ul>
  *
  * <pre>{@code
@@ -46,7 +47,7 @@ public record OverloadReach(
     public enum Basis {
         /** End to end, measured by the {@code ladder} command. */
         MEASURED,
-        /** The cost model's MACs ratio: an upper bound of the end-to-end figure. */
+        /** The cost model's MACs ratio: meant as an upper bound of the end-to-end figure, not measured. */
         COST_MODEL
     }
 
@@ -126,9 +127,10 @@ public record OverloadReach(
             reach = String.format(
                     Locale.ROOT,
                     "absorbs at most %.2fx the frame rate level %s keeps up with, by the cost model alone"
-                            + " (top rung %s costs %.2f of %s's MACs); an upper bound: decode,"
-                            + " preprocessing and Kafka cost the same at every rung, so end to end it is"
-                            + " lower; measure it with `ladder --model %s --images FRAMES_DIR`",
+                            + " (top rung %s costs %.2f of %s's MACs); a model-only upper bound, not"
+                            + " measured: decode, preprocessing and Kafka cost the same at every rung, so"
+                            + " end to end it is usually lower; measure it with `ladder --model %s --images"
+                            + " FRAMES_DIR`",
                     factor,
                     bottom,
                     top,

@@ -154,10 +154,11 @@ class ControlFlagsTest {
                             + String.format(
                                     java.util.Locale.ROOT,
                                     "overload: absorbs at most %.2fx the frame rate level none keeps up with, by the"
-                                            + " cost model alone (top rung tome:6 costs %.2f of none's MACs); an upper"
-                                            + " bound: decode, preprocessing and Kafka cost the same at every rung, so"
-                                            + " end to end it is lower; measure it with `ladder --model %s --images"
-                                            + " FRAMES_DIR`; beyond that: frames older than 800 ms when their batch"
+                                            + " cost model alone (top rung tome:6 costs %.2f of none's MACs); a"
+                                            + " model-only upper bound, not measured: decode, preprocessing and Kafka"
+                                            + " cost the same at every rung, so end to end it is usually lower; measure"
+                                            + " it with `ladder --model %s --images FRAMES_DIR`; beyond that: frames"
+                                            + " older than 800 ms when their batch"
                                             + " forms are skipped (vit.control.shed-mode = DEADLINE), each answered by"
                                             + " a label record marked skipped",
                                     macsRatio,
