@@ -78,7 +78,8 @@ public final class StreamJob {
         }
         String ladder;
         try {
-            ladder = LadderChoice.describe(conf, LadderChoice.costOf(conf));
+            ladder = LadderChoice.describe(conf, LadderChoice.costOf(conf)) + "\n"
+                    + LadderChoice.overload(conf, LadderChoice.costOf(conf));
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw new IllegalArgumentException(JobArgs.withFlags(e.getMessage()), e);
         }

@@ -48,7 +48,8 @@ import java.util.Objects;
  * @param restoreDwell the least time at a level before moving one rung back toward accuracy; at
  *     least {@code degradeDwell} (setting {@value #RESTORE_DWELL}, default 5 s)
  * @param shedding what to do when the cheapest rung cannot keep up (settings {@value
- *     Shedding#MODE}, {@value Shedding#DEADLINE}; default off)
+ *     Shedding#MODE}, {@value Shedding#DEADLINE}; the builder starts from off, the job's
+ *     setting defaults to {@link Shedding#DEFAULT_MODE})
  */
 public record ControllerConfig(
         Ladder ladder,

@@ -9,8 +9,11 @@ import java.util.Set;
 
 /**
  * What to do with frames when even the cheapest rung of the {@link Ladder} cannot keep up: the
- * last resort after compression, off by default. A skipped frame is not run through the model but
- * still gets a label record marked {@code skipped}, so no frame disappears.
+ * last resort after compression. The job's setting {@value #MODE} defaults to {@link
+ * #DEFAULT_MODE} (bounded frame age beyond the ladder; {@code src/docs/controller.md} gives the
+ * reasons); {@link ControllerConfig#builder} starts from {@link #off()}, so a caller of the core
+ * decides. A skipped frame is not run through the model but still gets a label record marked
+ * {@code skipped}, so no frame disappears.
  *
  * <ul>
  *   <li>{@link Mode#OFF}: never skip; an overload becomes backpressure and a growing frame age.
@@ -42,6 +45,12 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
     /** Default {@link #deadline()}: {@link #defaultDeadline} of the default latency target, 800 ms. */
     public static final Duration DEFAULT_DEADLINE = defaultDeadline(ControllerConfig.DEFAULT_LATENCY_TARGET);
 
+    /**
+     * The job's default mode ({@value #MODE}): {@link Mode#DEADLINE}, which bounds frame age once
+     * the ladder is exhausted and answers every skipped frame with a label record.
+     */
+    public static final Mode DEFAULT_MODE = Mode.DEADLINE;
+
     /** The shedding policy. */
     public enum Mode {
         /** Never skip a frame. */
@@ -72,7 +81,7 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
         return Duration.ofMillis(Math.max(1, latencyTarget.toMillis() * 4 / 5));
     }
 
-    /** Never skip (the default). */
+    /** Never skip ({@link ControllerConfig#builder}'s starting point; not the job's default). */
     public static Shedding off() {
         return new Shedding(Mode.OFF, DEFAULT_DEADLINE);
     }

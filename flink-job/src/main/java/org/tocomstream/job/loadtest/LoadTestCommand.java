@@ -27,6 +27,7 @@ import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.LadderChoice;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.run.DemoModel;
 import org.tocomstream.job.run.JobArgs;
@@ -57,7 +58,8 @@ public final class LoadTestCommand implements Command {
                     .value(
                             "--policies",
                             "LIST",
-                            "policies to run, in order (default fixed-0,fixed-top,adaptive,adaptive-shed)")
+                            "policies to run, in order (default fixed-0,fixed-top,adaptive,adaptive-shed;\n"
+                                    + "also: default)")
                     .value("--capacity", "FPS", "the job's frames/s at level 0; default: measured first")
                     .value("--capacity-frames", "N", "frames of the capacity measurement (default 2000)")
                     .value(
@@ -97,7 +99,10 @@ public final class LoadTestCommand implements Command {
                 + "cameras (pre-encoded scene-generator frames) at each phase's multiple of the capacity, then\n"
                 + "a drain until every frame has a label, a skipped record or a dead letter. Policies:\n"
                 + "fixed-0 (the ladder's first rung), fixed-top (its last), adaptive, adaptive-shed (with\n"
-                + "--shed, default deadline). One progress line a second. Writes to --out:\n"
+                + "--shed, default deadline), and on request default (the job's own controller defaults, as\n"
+                + "'run' starts it). The ladder is the job's: --ladder, else the model's ladder.json, else\n"
+                + "derived; the start prints how much overload it absorbs. One progress line a second.\n"
+                + "Camera-sized frames: --frame-size 320. Writes to --out:\n"
                 + "  loadtest-<policy>.csv   one row a second: t_s, phase, load, arrival_fps, labelled_fps,\n"
                 + "                          skipped_fps, dead_lettered_fps, age_p50_ms, age_p99_ms,\n"
                 + "                          level_rung, level, backlog\n"
@@ -124,7 +129,8 @@ public final class LoadTestCommand implements Command {
             Path modelDir = bundled == null ? Path.of(flags.get(StreamJobOptions.MODEL_DIR)) : bundled.dir();
             String modelText = bundled == null ? modelDir.toString() : bundled.description();
             ModelSpec spec = ModelSpec.read(modelDir);
-            Ladder ladder = ladder(args, flags, spec);
+            LadderChoice choice = ladder(args, flags, modelDir, spec);
+            Ladder ladder = choice.ladder();
             Map<String, Double> accuracy = accuracy(args, bundled, err);
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
             SceneConfig scenes = scenes(args, px);
@@ -139,6 +145,10 @@ public final class LoadTestCommand implements Command {
                     streams,
                     px,
                     settings.latencyTarget().toMillis());
+            // As the job prints them at start with its default controller settings (the default policy).
+            String overload = choice.overload(defaultsOf(flags, modelDir)).describe(modelDir.toString());
+            out.println(choice.describe());
+            out.println(overload);
             PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
             Map<String, Object> header;
             List<LoadTestAnalysis.Report> reports;
@@ -153,7 +163,8 @@ public final class LoadTestCommand implements Command {
                         phases.size(),
                         o.phaseSeconds(),
                         rates(phases, settings.capacity()));
-                header = header(args, o, modelText, ladder, px, settings, accuracy);
+                header = header(args, o, modelText, choice, px, settings, accuracy);
+                header.put("overloadAtDefaults", overload);
                 reports = runPolicies(
                         new LoadTestRun(bs, settings, cameras, out),
                         o.policies(),
@@ -187,12 +198,24 @@ public final class LoadTestCommand implements Command {
         return bundled;
     }
 
-    private static Ladder ladder(ParsedArgs args, Configuration flags, ModelSpec spec) throws UsageException {
+    /** The ladder as the job would resolve it: {@code --ladder}, else the model's ladder.json, else derived. */
+    private static LadderChoice ladder(ParsedArgs args, Configuration flags, Path modelDir, ModelSpec spec)
+            throws UsageException {
         try {
-            return ControlOptions.ladder(flags, CostModel.of(spec.architecture().geometry()));
+            return LadderChoice.resolve(
+                    defaultsOf(flags, modelDir),
+                    CostModel.of(spec.architecture().geometry()));
         } catch (IllegalArgumentException e) {
             throw args.error("--ladder", e.getMessage());
         }
+    }
+
+    /** The job flags given, on the model, with the adaptive policy the local run defaults to. */
+    private static Configuration defaultsOf(Configuration flags, Path modelDir) {
+        Configuration c = new Configuration(flags);
+        c.set(StreamJobOptions.MODEL_DIR, modelDir.toString());
+        c.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
+        return c;
     }
 
     private static SceneConfig scenes(ParsedArgs args, int px) throws UsageException {
@@ -208,14 +231,15 @@ public final class LoadTestCommand implements Command {
             ParsedArgs args,
             LoadTestOptions o,
             String modelText,
-            Ladder ladder,
+            LadderChoice ladder,
             int px,
             LoadTestSettings settings,
             Map<String, Double> accuracy) {
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("machine", PipelineRuns.machine());
         header.put("model", modelText);
-        header.put("ladder", ladder.toString());
+        header.put("ladder", ladder.ladder().toString());
+        header.put("ladderSource", ladder.source());
         header.put("streams", o.streams());
         header.put("frameSize", px);
         header.put("maxBatch", o.maxBatch());

@@ -120,15 +120,13 @@ record LoadTestOptions(
 
     private static List<LoadTestPolicy> policies(ParsedArgs args) throws UsageException {
         if (!args.has("--policies")) {
-            return List.of(LoadTestPolicy.values());
+            return LoadTestPolicy.STANDARD;
         }
         List<LoadTestPolicy> out = new ArrayList<>();
         for (String id : args.list("--policies")) {
             LoadTestPolicy p = LoadTestPolicy.byId(id);
             if (p == null) {
-                throw args.error(
-                        "--policies",
-                        "unknown policy '" + id + "'; known: fixed-0, fixed-top, adaptive, adaptive-shed");
+                throw args.error("--policies", "unknown policy '" + id + "'; known: " + LoadTestPolicy.ids());
             }
             if (out.contains(p)) {
                 throw args.error("--policies", "'" + id + "' given twice");

@@ -86,14 +86,32 @@ public final class LoadTestOutput {
         JsonFiles.write(file, root);
     }
 
+    /**
+     * Labels read per second while phase {@code phase} ran: the mean of its rows' {@code
+     * labelled_fps}, {@code phase} as the CSV names it ({@code 1}, {@code 2}, ..., {@code drain});
+     * null: every row; {@code "-"} when no row is of the phase (the warm-up has none).
+     */
+    static String labelsPerSecond(LoadTestAnalysis.Report r, String phase) {
+        long labels = 0;
+        int rows = 0;
+        for (LoadTestAnalysis.Second s : r.seconds()) {
+            if (phase == null || s.phase().equals(phase)) {
+                labels += s.labelled();
+                rows++;
+            }
+        }
+        return rows == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) labels / rows);
+    }
+
     static void printTable(LoadTestAnalysis.Report r, PrintStream out) {
         out.printf(Locale.ROOT, "%n%s: %s%n", r.run().policy().id(), r.run().settings());
         out.printf(
                 Locale.ROOT,
-                "  %-7s %5s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n",
+                "  %-7s %5s %8s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n",
                 "phase",
                 "load",
                 "offer/s",
+                "label/s",
                 "produced",
                 "labelled",
                 "skipped",
@@ -109,13 +127,17 @@ public final class LoadTestOutput {
                 "top-1");
         List<LoadTestAnalysis.Phase> rows = new ArrayList<>(r.phases());
         rows.add(r.total());
-        for (LoadTestAnalysis.Phase p : rows) {
+        int n = r.phases().size() - 2; // the phases between the warm-up and the drain
+        for (int i = 0; i < rows.size(); i++) {
+            LoadTestAnalysis.Phase p = rows.get(i);
+            String csvPhase = i == 0 ? "warm-up" : i <= n ? Integer.toString(i) : i == n + 1 ? "drain" : null;
             out.printf(
                     Locale.ROOT,
-                    "  %-7s %5s %8.1f %8d %8d %7d %5d %5d %8s %8s %8s %5s %7d %6s %8s %6s%n",
+                    "  %-7s %5s %8.1f %8s %8d %8d %7d %5d %5d %8s %8s %8s %5s %7d %6s %8s %6s%n",
                     p.phase(),
                     p.multiplier() == null ? "-" : LoadTestSettings.format(p.multiplier()) + "x",
                     p.offeredFps(),
+                    labelsPerSecond(r, csvPhase),
                     p.produced(),
                     p.labelled(),
                     p.skipped(),

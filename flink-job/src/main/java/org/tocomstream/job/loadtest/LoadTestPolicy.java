@@ -1,6 +1,9 @@
 package org.tocomstream.job.loadtest;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.control.Shedding;
@@ -17,7 +20,21 @@ public enum LoadTestPolicy {
     /** The load controller over the ladder, never skipping. */
     ADAPTIVE("adaptive"),
     /** The load controller over the ladder, shedding at the saturated top rung. */
-    ADAPTIVE_SHED("adaptive-shed");
+    ADAPTIVE_SHED("adaptive-shed"),
+    /**
+     * The job as the local {@code run} starts it: the load controller over the ladder, shedding as
+     * {@code vit.control.shed-mode} defaults ({@code --shed} does not apply; the other job flags
+     * given do). Not in the default list of policies: {@code --policies default}.
+     */
+    DEFAULT("default");
+
+    /** The policies run when {@code --policies} is not given, in order. */
+    static final List<LoadTestPolicy> STANDARD = List.of(FIXED_0, FIXED_TOP, ADAPTIVE, ADAPTIVE_SHED);
+
+    /** Every id, for an error message. */
+    static String ids() {
+        return Arrays.stream(values()).map(LoadTestPolicy::id).collect(Collectors.joining(", "));
+    }
 
     private final String id;
 
@@ -31,7 +48,7 @@ public enum LoadTestPolicy {
     }
 
     boolean adaptive() {
-        return this == ADAPTIVE || this == ADAPTIVE_SHED;
+        return this != FIXED_0 && this != FIXED_TOP;
     }
 
     /** The policy named {@code id}, or null. */
@@ -65,7 +82,9 @@ public enum LoadTestPolicy {
             default:
                 c.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
                 c.set(ControlOptions.LADDER, ladder.toString());
-                c.set(ControlOptions.SHED_MODE, this == ADAPTIVE ? Shedding.Mode.OFF : s.shedMode());
+                if (this != DEFAULT) {
+                    c.set(ControlOptions.SHED_MODE, this == ADAPTIVE ? Shedding.Mode.OFF : s.shedMode());
+                }
         }
         return c;
     }
@@ -81,8 +100,10 @@ public enum LoadTestPolicy {
                 return "adaptive over " + ladder + ", no shedding";
             default:
                 Configuration c = jobConf(s, ladder, "unused");
-                return "adaptive over " + ladder + ", shedding " + s.shedMode()
-                        + (s.shedMode() == Shedding.Mode.DEADLINE
+                Shedding.Mode mode = c.get(ControlOptions.SHED_MODE);
+                return (this == DEFAULT ? "the job's defaults: " : "") + "adaptive over " + ladder + ", shedding "
+                        + mode
+                        + (mode == Shedding.Mode.DEADLINE
                                 ? " " + ControlOptions.shedDeadline(c).toMillis() + " ms"
                                 : "");
         }

@@ -86,11 +86,12 @@ public final class ControlOptions {
 
     public static final ConfigOption<Shedding.Mode> SHED_MODE = ConfigOptions.key(Shedding.MODE)
             .enumType(Shedding.Mode.class)
-            .defaultValue(Shedding.Mode.OFF)
-            .withDescription("ADAPTIVE: when even the cheapest level cannot keep up, OFF (never skip),"
-                    + " DEADLINE (skip frames older than vit.control.shed-deadline) or"
-                    + " LATEST_PER_STREAM (run only the newest waiting frame of each"
-                    + " stream). Skipped frames get a label record marked skipped.");
+            .defaultValue(Shedding.DEFAULT_MODE)
+            .withDescription("ADAPTIVE: when even the cheapest level cannot keep up, DEADLINE (the"
+                    + " default: skip frames older than vit.control.shed-deadline, so frame age"
+                    + " stays bounded), LATEST_PER_STREAM (run only the newest waiting frame of"
+                    + " each stream) or OFF (never skip: frame age then grows without bound)."
+                    + " Skipped frames get a label record marked skipped.");
 
     public static final ConfigOption<Duration> SHED_DEADLINE = ConfigOptions.key(Shedding.DEADLINE)
             .durationType()

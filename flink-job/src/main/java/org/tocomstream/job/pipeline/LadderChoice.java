@@ -12,6 +12,8 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.control.MeasuredLadder;
+import org.tocomstream.control.OverloadReach;
+import org.tocomstream.control.Shedding;
 import org.tocomstream.model.ModelSpec;
 
 /**
@@ -36,8 +38,9 @@ import org.tocomstream.model.ModelSpec;
  *
  * @param ladder the rungs
  * @param source where they came from, for the effective configuration
+ * @param measured the model's measured ladder when it is the source, else null
  */
-public record LadderChoice(Ladder ladder, String source) {
+public record LadderChoice(Ladder ladder, String source, MeasuredLadder measured) {
 
     /**
      * The ladder for {@code conf}: see the class comment.
@@ -48,7 +51,7 @@ public record LadderChoice(Ladder ladder, String source) {
     public static LadderChoice resolve(ReadableConfig conf, CostModel cost) {
         String text = conf.get(ControlOptions.LADDER);
         if (text != null && !text.isBlank()) {
-            return new LadderChoice(Ladder.parse(cost, text), "set by " + Ladder.SETTING);
+            return new LadderChoice(Ladder.parse(cost, text), "set by " + Ladder.SETTING, null);
         }
         String dir = conf.get(StreamJobOptions.MODEL_DIR);
         Path file = dir == null || dir.isBlank() ? null : Path.of(dir).resolve(MeasuredLadder.FILE_NAME);
@@ -58,7 +61,8 @@ public record LadderChoice(Ladder ladder, String source) {
         return new LadderChoice(
                 Ladder.tomeSteps(cost, ControlOptions.DERIVED_TOME_STEPS),
                 "derived from the model: none plus " + ControlOptions.DERIVED_TOME_STEPS + " ToMe steps"
-                        + (file == null ? "" : "; no " + MeasuredLadder.FILE_NAME + " in " + dir));
+                        + (file == null ? "" : "; no " + MeasuredLadder.FILE_NAME + " in " + dir),
+                null);
     }
 
     /** The measured ladder of {@code file}, checked against the model beside it. */
@@ -108,7 +112,8 @@ public record LadderChoice(Ladder ladder, String source) {
                         file,
                         measured.createdAt(),
                         speedups,
-                        unreachable + (ladder.size() == 1 ? " (only none: the controller cannot degrade)" : "")));
+                        unreachable + (ladder.size() == 1 ? " (only none: the controller cannot degrade)" : "")),
+                measured);
     }
 
     /** {@code ladder: TEXT (SOURCE)}, one line for the effective configuration. */
@@ -127,6 +132,31 @@ public record LadderChoice(Ladder ladder, String source) {
             return "ladder: not used (" + ControlOptions.POLICY.key() + " = " + conf.get(ControlOptions.POLICY) + ")";
         }
         return resolve(conf, cost).describe();
+    }
+
+    /**
+     * The start line that says how much overload the ladder absorbs end to end and what happens
+     * beyond it ({@link OverloadReach}): the measured top rung's speed-up when the ladder is the
+     * model's {@code ladder.json}, else the cost model's upper bound; with the fixed policy, that
+     * nothing is absorbed.
+     *
+     * @throws IllegalArgumentException as {@link #resolve}
+     */
+    public static String overload(ReadableConfig conf, CostModel cost) {
+        if (conf.get(ControlOptions.POLICY) != ControlOptions.Policy.ADAPTIVE) {
+            return "overload: absorbs none: the level is fixed (" + ControlOptions.POLICY.key() + " = "
+                    + conf.get(ControlOptions.POLICY) + "), so above its capacity frame age grows without"
+                    + " bound; set " + ControlOptions.POLICY.key() + ": ADAPTIVE (--control adaptive)";
+        }
+        return resolve(conf, cost).overload(conf).describe(conf.get(StreamJobOptions.MODEL_DIR));
+    }
+
+    /** What this ladder absorbs under the shedding {@code conf} asks for. */
+    public OverloadReach overload(ReadableConfig conf) {
+        Shedding shedding = new Shedding(conf.get(ControlOptions.SHED_MODE), ControlOptions.shedDeadline(conf));
+        return measured == null
+                ? OverloadReach.costModel(ladder, shedding)
+                : OverloadReach.measured(ladder, measured, shedding);
     }
 
     /**

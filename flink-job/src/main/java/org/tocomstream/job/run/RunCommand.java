@@ -310,7 +310,9 @@ public final class RunCommand implements Command {
      * ladder.json}, else the ladder derived from the model: none;tome:2;tome:4;tome:6 for the demo
      * model), written into the configuration so the effective-config print shows it.
      *
-     * @return the line that says which ladder and where it came from
+     * @return two lines: which ladder and where it came from; how much overload it absorbs end to
+     *     end and what happens beyond it ({@link LadderChoice#overload(
+     *     org.apache.flink.configuration.ReadableConfig, CostModel)})
      * @throws CommandFailedException when the model's ladder.json cannot be used
      */
     static String adaptiveByDefault(Configuration conf) throws IOException, CommandFailedException {
@@ -320,7 +322,10 @@ public final class RunCommand implements Command {
         ModelSpec spec = ModelSpec.read(Path.of(conf.get(StreamJobOptions.MODEL_DIR)));
         String line;
         try {
-            line = LadderChoice.describe(conf, CostModel.of(spec.architecture().geometry()));
+            // Both before the ladder is written into conf: the source (measured or not) decides the figure.
+            line = LadderChoice.describe(conf, CostModel.of(spec.architecture().geometry())) + "\n"
+                    + LadderChoice.overload(
+                            conf, CostModel.of(spec.architecture().geometry()));
             if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
                     && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
                 conf.set(

@@ -39,7 +39,8 @@ class LoadTestCommandTest {
                 "loadtest: --phases: expected multiples of the capacity in (0, 10] but got '0'");
         assertUsageError(
                 run("loadtest", "--policies", "adaptive,fixed-1"),
-                "loadtest: --policies: unknown policy 'fixed-1'; known: fixed-0, fixed-top, adaptive, adaptive-shed");
+                "loadtest: --policies: unknown policy 'fixed-1'; known: fixed-0, fixed-top, adaptive, adaptive-shed,"
+                        + " default");
         assertUsageError(
                 run("loadtest", "--policies", "adaptive,adaptive"), "loadtest: --policies: 'adaptive' given twice");
         assertUsageError(

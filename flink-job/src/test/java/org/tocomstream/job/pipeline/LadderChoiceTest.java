@@ -83,12 +83,26 @@ class LadderChoiceTest {
                     .contains("measured: " + dir.resolve("ladder.json"))
                     .contains("tome:3 1.40x", "evit:0.5 1.90x", "not reached: 4.00x");
             assertThat(ControlOptions.ladder(conf(), cost).toString()).isEqualTo("none;tome:3;evit:0.5");
+            // The start line: the top rung's measured end-to-end speed-up (190 / 100 frames/s), the
+            // default shedding beyond it.
+            assertThat(LadderChoice.overload(conf(), cost))
+                    .isEqualTo("overload: absorbs up to 1.90x the frame rate level none keeps up with, end to end"
+                            + " (top rung evit:0.5), measured by `ladder` on 2026-12-07T00:00:00Z at batch 8;"
+                            + " beyond that: frames older than 800 ms when their batch forms are skipped"
+                            + " (vit.control.shed-mode = DEADLINE), each answered by a label record marked"
+                            + " skipped");
+            Configuration off = conf();
+            off.set(ControlOptions.SHED_MODE, org.tocomstream.control.Shedding.Mode.OFF);
+            assertThat(LadderChoice.overload(off, cost))
+                    .endsWith("beyond that: frame age grows without bound (shedding off,"
+                            + " vit.control.shed-mode = OFF)");
             assertThat(LevelFitCheck.problems(conf(), ModelSpec.read(dir))).isEmpty();
 
             Configuration set = conf();
             set.set(ControlOptions.LADDER, "none;tome:6");
             assertThat(LadderChoice.resolve(set, cost).describe())
                     .isEqualTo("ladder: none;tome:6 (set by vit.control.ladder)");
+            assertThat(LadderChoice.overload(set, cost)).contains("by the cost model alone", "top rung tome:6");
 
             Configuration fixed = conf();
             fixed.set(ControlOptions.POLICY, ControlOptions.Policy.FIXED);

@@ -117,6 +117,22 @@ class ControlFlagsTest {
     }
 
     @Test
+    void shedsByDeadlineByDefaultAndOffStaysAvailable() throws UsageException {
+        Configuration byDefault = parse("--control", "adaptive");
+        assertThat(byDefault.get(ControlOptions.SHED_MODE)).isEqualTo(Shedding.Mode.DEADLINE);
+        assertThat(ControlOptions.levelSource(byDefault, DEMO).toString())
+                .isEqualTo("adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding DEADLINE)");
+        assertThat(ControlOptions.shedDeadline(byDefault)).isEqualTo(Duration.ofMillis(800));
+        assertThat(EffectiveConfig.describe(byDefault, StreamJobOptions.all()))
+                .containsPattern("vit\\.control\\.shed-mode\\s+.*DEADLINE");
+
+        Configuration off = parse("--control", "adaptive", "--shed", "off");
+        assertThat(off.get(ControlOptions.SHED_MODE)).isEqualTo(Shedding.Mode.OFF);
+        assertThat(ControlOptions.levelSource(off, DEMO).toString())
+                .isEqualTo("adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding OFF)");
+    }
+
+    @Test
     void badValuesNameTheFlag() {
         assertThat(error("--ladder", "none;tome:x")).contains("--ladder").contains("tome:x");
         assertThat(error("--target-utilization", "1.5")).contains("--target-utilization");
@@ -131,9 +147,23 @@ class ControlFlagsTest {
         DemoModel.Resolved model = DemoModel.resolve();
         try {
             Configuration c = parse("--model", model.dir().toString());
+            double macsRatio = DEMO.gmacs(CompressionLevel.none()) / DEMO.gmacs(CompressionLevel.tome(6));
             assertThat(RunCommand.adaptiveByDefault(c))
                     .isEqualTo("ladder: none;tome:2;tome:4;tome:6 (derived from the model: none plus 3 ToMe"
-                            + " steps; no ladder.json in " + model.dir() + ")");
+                            + " steps; no ladder.json in " + model.dir() + ")\n"
+                            + String.format(
+                                    java.util.Locale.ROOT,
+                                    "overload: absorbs at most %.2fx the frame rate level none keeps up with, by the"
+                                            + " cost model alone (top rung tome:6 costs %.2f of none's MACs); a"
+                                            + " model-only upper bound, not measured: decode, preprocessing and Kafka"
+                                            + " cost the same at every rung, so end to end it is usually lower; measure"
+                                            + " it with `ladder --model %s --images FRAMES_DIR`; beyond that: frames"
+                                            + " older than 800 ms when their batch"
+                                            + " forms are skipped (vit.control.shed-mode = DEADLINE), each answered by"
+                                            + " a label record marked skipped",
+                                    macsRatio,
+                                    1 / macsRatio,
+                                    model.dir()));
             assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
             assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:2;tome:4;tome:6");
             assertThat(EffectiveConfig.describe(c, StreamJobOptions.all()))
@@ -142,7 +172,11 @@ class ControlFlagsTest {
                     .contains("vit.control.latency-target");
 
             Configuration fixed = parse("--model", model.dir().toString(), "--control", "fixed");
-            assertThat(RunCommand.adaptiveByDefault(fixed)).isEqualTo("ladder: not used (vit.control.policy = FIXED)");
+            assertThat(RunCommand.adaptiveByDefault(fixed))
+                    .isEqualTo("ladder: not used (vit.control.policy = FIXED)\n"
+                            + "overload: absorbs none: the level is fixed (vit.control.policy = FIXED), so above its"
+                            + " capacity frame age grows without bound; set vit.control.policy: ADAPTIVE (--control"
+                            + " adaptive)");
             assertThat(fixed.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.FIXED);
             assertThat(fixed.getOptional(ControlOptions.LADDER)).isEmpty();
         } finally {
