@@ -49,7 +49,8 @@ import java.util.Objects;
  *     least {@code degradeDwell} (setting {@value #RESTORE_DWELL}, default 5 s)
  * @param shedding what to do when the cheapest rung cannot keep up (settings {@value
  *     Shedding#MODE}, {@value Shedding#DEADLINE}; the builder starts from off, the job's
- *     setting defaults to {@link Shedding#DEFAULT_MODE})
+ *     setting defaults to {@link Shedding#DEFAULT_MODE} with the age limit derived from the
+ *     latency target, {@link Shedding#auto()}; a fixed deadline must exceed the age setpoint)
  */
 public record ControllerConfig(
         Ladder ladder,
@@ -138,6 +139,7 @@ public record ControllerConfig(
         }
         Objects.requireNonNull(shedding, Shedding.MODE + " must be set");
         if (shedding.mode() == Shedding.Mode.DEADLINE
+                && shedding.deadline() != null
                 && shedding.deadline().toMillis() <= ageSetpointMs(latencyTarget, ageSetpoint)) {
             throw new IllegalArgumentException(String.format(
                     "%s (%s) must exceed %s × %s (%d ms): the controller aims at that"
@@ -181,6 +183,16 @@ public record ControllerConfig(
     /** The PI setpoint on the oldest frame's age at batch formation, ms. */
     public long ageSetpointMs() {
         return ageSetpointMs(latencyTarget, ageSetpoint);
+    }
+
+    /**
+     * The age above which {@link Shedding.Mode#DEADLINE} skips a frame of a batch forming now:
+     * {@link Shedding#ageLimitMs} with this configuration's latency target and setpoint.
+     *
+     * @param leaveAfterMs {@link Shedding#leaveAfterMs} for the batch, or NaN when unknown
+     */
+    public long shedAgeLimitMs(double leaveAfterMs) {
+        return shedding.ageLimitMs(latencyTarget, ageSetpointMs(), leaveAfterMs);
     }
 
     private static long ageSetpointMs(Duration target, double fraction) {

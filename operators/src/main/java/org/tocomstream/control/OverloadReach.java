@@ -145,6 +145,12 @@ public record OverloadReach(
     public static String beyond(Shedding shedding) {
         switch (shedding.mode()) {
             case DEADLINE:
+                if (shedding.isAuto()) {
+                    return "frames whose age when their batch forms plus the top rung's measured batch"
+                            + " time would pass the latency target are skipped (" + Shedding.MODE
+                            + " = DEADLINE, " + Shedding.DEADLINE + " not set), each answered by a label"
+                            + " record marked skipped";
+                }
                 return "frames older than " + shedding.deadline().toMillis()
                         + " ms when their batch forms are skipped (" + Shedding.MODE
                         + " = DEADLINE), each answered by a label record marked skipped";

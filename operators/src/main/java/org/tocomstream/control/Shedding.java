@@ -17,20 +17,27 @@ import java.util.Set;
  *
  * <ul>
  *   <li>{@link Mode#OFF}: never skip; an overload becomes backpressure and a growing frame age.
- *   <li>{@link Mode#DEADLINE}: skip the frames of a batch that are older than {@code deadline}
- *       when the batch is formed; their labels would be late anyway.
+ *   <li>{@link Mode#DEADLINE}: skip the frames of a batch that are older than an age limit when
+ *       the batch is formed; their labels would be late anyway. The limit is {@code deadline}
+ *       when one is set ({@link #deadline(Duration)}, setting {@value #DEADLINE}); unset ({@link
+ *       #auto()}, the job's default) it follows from the latency target ({@link #ageLimitMs}): a
+ *       frame is skipped when its age plus the time until its label leaves the operator (the
+ *       rung's measured batch time, and any batch it must wait for) would pass the target.
  *   <li>{@link Mode#LATEST_PER_STREAM}: of the frames of one stream waiting in the operator, run
  *       only the newest; the older ones are skipped (latest wins).
  * </ul>
  *
  * <pre>{@code
- * Shedding shedding = Shedding.deadline(Duration.ofSeconds(2));
- * boolean[] skip = shedding.skip(nowMs, captureTimes, streams);
+ * Shedding shedding = Shedding.auto();
+ * double leaveMs = Shedding.leaveAfterMs(250.0, 0, 1);     // 250 ms batches, none ahead
+ * long limit = shedding.ageLimitMs(Duration.ofSeconds(1), 500, leaveMs);  // 750 ms
+ * boolean[] skip = shedding.skip(nowMs, captureTimes, streams, limit);
  * }</pre>
  *
  * @param mode the policy (setting {@value #MODE})
- * @param deadline the age above which {@link Mode#DEADLINE} skips a frame (setting {@value
- *     #DEADLINE}); ignored by the other modes but always positive
+ * @param deadline the fixed age above which {@link Mode#DEADLINE} skips a frame (setting {@value
+ *     #DEADLINE}), or null for the limit derived from the latency target ({@link #auto()});
+ *     ignored by the other modes; at least 1 ms when set
  */
 public record Shedding(Mode mode, Duration deadline) implements Serializable {
 
@@ -41,9 +48,6 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
 
     /** Setting name of {@link #deadline()}. */
     public static final String DEADLINE = "vit.control.shed-deadline";
-
-    /** Default {@link #deadline()}: {@link #defaultDeadline} of the default latency target, 800 ms. */
-    public static final Duration DEFAULT_DEADLINE = defaultDeadline(ControllerConfig.DEFAULT_LATENCY_TARGET);
 
     /**
      * The job's default mode ({@value #MODE}): {@link Mode#DEADLINE}, which bounds frame age once
@@ -64,18 +68,17 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
     /** @throws IllegalArgumentException naming the setting */
     public Shedding {
         Objects.requireNonNull(mode, MODE + " must be set");
-        Objects.requireNonNull(deadline, DEADLINE + " must be set");
-        if (deadline.toMillis() < 1) {
+        if (deadline != null && deadline.toMillis() < 1) {
             throw new IllegalArgumentException(
                     String.format("%s must be at least 1 ms but was %s", DEADLINE, deadline));
         }
     }
 
     /**
-     * The deadline that goes with a latency target when none is set: 80 % of it, so that a frame
-     * that passes the deadline when its batch is formed still has a fifth of the target for the
-     * batch to run before it is late (a 2 s deadline with a 1 s target let the 1.5x phase of the
-     * overload experiment reach a p99 age of 2.0 s; 800 ms kept it at 0.86 s).
+     * The age limit of {@link #auto()} before the rung's batch time is measured: 80 % of the
+     * latency target, so that a frame that passes it when its batch is formed still has a fifth
+     * of the target for the batch to run (a 2 s deadline with a 1 s target let the 1.5x phase of
+     * the overload experiment reach a p99 age of 2.0 s; 800 ms kept it at 0.86 s).
      */
     public static Duration defaultDeadline(Duration latencyTarget) {
         return Duration.ofMillis(Math.max(1, latencyTarget.toMillis() * 4 / 5));
@@ -83,22 +86,107 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
 
     /** Never skip ({@link ControllerConfig#builder}'s starting point; not the job's default). */
     public static Shedding off() {
-        return new Shedding(Mode.OFF, DEFAULT_DEADLINE);
+        return new Shedding(Mode.OFF, null);
     }
 
-    /** Skip frames older than {@code deadline}. */
+    /** Skip frames older than the fixed {@code deadline} when their batch forms. */
     public static Shedding deadline(Duration deadline) {
-        return new Shedding(Mode.DEADLINE, deadline);
+        return new Shedding(Mode.DEADLINE, Objects.requireNonNull(deadline, DEADLINE + " must be set"));
+    }
+
+    /**
+     * Skip frames whose label would leave after the latency target: the job's default ({@value
+     * #DEADLINE} unset). See {@link #ageLimitMs}.
+     */
+    public static Shedding auto() {
+        return new Shedding(Mode.DEADLINE, null);
     }
 
     /** Keep only the newest waiting frame per stream. */
     public static Shedding latestPerStream() {
-        return new Shedding(Mode.LATEST_PER_STREAM, DEFAULT_DEADLINE);
+        return new Shedding(Mode.LATEST_PER_STREAM, null);
+    }
+
+    /** Whether this is {@link Mode#DEADLINE} with the limit derived from the latency target. */
+    public boolean isAuto() {
+        return mode == Mode.DEADLINE && deadline == null;
+    }
+
+    /**
+     * How long after a batch forms its labels are predicted to leave the operator: its own
+     * batch time, after the batches it must wait for to start. A batch is run at once while
+     * fewer than {@code concurrency} batches are in flight (the operator cuts one only then, so
+     * there it waits for none); otherwise each batch beyond the free slots holds it back until
+     * the batches ahead finish, {@code concurrency} at a time. The labels of earlier batches that
+     * run beside it leave first but started earlier, so they add nothing.
+     *
+     * @param batchMs the measured (mean) wall time of a batch at the batch's rung and size, ms,
+     *     or NaN when that rung has not run yet
+     * @param inFlightBatches batches already in the model or awaiting emission
+     * @param concurrency batches the operator runs at once, at least 1
+     * @return ms, or NaN when {@code batchMs} is
+     */
+    public static double leaveAfterMs(double batchMs, int inFlightBatches, int concurrency) {
+        if (concurrency < 1 || inFlightBatches < 0) {
+            throw new IllegalArgumentException(String.format(
+                    "concurrency (%d) must be >= 1 and batches in flight (%d) >= 0", concurrency, inFlightBatches));
+        }
+        int ahead = Math.max(0, inFlightBatches + 1 - concurrency);
+        int rounds = (ahead + concurrency - 1) / concurrency;
+        return batchMs * (1 + rounds);
+    }
+
+    /**
+     * The age above which {@link Mode#DEADLINE} skips a frame of a batch forming now.
+     *
+     * <ul>
+     *   <li>A fixed {@link #deadline()}: that age, whatever the prediction.
+     *   <li>{@link #auto()}: {@code latencyTarget − leaveAfterMs}, so that a frame that is run
+     *       leaves before the target as far as the measured batch time predicts; never below
+     *       {@code ageSetpointMs + 1} (the controller aims at that age, so the rule never skips a
+     *       frame it counts as on time: when one batch takes longer than the rest of the target,
+     *       the target cannot be held by skipping the oldest frames alone); before the rung ran
+     *       ({@code leaveAfterMs} NaN), {@link #defaultDeadline} of the target, with the same
+     *       floor.
+     * </ul>
+     *
+     * @param latencyTarget the latency target (capture to label)
+     * @param ageSetpointMs the controller's setpoint on the oldest frame's age ({@link
+     *     ControllerConfig#ageSetpointMs()})
+     * @param leaveAfterMs {@link #leaveAfterMs} for the batch, or NaN when unknown
+     * @throws IllegalStateException for a mode other than {@link Mode#DEADLINE}
+     */
+    public long ageLimitMs(Duration latencyTarget, long ageSetpointMs, double leaveAfterMs) {
+        if (mode != Mode.DEADLINE) {
+            throw new IllegalStateException("no age limit in " + MODE + " = " + mode);
+        }
+        if (deadline != null) {
+            return deadline.toMillis();
+        }
+        long target = latencyTarget.toMillis();
+        long limit = Double.isNaN(leaveAfterMs)
+                ? defaultDeadline(latencyTarget).toMillis()
+                : target - (long) Math.ceil(Math.max(0, leaveAfterMs));
+        return Math.max(ageSetpointMs + 1, limit);
     }
 
     /** Whether this policy may skip anything. */
     public boolean isOn() {
         return mode != Mode.OFF;
+    }
+
+    /**
+     * Which of a batch's frames to skip with a fixed {@link #deadline()} or a mode without one;
+     * {@link #auto()} needs the batch's prediction: {@link #skip(long, long[], List, long)}.
+     *
+     * @throws IllegalStateException for {@link #auto()}
+     */
+    public boolean[] skip(long nowMs, long[] captureTs, List<String> streams) {
+        if (isAuto()) {
+            throw new IllegalStateException(
+                    DEADLINE + " is derived from the latency target: pass the" + " batch's age limit (ageLimitMs)");
+        }
+        return skip(nowMs, captureTs, streams, deadline == null ? Long.MAX_VALUE : deadline.toMillis());
     }
 
     /**
@@ -108,9 +196,11 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
      * @param nowMs the time the batch is formed, epoch ms
      * @param captureTs capture time of each frame, epoch ms, in batch order
      * @param streams stream id of each frame, in batch order (frames of one stream in order)
+     * @param ageLimitMs for {@link Mode#DEADLINE}: frames older than this are skipped ({@link
+     *     #ageLimitMs}); ignored by the other modes
      * @return one flag per frame, true to skip; never all true for {@link Mode#LATEST_PER_STREAM}
      */
-    public boolean[] skip(long nowMs, long[] captureTs, List<String> streams) {
+    public boolean[] skip(long nowMs, long[] captureTs, List<String> streams, long ageLimitMs) {
         int n = captureTs.length;
         if (streams.size() != n) {
             throw new IllegalArgumentException(String.format("%d capture times but %d stream ids", n, streams.size()));
@@ -120,9 +210,8 @@ public record Shedding(Mode mode, Duration deadline) implements Serializable {
             case OFF:
                 break;
             case DEADLINE:
-                long limit = deadline.toMillis();
                 for (int i = 0; i < n; i++) {
-                    out[i] = nowMs - captureTs[i] > limit;
+                    out[i] = nowMs - captureTs[i] > ageLimitMs;
                 }
                 break;
             case LATEST_PER_STREAM:

@@ -70,7 +70,21 @@ final class AdaptiveLevelSource implements LevelSource {
         Decision d = decide(signals);
         CompressionLevel level = config.ladder().level(d.level());
         boolean coalesce = d.shed() && config.shedding().mode() == Shedding.Mode.LATEST_PER_STREAM;
-        return new BatchPlan(level, rungOf(level), d.shed() ? framesToSkip(signals, batch) : null, reason(d), coalesce);
+        long ageLimitMs = d.shed() && config.shedding().mode() == Shedding.Mode.DEADLINE
+                ? ageLimitMs(signals, level, batch.size())
+                : Long.MAX_VALUE;
+        boolean[] skip = d.shed() ? framesToSkip(signals, batch, ageLimitMs) : null;
+        return new BatchPlan(level, rungOf(level), skip, reason(d, ageLimitMs), coalesce);
+    }
+
+    /**
+     * The age above which a frame of this batch is skipped: the fixed deadline, or the latency
+     * target less the time until the batch's labels leave, predicted from the level's measured
+     * batch time and the batches in flight ({@link ControllerConfig#shedAgeLimitMs}).
+     */
+    private long ageLimitMs(LoadSignals signals, CompressionLevel level, int frames) {
+        double batchMs = signals.batchMs(level, frames).orElse(Double.NaN);
+        return config.shedAgeLimitMs(Shedding.leaveAfterMs(batchMs, signals.inFlightBatches(), signals.maxInFlight()));
     }
 
     /** Runs the controller on {@code signals}; logs every change, and one decision a second. */
@@ -110,14 +124,14 @@ final class AdaptiveLevelSource implements LevelSource {
     }
 
     /** The shedding policy's skip flags for {@code batch}, for a decision that sheds. */
-    private boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch) {
+    private boolean[] framesToSkip(LoadSignals signals, List<DecodedFrame> batch, long ageLimitMs) {
         long[] captured = new long[batch.size()];
         String[] streams = new String[batch.size()];
         for (int i = 0; i < captured.length; i++) {
             captured[i] = batch.get(i).ageFromTs();
             streams[i] = batch.get(i).stream();
         }
-        return config.shedding().skip(signals.nowMs(), captured, List.of(streams));
+        return config.shedding().skip(signals.nowMs(), captured, List.of(streams), ageLimitMs);
     }
 
     /** The rung of {@code level} on this source's ladder, -1 when it is not on it. */
@@ -125,7 +139,7 @@ final class AdaptiveLevelSource implements LevelSource {
         return config.ladder().indexOf(level);
     }
 
-    private String reason(Decision d) {
+    private String reason(Decision d, long ageLimitMs) {
         return String.format(
                 Locale.ROOT,
                 "%s: feed-forward rung %d for %.1f frames/s, age feedback %+.2f rungs, age trend"
@@ -136,7 +150,12 @@ final class AdaptiveLevelSource implements LevelSource {
                 d.feedback(),
                 d.ageTrend(),
                 d.unseenMsPerFrame(),
-                d.shed() ? ", shedding (" + config.shedding().mode() + ")" : "");
+                !d.shed()
+                        ? ""
+                        : ageLimitMs == Long.MAX_VALUE
+                                ? ", shedding (" + config.shedding().mode() + ")"
+                                : ", shedding (" + config.shedding().mode() + ", frames older than " + ageLimitMs
+                                        + " ms)");
     }
 
     @Override

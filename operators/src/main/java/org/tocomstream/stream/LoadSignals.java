@@ -121,6 +121,28 @@ public record LoadSignals(
         return Double.isNaN(best) ? OptionalDouble.empty() : OptionalDouble.of(best);
     }
 
+    /**
+     * The predicted wall time of a batch of {@code frames} frames at this level: the measured mean
+     * at that batch size, else the mean per frame at the largest size the level ran with, times
+     * the frames up to that size (a batch the operator cuts never runs more than its maximum
+     * size, and under load, when shedding matters, batches are full at that size).
+     */
+    public OptionalDouble batchMs(CompressionLevel level, int frames) {
+        OptionalDouble exact = msPerFrame(level, frames);
+        if (exact.isPresent()) {
+            return OptionalDouble.of(exact.getAsDouble() * frames);
+        }
+        ServiceTime largest = null;
+        for (ServiceTime t : serviceTimes) {
+            if (t.level().equals(level) && (largest == null || t.batchSize() > largest.batchSize())) {
+                largest = t;
+            }
+        }
+        return largest == null
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(largest.msPerFrame() * Math.min(frames, largest.batchSize()));
+    }
+
     /** The measured time per frame at this level and batch size, if any batch ran so. */
     public OptionalDouble msPerFrame(CompressionLevel level, int size) {
         for (ServiceTime t : serviceTimes) {

@@ -88,6 +88,16 @@ class OverloadReachTest {
     }
 
     @Test
+    void theDefaultDeadlineIsDescribedByTheLatencyTarget() {
+        assertThat(OverloadReach.measured(measured().ladder(DEMO), measured(), Shedding.auto())
+                        .describe("/models/cams"))
+                .endsWith("beyond that: frames whose age when their batch forms plus the top rung's measured"
+                        + " batch time would pass the latency target are skipped (vit.control.shed-mode ="
+                        + " DEADLINE, vit.control.shed-deadline not set), each answered by a label record"
+                        + " marked skipped");
+    }
+
+    @Test
     void aOneRungLadderAbsorbsNothingAndEveryShedModeIsNamed() {
         Ladder one = Ladder.parse(DEMO, "none");
         assertThat(OverloadReach.costModel(one, Shedding.latestPerStream()).describe("m"))

@@ -237,6 +237,43 @@ class AdaptiveLevelSourceTest {
         assertThat(plan.skip()).as("only the frame a minute old").containsExactly(true, false);
     }
 
+    /**
+     * The job's default DEADLINE rule against a fixed deadline, on the controller's clock: four
+     * frames at the saturated top rung, whose measured batch of four takes {@code batchMs}.
+     */
+    private BatchPlan shedAtTopRung(Shedding shedding, double batchMs) throws Exception {
+        LevelSource source = LevelSource.adaptive(
+                ControllerConfig.builder(LADDER).shedding(shedding).build());
+        long now = 100_000;
+        source.open(() -> now);
+        List<DecodedFrame> batch = List.of(
+                frame("a", 0, now - 60_000, 1),
+                frame("b", 0, now - 760, 1),
+                frame("c", 0, now - 700, 1),
+                frame("d", 0, now - 10, 1));
+        List<LoadSignals.ServiceTime> times =
+                List.of(new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, batchMs / 4, 10));
+        return source.plan(new LoadSignals(now, 4, 60_000, 10, 4, 0, 30.0, CompressionLevel.tome(6), times), batch);
+    }
+
+    @Test
+    void byDefaultDeadlineSheddingSkipsFramesWhoseLabelWouldLeaveAfterTheTarget() throws Exception {
+        // 250 ms batches, 1 s target: frames older than 750 ms go; the 760 ms one passed the old
+        // fixed 800 ms and would have left at 1010 ms.
+        BatchPlan auto = shedAtTopRung(Shedding.auto(), 250);
+        assertThat(auto.level()).isEqualTo(CompressionLevel.tome(6));
+        assertThat(auto.skip()).containsExactly(true, true, false, false);
+        assertThat(auto.reason()).contains("shedding (DEADLINE, frames older than 750 ms)");
+        BatchPlan fixed = shedAtTopRung(Shedding.deadline(Duration.ofMillis(800)), 250);
+        assertThat(fixed.skip()).containsExactly(true, false, false, false);
+        assertThat(fixed.reason()).contains("shedding (DEADLINE, frames older than 800 ms)");
+
+        // 350 ms batches: the 700 ms-old frame would leave at 1050 ms; a fixed 800 ms keeps it.
+        assertThat(shedAtTopRung(Shedding.auto(), 350).skip()).containsExactly(true, true, true, false);
+        assertThat(shedAtTopRung(Shedding.deadline(Duration.ofMillis(800)), 350).skip())
+                .containsExactly(true, false, false, false);
+    }
+
     @Test
     void survivesFlinkSerialization() throws Exception {
         LevelSource source = InstantiationUtil.clone(LevelSource.adaptive(ControllerConfig.defaults(LADDER)));

@@ -91,6 +91,29 @@ class LevelSourceTest {
     }
 
     @Test
+    void aBatchsTimeIsItsSizesMeanElseTheLargestSizesPerFrameFigureUpToThatSize() {
+        LoadSignals s = new LoadSignals(
+                0,
+                4,
+                0,
+                0,
+                4,
+                0,
+                0,
+                null,
+                List.of(
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(6), 8, 30.0, 20),
+                        new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, 40.0, 300)));
+        assertThat(s.batchMs(CompressionLevel.tome(6), 4)).hasValue(160.0);
+        assertThat(s.batchMs(CompressionLevel.tome(6), 8)).hasValue(240.0);
+        // Not measured at 6: the largest size's 30 ms a frame, six frames.
+        assertThat(s.batchMs(CompressionLevel.tome(6), 6)).hasValue(180.0);
+        // More than the largest size ever ran: a cut runs at most that many.
+        assertThat(s.batchMs(CompressionLevel.tome(6), 12)).hasValue(240.0);
+        assertThat(s.batchMs(CompressionLevel.none(), 4)).isEmpty();
+    }
+
+    @Test
     void serviceTimesAreAnExponentiallyWeightedMeanPerFrame() {
         ServiceTimes times = new ServiceTimes();
         times.record(CompressionLevel.none(), 4, 40_000_000); // 10 ms per frame

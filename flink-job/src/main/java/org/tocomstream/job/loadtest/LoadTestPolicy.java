@@ -100,12 +100,14 @@ public enum LoadTestPolicy {
                 return "adaptive over " + ladder + ", no shedding";
             default:
                 Configuration c = jobConf(s, ladder, "unused");
-                Shedding.Mode mode = c.get(ControlOptions.SHED_MODE);
+                Shedding shedding = ControlOptions.shedding(c);
                 return (this == DEFAULT ? "the job's defaults: " : "") + "adaptive over " + ladder + ", shedding "
-                        + mode
-                        + (mode == Shedding.Mode.DEADLINE
-                                ? " " + ControlOptions.shedDeadline(c).toMillis() + " ms"
-                                : "");
+                        + shedding.mode()
+                        + (shedding.mode() != Shedding.Mode.DEADLINE
+                                ? ""
+                                : shedding.isAuto()
+                                        ? " by the latency target"
+                                        : " " + shedding.deadline().toMillis() + " ms");
         }
     }
 }

@@ -88,7 +88,8 @@ public final class ControlOptions {
             .enumType(Shedding.Mode.class)
             .defaultValue(Shedding.DEFAULT_MODE)
             .withDescription("ADAPTIVE: when even the cheapest level cannot keep up, DEADLINE (the"
-                    + " default: skip frames older than vit.control.shed-deadline, so frame age"
+                    + " default: skip the frames whose label would leave after the latency target,"
+                    + " or those older than vit.control.shed-deadline when set, so frame age"
                     + " stays bounded), LATEST_PER_STREAM (run only the newest waiting frame of"
                     + " each stream) or OFF (never skip: frame age then grows without bound)."
                     + " Skipped frames get a label record marked skipped.");
@@ -96,10 +97,12 @@ public final class ControlOptions {
     public static final ConfigOption<Duration> SHED_DEADLINE = ConfigOptions.key(Shedding.DEADLINE)
             .durationType()
             .noDefaultValue()
-            .withDescription("ADAPTIVE with DEADLINE shedding: frames older than this when their batch is"
-                    + " formed are skipped; must exceed half the latency target. Default:"
-                    + " 80 % of vit.control.latency-target, so that a frame that is run"
-                    + " still has a batch time left before the target.");
+            .withDescription("ADAPTIVE with DEADLINE shedding: a fixed age limit; frames older than this"
+                    + " when their batch is formed are skipped; must exceed half the latency target."
+                    + " Not set (the default): derived per batch from the latency target, a frame is"
+                    + " skipped when its age plus the top rung's measured batch time (and any batch"
+                    + " it waits for) would pass vit.control.latency-target; never below half the"
+                    + " target, and 80 % of it until the rung's batch time is measured.");
 
     /** The options in print order. */
     public static List<ConfigOption<?>> all() {
@@ -158,19 +161,27 @@ public final class ControlOptions {
         return LadderChoice.resolve(conf, cost).ladder();
     }
 
-    /** The shedding deadline: as set, else {@link Shedding#defaultDeadline} of the latency target. */
-    public static Duration shedDeadline(ReadableConfig conf) {
-        return conf.getOptional(SHED_DEADLINE).orElseGet(() -> Shedding.defaultDeadline(conf.get(LATENCY_TARGET)));
+    /**
+     * The shedding the settings ask for: the mode, with the fixed deadline when one is set, else
+     * the age limit derived from the latency target per batch ({@link Shedding#auto()}).
+     */
+    public static Shedding shedding(ReadableConfig conf) {
+        return new Shedding(conf.get(SHED_MODE), conf.getOptional(SHED_DEADLINE).orElse(null));
     }
 
-    static ControllerConfig config(ReadableConfig conf, Ladder ladder) {
+    /**
+     * The adaptive controller's settings over {@code ladder}.
+     *
+     * @throws IllegalArgumentException naming the setting
+     */
+    public static ControllerConfig config(ReadableConfig conf, Ladder ladder) {
         return ControllerConfig.builder(ladder)
                 .latencyTarget(conf.get(LATENCY_TARGET))
                 .targetUtilization(conf.get(TARGET_UTILIZATION))
                 .restoreUtilization(conf.get(RESTORE_UTILIZATION))
                 .degradeDwell(conf.get(DEGRADE_DWELL))
                 .restoreDwell(conf.get(RESTORE_DWELL))
-                .shedding(new Shedding(conf.get(SHED_MODE), shedDeadline(conf)))
+                .shedding(shedding(conf))
                 .build();
     }
 }

@@ -153,7 +153,7 @@ public record LadderChoice(Ladder ladder, String source, MeasuredLadder measured
 
     /** What this ladder absorbs under the shedding {@code conf} asks for. */
     public OverloadReach overload(ReadableConfig conf) {
-        Shedding shedding = new Shedding(conf.get(ControlOptions.SHED_MODE), ControlOptions.shedDeadline(conf));
+        Shedding shedding = ControlOptions.shedding(conf);
         return measured == null
                 ? OverloadReach.costModel(ladder, shedding)
                 : OverloadReach.measured(ladder, measured, shedding);

@@ -8,6 +8,8 @@ import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.control.ControllerConfig;
+import org.tocomstream.control.Ladder;
 import org.tocomstream.control.Shedding;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
@@ -101,19 +103,35 @@ class ControlFlagsTest {
     }
 
     @Test
-    void theShedDeadlineDefaultsToFourFifthsOfTheLatencyTarget() throws UsageException {
-        assertThat(ControlOptions.shedDeadline(parse("--control", "adaptive", "--shed", "deadline")))
-                .isEqualTo(Duration.ofMillis(800));
-        assertThat(ControlOptions.shedDeadline(parse("--shed", "deadline", "--latency-target", "3s")))
-                .isEqualTo(Duration.ofMillis(2400));
-        assertThat(ControlOptions.shedDeadline(
-                        parse("--shed", "deadline", "--latency-target", "3s", "--shed-deadline", "2s")))
-                .isEqualTo(Duration.ofSeconds(2));
+    void theShedDeadlineFollowsTheLatencyTargetUnlessSet() throws UsageException {
+        // Not set: derived per batch from the latency target (Shedding.auto), for any target.
+        assertThat(ControlOptions.shedding(parse("--control", "adaptive", "--shed", "deadline")))
+                .isEqualTo(Shedding.auto());
+        ControllerConfig threeSeconds =
+                ControlOptions.config(parse("--shed", "deadline", "--latency-target", "3s"), oneRung());
+        assertThat(threeSeconds.shedding().isAuto()).isTrue();
+        // 3 s target, 250 ms batches: frames older than 2750 ms are skipped; 2400 ms (80 %)
+        // before the rung's batch time is measured.
+        assertThat(threeSeconds.shedAgeLimitMs(250)).isEqualTo(2750);
+        assertThat(threeSeconds.shedAgeLimitMs(Double.NaN)).isEqualTo(2400);
+        // Set: that fixed age, whatever the batch time.
+        Shedding fixed =
+                ControlOptions.shedding(parse("--shed", "deadline", "--latency-target", "3s", "--shed-deadline", "2s"));
+        assertThat(fixed).isEqualTo(Shedding.deadline(Duration.ofSeconds(2)));
+        assertThat(ControlOptions.config(
+                                parse("--shed", "deadline", "--latency-target", "3s", "--shed-deadline", "2s"),
+                                oneRung())
+                        .shedAgeLimitMs(250))
+                .isEqualTo(2000);
         // A latency target of 4 s with the old fixed 2 s deadline was a setting error.
         assertThat(ControlOptions.levelSource(
                                 parse("--control", "adaptive", "--shed", "deadline", "--latency-target", "4s"), DEMO)
                         .toString())
                 .contains("shedding DEADLINE");
+    }
+
+    private static Ladder oneRung() {
+        return new Ladder(List.of(new Ladder.Rung(CompressionLevel.none(), 1)));
     }
 
     @Test
@@ -122,7 +140,7 @@ class ControlFlagsTest {
         assertThat(byDefault.get(ControlOptions.SHED_MODE)).isEqualTo(Shedding.Mode.DEADLINE);
         assertThat(ControlOptions.levelSource(byDefault, DEMO).toString())
                 .isEqualTo("adaptive(none;tome:2;tome:4;tome:6, latency target 1000 ms, shedding DEADLINE)");
-        assertThat(ControlOptions.shedDeadline(byDefault)).isEqualTo(Duration.ofMillis(800));
+        assertThat(ControlOptions.shedding(byDefault)).isEqualTo(Shedding.auto());
         assertThat(EffectiveConfig.describe(byDefault, StreamJobOptions.all()))
                 .containsPattern("vit\\.control\\.shed-mode\\s+.*DEADLINE");
 
@@ -158,9 +176,10 @@ class ControlFlagsTest {
                                             + " model-only upper bound, not measured: decode, preprocessing and Kafka"
                                             + " cost the same at every rung, so end to end it is usually lower; measure"
                                             + " it with `ladder --model %s --images FRAMES_DIR`; beyond that: frames"
-                                            + " older than 800 ms when their batch"
-                                            + " forms are skipped (vit.control.shed-mode = DEADLINE), each answered by"
-                                            + " a label record marked skipped",
+                                            + " whose age when their batch forms plus the top rung's measured batch"
+                                            + " time would pass the latency target are skipped (vit.control.shed-mode"
+                                            + " = DEADLINE, vit.control.shed-deadline not set), each answered by a"
+                                            + " label record marked skipped",
                                     macsRatio,
                                     1 / macsRatio,
                                     model.dir()));
