@@ -23,7 +23,9 @@ import org.tocomstream.control.Shedding;
  * {@link LevelSource#adaptive}: translates the operator's {@link LoadSignals} into the controller's
  * {@link LoadSignal} (service times per ladder rung, taken at the largest batch size each rung ran
  * with) and its {@link Decision} back into one {@link BatchPlan}: the level, the frames to skip
- * when the decision sheds, and coalescing of the next batch while it sheds latest-per-stream.
+ * when the decision sheds (for {@link Shedding.Mode#DEADLINE}, against the age limit {@link
+ * ControllerConfig#shedAgeLimitMs} gives for the level's measured batch time, {@link
+ * LoadSignals#batchMs}), and coalescing of the next batch while it sheds latest-per-stream.
  * The controller measures its intervals on the {@link ControllerClock} chosen ({@link
  * ControllerClock#MONOTONIC} unless told otherwise), so a wall clock stepped back does not hold the
  * level.
