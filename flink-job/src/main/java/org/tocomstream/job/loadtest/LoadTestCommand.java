@@ -81,7 +81,8 @@ public final class LoadTestCommand implements Command {
                             "--accuracy",
                             "FILE",
                             "accuracy per level (evaluate --json); default: the bundled demo\n"
-                                    + "model's, when the model is the bundled one")
+                                    + "model's, when the model is the bundled one; levels not in it: the\n"
+                                    + "model's ladder.json candidates (top-1, or agreement as a proxy)")
                     .value(
                             "--drain-idle",
                             "S",
