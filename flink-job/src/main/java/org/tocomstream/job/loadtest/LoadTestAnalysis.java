@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.job.run.LabelReader;
@@ -53,8 +54,10 @@ public final class LoadTestAnalysis {
      * @param levelChangesSettled changes after {@link #SETTLE_MS} into the phase; null when less than
      *     {@link #SETTLE_MS} of the phase remains after it
      * @param expectedAccuracy Σ accuracy(level of each labelled frame) ÷ produced: skipped and
-     *     dead-lettered frames count as wrong; null without an accuracy table covering the levels
+     *     dead-lettered frames count as wrong; null when a labelled frame's level has no known accuracy
      * @param measuredTop1 share of the labelled frames whose best label is the scene's class
+     * @param accuracySources where the accuracies in {@code expectedAccuracy} came from ({@link
+     *     LevelAccuracy}); the levels without one as {@code unknown: LEVEL}
      */
     record Phase(
             String phase,
@@ -74,28 +77,29 @@ public final class LoadTestAnalysis {
             Integer levelChangesSettled,
             Double levelChangesPerMinuteSettled,
             Double expectedAccuracy,
-            Double measuredTop1) {
+            Double measuredTop1,
+            List<String> accuracySources) {
 
         double offeredFps() {
             return seconds > 0 ? produced / seconds : 0;
         }
     }
 
-    /** Everything about one policy. */
-    record Report(LoadTestRun.Result run, List<Second> seconds, List<Phase> phases, Phase total) {}
+    /** Everything about one policy (over one ladder), and the analysis that made it. */
+    record Report(
+            LoadTestRun.Result run, List<Second> seconds, List<Phase> phases, Phase total, LoadTestAnalysis analysis) {}
 
     private final Ladder ladder;
-    private final Map<String, Double> accuracy;
+    private final LevelAccuracy accuracy;
     private final PipelineRuns.Cameras cameras;
     private final List<Double> multipliers;
 
     /**
-     * @param accuracy top-1 accuracy per level text (canonical form), or null when unknown
+     * @param accuracy top-1 accuracy per level and its source, or null when none is known
      */
-    LoadTestAnalysis(
-            Ladder ladder, Map<String, Double> accuracy, PipelineRuns.Cameras cameras, List<Double> multipliers) {
+    LoadTestAnalysis(Ladder ladder, LevelAccuracy accuracy, PipelineRuns.Cameras cameras, List<Double> multipliers) {
         this.ladder = ladder;
-        this.accuracy = accuracy;
+        this.accuracy = accuracy == null ? LevelAccuracy.NONE : accuracy;
         this.cameras = cameras;
         this.multipliers = List.copyOf(multipliers);
     }
@@ -120,7 +124,7 @@ public final class LoadTestAnalysis {
         }
         phases.add(phase(r, samples, -2, "drain", null, r.phaseEnd()[n - 1], r.end(), 0));
         Phase total = phase(r, samples, -1, "all", null, r.t0(), r.end(), r.produced());
-        return new Report(r, seconds(r, samples), phases, total);
+        return new Report(r, seconds(r, samples), phases, total, this);
     }
 
     /**
@@ -187,7 +191,8 @@ public final class LoadTestAnalysis {
                 settled,
                 perMinute,
                 c.accuracyKnown && produced > 0 ? c.accuracySum / produced : null,
-                c.judged == 0 ? null : (double) c.correct / c.judged);
+                c.judged == 0 ? null : (double) c.correct / c.judged,
+                List.copyOf(c.sources));
     }
 
     /** The outputs of the frames captured in one phase, each (stream, seq) counted once. */
@@ -198,7 +203,8 @@ public final class LoadTestAnalysis {
         long dead;
         long duplicates;
         double accuracySum;
-        boolean accuracyKnown = accuracy != null;
+        boolean accuracyKnown = !accuracy.isEmpty();
+        final Set<String> sources = new TreeSet<>();
         long judged;
         long correct;
 
@@ -213,11 +219,13 @@ public final class LoadTestAnalysis {
                 skipped++;
             } else {
                 labelled++;
-                Double a = accuracy == null ? null : accuracy.get(canonical(s.level()));
+                LevelAccuracy.Entry a = accuracy.get(s.level());
                 if (a == null) {
                     accuracyKnown = false;
+                    sources.add("unknown: " + canonical(s.level()));
                 } else {
-                    accuracySum += a;
+                    accuracySum += a.accuracy();
+                    sources.add(a.source());
                 }
                 String truth = truthOf(s);
                 if (truth != null) {

@@ -104,7 +104,7 @@ final class LoadTestCapacity {
                 seconds);
         LoadTestSettings probe = s.withCapacity(firstFigure).withProfile(List.of(UNDER_LOAD_OFFER), seconds);
         LoadTestRun.Result r =
-                new LoadTestRun(bs, probe, cameras, out, "capacity-").run(LoadTestPolicy.FIXED_0, ladder);
+                new LoadTestRun(bs, probe, cameras, out, "capacity-").run(LoadTestPolicy.FIXED_0, ladder, null);
         LoadTestAnalysis.Report report =
                 new LoadTestAnalysis(ladder, null, cameras, List.of(UNDER_LOAD_OFFER)).analyse(r);
         long[] labelled = report.seconds().stream()

@@ -23,7 +23,7 @@ public final class LoadTestChecks {
 
     private LoadTestChecks() {}
 
-    static List<Check> evaluate(List<LoadTestAnalysis.Report> reports, LoadTestSettings s, LoadTestAnalysis analysis) {
+    static List<Check> evaluate(List<LoadTestAnalysis.Report> reports, LoadTestSettings s) {
         List<Double> m = s.phases();
         int overload = -1;
         for (int i = 0; i < m.size() && overload < 0; i++) {
@@ -47,11 +47,11 @@ public final class LoadTestChecks {
             LoadTestPolicy p = r.run().policy();
             if (p == LoadTestPolicy.FIXED_0) {
                 fixed0 = true;
-                checks.add(grows(r, overload, m, targetMs, analysis));
+                checks.add(grows(r, overload, m, targetMs, r.analysis()));
             }
             if (p.adaptive()) {
                 checks.add(underTarget(r, overload, m, targetMs));
-                checks.add(restores(r, restore, m, analysis));
+                checks.add(restores(r, restore, m, r.analysis()));
                 checks.add(steady(r, m));
             }
         }
@@ -67,7 +67,7 @@ public final class LoadTestChecks {
         boolean ok = t.lost() == 0 && run.framesTopicRecords() == run.produced();
         return new Check(
                 "nothing lost",
-                run.policy().id(),
+                run.id(),
                 ok ? "PASS" : "FAIL",
                 String.format(
                         Locale.ROOT,
@@ -89,13 +89,13 @@ public final class LoadTestChecks {
                 targetMs,
                 LoadTestAnalysis.TRANSITION_MS / 1000);
         if (overload < 0) {
-            return new Check(name, r.run().policy().id(), "SKIP", "no phase above 1x capacity");
+            return new Check(name, r.run().id(), "SKIP", "no phase above 1x capacity");
         }
         LoadTestAnalysis.Phase p = r.phases().get(overload + 1);
         if (p.ageP99AfterTransitionMs() == null) {
             return new Check(
                     name,
-                    r.run().policy().id(),
+                    r.run().id(),
                     "SKIP",
                     String.format(
                             Locale.ROOT,
@@ -106,7 +106,7 @@ public final class LoadTestChecks {
         }
         return new Check(
                 name,
-                r.run().policy().id(),
+                r.run().id(),
                 p.ageP99AfterTransitionMs() < targetMs ? "PASS" : "FAIL",
                 String.format(
                         Locale.ROOT,
@@ -123,7 +123,7 @@ public final class LoadTestChecks {
             LoadTestAnalysis.Report r, int overload, List<Double> m, long targetMs, LoadTestAnalysis analysis) {
         String name = "fixed level 0 falls behind under overload";
         if (overload < 0) {
-            return new Check(name, "fixed-0", "SKIP", "no phase above 1x capacity");
+            return new Check(name, r.run().id(), "SKIP", "no phase above 1x capacity");
         }
         long start = r.run().phaseStart()[overload];
         long end = r.run().phaseEnd()[overload];
@@ -131,12 +131,12 @@ public final class LoadTestChecks {
         Long first = analysis.p99Read(r.run(), start, start + third);
         Long last = analysis.p99Read(r.run(), end - third, end);
         if (first == null || last == null) {
-            return new Check(name, "fixed-0", "SKIP", "no labels read in the first or last third of the phase");
+            return new Check(name, r.run().id(), "SKIP", "no labels read in the first or last third of the phase");
         }
         boolean grows = last > targetMs && last > first;
         return new Check(
                 name,
-                "fixed-0",
+                r.run().id(),
                 grows ? "PASS" : "FAIL",
                 String.format(
                         Locale.ROOT,
@@ -152,7 +152,7 @@ public final class LoadTestChecks {
     private static Check restores(LoadTestAnalysis.Report r, int restore, List<Double> m, LoadTestAnalysis analysis) {
         String name =
                 String.format(Locale.ROOT, "back at level 0 within %d s of the load falling", RESTORE_WITHIN_MS / 1000);
-        String policy = r.run().policy().id();
+        String policy = r.run().id();
         if (restore < 0) {
             return new Check(name, policy, "SKIP", "no phase below 1x after one above it");
         }
@@ -232,7 +232,7 @@ public final class LoadTestChecks {
         if (!evaluated) {
             return new Check(
                     name,
-                    r.run().policy().id(),
+                    r.run().id(),
                     "SKIP",
                     String.format(
                             Locale.ROOT,
@@ -242,7 +242,7 @@ public final class LoadTestChecks {
         }
         return new Check(
                 name,
-                r.run().policy().id(),
+                r.run().id(),
                 ok ? "PASS" : "FAIL",
                 "after " + LoadTestAnalysis.SETTLE_MS / 1000 + " s of each: " + String.join("; ", parts));
     }

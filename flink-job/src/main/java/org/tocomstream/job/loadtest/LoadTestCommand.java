@@ -1,27 +1,24 @@
 package org.tocomstream.job.loadtest;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
@@ -32,7 +29,6 @@ import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.run.DemoModel;
 import org.tocomstream.job.run.JobArgs;
 import org.tocomstream.job.run.PipelineRuns;
-import org.tocomstream.job.train.EvaluateReport;
 import org.tocomstream.model.ModelSpec;
 
 /**
@@ -60,6 +56,13 @@ public final class LoadTestCommand implements Command {
                             "LIST",
                             "policies to run, in order (default fixed-0,fixed-top,adaptive,adaptive-shed;\n"
                                     + "also: default)")
+                    .value(
+                            LoadTestLadders.OPTION,
+                            "LIST",
+                            "compare ladders in one run: derived (today's ToMe steps), measured\n"
+                                    + "(the model's ladder.json), NAME=LADDER; '|'-separated (or ',' for\n"
+                                    + "derived,measured); each policy runs once per ladder (default policies\n"
+                                    + "then: adaptive,default)")
                     .value("--capacity", "FPS", "the job's frames/s at level 0; default: measured first")
                     .value("--capacity-frames", "N", "frames of the capacity measurement (default 2000)")
                     .value(
@@ -70,10 +73,16 @@ public final class LoadTestCommand implements Command {
                                     + "0 = the first figure alone)")
                     .value("--frame-size", "PX", "side of the JPEG camera frames (default: the model's input size)")
                     .value(
+                            DataOptions.OBJECT_SCALE,
+                            "MIN,MAX",
+                            "camera scenes' object diameter, a fraction of the side (default 0.25,0.6)")
+                    .value(DataOptions.NOISE, "STD", "camera scenes' pixel noise, 8-bit levels (default 10)")
+                    .value(
                             "--accuracy",
                             "FILE",
                             "accuracy per level (evaluate --json); default: the bundled demo\n"
-                                    + "model's, when the model is the bundled one")
+                                    + "model's, when the model is the bundled one; levels not in it: the\n"
+                                    + "model's ladder.json candidates (top-1, or agreement as a proxy)")
                     .value(
                             "--drain-idle",
                             "S",
@@ -102,14 +111,19 @@ public final class LoadTestCommand implements Command {
                 + "--shed, default deadline), and on request default (the job's own controller defaults, as\n"
                 + "'run' starts it). The ladder is the job's: --ladder, else the model's ladder.json, else\n"
                 + "derived; the start prints how much overload it absorbs. One progress line a second.\n"
-                + "Camera-sized frames: --frame-size 320. Writes to --out:\n"
+                + "Camera-sized frames: --frame-size 320. --ladders derived,measured compares today's\n"
+                + "ladder with the measured one in one run: same capacity, same load, each policy once per\n"
+                + "ladder (adaptive[derived], adaptive[measured]; files loadtest-adaptive-measured.*), and\n"
+                + "a table and loadtest-ladders.png of age and delivered accuracy per ladder.\n"
+                + "Writes to --out:\n"
                 + "  loadtest-<policy>.csv   one row a second: t_s, phase, load, arrival_fps, labelled_fps,\n"
                 + "                          skipped_fps, dead_lettered_fps, age_p50_ms, age_p99_ms,\n"
                 + "                          level_rung, level, backlog\n"
                 + "  loadtest-<policy>.png   frames/s, frame age p50/p99 (log) and level over time, phases shaded\n"
                 + "  loadtest-summary.json   per policy and phase: frames produced/labelled/skipped/\n"
                 + "                          dead-lettered/lost, p50/p99 age, mean level, level changes,\n"
-                + "                          expected accuracy; and the checks\n"
+                + "                          expected accuracy (and its sources), top-1 of the labels;\n"
+                + "                          the ladders, the accuracy per level and its source; checks\n"
                 + "and prints the summary and the checks (PASS/FAIL/SKIP). Exit status 1 when a check fails.\n"
                 + "Numbers mean something only on an otherwise idle machine.\n\n"
                 + "options:\n" + parser.optionsHelp();
@@ -120,7 +134,6 @@ public final class LoadTestCommand implements Command {
         ParsedArgs args = parser.parseOptions(argv);
         LoadTestOptions o = LoadTestOptions.parse(args);
         Configuration flags = o.flags();
-        int streams = o.streams();
         List<Double> phases = o.phases();
 
         DemoModel.Resolved bundled = null;
@@ -129,11 +142,13 @@ public final class LoadTestCommand implements Command {
             Path modelDir = bundled == null ? Path.of(flags.get(StreamJobOptions.MODEL_DIR)) : bundled.dir();
             String modelText = bundled == null ? modelDir.toString() : bundled.description();
             ModelSpec spec = ModelSpec.read(modelDir);
-            LadderChoice choice = ladder(args, flags, modelDir, spec);
-            Ladder ladder = choice.ladder();
-            Map<String, Double> accuracy = accuracy(args, bundled, err);
+            List<LoadTestLadders.Variant> variants = variants(args, flags, modelDir, spec);
+            List<LoadTestPolicy> policies = args.has("--policies") || variants.size() == 1
+                    ? o.policies()
+                    : List.of(LoadTestPolicy.ADAPTIVE, LoadTestPolicy.DEFAULT);
+            LevelAccuracy accuracy = LevelAccuracy.load(args, bundled, modelDir, err);
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
-            SceneConfig scenes = scenes(args, px);
+            SceneConfig scenes = LoadTestOptions.scenes(args, px);
             Files.createDirectories(o.outDir());
             LoadTestSettings settings = o.settings(modelDir);
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
@@ -141,40 +156,38 @@ public final class LoadTestCommand implements Command {
                     Locale.ROOT,
                     "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n",
                     modelText,
-                    ladder,
-                    streams,
+                    variants.stream().map(v -> v.ladder().toString()).collect(Collectors.joining(" vs ")),
+                    o.streams(),
                     px,
                     settings.latencyTarget().toMillis());
+            Map<String, Object> header = header(o, modelText, variants, px, settings, accuracy);
             // As the job prints them at start with its default controller settings (the default policy).
-            String overload = choice.overload(defaultsOf(flags, modelDir)).describe(modelDir.toString());
-            out.println(choice.describe());
-            out.println(overload);
-            PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, streams);
-            Map<String, Object> header;
+            List<String> overloads = new ArrayList<>();
+            for (LoadTestLadders.Variant v : variants) {
+                String overload =
+                        v.choice().overload(defaultsOf(flags, modelDir)).describe(modelDir.toString());
+                overloads.add(overload);
+                out.println(
+                        (v.name() == null ? "" : v.name() + ": ") + v.choice().describe());
+                out.println((v.name() == null ? "" : v.name() + ": ") + overload);
+            }
+            header.put("overloadAtDefaults", variants.size() == 1 ? overloads.get(0) : overloads);
+            PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, o.streams());
             List<LoadTestAnalysis.Report> reports;
-            LoadTestAnalysis analysis = new LoadTestAnalysis(ladder, accuracy, cameras, phases);
             try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
                 String bs = kafka.bootstrapServers();
                 settings = settings.withCapacity(LoadTestCapacity.measure(
-                        bs, settings, ladder, cameras, o.capacityFrames(), o.capacitySeconds(), out));
+                        bs, settings, variants.get(0).ladder(), cameras, o.capacityFrames(), o.capacitySeconds(), out));
                 out.printf(
                         Locale.ROOT,
                         "profile: %d phases of %.0f s: %s frames/s%n",
                         phases.size(),
                         o.phaseSeconds(),
                         rates(phases, settings.capacity()));
-                header = header(args, o, modelText, choice, px, settings, accuracy);
-                header.put("overloadAtDefaults", overload);
-                reports = runPolicies(
-                        new LoadTestRun(bs, settings, cameras, out),
-                        o.policies(),
-                        settings,
-                        ladder,
-                        analysis,
-                        o.outDir(),
-                        out);
+                header.put("capacityFramesPerSecond", settings.capacity());
+                reports = runPolicies(bs, cameras, policies, variants, settings, accuracy, o.outDir(), out);
             }
-            return summarize(reports, settings, analysis, header, o.outDir(), out);
+            return summarize(reports, settings, header, o.outDir(), out);
         } catch (CommandFailedException | UsageException e) {
             throw e;
         } catch (Exception e) {
@@ -184,6 +197,16 @@ public final class LoadTestCommand implements Command {
                 DemoModel.delete(bundled.dir());
             }
         }
+    }
+
+    /** {@code --ladders}' variants, else the one ladder the job would use (a variant without a name). */
+    private static List<LoadTestLadders.Variant> variants(
+            ParsedArgs args, Configuration flags, Path modelDir, ModelSpec spec) throws UsageException {
+        CostModel cost = CostModel.of(spec.architecture().geometry());
+        List<LoadTestLadders.Variant> variants = LoadTestLadders.parse(args, flags, modelDir, cost);
+        return variants.isEmpty()
+                ? List.of(new LoadTestLadders.Variant(null, ladder(args, flags, modelDir, cost)))
+                : variants;
     }
 
     /** Without {@code --model}, the bundled demo model; otherwise null. */
@@ -199,12 +222,10 @@ public final class LoadTestCommand implements Command {
     }
 
     /** The ladder as the job would resolve it: {@code --ladder}, else the model's ladder.json, else derived. */
-    private static LadderChoice ladder(ParsedArgs args, Configuration flags, Path modelDir, ModelSpec spec)
+    private static LadderChoice ladder(ParsedArgs args, Configuration flags, Path modelDir, CostModel cost)
             throws UsageException {
         try {
-            return LadderChoice.resolve(
-                    defaultsOf(flags, modelDir),
-                    CostModel.of(spec.architecture().geometry()));
+            return LadderChoice.resolve(defaultsOf(flags, modelDir), cost);
         } catch (IllegalArgumentException e) {
             throw args.error("--ladder", e.getMessage());
         }
@@ -218,28 +239,34 @@ public final class LoadTestCommand implements Command {
         return c;
     }
 
-    private static SceneConfig scenes(ParsedArgs args, int px) throws UsageException {
-        try {
-            return SceneConfig.defaults().withSize(px, px);
-        } catch (IllegalArgumentException e) {
-            throw args.error("--frame-size", e.getMessage());
-        }
-    }
-
-    /** The summary JSON's header: the machine, the model, the job settings and the measured capacity. */
+    /** The summary JSON's header: the machine, the model, the ladders, the job settings and the accuracies. */
     private static Map<String, Object> header(
-            ParsedArgs args,
             LoadTestOptions o,
             String modelText,
-            LadderChoice ladder,
+            List<LoadTestLadders.Variant> variants,
             int px,
             LoadTestSettings settings,
-            Map<String, Double> accuracy) {
+            LevelAccuracy accuracy) {
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("machine", PipelineRuns.machine());
         header.put("model", modelText);
-        header.put("ladder", ladder.ladder().toString());
-        header.put("ladderSource", ladder.source());
+        header.put("ladder", variants.get(0).ladder().toString());
+        header.put("ladderSource", variants.get(0).choice().source());
+        List<Map<String, Object>> ladders = new ArrayList<>();
+        List<CompressionLevel> levels = new ArrayList<>();
+        for (LoadTestLadders.Variant v : variants) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("name", v.name());
+            l.put("ladder", v.ladder().toString());
+            l.put("source", v.choice().source());
+            ladders.add(l);
+            for (int i = 0; i < v.ladder().size(); i++) {
+                if (!levels.contains(v.ladder().level(i))) {
+                    levels.add(v.ladder().level(i));
+                }
+            }
+        }
+        header.put("ladders", ladders);
         header.put("streams", o.streams());
         header.put("frameSize", px);
         header.put("maxBatch", o.maxBatch());
@@ -248,41 +275,59 @@ public final class LoadTestCommand implements Command {
         header.put("capacityMeasured", o.givenCapacity() == 0);
         header.put("phaseSeconds", o.phaseSeconds());
         header.put("phases", o.phases());
-        header.put(
-                "accuracySource",
-                accuracy == null ? null : args.string("--accuracy").orElse("bundled " + ACCURACY_RESOURCE));
+        header.put("accuracySource", accuracy.evaluateSource());
+        header.put("accuracyPerLevel", LevelAccuracy.table(accuracy, levels));
         return header;
     }
 
-    /** Each policy in turn, its CSV and PNG written as soon as it has run; returns their reports. */
+    /**
+     * Each policy in turn, over each ladder in turn (the same policy's ladders back to back), on
+     * topics of their own; each run's CSV and PNG written as soon as it has run, and with more than
+     * one ladder the comparison plot at the end; returns their reports.
+     */
     private static List<LoadTestAnalysis.Report> runPolicies(
-            LoadTestRun runner,
+            String bs,
+            PipelineRuns.Cameras cameras,
             List<LoadTestPolicy> policies,
+            List<LoadTestLadders.Variant> variants,
             LoadTestSettings settings,
-            Ladder ladder,
-            LoadTestAnalysis analysis,
+            LevelAccuracy accuracy,
             Path outDir,
             PrintStream out)
             throws Exception {
         List<LoadTestAnalysis.Report> reports = new ArrayList<>();
         for (LoadTestPolicy p : policies) {
-            out.printf(Locale.ROOT, "%n%s: %s%n", p.id(), p.describe(settings, ladder));
-            LoadTestAnalysis.Report r = analysis.analyse(runner.run(p, ladder));
-            reports.add(r);
-            LoadTestOutput.writeCsv(r, outDir.resolve(LoadTestOutput.csvName(p)));
-            LoadTestPlot.write(
-                    r,
-                    ladder,
-                    settings.phases(),
-                    settings.latencyTarget().toMillis(),
-                    String.format(
-                            Locale.ROOT,
-                            "%s: %s; capacity %.1f frames/s, %d streams",
-                            p.id(),
-                            r.run().settings(),
-                            settings.capacity(),
-                            settings.streams()),
-                    outDir.resolve(LoadTestOutput.pngName(p)));
+            for (LoadTestLadders.Variant v : variants) {
+                Ladder ladder = v.ladder();
+                String tag = v.name() == null ? "" : v.name() + "-";
+                LoadTestRun runner = new LoadTestRun(bs, settings, cameras, out, tag);
+                LoadTestAnalysis analysis = new LoadTestAnalysis(ladder, accuracy, cameras, settings.phases());
+                out.printf(
+                        Locale.ROOT,
+                        "%n%s%s: %s%n",
+                        p.id(),
+                        v.name() == null ? "" : "[" + v.name() + "]",
+                        p.describe(settings, ladder));
+                LoadTestAnalysis.Report r = analysis.analyse(runner.run(p, ladder, v.name()));
+                reports.add(r);
+                LoadTestOutput.writeCsv(r, outDir.resolve(LoadTestOutput.csvName(r.run())));
+                LoadTestPlot.write(
+                        r,
+                        ladder,
+                        settings.phases(),
+                        settings.latencyTarget().toMillis(),
+                        String.format(
+                                Locale.ROOT,
+                                "%s: %s; capacity %.1f frames/s, %d streams",
+                                r.run().id(),
+                                r.run().settings(),
+                                settings.capacity(),
+                                settings.streams()),
+                        outDir.resolve(LoadTestOutput.pngName(r.run())));
+            }
+        }
+        if (variants.size() > 1) {
+            LoadTestComparePlot.write(reports, settings, outDir.resolve(LoadTestComparePlot.FILE_NAME));
         }
         return reports;
     }
@@ -291,12 +336,11 @@ public final class LoadTestCommand implements Command {
     private static int summarize(
             List<LoadTestAnalysis.Report> reports,
             LoadTestSettings settings,
-            LoadTestAnalysis analysis,
             Map<String, Object> header,
             Path outDir,
             PrintStream out)
             throws IOException {
-        List<LoadTestChecks.Check> checks = LoadTestChecks.evaluate(reports, settings, analysis);
+        List<LoadTestChecks.Check> checks = LoadTestChecks.evaluate(reports, settings);
         out.printf(
                 Locale.ROOT,
                 "%nsummary (counts by the phase a frame was captured in; ages, levels and changes"
@@ -304,6 +348,7 @@ public final class LoadTestCommand implements Command {
         for (LoadTestAnalysis.Report r : reports) {
             LoadTestOutput.printTable(r, out);
         }
+        LoadTestOutput.printComparison(reports, out);
         LoadTestOutput.printChecks(checks, out);
         Path json = outDir.resolve(LoadTestOutput.JSON_NAME);
         LoadTestOutput.writeJson(header, reports, checks, json);
@@ -315,35 +360,5 @@ public final class LoadTestCommand implements Command {
         return phases.stream()
                 .map(m -> String.format(Locale.ROOT, "%sx = %.1f", LoadTestSettings.format(m), m * capacity))
                 .collect(Collectors.joining(", "));
-    }
-
-    /** Accuracy per canonical level text, or null when there is none for this model. */
-    private static Map<String, Double> accuracy(ParsedArgs args, DemoModel.Resolved bundled, PrintStream err)
-            throws UsageException, IOException {
-        EvaluateReport report;
-        if (args.has("--accuracy")) {
-            Path file = args.path("--accuracy").orElseThrow();
-            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-                report = EvaluateReport.read(r, file.toString());
-            } catch (IOException e) {
-                throw args.error("--accuracy", Cli.describe(e));
-            }
-        } else if (bundled != null && !bundled.randomWeights()) {
-            try (InputStream in = LoadTestCommand.class.getClassLoader().getResourceAsStream(ACCURACY_RESOURCE)) {
-                if (in == null) {
-                    err.println("loadtest: warning: no " + ACCURACY_RESOURCE
-                            + " in this build; expected accuracy is not reported");
-                    return null;
-                }
-                report = EvaluateReport.read(new InputStreamReader(in, StandardCharsets.UTF_8), ACCURACY_RESOURCE);
-            }
-        } else {
-            return null;
-        }
-        Map<String, Double> byLevel = new HashMap<>();
-        for (EvaluateReport.Row row : report.rows()) {
-            byLevel.put(LoadTestAnalysis.canonical(row.level()), row.accuracy());
-        }
-        return byLevel;
     }
 }

@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.tocomstream.control.Shedding;
+import org.tocomstream.data.SceneConfig;
+import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.pipeline.ControlOptions;
@@ -134,5 +136,33 @@ record LoadTestOptions(
             out.add(p);
         }
         return out;
+    }
+
+    /**
+     * The camera scenes: the generator's defaults at {@code px} a side, with {@code --object-scale}
+     * and {@code --noise} as {@code train --generator} takes them (a model fine-tuned on a harder
+     * generator domain is load-tested on frames of that domain).
+     */
+    static SceneConfig scenes(ParsedArgs args, int px) throws UsageException {
+        SceneConfig c;
+        try {
+            c = SceneConfig.defaults().withSize(px, px);
+        } catch (IllegalArgumentException e) {
+            throw args.error("--frame-size", e.getMessage());
+        }
+        if (args.has(DataOptions.OBJECT_SCALE)) {
+            String text = args.string(DataOptions.OBJECT_SCALE).orElseThrow();
+            String[] parts = text.split(",", -1);
+            try {
+                if (parts.length != 2) {
+                    throw new IllegalArgumentException("expected MIN,MAX such as 0.25,0.6");
+                }
+                c = c.withScale(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+            } catch (IllegalArgumentException e) {
+                throw args.error(DataOptions.OBJECT_SCALE, "'" + text + "': " + e.getMessage());
+            }
+        }
+        double noise = args.number(DataOptions.NOISE, c.noiseStd(), v -> v >= 0 && v <= 64, "a number in [0, 64]");
+        return c.withNoiseStd(noise);
     }
 }

@@ -25,12 +25,12 @@ public final class LoadTestOutput {
 
     private LoadTestOutput() {}
 
-    static String csvName(LoadTestPolicy p) {
-        return "loadtest-" + p.id() + ".csv";
+    static String csvName(LoadTestRun.Result r) {
+        return "loadtest-" + r.fileId() + ".csv";
     }
 
-    static String pngName(LoadTestPolicy p) {
-        return "loadtest-" + p.id() + ".png";
+    static String pngName(LoadTestRun.Result r) {
+        return "loadtest-" + r.fileId() + ".png";
     }
 
     static final String JSON_NAME = "loadtest-summary.json";
@@ -70,10 +70,11 @@ public final class LoadTestOutput {
         List<Map<String, Object>> policies = new ArrayList<>();
         for (LoadTestAnalysis.Report r : reports) {
             Map<String, Object> p = new LinkedHashMap<>();
-            p.put("policy", r.run().policy().id());
+            p.put("policy", r.run().id());
+            p.put("ladder", r.run().ladderName());
             p.put("settings", r.run().settings());
-            p.put("csv", csvName(r.run().policy()));
-            p.put("plot", pngName(r.run().policy()));
+            p.put("csv", csvName(r.run()));
+            p.put("plot", pngName(r.run()));
             p.put("produced", r.run().produced());
             p.put("framesTopicRecords", r.run().framesTopicRecords());
             p.put("drained", r.run().drained());
@@ -104,7 +105,7 @@ public final class LoadTestOutput {
     }
 
     static void printTable(LoadTestAnalysis.Report r, PrintStream out) {
-        out.printf(Locale.ROOT, "%n%s: %s%n", r.run().policy().id(), r.run().settings());
+        out.printf(Locale.ROOT, "%n%s: %s%n", r.run().id(), r.run().settings());
         out.printf(
                 Locale.ROOT,
                 "  %-7s %5s %8s %8s %8s %8s %7s %5s %5s %8s %8s %8s %5s %7s %6s %8s %6s%n",
@@ -159,7 +160,59 @@ public final class LoadTestOutput {
     static void printChecks(List<LoadTestChecks.Check> checks, PrintStream out) {
         out.printf(Locale.ROOT, "%nchecks:%n");
         for (LoadTestChecks.Check c : checks) {
-            out.printf(Locale.ROOT, "  %-4s %-13s %s: %s%n", c.result(), c.policy(), c.check(), c.detail());
+            out.printf(Locale.ROOT, "  %-4s %-20s %s: %s%n", c.result(), c.policy(), c.check(), c.detail());
+        }
+    }
+
+    /**
+     * The comparison of ladders ({@code --ladders}): per policy, ladder and phase above 1x, the frame
+     * age held and the accuracy of the labels delivered, one row each; nothing when one ladder ran.
+     */
+    static void printComparison(List<LoadTestAnalysis.Report> reports, PrintStream out) {
+        if (reports.stream().allMatch(r -> r.run().ladderName() == null)) {
+            return;
+        }
+        out.printf(
+                Locale.ROOT,
+                "%nladders compared (phases above 1x; top-1: delivered labels against the generator's"
+                        + " classes; exp.acc: accuracy per level from the sources named)%n");
+        out.printf(
+                Locale.ROOT,
+                "  %-14s %-10s %5s %8s %8s %8s %8s %7s %5s %8s %6s  %s%n",
+                "policy",
+                "ladder",
+                "load",
+                "label/s",
+                "p50 ms",
+                "p99 ms",
+                "p99>5s",
+                "skipped",
+                "level",
+                "exp.acc",
+                "top-1",
+                "accuracy from");
+        for (LoadTestAnalysis.Report r : reports) {
+            for (int i = 1; i < r.phases().size() - 1; i++) {
+                LoadTestAnalysis.Phase p = r.phases().get(i);
+                if (p.multiplier() == null || p.multiplier() <= 1) {
+                    continue;
+                }
+                out.printf(
+                        Locale.ROOT,
+                        "  %-14s %-10s %5s %8s %8s %8s %8s %7d %5s %8s %6s  %s%n",
+                        r.run().policy().id(),
+                        r.run().ladderName() == null ? "-" : r.run().ladderName(),
+                        LoadTestSettings.format(p.multiplier()) + "x",
+                        labelsPerSecond(r, Integer.toString(i)),
+                        text(p.ageP50Ms()),
+                        text(p.ageP99Ms()),
+                        text(p.ageP99AfterTransitionMs()),
+                        p.skipped(),
+                        p.meanLevel() == null ? "-" : String.format(Locale.ROOT, "%.2f", p.meanLevel()),
+                        percent(p.expectedAccuracy(), 2),
+                        percent(p.measuredTop1(), 1),
+                        p.accuracySources().isEmpty() ? "-" : String.join("; ", p.accuracySources()));
+            }
         }
     }
 

@@ -22,12 +22,12 @@ import org.tocomstream.control.Ladder;
  */
 public final class LoadTestPlot {
 
-    private static final int WIDTH = 1200;
-    private static final int HEIGHT = 820;
-    private static final int LEFT = 90;
-    private static final int RIGHT = 30;
-    private static final int TOP = 50;
-    private static final int GAP = 40;
+    static final int WIDTH = 1200;
+    static final int HEIGHT = 820;
+    static final int LEFT = 90;
+    static final int RIGHT = 30;
+    static final int TOP = 50;
+    static final int GAP = 40;
     private static final int[] PANEL = {190, 270, 170};
 
     private static final Color ARRIVAL = new Color(120, 120, 120);
@@ -35,7 +35,7 @@ public final class LoadTestPlot {
     private static final Color SKIPPED = new Color(255, 127, 14);
     private static final Color P50 = new Color(140, 190, 230);
     private static final Color P99 = new Color(20, 60, 140);
-    private static final Color TARGET = new Color(214, 39, 40);
+    static final Color TARGET = new Color(214, 39, 40);
     private static final Color LEVEL = new Color(44, 160, 44);
 
     private LoadTestPlot() {}
@@ -93,13 +93,13 @@ public final class LoadTestPlot {
     }
 
     /** Seconds to x pixels. */
-    private record Frame(int seconds) {
+    record Frame(int seconds) {
         int at(double t) {
             return LEFT + (int) Math.round(t * (WIDTH - LEFT - RIGHT) / seconds);
         }
     }
 
-    private static int tickStep(int n) {
+    static int tickStep(int n) {
         for (int step : new int[] {1, 2, 5, 10, 20, 30, 60, 120, 300}) {
             if (n / step <= 15) {
                 return step;
@@ -108,7 +108,7 @@ public final class LoadTestPlot {
         return 600;
     }
 
-    private static void phases(
+    static void phases(
             Graphics2D g, LoadTestAnalysis.Report r, List<Double> m, Frame x, int top, int h, boolean labels) {
         long t0 = r.run().t0();
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
@@ -195,7 +195,7 @@ public final class LoadTestPlot {
         legend(g, top, new String[] {"mean rung of the labels read each second"}, new Color[] {LEVEL});
     }
 
-    private static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
+    static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         for (double t : ticks) {
             int py = y.apply(t);
@@ -213,7 +213,7 @@ public final class LoadTestPlot {
         r.dispose();
     }
 
-    private static void series(
+    static void series(
             Graphics2D g,
             List<LoadTestAnalysis.Second> sec,
             Frame x,
@@ -245,7 +245,7 @@ public final class LoadTestPlot {
         g.setStroke(old);
     }
 
-    private static void legend(Graphics2D g, int top, String[] names, Color[] colors) {
+    static void legend(Graphics2D g, int top, String[] names, Color[] colors) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         int lx = WIDTH - RIGHT - 10;
         for (int i = names.length - 1; i >= 0; i--) {

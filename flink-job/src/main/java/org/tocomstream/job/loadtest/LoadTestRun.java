@@ -57,9 +57,11 @@ public final class LoadTestRun {
      * @param producedPerPhase frames of each phase, index 0 = phase 1
      * @param framesTopicRecords records in the frames topic at the end (end offsets)
      * @param drained every frame had an output when the run stopped waiting
+     * @param ladderName the ladder's name in a comparison ({@code --ladders}), else null
      */
     record Result(
             LoadTestPolicy policy,
+            String ladderName,
             String settings,
             long t0,
             long[] phaseStart,
@@ -74,6 +76,16 @@ public final class LoadTestRun {
 
         long produced() {
             return producedBefore + Arrays.stream(producedPerPhase).sum();
+        }
+
+        /** The policy's id, with the ladder's name in a comparison: {@code adaptive[measured]}. */
+        String id() {
+            return ladderName == null ? policy.id() : policy.id() + "[" + ladderName + "]";
+        }
+
+        /** The id as file names carry it: {@code adaptive-measured}. */
+        String fileId() {
+            return ladderName == null ? policy.id() : policy.id() + "-" + ladderName;
         }
     }
 
@@ -97,7 +109,8 @@ public final class LoadTestRun {
         this.topicTag = topicTag;
     }
 
-    Result run(LoadTestPolicy policy, Ladder ladder) throws Exception {
+    /** One policy over {@code ladder}; {@code ladderName} names it in a comparison, else null. */
+    Result run(LoadTestPolicy policy, Ladder ladder, String ladderName) throws Exception {
         Configuration conf = policy.jobConf(settings, ladder, bs, "lt-" + topicTag + policy.id());
         PipelineRuns.createTopics(bs, conf, 2);
         String framesTopic = conf.get(StreamJobOptions.FRAMES_TOPIC);
@@ -116,7 +129,12 @@ public final class LoadTestRun {
                         conf.get(StreamJobOptions.LABELS_TOPIC),
                         conf.get(StreamJobOptions.DEAD_LETTER_TOPIC),
                         true);
-                Progress progress = new Progress(policy, reader, counts, phaseStart, phaseEnd)) {
+                Progress progress = new Progress(
+                        ladderName == null ? policy.id() : policy.id() + "[" + ladderName + "]",
+                        reader,
+                        counts,
+                        phaseStart,
+                        phaseEnd)) {
             reader.start();
             progress.start();
             warmUp(producer, framesTopic, counts, reader, job);
@@ -151,6 +169,7 @@ public final class LoadTestRun {
             progress.close();
             return new Result(
                     policy,
+                    ladderName,
                     policy.describe(settings, ladder),
                     t0,
                     phaseStart,
@@ -280,7 +299,7 @@ public final class LoadTestRun {
 
     /** The progress line, once a second. */
     private final class Progress implements AutoCloseable {
-        private final LoadTestPolicy policy;
+        private final String policy;
         private final LabelReader reader;
         private final LoadTestCounts counts;
         private final long[] phaseStart;
@@ -288,7 +307,7 @@ public final class LoadTestRun {
         private final Thread thread;
         private volatile boolean stopped;
 
-        Progress(LoadTestPolicy policy, LabelReader reader, LoadTestCounts counts, long[] phaseStart, long[] phaseEnd) {
+        Progress(String policy, LabelReader reader, LoadTestCounts counts, long[] phaseStart, long[] phaseEnd) {
             this.policy = policy;
             this.reader = reader;
             this.counts = counts;
@@ -330,7 +349,7 @@ public final class LoadTestRun {
                 out.printf(
                         Locale.ROOT,
                         "[%-13s %4d s] %-14s | in %6.1f/s | out %6.1f/s | skipped %4d | age p99 %s | level %-8s | backlog %d%n",
-                        policy.id(),
+                        policy,
                         (System.currentTimeMillis() - begin) / 1000,
                         phase(),
                         (double) (produced - lastProduced),

@@ -25,6 +25,9 @@ class LoadTestCommandTest {
                         "--phases",
                         "--phase-seconds",
                         "--ladder",
+                        "--ladders",
+                        "derived,measured",
+                        "loadtest-ladders.png",
                         "--latency-target");
         assertThat(run("--help").out()).contains("loadtest");
     }
@@ -60,5 +63,23 @@ class LoadTestCommandTest {
                 run("loadtest", "--restore-utilization", "0.9"),
                 "loadtest: --restore-utilization must be in (0, --target-utilization = 0.85) so that a hysteresis"
                         + " band remains, but was 0.9");
+        assertUsageError(
+                run("loadtest", "--noise", "70"), "loadtest: --noise: expected a number in [0, 64] but got '70'");
+        assertUsageError(
+                run("loadtest", "--object-scale", "0.5"),
+                "loadtest: --object-scale: '0.5': expected MIN,MAX such as 0.25,0.6");
+        assertUsageError(
+                run("loadtest", "--ladders", "derived,fast"),
+                "loadtest: --ladders: unknown ladder 'fast'; expected derived, measured or NAME=LADDER");
+    }
+
+    @Test
+    void theMeasuredLadderNeedsTheModelsLadderJson() {
+        // The bundled model is copied to a fresh directory, which has no ladder.json.
+        Result r = run("loadtest", "--ladders", "derived,measured");
+        assertThat(r.status()).isEqualTo(org.tocomstream.job.cli.Cli.USAGE);
+        assertThat(r.err())
+                .contains("loadtest: --ladders: measured: no ladder.json in ", "measure it first: ladder --model");
+        assertThat(r.out()).isEmpty();
     }
 }

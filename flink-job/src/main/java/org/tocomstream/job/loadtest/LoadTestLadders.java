@@ -1,0 +1,139 @@
+package org.tocomstream.job.loadtest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.flink.configuration.Configuration;
+import org.tocomstream.compress.CostModel;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.control.MeasuredLadder;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.pipeline.ControlOptions;
+import org.tocomstream.job.pipeline.LadderChoice;
+import org.tocomstream.job.pipeline.StreamJobOptions;
+
+/**
+ * {@code loadtest --ladders}: the ladders to compare in one run, each a named variant that every
+ * policy runs once over, on topics of its own, with the same measured capacity and offered load.
+ *
+ * <p>Entries: {@code derived} (today's ladder derived from the model: {@code none} plus {@value
+ * ControlOptions#DERIVED_TOME_STEPS} ToMe steps), {@code measured} (the model directory's {@code
+ * ladder.json}, checked as the job checks it), or {@code NAME=LADDER} (a ladder text, levels
+ * separated by {@code ;}). Entries are separated by {@code |}; when no entry names a ladder text,
+ * by commas too ({@code derived,measured}). The capacity is measured once at the first rung, so
+ * every ladder must start at the same level.
+ */
+final class LoadTestLadders {
+
+    static final String OPTION = "--ladders";
+
+    /** One ladder of the comparison. */
+    record Variant(String name, LadderChoice choice) {
+
+        Ladder ladder() {
+            return choice.ladder();
+        }
+    }
+
+    private LoadTestLadders() {}
+
+    /** The variants of {@code --ladders}; empty when it is not given. */
+    static List<Variant> parse(ParsedArgs args, Configuration flags, Path modelDir, CostModel cost)
+            throws UsageException {
+        if (!args.has(OPTION)) {
+            return List.of();
+        }
+        if (args.has("--ladder")) {
+            throw args.error(OPTION, "give either --ladder (one ladder) or --ladders (a comparison), not both");
+        }
+        String text = args.string(OPTION).orElseThrow();
+        List<Variant> out = new ArrayList<>();
+        for (String entry : entries(text)) {
+            Variant v = variant(args, entry.trim(), flags, modelDir, cost);
+            if (out.stream().anyMatch(o -> o.name().equals(v.name()))) {
+                throw args.error(OPTION, "'" + v.name() + "' given twice");
+            }
+            out.add(v);
+        }
+        for (Variant v : out) {
+            if (!v.ladder().level(0).equals(out.get(0).ladder().level(0))) {
+                throw args.error(
+                        OPTION,
+                        String.format(
+                                Locale.ROOT,
+                                "every ladder must start at the same level (the capacity is measured there),"
+                                        + " but %s starts at %s and %s at %s",
+                                out.get(0).name(),
+                                out.get(0).ladder().level(0),
+                                v.name(),
+                                v.ladder().level(0)));
+            }
+        }
+        return out;
+    }
+
+    private static List<String> entries(String text) {
+        String[] parts = text.contains("|") || text.contains("=") ? text.split("\\|", -1) : text.split(",", -1);
+        return List.of(parts);
+    }
+
+    private static Variant variant(ParsedArgs args, String entry, Configuration flags, Path modelDir, CostModel cost)
+            throws UsageException {
+        if (entry.isEmpty()) {
+            throw args.error(OPTION, "an empty entry; expected derived, measured or NAME=LADDER");
+        }
+        int eq = entry.indexOf('=');
+        if (eq < 0) {
+            return switch (entry.toLowerCase(Locale.ROOT)) {
+                case "derived" ->
+                    new Variant(
+                            "derived",
+                            new LadderChoice(
+                                    Ladder.tomeSteps(cost, ControlOptions.DERIVED_TOME_STEPS),
+                                    "derived from the model: none plus " + ControlOptions.DERIVED_TOME_STEPS
+                                            + " ToMe steps",
+                                    null));
+                case "measured" -> new Variant("measured", measured(args, flags, modelDir, cost));
+                default ->
+                    throw args.error(
+                            OPTION, "unknown ladder '" + entry + "'; expected derived, measured or NAME=LADDER");
+            };
+        }
+        String name = entry.substring(0, eq).trim();
+        if (!name.matches("[a-z0-9][a-z0-9_-]*")) {
+            throw args.error(
+                    OPTION,
+                    "ladder name '" + name + "' must be lower-case letters, digits, '-' or '_' (it names topics)");
+        }
+        try {
+            Ladder ladder = Ladder.parse(cost, entry.substring(eq + 1).trim());
+            return new Variant(name, new LadderChoice(ladder, "given as " + OPTION + " " + name, null));
+        } catch (IllegalArgumentException e) {
+            throw args.error(OPTION, name + ": " + e.getMessage());
+        }
+    }
+
+    /** The model's ladder.json, checked as the job checks it at start. */
+    private static LadderChoice measured(ParsedArgs args, Configuration flags, Path modelDir, CostModel cost)
+            throws UsageException {
+        Path file = modelDir.resolve(MeasuredLadder.FILE_NAME);
+        if (!Files.isRegularFile(file)) {
+            throw args.error(
+                    OPTION,
+                    "measured: no " + MeasuredLadder.FILE_NAME + " in " + modelDir
+                            + "; measure it first: ladder --model " + modelDir
+                            + " (--data DIR | --images DIR | --generator)");
+        }
+        Configuration c = new Configuration(flags);
+        c.removeConfig(ControlOptions.LADDER);
+        c.set(StreamJobOptions.MODEL_DIR, modelDir.toString());
+        try {
+            return LadderChoice.resolve(c, cost);
+        } catch (IllegalArgumentException e) {
+            throw args.error(OPTION, "measured: " + e.getMessage());
+        }
+    }
+}
