@@ -22,10 +22,18 @@ import ai.djl.ndarray.types.Shape;
  * <p>Merging: the first M tokens are destinations, the others sources; each source goes to the
  * destination whose normalised feature is most similar (never a prefix token). A destination
  * becomes the plain mean of itself and its sources (not size-weighted), and its size grows by each
- * source's size times that source's best similarity. DJL has no scatter-reduce, so the sums into
+ * source's size times that source's best similarity, floored at {@link #MIN_SIZE}. DJL has no scatter-reduce, so the sums into
  * destinations are batched products with a one-hot matrix, as in {@link MergePlan}.
  */
 public final class DiffRatePlan {
+
+    /**
+     * The least size a merge leaves: a destination whose sources' negative similarities outweigh
+     * its own size would reach a size ≤ 0, where the {@code log size} of proportional attention
+     * is undefined; it is floored here instead (log = −13.8, so the token keeps its features but
+     * weighs next to nothing as a key). A size above the floor is unchanged.
+     */
+    public static final float MIN_SIZE = 1e-6f;
 
     private DiffRatePlan() {}
 
@@ -83,7 +91,8 @@ public final class DiffRatePlan {
         NDArray scatter = sim.argMax(2).oneHot(m, DataType.FLOAT32).transpose(0, 2, 1); // (B, M, S)
         NDArray count = scatter.sum(new int[] {2}, true).add(1); // (B, M, 1): sources + self
         NDArray newX = x.get(dst).add(scatter.matMul(x.get(src))).div(count);
-        NDArray newSize = size.get(dst).add(scatter.matMul(size.get(src).mul(best)));
+        NDArray newSize =
+                size.get(dst).add(scatter.matMul(size.get(src).mul(best))).maximum(MIN_SIZE);
         return new NDArray[] {newX, newSize};
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
+import org.tocomstream.compress.DiffRatePlan;
 
 /**
  * The forward pass a DiffRate search differentiates ({@code src/docs/token-reduction.md}, DiffRate
@@ -119,7 +120,8 @@ public final class DiffRateSoftForward {
         NDArray flow = sim.argMax(2).oneHot(n, DataType.FLOAT32).mul(sources).transpose(0, 2, 1); // (B, j, i)
         NDArray count = flow.sum(new int[] {2}, true).add(one);
         NDArray newX = x.add(flow.matMul(x)).div(count);
-        NDArray newSize = size.add(flow.matMul(size.mul(best)));
+        // Floored as in inference: negative similarities can drive a size to 0 or below.
+        NDArray newSize = size.add(flow.matMul(size.mul(best))).maximum(DiffRatePlan.MIN_SIZE);
         return new NDArray[] {newX, newSize, alive.mul(pruneKeep).mul(mergeKeep)};
     }
 

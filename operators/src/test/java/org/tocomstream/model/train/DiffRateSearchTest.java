@@ -83,6 +83,28 @@ class DiffRateSearchTest {
     }
 
     @Test
+    void aMergeIntoADissimilarDestinationKeepsEverySizePositive() {
+        // One destination per block: most of the 63 patch tokens merge into it, many with a
+        // negative cosine, so the similarity-weighted size falls below 0 without the floor (this
+        // model and schedule gave NaN logits, through log size, in both forwards).
+        int[] prune = {65, 65, 65, 65};
+        int[] merge = {65, 2, 2, 2};
+        Map<String, HostTensor> w = VitInit.truncatedNormal(TINY, 0);
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Map<String, NDArray> weights = arrays(w, m);
+            DiffRateRates.Draw draw = oneHot(m, prune, merge).draw(m);
+            NDArray images = images(m, 3, 11);
+            NDArray soft =
+                    new DiffRateSoftForward(TINY, weights).forward(images, draw.masks(0), draw.masks(1), draw.merge);
+            NDArray hard = new VitForward(TINY, weights)
+                    .forward(images, CompressionLevel.diffRate(DiffRateSchedule.of(prune, merge)));
+            assertThat(hard.isNaN().any().getBoolean()).isFalse();
+            assertThat(soft.isNaN().any().getBoolean()).isFalse();
+            assertThat(maxAbs(soft.sub(hard))).isLessThan(1e-4f); // as in the one-hot test above
+        }
+    }
+
+    @Test
     void theFlopsPenaltyPushesTowardsFewerTokensAboveTheTarget() {
         Gradients.recordOnlyInCollectors();
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
