@@ -40,7 +40,7 @@ public record CompensatorConfig(int rankPerStep, int maxDegree, double defaultSc
     /** @throws IllegalArgumentException naming the offending field */
     public CompensatorConfig {
         if (axis == null) {
-            throw new IllegalArgumentException("schedule must not be null");
+            throw new IllegalArgumentException("axis (a degree schedule or a level list) must not be null");
         }
         if (axis.fixedMaxDegree().isPresent() && axis.fixedMaxDegree().getAsInt() != maxDegree) {
             throw new IllegalArgumentException(String.format(

@@ -111,7 +111,7 @@ class TocomPluginFormatTest {
                     .hasMessage("unknown degree schedule 'linear'; known: [tome, tome-decreasing]");
             assertThatThrownBy(() -> new CompensatorConfig(2, 4, 0.1, (DegreeSchedule) null))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessage("schedule must not be null");
+                    .hasMessage("axis (a degree schedule or a level list) must not be null");
         }
 
         @Test

@@ -3,9 +3,13 @@ package org.tocomstream.job.ladder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.tocomstream.data.Sample;
@@ -53,7 +57,9 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
     }
 
     /**
-     * The first {@code max} images (sorted by path) of {@code root}: with {@code modelLabels}
+     * Up to {@code max} images of {@code root}, taken one directory at a time in turn (each
+     * directory's images sorted by path), so a limit below the folder's size still covers every
+     * class rather than the first few: with {@code modelLabels}
      * labelled by their class directory {@code root/<class>/<image>}, which must be one of the
      * model's labels; without, every image at any depth, unlabelled.
      *
@@ -70,9 +76,9 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
                     .filter(p ->
                             modelLabels == null || p.getParent().getParent().equals(root))
                     .sorted()
-                    .limit(max)
                     .collect(Collectors.toList());
         }
+        files = roundRobinByDirectory(files, max);
         if (files.isEmpty()) {
             throw new IOException("image folder " + root + " holds no .jpg/.jpeg/.png images"
                     + (modelLabels == null ? "" : " in class sub-directories"));
@@ -100,5 +106,24 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
     private static boolean isImage(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return Files.isRegularFile(p) && (n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png"));
+    }
+
+    /** Up to {@code max} of the sorted {@code files}, one directory after the other in turn. */
+    static List<Path> roundRobinByDirectory(List<Path> files, int max) {
+        Map<Path, ArrayDeque<Path>> byDirectory = new LinkedHashMap<>();
+        for (Path f : files) {
+            byDirectory.computeIfAbsent(f.getParent(), d -> new ArrayDeque<>()).add(f);
+        }
+        List<Path> out = new ArrayList<>(Math.min(max, files.size()));
+        while (out.size() < max && !byDirectory.isEmpty()) {
+            for (Iterator<ArrayDeque<Path>> it = byDirectory.values().iterator(); it.hasNext() && out.size() < max; ) {
+                ArrayDeque<Path> queue = it.next();
+                out.add(queue.poll());
+                if (queue.isEmpty()) {
+                    it.remove();
+                }
+            }
+        }
+        return out;
     }
 }

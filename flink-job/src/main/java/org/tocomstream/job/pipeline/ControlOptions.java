@@ -98,11 +98,12 @@ public final class ControlOptions {
             .durationType()
             .noDefaultValue()
             .withDescription("ADAPTIVE with DEADLINE shedding: a fixed age limit; frames older than this"
-                    + " when their batch is formed are skipped; must exceed half the latency target."
+                    + " when their batch is formed are skipped; must exceed the age setpoint"
+                    + " (vit.control.age-setpoint × the latency target, half of it by default)."
                     + " Not set (the default): derived per batch from the latency target, a frame is"
                     + " skipped when its age plus the top rung's measured batch time (and any batch"
-                    + " it waits for) would pass vit.control.latency-target; never below half the"
-                    + " target, and 80 % of it until the rung's batch time is measured.");
+                    + " it waits for) would pass vit.control.latency-target; never below the age"
+                    + " setpoint + 1 ms, and 80 % of the target until the rung's batch time is measured.");
 
     /** The options in print order. */
     public static List<ConfigOption<?>> all() {

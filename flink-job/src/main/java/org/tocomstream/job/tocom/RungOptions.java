@@ -76,7 +76,10 @@ record RungOptions(DegreeAxis levels, Path ladder) {
         }
     }
 
-    /** The rungs of a ladder.json, in order. */
+    /**
+     * The rungs of a ladder.json, in order: as the {@code ladder} command writes it, a target no
+     * level reached has a null level (skipped) and two targets may share a level (kept once).
+     */
     static DegreeAxis read(Path file) throws IOException {
         JsonElement root = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
         if (!root.isJsonObject()
@@ -88,12 +91,19 @@ record RungOptions(DegreeAxis levels, Path ladder) {
         int i = 0;
         for (JsonElement rung : root.getAsJsonObject().getAsJsonArray("rungs")) {
             JsonElement level = rung.isJsonObject() ? ((JsonObject) rung).get("level") : null;
+            if (level != null && level.isJsonNull()) {
+                i++;
+                continue;
+            }
             if (level == null
                     || !level.isJsonPrimitive()
                     || !level.getAsJsonPrimitive().isString()) {
                 throw new IllegalArgumentException("rungs[" + i + "] has no \"level\" text");
             }
-            levels.add(CompressionLevel.parse(level.getAsString()));
+            CompressionLevel parsed = CompressionLevel.parse(level.getAsString());
+            if (!levels.contains(parsed)) {
+                levels.add(parsed);
+            }
             i++;
         }
         return DegreeAxis.ofLevels(levels);
