@@ -1,13 +1,8 @@
 package org.tocomstream.compensate;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -226,19 +221,12 @@ public final class TokenCompensator {
         return PluginSidecar.pathFor(pluginFile);
     }
 
-    /** SHA-256 (lower-case hex) of the weights file of a model directory: its identity. */
+    /**
+     * SHA-256 (lower-case hex) of the weights file of a model directory: its identity (computed
+     * once per file version, {@link WeightsHash}).
+     */
     public static String weightsSha256(Path modelDir) throws IOException {
-        Path weights = ModelSpec.read(modelDir).weightsPath(modelDir);
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(weights), digest)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        return WeightsHash.sha256(ModelSpec.read(modelDir).weightsPath(modelDir));
     }
 
     /** The tensor name: {@code blocks.{i}.attn.{q,v}_tocom.adapter_{down,up}.weight}. */
