@@ -147,7 +147,8 @@ public record OverloadReach(
             case DEADLINE:
                 if (shedding.isAuto()) {
                     return "frames whose age when their batch forms plus the top rung's measured batch"
-                            + " time would pass the latency target are skipped (" + Shedding.MODE
+                            + " time would pass " + Math.round(100 * (1 - Shedding.DELIVERY_MARGIN))
+                            + " % of the latency target are skipped (" + Shedding.MODE
                             + " = DEADLINE, " + Shedding.DEADLINE + " not set), each answered by a label"
                             + " record marked skipped";
                 }

@@ -124,8 +124,11 @@ public record LoadSignals(
     /**
      * The predicted wall time of a batch of {@code frames} frames at this level: the measured mean
      * at that batch size, else the mean per frame at the largest size the level ran with, times
-     * the frames up to that size (a batch the operator cuts never runs more than its maximum
-     * size, and under load, when shedding matters, batches are full at that size).
+     * the frames. A batch larger than any the level ran costs at least that much: the time per
+     * frame falls with the batch size, so the figure errs long, which only makes shedding keep
+     * a frame's label on time (capping it at the largest measured batch, as before, predicted
+     * a full batch after a start-up of half-full ones at half its time and kept frames that came
+     * out late).
      */
     public OptionalDouble batchMs(CompressionLevel level, int frames) {
         OptionalDouble exact = msPerFrame(level, frames);
@@ -138,9 +141,7 @@ public record LoadSignals(
                 largest = t;
             }
         }
-        return largest == null
-                ? OptionalDouble.empty()
-                : OptionalDouble.of(largest.msPerFrame() * Math.min(frames, largest.batchSize()));
+        return largest == null ? OptionalDouble.empty() : OptionalDouble.of(largest.msPerFrame() * frames);
     }
 
     /** The measured time per frame at this level and batch size, if any batch ran so. */

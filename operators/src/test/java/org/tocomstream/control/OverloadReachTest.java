@@ -92,7 +92,7 @@ class OverloadReachTest {
         assertThat(OverloadReach.measured(measured().ladder(DEMO), measured(), Shedding.auto())
                         .describe("/models/cams"))
                 .endsWith("beyond that: frames whose age when their batch forms plus the top rung's measured"
-                        + " batch time would pass the latency target are skipped (vit.control.shed-mode ="
+                        + " batch time would pass 90 % of the latency target are skipped (vit.control.shed-mode ="
                         + " DEADLINE, vit.control.shed-deadline not set), each answered by a label record"
                         + " marked skipped");
     }

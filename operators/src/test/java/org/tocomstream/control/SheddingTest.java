@@ -43,11 +43,13 @@ class SheddingTest {
         assertThat(skip(Shedding.auto(), 350, 700)).containsExactly(true);
         assertThat(skip(Shedding.deadline(Duration.ofMillis(800)), 350, 700)).containsExactly(false);
 
-        // 250 ms batches: the limit is 750 ms. A 760 ms-old frame passed the old fixed 800 ms
-        // and left 10 ms late; auto skips it and keeps the 700 ms one (leaves at 950 ms).
-        assertThat(config(Shedding.auto()).shedAgeLimitMs(250)).isEqualTo(750);
-        assertThat(skip(Shedding.auto(), 250, 760, 750, 700)).containsExactly(true, false, false);
-        assertThat(skip(Shedding.deadline(Duration.ofMillis(800)), 250, 760, 700))
+        // 250 ms batches: the limit is 1000 ms less the delivery margin (100 ms) less 250 ms. A
+        // 660 ms-old frame would leave at 910 ms, inside the margin; auto skips it and keeps the
+        // 650 ms one (leaves at 900 ms); the fixed 800 ms keeps both.
+        assertThat(Shedding.DELIVERY_MARGIN).isEqualTo(0.1);
+        assertThat(config(Shedding.auto()).shedAgeLimitMs(250)).isEqualTo(650);
+        assertThat(skip(Shedding.auto(), 250, 660, 650, 600)).containsExactly(true, false, false);
+        assertThat(skip(Shedding.deadline(Duration.ofMillis(800)), 250, 660, 600))
                 .containsExactly(false, false);
     }
 
@@ -55,20 +57,20 @@ class SheddingTest {
     void theSameFramesAreJudgedAgainWhenALaterBatchForms() {
         Shedding auto = Shedding.auto();
         long limit = config(auto).shedAgeLimitMs(Shedding.leaveAfterMs(250, 0, 1));
-        long[] captured = {nowMs - 700, nowMs - 600};
+        long[] captured = {nowMs - 600, nowMs - 500};
         assertThat(auto.skip(nowMs, captured, List.of("a", "b"), limit)).containsExactly(false, false);
-        nowMs += 100; // 800 and 700 ms old now
+        nowMs += 100; // 700 and 600 ms old now: past the 650 ms limit, and not
         assertThat(auto.skip(nowMs, captured, List.of("a", "b"), limit)).containsExactly(true, false);
         Shedding fixed = Shedding.deadline(Duration.ofMillis(800));
         assertThat(fixed.skip(nowMs, captured, List.of("a", "b"))).containsExactly(false, false);
-        nowMs += 1; // 801 ms: past the fixed deadline
+        nowMs += 101; // 801 ms: past the fixed deadline
         assertThat(fixed.skip(nowMs, captured, List.of("a", "b"))).containsExactly(true, false);
     }
 
     @Test
     void aFractionalBatchTimeRoundsTheLimitDown() {
-        // 250.4 ms: a frame of 750 ms would leave at 1000.4 ms, after the target.
-        assertThat(config(Shedding.auto()).shedAgeLimitMs(250.4)).isEqualTo(749);
+        // 250.4 ms: a frame of 650 ms would leave at 900.4 ms, inside the delivery margin.
+        assertThat(config(Shedding.auto()).shedAgeLimitMs(250.4)).isEqualTo(649);
     }
 
     @Test
@@ -88,7 +90,7 @@ class SheddingTest {
 
     @Test
     void autoNeverSkipsAFrameTheControllerCountsAsOnTime() {
-        // 600 ms batches would put the limit at 400 ms, below the 500 ms setpoint: floored there.
+        // 600 ms batches would put the limit at 300 ms, below the 500 ms setpoint: floored there.
         ControllerConfig c = config(Shedding.auto());
         assertThat(c.shedAgeLimitMs(600)).isEqualTo(501);
         assertThat(c.shedAgeLimitMs(Shedding.leaveAfterMs(250, 1, 1))).isEqualTo(501);
@@ -98,7 +100,7 @@ class SheddingTest {
                 .latencyTarget(Duration.ofSeconds(3))
                 .shedding(Shedding.auto())
                 .build();
-        assertThat(longer.shedAgeLimitMs(250)).isEqualTo(2750);
+        assertThat(longer.shedAgeLimitMs(250)).isEqualTo(2450);
         assertThat(longer.shedAgeLimitMs(2000)).isEqualTo(1501);
     }
 

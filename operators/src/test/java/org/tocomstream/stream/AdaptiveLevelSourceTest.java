@@ -248,8 +248,8 @@ class AdaptiveLevelSourceTest {
         source.open(() -> now);
         List<DecodedFrame> batch = List.of(
                 frame("a", 0, now - 60_000, 1),
-                frame("b", 0, now - 760, 1),
-                frame("c", 0, now - 700, 1),
+                frame("b", 0, now - 660, 1),
+                frame("c", 0, now - 600, 1),
                 frame("d", 0, now - 10, 1));
         List<LoadSignals.ServiceTime> times =
                 List.of(new LoadSignals.ServiceTime(CompressionLevel.tome(6), 4, batchMs / 4, 10));
@@ -258,17 +258,17 @@ class AdaptiveLevelSourceTest {
 
     @Test
     void byDefaultDeadlineSheddingSkipsFramesWhoseLabelWouldLeaveAfterTheTarget() throws Exception {
-        // 250 ms batches, 1 s target: frames older than 750 ms go; the 760 ms one passed the old
-        // fixed 800 ms and would have left at 1010 ms.
+        // 250 ms batches, 1 s target less its 100 ms delivery margin: frames older than 650 ms go;
+        // the 660 ms one passes a fixed 800 ms and would leave at 910 ms.
         BatchPlan auto = shedAtTopRung(Shedding.auto(), 250);
         assertThat(auto.level()).isEqualTo(CompressionLevel.tome(6));
         assertThat(auto.skip()).containsExactly(true, true, false, false);
-        assertThat(auto.reason()).contains("shedding (DEADLINE, frames older than 750 ms)");
+        assertThat(auto.reason()).contains("shedding (DEADLINE, frames older than 650 ms)");
         BatchPlan fixed = shedAtTopRung(Shedding.deadline(Duration.ofMillis(800)), 250);
         assertThat(fixed.skip()).containsExactly(true, false, false, false);
         assertThat(fixed.reason()).contains("shedding (DEADLINE, frames older than 800 ms)");
 
-        // 350 ms batches: the 700 ms-old frame would leave at 1050 ms; a fixed 800 ms keeps it.
+        // 350 ms batches: the 600 ms-old frame would leave at 950 ms; a fixed 800 ms keeps it.
         assertThat(shedAtTopRung(Shedding.auto(), 350).skip()).containsExactly(true, true, true, false);
         assertThat(shedAtTopRung(Shedding.deadline(Duration.ofMillis(800)), 350).skip())
                 .containsExactly(true, false, false, false);

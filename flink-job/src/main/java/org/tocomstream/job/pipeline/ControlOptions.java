@@ -102,7 +102,8 @@ public final class ControlOptions {
                     + " (vit.control.age-setpoint × the latency target, half of it by default)."
                     + " Not set (the default): derived per batch from the latency target, a frame is"
                     + " skipped when its age plus the top rung's measured batch time (and any batch"
-                    + " it waits for) would pass vit.control.latency-target; never below the age"
+                    + " it waits for) would pass vit.control.latency-target less a tenth of it"
+                    + " (kept free for the sink and the consumer); never below the age"
                     + " setpoint + 1 ms, and 80 % of the target until the rung's batch time is measured.");
 
     /** The options in print order. */

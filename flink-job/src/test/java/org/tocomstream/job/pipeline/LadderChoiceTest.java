@@ -89,7 +89,7 @@ class LadderChoiceTest {
                     .isEqualTo("overload: absorbs up to 1.90x the frame rate level none keeps up with, end to end"
                             + " (top rung evit:0.5), measured by `ladder` on 2026-12-07T00:00:00Z at batch 8;"
                             + " beyond that: frames whose age when their batch forms plus the top rung's"
-                            + " measured batch time would pass the latency target are skipped"
+                            + " measured batch time would pass 90 % of the latency target are skipped"
                             + " (vit.control.shed-mode = DEADLINE, vit.control.shed-deadline not set), each"
                             + " answered by a label record marked skipped");
             Configuration fixedDeadline = conf();
