@@ -41,7 +41,10 @@ public record Ladder(List<Rung> rungs) implements Serializable {
      * One level and its predicted cost.
      *
      * @param level the compression level
-     * @param predictedGmacs multiply-accumulates per frame predicted by the cost model, in 10⁹
+     * @param predictedGmacs the predicted cost per frame, in 10⁹ multiply-accumulates: the cost
+     *     model's MACs for a ladder given as levels ({@link #of}, {@link #parse}); for a measured
+     *     ladder the uncompressed model's MACs over the rung's measured end-to-end speed-up
+     *     ({@link MeasuredLadder#ladder}), so that the ratios between rungs are the measured ones
      */
     public record Rung(CompressionLevel level, double predictedGmacs) implements Serializable {
         private static final long serialVersionUID = 1L;

@@ -13,13 +13,21 @@ import java.util.Objects;
  *
  * <ol>
  *   <li>eligible: measured speed-up (frames/s over {@code none}'s in the same run) at least {@code
- *       s}, and strictly fewer MACs than the previous rung's level, because the controller orders
- *       its rungs by the cost model ({@link Ladder} requires predicted costs to fall); the previous
- *       rung's own level stays eligible (two targets may share a level);
+ *       s}; and either the previous rung's own level (two targets may share a level) or a level
+ *       that is both faster than the previous rung (the controller orders its rungs by cost, and
+ *       a measured ladder is costed by these speed-ups, see {@link MeasuredLadder#ladder}) and
+ *       <em>worth it</em>: its quality × speed-up above the previous rung's, i.e. it delivers more
+ *       correct labels per second than the previous rung does with the frames it cannot keep up
+ *       with skipped (shedding, the job's last step). A level that buys speed by losing a larger
+ *       share of its labels than it gains in frames does worse than skipping, so it is no rung;
  *   <li>the eligible candidate with the best quality; on equal quality the faster one;
  *   <li>no eligible candidate: the rung is unreachable, kept with a null level and the best
  *       speed-up seen among all candidates, and not used by the controller.
  * </ol>
+ *
+ * <p>Picking per target in ascending order is optimal under these rules: a candidate eligible
+ * for a target that is no faster than the previous rung also was eligible for the previous
+ * target, where the previous rung was at least as good.
  *
  * <pre>{@code
  * LadderSelection.Result r = LadderSelection.select(measured, List.of(1.25, 1.5, 2.0));
@@ -120,8 +128,10 @@ public final class LadderSelection {
             List<MeasuredLadder.Candidate> candidates, double target, MeasuredLadder.Candidate previous) {
         MeasuredLadder.Candidate best = null;
         for (MeasuredLadder.Candidate c : candidates) {
-            boolean cheaper = c.level().equals(previous.level()) || c.relativeMacs() < previous.relativeMacs();
-            if (c.speedup() < target || !cheaper || c.level().equals(MeasuredLadder.NONE)) {
+            if (c.speedup() < target || c.level().equals(MeasuredLadder.NONE)) {
+                continue;
+            }
+            if (!c.level().equals(previous.level()) && !(c.speedup() > previous.speedup() && worthIt(c, previous))) {
                 continue;
             }
             if (best == null
@@ -131,6 +141,14 @@ public final class LadderSelection {
             }
         }
         return best;
+    }
+
+    /**
+     * Whether {@code c} delivers more correct labels per second than {@code previous} at full
+     * load: quality × speed-up.
+     */
+    static boolean worthIt(MeasuredLadder.Candidate c, MeasuredLadder.Candidate previous) {
+        return c.quality() * c.speedup() > previous.quality() * previous.speedup();
     }
 
     /** Whether no other candidate is at least as good in both quality and frames/s and better in one. */

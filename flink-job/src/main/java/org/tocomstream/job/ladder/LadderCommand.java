@@ -47,6 +47,7 @@ public final class LadderCommand implements Command {
     static final String SIZE = "--size";
     static final String ROUNDS = "--rounds";
     static final String TIMING_FRAMES = "--timing-frames";
+    static final String CAMERAS = "--cameras";
     static final String OUT = "--out";
     static final String PLOT = "--plot";
 
@@ -58,6 +59,10 @@ public final class LadderCommand implements Command {
     private final OptionParser parser = DataOptions.declare(
                     new OptionParser("ladder").value(MODEL, "DIR", "model directory (required)"))
             .value(IMAGES, "DIR", "unlabelled frames: every .jpg/.jpeg/.png under DIR")
+            .value(
+                    CAMERAS,
+                    "N",
+                    "with --generator: frames of N synthetic cameras (moving objects) instead of still scenes")
             .value(TOPIC, "T", "unlabelled frames: a frames topic read once from its beginning")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
             .value(RUNGS, "LIST", "end-to-end speed-ups to buy, each above 1 (default 1.25,1.5,2,3)")
@@ -83,7 +88,7 @@ public final class LadderCommand implements Command {
 
     @Override
     public String help() {
-        return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX]\n"
+        return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX] [--cameras N]\n"
                 + "              | --images DIR | --topic T --bootstrap HOST:PORT) [--rungs LIST]\n"
                 + "              [--families LIST] [--diffrate FILES] [--batch N] [--size N]\n"
                 + "              [--rounds N] [--timing-frames N] [--out FILE] [--plot FILE]\n\n"
@@ -101,9 +106,14 @@ public final class LadderCommand implements Command {
                 + "(model.json) and the forward pass at --batch, over --timing-frames frames, every\n"
                 + "level once per round (after a warm-up round), the median of --rounds; speed-up =\n"
                 + "frames/s over none's in the same run.\n\n"
+                + "Measure on the frames the job will see: --topic reads your cameras' topic;\n"
+                + "--generator --cameras N takes the synthetic cameras' moving objects (what 'run'\n"
+                + "and 'loadtest' publish), --generator alone still scenes.\n\n"
                 + "Rungs: none, then for each target the level of best quality whose speed-up\n"
-                + "reaches it (ties: the faster) and that costs fewer MACs than the rung before; a\n"
-                + "target no level reaches is kept in the file as unreachable and not used.\n\n"
+                + "reaches it (ties: the faster), faster than the rung before and worth it:\n"
+                + "quality x speed-up above the rung before's (more correct labels per second than\n"
+                + "that rung with its overflow skipped); a target no level meets is kept in the\n"
+                + "file as unreachable and not used. The job costs the rungs by these speed-ups.\n\n"
                 + "Output: progress on stderr; the table and the rungs on stdout; --out (JSON) and\n"
                 + "--plot (PNG: quality against frames/s, one colour per family, rungs marked).\n\n"
                 + "options:\n"
@@ -187,6 +197,7 @@ public final class LadderCommand implements Command {
 
     private Settings settings(ParsedArgs args) throws UsageException {
         args.atMostOne(DataOptions.DATA, DataOptions.GENERATOR, IMAGES, TOPIC);
+        args.requires(CAMERAS, DataOptions.GENERATOR);
         if (!args.has(DataOptions.DATA) && !args.has(DataOptions.GENERATOR) && !args.has(IMAGES) && !args.has(TOPIC)) {
             throw args.error("give --data DIR, --generator, --images DIR or --topic T --bootstrap HOST:PORT");
         }
@@ -197,6 +208,7 @@ public final class LadderCommand implements Command {
             UnlabelledFrames.frameSource(
                     args,
                     DataOptions.DATA_SEED,
+                    CAMERAS,
                     DataOptions.FRAME_SIZE,
                     DataOptions.CLASSES,
                     DataOptions.OBJECT_SCALE,
@@ -245,6 +257,21 @@ public final class LadderCommand implements Command {
             throws UsageException, CommandFailedException {
         List<String> labels = model.spec().labels();
         SceneGenerator generator = DataOptions.generator(args);
+        if (generator != null && args.has(CAMERAS)) {
+            int streams = args.positiveInt(CAMERAS, 1);
+            SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
+            if (!labels.equals(test.labels())) {
+                throw new CommandFailedException(String.format(
+                        "the labels of --model %s differ from the generator's %s", labels, test.labels()));
+            }
+            err.printf("ladder: rendering %d frames of %d synthetic cameras%n", size, streams);
+            return LadderFrames.cameras(
+                    generator,
+                    streams,
+                    size,
+                    String.format(
+                            "%d frames of %d synthetic cameras, %s, JPEG", size, streams, DataOptions.describe(test)));
+        }
         if (generator != null) {
             SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
             if (!labels.equals(test.labels())) {

@@ -15,12 +15,13 @@ import java.util.stream.Stream;
 import org.tocomstream.data.Sample;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
+import org.tocomstream.data.SyntheticCamera;
 
 /**
  * The frames {@code ladder} measures on, kept encoded (JPEG/PNG bytes, as they arrive on the frames
  * topic) so that the speed measurement decodes them as the job does: an image folder with or
- * without class directories, the scene generator's TEST split encoded as JPEG (as the synthetic
- * cameras publish), or a frames topic read once.
+ * without class directories, the scene generator's TEST split encoded as JPEG (still scenes, or
+ * the frames of its synthetic cameras), or a frames topic read once.
  *
  * @param encoded the frames' bytes
  * @param labels each frame's class index in the model's labels, or null without labels
@@ -52,6 +53,32 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
             Sample s = test.sample(i);
             out.add(SceneImages.jpeg(s.image()));
             labels[i] = s.label();
+        }
+        return new LadderFrames(out, labels, description);
+    }
+
+    /**
+     * {@code max} frames of {@code streams} synthetic cameras of the generator's TEST split
+     * (moving objects over changing backgrounds, as {@code run} and {@code loadtest} publish them),
+     * JPEG-encoded, labelled by the class each frame shows. Taken from the cameras in turn, every
+     * {@code segmentFrames / 4}-th frame of each, so that every position of an object's crossing
+     * and, over the segments, every class is seen. The cameras are named {@code ladder-cam-i}, so
+     * a stream id of the job's own cameras ({@code cam-i}) never shows the same frames.
+     */
+    static LadderFrames cameras(SceneGenerator generator, int streams, int max, String description) {
+        SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
+        SyntheticCamera[] cams = new SyntheticCamera[streams];
+        for (int c = 0; c < streams; c++) {
+            cams[c] = test.camera("ladder-cam-" + c);
+        }
+        int stride = Math.max(1, test.config().segmentFrames() / 4);
+        List<byte[]> out = new ArrayList<>(max);
+        int[] labels = new int[max];
+        for (int i = 0; i < max; i++) {
+            SyntheticCamera cam = cams[i % streams];
+            long seq = (long) (i / streams) * stride;
+            out.add(cam.frame(seq).jpeg(SceneImages.DEFAULT_JPEG_QUALITY));
+            labels[i] = cam.labelAt(seq);
         }
         return new LadderFrames(out, labels, description);
     }

@@ -120,8 +120,9 @@ final class LadderReport {
                                     r.target(),
                                     r.speedup(),
                                     r.speedup() >= r.target()
-                                            ? "; the levels that reach it cost as many MACs as an earlier"
-                                                    + " rung or more, and the controller orders rungs by MACs"
+                                            ? "; the levels that reach it are no faster than an earlier"
+                                                    + " rung or deliver fewer correct labels per second"
+                                                    + " (quality x speed-up) than it with its overflow skipped"
                                             : ""));
         }
     }

@@ -83,6 +83,26 @@ class LadderCommandTest {
     }
 
     @Test
+    void syntheticCameraFramesAreLabelledAndNamedInTheFile() throws IOException {
+        Path out = tmp.resolve("cams/l.json");
+        Files.createDirectories(out.getParent());
+        Result r = ladder(
+                "--generator",
+                "--cameras",
+                "2",
+                "--out",
+                out.toString(),
+                "--plot",
+                tmp.resolve("cams/l.png").toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("rendering 8 frames of 2 synthetic cameras");
+        MeasuredLadder ladder = MeasuredLadder.read(out);
+        assertConsistent(ladder, MeasuredLadder.TOP1, true);
+        assertThat(ladder.data().description()).startsWith("8 frames of 2 synthetic cameras");
+    }
+
+    @Test
     void anUnlabelledImageFolderMeasuresAgreementIntoTheGivenFiles() throws IOException {
         Path images = SceneFolders.write(tmp.resolve("images"), 2, 3);
         Path out = tmp.resolve("out/l.json");
@@ -133,6 +153,7 @@ class LadderCommandTest {
                 run("ladder", "--model", model.toString(), "--generator", "--families", "tome,diffrate"),
                 "--diffrate FILES");
         usage(run("ladder", "--model", model.toString(), "--topic", "frames"), "--bootstrap");
+        usage(run("ladder", "--model", model.toString(), "--images", "x", "--cameras", "2"), "--cameras");
         usage(run("ladder", "--model", model.toString(), "--images", "x", "--data-seed", "2"), "--data-seed");
     }
 
