@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.control.MeasuredLadder;
 import org.tocomstream.job.cli.Cli;
@@ -111,7 +112,7 @@ final class LevelAccuracy {
     /**
      * The accuracies {@code loadtest} knows for this model: {@code --accuracy FILE} (an evaluate
      * report), else the bundled demo model's; then the model directory's ladder.json candidates
-     * for the levels not in it.
+     * for the levels not in it, when the file was measured on the model's weights (else a warning).
      */
     static LevelAccuracy load(ParsedArgs args, DemoModel.Resolved bundled, Path modelDir, PrintStream err)
             throws UsageException, IOException {
@@ -139,7 +140,16 @@ final class LevelAccuracy {
         Path ladder = modelDir.resolve(MeasuredLadder.FILE_NAME);
         if (Files.isRegularFile(ladder)) {
             try {
-                a = a.withLadder(MeasuredLadder.read(ladder), ladder.toString());
+                MeasuredLadder measured = MeasuredLadder.read(ladder);
+                String sha = TokenCompensator.weightsSha256(modelDir);
+                if (sha.equalsIgnoreCase(measured.model().weightsSha256())) {
+                    a = a.withLadder(measured, ladder.toString());
+                } else {
+                    err.println("loadtest: warning: accuracy per level not taken from " + ladder
+                            + ": it was measured on other weights (sha256 "
+                            + measured.model().weightsSha256()
+                            + ", the model's are " + sha + ")");
+                }
             } catch (IOException e) {
                 err.println("loadtest: warning: accuracy per level not taken from " + Cli.describe(e));
             }
