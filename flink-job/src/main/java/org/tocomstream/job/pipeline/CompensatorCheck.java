@@ -1,7 +1,10 @@
 package org.tocomstream.job.pipeline;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.flink.configuration.ReadableConfig;
@@ -9,6 +12,8 @@ import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.DegreeAxis;
 import org.tocomstream.compensate.DegreeSchedule;
 import org.tocomstream.compensate.TokenCompensator;
+import org.tocomstream.control.Ladder;
+import org.tocomstream.control.MeasuredLadder;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.ModelConfig;
 
@@ -84,6 +89,42 @@ public final class CompensatorCheck {
                     m,
                     m);
         }
+        if (m >= 0 && scale != 0) {
+            applies += uncoveredRungs(conf, degrees, dir);
+        }
         return "compensator: " + plugin.describe() + ", " + applies;
+    }
+
+    /**
+     * {@code "; no delta for ladder rungs X, Y: …"} when the adaptive control's ladder has rungs
+     * that are not degrees of the plugin (they run uncompensated), else empty. A ladder that
+     * cannot be resolved says nothing here: the ladder's own line reports it.
+     */
+    static String uncoveredRungs(ReadableConfig conf, DegreeAxis degrees, Path dir) {
+        if (conf.get(ControlOptions.POLICY) != ControlOptions.Policy.ADAPTIVE) {
+            return "";
+        }
+        Ladder ladder;
+        try {
+            ladder = LadderChoice.resolve(conf, LadderChoice.costOf(conf)).ladder();
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            return "";
+        }
+        List<String> uncovered = new ArrayList<>();
+        for (int i = 0; i < ladder.size(); i++) {
+            if (degrees.degreeOf(ladder.level(i)).isEmpty()) {
+                uncovered.add(ladder.level(i).toString());
+            }
+        }
+        return uncovered.isEmpty()
+                ? ""
+                : String.format(
+                        "; no delta for ladder rung%s %s: %s uncompensated (a plugin over the ladder's rungs:"
+                                + " tocom train --model %s --images FRAMES_DIR --ladder %s)",
+                        uncovered.size() == 1 ? "" : "s",
+                        String.join(", ", uncovered),
+                        uncovered.size() == 1 ? "it runs" : "they run",
+                        dir,
+                        dir.resolve(MeasuredLadder.FILE_NAME));
     }
 }

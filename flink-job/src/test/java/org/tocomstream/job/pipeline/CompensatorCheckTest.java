@@ -42,6 +42,15 @@ class CompensatorCheckTest {
                 .endsWith("rank 2 per step, degrees 0..6, s = 0.1), applied at s = 0.1 to batches at ToMe degree n"
                         + " in 0..6, n != 0, as the pair 0->n");
 
+        // A ladder with rungs the plugin has no degree for: named, with the command that covers them.
+        Configuration mixed = conf(model);
+        mixed.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
+        mixed.set(ControlOptions.LADDER, "none;evit:0.7;tome:4;gtp:8");
+        assertThat(CompensatorCheck.describe(mixed))
+                .endsWith("as the pair 0->n; no delta for ladder rungs evit:0.7, gtp:8: they run uncompensated"
+                        + " (a plugin over the ladder's rungs: tocom train --model " + model
+                        + " --images FRAMES_DIR --ladder " + model.resolve("ladder.json") + ")");
+
         Configuration scaled = conf(model);
         scaled.set(StreamJobOptions.COMPENSATOR_SCALE, 0.0);
         assertThat(CompensatorCheck.describe(scaled)).endsWith("never applied: s = 0");
