@@ -276,17 +276,21 @@ public record TocomTrainRun(Settings s, PrintStream err) {
         if (rungs == null) {
             return new CompensatorConfig(s.rankPerStep(), maxDegree(spec), s.scale(), s.degrees());
         }
+        String option = s.rungs().ladder() == null
+                ? RungOptions.LEVELS
+                : RungOptions.LADDER + " " + s.rungs().ladder();
         if (rungs.degreeOf(spec.trainedCompression()).isEmpty()) {
             throw new CommandFailedException(String.format(
-                    "the model was trained at %s, which is not one of the rungs %s: the stream could not"
+                    "%s: the model was trained at %s, which is not one of the rungs %s: the stream could not"
                             + " apply the plugin",
-                    spec.trainedCompression(), rungs.text()));
+                    option, spec.trainedCompression(), rungs.text()));
         }
         TokenGeometry geometry = spec.architecture().geometry();
         for (CompressionLevel level : rungs.levels()) {
             if (!level.fits(geometry)) {
                 throw new CommandFailedException(String.format(
-                        "rung %s %s",
+                        "%s: rung %s %s",
+                        option,
                         level,
                         level.misfit(
                                         geometry,

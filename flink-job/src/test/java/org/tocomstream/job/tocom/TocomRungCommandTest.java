@@ -175,6 +175,35 @@ class TocomRungCommandTest {
     }
 
     @Test
+    void rungsTheModelCannotUseAreRefusedNamingTheOption() throws IOException {
+        String[] train = {
+            "tocom",
+            "train",
+            "--model",
+            model.toString(),
+            "--generator",
+            "--train-size",
+            "8",
+            "--held-out-size",
+            "8",
+            "--batch",
+            "8",
+            "--out",
+            tmp.resolve("bad/p.safetensors").toString()
+        };
+        Result notTrained = run(concat(train, "--levels", "none;evit:0.7@1"));
+        assertThat(notTrained.status()).as(notTrained.err()).isEqualTo(Cli.FAILED);
+        assertThat(notTrained.err())
+                .contains("--levels: the model was trained at tome:1, which is not one of the rungs");
+        Path ladder = tmp.resolve("bad/ladder.json");
+        Files.createDirectories(ladder.getParent());
+        Files.writeString(ladder, "{\"rungs\": [{\"level\": \"tome:1\"}, {\"level\": \"diffrate:65,65/65,61\"}]}");
+        Result misfit = run(concat(train, "--ladder", ladder.toString()));
+        assertThat(misfit.status()).as(misfit.err()).isEqualTo(Cli.FAILED);
+        assertThat(misfit.err()).contains("--ladder " + ladder + ": rung diffrate:65,65/65,61 needs");
+    }
+
+    @Test
     void rungOptionsAreCheckedAsUsage() {
         String[] train = {"tocom", "train", "--model", "m", "--generator", "--out", "p.safetensors"};
         assertUsageError(
