@@ -56,6 +56,9 @@ public final class LoadTestAnalysis {
      * @param expectedAccuracy Σ accuracy(level of each labelled frame) ÷ produced: skipped and
      *     dead-lettered frames count as wrong; null when a labelled frame's level has no known accuracy
      * @param measuredTop1 share of the labelled frames whose best label is the scene's class
+     * @param correctPerProduced labelled frames whose best label is the scene's class ÷ produced:
+     *     what {@code measuredTop1} is worth once skipped and dead-lettered frames count as wrong;
+     *     null unless every labelled frame could be judged
      * @param accuracySources where the accuracies in {@code expectedAccuracy} came from ({@link
      *     LevelAccuracy}); the levels without one as {@code unknown: LEVEL}
      */
@@ -78,6 +81,7 @@ public final class LoadTestAnalysis {
             Double levelChangesPerMinuteSettled,
             Double expectedAccuracy,
             Double measuredTop1,
+            Double correctPerProduced,
             List<String> accuracySources) {
 
         double offeredFps() {
@@ -192,6 +196,7 @@ public final class LoadTestAnalysis {
                 perMinute,
                 c.accuracyKnown && produced > 0 ? c.accuracySum / produced : null,
                 c.judged == 0 ? null : (double) c.correct / c.judged,
+                c.judged == c.labelled && produced > 0 ? (double) c.correct / produced : null,
                 List.copyOf(c.sources));
     }
 

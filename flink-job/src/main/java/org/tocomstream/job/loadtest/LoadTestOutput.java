@@ -175,10 +175,11 @@ public final class LoadTestOutput {
         out.printf(
                 Locale.ROOT,
                 "%nladders compared (phases above 1x; top-1: delivered labels against the generator's"
-                        + " classes; exp.acc: accuracy per level from the sources named)%n");
+                        + " classes; right/fr: labels right per frame produced, skipped ones counting as"
+                        + " wrong; exp.acc: the same expected from the accuracy per level of the sources named)%n");
         out.printf(
                 Locale.ROOT,
-                "  %-14s %-10s %5s %8s %8s %8s %8s %7s %5s %8s %6s  %s%n",
+                "  %-14s %-10s %5s %8s %8s %8s %8s %7s %5s %8s %6s %8s  %s%n",
                 "policy",
                 "ladder",
                 "load",
@@ -190,6 +191,7 @@ public final class LoadTestOutput {
                 "level",
                 "exp.acc",
                 "top-1",
+                "right/fr",
                 "accuracy from");
         for (LoadTestAnalysis.Report r : reports) {
             for (int i = 1; i < r.phases().size() - 1; i++) {
@@ -199,7 +201,7 @@ public final class LoadTestOutput {
                 }
                 out.printf(
                         Locale.ROOT,
-                        "  %-14s %-10s %5s %8s %8s %8s %8s %7d %5s %8s %6s  %s%n",
+                        "  %-14s %-10s %5s %8s %8s %8s %8s %7d %5s %8s %6s %8s  %s%n",
                         r.run().policy().id(),
                         r.run().ladderName() == null ? "-" : r.run().ladderName(),
                         LoadTestSettings.format(p.multiplier()) + "x",
@@ -211,6 +213,7 @@ public final class LoadTestOutput {
                         p.meanLevel() == null ? "-" : String.format(Locale.ROOT, "%.2f", p.meanLevel()),
                         percent(p.expectedAccuracy(), 2),
                         percent(p.measuredTop1(), 1),
+                        percent(p.correctPerProduced(), 1),
                         p.accuracySources().isEmpty() ? "-" : String.join("; ", p.accuracySources()));
             }
         }

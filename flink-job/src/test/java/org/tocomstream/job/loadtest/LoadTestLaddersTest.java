@@ -202,6 +202,8 @@ class LoadTestLaddersTest {
         assertThat(p.labelled()).isEqualTo(3);
         assertThat(p.skipped()).isEqualTo(1);
         assertThat(p.measuredTop1()).isEqualTo(2 / 3.0);
+        // Two right of four produced: the skipped frame counts as wrong.
+        assertThat(p.correctPerProduced()).isEqualTo(2 / 4.0);
         // (0.95 + 0.85 + 0.8) / 4 produced: the skipped frame counts as wrong.
         assertThat(p.expectedAccuracy()).isCloseTo(2.6 / 4, org.assertj.core.data.Offset.offset(1e-12));
         assertThat(p.accuracySources()).containsExactly("L candidates (top1)", "acc.json (top1)");
