@@ -186,6 +186,15 @@ class ControlFlagsTest {
                                     model.dir()));
             assertThat(c.get(ControlOptions.POLICY)).isEqualTo(ControlOptions.Policy.ADAPTIVE);
             assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:2;tome:4;tome:6");
+            // The local demo's bundled model is unpacked into a directory deleted at the end: the
+            // hint names a copy instead.
+            String bundled = RunCommand.forBundledModel(
+                    RunCommand.adaptiveByDefault(parse("--model", model.dir().toString())), model.dir());
+            assertThat(bundled)
+                    .doesNotContain("ladder --model " + model.dir())
+                    .contains("measure it with `ladder --model DIR --images FRAMES_DIR`")
+                    .endsWith(" (DIR: a copy of the bundled model, flink-job/src/main/resources/demo-model in the"
+                            + " repository; then run --model DIR)");
             assertThat(EffectiveConfig.describe(c, StreamJobOptions.all()))
                     .contains("vit.control.policy")
                     .contains("none;tome:2;tome:4;tome:6")
