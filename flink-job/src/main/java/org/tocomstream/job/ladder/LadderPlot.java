@@ -4,8 +4,6 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,8 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
-import javax.imageio.ImageIO;
 import org.tocomstream.control.MeasuredLadder;
+import org.tocomstream.job.cli.PngCanvas;
 
 /**
  * The measured ladder as a PNG, drawn with plain {@code java.awt} (headless): quality (top-1 or
@@ -57,9 +55,6 @@ final class LadderPlot {
     }
 
     static void write(MeasuredLadder ladder, Path file) throws IOException {
-        if (System.getProperty("java.awt.headless") == null) {
-            System.setProperty("java.awt.headless", "true");
-        }
         List<MeasuredLadder.Candidate> cs = ladder.candidates();
         double noneFps = cs.stream()
                 .filter(c -> c.level().equals(MeasuredLadder.NONE))
@@ -84,25 +79,14 @@ final class LadderPlot {
                 Math.max(maxFps, noneFps * maxTarget) * 1.08,
                 Math.max(0, minQ - pad),
                 Math.min(1, maxQ + pad) + 1e-9);
-        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, WIDTH, HEIGHT);
+        PngCanvas.write(file, WIDTH, HEIGHT, g -> {
             frame(g, ax, ladder);
             targets(g, ax, ladder, noneFps);
             frontier(g, ax, cs);
             Map<String, Color> colours = points(g, ax, cs);
             rungs(g, ax, ladder);
             legend(g, colours);
-        } finally {
-            g.dispose();
-        }
-        if (!ImageIO.write(img, "png", file.toFile())) {
-            throw new IOException("no PNG writer");
-        }
+        });
     }
 
     private static void frame(Graphics2D g, Axes ax, MeasuredLadder ladder) {

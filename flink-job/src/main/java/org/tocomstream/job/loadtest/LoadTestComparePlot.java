@@ -4,15 +4,13 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.Stroke;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
-import javax.imageio.ImageIO;
+import org.tocomstream.job.cli.PngCanvas;
 
 /**
  * The ladders of one {@code loadtest --ladders} run side by side ({@value #FILE_NAME}): frame age
@@ -41,17 +39,7 @@ final class LoadTestComparePlot {
     private LoadTestComparePlot() {}
 
     static void write(List<LoadTestAnalysis.Report> reports, LoadTestSettings s, Path file) throws IOException {
-        if (System.getProperty("java.awt.headless") == null) {
-            System.setProperty("java.awt.headless", "true");
-        }
-        int width = LoadTestPlot.WIDTH;
-        BufferedImage img = new BufferedImage(width, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, HEIGHT);
+        PngCanvas.write(file, LoadTestPlot.WIDTH, HEIGHT, g -> {
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
             g.drawString(
@@ -92,12 +80,7 @@ final class LoadTestComparePlot {
                             + " expected accuracy (dashed)",
                     LoadTestPlot.LEFT,
                     bottom + 36);
-        } finally {
-            g.dispose();
-        }
-        if (!ImageIO.write(img, "png", file.toFile())) {
-            throw new IOException("no PNG writer");
-        }
+        });
     }
 
     private static void ages(

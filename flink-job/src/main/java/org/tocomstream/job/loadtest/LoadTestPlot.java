@@ -4,16 +4,14 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.Stroke;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
-import javax.imageio.ImageIO;
 import org.tocomstream.control.Ladder;
+import org.tocomstream.job.cli.PngCanvas;
 
 /**
  * One policy's run as a PNG, drawn with plain {@code java.awt} (headless): frames/s in and out,
@@ -48,16 +46,7 @@ public final class LoadTestPlot {
             String title,
             Path file)
             throws IOException {
-        if (System.getProperty("java.awt.headless") == null) {
-            System.setProperty("java.awt.headless", "true");
-        }
-        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, WIDTH, HEIGHT);
+        PngCanvas.write(file, WIDTH, HEIGHT, g -> {
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
             g.drawString(title, LEFT, 25);
@@ -84,12 +73,7 @@ public final class LoadTestPlot {
                 g.drawString(Integer.toString(t), x.at(t) - 8, bottom + 18);
             }
             g.drawString("seconds since phase 1 started", LEFT + (WIDTH - LEFT - RIGHT) / 2 - 90, bottom + 34);
-        } finally {
-            g.dispose();
-        }
-        if (!ImageIO.write(img, "png", file.toFile())) {
-            throw new IOException("no PNG writer");
-        }
+        });
     }
 
     /** Seconds to x pixels. */
