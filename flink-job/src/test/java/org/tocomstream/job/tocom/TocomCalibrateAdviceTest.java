@@ -88,7 +88,9 @@ class TocomCalibrateAdviceTest {
         Result trained = run(argv.toArray(String[]::new));
         assertThat(trained.status()).as(trained.err()).isZero();
         assertThat(TokenCompensator.loadFor(own, tuned).config().maxDegree()).isEqualTo(3);
-        Result again = run(calibrateOwn.split(" "));
+        List<String> fit = new ArrayList<>(Arrays.asList(calibrateOwn.split(" ")));
+        fit.addAll(List.of("--size", "16", "--scales", "0.5,1"));
+        Result again = run(fit.toArray(String[]::new));
         assertThat(again.status()).as(again.err()).isZero();
         assertThat(CompensatorCalibration.load(tuned.resolve(CompensatorCalibration.FILE_NAME))
                         .pluginBaseWeightsSha256())
