@@ -5,8 +5,8 @@
 # (plugin, model) case: tocom calibrate (kl-line-search, the default) then tocom eval on the model with
 # that calibration. Kept small for a shared 2-core machine (each step one to three minutes).
 # Usage (from anywhere): OUT=/tmp/tr-run bash src/experiments/tocom-transfer/run.sh [STEP...]
-# Steps: plugins, far, near, own, distance (default: these, in that order); hardplugin and rank were not run
-# (the shared machine's time ran out; see README.md).
+# Steps: plugins, far, near, own, hardplugin, distance (default: these, in that order); rank was not
+# run (the shared machine's time ran out; see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."   # the repository root
 JAR=${JAR:-flink-job/target/tocom-stream.jar}
@@ -36,7 +36,7 @@ fine_tune() {  # dir lr
   rm -rf $1/training
 }
 
-steps=${*:-plugins far near own distance}
+steps=${*:-plugins far near own hardplugin distance}
 for step in $steps; do
   case $step in
     plugins)   # the base's plugin, trained on the base's own (default) domain
