@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import org.tocomstream.compensate.BoundCompensator;
+import org.tocomstream.compensate.CalibrationVerdict;
 import org.tocomstream.compensate.CompensatorCalibration;
 import org.tocomstream.compensate.CompensatorEvaluation;
 import org.tocomstream.compensate.CompensatorMode;
@@ -88,7 +89,14 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
             + "the model's default s. --rule sqrt-kl-ratio --base BASE: the plain KLs of the\n"
             + "model and of the base give factor = min(1, sqrt(KL_model / KL_base)), applied\n"
             + "as s x factor. The file (MODEL/" + CompensatorCalibration.FILE_NAME + ") is also what\n"
-            + "lets the stream apply the base's plugin to a fine-tuned model. One line per pair.\n\n"
+            + "lets the stream apply the base's plugin to a fine-tuned model. One line per pair;\n"
+            + "then, after a line search, whether the plugin helps the model: a warning when\n"
+            + String.format(
+                    Locale.ROOT,
+                    "more than %.0f %% of the pairs are off or the mean KL falls by less than %.0f %%,\n",
+                    100 * CalibrationVerdict.MAX_OFF_FRACTION,
+                    100 * CalibrationVerdict.MIN_MEAN_KL_REDUCTION)
+            + "with the tocom train command that trains a plugin on the model itself instead.\n\n"
             + "options:\n"
             + PARSER.optionsHelp();
 
@@ -105,7 +113,8 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
             int size,
             int batch,
             Path out,
-            Device device) {}
+            Device device,
+            List<String> frameArgs) {}
 
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL, PLUGIN);
@@ -150,7 +159,8 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
                 args.positiveInt(SIZE, 500),
                 args.positiveInt(BATCH, 64),
                 args.path(OUT).orElse(model.resolve(CompensatorCalibration.FILE_NAME)),
-                DeviceOption.parse(args));
+                DeviceOption.parse(args),
+                TocomCalibrateAdvice.frameArgs(args));
     }
 
     int execute(PrintStream out) throws CommandFailedException {
@@ -228,6 +238,9 @@ public record TocomCalibrateRun(Settings s, PrintStream err) {
         }
         out.print(calibration.describe());
         out.printf(Locale.ROOT, "wrote %s%n", s.out());
+        CalibrationVerdict.of(calibration)
+                .ifPresent(v -> out.print(TocomCalibrateAdvice.text(
+                        v, plugin, s.model(), modelSha.equals(plugin.baseWeightsSha256()), s.frameArgs())));
         return Cli.OK;
     }
 

@@ -74,6 +74,8 @@ public record TocomTrainRun(Settings s, PrintStream err) {
             .value(DataOptions.DATA_SEED, "N", "generator seed (default 0)")
             .value(DataOptions.FRAME_SIZE, "PX", "generator frame side (default 64)")
             .value(DataOptions.CLASSES, "LIST", "generator classes (default the 8 one-colour classes)")
+            .value(DataOptions.OBJECT_SCALE, "MIN,MAX", "generator object size (default 0.25,0.6)")
+            .value(DataOptions.NOISE, "STD", "generator pixel noise (default 10)")
             .value(TRAIN_SIZE, "N", "generated training scenes, or most frames read with --topic\n(default 4000)")
             .value(HELD_OUT, "DIR", "held-out images for the KL check after each epoch (with --images\nor --topic)")
             .value(HELD_OUT_SIZE, "N", "generated held-out scenes, VALIDATION split (default 256; 0 = none)")
@@ -140,7 +142,13 @@ public record TocomTrainRun(Settings s, PrintStream err) {
     static Settings settings(String[] argv) throws UsageException {
         ParsedArgs args = PARSER.parseOptions(argv, MODEL);
         String bootstrap = UnlabelledFrames.frameSource(
-                args, DataOptions.DATA_SEED, DataOptions.FRAME_SIZE, DataOptions.CLASSES, HELD_OUT_SIZE);
+                args,
+                DataOptions.DATA_SEED,
+                DataOptions.FRAME_SIZE,
+                DataOptions.CLASSES,
+                DataOptions.OBJECT_SCALE,
+                DataOptions.NOISE,
+                HELD_OUT_SIZE);
         if (args.has(TRAIN_SIZE) && !args.has(TOPIC)) {
             args.requires(TRAIN_SIZE, DataOptions.GENERATOR);
         }
