@@ -124,11 +124,12 @@ public record LoadSignals(
     /**
      * The predicted wall time of a batch of {@code frames} frames at this level: the measured mean
      * at that batch size, else the mean per frame at the largest size the level ran with, times
-     * the frames. A batch larger than any the level ran costs at least that much: the time per
-     * frame falls with the batch size, so the figure errs long, which only makes shedding keep
-     * a frame's label on time (capping it at the largest measured batch, as before, predicted
-     * a full batch after a start-up of half-full ones at half its time and kept frames that came
-     * out late).
+     * the frames up to that size. {@code frames} may be every frame waiting, more than a batch
+     * holds: the plan judges the whole buffer and the operator then cuts at most its maximum
+     * batch size, and under load, when shedding matters, batches are full at that size. (Not
+     * capping it, tried once, predicted the time of a 250-frame batch and skipped frames the
+     * model had time for: at 1.5x with 320-px frames 63 % of the frames were skipped and the
+     * labelled rate fell to 100 frames/s, half of the top rung's capacity.)
      */
     public OptionalDouble batchMs(CompressionLevel level, int frames) {
         OptionalDouble exact = msPerFrame(level, frames);
@@ -141,7 +142,9 @@ public record LoadSignals(
                 largest = t;
             }
         }
-        return largest == null ? OptionalDouble.empty() : OptionalDouble.of(largest.msPerFrame() * frames);
+        return largest == null
+                ? OptionalDouble.empty()
+                : OptionalDouble.of(largest.msPerFrame() * Math.min(frames, largest.batchSize()));
     }
 
     /** The measured time per frame at this level and batch size, if any batch ran so. */

@@ -108,8 +108,8 @@ class LevelSourceTest {
         assertThat(s.batchMs(CompressionLevel.tome(6), 8)).hasValue(240.0);
         // Not measured at 6: the largest size's 30 ms a frame, six frames.
         assertThat(s.batchMs(CompressionLevel.tome(6), 6)).hasValue(180.0);
-        // More than the largest size ever ran: its time per frame for every frame (errs long).
-        assertThat(s.batchMs(CompressionLevel.tome(6), 12)).hasValue(360.0);
+        // More than the largest size ever ran (every frame waiting): a cut runs at most that many.
+        assertThat(s.batchMs(CompressionLevel.tome(6), 12)).hasValue(240.0);
         assertThat(s.batchMs(CompressionLevel.none(), 4)).isEmpty();
     }
 
