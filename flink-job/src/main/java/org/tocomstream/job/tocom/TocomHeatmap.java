@@ -5,17 +5,14 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.function.ToDoubleFunction;
-import javax.imageio.ImageIO;
+import org.tocomstream.job.cli.PngCanvas;
 
 /**
  * The (m, n) grid of a {@code tocom eval} run as a PNG heat map, drawn with plain {@code java.awt}
@@ -36,9 +33,6 @@ public final class TocomHeatmap {
 
     /** Writes the heat map of {@code report} to {@code file} (PNG). */
     static void write(TocomEvalReport report, Path file) throws IOException {
-        if (System.getProperty("java.awt.headless") == null) {
-            System.setProperty("java.awt.headless", "true");
-        }
         TreeSet<Integer> degreeSet = new TreeSet<>();
         for (TocomEvalReport.Cell c : report.cells()) {
             degreeSet.add(c.m());
@@ -50,13 +44,7 @@ public final class TocomHeatmap {
         int side = degrees.size() * CELL;
         int width = MARGIN_LEFT + panels * side + (panels - 1) * GAP + 24;
         int height = MARGIN_TOP + side + MARGIN_BOTTOM;
-        BufferedImage img = new BufferedImage(Math.max(width, 360), height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        PngCanvas.write(file, Math.max(width, 360), height, g -> {
             g.setColor(Color.BLACK);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
             g.drawString(
@@ -96,16 +84,7 @@ public final class TocomHeatmap {
                         gainRange,
                         v -> String.format(Locale.ROOT, "%+.1f", 100 * v));
             }
-        } finally {
-            g.dispose();
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        if (!ImageIO.write(img, "png", file.toFile())) {
-            throw new IOException("no PNG writer in this JVM");
-        }
+        });
     }
 
     private interface Text {
