@@ -126,4 +126,18 @@ public final class DemoModel {
         Safetensors.write(spec.weightsPath(dir), VitInit.truncatedNormal(cfg, seed), Map.of());
         return dir;
     }
+
+    /**
+     * The start lines with the bundled model's temporary unpack directory, which is deleted when
+     * the run ends, replaced in the {@code ladder --model} hint by a copy the user keeps.
+     */
+    static String hintForACopy(String lines, Path unpacked) {
+        String temp = "ladder --model " + unpacked;
+        if (!lines.contains(temp)) {
+            return lines;
+        }
+        return lines.replace(temp, "ladder --model DIR")
+                + " (DIR: a copy of the bundled model, flink-job/src/main/resources/demo-model in the"
+                + " repository; then run --model DIR)";
+    }
 }

@@ -119,7 +119,7 @@ public final class RunCommand implements Command {
             started.model = demoModelUnlessGiven(conf, out, err);
             String ladder = adaptiveByDefault(conf);
             if (started.model != null) {
-                ladder = forBundledModel(ladder, started.model.dir());
+                ladder = DemoModel.hintForACopy(ladder, started.model.dir());
             }
             printEffectiveConfiguration(conf, demo, out);
             out.println(ladder);
@@ -341,20 +341,6 @@ public final class RunCommand implements Command {
             throw new CommandFailedException(JobArgs.withFlags(e.getMessage()), e);
         }
         return line;
-    }
-
-    /**
-     * The start lines with the bundled model's temporary unpack directory, which is deleted when
-     * the run ends, replaced in the {@code ladder --model} hint by a copy the user keeps.
-     */
-    static String forBundledModel(String lines, Path unpacked) {
-        String temp = "ladder --model " + unpacked;
-        if (!lines.contains(temp)) {
-            return lines;
-        }
-        return lines.replace(temp, "ladder --model DIR")
-                + " (DIR: a copy of the bundled model, flink-job/src/main/resources/demo-model in the"
-                + " repository; then run --model DIR)";
     }
 
     /** Waits for Ctrl-C, the run time, or the job's end; returns the exit status. */

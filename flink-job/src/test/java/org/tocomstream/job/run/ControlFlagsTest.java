@@ -188,7 +188,7 @@ class ControlFlagsTest {
             assertThat(c.get(ControlOptions.LADDER)).isEqualTo("none;tome:2;tome:4;tome:6");
             // The local demo's bundled model is unpacked into a directory deleted at the end: the
             // hint names a copy instead.
-            String bundled = RunCommand.forBundledModel(
+            String bundled = DemoModel.hintForACopy(
                     RunCommand.adaptiveByDefault(parse("--model", model.dir().toString())), model.dir());
             assertThat(bundled)
                     .doesNotContain("ladder --model " + model.dir())
