@@ -53,13 +53,13 @@ public final class ProduceCommand implements Command {
             .value(
                     VIDEO,
                     "FILE",
-                    "publish the frames of a video (H.264 MP4/MOV, MJPEG; decoded\nwith JCodec, pure Java) as JPEG")
+                    "publish the frames of a video (any codec FFmpeg decodes: H.264,\nH.265, MPEG-4/DivX/Xvid, MJPEG, ...) as JPEG, at its own frame rate\nunless --fps is given")
             .flag(GENERATOR, "publish synthetic camera frames (scene generator; endless)")
             .flag(HOSTILE, "publish --count seeded hostile records (see above)")
             .value(
                     FPS,
                     "F",
-                    "frames per second per stream (default 10; 0 = as fast as possible);\n--hostile: records per second in all (default 0)")
+                    "frames per second per stream (default 10, a video's own rate for\n--video; 0 = as fast as possible);\n--hostile: records per second in all (default 0)")
             .value(STREAMS, "N", "number of streams (default 1); ids PREFIX0..PREFIX(N-1)")
             .value(PREFIX, "TEXT", "stream id prefix (default cam-)")
             .value(COUNT, "N", "stop after N frames per stream; --hostile: N records (required)")
@@ -102,8 +102,11 @@ public final class ProduceCommand implements Command {
     /** The checked options: the broker, what to publish where, and the partitions of a new topic. */
     private record Options(String bootstrap, FramePublisher.Settings settings, int partitions) {}
 
-    /** The frames to publish, their description for the log, and what to close after (or null). */
-    private record Source(FramePublisher.FrameSupplier supplier, String what, AutoCloseable resource) {}
+    /**
+     * The frames to publish, their description for the log, what to close after (or null) and their
+     * own frames per second (a video's; 0 when none).
+     */
+    private record Source(FramePublisher.FrameSupplier supplier, String what, AutoCloseable resource, double fps) {}
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
@@ -114,10 +117,19 @@ public final class ProduceCommand implements Command {
         Options options = options(args);
         String bootstrap = options.bootstrap();
         FramePublisher.Settings settings = options.settings();
+        Source source = source(args, settings);
+        if (source.fps() > 0 && !args.has(FPS)) {
+            settings = new FramePublisher.Settings(
+                    settings.topic(),
+                    settings.streams(),
+                    source.fps(),
+                    settings.streamPrefix(),
+                    settings.framesPerStream(),
+                    settings.duration());
+        }
         String topic = settings.topic();
         int streams = settings.streams();
         double fps = settings.fps();
-        Source source = source(args, settings);
         AutoCloseable resource = source.resource();
         ensureTopic(bootstrap, topic, options.partitions(), resource, err);
 
@@ -235,11 +247,19 @@ public final class ProduceCommand implements Command {
             if (args.has(IMAGES)) {
                 Path dir = args.path(IMAGES).orElseThrow();
                 ImageFolderFrames images = ImageFolderFrames.open(dir, args.has(LOOP));
-                return new Source(images, images.size() + " images of " + dir, null);
+                return new Source(images, images.size() + " images of " + dir, null, 0);
             } else if (args.has(VIDEO)) {
                 Path file = args.path(VIDEO).orElseThrow();
                 VideoFrames video = VideoFrames.open(file, args.has(LOOP));
-                return new Source(video, "video " + file, video);
+                String what = String.format(
+                        Locale.ROOT,
+                        "video %s (%s, %s)",
+                        file,
+                        video.codec(),
+                        video.frameRate() > 0
+                                ? String.format(Locale.ROOT, "%.3g fps", video.frameRate())
+                                : "frame rate unknown");
+                return new Source(video, what, video, video.frameRate());
             } else {
                 SceneConfig config = SceneConfig.defaults();
                 OptionalInt px = args.positiveInt(FRAME_SIZE);
@@ -252,7 +272,7 @@ public final class ProduceCommand implements Command {
                 }
                 GeneratedFrames generated =
                         new GeneratedFrames(config, args.longValue(SEED).orElse(0), settings, args.has(PNG));
-                return new Source(generated, generated.describe(), null);
+                return new Source(generated, generated.describe(), null, 0);
             }
         } catch (IOException e) {
             throw new CommandFailedException(e.getMessage(), e);

@@ -3,28 +3,21 @@ package org.tocomstream.job.run;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
-import org.jcodec.api.FrameGrab;
-import org.jcodec.api.JCodecException;
-import org.jcodec.common.io.NIOUtils;
-import org.jcodec.common.io.SeekableByteChannel;
-import org.jcodec.common.model.Picture;
-import org.jcodec.scale.AWTUtil;
 import org.tocomstream.data.SceneImages;
 import org.tocomstream.job.kafka.FramePublisher;
 
 /**
- * The frames of a video file, decoded in pure Java with JCodec (H.264 in MP4/MOV, MJPEG, ...) and
- * re-encoded as JPEG. Each stream sends the same video; streams advance in lock step (the
- * publisher asks for frame {@code n} of every stream before frame {@code n + 1}), so each video
- * frame is decoded once. At the end the video restarts when looping, else every stream ends.
+ * The frames of a video file, decoded with FFmpeg ({@link FfmpegVideo}) and re-encoded as JPEG. Each
+ * stream sends the same video; streams advance in lock step (the publisher asks for frame {@code n}
+ * of every stream before frame {@code n + 1}), so each video frame is decoded once and only one is
+ * held. At the end the video restarts when looping, else every stream ends.
  */
 public final class VideoFrames implements FramePublisher.FrameSupplier, AutoCloseable {
 
     private final Path file;
     private final boolean loop;
     private final float jpegQuality;
-    private SeekableByteChannel channel;
-    private FrameGrab grab;
+    private FfmpegVideo video;
     private long decodedSeq = -1;
     private boolean reopenedEmpty;
     private FramePublisher.Encoded current;
@@ -35,56 +28,48 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
         this.jpegQuality = jpegQuality;
     }
 
-    /** @throws IOException when the file cannot be read or holds no video track JCodec decodes */
+    /** @throws IOException naming the file (and the codec) when it cannot be read or its video not decoded */
     static VideoFrames open(Path file, boolean loop) throws IOException {
         VideoFrames v = new VideoFrames(file, loop, SceneImages.DEFAULT_JPEG_QUALITY);
-        v.reopen();
+        v.video = FfmpegVideo.open(file);
         return v;
     }
 
-    private void reopen() throws IOException {
-        closeChannel();
-        channel = NIOUtils.readableChannel(file.toFile());
-        try {
-            grab = FrameGrab.createFrameGrab(channel);
-        } catch (JCodecException | RuntimeException e) {
-            closeChannel();
-            throw new IOException("cannot decode video " + file + ": " + e.getMessage(), e);
-        }
+    /** The codec, as FFmpeg names it, with the container's tag. */
+    String codec() {
+        return video.codec();
+    }
+
+    /** The video's own frames per second; 0 when the file does not say. */
+    double frameRate() {
+        return video.frameRate();
     }
 
     @Override
     public FramePublisher.Encoded next(int stream, long seq) throws IOException {
         while (decodedSeq < seq) {
-            Picture picture = grab.getNativeFrame();
-            if (picture == null) {
+            BufferedImage image = video.next();
+            if (image == null) {
                 if (decodedSeq < 0 || reopenedEmpty) {
                     throw new IOException("no decodable video frame in " + file);
                 }
                 if (!loop) {
                     return null;
                 }
-                reopen();
+                video.close();
+                video = FfmpegVideo.open(file);
                 reopenedEmpty = true;
                 continue;
             }
             reopenedEmpty = false;
-            BufferedImage image = AWTUtil.toBufferedImage(picture);
             current = new FramePublisher.Encoded(SceneImages.jpeg(image, jpegQuality), "image/jpeg");
             decodedSeq++;
         }
         return seq == decodedSeq ? current : null;
     }
 
-    private void closeChannel() throws IOException {
-        if (channel != null) {
-            channel.close();
-            channel = null;
-        }
-    }
-
     @Override
-    public void close() throws IOException {
-        closeChannel();
+    public void close() {
+        video.close();
     }
 }

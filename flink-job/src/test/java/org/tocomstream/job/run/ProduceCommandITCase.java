@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jcodec.api.awt.AWTSequenceEncoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
@@ -129,22 +130,25 @@ class ProduceCommandITCase {
         }
     }
 
-    @Test
-    void videoFramesAreDecodedWithJcodecAndSentAsJpeg() throws Exception {
-        Path video = tmp.resolve("clip.mp4");
-        SceneGenerator scenes = SceneGenerator.of(SceneConfig.defaults().withSize(64, 48), 2);
-        AWTSequenceEncoder enc = AWTSequenceEncoder.createSequenceEncoder(video.toFile(), 10);
-        for (int i = 0; i < 5; i++) {
-            enc.encodeImage(scenes.camera("v").frame(i).image());
-        }
-        enc.finish();
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "h264-high.mp4, 640",
+        "divx3.avi, 320",
+        "mpeg4-xvid.avi, 160",
+        "hevc.mp4, 160",
+        "mjpeg.avi, 160",
+        "cinepak.avi, 160"
+    })
+    void videoFramesOfEachCodecFamilyAreDecodedWithFfmpegAndSentAsJpeg(String clip, int width) throws Exception {
+        Path video = FfmpegVideoTest.clip(clip);
+        String topic = "vid-" + clip.replace('.', '-');
 
         Result r = CommandLines.run(
                 "produce",
                 "--bootstrap",
                 KAFKA.bootstrapServers(),
                 "--topic",
-                "vid",
+                topic,
                 "--video",
                 video.toString(),
                 "--streams",
@@ -153,18 +157,29 @@ class ProduceCommandITCase {
                 "0");
 
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("published 10 frames of 2 stream(s)");
+        assertThat(r.out()).contains("published 8 frames of 2 stream(s)");
         List<ConsumerRecord<byte[], byte[]>> got =
-                KAFKA.read("vid", 10, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+                KAFKA.read(topic, 8, Duration.ofSeconds(30), Duration.ofMillis(300), false);
         assertThat(seqByStream(got))
-                .containsOnly(
-                        Map.entry("cam-0", List.of(0L, 1L, 2L, 3L, 4L)),
-                        Map.entry("cam-1", List.of(0L, 1L, 2L, 3L, 4L)));
+                .containsOnly(Map.entry("cam-0", List.of(0L, 1L, 2L, 3L)), Map.entry("cam-1", List.of(0L, 1L, 2L, 3L)));
         List<Integer> widths = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> c : got) {
+            assertThat(header(c, WireFormat.CONTENT_TYPE)).isEqualTo("image/jpeg");
             widths.add(SceneImages.decode(c.value()).getWidth());
         }
-        assertThat(widths).containsOnly(64);
+        assertThat(widths).containsOnly(width);
+    }
+
+    @Test
+    void aVideoIsPublishedAtItsOwnFrameRateUnlessFpsIsGiven() throws Exception {
+        Path video = FfmpegVideoTest.clip("hevc.mp4");
+
+        Result r = CommandLines.run(
+                "produce", "--bootstrap", KAFKA.bootstrapServers(), "--topic", "vid-rate", "--video", video.toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("1 stream(s) x 10.0 fps from video " + video + " (hevc (hvc1), 10.0 fps)");
+        assertThat(r.out()).contains("published 4 frames of 1 stream(s)");
     }
 
     @Test

@@ -18,7 +18,7 @@ class ProduceCommandTest {
         Result r = run("produce", "--help");
         assertThat(r.status()).isZero();
         assertThat(r.out())
-                .contains("--images DIR", "--video FILE", "--generator", "frame-seq", "capture-ts", "JCodec");
+                .contains("--images DIR", "--video FILE", "--generator", "frame-seq", "capture-ts", "FFmpeg");
     }
 
     @Test
