@@ -220,6 +220,17 @@ record TocomEvalReport(
                             ? "off (factor 0: the pair runs without the plugin)"
                             : String.format(Locale.ROOT, "factor %.4f (s = %.4g)", p.factor(), scale * p.factor()));
         }
+        long uncalibrated =
+                cells.stream().filter(c -> c.m() != c.n() && c.factor() == null).count();
+        if (uncalibrated > 0) {
+            out.printf(
+                    Locale.ROOT,
+                    "  note: %d pairs of the grid are not in the calibration and run at s = %s without a factor;"
+                            + " the stream never runs them (it applies the trained level -> n), and above the"
+                            + " plugin's own s they can overcorrect%n",
+                    uncalibrated,
+                    scale);
+        }
     }
 
     private static String pct(Double v) {
