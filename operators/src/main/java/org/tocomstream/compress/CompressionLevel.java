@@ -32,6 +32,10 @@ import java.util.OptionalInt;
  *       #gtp(GtpParams)} propagates P tokens per block into their graph neighbours and removes them.
  *   <li>IdleViT token idling ({@link IdleSchedule}): {@link #idle(double)} runs the later blocks on
  *       the patch tokens the class token's query ranks highest and passes the others through.
+ *   <li>Token reuse on video ({@code src/docs/reuse.md}): {@link #reuse(double)} recomputes, per
+ *       frame of a stream, the patch tokens whose input moved most since they were last computed
+ *       and takes the others from the stream's cache. It needs the cache (the inference operator
+ *       keeps one per camera); without one a frame is computed in full.
  * </ul>
  *
  * <p>A level is its method plus one immutable parameter value of that method's family ({@code
@@ -59,7 +63,8 @@ public final class CompressionLevel implements Serializable {
         EVIT,
         DIFFRATE,
         GTP,
-        IDLE
+        IDLE,
+        REUSE
     }
 
     private static final CompressionLevel NONE = new CompressionLevel(Method.NONE, null);
@@ -155,6 +160,20 @@ public final class CompressionLevel implements Serializable {
     }
 
     /**
+     * Token reuse on video ({@code ReuseParams}): each block recomputes the given fraction of the
+     * patch tokens per frame, those whose input moved most since the stream's cache last computed
+     * them; a frame without a cache computes in full.
+     */
+    public static CompressionLevel reuse(double fraction) {
+        return of(Method.REUSE, ReuseParams.fraction(fraction), false);
+    }
+
+    /** Token reuse recomputing {@code patchTokens} patch tokens per block and frame. */
+    public static CompressionLevel reuseCount(int patchTokens) {
+        return of(Method.REUSE, ReuseParams.count(patchTokens), false);
+    }
+
+    /**
      * Parses the text form (see the class comment): the head before the colon picks the family,
      * which parses the rest.
      *
@@ -181,6 +200,7 @@ public final class CompressionLevel implements Serializable {
                 case "diffrate" -> diffRate(DiffRateSchedule.parse(text.trim().substring(colon + 1)));
                 case "gtp" -> gtp(GtpParams.parse(body));
                 case "idle" -> idle(IdleSchedule.parse(body));
+                case "reuse" -> of(Method.REUSE, ReuseParams.parse(body), false);
                 default -> throw new IllegalArgumentException("unknown method '" + head + "'");
             };
         } catch (IllegalArgumentException e) {
@@ -191,7 +211,8 @@ public final class CompressionLevel implements Serializable {
                                     + " evit:RATE@B1,B2,..., diffrate:P0,P1,.../M0,M1,...,"
                                     + " diffrate:deit-s@2.9, diffrate:file=PATH,"
                                     + " gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off], idle:RATE,"
-                                    + " idle:RATE@B1,B2,... or idle:R1,R2,...@B1,B2,...",
+                                    + " idle:RATE@B1,B2,..., idle:R1,R2,...@B1,B2,...,"
+                                    + " reuse:FRACTION or reuse:COUNT",
                             text, e.getMessage()),
                     e);
         }
@@ -206,6 +227,7 @@ public final class CompressionLevel implements Serializable {
             case DIFFRATE -> "diffrate:" + ((DiffRateSchedule) params).text();
             case GTP -> "gtp:" + ((GtpParams) params).text();
             case IDLE -> "idle:" + ((IdleSchedule) params).text();
+            case REUSE -> "reuse:" + ((ReuseParams) params).text();
         };
     }
 
@@ -308,6 +330,19 @@ public final class CompressionLevel implements Serializable {
         return params instanceof GtpParams gtp ? gtp : null;
     }
 
+    /**
+     * Patch tokens a reuse level recomputes per block and frame on a model with {@code patches}
+     * patch tokens; -1 for other levels.
+     */
+    public int reuseRecomputed(int patches) {
+        return params instanceof ReuseParams reuse ? reuse.recomputed(patches) : -1;
+    }
+
+    /** Whether this is a token-reuse level (it needs a stream's cache to save work). */
+    public boolean isReuse() {
+        return method == Method.REUSE;
+    }
+
     /** The IdleViT keep ratios; for other methods a schedule in which no block idles. */
     public IdleSchedule idleSchedule() {
         return params instanceof IdleSchedule idle ? idle : IdleSchedule.NONE;
@@ -315,7 +350,7 @@ public final class CompressionLevel implements Serializable {
 
     /**
      * The method name as written in labels: {@code none}, {@code tome}, {@code evit}, {@code
-     * diffrate}, {@code gtp} or {@code idle}.
+     * diffrate}, {@code gtp}, {@code idle} or {@code reuse}.
      */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);

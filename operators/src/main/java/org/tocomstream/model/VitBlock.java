@@ -200,8 +200,36 @@ final class VitBlock {
 
     /** The MLP on {@code LN2(x)}: D → hidden → D with exact GELU, before the residual sum. */
     NDArray mlp(NDArray x) {
-        NDArray m = LayerNorm.layerNorm(x, normShape, norm2W, norm2B, eps).singletonOrThrow();
+        return mlpOnNormed(norm2(x));
+    }
+
+    /** LN2(x): the normalised tokens the MLP reads. */
+    NDArray norm2(NDArray x) {
+        return LayerNorm.layerNorm(x, normShape, norm2W, norm2B, eps).singletonOrThrow();
+    }
+
+    /** The MLP on tokens already normalised by {@link #norm2}. */
+    NDArray mlpOnNormed(NDArray m) {
         return linear(Activation.gelu(linear(m, fc1W, fc1B)), fc2W, fc2B);
+    }
+
+    /** q, k and v of normalised tokens in one product, (B, S, D) → (B, S, 3D), unscaled. */
+    NDArray qkv(NDArray h) {
+        return linear(h, qkvW, qkvB);
+    }
+
+    /**
+     * Attention of S queries over all N keys and values, through the output projection, before the
+     * residual sum: q (B, S, D) unscaled, k and v (B, N, D) → (B, S, D).
+     */
+    NDArray attendRows(NDArray q, NDArray k, NDArray v) {
+        long batch = q.getShape().get(0);
+        long s = q.getShape().get(1);
+        long n = k.getShape().get(1);
+        NDArray qh = toHeads(q, batch, s).mul(Scalars.of(q.getManager(), attnScale));
+        NDArray attn = attentionWeights(qh, toHeads(k, batch, n), null);
+        NDArray o = attn.matMul(toHeads(v, batch, n)).transpose(0, 2, 1, 3).reshape(batch, s, cfg.embedDim());
+        return linear(o, projW, projB);
     }
 
     /** The block's 0-based position. */

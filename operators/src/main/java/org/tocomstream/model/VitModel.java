@@ -45,12 +45,14 @@ public final class VitModel implements AutoCloseable {
     private final VitConfig config;
     private final NDManager manager;
     private final VitForward forward;
+    private final ReuseSlots reuseSlots;
 
     private VitModel(ModelSpec spec, NDManager manager, VitForward forward) {
         this.spec = spec;
         this.config = spec.architecture();
         this.manager = manager;
         this.forward = forward;
+        this.reuseSlots = new ReuseSlots(manager, config);
     }
 
     /**
@@ -155,6 +157,39 @@ public final class VitModel implements AutoCloseable {
     public NDArray forward(NDArray images, ForwardContext ctx) {
         checkInputShape(images.getShape().getShape(), images.getShape().size());
         return forward.forward(images, ctx);
+    }
+
+    /**
+     * An empty token-reuse cache for one stream ({@link ReuseState}); the caller owns and closes
+     * it. Its memory once filled: {@link ReuseState#bytes(VitConfig)}.
+     */
+    public ReuseState newReuseState() {
+        return new ReuseState(reuseSlots);
+    }
+
+    /**
+     * Logits of a batch of frames of B different streams at a token-reuse level ({@link
+     * CompressionLevel#reuse}), each frame with its stream's state: a filled state's frame
+     * recomputes k patch tokens per block and updates the state; an empty state's frame is computed
+     * in full and fills it. A reused frame in which more than {@code sceneCut} of the patch tokens
+     * moved (see {@code src/docs/reuse.md}) is computed again in full, its state refilled.
+     *
+     * @param states one per frame, all different, none used by another call meanwhile
+     * @param sceneCut fraction of moved patch tokens above which a frame counts as a scene cut; 1
+     *     or more: never
+     */
+    public ReuseResult logitsReusing(
+            float[] pixels, long[] shape, CompressionLevel level, ReuseState[] states, double sceneCut) {
+        checkInputShape(shape, pixels.length);
+        if (!level.isReuse() || states.length != shape[0]) {
+            throw new IllegalArgumentException(String.format(
+                    "token reuse needs a reuse level and one state per frame, got %s and %d states for %d frames",
+                    level, states.length, shape[0]));
+        }
+        try (NDManager batch = manager.newSubManager()) {
+            batch.setName("vit-reuse-batch");
+            return ReuseBatch.run(forward, stage(batch, pixels, shape), level, states, sceneCut);
+        }
     }
 
     /** Arrays alive in the weights' manager and its children (leak checks). */
