@@ -17,9 +17,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
+import org.tocomstream.data.SyntheticCamera;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines;
 import org.tocomstream.job.testutils.CommandLines.Result;
@@ -127,6 +129,38 @@ class ProduceCommandITCase {
         for (ConsumerRecord<byte[], byte[]> c : got) {
             assertThat(SceneImages.decode(c.value()).getWidth()).isEqualTo(64);
             assertThat(header(c, WireFormat.CONTENT_TYPE)).isEqualTo("image/jpeg");
+        }
+    }
+
+    @Test
+    void aStaticSceneGeneratorPublishesTheFixedCamerasFrames() throws Exception {
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "static",
+                "--generator",
+                "--scene",
+                "static",
+                "--png",
+                "--count",
+                "3",
+                "--fps",
+                "0");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("static scene");
+        List<ConsumerRecord<byte[], byte[]>> got =
+                KAFKA.read("static", 3, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+        SyntheticCamera cam = SceneGenerator.of(SceneConfig.defaults().withCameraScene(CameraScene.STATIC), 0)
+                .split(SceneGenerator.Split.TEST)
+                .camera("cam-0");
+        assertThat(got).hasSize(3);
+        for (ConsumerRecord<byte[], byte[]> c : got) {
+            assertThat(c.value())
+                    .isEqualTo(cam.frame(Long.parseLong(header(c, WireFormat.FRAME_SEQ)))
+                            .png());
         }
     }
 
