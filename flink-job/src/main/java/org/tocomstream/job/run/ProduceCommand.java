@@ -171,12 +171,15 @@ public final class ProduceCommand implements Command {
             double secs = (System.nanoTime() - start) / 1e9;
             out.printf(
                     Locale.ROOT,
-                    "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
+                    "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%s%n",
                     publisher.acknowledged(),
                     streams,
                     topic,
                     secs,
                     publisher.acknowledged() / secs,
+                    source.supplier() instanceof VideoFrames video
+                            ? ", " + video.skippedPackets() + " undecodable video packet(s) skipped"
+                            : "",
                     signal.signalled() ? " (stopped by signal)" : "");
         } finally {
             progress.shutdownNow();

@@ -191,7 +191,9 @@ class ProduceCommandITCase {
                 "0");
 
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("published 8 frames of 2 stream(s)");
+        assertThat(r.out())
+                .contains("published 8 frames of 2 stream(s)")
+                .contains(", 0 undecodable video packet(s) skipped");
         List<ConsumerRecord<byte[], byte[]>> got =
                 KAFKA.read(topic, 8, Duration.ofSeconds(30), Duration.ofMillis(300), false);
         assertThat(seqByStream(got))
@@ -202,6 +204,29 @@ class ProduceCommandITCase {
             widths.add(SceneImages.decode(c.value()).getWidth());
         }
         assertThat(widths).containsOnly(width);
+    }
+
+    @Test
+    void undecodablePacketsAreSkippedAndCountedInTheSummary() throws Exception {
+        Path damaged = FfmpegVideoTest.damagedClip(tmp);
+
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "vid-damaged",
+                "--video",
+                damaged.toString(),
+                "--fps",
+                "0");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains("published 3 frames of 1 stream(s)")
+                .contains(", 1 undecodable video packet(s) skipped");
+        assertThat(KAFKA.read("vid-damaged", 3, Duration.ofSeconds(30), Duration.ofMillis(300), false))
+                .hasSize(3);
     }
 
     @Test
