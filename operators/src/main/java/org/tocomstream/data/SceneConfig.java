@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * What the synthetic scenes look like: frame size, classes, object scale and rotation, background
  * textures, pixel noise, clutter and, for {@link SyntheticCamera} streams, the length of a motion
- * segment. Immutable; the compact constructor validates every field and names the bad one.
+ * segment and what lies behind the moving object ({@link CameraScene}). Immutable; the compact constructor validates every field and names the bad one.
  *
  * <p>Every scene shows exactly one class object (its label) over a textured background, with up to
  * {@link #maxDistractors} small blobs and thin lines under it that do not change the label. Object
@@ -37,6 +37,9 @@ import java.util.Set;
  * @param maxDistractors largest number of clutter items per scene, 0 to 32; each scene draws from
  *     {@code [0, maxDistractors]} (default 3)
  * @param segmentFrames frames per object segment of a camera stream, 2 to 1,000,000 (default 32)
+ * @param cameraScene what lies behind a camera stream's moving object (default {@link
+ *     CameraScene#SEGMENTS}: a new background every segment, fresh noise every frame; {@link
+ *     CameraScene#STATIC}: one noiseless background per stream); still scenes ignore it
  */
 public record SceneConfig(
         int width,
@@ -48,13 +51,24 @@ public record SceneConfig(
         Set<Background> backgrounds,
         double noiseStd,
         int maxDistractors,
-        int segmentFrames) {
+        int segmentFrames,
+        CameraScene cameraScene) {
 
     /** Smallest object diameter in pixels that keeps shapes tellable apart. */
     static final double MIN_OBJECT_PIXELS = 4.0;
 
     private static final SceneConfig DEFAULTS = new SceneConfig(
-            64, 64, SceneClass.defaults(), 0.25, 0.6, true, EnumSet.allOf(Background.class), 10.0, 3, 32);
+            64,
+            64,
+            SceneClass.defaults(),
+            0.25,
+            0.6,
+            true,
+            EnumSet.allOf(Background.class),
+            10.0,
+            3,
+            32,
+            CameraScene.SEGMENTS);
 
     public SceneConfig {
         requireRange("width", width, 16, 4096);
@@ -92,6 +106,9 @@ public record SceneConfig(
         }
         requireRange("maxDistractors", maxDistractors, 0, 32);
         requireRange("segmentFrames", segmentFrames, 2, 1_000_000);
+        if (cameraScene == null) {
+            throw new IllegalArgumentException("cameraScene must be SEGMENTS or STATIC but was null");
+        }
     }
 
     /** 64 × 64 frames of the 8 {@linkplain SceneClass#defaults() default classes}. */
@@ -115,7 +132,8 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withClasses(List<SceneClass> newClasses) {
@@ -129,7 +147,8 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withScale(double newMinScale, double newMaxScale) {
@@ -143,7 +162,8 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withRotation(boolean newRotation) {
@@ -157,7 +177,8 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withBackgrounds(Set<Background> newBackgrounds) {
@@ -171,7 +192,8 @@ public record SceneConfig(
                 newBackgrounds,
                 noiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withNoiseStd(double newNoiseStd) {
@@ -185,7 +207,8 @@ public record SceneConfig(
                 backgrounds,
                 newNoiseStd,
                 maxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withMaxDistractors(int newMaxDistractors) {
@@ -199,7 +222,8 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 newMaxDistractors,
-                segmentFrames);
+                segmentFrames,
+                cameraScene);
     }
 
     public SceneConfig withSegmentFrames(int newSegmentFrames) {
@@ -213,7 +237,23 @@ public record SceneConfig(
                 backgrounds,
                 noiseStd,
                 maxDistractors,
-                newSegmentFrames);
+                newSegmentFrames,
+                cameraScene);
+    }
+
+    public SceneConfig withCameraScene(CameraScene newCameraScene) {
+        return new SceneConfig(
+                width,
+                height,
+                classes,
+                minScale,
+                maxScale,
+                rotation,
+                backgrounds,
+                noiseStd,
+                maxDistractors,
+                segmentFrames,
+                newCameraScene);
     }
 
     private static boolean containsNull(Iterable<?> values) {

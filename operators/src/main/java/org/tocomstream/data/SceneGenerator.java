@@ -56,6 +56,7 @@ public final class SceneGenerator implements LabelledImageSource {
     private static final long SAMPLE_SALT = 16;
     static final long CAMERA_SALT = 32;
     static final long FRAME_NOISE_SALT = 48;
+    static final long STATIC_BACKGROUND_SALT = 64;
 
     private final SceneConfig config;
     private final long seed;

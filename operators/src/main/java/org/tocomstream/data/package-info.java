@@ -6,8 +6,10 @@
  * labelled still ({@link org.tocomstream.data.Sample}), {@code split(...)} gives independent
  * train/validation/test streams and {@code camera(id)} a {@link
  * org.tocomstream.data.SyntheticCamera} whose {@link org.tocomstream.data.Frame}s show an object
- * moving across the view. {@link org.tocomstream.data.SceneConfig} sets the look (size, classes,
- * scale, rotation, textures, noise, clutter, segment length) and {@link
+ * moving across the view, over a background that changes every segment or, with {@link
+ * org.tocomstream.data.CameraScene#STATIC}, stays for the whole stream as a fixed camera's does.
+ * {@link org.tocomstream.data.SceneConfig} sets the look (size, classes, scale, rotation, textures,
+ * noise, clutter, segment length, camera scene) and {@link
  * org.tocomstream.data.SceneImages} encodes PNG/JPEG.
  *
  * <p>Classes are shape × colour ({@link org.tocomstream.data.SceneClass}); in the default set of 8,

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneClass;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
@@ -22,6 +23,16 @@ public final class DataOptions {
     public static final String CLASSES = "--classes";
     public static final String OBJECT_SCALE = "--object-scale";
     public static final String NOISE = "--noise";
+
+    /**
+     * The synthetic cameras' scene ({@link CameraScene}); declared by the commands that build
+     * cameras (produce, loadtest, ladder), with {@link #SCENE_HELP}.
+     */
+    public static final String SCENE = "--scene";
+
+    public static final String SCENE_HELP = "synthetic cameras' scene: segments (default; a new background every\n"
+            + "segment, fresh noise every frame) or static (a fixed camera: one noiseless\n"
+            + "background per stream, only the moving object's patches change)";
 
     private DataOptions() {}
 
@@ -111,6 +122,18 @@ public final class DataOptions {
             }
         }
         return SceneGenerator.of(config, seed);
+    }
+
+    /** {@code config} with the camera scene of {@code --scene}, or unchanged without it. */
+    public static SceneConfig scene(ParsedArgs args, SceneConfig config) throws UsageException {
+        if (!args.has(SCENE)) {
+            return config;
+        }
+        try {
+            return config.withCameraScene(CameraScene.parse(args.string(SCENE).orElseThrow()));
+        } catch (IllegalArgumentException e) {
+            throw args.error(SCENE, e.getMessage());
+        }
     }
 
     /** {@code "generator seed 0, TEST split, 64x64 frames"}. */

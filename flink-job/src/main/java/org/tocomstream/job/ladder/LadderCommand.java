@@ -11,6 +11,7 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.compress.MacsMatch;
 import org.tocomstream.control.MeasuredLadder;
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
@@ -63,6 +64,7 @@ public final class LadderCommand implements Command {
                     CAMERAS,
                     "N",
                     "with --generator: frames of N synthetic cameras (moving objects) instead of still scenes")
+            .value(DataOptions.SCENE, "S", "with --cameras: the " + DataOptions.SCENE_HELP)
             .value(TOPIC, "T", "unlabelled frames: a frames topic read once from its beginning")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
             .value(RUNGS, "LIST", "end-to-end speed-ups to buy, each above 1 (default 1.25,1.5,2,3)")
@@ -88,7 +90,7 @@ public final class LadderCommand implements Command {
 
     @Override
     public String help() {
-        return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX] [--cameras N]\n"
+        return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX] [--cameras N [--scene S]]\n"
                 + "              | --images DIR | --topic T --bootstrap HOST:PORT) [--rungs LIST]\n"
                 + "              [--families LIST] [--diffrate FILES] [--batch N] [--size N]\n"
                 + "              [--rounds N] [--timing-frames N] [--out FILE] [--plot FILE]\n\n"
@@ -108,7 +110,8 @@ public final class LadderCommand implements Command {
                 + "frames/s over none's in the same run.\n\n"
                 + "Measure on the frames the job will see: --topic reads your cameras' topic;\n"
                 + "--generator --cameras N takes the synthetic cameras' moving objects (what 'run'\n"
-                + "and 'loadtest' publish), --generator alone still scenes.\n\n"
+                + "and 'loadtest' publish; --scene static for fixed cameras), --generator alone\n"
+                + "still scenes.\n\n"
                 + "Rungs: none, then for each target the level of best quality whose speed-up\n"
                 + "reaches it (ties: the faster), faster than the rung before and worth it:\n"
                 + "quality x speed-up above the rung before's (more correct labels per second than\n"
@@ -198,6 +201,7 @@ public final class LadderCommand implements Command {
     private Settings settings(ParsedArgs args) throws UsageException {
         args.atMostOne(DataOptions.DATA, DataOptions.GENERATOR, IMAGES, TOPIC);
         args.requires(CAMERAS, DataOptions.GENERATOR);
+        args.requires(DataOptions.SCENE, CAMERAS);
         if (!args.has(DataOptions.DATA) && !args.has(DataOptions.GENERATOR) && !args.has(IMAGES) && !args.has(TOPIC)) {
             throw args.error("give --data DIR, --generator, --images DIR or --topic T --bootstrap HOST:PORT");
         }
@@ -259,6 +263,7 @@ public final class LadderCommand implements Command {
         SceneGenerator generator = DataOptions.generator(args);
         if (generator != null && args.has(CAMERAS)) {
             int streams = args.positiveInt(CAMERAS, 1);
+            generator = SceneGenerator.of(DataOptions.scene(args, generator.config()), generator.seed());
             SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
             if (!labels.equals(test.labels())) {
                 throw new CommandFailedException(String.format(
@@ -270,7 +275,11 @@ public final class LadderCommand implements Command {
                     streams,
                     size,
                     String.format(
-                            "%d frames of %d synthetic cameras, %s, JPEG", size, streams, DataOptions.describe(test)));
+                            "%d frames of %d synthetic cameras%s, %s, JPEG",
+                            size,
+                            streams,
+                            test.config().cameraScene() == CameraScene.STATIC ? " (static scene)" : "",
+                            DataOptions.describe(test)));
         }
         if (generator != null) {
             SceneGenerator test = generator.split(SceneGenerator.Split.TEST);

@@ -59,7 +59,8 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
 
     /**
      * {@code max} frames of {@code streams} synthetic cameras of the generator's TEST split
-     * (moving objects over changing backgrounds, as {@code run} and {@code loadtest} publish them),
+     * (moving objects over changing backgrounds, as {@code run} and {@code loadtest} publish them,
+     * or over one fixed background per camera when the generator's scene is static),
      * JPEG-encoded, labelled by the class each frame shows. Taken from the cameras in turn, every
      * {@code segmentFrames / 4}-th frame of each, so that every position of an object's crossing
      * and, over the segments, every class is seen. The cameras are named {@code ladder-cam-i}, so

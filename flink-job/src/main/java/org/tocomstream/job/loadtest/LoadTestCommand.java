@@ -77,6 +77,7 @@ public final class LoadTestCommand implements Command {
                             "MIN,MAX",
                             "camera scenes' object diameter, a fraction of the side (default 0.25,0.6)")
                     .value(DataOptions.NOISE, "STD", "camera scenes' pixel noise, 8-bit levels (default 10)")
+                    .value(DataOptions.SCENE, "S", DataOptions.SCENE_HELP)
                     .value(
                             "--accuracy",
                             "FILE",
@@ -111,7 +112,8 @@ public final class LoadTestCommand implements Command {
                 + "--shed, default deadline), and on request default (the job's own controller defaults, as\n"
                 + "'run' starts it). The ladder is the job's: --ladder, else the model's ladder.json, else\n"
                 + "derived; the start prints how much overload it absorbs. One progress line a second.\n"
-                + "Camera-sized frames: --frame-size 320. --ladders derived,measured compares today's\n"
+                + "Camera-sized frames: --frame-size 320; fixed cameras (one background per stream,\n"
+                + "only the objects move): --scene static. --ladders derived,measured compares today's\n"
                 + "ladder with the measured one in one run: same capacity, same load, each policy once per\n"
                 + "ladder (adaptive[derived], adaptive[measured]; files loadtest-adaptive-measured.*), and\n"
                 + "a table and loadtest-ladders.png of age and delivered accuracy per ladder.\n"
@@ -171,6 +173,7 @@ public final class LoadTestCommand implements Command {
                         (v.name() == null ? "" : v.name() + ": ") + v.choice().describe());
                 out.println((v.name() == null ? "" : v.name() + ": ") + overload);
             }
+            header.put("cameraScene", scenes.cameraScene().text());
             header.put("overloadAtDefaults", variants.size() == 1 ? overloads.get(0) : overloads);
             PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, o.streams());
             List<LoadTestAnalysis.Report> reports;

@@ -140,7 +140,7 @@ record LoadTestOptions(
 
     /**
      * The camera scenes: the generator's defaults at {@code px} a side, with {@code --object-scale}
-     * and {@code --noise} as {@code train --generator} takes them (a model fine-tuned on a harder
+     * and {@code --noise} as {@code train --generator} takes them, and the cameras' {@code --scene} (a model fine-tuned on a harder
      * generator domain is load-tested on frames of that domain).
      */
     static SceneConfig scenes(ParsedArgs args, int px) throws UsageException {
@@ -163,6 +163,6 @@ record LoadTestOptions(
             }
         }
         double noise = args.number(DataOptions.NOISE, c.noiseStd(), v -> v >= 0 && v <= 64, "a number in [0, 64]");
-        return c.withNoiseStd(noise);
+        return DataOptions.scene(args, c.withNoiseStd(noise));
     }
 }

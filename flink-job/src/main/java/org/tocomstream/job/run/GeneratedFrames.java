@@ -1,5 +1,6 @@
 package org.tocomstream.job.run;
 
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
@@ -41,10 +42,14 @@ public final class GeneratedFrames implements FramePublisher.FrameSupplier {
         return generator.labels().get(generator.camera(streamId).labelAt(seq));
     }
 
-    /** {@code "scene generator seed 0, 64x64 frames, JPEG"}. */
+    /** {@code "scene generator seed 0, 64x64 frames, JPEG"}, with {@code ", static scene"} for a static one. */
     String describe() {
         return String.format(
-                "scene generator seed %d, %dx%d frames, %s",
-                generator.seed(), generator.config().width(), generator.config().height(), png ? "PNG" : "JPEG");
+                "scene generator seed %d, %dx%d frames%s, %s",
+                generator.seed(),
+                generator.config().width(),
+                generator.config().height(),
+                generator.config().cameraScene() == CameraScene.STATIC ? ", static scene" : "",
+                png ? "PNG" : "JPEG");
     }
 }

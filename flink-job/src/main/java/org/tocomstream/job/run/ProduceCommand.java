@@ -14,6 +14,7 @@ import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
@@ -45,6 +46,7 @@ public final class ProduceCommand implements Command {
     static final String SEED = "--data-seed";
     static final String PARTITIONS = "--partitions";
     static final String HOSTILE = "--hostile";
+    static final String SCENE = DataOptions.SCENE;
 
     private final OptionParser parser = new OptionParser("produce")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (required)")
@@ -67,6 +69,7 @@ public final class ProduceCommand implements Command {
             .flag(LOOP, "images/video: start again at the end (default: stop)")
             .flag(PNG, "generator: PNG instead of JPEG")
             .value(FRAME_SIZE, "PX", "generator: frame side in pixels (default 64)")
+            .value(SCENE, "S", "generator: " + DataOptions.SCENE_HELP)
             .value(SEED, "N", "generator, hostile: seed (default 0)")
             .value(PARTITIONS, "N", "partitions when the topic has to be created (default 1)");
 
@@ -82,7 +85,7 @@ public final class ProduceCommand implements Command {
 
     @Override
     public String help() {
-        return "usage: produce --bootstrap HOST:PORT (--images DIR | --video FILE | --generator)\n"
+        return "usage: produce --bootstrap HOST:PORT (--images DIR | --video FILE | --generator [--scene S])\n"
                 + "               [--topic NAME] [--fps F] [--streams N] [--count N] [--seconds S] [--loop]\n"
                 + "       produce --bootstrap HOST:PORT --topic NAME --hostile --count N [--data-seed S] [--fps F]\n\n"
                 + "Publishes frames in the wire format: key = stream id, value = the image,\n"
@@ -168,12 +171,15 @@ public final class ProduceCommand implements Command {
             double secs = (System.nanoTime() - start) / 1e9;
             out.printf(
                     Locale.ROOT,
-                    "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%n",
+                    "published %d frames of %d stream(s) to %s in %.1f s (%.1f frames/s)%s%s%n",
                     publisher.acknowledged(),
                     streams,
                     topic,
                     secs,
                     publisher.acknowledged() / secs,
+                    source.supplier() instanceof VideoFrames video
+                            ? ", " + video.skippedPackets() + " undecodable video packet(s) skipped"
+                            : "",
                     signal.signalled() ? " (stopped by signal)" : "");
         } finally {
             progress.shutdownNow();
@@ -188,7 +194,8 @@ public final class ProduceCommand implements Command {
     private static int runHostile(ParsedArgs args, PrintStream out, PrintStream err)
             throws UsageException, CommandFailedException {
         String bootstrap = bootstrap(args);
-        for (String o : new String[] {IMAGES, VIDEO, GENERATOR, STREAMS, PREFIX, SECONDS, LOOP, PNG, FRAME_SIZE}) {
+        for (String o :
+                new String[] {IMAGES, VIDEO, GENERATOR, STREAMS, PREFIX, SECONDS, LOOP, PNG, FRAME_SIZE, SCENE}) {
             if (args.has(o)) {
                 throw args.error(o, "not with " + HOSTILE);
             }
@@ -217,7 +224,7 @@ public final class ProduceCommand implements Command {
         if (!args.has(IMAGES) && !args.has(VIDEO) && !args.has(GENERATOR)) {
             throw args.error("give --images DIR, --video FILE or --generator");
         }
-        for (String o : new String[] {PNG, FRAME_SIZE, SEED}) {
+        for (String o : new String[] {PNG, FRAME_SIZE, SEED, SCENE}) {
             args.requires(o, GENERATOR);
         }
         if (args.has(LOOP) && args.has(GENERATOR)) {
@@ -270,6 +277,7 @@ public final class ProduceCommand implements Command {
                         throw args.error(FRAME_SIZE, e.getMessage());
                     }
                 }
+                config = DataOptions.scene(args, config);
                 GeneratedFrames generated =
                         new GeneratedFrames(config, args.longValue(SEED).orElse(0), settings, args.has(PNG));
                 return new Source(generated, generated.describe(), null, 0);

@@ -18,6 +18,7 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
     private final boolean loop;
     private final float jpegQuality;
     private FfmpegVideo video;
+    private long skippedBefore;
     private long decodedSeq = -1;
     private boolean reopenedEmpty;
     private FramePublisher.Encoded current;
@@ -45,6 +46,14 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
         return video.frameRate();
     }
 
+    /**
+     * Packets the decoder rejected and that were skipped (a damaged stretch of the file), over every
+     * pass through it when looping.
+     */
+    long skippedPackets() {
+        return skippedBefore + video.skippedPackets();
+    }
+
     @Override
     public FramePublisher.Encoded next(int stream, long seq) throws IOException {
         while (decodedSeq < seq) {
@@ -56,6 +65,7 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
                 if (!loop) {
                     return null;
                 }
+                skippedBefore += video.skippedPackets();
                 video.close();
                 video = FfmpegVideo.open(file);
                 reopenedEmpty = true;

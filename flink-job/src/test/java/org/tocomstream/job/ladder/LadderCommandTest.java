@@ -103,6 +103,27 @@ class LadderCommandTest {
     }
 
     @Test
+    void staticSceneCamerasAreLabelledAndNamedInTheFile() throws IOException {
+        Path out = tmp.resolve("static/l.json");
+        Files.createDirectories(out.getParent());
+        Result r = ladder(
+                "--generator",
+                "--cameras",
+                "2",
+                "--scene",
+                "static",
+                "--out",
+                out.toString(),
+                "--plot",
+                tmp.resolve("static/l.png").toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        MeasuredLadder ladder = MeasuredLadder.read(out);
+        assertConsistent(ladder, MeasuredLadder.TOP1, true);
+        assertThat(ladder.data().description()).startsWith("8 frames of 2 synthetic cameras (static scene)");
+    }
+
+    @Test
     void anUnlabelledImageFolderMeasuresAgreementIntoTheGivenFiles() throws IOException {
         Path images = SceneFolders.write(tmp.resolve("images"), 2, 3);
         Path out = tmp.resolve("out/l.json");
@@ -155,6 +176,9 @@ class LadderCommandTest {
         usage(run("ladder", "--model", model.toString(), "--topic", "frames"), "--bootstrap");
         usage(run("ladder", "--model", model.toString(), "--images", "x", "--cameras", "2"), "--cameras");
         usage(run("ladder", "--model", model.toString(), "--images", "x", "--data-seed", "2"), "--data-seed");
+        usage(
+                run("ladder", "--model", model.toString(), "--generator", "--scene", "static"),
+                "--scene: requires --cameras");
     }
 
     /** A usage error (exit status 2) whose one line contains {@code part}. */

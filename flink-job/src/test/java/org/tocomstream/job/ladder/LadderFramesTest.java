@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
@@ -62,5 +63,19 @@ class LadderFramesTest {
         BufferedImage first =
                 ImageIO.read(new ByteArrayInputStream(frames.encoded().get(0)));
         assertThat(first.getWidth()).isEqualTo(48);
+    }
+
+    @Test
+    void aStaticSceneGeneratorGivesFixedCameraFramesWithTheSameLabels() {
+        SceneConfig config = SceneConfig.defaults().withSize(48, 48);
+        LadderFrames moving = LadderFrames.cameras(SceneGenerator.of(config, 4), 2, 8, "cams");
+        LadderFrames fixed =
+                LadderFrames.cameras(SceneGenerator.of(config.withCameraScene(CameraScene.STATIC), 4), 2, 8, "cams");
+        SyntheticCamera cam = SceneGenerator.of(config.withCameraScene(CameraScene.STATIC), 4)
+                .split(SceneGenerator.Split.TEST)
+                .camera("ladder-cam-0");
+        assertThat(fixed.labels()).containsExactly(moving.labels());
+        assertThat(fixed.encoded().get(0)).isEqualTo(cam.frame(0).jpeg(SceneImages.DEFAULT_JPEG_QUALITY));
+        assertThat(fixed.encoded().get(0)).isNotEqualTo(moving.encoded().get(0));
     }
 }

@@ -69,6 +69,9 @@ class LoadTestCommandTest {
                 run("loadtest", "--object-scale", "0.5"),
                 "loadtest: --object-scale: '0.5': expected MIN,MAX such as 0.25,0.6");
         assertUsageError(
+                run("loadtest", "--scene", "still"),
+                "loadtest: --scene: camera scene must be segments or static but was 'still'");
+        assertUsageError(
                 run("loadtest", "--ladders", "derived,fast"),
                 "loadtest: --ladders: unknown ladder 'fast'; expected derived, measured or NAME=LADDER");
     }

@@ -9,6 +9,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -214,6 +215,43 @@ class FfmpegVideoTest {
                 looped.next(0, seq);
             }
             assertThat(looped.next(0, 4).bytes()).isEqualTo(first);
+        }
+    }
+
+    /**
+     * {@code divx3.avi} with the first 100 bytes of its second video packet zeroed: the MS-MPEG-4
+     * decoder rejects that packet (FFmpeg's error concealment repairs smaller damage without
+     * complaint, so only a broken frame header reaches the count).
+     */
+    static Path damagedClip(Path dir) throws IOException {
+        byte[] bytes = Files.readAllBytes(clip("divx3.avi"));
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int first = text.indexOf("00dc", text.indexOf("movi"));
+        int second = text.indexOf("00dc", first + 4);
+        assertThat(second).as("the clip's second video chunk").isPositive();
+        Arrays.fill(bytes, second + 8, second + 8 + 100, (byte) 0);
+        Path damaged = dir.resolve("damaged.avi");
+        Files.write(damaged, bytes);
+        return damaged;
+    }
+
+    @Test
+    void aPacketTheDecoderRejectsIsSkippedAndCounted() throws IOException {
+        Path damaged = damagedClip(tmp);
+        try (FfmpegVideo video = FfmpegVideo.open(damaged)) {
+            int frames = 0;
+            while (video.next() != null) {
+                frames++;
+            }
+            assertThat(frames).isEqualTo(3);
+            assertThat(video.skippedPackets()).isEqualTo(1);
+        }
+        // Looping counts every pass: two passes, two skipped packets.
+        try (VideoFrames looped = VideoFrames.open(damaged, true)) {
+            for (long seq = 0; seq < 6; seq++) {
+                assertThat(looped.next(0, seq)).isNotNull();
+            }
+            assertThat(looped.skippedPackets()).isEqualTo(2);
         }
     }
 }

@@ -17,9 +17,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.tocomstream.data.CameraScene;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
+import org.tocomstream.data.SyntheticCamera;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.testutils.CommandLines;
 import org.tocomstream.job.testutils.CommandLines.Result;
@@ -130,6 +132,38 @@ class ProduceCommandITCase {
         }
     }
 
+    @Test
+    void aStaticSceneGeneratorPublishesTheFixedCamerasFrames() throws Exception {
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "static",
+                "--generator",
+                "--scene",
+                "static",
+                "--png",
+                "--count",
+                "3",
+                "--fps",
+                "0");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("static scene");
+        List<ConsumerRecord<byte[], byte[]>> got =
+                KAFKA.read("static", 3, Duration.ofSeconds(30), Duration.ofMillis(300), false);
+        SyntheticCamera cam = SceneGenerator.of(SceneConfig.defaults().withCameraScene(CameraScene.STATIC), 0)
+                .split(SceneGenerator.Split.TEST)
+                .camera("cam-0");
+        assertThat(got).hasSize(3);
+        for (ConsumerRecord<byte[], byte[]> c : got) {
+            assertThat(c.value())
+                    .isEqualTo(cam.frame(Long.parseLong(header(c, WireFormat.FRAME_SEQ)))
+                            .png());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({
         "h264-high.mp4, 640",
@@ -157,7 +191,9 @@ class ProduceCommandITCase {
                 "0");
 
         assertThat(r.status()).as(r.err()).isZero();
-        assertThat(r.out()).contains("published 8 frames of 2 stream(s)");
+        assertThat(r.out())
+                .contains("published 8 frames of 2 stream(s)")
+                .contains(", 0 undecodable video packet(s) skipped");
         List<ConsumerRecord<byte[], byte[]>> got =
                 KAFKA.read(topic, 8, Duration.ofSeconds(30), Duration.ofMillis(300), false);
         assertThat(seqByStream(got))
@@ -168,6 +204,29 @@ class ProduceCommandITCase {
             widths.add(SceneImages.decode(c.value()).getWidth());
         }
         assertThat(widths).containsOnly(width);
+    }
+
+    @Test
+    void undecodablePacketsAreSkippedAndCountedInTheSummary() throws Exception {
+        Path damaged = FfmpegVideoTest.damagedClip(tmp);
+
+        Result r = CommandLines.run(
+                "produce",
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                "vid-damaged",
+                "--video",
+                damaged.toString(),
+                "--fps",
+                "0");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains("published 3 frames of 1 stream(s)")
+                .contains(", 1 undecodable video packet(s) skipped");
+        assertThat(KAFKA.read("vid-damaged", 3, Duration.ofSeconds(30), Duration.ofMillis(300), false))
+                .hasSize(3);
     }
 
     @Test

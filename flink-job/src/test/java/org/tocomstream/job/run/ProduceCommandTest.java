@@ -55,6 +55,12 @@ class ProduceCommandTest {
         assertUsageError(
                 run("produce", "--bootstrap", BS, "--images", "d", "--png"), "produce: --png: requires --generator");
         assertUsageError(
+                run("produce", "--bootstrap", BS, "--images", "d", "--scene", "static"),
+                "produce: --scene: requires --generator");
+        assertUsageError(
+                run("produce", "--bootstrap", BS, "--generator", "--scene", "still"),
+                "produce: --scene: camera scene must be segments or static but was 'still'");
+        assertUsageError(
                 run("produce", "--bootstrap", BS, "--generator", "--loop"),
                 "produce: --loop: the generator is endless; --loop is for --images and --video");
     }
