@@ -192,6 +192,11 @@ public final class VitModel implements AutoCloseable {
         }
     }
 
+    /** Stream slots the reuse storage holds, used or free (memory checks). */
+    int reuseSlotCapacity() {
+        return reuseSlots.capacity();
+    }
+
     /** Arrays alive in the weights' manager and its children (leak checks). */
     int liveArrays() {
         return ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size();
