@@ -157,9 +157,6 @@ public final class ReuseCache implements AutoCloseable {
                 s.state.close();
             } else {
                 s.entry.reserved = false;
-                if (closed) {
-                    s.state.close();
-                }
             }
         }
     }
@@ -177,18 +174,15 @@ public final class ReuseCache implements AutoCloseable {
         return new Counts(newStreams, gaps, refreshes, detached, evictions);
     }
 
-    /** Frees every idle camera's state; reserved ones are freed at their release. */
+    /**
+     * Frees every camera's state. Call it once no forward pass uses them (the operator closes the
+     * cache after its inference threads stopped); releases after this do nothing more.
+     */
     @Override
     public synchronized void close() {
         closed = true;
-        Iterator<Entry> it = entries.values().iterator();
-        while (it.hasNext()) {
-            Entry e = it.next();
-            if (!e.reserved) {
-                e.state.close();
-                it.remove();
-            }
-        }
+        entries.values().forEach(e -> e.state.close());
+        entries.clear();
     }
 
     /** A camera's state for one batch; {@code entry} null for a detached state. */

@@ -58,9 +58,15 @@ final class BatchEmitter {
             DecodedFrame f = p.frame();
             long age = nowMs - f.ageFromTs();
             boolean skip = batch.isSkipped(i);
+            LabelRecord.Reuse reuse =
+                    skip || result.reuse() == null ? null : result.reuse().get(next);
             List<LabelRecord.Label> labels = skip ? List.of() : result.labels().get(next++);
             LabelRecord label = new LabelRecord(
-                    f.stream(), f.seq(), f.captureTs(), labels, level, modelId, ran, inferenceMs, age, skip);
+                    f.stream(), f.seq(), f.captureTs(), labels, level, modelId, ran, inferenceMs, age, skip, reuse);
+            if (reuse != null) {
+                (reuse.reused() ? metrics.reusedFrames : metrics.fullReuseFrames).inc();
+                metrics.recomputedTokens.update(reuse.recomputed());
+            }
             records.accept(p.hasTimestamp() ? new StreamRecord<>(label, p.timestamp()) : new StreamRecord<>(label));
             metrics.frameAgeMs.update(age);
         }

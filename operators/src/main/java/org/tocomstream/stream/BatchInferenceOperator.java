@@ -317,7 +317,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         buffer.coalesceStreams(plan.coalesceStreams());
         metrics.skippedFrames.inc(plan.skippedCount());
 
-        InferenceBatch batch = new InferenceBatch(frames, plan, now, cut.watermarkAfter());
+        InferenceBatch batch = new InferenceBatch(frames, plan, now, cut.watermarkAfter(), predictor.reuseCache());
         inFlight.add(batch);
         updateGauges();
         if (batch.run().isEmpty()) {

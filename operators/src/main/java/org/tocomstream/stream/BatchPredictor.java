@@ -4,6 +4,9 @@ import java.util.List;
 import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.TokenGeometry;
+import org.tocomstream.model.ReuseCache;
+import org.tocomstream.model.ReuseResult;
+import org.tocomstream.model.ReuseState;
 
 /**
  * One inference subtask's handle on a model: logits for a batch at a level. Opened by a {@link
@@ -40,6 +43,27 @@ public interface BatchPredictor extends AutoCloseable {
      */
     default String compensator(CompressionLevel level) {
         return null;
+    }
+
+    /**
+     * This subtask's per-camera token-reuse cache ({@code src/docs/reuse.md}), owned by the
+     * predictor and closed with it; null when the model cannot reuse tokens, and then a reuse
+     * level runs the plain model through {@link #logits}.
+     */
+    default ReuseCache reuseCache() {
+        return null;
+    }
+
+    /**
+     * Logits of frames of different cameras at a reuse level, each with its camera's state from
+     * {@link #reuseCache()} (a scene cut is recomputed in full, at the cache's threshold).
+     *
+     * @param pixels {@code batchSize} preprocessed frames, row-major {@code (B, C, H, W)}
+     * @param states one per frame
+     */
+    default ReuseResult logitsReusing(float[] pixels, int batchSize, CompressionLevel level, ReuseState[] states)
+            throws Exception {
+        throw new UnsupportedOperationException(modelId() + " cannot reuse tokens");
     }
 
     /** The model's token geometry, for the check that every level fits it; empty when unknown. */

@@ -3,6 +3,7 @@ package org.tocomstream.stream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.tocomstream.model.ReuseCache;
 
 /**
  * The work of an inference thread for one batch: stack the pixels of the frames that run, call
@@ -44,6 +45,10 @@ final class BatchRunner {
      */
     InferenceBatch.Result run(InferenceBatch batch) throws InferenceException {
         try {
+            ReuseCache.Reservation reuse = batch.reuse();
+            if (reuse != null && reuse.size() > 0) {
+                return ReuseRounds.run(predictor, batch, reuse, this::topLabels);
+            }
             float[] pixels = stack(batch.run());
             int n = batch.run().size();
             long start = System.nanoTime();
@@ -53,11 +58,7 @@ final class BatchRunner {
                 throw new IllegalStateException(
                         String.format("model returned %d rows for %d frames", logits.length, n));
             }
-            List<List<LabelRecord.Label>> result = new ArrayList<>(n);
-            for (float[] row : logits) {
-                result.add(TopLabels.of(row, labels, topK));
-            }
-            return new InferenceBatch.Result(result, predictor.compensator(batch.level()), nanos);
+            return new InferenceBatch.Result(topLabels(logits), predictor.compensator(batch.level()), nanos);
         } catch (Throwable t) {
             DecodedFrame first = batch.run().get(0).frame();
             throw new InferenceException(
@@ -67,6 +68,14 @@ final class BatchRunner {
                             batch.run().size(), batch.level(), modelId, first.stream(), first.seq(), t),
                     t);
         }
+    }
+
+    private List<List<LabelRecord.Label>> topLabels(float[][] logits) {
+        List<List<LabelRecord.Label>> result = new ArrayList<>(logits.length);
+        for (float[] row : logits) {
+            result.add(TopLabels.of(row, labels, topK));
+        }
+        return result;
     }
 
     /** The frames' pixels back to back, in a per-thread array reused while the size repeats. */

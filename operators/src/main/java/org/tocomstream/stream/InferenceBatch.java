@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.model.ReuseCache;
 
 /**
  * A cut batch, from its cut to its emission: its frames, the plan's level and skip marks, the
@@ -19,17 +20,28 @@ final class InferenceBatch {
      * @param labels the top labels of each frame that ran, in order
      * @param compensator the Token Compensator pair applied, or null
      * @param inferenceNanos forward-pass wall time
+     * @param reuse per frame that ran, what it reused of its camera's cache; null when the batch
+     *     ran without token reuse
      */
-    record Result(List<List<LabelRecord.Label>> labels, String compensator, long inferenceNanos) {
+    record Result(
+            List<List<LabelRecord.Label>> labels,
+            String compensator,
+            long inferenceNanos,
+            List<LabelRecord.Reuse> reuse) {
 
         /** The result of a batch whose frames were all skipped. */
-        static final Result NOTHING_RAN = new Result(List.of(), null, 0);
+        static final Result NOTHING_RAN = new Result(List.of(), null, 0, null);
+
+        Result(List<List<LabelRecord.Label>> labels, String compensator, long inferenceNanos) {
+            this(labels, compensator, inferenceNanos, null);
+        }
     }
 
     private final List<PendingFrame> frames;
     private final BatchPlan plan;
     private final List<PendingFrame> run;
     private final long formedMs;
+    private final ReuseCache.Reservation reuse;
     private Watermark watermarkAfter;
     private Result result;
 
@@ -40,6 +52,16 @@ final class InferenceBatch {
      * @param watermarkAfter the watermark to emit after the batch's labels, or null
      */
     InferenceBatch(List<PendingFrame> frames, BatchPlan plan, long formedMs, Watermark watermarkAfter) {
+        this(frames, plan, formedMs, watermarkAfter, null);
+    }
+
+    /**
+     * A batch that reserves its cameras in {@code cache} (null: none), whatever its level, so the
+     * cache sees every frame in cut order ({@link ReuseCache#reserve}); released at {@link
+     * #complete}.
+     */
+    InferenceBatch(
+            List<PendingFrame> frames, BatchPlan plan, long formedMs, Watermark watermarkAfter, ReuseCache cache) {
         this.frames = frames;
         this.plan = Objects.requireNonNull(plan, "plan");
         if (plan.skippedCount() == 0) {
@@ -55,6 +77,24 @@ final class InferenceBatch {
         }
         this.formedMs = formedMs;
         this.watermarkAfter = watermarkAfter;
+        this.reuse = cache == null ? null : reserve(cache, frames, plan);
+    }
+
+    private static ReuseCache.Reservation reserve(ReuseCache cache, List<PendingFrame> frames, BatchPlan plan) {
+        List<String> streams = new ArrayList<>(frames.size());
+        long[] seqs = new long[frames.size()];
+        boolean[] skipped = new boolean[frames.size()];
+        for (int i = 0; i < frames.size(); i++) {
+            streams.add(frames.get(i).frame().stream());
+            seqs[i] = frames.get(i).frame().seq();
+            skipped[i] = plan.skips(i);
+        }
+        return cache.reserve(streams, seqs, skipped, plan.level().isReuse());
+    }
+
+    /** The cameras' reuse states for the frames that run; null or empty when none reuse. */
+    ReuseCache.Reservation reuse() {
+        return reuse;
     }
 
     /** All frames, skipped ones included, in order. */
@@ -95,6 +135,9 @@ final class InferenceBatch {
             throw new IllegalStateException("a batch completes once");
         }
         this.result = Objects.requireNonNull(result, "result");
+        if (reuse != null) {
+            reuse.release();
+        }
     }
 
     /** Whether the result is in: the batch can be emitted once every batch before it is. */

@@ -45,6 +45,12 @@ import org.apache.flink.metrics.MetricGroup;
  *       BacklogBridgeReporter}</td></tr>
  *   <tr><td>{@value #SKIPPED_FRAMES}</td><td>counter</td><td>frames the shedding policy skipped
  *       (each still emitted as a label record marked {@code skipped})</td></tr>
+ *   <tr><td>{@value #REUSED_FRAMES}</td><td>counter</td><td>frames at a token-reuse level that
+ *       reused their camera's cache</td></tr>
+ *   <tr><td>{@value #FULL_REUSE_FRAMES}</td><td>counter</td><td>frames at a token-reuse level
+ *       computed in full (new camera, reset, refresh, scene cut)</td></tr>
+ *   <tr><td>{@value #RECOMPUTED_TOKENS}</td><td>histogram</td><td>patch tokens each block
+ *       recomputed, per frame at a token-reuse level</td></tr>
  * </table>
  *
  * <p>Dead-lettered frames are counted where they are found, by the decode operator: {@link
@@ -70,6 +76,9 @@ public final class InferenceMetrics {
     public static final String SKIPPED_FRAMES = "skippedFrames";
     public static final String COMPENSATED_BATCHES = "compensatedBatches";
     public static final String UPSTREAM_PENDING_RECORDS = "upstreamPendingRecords";
+    public static final String REUSED_FRAMES = "reusedFrames";
+    public static final String FULL_REUSE_FRAMES = "fullReuseFrames";
+    public static final String RECOMPUTED_TOKENS = "recomputedTokens";
 
     /** Values each histogram keeps. */
     public static final int WINDOW = 1024;
@@ -80,6 +89,9 @@ public final class InferenceMetrics {
     final Counter levelChanges;
     final Counter skippedFrames;
     final Counter compensatedBatches;
+    final Counter reusedFrames;
+    final Counter fullReuseFrames;
+    final WindowHistogram recomputedTokens = new WindowHistogram(WINDOW);
     final WindowHistogram batchSize = new WindowHistogram(WINDOW);
     final WindowHistogram batchLatencyMs = new WindowHistogram(WINDOW);
     final WindowHistogram inferenceMs = new WindowHistogram(WINDOW);
@@ -111,5 +123,8 @@ public final class InferenceMetrics {
         levelChanges = group.counter(LEVEL_CHANGES);
         skippedFrames = group.counter(SKIPPED_FRAMES);
         compensatedBatches = group.counter(COMPENSATED_BATCHES);
+        reusedFrames = group.counter(REUSED_FRAMES);
+        fullReuseFrames = group.counter(FULL_REUSE_FRAMES);
+        group.histogram(RECOMPUTED_TOKENS, recomputedTokens);
     }
 }

@@ -2,6 +2,7 @@ package org.tocomstream.stream;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,9 @@ import java.util.List;
  *  "level":{"method":"tome","schedule":"tome:4","compensator":null},
  *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140,"skipped":false}
  * }</pre>
+ *
+ * <p>At a token-reuse level a frame that ran also carries {@code "reuse":{"reused":true,
+ * "recomputed":16}}; the field is absent otherwise.
  *
  * <p>A frame the load controller's shedding policy skipped still gets a record, with {@code
  * skipped} true and no labels, so that every frame read produces a label or a dead letter.
@@ -32,6 +36,8 @@ import java.util.List;
  * @param skipped true when the frame was not run through the model (shed under overload); its
  *     {@code labels} are then empty, {@code level} is the level of the batch it was part of and
  *     {@code batchSize} counts the frames of that batch that did run
+ * @param reuse at a token-reuse level, whether the frame reused its camera's cache and how many
+ *     patch tokens it recomputed; null (absent from the JSON) at other levels and for skipped frames
  */
 public record LabelRecord(
         String stream,
@@ -43,7 +49,8 @@ public record LabelRecord(
         int batchSize,
         double inferenceMs,
         long ageMs,
-        boolean skipped)
+        boolean skipped,
+        Reuse reuse)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -67,8 +74,34 @@ public record LabelRecord(
         private static final long serialVersionUID = 1L;
     }
 
+    /**
+     * What a frame at a token-reuse level took from its camera's cache.
+     *
+     * @param reused false when the frame was computed in full (first frame of its camera, after a
+     *     reset, a refresh or a scene cut)
+     * @param recomputed patch tokens each block recomputed for the frame (all of them when not reused)
+     */
+    public record Reuse(boolean reused, int recomputed) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
     public LabelRecord {
         labels = List.copyOf(labels);
+    }
+
+    /** A record without token reuse. */
+    public LabelRecord(
+            String stream,
+            long seq,
+            long captureTs,
+            List<Label> labels,
+            Level level,
+            String model,
+            int batchSize,
+            double inferenceMs,
+            long ageMs,
+            boolean skipped) {
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, skipped, null);
     }
 
     /** A record of a frame that was labelled (not skipped). */
@@ -82,12 +115,16 @@ public record LabelRecord(
             int batchSize,
             double inferenceMs,
             long ageMs) {
-        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, false);
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, false, null);
     }
 
     /** The record as UTF-8 JSON. */
     public byte[] toJson() {
-        return GSON.toJson(this).getBytes(StandardCharsets.UTF_8);
+        JsonObject json = GSON.toJsonTree(this).getAsJsonObject();
+        if (reuse == null) {
+            json.remove("reuse"); // present only at token-reuse levels
+        }
+        return GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Parses {@link #toJson()} output; a clear error on anything else. */

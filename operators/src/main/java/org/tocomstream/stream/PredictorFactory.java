@@ -1,6 +1,7 @@
 package org.tocomstream.stream;
 
 import java.io.Serializable;
+import org.tocomstream.model.ReuseCacheConfig;
 
 /**
  * Opens the {@link BatchPredictor} of one inference subtask. Serializable: it travels with the
@@ -30,6 +31,14 @@ public interface PredictorFactory extends Serializable {
      * closed when the last of them closes; each subtask has its own predictor.
      */
     static PredictorFactory sharedModel(ModelConfig config) {
-        return new SharedModelPredictorFactory(config);
+        return new SharedModelPredictorFactory(config, ReuseCacheConfig.DEFAULTS);
+    }
+
+    /**
+     * {@link #sharedModel(ModelConfig)} whose predictors keep a per-camera token-reuse cache with
+     * the given settings ({@link BatchPredictor#reuseCache()}).
+     */
+    static PredictorFactory sharedModel(ModelConfig config, ReuseCacheConfig reuse) {
+        return new SharedModelPredictorFactory(config, reuse);
     }
 }

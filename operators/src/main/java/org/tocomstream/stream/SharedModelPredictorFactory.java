@@ -17,6 +17,10 @@ import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.model.Devices;
 import org.tocomstream.model.ForwardContext;
 import org.tocomstream.model.QvAdapter;
+import org.tocomstream.model.ReuseCache;
+import org.tocomstream.model.ReuseCacheConfig;
+import org.tocomstream.model.ReuseResult;
+import org.tocomstream.model.ReuseState;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitModel;
 
@@ -28,9 +32,11 @@ final class SharedModelPredictorFactory implements PredictorFactory {
     private static final Logger LOG = LoggerFactory.getLogger(SharedModelPredictorFactory.class);
 
     private final ModelConfig config;
+    private final ReuseCacheConfig reuse;
 
-    SharedModelPredictorFactory(ModelConfig config) {
+    SharedModelPredictorFactory(ModelConfig config, ReuseCacheConfig reuse) {
         this.config = Objects.requireNonNull(config, "model config");
+        this.reuse = Objects.requireNonNull(reuse, "reuse cache config");
     }
 
     @Override
@@ -63,7 +69,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 plugin == null ? "none" : plugin,
                 ModelConfig.COMPENSATOR,
                 config.compensator());
-        return new SharedModelPredictor(lease, config.compensatorScale(), choice);
+        return new SharedModelPredictor(lease, config.compensatorScale(), choice, reuse);
     }
 
     @Override
@@ -87,6 +93,7 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         private final BoundCompensator compensator;
         private final double scale;
         private final DeviceSelection.Choice device;
+        private final ReuseCache reuseCache;
         /** Levels already logged as running without the plugin, so each is logged once. */
         private final Set<CompressionLevel> uncovered = ConcurrentHashMap.newKeySet();
 
@@ -94,7 +101,8 @@ final class SharedModelPredictorFactory implements PredictorFactory {
          * @param scale the compensator's scale s; null for the binding's default (the
          *     calibration's reference scale, else the plugin's default s)
          */
-        SharedModelPredictor(ModelRegistry.Lease lease, Double scale, DeviceSelection.Choice device) {
+        SharedModelPredictor(
+                ModelRegistry.Lease lease, Double scale, DeviceSelection.Choice device, ReuseCacheConfig reuse) {
             this.lease = lease;
             this.device = device;
             this.model = lease.model();
@@ -102,10 +110,11 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             this.frameShape = new long[] {cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
             this.compensator = lease.compensator();
             this.scale = scale != null ? scale : compensator == null ? 0 : compensator.defaultScale();
+            this.reuseCache = new ReuseCache(reuse, model::newReuseState);
         }
 
         SharedModelPredictor(ModelRegistry.Lease lease) {
-            this(lease, null, null);
+            this(lease, null, null, ReuseCacheConfig.DEFAULTS);
         }
 
         @Override
@@ -133,6 +142,19 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             QvAdapter adapter =
                     compensator.adapter(pair.get(), compensator.mode(), compensator.scale(pair.get(), scale));
             return model.logits(pixels, shape, ForwardContext.at(level).withAdapter(adapter));
+        }
+
+        @Override
+        public ReuseCache reuseCache() {
+            return reuseCache;
+        }
+
+        /** Reuse levels run without the compensator: its delta is trained for merged tokens. */
+        @Override
+        public ReuseResult logitsReusing(float[] pixels, int batchSize, CompressionLevel level, ReuseState[] states) {
+            long[] shape = {batchSize, frameShape[0], frameShape[1], frameShape[2]};
+            return model.logitsReusing(
+                    pixels, shape, level, states, reuseCache.config().sceneCut());
         }
 
         @Override
@@ -172,10 +194,11 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             return compensator.scale(pair.get(), scale) == 0 ? Optional.empty() : pair;
         }
 
-        /** Releases the model lease, then gives the subtask's GPU back. */
+        /** Frees the reuse cache's states, releases the model lease, then gives the subtask's GPU back. */
         @Override
         public void close() {
             try {
+                reuseCache.close();
                 lease.close();
             } finally {
                 if (device != null) {
