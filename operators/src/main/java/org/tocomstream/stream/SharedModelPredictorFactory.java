@@ -69,6 +69,15 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 plugin == null ? "none" : plugin,
                 ModelConfig.COMPENSATOR,
                 config.compensator());
+        long perCamera = ReuseState.bytes(lease.model().config());
+        LOG.info(
+                "Subtask {}: token reuse caches at most {} = {} cameras of {} MB each, {} MB in all"
+                        + " (filled only at reuse levels)",
+                context.subtaskIndex(),
+                ReuseCacheConfig.MAX_STREAMS,
+                reuse.maxStreams(),
+                String.format("%.1f", perCamera / 1e6),
+                String.format("%.0f", reuse.maxStreams() * perCamera / 1e6));
         return new SharedModelPredictor(lease, config.compensatorScale(), choice, reuse);
     }
 

@@ -125,6 +125,7 @@ final class StreamJobChecks {
             }
         }
         errors.addAll(ControlOptions.validate(conf));
+        errors.addAll(ReuseOptions.validate(conf));
         return errors;
     }
 

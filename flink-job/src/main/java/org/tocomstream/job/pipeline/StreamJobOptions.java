@@ -287,7 +287,7 @@ public final class StreamJobOptions {
 
     /**
      * The job's options in the order the effective configuration is printed, the load controller's
-     * ({@link ControlOptions}) last.
+     * ({@link ControlOptions}) and the token-reuse cache's ({@link ReuseOptions}) last.
      */
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> all = new ArrayList<>(List.of(
@@ -321,6 +321,7 @@ public final class StreamJobOptions {
                 JOB_NAME,
                 PARALLELISM));
         all.addAll(ControlOptions.all());
+        all.addAll(ReuseOptions.all());
         return List.copyOf(all);
     }
 

@@ -88,7 +88,7 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                         conf.get(StreamJobOptions.MAX_DELAY),
                         conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
                 conf.get(StreamJobOptions.TOP_K),
-                PredictorFactory.sharedModel(modelConfig(conf)),
+                PredictorFactory.sharedModel(modelConfig(conf), ReuseOptions.config(conf)),
                 ControlOptions.levelSource(
                         conf, CostModel.of(spec.architecture().geometry())));
         SingleOutputStreamOperator<LabelRecord> labels =

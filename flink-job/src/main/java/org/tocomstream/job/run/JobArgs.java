@@ -17,6 +17,7 @@ import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.pipeline.ControlOptions;
 import org.tocomstream.job.pipeline.DemoOptions;
+import org.tocomstream.job.pipeline.ReuseOptions;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 
 /**
@@ -69,7 +70,10 @@ public final class JobArgs {
             new Binding("--degrade-dwell", "DURATION", ControlOptions.DEGRADE_DWELL),
             new Binding("--restore-dwell", "DURATION", ControlOptions.RESTORE_DWELL),
             new Binding("--shed", "off|deadline|latest-per-stream", ControlOptions.SHED_MODE),
-            new Binding("--shed-deadline", "DURATION", ControlOptions.SHED_DEADLINE));
+            new Binding("--shed-deadline", "DURATION", ControlOptions.SHED_DEADLINE),
+            new Binding("--reuse-max-streams", "N", ReuseOptions.MAX_STREAMS),
+            new Binding("--reuse-refresh-frames", "N", ReuseOptions.REFRESH_FRAMES),
+            new Binding("--reuse-scene-cut", "F", ReuseOptions.SCENE_CUT));
 
     static final List<Binding> DEMO = List.of(
             new Binding("--streams", "N", DemoOptions.STREAMS),
