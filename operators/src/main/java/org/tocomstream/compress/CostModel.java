@@ -36,6 +36,10 @@ import java.util.Objects;
  * similarities, {@code M²·D} over the M patch tokens (none for the spatial graph); its importance
  * scores, sort and sparsification are sums, maxima and sorts, not counted.
  *
+ * <p>A token-reuse level (k patch tokens recomputed per block, plus the prefix: k' tokens) costs
+ * per block, in steady state, {@code 4·k'·D² + 2·k'·N·D + 2·k'·D·h}: the gates' differences, the
+ * LayerNorms over all N tokens and the cache's row copies are not counted.
+ *
  * <p>The compensator term counts an unmerged side branch; use rank 0 when the deltas are merged
  * into the weights or no compensator runs.
  *
@@ -97,15 +101,33 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
             int idleKept = TokenCounts.idleKept(level, l, after.length, geometry.patches());
-            out[l] = idleKept >= 0
-                    ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
-                    : 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
+            int reused = level.reuseRecomputed(geometry.patches());
+            out[l] = reused >= 0
+                    ? reuseBlockMacs(nIn, geometry.prefixTokens() + reused)
+                    : idleKept >= 0
+                            ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
+                            : 4 * nIn * d * d
+                                    + 2 * nIn * nIn * d
+                                    + 2 * nOut * d * hidden
+                                    + 4 * nIn * d * compensatorRank;
             if (level.method() == CompressionLevel.Method.GTP) {
                 out[l] += level.gtpParams().overheadMacs(geometry, l, nIn, nOut);
             }
             nIn = nOut;
         }
         return out;
+    }
+
+    /**
+     * A token-reuse block in steady state ({@code src/docs/reuse.md}), every frame reusing its
+     * camera's cache: the {@code k} recomputed tokens (prefix included) get their q, k and v
+     * ({@code 3·k·D²}), attend over all {@code n} cached keys and values ({@code 2·k·n·D}), then the
+     * output projection ({@code k·D²}) and the MLP ({@code 2·k·D·h}). A frame computed in full
+     * costs the plain model.
+     */
+    private long reuseBlockMacs(long n, long k) {
+        long d = geometry.width();
+        return 4 * k * d * d + 2 * k * n * d + 2 * k * d * geometry.mlpWidth();
     }
 
     /**

@@ -340,4 +340,26 @@ class CostModelTest {
     private static List<Integer> range(int from, int toInclusive) {
         return IntStream.rangeClosed(from, toInclusive).boxed().toList();
     }
+
+    @Nested
+    class TokenReuse {
+
+        @Test
+        void recomputingEveryTokenCostsThePlainModel() {
+            // k' = N: 4·N·D² + 2·N²·D + 2·N·D·h, the dense block term for term.
+            assertThat(SMALL.macs(CompressionLevel.reuse(1.0))).isEqualTo(SMALL.macs(CompressionLevel.none()));
+            assertThat(BASE.macs(CompressionLevel.reuseCount(196))).isEqualTo(BASE.macs(CompressionLevel.none()));
+        }
+
+        @Test
+        void aQuarterOfThePatchesCostsTheirRowsOverAllKeys() {
+            // DeiT-S, k = 49 patches + the class token = 49 + 1 rows, N = 197, D = 384, h = 1536.
+            long k = 50;
+            long block = 3 * k * 384 * 384 + 2 * k * 197 * 384 + k * 384 * 384 + 2 * k * 384 * 1536;
+            long expected = 12 * block + 196L * 384 * 768 + 384L * 1000;
+            assertThat(SMALL.macs(CompressionLevel.reuse(0.25))).isEqualTo(expected);
+            assertThat(SMALL.macs(CompressionLevel.reuseCount(49))).isEqualTo(expected);
+            assertThat(SMALL.gmacs(CompressionLevel.reuse(0.25))).isCloseTo(1.21, byLessThan(TWO_DECIMALS));
+        }
+    }
 }
