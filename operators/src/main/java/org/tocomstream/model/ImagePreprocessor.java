@@ -131,6 +131,19 @@ public final class ImagePreprocessor implements Serializable {
     }
 
     /**
+     * A preprocessed image and the size it was encoded at.
+     *
+     * @param pixels {@code (3, inputSize, inputSize)} values, row-major
+     */
+    public record Sized(float[] pixels, int sourceWidth, int sourceHeight) {}
+
+    /** {@link #preprocess(byte[])}, also returning the encoded image's size. */
+    public Sized preprocessSized(byte[] encoded) throws ImageDecodeException {
+        RgbImage rgb = decode(encoded);
+        return new Sized(normalise(resizeAndCrop(rgb)), rgb.width(), rgb.height());
+    }
+
+    /**
      * Preprocesses an already decoded image (converted to RGB as for encoded input).
      *
      * @throws ImageDecodeException if the image is above the pixel cap

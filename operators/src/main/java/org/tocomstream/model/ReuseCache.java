@@ -26,6 +26,7 @@ import java.util.function.Supplier;
  *       load controller skipped were seen and are not a gap: the cache still describes the camera,
  *       only with older references, and the gates pick what moved since;
  *   <li>frames of the camera ran at a level without reuse, so the cache no longer follows them;
+ *   <li>the camera's frames changed size (the encoded width or height);
  *   <li>the state has served {@code refreshFrames} frames since its last full frame ({@link
  *       Reservation#prepare}, on the inference thread).
  * </ul>
@@ -42,6 +43,7 @@ public final class ReuseCache implements AutoCloseable {
     private static final class Entry {
         final ReuseState state;
         long lastSeq;
+        long size;
         boolean reserved;
         boolean resetBeforeNext;
 
@@ -81,6 +83,15 @@ public final class ReuseCache implements AutoCloseable {
      * @return the states and rounds of the frames that run; empty when {@code reuse} is false
      */
     public synchronized Reservation reserve(List<String> streams, long[] seqs, boolean[] skipped, boolean reuse) {
+        return reserve(streams, seqs, null, skipped, reuse);
+    }
+
+    /**
+     * {@link #reserve(List, long[], boolean[], boolean)} with each frame's encoded size ({@code
+     * width << 32 | height}, 0 when unknown): a camera whose frame size changed starts over.
+     */
+    public synchronized Reservation reserve(
+            List<String> streams, long[] seqs, long[] sizes, boolean[] skipped, boolean reuse) {
         if (closed) {
             throw new IllegalStateException("the reuse cache is closed");
         }
@@ -91,6 +102,13 @@ public final class ReuseCache implements AutoCloseable {
             long seq = seqs[i];
             boolean runs = skipped == null || !skipped[i];
             Entry e = entries.get(stream);
+            long size = sizes == null ? 0 : sizes[i];
+            if (e != null && size != 0) {
+                if (e.size != 0 && e.size != size) {
+                    e.resetBeforeNext = true; // the camera's frame size changed
+                }
+                e.size = size;
+            }
             if (reuse && runs) {
                 Slot slot = batch.get(stream);
                 boolean resetFirst = false;
@@ -101,10 +119,12 @@ public final class ReuseCache implements AutoCloseable {
                     resetFirst = seq != slot.lastSeq + 1; // a gap between two frames of this batch
                 }
                 slot.lastSeq = seq;
-                frames.add(new FrameRef(slot, resetFirst));
+                frames.add(new FrameRef(slot, resetFirst || slot.size != 0 && size != 0 && slot.size != size));
+                slot.size = size == 0 ? slot.size : size;
                 e = entries.get(stream);
                 if (e != null) {
                     e.lastSeq = seq;
+                    e.size = size == 0 ? e.size : size;
                 }
             } else if (e != null) {
                 e.resetBeforeNext |= seq != e.lastSeq + 1 || runs;
@@ -190,6 +210,7 @@ public final class ReuseCache implements AutoCloseable {
         final ReuseState state;
         final Entry entry;
         long lastSeq;
+        long size;
 
         Slot(ReuseState state, Entry entry) {
             this.state = state;
@@ -197,7 +218,7 @@ public final class ReuseCache implements AutoCloseable {
         }
     }
 
-    /** A frame that runs: its camera's slot, and whether a gap in this batch resets it first. */
+    /** A frame that runs: its camera's slot, and whether a gap or new size in this batch resets it first. */
     private record FrameRef(Slot slot, boolean resetFirst) {}
 
     /**
@@ -234,8 +255,8 @@ public final class ReuseCache implements AutoCloseable {
         }
 
         /**
-         * The states of one round's frames, each reset first after a gap between frames of this
-         * batch, or when it has served {@code refreshFrames} frames since its last full one.
+         * The states of one round's frames, each reset first after a gap or a change of frame size
+         * between frames of this batch, or when it has served {@code refreshFrames} frames since its last full one.
          */
         public ReuseState[] prepare(int[] round) {
             ReuseState[] states = new ReuseState[round.length];

@@ -20,20 +20,33 @@ import java.util.Objects;
  * @param ageFromTs the time the frame's age (and shedding's deadline) is measured from, epoch ms:
  *     {@code captureTs} when it is trusted, else the time the job read the record ({@link
  *     FrameValidator#isTrustedCaptureTime})
+ * @param sourceWidth the width the image was encoded at, 0 when unknown
+ * @param sourceHeight the height the image was encoded at, 0 when unknown
  */
-public record DecodedFrame(String stream, long seq, long captureTs, float[] pixels, long ageFromTs)
+public record DecodedFrame(
+        String stream, long seq, long captureTs, float[] pixels, long ageFromTs, int sourceWidth, int sourceHeight)
         implements Serializable {
 
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     public DecodedFrame {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(pixels, "pixels");
     }
 
+    /** A frame of unknown encoded size. */
+    public DecodedFrame(String stream, long seq, long captureTs, float[] pixels, long ageFromTs) {
+        this(stream, seq, captureTs, pixels, ageFromTs, 0, 0);
+    }
+
     /** A frame whose capture time is trusted: its age is measured from it. */
     public DecodedFrame(String stream, long seq, long captureTs, float[] pixels) {
         this(stream, seq, captureTs, pixels, captureTs);
+    }
+
+    /** The encoded size as one number, {@code width << 32 | height}; 0 when unknown. */
+    public long sourceSize() {
+        return ((long) sourceWidth << 32) | sourceHeight;
     }
 
     /** Whether the age is measured from the capture time (else from the time the job read it). */

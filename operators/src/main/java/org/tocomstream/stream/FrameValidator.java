@@ -78,7 +78,9 @@ public final class FrameValidator {
             long captureTs = captureTime(record);
             checkContentType(record);
             long ageFrom = isTrustedCaptureTime(captureTs, nowMs) ? captureTs : nowMs;
-            return Outcome.ok(new DecodedFrame(stream, seq, captureTs, preprocess(value), ageFrom));
+            ImagePreprocessor.Sized image = preprocess(value);
+            return Outcome.ok(new DecodedFrame(
+                    stream, seq, captureTs, image.pixels(), ageFrom, image.sourceWidth(), image.sourceHeight()));
         } catch (Rejected e) {
             return Outcome.dead(record, e.getMessage());
         }
@@ -201,9 +203,9 @@ public final class FrameValidator {
         }
     }
 
-    private float[] preprocess(byte[] value) throws Rejected {
+    private ImagePreprocessor.Sized preprocess(byte[] value) throws Rejected {
         try {
-            return preprocessor.preprocess(value);
+            return preprocessor.preprocessSized(value);
         } catch (DecodeBudgetException e) {
             throw new Rejected("cannot decode the image: " + oneLine(e.getMessage()) + " ("
                     + DecodeConfig.MAX_DECODED_BYTES + ")");

@@ -83,13 +83,16 @@ final class InferenceBatch {
     private static ReuseCache.Reservation reserve(ReuseCache cache, List<PendingFrame> frames, BatchPlan plan) {
         List<String> streams = new ArrayList<>(frames.size());
         long[] seqs = new long[frames.size()];
+        long[] sizes = new long[frames.size()];
         boolean[] skipped = new boolean[frames.size()];
         for (int i = 0; i < frames.size(); i++) {
-            streams.add(frames.get(i).frame().stream());
-            seqs[i] = frames.get(i).frame().seq();
+            DecodedFrame f = frames.get(i).frame();
+            streams.add(f.stream());
+            seqs[i] = f.seq();
+            sizes[i] = f.sourceSize();
             skipped[i] = plan.skips(i);
         }
-        return cache.reserve(streams, seqs, skipped, plan.level().isReuse());
+        return cache.reserve(streams, seqs, sizes, skipped, plan.level().isReuse());
     }
 
     /** The cameras' reuse states for the frames that run; null or empty when none reuse. */

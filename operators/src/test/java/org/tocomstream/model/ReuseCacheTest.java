@@ -37,7 +37,12 @@ class ReuseCacheTest {
 
     /** Runs a batch: per frame (camera name, seq); camera c's frame t is frame(seed c, t). */
     private static ReuseResult[] run(ReuseCache cache, List<String> streams, long[] seqs, boolean[] skipped) {
-        ReuseCache.Reservation r = cache.reserve(streams, seqs, skipped, true);
+        return run(cache, streams, seqs, null, skipped);
+    }
+
+    private static ReuseResult[] run(
+            ReuseCache cache, List<String> streams, long[] seqs, long[] sizes, boolean[] skipped) {
+        ReuseCache.Reservation r = cache.reserve(streams, seqs, sizes, skipped, true);
         List<Integer> running = new ArrayList<>();
         for (int i = 0; i < streams.size(); i++) {
             if (skipped == null || !skipped[i]) {
@@ -107,6 +112,25 @@ class ReuseCacheTest {
                     .isFalse();
             assertThat(cache.counts().gaps()).isEqualTo(2);
             assertThat(cache.counts().refreshes()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aCameraWhoseFramesChangeSizeStartsOver() {
+        long vga = 640L << 32 | 480;
+        long hd = 1280L << 32 | 720;
+        try (ReuseCache cache = cache(8)) {
+            run(cache, List.of("a"), new long[] {0}, new long[] {vga}, null);
+            assertThat(reused(run(cache, List.of("a"), new long[] {1}, new long[] {vga}, null)[0]))
+                    .isTrue();
+            assertThat(reused(run(cache, List.of("a"), new long[] {2}, new long[] {hd}, null)[0]))
+                    .isFalse();
+            assertThat(reused(run(cache, List.of("a"), new long[] {3}, new long[] {0}, null)[0]))
+                    .as("size unknown: no change seen")
+                    .isTrue();
+            ReuseResult[] inOneBatch = run(cache, List.of("a", "a"), new long[] {4, 5}, new long[] {hd, vga}, null);
+            assertThat(reused(inOneBatch[0])).isTrue();
+            assertThat(reused(inOneBatch[1])).isFalse();
         }
     }
 
