@@ -34,8 +34,9 @@ import java.util.OptionalInt;
  *       the patch tokens the class token's query ranks highest and passes the others through.
  *   <li>Token reuse on video ({@code src/docs/reuse.md}): {@link #reuse(double)} recomputes, per
  *       frame of a stream, the patch tokens whose input moved most since they were last computed
- *       and takes the others from the stream's cache. It needs the cache (the inference operator
- *       keeps one per camera); without one a frame is computed in full.
+ *       and takes the others from the stream's cache, its attention in the rows or the
+ *       accumulate mode ({@code ReuseParams}). It needs the cache (the inference operator keeps
+ *       one per camera); without one a frame is computed in full.
  * </ul>
  *
  * <p>A level is its method plus one immutable parameter value of that method's family ({@code
@@ -47,8 +48,9 @@ import java.util.OptionalInt;
  * labels: {@code none}, {@code tome:8}, {@code tome-decreasing:8}, {@code tome:8,8,4,0},
  * {@code evit:0.7}, {@code evit:0.7@3,6,9}, {@code gtp:8}, {@code gtp:8,theta=0.6} (see {@link
  * GtpParams}), {@code idle:0.7}, {@code idle:0.7@4,5,6,7,8,9,10,11},
- * {@code idle:0.7,0.5@4,8}. {@link #toString()} writes the canonical form
- * ({@code tome:8,8,4}, {@code evit:0.7}; a one-block schedule as {@code tome:8,0}), and {@code
+ * {@code idle:0.7,0.5@4,8}, {@code reuse:0.25}, {@code reuse:49,attn=accumulate}. {@link
+ * #toString()} writes the canonical form ({@code tome:8,8,4}, {@code evit:0.7}; a one-block
+ * schedule as {@code tome:8,0}; {@code reuse:0.25} for {@code reuse:0.25,attn=rows}), and {@code
  * parse(level.toString())} equals {@code level}. Levels are equal when their canonical texts are,
  * and Java serialization writes that text and parses it back.
  */
@@ -159,16 +161,12 @@ public final class CompressionLevel implements Serializable {
         return of(Method.IDLE, schedule, schedule.isNone());
     }
 
-    /**
-     * Token reuse on video ({@code ReuseParams}): each block recomputes the given fraction of the
-     * patch tokens per frame, those whose input moved most since the stream's cache last computed
-     * them; a frame without a cache computes in full.
-     */
+    /** Token reuse ({@code ReuseParams}), rows mode: per block and frame the given fraction of patches. */
     public static CompressionLevel reuse(double fraction) {
         return of(Method.REUSE, ReuseParams.fraction(fraction), false);
     }
 
-    /** Token reuse recomputing {@code patchTokens} patch tokens per block and frame. */
+    /** Token reuse, rows mode, recomputing {@code patchTokens} patch tokens per block and frame. */
     public static CompressionLevel reuseCount(int patchTokens) {
         return of(Method.REUSE, ReuseParams.count(patchTokens), false);
     }
@@ -212,7 +210,7 @@ public final class CompressionLevel implements Serializable {
                                     + " diffrate:deit-s@2.9, diffrate:file=PATH,"
                                     + " gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off], idle:RATE,"
                                     + " idle:RATE@B1,B2,..., idle:R1,R2,...@B1,B2,...,"
-                                    + " reuse:FRACTION or reuse:COUNT",
+                                    + " reuse:FRACTION|COUNT[,attn=rows|accumulate]",
                             text, e.getMessage()),
                     e);
         }
@@ -336,6 +334,11 @@ public final class CompressionLevel implements Serializable {
      */
     public int reuseRecomputed(int patches) {
         return params instanceof ReuseParams reuse ? reuse.recomputed(patches) : -1;
+    }
+
+    /** Whether a reuse level runs its attention in the accumulate mode ({@code ReuseParams}). */
+    public boolean reuseAccumulates() {
+        return params instanceof ReuseParams reuse && reuse.accumulate();
     }
 
     /** Whether this is a token-reuse level (it needs a stream's cache to save work). */

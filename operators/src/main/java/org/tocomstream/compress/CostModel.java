@@ -1,5 +1,6 @@
 package org.tocomstream.compress;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -36,9 +37,21 @@ import java.util.Objects;
  * similarities, {@code M²·D} over the M patch tokens (none for the spatial graph); its importance
  * scores, sort and sparsification are sums, maxima and sorts, not counted.
  *
- * <p>A token-reuse level (k patch tokens recomputed per block, plus the prefix: k' tokens) costs
- * per block, in steady state, {@code 4·k'·D² + 2·k'·N·D + 2·k'·D·h}: the gates' differences, the
- * LayerNorms over all N tokens and the cache's row copies are not counted.
+ * <p>Token reuse ({@code src/docs/reuse.md}) is counted in the steady state, every frame reusing
+ * its stream's cache (a frame computed in full costs the plain model). With k' = P + k the prefix
+ * and the patch tokens each gate recomputes ({@link CompressionLevel#reuseRecomputed}):
+ *
+ * <pre>
+ * rows mode        = 4·k'·D² + 2·k'·N·D + 2·k'·D·h   q, k, v and output projections of k' tokens,
+ *                                                     k' queries over N keys (q·kᵀ and A·v), MLP
+ * accumulate mode  = 4·k'·D² + 4·k'·N·D + 2·k'·D·h   the same projections and MLP; logits rows
+ *                                                     and columns 2·k'·N·D, A·V update 2·k'·N·D
+ * </pre>
+ *
+ * (the accumulate mode is Eventful Transformers' {@code (4+2r)·k·D² + 4·k·N·D} with k', their k
+ * counting every token recomputed, the class token included). Not counted: the gates' differences
+ * and norms (N·D per gate), LayerNorms on all N tokens, the full N×N softmax (H·N² exponentials)
+ * and the column delta (H·N·k') of the accumulate mode, gathers and scatters; no compensator runs.
  *
  * <p>The compensator term counts an unmerged side branch; use rank 0 when the deltas are merged
  * into the weights or no compensator runs.
@@ -93,6 +106,9 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
      */
     public long[] blockMacs(CompressionLevel level) {
         Objects.requireNonNull(level, "level");
+        if (level.isReuse()) {
+            return reuseBlockMacs(level);
+        }
         int[] after = TokenCounts.afterEachBlock(geometry, level);
         long d = geometry.width();
         long hidden = geometry.mlpWidth();
@@ -101,10 +117,7 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         for (int l = 0; l < after.length; l++) {
             long nOut = after[l];
             int idleKept = TokenCounts.idleKept(level, l, after.length, geometry.patches());
-            int reused = level.reuseRecomputed(geometry.patches());
-            out[l] = reused >= 0
-                    ? reuseBlockMacs(nIn, geometry.prefixTokens() + reused)
-                    : idleKept >= 0
+            out[l] = idleKept >= 0
                             ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
                             : 4 * nIn * d * d
                                     + 2 * nIn * nIn * d
@@ -119,18 +132,6 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
     }
 
     /**
-     * A token-reuse block in steady state ({@code src/docs/reuse.md}), every frame reusing its
-     * camera's cache: the {@code k} recomputed tokens (prefix included) get their q, k and v
-     * ({@code 3·k·D²}), attend over all {@code n} cached keys and values ({@code 2·k·n·D}), then the
-     * output projection ({@code k·D²}) and the MLP ({@code 2·k·D·h}). A frame computed in full
-     * costs the plain model.
-     */
-    private long reuseBlockMacs(long n, long k) {
-        long d = geometry.width();
-        return 4 * k * d * d + 2 * k * n * d + 2 * k * d * geometry.mlpWidth();
-    }
-
-    /**
      * An IdleViT block ({@code src/docs/token-reduction.md}, IdleViT): keys of all {@code n} tokens
      * and the class token's query rank the patches ({@code n·D² + D² + n·D}); the block then runs
      * on the {@code s} selected tokens, reusing their keys: q, v and output projections {@code
@@ -141,6 +142,17 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         long d = geometry.width();
         long scoring = n * d * d + d * d + n * d + 2 * d * compensatorRank;
         return scoring + 3 * s * d * d + 2 * s * s * d + 2 * s * d * geometry.mlpWidth() + 4 * s * d * compensatorRank;
+    }
+
+    /** Steady-state token reuse: every block recomputes k' = P + k tokens (see the class comment). */
+    private long[] reuseBlockMacs(CompressionLevel level) {
+        long d = geometry.width();
+        long n = geometry.tokens();
+        long k = geometry.prefixTokens() + level.reuseRecomputed(geometry.patches());
+        long attention = level.reuseAccumulates() ? 4 * k * n * d : 2 * k * n * d;
+        long[] out = new long[geometry.depth()];
+        Arrays.fill(out, 4 * k * d * d + attention + 2 * k * d * geometry.mlpWidth());
+        return out;
     }
 
     /** MACs of the patch embedding (a P×P stride-P convolution), independent of the level. */

@@ -8,7 +8,8 @@ import org.tocomstream.compress.CompressionLevel;
 
 /**
  * Splits a token-reuse batch by what each frame's state allows: frames with a filled state run one
- * {@link ReuseForward} reuse pass, the others (and scene cuts found by it) one full pass.
+ * {@link ReuseForward} reuse pass, the others (and scene cuts found by it) one full pass, both in
+ * the level's attention mode (an accumulate frame needs a state its mode filled).
  */
 final class ReuseBatch {
 
@@ -19,16 +20,18 @@ final class ReuseBatch {
         int b = states.length;
         int patches = forward.config().numPatches();
         int kept = level.reuseRecomputed(patches);
+        boolean accumulate = level.reuseAccumulates();
         float[][] logits = new float[b][];
         int[] recomputed = new int[b];
         boolean[] reused = new boolean[b];
         List<Integer> filled = new ArrayList<>();
         List<Integer> empty = new ArrayList<>();
         for (int i = 0; i < b; i++) {
-            (states[i].isFilled() ? filled : empty).add(i);
+            (states[i].isFilledFor(accumulate) ? filled : empty).add(i);
         }
         if (!filled.isEmpty()) {
-            ReuseForward.Pass pass = ReuseForward.run(forward, rows(images, filled), pick(states, filled), kept);
+            ReuseForward.Pass pass =
+                    ReuseForward.run(forward, rows(images, filled), pick(states, filled), kept, accumulate);
             float[][] rows = toRows(pass.logits());
             for (int j = 0; j < filled.size(); j++) {
                 int i = filled.get(j);
@@ -44,7 +47,8 @@ final class ReuseBatch {
         }
         if (!empty.isEmpty()) {
             empty.sort(null);
-            ReuseForward.Pass pass = ReuseForward.run(forward, rows(images, empty), pick(states, empty), -1);
+            ReuseForward.Pass pass =
+                    ReuseForward.run(forward, rows(images, empty), pick(states, empty), -1, accumulate);
             float[][] rows = toRows(pass.logits());
             for (int j = 0; j < empty.size(); j++) {
                 logits[empty.get(j)] = rows[j];

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import org.tocomstream.compress.TokenSelection;
@@ -25,7 +24,8 @@ import org.tocomstream.compress.TokenSelection;
  *       {@code x += MLP output} (all N).
  * </ol>
  *
- * The residual stream x itself is dense: every block gets every token's current x. With no state
+ * This is the rows mode of the attention; {@link ReuseAccumulate} is the accumulate mode (steps 2
+ * and 3 differ, the gates and the MLP are shared). The residual stream x itself is dense: every block gets every token's current x. With no state
  * filled ({@code kept < 0}) the same code computes every token and fills the states: the plain
  * model's forward pass, op for op. Each block runs in a sub-manager closed once its output and the
  * states' new arrays exist. If anything fails, the states of the call are reset (a half-updated
@@ -54,14 +54,18 @@ final class ReuseForward {
      * Runs {@code images} (B, C, H, W) with one state per frame, all of the same {@link ReuseSlots}.
      *
      * @param kept patch tokens recomputed per block, or -1 for a full pass that (re)fills every state
+     * @param accumulate the accumulate mode ({@link ReuseAccumulate}), else the rows mode
      */
-    static Pass run(VitForward forward, NDArray images, ReuseState[] states, int kept) {
+    static Pass run(VitForward forward, NDArray images, ReuseState[] states, int kept, boolean accumulate) {
         ReuseSlots slots = states[0].slots();
+        if (accumulate) {
+            slots.enableAccumulate();
+        }
         slots.readLock().lock();
         try {
-            Pass pass = blocks(forward, images, states, slots, kept);
+            Pass pass = blocks(forward, images, states, slots, kept, accumulate);
             for (ReuseState s : states) {
-                s.frameDone(kept < 0);
+                s.frameDone(kept < 0, accumulate);
             }
             return pass;
         } catch (RuntimeException | Error e) {
@@ -74,7 +78,8 @@ final class ReuseForward {
         }
     }
 
-    private static Pass blocks(VitForward forward, NDArray images, ReuseState[] states, ReuseSlots slots, int kept) {
+    private static Pass blocks(
+            VitForward forward, NDArray images, ReuseState[] states, ReuseSlots slots, int kept, boolean accumulate) {
         VitConfig cfg = forward.config();
         NDManager out = images.getManager();
         long[] slotIds = new long[states.length];
@@ -90,11 +95,14 @@ final class ReuseForward {
         for (int l = 0; l < cfg.depth(); l++) {
             try (NDManager scope = out.newSubManager()) {
                 x.attach(scope);
-                Storage storage = new Storage(slots, l, slotIdx, cfg.numTokens());
+                ReuseStorage storage = new ReuseStorage(slots, l, slotIdx, cfg.numTokens());
+                VitBlock block = forward.block(l);
                 if (kept < 0) {
-                    x = full(forward.block(l), x, storage);
+                    x = accumulate ? ReuseAccumulate.full(block, x, storage) : full(block, x, storage);
                 } else {
-                    Reused r = reuse(forward.block(l), x, storage, kept, scope, l == 0);
+                    Reused r = accumulate
+                            ? ReuseAccumulate.reuse(block, x, storage, kept, scope, l == 0)
+                            : reuse(block, x, storage, kept, scope, l == 0);
                     x = r.x;
                     moved = r.moved == null ? moved : r.moved;
                 }
@@ -108,48 +116,26 @@ final class ReuseForward {
         return new Pass(forward.head(x), moved);
     }
 
-    /** Block {@code l}'s slot tensors and the batch's slots in them. */
-    private record Storage(ReuseSlots slots, int l, NDArray slotIdx, long tokens) {
-
-        /** The batch's slots of a slot tensor, (B, N, c·D), copied into {@code scope}. */
-        NDArray read(NDArray tensor, NDManager scope) {
-            NDArray rows = tensor.get(new NDIndex("{}", slotIdx));
-            rows.attach(scope); // created in the storage's manager
-            return rows;
-        }
-
-        /** Writes whole slots: (B, N, c·D) into the batch's slots. */
-        void writeSlots(NDArray tensor, NDArray values) {
-            tensor.set(new NDIndex("{}", slotIdx), values);
-        }
-
-        /** Writes the chosen rows (B, P + k, c·D) into the batch's slots of {@code tensor}. */
-        void writeRows(NDArray tensor, TokenSelection sel, NDArray rows) {
-            long c = rows.getShape().get(2);
-            long slotsTotal = tensor.getShape().get(0);
-            NDArray flat =
-                    sel.positions().add(slotIdx.mul(tokens).reshape(-1, 1)).flatten();
-            try (NDArray view = tensor.reshape(slotsTotal * tokens, c)) {
-                view.set(new NDIndex("{}", flat), rows.reshape(-1, c));
-            }
-        }
-    }
-
-    private record Reused(NDArray x, float[] moved) {}
+    record Reused(NDArray x, float[] moved) {}
 
     /** Every token computed: the plain block, its results written into the batch's slots. */
-    private static NDArray full(VitBlock block, NDArray x, Storage st) {
+    private static NDArray full(VitBlock block, NDArray x, ReuseStorage st) {
         long d = block.config().embedDim();
         NDArray h = block.norm1(x);
         NDArray qkv = block.qkv(h);
         NDArray kv = NDArrays.concat(new NDList(h, qkv.get(":, :, " + d + ":")), 2);
         NDArray attn = block.attendRows(qkv.get(":, :, 0:" + d), part(kv, 1, d), part(kv, 2, d));
         x = x.addi(attn);
+        st.writeSlots(st.slots().kv(st.l()), kv);
+        st.writeSlots(st.slots().attn(st.l()), attn);
+        return fullMlp(block, x, st);
+    }
+
+    /** The MLP half of a full block, shared by both modes: every token, its results stored. */
+    static NDArray fullMlp(VitBlock block, NDArray x, ReuseStorage st) {
         NDArray h2 = block.norm2(x);
         NDArray m = block.mlpOnNormed(h2);
         x = x.addi(m);
-        st.writeSlots(st.slots().kv(st.l()), kv);
-        st.writeSlots(st.slots().attn(st.l()), attn);
         st.writeSlots(st.slots().mlp(st.l()), NDArrays.concat(new NDList(h2, m), 2));
         return x;
     }
@@ -158,14 +144,13 @@ final class ReuseForward {
      * k patch tokens (and the prefix) recomputed per gate, the rest read from the slots; the
      * recomputed rows are written into the batch's copy and into the slots.
      */
-    private static Reused reuse(VitBlock block, NDArray x, Storage st, int kept, NDManager scope, boolean first) {
+    private static Reused reuse(VitBlock block, NDArray x, ReuseStorage st, int kept, NDManager scope, boolean first) {
         long d = block.config().embedDim();
         int prefix = block.config().numPrefixTokens();
         ReuseSlots slots = st.slots();
         int l = st.l();
         NDArray kv = st.read(slots.kv(l), scope);
         NDArray attn = st.read(slots.attn(l), scope);
-        NDArray mlp = st.read(slots.mlp(l), scope);
 
         NDArray h = block.norm1(x);
         NDArray ref1 = part(kv, 0, d);
@@ -182,19 +167,29 @@ final class ReuseForward {
         st.writeRows(slots.attn(l), sel1, attnS);
         x = x.addi(attn);
 
+        return new Reused(mlpGate(block, x, st, kept, scope), moved);
+    }
+
+    /**
+     * The MLP half of a reused block, shared by both modes: the second gate on {@code LN2(x)}, the
+     * MLP on the chosen tokens, {@code x += MLP output} (all N, the others cached).
+     */
+    static NDArray mlpGate(VitBlock block, NDArray x, ReuseStorage st, int kept, NDManager scope) {
+        long d = block.config().embedDim();
+        int prefix = block.config().numPrefixTokens();
+        NDArray mlp = st.read(st.slots().mlp(st.l()), scope);
         NDArray h2 = block.norm2(x);
         NDArray change2 = h2.sub(part(mlp, 0, d)).square().sum(new int[] {2});
         TokenSelection sel2 = TokenSelection.top(change2.get(":, " + prefix + ":"), kept, prefix);
         NDArray h2s = sel2.gather(h2);
         NDArray mlpRows = NDArrays.concat(new NDList(h2s, block.mlpOnNormed(h2s)), 2);
         sel2.setRows(mlp, mlpRows);
-        st.writeRows(slots.mlp(l), sel2, mlpRows);
-        x = x.addi(part(mlp, 1, d));
-        return new Reused(x, moved);
+        st.writeRows(st.slots().mlp(st.l()), sel2, mlpRows);
+        return x.addi(part(mlp, 1, d));
     }
 
     /** Per frame, the fraction of patch tokens whose squared change exceeds τ² of their reference. */
-    private static float[] movedFraction(NDArray change, NDArray ref, int prefix) {
+    static float[] movedFraction(NDArray change, NDArray ref, int prefix) {
         NDArray refSq = ref.square().sum(new int[] {2});
         NDArray bound = refSq.mul(MOVED_RELATIVE * MOVED_RELATIVE);
         return change.gt(bound)
@@ -205,7 +200,7 @@ final class ReuseForward {
     }
 
     /** Part {@code i} of width D along the last axis of (B, N, c·D). */
-    private static NDArray part(NDArray t, int i, long d) {
+    static NDArray part(NDArray t, int i, long d) {
         return t.get(":, :, " + (i * d) + ":" + ((i + 1) * d));
     }
 }

@@ -10,7 +10,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The native storage of every {@link ReuseState} of one model: per block three tensors with one
- * slot per stream, {@code kv} (S, N, 3D), {@code attn} (S, N, D) and {@code mlp} (S, N, 2D). A
+ * slot per stream, {@code kv} (S, N, 3D), {@code attn} (S, N, D) and {@code mlp} (S, N, 2D); once a
+ * pass runs in the accumulate mode ({@link ReuseAccumulate}), five more for every slot: {@code q}
+ * (S, N, D), {@code logitsT} and {@code weightsT} (S, H, N, N), {@code av} (S, H, N, d) and {@code
+ * projRef} (S, N, D). A
  * batch reads its streams' slots with one index-select per tensor and writes back only the rows
  * it recomputed, in place, so a frame copies its stream's cache once instead of stacking and
  * splitting it. Capacity doubles when every slot is taken (the old slots are copied over) and
@@ -31,7 +34,19 @@ final class ReuseSlots {
     private NDArray[] kv;
     private NDArray[] attn;
     private NDArray[] mlp;
+    /** The accumulate mode's tensors, [kind][block] in the order of {@link Acc}; null until enabled. */
+    private NDArray[][] acc;
+
     private int capacity;
+
+    /** The accumulate mode's per-block tensors. */
+    enum Acc {
+        Q,
+        LOGITS_T,
+        WEIGHTS_T,
+        AV,
+        PROJ_REF
+    }
 
     ReuseSlots(NDManager parent, VitConfig cfg) {
         this.parent = parent;
@@ -70,6 +85,31 @@ final class ReuseSlots {
         }
     }
 
+    /** Allocates the accumulate mode's tensors for every slot, once (they stay until closed). */
+    void enableAccumulate() {
+        lock.writeLock().lock();
+        try {
+            if (acc == null) {
+                acc = new NDArray[Acc.values().length][];
+                if (capacity > 0) {
+                    grownAcc(storage, capacity);
+                }
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Whether the accumulate mode's tensors exist. */
+    boolean accumulates() {
+        return acc != null;
+    }
+
+    /** Block {@code l}'s accumulate-mode tensor of a kind (only after {@link #enableAccumulate}). */
+    NDArray acc(Acc kind, int block) {
+        return acc[kind.ordinal()][block];
+    }
+
     ReentrantReadWriteLock.ReadLock readLock() {
         return lock.readLock();
     }
@@ -100,6 +140,9 @@ final class ReuseSlots {
             newAttn[l] = grown(next, attn == null ? null : attn[l], new Shape(newCapacity, n, d));
             newMlp[l] = grown(next, mlp == null ? null : mlp[l], new Shape(newCapacity, n, 2 * d));
         }
+        if (acc != null) {
+            grownAcc(next, newCapacity);
+        }
         if (storage != null) {
             storage.close();
         }
@@ -111,6 +154,28 @@ final class ReuseSlots {
             free.push(s);
         }
         capacity = newCapacity;
+    }
+
+    /** Grows (or first allocates) the accumulate tensors in {@code manager} to {@code newCapacity}. */
+    private void grownAcc(NDManager manager, int newCapacity) {
+        long n = cfg.numTokens();
+        long d = cfg.embedDim();
+        long h = cfg.numHeads();
+        Shape[] shapes = {
+            new Shape(newCapacity, n, d),
+            new Shape(newCapacity, h, n, n),
+            new Shape(newCapacity, h, n, n),
+            new Shape(newCapacity, h, n, cfg.headDim()),
+            new Shape(newCapacity, n, d)
+        };
+        for (int kind = 0; kind < shapes.length; kind++) {
+            NDArray[] next = new NDArray[cfg.depth()];
+            for (int l = 0; l < next.length; l++) {
+                NDArray[] old = acc[kind];
+                next[l] = grown(manager, old == null ? null : old[l], shapes[kind]);
+            }
+            acc[kind] = next;
+        }
     }
 
     private NDArray grown(NDManager manager, NDArray old, Shape shape) {

@@ -1,6 +1,7 @@
 package org.tocomstream.model;
 
 import ai.djl.ndarray.NDArray;
+import org.tocomstream.compress.CompressionLevel;
 
 /**
  * One video stream's token cache for token reuse ({@code src/docs/reuse.md}): per block, what the
@@ -16,8 +17,16 @@ import ai.djl.ndarray.NDArray;
  *       reference), then its MLP output.
  * </ul>
  *
- * <p>Memory: {@link #bytes(VitConfig)}, 6·N·D floats per block (DeiT-S: 21.8 MB per stream), in
- * one slot of the model's shared storage until {@link #close}. Not thread-safe: one forward call
+ * <p>The accumulate mode ({@link ReuseAccumulate}) keeps per block, besides: each token's query
+ * (N, D), the attention logits and the softmax weights as the accumulator last took them (H, N,
+ * N each, stored transposed), the running A·V sum (H, N, d) and the projection gate's reference
+ * (N, D). A state filled in the rows mode is computed in full by its next accumulate frame (its
+ * accumulate buffers are stale); the rows mode can continue from an accumulate state.
+ *
+ * <p>Memory: {@link #bytes(VitConfig, CompressionLevel)}: rows mode 6·N·D floats per block (DeiT-S:
+ * 21.8 MB per stream), accumulate mode 9·N·D + 2·H·N² (DeiT-S: 55.0 MB, DeiT-B: 110.1 MB), in one
+ * slot of the model's shared storage until {@link #close}. Once any frame of a model has run in
+ * the accumulate mode, every slot of that model holds the accumulate buffers. Not thread-safe: one forward call
  * at a time may use a state (the operator's cache hands each out once).
  */
 public final class ReuseState implements AutoCloseable {
@@ -25,6 +34,9 @@ public final class ReuseState implements AutoCloseable {
     private final ReuseSlots slots;
     private final int slot;
     private boolean filled;
+    /** Whether the accumulate buffers are current (an accumulate pass filled them, none since). */
+    private boolean accumulateReady;
+
     private boolean closed;
     private long framesSinceFull;
 
@@ -33,10 +45,20 @@ public final class ReuseState implements AutoCloseable {
         this.slot = slots.acquire();
     }
 
-    /** Bytes one stream's state takes on a model of {@code cfg} (fp32). */
+    /** Bytes one stream's state takes on a model of {@code cfg} (fp32) in the rows mode. */
     public static long bytes(VitConfig cfg) {
         long n = cfg.numTokens();
         return 6L * n * cfg.embedDim() * cfg.depth() * Float.BYTES;
+    }
+
+    /** Bytes one stream's state takes on a model of {@code cfg} (fp32) at a reuse level's mode. */
+    public static long bytes(VitConfig cfg, CompressionLevel level) {
+        if (!level.reuseAccumulates()) {
+            return bytes(cfg);
+        }
+        long n = cfg.numTokens();
+        long perBlock = 9L * n * cfg.embedDim() + 2L * cfg.numHeads() * n * n;
+        return perBlock * cfg.depth() * Float.BYTES;
     }
 
     /** Whether a frame has filled this state (else the next frame is computed in full). */
@@ -52,6 +74,7 @@ public final class ReuseState implements AutoCloseable {
     /** Drops the cached tokens: the next frame is computed in full. */
     public void reset() {
         filled = false;
+        accumulateReady = false;
         framesSinceFull = 0;
     }
 
@@ -61,6 +84,7 @@ public final class ReuseState implements AutoCloseable {
         if (!closed) {
             closed = true;
             filled = false;
+            accumulateReady = false;
             slots.release(slot);
         }
     }
@@ -76,9 +100,15 @@ public final class ReuseState implements AutoCloseable {
         return slots;
     }
 
-    /** Marks a frame done: filled, and whether it was a full computation. */
-    void frameDone(boolean full) {
+    /** Whether a frame in the given mode can reuse this state (else it is computed in full). */
+    boolean isFilledFor(boolean accumulate) {
+        return filled && (!accumulate || accumulateReady);
+    }
+
+    /** Marks a frame done: filled, whether it was a full computation, and in which mode. */
+    void frameDone(boolean full, boolean accumulate) {
         filled = true;
+        accumulateReady = accumulate;
         framesSinceFull = full ? 0 : framesSinceFull + 1;
     }
 
@@ -95,5 +125,10 @@ public final class ReuseState implements AutoCloseable {
     /** A copy of block {@code l}'s {@code mlp} rows (tests). */
     NDArray mlp(int l) {
         return slots.mlp(l).get(slot).duplicate();
+    }
+
+    /** A copy of block {@code l}'s accumulate-mode tensor of a kind (tests). */
+    NDArray acc(ReuseSlots.Acc kind, int l) {
+        return slots.acc(kind, l).get(slot).duplicate();
     }
 }

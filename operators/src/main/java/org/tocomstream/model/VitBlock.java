@@ -232,6 +232,17 @@ final class VitBlock {
         return linear(o, projW, projB);
     }
 
+    /** The output projection of attention outputs (B, S, D) → (B, S, D), bias included. */
+    NDArray outProject(NDArray o) {
+        return linear(o, projW, projB);
+    }
+
+    /** Queries, keys or values (B, S, D) → (B, H, S, d); {@code scaled} multiplies by d^-0.5. */
+    NDArray heads(NDArray a, boolean scaled) {
+        NDArray h = toHeads(a, a.getShape().get(0), a.getShape().get(1));
+        return scaled ? h.mul(Scalars.of(a.getManager(), attnScale)) : h;
+    }
+
     /** The block's 0-based position. */
     int index() {
         return index;
