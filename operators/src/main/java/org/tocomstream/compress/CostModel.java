@@ -118,11 +118,8 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
             long nOut = after[l];
             int idleKept = TokenCounts.idleKept(level, l, after.length, geometry.patches());
             out[l] = idleKept >= 0
-                            ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
-                            : 4 * nIn * d * d
-                                    + 2 * nIn * nIn * d
-                                    + 2 * nOut * d * hidden
-                                    + 4 * nIn * d * compensatorRank;
+                    ? idleBlockMacs(nIn, geometry.prefixTokens() + idleKept)
+                    : 4 * nIn * d * d + 2 * nIn * nIn * d + 2 * nOut * d * hidden + 4 * nIn * d * compensatorRank;
             if (level.method() == CompressionLevel.Method.GTP) {
                 out[l] += level.gtpParams().overheadMacs(geometry, l, nIn, nOut);
             }

@@ -36,6 +36,7 @@ import org.tocomstream.stream.LabelRecord;
  * [  14 s] in 40.0 frames/s | out 39.0 labels/s | age p50 95 ms p99 180 ms | level none | dead letters 0
  *          sample cam-3 #121: red_circle 0.97, blue_square 0.01 (true red_circle; top-1 so far 96.0%)
  *          sample cam-1 #140: red_circle 0.95, blue_square 0.02 [tome:4 + tocom 0->4] (true red_circle; ...)
+ *          sample cam-2 #141: red_circle 0.95, blue_square 0.02 [reused, 16 patch tokens recomputed] (...)
  * </pre>
  */
 public final class StatusReporter implements AutoCloseable {
@@ -261,6 +262,15 @@ public final class StatusReporter implements AutoCloseable {
                     .append(" + tocom ")
                     .append(s.level().compensator())
                     .append(']');
+        }
+        if (s.reuse() != null) {
+            sb.append(
+                    s.reuse().reused()
+                            ? String.format(
+                                    Locale.ROOT,
+                                    " [reused, %d patch tokens recomputed]",
+                                    s.reuse().recomputed())
+                            : " [computed in full]");
         }
         String t = truth == null ? null : truth.apply(s.stream(), s.seq());
         if (t != null && judged > 0) {
