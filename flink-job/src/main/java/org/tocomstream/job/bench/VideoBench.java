@@ -1,0 +1,303 @@
+package org.tocomstream.job.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.DeviceOption;
+import org.tocomstream.job.cli.UsageException;
+import org.tocomstream.job.run.DemoModel;
+import org.tocomstream.model.ReuseResult;
+import org.tocomstream.model.ReuseState;
+import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.VitInit;
+import org.tocomstream.model.VitModel;
+
+/**
+ * One execution of {@code bench --video}: the video's frames as B cameras ({@link VideoCameras}),
+ * the plain model over all of them first (its top-1 per frame is the reference), then each level
+ * over the same batches in the same order: a reuse level with one {@link ReuseState} per camera,
+ * made for the level's run and closed after it, so its first batch is computed in full and the
+ * later ones reuse. Before each level's run, {@code warmup} batches run untimed (a reuse level's
+ * with caches thrown away after).
+ */
+final class VideoBench {
+
+    private final VideoBenchSettings s;
+    private final Device device;
+    private final Engine engine;
+    private final PrintStream err;
+
+    VideoBench(VideoBenchSettings settings, Device device, Engine engine, PrintStream err) {
+        this.s = settings;
+        this.device = device;
+        this.engine = engine;
+        this.err = err;
+    }
+
+    /** One level's run over all batches: ms per batch, and per frame (batch-major) the outcome. */
+    private record Measured(double[] ms, int[] top1, int[] recomputed, boolean[] reused) {}
+
+    /** The model and what to say about it. */
+    private record Loaded(VitModel model, String source, boolean randomWeights, Path tempDir) {}
+
+    /** Measures, prints the table on {@code out}, writes the JSON and the plot; returns the exit status. */
+    int execute(PrintStream out) throws UsageException, CommandFailedException {
+        Loaded loaded = load();
+        try (VitModel model = loaded.model()) {
+            VitConfig cfg = model.config();
+            for (CompressionLevel level : s.levels()) {
+                Optional<String> why = level.misfit(cfg.geometry(), "the model " + cfg.name());
+                if (why.isPresent()) {
+                    throw UsageException.of("bench", "--levels", level + " " + why.get());
+                }
+            }
+            VideoCameras cams;
+            try {
+                cams = VideoCameras.decode(s.video(), s.start(), s.maxFrames(), s.streams(), model.spec());
+            } catch (IOException e) {
+                throw new CommandFailedException("bench: --video: " + e.getMessage(), e);
+            }
+            err.printf(
+                    "bench: %s, %d levels on %s: %d streams x %d batches, libtorch %d threads%n",
+                    loaded.source(),
+                    s.levels().size(),
+                    cams.info().name(),
+                    cams.streams(),
+                    cams.batches(),
+                    JniUtils.getNumThreads());
+            VideoBenchReport report = report(model, loaded, cams);
+            report.printTables(out);
+            try {
+                report.writeJson(s.json());
+                if (report.plot() != null) {
+                    ReusePlot.write(report, Path.of(report.plot()));
+                }
+            } catch (IOException e) {
+                throw new CommandFailedException("cannot write " + s.json() + ": " + Cli.describe(e), e);
+            }
+            err.println("bench: wrote " + s.json() + (report.plot() == null ? "" : " and " + report.plot()));
+            return Cli.OK;
+        } finally {
+            if (loaded.tempDir() != null) {
+                DemoModel.delete(loaded.tempDir());
+            }
+        }
+    }
+
+    private VideoBenchReport report(VitModel model, Loaded loaded, VideoCameras cams) {
+        BenchReport.Machine machine = BenchRun.machine(engine);
+        VitConfig cfg = model.config();
+        Measured reference = measure(model, cams, CompressionLevel.none());
+        List<VideoBenchReport.Row> rows = new ArrayList<>();
+        VideoBenchReport.Row none = row(CompressionLevel.none(), reference, reference, null, cams, cfg);
+        rows.add(none);
+        boolean anyReuse = false;
+        for (CompressionLevel level : s.levels().subList(1, s.levels().size())) {
+            rows.add(row(level, measure(model, cams, level), reference, none, cams, cfg));
+            anyReuse |= level.isReuse();
+        }
+        VideoCameras.Info v = cams.info();
+        return new VideoBenchReport(
+                VideoBenchReport.SCHEMA_VERSION,
+                VideoBenchReport.MODE,
+                machine,
+                new VideoBenchReport.Video(
+                        v.file(),
+                        v.name(),
+                        v.codec(),
+                        v.width(),
+                        v.height(),
+                        v.frameRate(),
+                        v.decodedFrames(),
+                        s.start(),
+                        cams.frames(),
+                        cams.offsets()),
+                new VideoBenchReport.Model(
+                        loaded.source(), cfg.name(), cfg.imageSize(), cfg.numPatches(), loaded.randomWeights()),
+                new VideoBenchReport.Parameters(
+                        DeviceOption.name(device),
+                        s.levels().stream().map(CompressionLevel::toString).toList(),
+                        cams.streams(),
+                        cams.batches(),
+                        Math.min(s.warmup(), cams.batches()),
+                        s.sceneCut(),
+                        s.threads(),
+                        s.seed(),
+                        s.sweep()),
+                String.format(
+                        Locale.ROOT,
+                        "images/s = %d / median ms of batches 1..%d (batch 0, a reuse level's full computation,"
+                                + " left out for every level); all batches: %d frames / total time",
+                        cams.streams(),
+                        cams.batches() - 1,
+                        cams.frames()),
+                rows,
+                anyReuse ? s.plot().toString() : null);
+    }
+
+    private Measured measure(VitModel model, VideoCameras cams, CompressionLevel level) {
+        int b = cams.streams();
+        int t = cams.batches();
+        long[] shape = {
+            b,
+            model.config().inChannels(),
+            model.config().imageSize(),
+            model.config().imageSize()
+        };
+        int warmup = Math.min(s.warmup(), t);
+        ReuseState[] states = level.isReuse() ? newStates(model, b) : null;
+        try {
+            for (int i = 0; i < warmup; i++) {
+                forward(model, cams.batch(i), shape, level, states);
+            }
+        } finally {
+            close(states);
+        }
+        double[] ms = new double[t];
+        int[] top1 = new int[b * t];
+        int[] recomputed = new int[b * t];
+        boolean[] reused = new boolean[b * t];
+        int patches = model.config().numPatches();
+        states = level.isReuse() ? newStates(model, b) : null;
+        long started = System.nanoTime();
+        try {
+            for (int i = 0; i < t; i++) {
+                float[] pixels = cams.batch(i);
+                long t0 = System.nanoTime();
+                ReuseResult r = forward(model, pixels, shape, level, states);
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+                for (int j = 0; j < b; j++) {
+                    top1[i * b + j] = argmax(r.logits()[j]);
+                    recomputed[i * b + j] = r.recomputed() == null ? patches : r.recomputed()[j];
+                    reused[i * b + j] = r.reused() != null && r.reused()[j];
+                }
+            }
+        } finally {
+            close(states);
+        }
+        err.printf(
+                Locale.ROOT,
+                "bench: %s: %d batches in %.1f s (after %d warm-up)%n",
+                level,
+                t,
+                (System.nanoTime() - started) / 1e9,
+                warmup);
+        return new Measured(ms, top1, recomputed, reused);
+    }
+
+    /** A reuse level with the cameras' states, else the plain forward at {@code level}. */
+    private ReuseResult forward(
+            VitModel model, float[] pixels, long[] shape, CompressionLevel level, ReuseState[] states) {
+        if (states != null) {
+            return model.logitsReusing(pixels, shape, level, states, s.sceneCut());
+        }
+        return new ReuseResult(model.logits(pixels, shape, level), null, null);
+    }
+
+    private static VideoBenchReport.Row row(
+            CompressionLevel level,
+            Measured m,
+            Measured reference,
+            VideoBenchReport.Row none,
+            VideoCameras cams,
+            VitConfig cfg) {
+        int b = cams.streams();
+        int frames = cams.frames();
+        double median = MatmulReference.median(Arrays.copyOfRange(m.ms(), 1, m.ms().length));
+        double ips = b / (median / 1e3);
+        double ipsAll = frames / (Arrays.stream(m.ms()).sum() / 1e3);
+        int agree = 0;
+        int reused = 0;
+        int agreeReused = 0;
+        long recomputed = 0;
+        for (int f = 0; f < frames; f++) {
+            boolean same = m.top1()[f] == reference.top1()[f];
+            agree += same ? 1 : 0;
+            if (m.reused()[f]) {
+                reused++;
+                agreeReused += same ? 1 : 0;
+            }
+            recomputed += m.recomputed()[f];
+        }
+        boolean firstFull = true;
+        for (int j = 0; j < b; j++) {
+            firstFull &= !m.reused()[j];
+        }
+        boolean counts = level.isNone() || level.isReuse();
+        return new VideoBenchReport.Row(
+                level.toString(),
+                median,
+                ips,
+                ipsAll,
+                none == null ? 1.0 : ips / none.imagesPerSecond(),
+                none == null ? 1.0 : ipsAll / none.imagesPerSecondAllBatches(),
+                (double) agree / frames,
+                reused == 0 ? null : (double) agreeReused / reused,
+                counts ? (double) recomputed / frames : null,
+                (double) reused / frames,
+                frames - reused,
+                reused,
+                firstFull,
+                Arrays.stream(m.ms()).boxed().toList());
+    }
+
+    private Loaded load() throws CommandFailedException {
+        try {
+            if (s.model() != null) {
+                return new Loaded(VitModel.load(s.model(), device), "model " + s.model(), false, null);
+            }
+            if (s.preset() != null) {
+                VitConfig cfg = VitConfig.preset(s.preset());
+                VitModel model = VitModel.fromWeights(cfg, VitInit.truncatedNormal(cfg, s.seed()), device);
+                return new Loaded(model, cfg.name() + " with random weights (seed " + s.seed() + ")", true, null);
+            }
+            DemoModel.Resolved demo = DemoModel.resolve();
+            try {
+                return new Loaded(
+                        VitModel.load(demo.dir(), device), demo.description(), demo.randomWeights(), demo.dir());
+            } catch (IOException | RuntimeException e) {
+                DemoModel.delete(demo.dir());
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new CommandFailedException("bench: cannot load the model: " + Cli.describe(e), e);
+        }
+    }
+
+    private static ReuseState[] newStates(VitModel model, int n) {
+        ReuseState[] states = new ReuseState[n];
+        for (int i = 0; i < n; i++) {
+            states[i] = model.newReuseState();
+        }
+        return states;
+    }
+
+    private static void close(ReuseState[] states) {
+        if (states != null) {
+            for (ReuseState st : states) {
+                st.close();
+            }
+        }
+    }
+
+    private static int argmax(float[] row) {
+        int best = 0;
+        for (int i = 1; i < row.length; i++) {
+            if (row[i] > row[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
