@@ -66,7 +66,7 @@ final class VideoBench {
             try {
                 cams = VideoCameras.decode(s.video(), s.start(), s.maxFrames(), s.streams(), model.spec());
             } catch (IOException e) {
-                throw new CommandFailedException("bench: --video: " + e.getMessage(), e);
+                throw new CommandFailedException("--video: " + e.getMessage(), e);
             }
             err.printf(
                     "bench: %s, %d levels on %s: %d streams x %d batches, libtorch %d threads%n",
@@ -271,7 +271,7 @@ final class VideoBench {
                 throw e;
             }
         } catch (IOException e) {
-            throw new CommandFailedException("bench: cannot load the model: " + Cli.describe(e), e);
+            throw new CommandFailedException("cannot load the model: " + Cli.describe(e), e);
         }
     }
 
