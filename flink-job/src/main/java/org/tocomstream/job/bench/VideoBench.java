@@ -125,6 +125,7 @@ final class VideoBench {
                         cams.offsets()),
                 new VideoBenchReport.Model(
                         loaded.source(), cfg.name(), cfg.imageSize(), cfg.numPatches(), loaded.randomWeights()),
+                reference(reference.top1(), model.spec().labels()),
                 new VideoBenchReport.Parameters(
                         DeviceOption.name(device),
                         s.levels().stream().map(CompressionLevel::toString).toList(),
@@ -144,6 +145,20 @@ final class VideoBench {
                         cams.frames()),
                 rows,
                 anyReuse ? s.plot().toString() : null);
+    }
+
+    private static VideoBenchReport.Reference reference(int[] top1, List<String> labels) {
+        int[] counts = new int[labels.size()];
+        for (int c : top1) {
+            counts[c]++;
+        }
+        int best = 0;
+        int distinct = 0;
+        for (int c = 0; c < counts.length; c++) {
+            distinct += counts[c] > 0 ? 1 : 0;
+            best = counts[c] > counts[best] ? c : best;
+        }
+        return new VideoBenchReport.Reference(distinct, labels.get(best), (double) counts[best] / top1.length);
     }
 
     private Measured measure(VitModel model, VideoCameras cams, CompressionLevel level) {

@@ -60,6 +60,8 @@ final class VideoBenchOptions {
                 + "  video: file, name, codec, width, height, frameRate, decodedFrames, start,\n"
                 + "    framesUsed, streamOffsets[]\n"
                 + "  model: source, architecture, inputSize, patchTokens, randomWeights\n"
+                + "  reference: distinctTop1, mostCommonTop1, mostCommonShare (the plain model's top-1\n"
+                + "    over the frames: agreement says little when one class covers nearly all)\n"
                 + "  parameters: device, levels, streams, batches, warmupBatches, sceneCut, threads,\n"
                 + "    seed, sweepReuse\n"
                 + "  timedBatches (in words), plot (the PNG beside the JSON when a reuse level ran, else\n"

@@ -18,6 +18,7 @@ record VideoBenchReport(
         BenchReport.Machine machine,
         Video video,
         Model model,
+        Reference reference,
         Parameters parameters,
         String timedBatches,
         List<Row> rows,
@@ -47,6 +48,12 @@ record VideoBenchReport(
 
     /** The model: where it came from, its shape, and whether its weights are random. */
     record Model(String source, String architecture, int inputSize, int patchTokens, boolean randomWeights) {}
+
+    /**
+     * The plain model's top-1 over the frames used: how many classes it takes and the most common
+     * one's label and share. Agreement says little when one class covers nearly every frame.
+     */
+    record Reference(int distinctTop1, String mostCommonTop1, double mostCommonShare) {}
 
     record Parameters(
             String device,
@@ -104,13 +111,20 @@ record VideoBenchReport(
                 model.source());
         out.printf(
                 Locale.ROOT,
-                "%d cores (%s), libtorch %s with %d intra-op threads; %d warm-up batches per level; %s%n%n",
+                "%d cores (%s), libtorch %s with %d intra-op threads; %d warm-up batches per level; %s%n",
                 machine.cores(),
                 machine.cpuModel(),
                 machine.libtorchVersion(),
                 machine.libtorchThreads(),
                 parameters.warmupBatches(),
                 timedBatches);
+        out.printf(
+                Locale.ROOT,
+                "reference: the plain model's top-1 takes %d classes over the frames; the most common, %s, on %.1f%%"
+                        + " of them%n%n",
+                reference.distinctTop1(),
+                reference.mostCommonTop1(),
+                100 * reference.mostCommonShare());
         out.printf(
                 "%-14s %10s %10s %10s %8s %8s %9s %9s %11s %8s%n",
                 "level",

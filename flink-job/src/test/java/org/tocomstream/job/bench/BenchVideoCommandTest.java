@@ -72,7 +72,8 @@ class BenchVideoCommandTest {
                 json.toString());
 
         assertThat(r.status()).as(r.err()).isEqualTo(Cli.OK);
-        assertThat(r.out()).contains("h264-high.mp4", "2 streams x 2 batches", "agreement", "reuse:0.25");
+        assertThat(r.out())
+                .contains("h264-high.mp4", "2 streams x 2 batches", "agreement", "reuse:0.25", "reference: ");
         JsonObject root = read(json);
         assertThat(root.get("mode").getAsString()).isEqualTo("video");
         assertThat(root.getAsJsonObject("machine").keySet()).contains("cpuModel", "cores", "libtorchThreads");
@@ -86,6 +87,10 @@ class BenchVideoCommandTest {
         JsonObject model = root.getAsJsonObject("model");
         assertThat(model.get("randomWeights").getAsBoolean()).isTrue();
         assertThat(model.get("patchTokens").getAsInt()).isEqualTo(64);
+        JsonObject reference = root.getAsJsonObject("reference");
+        assertThat(reference.get("distinctTop1").getAsInt()).isBetween(1, 4);
+        assertThat(reference.get("mostCommonTop1").getAsString()).startsWith("class_");
+        assertThat(reference.get("mostCommonShare").getAsDouble()).isBetween(0.25, 1.0);
         JsonObject params = root.getAsJsonObject("parameters");
         assertThat(params.getAsJsonArray("levels").toString())
                 .isEqualTo("[\"none\",\"reuse:0.25\",\"reuse:1.0\",\"tome:2\"]");
