@@ -46,7 +46,7 @@ final class VideoBench {
     }
 
     /** One level's run over all batches: ms per batch, and per frame (batch-major) the outcome. */
-    private record Measured(double[] ms, int[] top1, int[] recomputed, boolean[] reused) {}
+    private record Measured(double[] ms, float[][] logits, int[] top1, int[] recomputed, boolean[] reused) {}
 
     /** The model and what to say about it. */
     private record Loaded(VitModel model, String source, boolean randomWeights, Path tempDir) {}
@@ -180,6 +180,7 @@ final class VideoBench {
             close(states);
         }
         double[] ms = new double[t];
+        float[][] logits = new float[b * t][];
         int[] top1 = new int[b * t];
         int[] recomputed = new int[b * t];
         boolean[] reused = new boolean[b * t];
@@ -193,6 +194,7 @@ final class VideoBench {
                 ReuseResult r = forward(model, pixels, shape, level, states);
                 ms[i] = (System.nanoTime() - t0) / 1e6;
                 for (int j = 0; j < b; j++) {
+                    logits[i * b + j] = r.logits()[j];
                     top1[i * b + j] = argmax(r.logits()[j]);
                     recomputed[i * b + j] = r.recomputed() == null ? patches : r.recomputed()[j];
                     reused[i * b + j] = r.reused() != null && r.reused()[j];
@@ -208,7 +210,7 @@ final class VideoBench {
                 t,
                 (System.nanoTime() - started) / 1e9,
                 warmup);
-        return new Measured(ms, top1, recomputed, reused);
+        return new Measured(ms, logits, top1, recomputed, reused);
     }
 
     /** A reuse level with the cameras' states, else the plain forward at {@code level}. */
@@ -236,7 +238,9 @@ final class VideoBench {
         int reused = 0;
         int agreeReused = 0;
         long recomputed = 0;
+        double error = 0;
         for (int f = 0; f < frames; f++) {
+            error += relativeError(m.logits()[f], reference.logits()[f]);
             boolean same = m.top1()[f] == reference.top1()[f];
             agree += same ? 1 : 0;
             if (m.reused()[f]) {
@@ -258,6 +262,7 @@ final class VideoBench {
                 none == null ? 1.0 : ips / none.imagesPerSecond(),
                 none == null ? 1.0 : ipsAll / none.imagesPerSecondAllBatches(),
                 (double) agree / frames,
+                error / frames,
                 reused == 0 ? null : (double) agreeReused / reused,
                 counts ? (double) recomputed / frames : null,
                 (double) reused / frames,
@@ -304,6 +309,18 @@ final class VideoBench {
                 st.close();
             }
         }
+    }
+
+    /** {@code |a - ref| / |ref|} (Euclidean norms); 0 when both are 0. */
+    static double relativeError(float[] a, float[] ref) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = a[i] - ref[i];
+            diff += d * d;
+            norm += (double) ref[i] * ref[i];
+        }
+        return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
     }
 
     private static int argmax(float[] row) {

@@ -68,6 +68,7 @@ final class VideoBenchOptions {
                 + "    null: speed-up against agreement, one labelled point per level)\n"
                 + "  rows[]: level, msPerBatch (median, batches 1..T-1), imagesPerSecond,\n"
                 + "    imagesPerSecondAllBatches, speedup, speedupAllBatches, agreement,\n"
+                + "    logitRelativeError (mean over frames of |logits - plain| / |plain|),\n"
                 + "    agreementReused (null: no frame reused), meanRecomputedPatchTokens (null for\n"
                 + "    compression levels), reusedFraction, framesFull, framesReused, firstBatchFull,\n"
                 + "    samplesMs[] (every batch, 0..T-1)\n";

@@ -70,7 +70,9 @@ record VideoBenchReport(
      * One level over all T batches. Speed: {@code imagesPerSecond} = B / the median ms of batches
      * 1..T-1 (steady state), {@code imagesPerSecondAllBatches} = B·T / the sum over all batches;
      * speed-ups over {@code none}'s. Agreement: frames whose top-1 equals the plain model's on the
-     * same frame, over all frames ({@code agreementReused}: over the reused frames; null if none).
+     * same frame, over all frames ({@code agreementReused}: over the reused frames; null if none);
+     * {@code logitRelativeError}: the mean over frames of |logits - plain logits| / |plain logits|,
+     * which shows drift even where the top-1 hardly changes.
      * Reuse: mean patch tokens recomputed per block and frame (a full frame counts all; null for
      * compression levels), frames computed in full and reused, and whether batch 0 was all full.
      */
@@ -82,6 +84,7 @@ record VideoBenchReport(
             double speedup,
             double speedupAllBatches,
             double agreement,
+            double logitRelativeError,
             Double agreementReused,
             Double meanRecomputedPatchTokens,
             double reusedFraction,
@@ -126,7 +129,7 @@ record VideoBenchReport(
                 reference.mostCommonTop1(),
                 100 * reference.mostCommonShare());
         out.printf(
-                "%-14s %10s %10s %10s %8s %8s %9s %9s %11s %8s%n",
+                "%-14s %10s %10s %10s %8s %8s %9s %9s %9s %11s %8s%n",
                 "level",
                 "ms/batch",
                 "images/s",
@@ -135,12 +138,13 @@ record VideoBenchReport(
                 "sp. all",
                 "agreement",
                 "agr.reuse",
+                "logit err",
                 "recomputed",
                 "reused");
         for (Row r : rows) {
             out.printf(
                     Locale.ROOT,
-                    "%-14s %10.2f %10.2f %10.2f %7.2fx %7.2fx %8.2f%% %9s %11s %7.1f%%%n",
+                    "%-14s %10.2f %10.2f %10.2f %7.2fx %7.2fx %8.2f%% %9s %9.2g %11s %7.1f%%%n",
                     r.level(),
                     r.msPerBatch(),
                     r.imagesPerSecond(),
@@ -149,6 +153,7 @@ record VideoBenchReport(
                     r.speedupAllBatches(),
                     100 * r.agreement(),
                     r.agreementReused() == null ? "-" : String.format(Locale.ROOT, "%.2f%%", 100 * r.agreementReused()),
+                    r.logitRelativeError(),
                     r.meanRecomputedPatchTokens() == null
                             ? "-"
                             : String.format(Locale.ROOT, "%.1f/%d", r.meanRecomputedPatchTokens(), model.patchTokens()),

@@ -108,6 +108,7 @@ class BenchVideoCommandTest {
             assertThat(o.get("imagesPerSecondAllBatches").getAsDouble()).isPositive();
             assertThat(o.get("speedup").getAsDouble()).isPositive();
             assertThat(o.get("agreement").getAsDouble()).isBetween(0.0, 1.0);
+            assertThat(o.get("logitRelativeError").getAsDouble()).isNotNegative();
             assertThat(o.getAsJsonArray("samplesMs")).hasSize(2);
             // Batch 0 of every level: the first frame of each camera, computed in full.
             assertThat(o.get("firstBatchFull").getAsBoolean()).isTrue();
@@ -119,6 +120,7 @@ class BenchVideoCommandTest {
         assertThat(none.get("meanRecomputedPatchTokens").getAsDouble()).isEqualTo(64.0);
         assertThat(none.get("framesReused").getAsInt()).isZero();
         assertThat(none.get("agreementReused").isJsonNull()).isTrue();
+        assertThat(none.get("logitRelativeError").getAsDouble()).isZero();
 
         JsonObject quarter = rows.get(1);
         // 2 full frames (64 tokens) and, unless a scene cut, 2 reused ones (16 tokens).
@@ -135,6 +137,8 @@ class BenchVideoCommandTest {
         assertThat(all.get("meanRecomputedPatchTokens").getAsDouble()).isEqualTo(64.0);
         assertThat(all.get("framesReused").getAsInt()).isEqualTo(2);
         assertThat(all.get("agreementReused").getAsDouble()).isEqualTo(1.0);
+        // Float rounding only (sums in another order): far below any real drift.
+        assertThat(all.get("logitRelativeError").getAsDouble()).isLessThan(1e-4);
 
         JsonObject tome = rows.get(3);
         assertThat(tome.get("meanRecomputedPatchTokens").isJsonNull()).isTrue();
