@@ -12,24 +12,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
+import org.tocomstream.job.bench.VideoRounds.Measured;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.DeviceOption;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.run.DemoModel;
-import org.tocomstream.model.ReuseResult;
-import org.tocomstream.model.ReuseState;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
 import org.tocomstream.model.VitModel;
 
 /**
  * One execution of {@code bench --video}: the video's frames as B cameras ({@link VideoCameras}),
- * the plain model over all of them first (its top-1 per frame is the reference), then each level
- * over the same batches in the same order: a reuse level with one {@link ReuseState} per camera,
- * made for the level's run and closed after it, so its first batch is computed in full and the
- * later ones reuse. Before each level's run, {@code warmup} batches run untimed (a reuse level's
- * with caches thrown away after).
+ * every level over the same batches ({@link VideoRounds}, interleaved), the plain model's top-1 per
+ * frame as the reference of each level's agreement; then the report, its JSON and its plot.
  */
 final class VideoBench {
 
@@ -44,9 +40,6 @@ final class VideoBench {
         this.engine = engine;
         this.err = err;
     }
-
-    /** One level's run over all batches: ms per batch, and per frame (batch-major) the outcome. */
-    private record Measured(double[] ms, float[][] logits, int[] top1, int[] recomputed, boolean[] reused) {}
 
     /** The model and what to say about it. */
     private record Loaded(VitModel model, String source, boolean randomWeights, Path tempDir) {}
@@ -98,13 +91,15 @@ final class VideoBench {
     private VideoBenchReport report(VitModel model, Loaded loaded, VideoCameras cams) {
         BenchReport.Machine machine = BenchRun.machine(engine);
         VitConfig cfg = model.config();
-        Measured reference = measure(model, cams, CompressionLevel.none());
+        List<Measured> measured = VideoRounds.measure(model, cams, s.levels(), s.warmup(), s.sceneCut(), err);
+        Measured reference = measured.get(0);
         List<VideoBenchReport.Row> rows = new ArrayList<>();
         VideoBenchReport.Row none = row(CompressionLevel.none(), reference, reference, null, cams, cfg);
         rows.add(none);
         boolean anyReuse = false;
-        for (CompressionLevel level : s.levels().subList(1, s.levels().size())) {
-            rows.add(row(level, measure(model, cams, level), reference, none, cams, cfg));
+        for (int i = 1; i < s.levels().size(); i++) {
+            CompressionLevel level = s.levels().get(i);
+            rows.add(row(level, measured.get(i), reference, none, cams, cfg));
             anyReuse |= level.isReuse();
         }
         VideoCameras.Info v = cams.info();
@@ -159,67 +154,6 @@ final class VideoBench {
             best = counts[c] > counts[best] ? c : best;
         }
         return new VideoBenchReport.Reference(distinct, labels.get(best), (double) counts[best] / top1.length);
-    }
-
-    private Measured measure(VitModel model, VideoCameras cams, CompressionLevel level) {
-        int b = cams.streams();
-        int t = cams.batches();
-        long[] shape = {
-            b,
-            model.config().inChannels(),
-            model.config().imageSize(),
-            model.config().imageSize()
-        };
-        int warmup = Math.min(s.warmup(), t);
-        ReuseState[] states = level.isReuse() ? newStates(model, b) : null;
-        try {
-            for (int i = 0; i < warmup; i++) {
-                forward(model, cams.batch(i), shape, level, states);
-            }
-        } finally {
-            close(states);
-        }
-        double[] ms = new double[t];
-        float[][] logits = new float[b * t][];
-        int[] top1 = new int[b * t];
-        int[] recomputed = new int[b * t];
-        boolean[] reused = new boolean[b * t];
-        int patches = model.config().numPatches();
-        states = level.isReuse() ? newStates(model, b) : null;
-        long started = System.nanoTime();
-        try {
-            for (int i = 0; i < t; i++) {
-                float[] pixels = cams.batch(i);
-                long t0 = System.nanoTime();
-                ReuseResult r = forward(model, pixels, shape, level, states);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-                for (int j = 0; j < b; j++) {
-                    logits[i * b + j] = r.logits()[j];
-                    top1[i * b + j] = argmax(r.logits()[j]);
-                    recomputed[i * b + j] = r.recomputed() == null ? patches : r.recomputed()[j];
-                    reused[i * b + j] = r.reused() != null && r.reused()[j];
-                }
-            }
-        } finally {
-            close(states);
-        }
-        err.printf(
-                Locale.ROOT,
-                "bench: %s: %d batches in %.1f s (after %d warm-up)%n",
-                level,
-                t,
-                (System.nanoTime() - started) / 1e9,
-                warmup);
-        return new Measured(ms, logits, top1, recomputed, reused);
-    }
-
-    /** A reuse level with the cameras' states, else the plain forward at {@code level}. */
-    private ReuseResult forward(
-            VitModel model, float[] pixels, long[] shape, CompressionLevel level, ReuseState[] states) {
-        if (states != null) {
-            return model.logitsReusing(pixels, shape, level, states, s.sceneCut());
-        }
-        return new ReuseResult(model.logits(pixels, shape, level), null, null);
     }
 
     private static VideoBenchReport.Row row(
@@ -295,22 +229,6 @@ final class VideoBench {
         }
     }
 
-    private static ReuseState[] newStates(VitModel model, int n) {
-        ReuseState[] states = new ReuseState[n];
-        for (int i = 0; i < n; i++) {
-            states[i] = model.newReuseState();
-        }
-        return states;
-    }
-
-    private static void close(ReuseState[] states) {
-        if (states != null) {
-            for (ReuseState st : states) {
-                st.close();
-            }
-        }
-    }
-
     /** {@code |a - ref| / |ref|} (Euclidean norms); 0 when both are 0. */
     static double relativeError(float[] a, float[] ref) {
         double diff = 0;
@@ -321,15 +239,5 @@ final class VideoBench {
             norm += (double) ref[i] * ref[i];
         }
         return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
-    }
-
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
