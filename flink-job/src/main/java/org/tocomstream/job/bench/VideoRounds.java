@@ -15,7 +15,7 @@ import org.tocomstream.model.VitModel;
  * in turn, then batch t + 1. Each reuse level keeps its own cache per camera (made before batch 0,
  * closed after the last batch), so all its caches are alive at once: B × (reuse levels) ×
  * {@link ReuseState#bytes}. Before the rounds each level runs {@code warmup} batches untimed (a
- * reuse level's with caches thrown away after).
+ * reuse level one more first, the full batch that fills its caches, thrown away after).
  */
 final class VideoRounds {
 
@@ -42,8 +42,10 @@ final class VideoRounds {
         };
         int w = Math.min(warmup, t);
         for (CompressionLevel level : levels) {
-            try (Run run = new Run(model, level, b, w, sceneCut)) {
-                for (int i = 0; i < w; i++) {
+            // A reuse level's first warm-up batch fills the caches: then w batches that reuse.
+            int n = level.isReuse() && w > 0 ? Math.min(t, w + 1) : w;
+            try (Run run = new Run(model, level, b, n, sceneCut)) {
+                for (int i = 0; i < n; i++) {
                     run.batch(i, cams.batch(i), shape);
                 }
             }
