@@ -49,39 +49,39 @@ public final class BenchCommand implements Command {
     static final List<Integer> DEFAULT_BATCHES = List.of(1, 8, 32);
     static final String DEFAULT_JSON = "target/bench/bench.json";
 
-    private final OptionParser parser = new OptionParser("bench")
-            .value(PRESET, "NAME", "architecture preset (default " + DEFAULT_PRESET + ")")
-            .value(
-                    LEVELS,
-                    "LIST",
-                    "levels, comma-separated (a ToMe r or level texts without commas),\nor semicolon-separated (any level text) (default "
-                            + DEFAULT_LEVELS + ")")
-            .value(BATCH, "LIST", "batch sizes (default 1,8,32)")
-            .value(ITERATIONS, "N", "timed rounds per batch size (default 10)")
-            .value(WARMUP, "N", "untimed rounds first (default 3)")
-            .value(JSON, "FILE", "JSON output (default " + DEFAULT_JSON + ")")
-            .value(ONNX, "FILE.onnx", "also time ONNX Runtime on this model (the anchor)")
-            .value(
-                    THREADS,
-                    "N",
-                    "libtorch and ORT intra-op threads (default: libtorch's own\n"
-                            + "default, and ORT gets the same number)")
-            .flag(PROFILE, "profile a few batches per level: top libtorch ops by self time")
-            .value(PROFILE_BATCH, "N", "batch size to profile (default 8 if listed, else the first)")
-            .value(
-                    RSS_BATCHES,
-                    "N",
-                    "memory check: N batches cycling the levels at the first batch size,\n"
-                            + "VmRSS every N/10 batches")
-            .value(SEED, "N", "seed of the random weights and inputs (default 42)")
-            .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
-            .value(MATMUL_SIZE, "N", "side of the square matmul reference (default 2048)")
-            .value(
-                    TOCOM_PAIR,
-                    "M->N",
-                    "also time a Token Compensator's pair M->N at level tome:N:\n"
-                            + "plain vs side branch vs merged weights, interleaved (random plugin, rank 2\n"
-                            + "per step); the table is printed and written beside --json as *-tocom.json")
+    private final OptionParser parser = VideoBenchOptions.declare(new OptionParser("bench")
+                    .value(PRESET, "NAME", "architecture preset (default " + DEFAULT_PRESET + ")")
+                    .value(
+                            LEVELS,
+                            "LIST",
+                            "levels, comma-separated (a ToMe r or level texts without commas),\nor semicolon-separated (any level text) (default "
+                                    + DEFAULT_LEVELS + ")")
+                    .value(BATCH, "LIST", "batch sizes (default 1,8,32)")
+                    .value(ITERATIONS, "N", "timed rounds per batch size (default 10)")
+                    .value(WARMUP, "N", "untimed rounds first (default 3)")
+                    .value(JSON, "FILE", "JSON output (default " + DEFAULT_JSON + ")")
+                    .value(ONNX, "FILE.onnx", "also time ONNX Runtime on this model (the anchor)")
+                    .value(
+                            THREADS,
+                            "N",
+                            "libtorch and ORT intra-op threads (default: libtorch's own\n"
+                                    + "default, and ORT gets the same number)")
+                    .flag(PROFILE, "profile a few batches per level: top libtorch ops by self time")
+                    .value(PROFILE_BATCH, "N", "batch size to profile (default 8 if listed, else the first)")
+                    .value(
+                            RSS_BATCHES,
+                            "N",
+                            "memory check: N batches cycling the levels at the first batch size,\n"
+                                    + "VmRSS every N/10 batches")
+                    .value(SEED, "N", "seed of the random weights and inputs (default 42)")
+                    .value(DeviceOption.NAME, "DEV", "cpu (default), gpu, gpuN")
+                    .value(MATMUL_SIZE, "N", "side of the square matmul reference (default 2048)")
+                    .value(
+                            TOCOM_PAIR,
+                            "M->N",
+                            "also time a Token Compensator's pair M->N at level tome:N:\n"
+                                    + "plain vs side branch vs merged weights, interleaved (random plugin, rank 2\n"
+                                    + "per step); the table is printed and written beside --json as *-tocom.json"))
             .commonFlags();
 
     @Override
@@ -98,7 +98,9 @@ public final class BenchCommand implements Command {
     public String help() {
         return "usage: bench [--preset NAME] [--levels 0,4,8,12,16,evit:0.7] [--batch 1,8,32]\n"
                 + "             [--iterations N] [--warmup N] [--json FILE] [--onnx FILE.onnx]\n"
-                + "             [--threads N] [--profile] [--rss-batches N]\n\n"
+                + "             [--threads N] [--profile] [--rss-batches N]\n"
+                + "       bench --video FILE [--model DIR | --preset NAME] [--levels reuse:0.25,...]\n"
+                + "             [--sweep-reuse] [--streams B] [--frames N] [--start S] [--scene-cut F]\n\n"
                 + "Random weights (truncated normal) and random normal inputs. For each batch size:\n"
                 + "warm up every level, then for each round time one batch of every level\n"
                 + "in turn, so slow drifts hit all alike (ORT runs after, in its own phase, so its\n"
@@ -131,7 +133,8 @@ public final class BenchCommand implements Command {
                 + "    opsMsPerBatch, outsideOpsMsPerBatch, traceFile, topOps[]: name,\n"
                 + "    callsPerBatch, selfMsPerBatch, shareOfWall\n"
                 + "  rss (null without --rss-batches): batchSize, batches, series[]: batch, level,\n"
-                + "    rssKiB\n";
+                + "    rssKiB\n"
+                + VideoBenchOptions.help();
     }
 
     /** Whether ONNX Runtime can be loaded: the test classpath has it, the job jar does not. */
@@ -160,6 +163,19 @@ public final class BenchCommand implements Command {
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
         args.requires(PROFILE_BATCH, PROFILE);
+        VideoBenchOptions.requireVideoFor(args);
+        Integer threads = args.has(THREADS) ? Integer.valueOf(args.positiveInt(THREADS, 1)) : null;
+        long seed;
+        try {
+            seed = Long.parseLong(args.string(SEED, "42").trim());
+        } catch (NumberFormatException e) {
+            throw args.error(SEED, "expected an integer but got '" + args.string(SEED, "") + "'");
+        }
+        if (args.has(VideoBenchOptions.VIDEO)) {
+            VideoBenchSettings video = VideoBenchOptions.parse(args, threads, seed);
+            Device device = startEngine(threads, args);
+            return new VideoBench(video, device, Engine.getEngine("PyTorch"), err).execute(out);
+        }
         VitConfig config;
         try {
             config = VitConfig.preset(args.string(PRESET, DEFAULT_PRESET));
@@ -193,13 +209,6 @@ public final class BenchCommand implements Command {
                             + " flink-job/target/tocom-stream.jar:flink-job/target/bench-lib/*"
                             + " org.tocomstream.job.Main bench ...");
         }
-        Integer threads = args.has(THREADS) ? Integer.valueOf(args.positiveInt(THREADS, 1)) : null;
-        long seed;
-        try {
-            seed = Long.parseLong(args.string(SEED, "42").trim());
-        } catch (NumberFormatException e) {
-            throw args.error(SEED, "expected an integer but got '" + args.string(SEED, "") + "'");
-        }
         BenchSettings s = new BenchSettings(
                 config,
                 levels,
@@ -215,16 +224,21 @@ public final class BenchCommand implements Command {
                 seed,
                 args.positiveInt(MATMUL_SIZE, 2048),
                 tocomPair(args));
+        Device device = startEngine(threads, args);
+        return new BenchRun(s, device, Engine.getEngine("PyTorch"), err).execute(out);
+    }
 
+    /** Starts the PyTorch engine with {@code threads} intra-op threads (null: its default); the device. */
+    private static Device startEngine(Integer threads, ParsedArgs args) throws UsageException {
         if (threads != null) {
             // Read once when the PyTorch engine starts; set again below in case it already has.
             System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
         }
         Device device = DeviceOption.parse(args);
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine.getEngine("PyTorch");
         if (threads != null && JniUtils.getNumThreads() != threads) {
             JniUtils.setNumThreads(threads);
         }
-        return new BenchRun(s, device, engine, err).execute(out);
+        return device;
     }
 }

@@ -61,7 +61,7 @@ public final class BenchRun {
                 ort.checkInput(config, s.batchSizes());
             }
             // After the model: loading it applies the allocator tuning (or not).
-            BenchReport.Machine machine = machine();
+            BenchReport.Machine machine = machine(engine);
             Timings t = time(model, ort);
             int n = s.matmulSize();
             MatmulReference.Result square = MatmulReference.measure(device, n, n, n, 1, Math.min(s.iterations(), 5));
@@ -309,7 +309,8 @@ public final class BenchRun {
                 s.matmulSize());
     }
 
-    private BenchReport.Machine machine() {
+    /** The machine and engine the timings ran on (after a model load: it applies the allocator tuning). */
+    static BenchReport.Machine machine(Engine engine) {
         return new BenchReport.Machine(
                 Runtime.getRuntime().availableProcessors(),
                 ProcessStats.cpuModel(),

@@ -58,7 +58,7 @@ import org.bytedeco.javacpp.PointerPointer;
  * time. Packets the decoder rejects are skipped (counted), as players do with a damaged stretch of a
  * recording; a track that yields no frame at all is an error naming the file and the codec.
  */
-final class FfmpegVideo implements AutoCloseable {
+public final class FfmpegVideo implements AutoCloseable {
 
     private static final int EAGAIN = -11;
 
@@ -91,7 +91,7 @@ final class FfmpegVideo implements AutoCloseable {
      * @throws IOException naming the file (and the codec once known) when it is missing, is no media
      *     file FFmpeg reads, has no video track, or its codec has no decoder in this FFmpeg build
      */
-    static FfmpegVideo open(Path file) throws IOException {
+    public static FfmpegVideo open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("cannot decode video " + file + ": no such file");
         }
@@ -198,17 +198,17 @@ final class FfmpegVideo implements AutoCloseable {
     }
 
     /** The codec's FFmpeg name, with the container's four-character tag when it has one. */
-    String codec() {
+    public String codec() {
         return codec;
     }
 
     /** The video's own frames per second; 0 when the file does not say. */
-    double frameRate() {
+    public double frameRate() {
         return frameRate;
     }
 
     /** Packets the decoder rejected, skipped. */
-    long skippedPackets() {
+    public long skippedPackets() {
         return skippedPackets;
     }
 
@@ -217,7 +217,7 @@ final class FfmpegVideo implements AutoCloseable {
      *
      * @throws IOException naming the file and the codec when not a single frame decodes
      */
-    BufferedImage next() throws IOException {
+    public BufferedImage next() throws IOException {
         while (true) {
             int rc = avcodec_receive_frame(decoder, frame);
             if (rc >= 0) {
