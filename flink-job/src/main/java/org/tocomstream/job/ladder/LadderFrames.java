@@ -26,14 +26,31 @@ import org.tocomstream.data.SyntheticCamera;
  * @param encoded the frames' bytes
  * @param labels each frame's class index in the model's labels, or null without labels
  * @param description where the frames came from, for the JSON and the table
+ * @param streams each frame's camera (stream id) when the frames are camera sequences (each
+ *     camera's frames in order in the list), else null
+ * @param seqs each frame's sequence number in its camera (with {@code streams}), else null
  */
-record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
+record LadderFrames(List<byte[]> encoded, int[] labels, String description, String[] streams, long[] seqs) {
 
     LadderFrames {
         encoded = List.copyOf(encoded);
         if (encoded.isEmpty()) {
             throw new IllegalArgumentException(description + ": no frames");
         }
+        if ((streams == null) != (seqs == null)
+                || streams != null && (streams.length != encoded.size() || seqs.length != encoded.size())) {
+            throw new IllegalArgumentException(description + ": a stream and a sequence number per frame");
+        }
+    }
+
+    /** Frames that are not camera sequences. */
+    LadderFrames(List<byte[]> encoded, int[] labels, String description) {
+        this(encoded, labels, description, null, null);
+    }
+
+    /** Whether the frames are camera sequences, so token reuse can be measured on them. */
+    boolean sequences() {
+        return streams != null;
     }
 
     int size() {
@@ -63,25 +80,32 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
      * or over one fixed background per camera when the generator's scene is static),
      * JPEG-encoded, labelled by the class each frame shows. Taken from the cameras in turn, every
      * {@code segmentFrames / 4}-th frame of each, so that every position of an object's crossing
-     * and, over the segments, every class is seen. The cameras are named {@code ladder-cam-i}, so
-     * a stream id of the job's own cameras ({@code cam-i}) never shows the same frames.
+     * and, over the segments, every class is seen; with {@code consecutive} every frame instead, as
+     * a camera sends them (token reuse is measured on consecutive frames). The cameras are named
+     * {@code ladder-cam-i}, so a stream id of the job's own cameras ({@code cam-i}) never shows the
+     * same frames.
      */
-    static LadderFrames cameras(SceneGenerator generator, int streams, int max, String description) {
+    static LadderFrames cameras(
+            SceneGenerator generator, int streams, int max, boolean consecutive, String description) {
         SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
         SyntheticCamera[] cams = new SyntheticCamera[streams];
         for (int c = 0; c < streams; c++) {
             cams[c] = test.camera("ladder-cam-" + c);
         }
-        int stride = Math.max(1, test.config().segmentFrames() / 4);
+        int stride = consecutive ? 1 : Math.max(1, test.config().segmentFrames() / 4);
         List<byte[]> out = new ArrayList<>(max);
         int[] labels = new int[max];
+        String[] ids = new String[max];
+        long[] seqs = new long[max];
         for (int i = 0; i < max; i++) {
             SyntheticCamera cam = cams[i % streams];
             long seq = (long) (i / streams) * stride;
             out.add(cam.frame(seq).jpeg(SceneImages.DEFAULT_JPEG_QUALITY));
             labels[i] = cam.labelAt(seq);
+            ids[i] = "ladder-cam-" + (i % streams);
+            seqs[i] = seq;
         }
-        return new LadderFrames(out, labels, description);
+        return new LadderFrames(out, labels, description, ids, seqs);
     }
 
     /**
