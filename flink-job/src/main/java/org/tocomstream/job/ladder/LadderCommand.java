@@ -23,7 +23,6 @@ import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.pipeline.StreamJobOptions;
-import org.tocomstream.job.run.VideoFrames;
 import org.tocomstream.job.tocom.KafkaFrameData;
 import org.tocomstream.job.tocom.UnlabelledFrames;
 import org.tocomstream.model.ImageDecodeException;
@@ -305,7 +304,7 @@ public final class LadderCommand implements Command {
     private static LadderFrames frames(ParsedArgs args, VitModel model, int size, boolean consecutive, PrintStream err)
             throws UsageException, CommandFailedException {
         if (args.has(VIDEO)) {
-            return video(args.path(VIDEO).orElseThrow(), args.positiveInt(CAMERAS, 1), size, err);
+            return LadderFrames.video(args.path(VIDEO).orElseThrow(), args.positiveInt(CAMERAS, 1), size, err);
         }
         List<String> labels = model.spec().labels();
         SceneGenerator generator = DataOptions.generator(args);
@@ -360,29 +359,6 @@ public final class LadderCommand implements Command {
             throw new CommandFailedException(
                     "cannot read " + (labelled ? DataOptions.DATA : IMAGES) + ": " + Cli.describe(e), e);
         }
-    }
-
-    /** {@code size} frames of {@code cameras} cameras of a video, taken from the cameras in turn. */
-    private static LadderFrames video(Path file, int cameras, int size, PrintStream err) throws CommandFailedException {
-        int perCamera = (size + cameras - 1) / cameras;
-        err.printf("ladder: decoding %s as %d camera(s) of %d frames%n", file, cameras, perCamera);
-        List<List<byte[]>> byCamera;
-        try {
-            byCamera = VideoFrames.cameras(file, cameras, perCamera);
-        } catch (IOException e) {
-            throw new CommandFailedException("cannot read --video: " + Cli.describe(e), e);
-        }
-        List<byte[]> encoded = new ArrayList<>(size);
-        String[] streams = new String[size];
-        long[] seqs = new long[size];
-        for (int i = 0; i < size; i++) {
-            encoded.add(byCamera.get(i % cameras).get(i / cameras));
-            streams[i] = "video-cam-" + (i % cameras);
-            seqs[i] = i / cameras;
-        }
-        String what = String.format(
-                "%d frames of video %s as %d camera(s), consecutive (unlabelled)", size, file.getFileName(), cameras);
-        return new LadderFrames(encoded, null, what, streams, seqs);
     }
 
     private static VitModel load(Path dir, Device device) throws CommandFailedException {

@@ -1,6 +1,7 @@
 package org.tocomstream.job.ladder;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -16,12 +17,15 @@ import org.tocomstream.data.Sample;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
 import org.tocomstream.data.SyntheticCamera;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.run.VideoFrames;
 
 /**
  * The frames {@code ladder} measures on, kept encoded (JPEG/PNG bytes, as they arrive on the frames
  * topic) so that the speed measurement decodes them as the job does: an image folder with or
  * without class directories, the scene generator's TEST split encoded as JPEG (still scenes, or
- * the frames of its synthetic cameras), or a frames topic read once.
+ * the frames of its synthetic cameras), a frames topic read once, or a video as cameras.
  *
  * @param encoded the frames' bytes
  * @param labels each frame's class index in the model's labels, or null without labels
@@ -106,6 +110,29 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description, Stri
             seqs[i] = seq;
         }
         return new LadderFrames(out, labels, description, ids, seqs);
+    }
+
+    /** {@code size} frames of {@code cameras} cameras of a video, taken from the cameras in turn. */
+    static LadderFrames video(Path file, int cameras, int size, PrintStream err) throws CommandFailedException {
+        int perCamera = (size + cameras - 1) / cameras;
+        err.printf("ladder: decoding %s as %d camera(s) of %d frames%n", file, cameras, perCamera);
+        List<List<byte[]>> byCamera;
+        try {
+            byCamera = VideoFrames.cameras(file, cameras, perCamera);
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot read --video: " + Cli.describe(e), e);
+        }
+        List<byte[]> encoded = new ArrayList<>(size);
+        String[] streams = new String[size];
+        long[] seqs = new long[size];
+        for (int i = 0; i < size; i++) {
+            encoded.add(byCamera.get(i % cameras).get(i / cameras));
+            streams[i] = "video-cam-" + (i % cameras);
+            seqs[i] = i / cameras;
+        }
+        String what = String.format(
+                "%d frames of video %s as %d camera(s), consecutive (unlabelled)", size, file.getFileName(), cameras);
+        return new LadderFrames(encoded, null, what, streams, seqs);
     }
 
     /**
