@@ -49,6 +49,14 @@ record LadderCandidates(CompressionLevel level, String family) {
         }
     }
 
+    /** {@code candidates} followed by {@code levels} of {@code family}, each level once. */
+    static List<LadderCandidates> plus(
+            List<LadderCandidates> candidates, List<CompressionLevel> levels, String family) {
+        List<LadderCandidates> out = new ArrayList<>(candidates);
+        levels.forEach(level -> add(out, level, family));
+        return List.copyOf(out);
+    }
+
     /** The levels of {@code candidates}, in order. */
     static List<CompressionLevel> levels(List<LadderCandidates> candidates) {
         return candidates.stream().map(LadderCandidates::level).toList();

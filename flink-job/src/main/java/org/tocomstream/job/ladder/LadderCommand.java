@@ -23,6 +23,7 @@ import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.pipeline.StreamJobOptions;
+import org.tocomstream.job.tocom.KafkaFrameData;
 import org.tocomstream.job.tocom.UnlabelledFrames;
 import org.tocomstream.model.ImageDecodeException;
 import org.tocomstream.model.ImagePreprocessor;
@@ -49,6 +50,8 @@ public final class LadderCommand implements Command {
     static final String ROUNDS = "--rounds";
     static final String TIMING_FRAMES = "--timing-frames";
     static final String CAMERAS = "--cameras";
+    static final String VIDEO = "--video";
+    static final String REUSE = "--reuse";
     static final String OUT = "--out";
     static final String PLOT = "--plot";
 
@@ -63,12 +66,19 @@ public final class LadderCommand implements Command {
             .value(
                     CAMERAS,
                     "N",
-                    "with --generator: frames of N synthetic cameras (moving objects) instead of still scenes")
+                    "with --generator: frames of N synthetic cameras (moving objects) instead of still scenes;\n"
+                            + "with --video: N cameras, each from its own offset in the video (default 1)")
+            .value(VIDEO, "FILE", "unlabelled frames: a video file (any codec FFmpeg decodes)")
             .value(DataOptions.SCENE, "S", "with --cameras: the " + DataOptions.SCENE_HELP)
             .value(TOPIC, "T", "unlabelled frames: a frames topic read once from its beginning")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
             .value(RUNGS, "LIST", "end-to-end speed-ups to buy, each above 1 (default 1.25,1.5,2,3)")
             .value(FAMILIES, "LIST", "families to try (default tome,tome-decreasing,evit,gtp,idle)")
+            .value(
+                    REUSE,
+                    "auto|off|F,...",
+                    "token-reuse levels: auto (default; on camera sequences: --cameras, --topic),\n"
+                            + "off, or the fractions to measure (reuse:F)")
             .value(DIFFRATE, "FILES", "DiffRate schedule files (diffrate search --out) to try too")
             .value(BATCH, "N", "frames per forward pass, the job's vit.batch.max-size (default 8)")
             .value(SIZE, "N", "frames to measure quality on (default 500)")
@@ -91,8 +101,9 @@ public final class LadderCommand implements Command {
     @Override
     public String help() {
         return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX] [--cameras N [--scene S]]\n"
-                + "              | --images DIR | --topic T --bootstrap HOST:PORT) [--rungs LIST]\n"
-                + "              [--families LIST] [--diffrate FILES] [--batch N] [--size N]\n"
+                + "              | --images DIR | --topic T --bootstrap HOST:PORT | --video FILE [--cameras N])\n"
+                + "              [--rungs LIST] [--families LIST] [--diffrate FILES] [--reuse auto|off|F,...]\n"
+                + "              [--batch N] [--size N]\n"
                 + "              [--rounds N] [--timing-frames N] [--out FILE] [--plot FILE]\n\n"
                 + "Measures candidate compression levels on your frames and this machine and writes\n"
                 + "the model's measured ladder, which the streaming job's adaptive control then uses\n"
@@ -100,7 +111,11 @@ public final class LadderCommand implements Command {
                 + "Candidates: none, and for each --rungs speed-up s and each family the level\n"
                 + "closest in MACs to 1/s, 1/(1.25 s) and 1/(1.6 s) of the uncompressed model, plus\n"
                 + "the DiffRate schedules given (a DiffRate schedule per cost comes from\n"
-                + "'diffrate search --target-gmacs G --out FILE').\n\n"
+                + "'diffrate search --target-gmacs G --out FILE'). On camera sequences (--generator\n"
+                + "--cameras N, --topic, --video) also token-reuse levels reuse:F (--reuse), the\n"
+                + "fractions closest in steady-state MACs to the same targets; they run the frames\n"
+                + "camera by camera, one frame per camera per forward pass, each camera's cache\n"
+                + "carried from frame to frame (its first frame computed in full).\n\n"
                 + "Quality, on --size frames: with labels (--data DIR/<class>/<image>, --generator)\n"
                 + "top-1 accuracy; without (--images, --topic) agreement with the uncompressed\n"
                 + "model's top-1; mean KL(uncompressed || level) in both cases.\n"
@@ -135,6 +150,7 @@ public final class LadderCommand implements Command {
             int timingFrames,
             Path out,
             Path plot,
+            LadderReuse.Choice reuse,
             Device device) {}
 
     @Override
@@ -149,8 +165,9 @@ public final class LadderCommand implements Command {
                 CompressionOptions.requireFits(args, DIFFRATE, level, cfg);
                 diffRate.add(level);
             }
+            LadderFrames frames = frames(args, model, s.size(), !s.reuse().off(), err);
             List<LadderCandidates> candidates = LadderCandidates.of(cfg.geometry(), s.rungs(), s.families(), diffRate);
-            LadderFrames frames = frames(args, model, s.size(), err);
+            candidates = withReuse(candidates, s, frames, CostModel.of(cfg.geometry()), err);
             err.printf(
                     "ladder: %d candidate levels on %s, batch %d%n",
                     candidates.size(), frames.description(), s.batch());
@@ -184,6 +201,21 @@ public final class LadderCommand implements Command {
         }
     }
 
+    /** {@code candidates} and the reuse levels when the frames are camera sequences. */
+    private static List<LadderCandidates> withReuse(
+            List<LadderCandidates> candidates, Settings s, LadderFrames frames, CostModel cost, PrintStream err) {
+        if (s.reuse().off()) {
+            return candidates;
+        }
+        if (!frames.sequences()) {
+            err.printf(
+                    "ladder: no token-reuse candidates: %s are not camera sequences (%s)%n",
+                    frames.description(), LadderReuse.SOURCES);
+            return candidates;
+        }
+        return LadderCandidates.plus(candidates, s.reuse().levels(cost, s.rungs()), "reuse");
+    }
+
     private static void write(MeasuredLadder ladder, Settings s, PrintStream out) throws CommandFailedException {
         try {
             ladder.write(s.out());
@@ -199,13 +231,23 @@ public final class LadderCommand implements Command {
     }
 
     private Settings settings(ParsedArgs args) throws UsageException {
-        args.atMostOne(DataOptions.DATA, DataOptions.GENERATOR, IMAGES, TOPIC);
-        args.requires(CAMERAS, DataOptions.GENERATOR);
-        args.requires(DataOptions.SCENE, CAMERAS);
-        if (!args.has(DataOptions.DATA) && !args.has(DataOptions.GENERATOR) && !args.has(IMAGES) && !args.has(TOPIC)) {
-            throw args.error("give --data DIR, --generator, --images DIR or --topic T --bootstrap HOST:PORT");
+        args.atMostOne(DataOptions.DATA, DataOptions.GENERATOR, IMAGES, TOPIC, VIDEO);
+        if (args.has(CAMERAS) && !args.has(DataOptions.GENERATOR) && !args.has(VIDEO)) {
+            throw args.error(CAMERAS, "requires --generator or --video");
         }
-        if (args.has(DataOptions.DATA)) {
+        args.requires(DataOptions.SCENE, DataOptions.GENERATOR);
+        args.requires(DataOptions.SCENE, CAMERAS);
+        if (!args.has(DataOptions.DATA)
+                && !args.has(DataOptions.GENERATOR)
+                && !args.has(IMAGES)
+                && !args.has(TOPIC)
+                && !args.has(VIDEO)) {
+            throw args.error(
+                    "give --data DIR, --generator, --images DIR or --topic T --bootstrap HOST:PORT (or --video FILE)");
+        }
+        if (args.has(VIDEO)) {
+            args.requires(BOOTSTRAP, TOPIC);
+        } else if (args.has(DataOptions.DATA)) {
             DataOptions.check(args);
             args.requires(BOOTSTRAP, TOPIC);
         } else {
@@ -233,6 +275,7 @@ public final class LadderCommand implements Command {
                 Math.min(size, args.positiveInt(TIMING_FRAMES, DEFAULT_TIMING_FRAMES)),
                 args.path(OUT).orElse(modelDir.resolve(MeasuredLadder.FILE_NAME)),
                 args.path(PLOT).orElse(modelDir.resolve("ladder.png")),
+                LadderReuse.parse(args, REUSE, args.has(CAMERAS) || args.has(TOPIC) || args.has(VIDEO)),
                 DeviceOption.parse(args));
     }
 
@@ -257,8 +300,12 @@ public final class LadderCommand implements Command {
         return out;
     }
 
-    private static LadderFrames frames(ParsedArgs args, VitModel model, int size, PrintStream err)
+    /** The frames of the command line; generator cameras' frames consecutive when {@code consecutive}. */
+    private static LadderFrames frames(ParsedArgs args, VitModel model, int size, boolean consecutive, PrintStream err)
             throws UsageException, CommandFailedException {
+        if (args.has(VIDEO)) {
+            return LadderFrames.video(args.path(VIDEO).orElseThrow(), args.positiveInt(CAMERAS, 1), size, err);
+        }
         List<String> labels = model.spec().labels();
         SceneGenerator generator = DataOptions.generator(args);
         if (generator != null && args.has(CAMERAS)) {
@@ -274,11 +321,13 @@ public final class LadderCommand implements Command {
                     generator,
                     streams,
                     size,
+                    consecutive,
                     String.format(
-                            "%d frames of %d synthetic cameras%s, %s, JPEG",
+                            "%d frames of %d synthetic cameras%s%s, %s, JPEG",
                             size,
                             streams,
                             test.config().cameraScene() == CameraScene.STATIC ? " (static scene)" : "",
+                            consecutive ? ", consecutive" : "",
                             DataOptions.describe(test)));
         }
         if (generator != null) {
@@ -293,10 +342,14 @@ public final class LadderCommand implements Command {
         if (args.has(TOPIC)) {
             String topic = args.string(TOPIC).orElseThrow();
             ImagePreprocessor pre = new ImagePreprocessor(model.spec().preprocessing());
-            List<byte[]> encoded = UnlabelledFrames.topic(
-                            args.string(BOOTSTRAP).orElseThrow(), topic, size, pre, err, "ladder")
-                    .encoded();
-            return new LadderFrames(encoded, null, encoded.size() + " frames of topic " + topic + " (unlabelled)");
+            KafkaFrameData read =
+                    UnlabelledFrames.topic(args.string(BOOTSTRAP).orElseThrow(), topic, size, pre, err, "ladder");
+            return new LadderFrames(
+                    read.encoded(),
+                    null,
+                    read.size() + " frames of topic " + topic + " (unlabelled)",
+                    read.streams().toArray(String[]::new),
+                    read.seqs());
         }
         boolean labelled = args.has(DataOptions.DATA);
         Path dir = args.path(labelled ? DataOptions.DATA : IMAGES).orElseThrow();

@@ -1,6 +1,7 @@
 package org.tocomstream.job.ladder;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -16,24 +17,44 @@ import org.tocomstream.data.Sample;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.data.SceneImages;
 import org.tocomstream.data.SyntheticCamera;
+import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.run.VideoFrames;
 
 /**
  * The frames {@code ladder} measures on, kept encoded (JPEG/PNG bytes, as they arrive on the frames
  * topic) so that the speed measurement decodes them as the job does: an image folder with or
  * without class directories, the scene generator's TEST split encoded as JPEG (still scenes, or
- * the frames of its synthetic cameras), or a frames topic read once.
+ * the frames of its synthetic cameras), a frames topic read once, or a video as cameras.
  *
  * @param encoded the frames' bytes
  * @param labels each frame's class index in the model's labels, or null without labels
  * @param description where the frames came from, for the JSON and the table
+ * @param streams each frame's camera (stream id) when the frames are camera sequences (each
+ *     camera's frames in order in the list), else null
+ * @param seqs each frame's sequence number in its camera (with {@code streams}), else null
  */
-record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
+record LadderFrames(List<byte[]> encoded, int[] labels, String description, String[] streams, long[] seqs) {
 
     LadderFrames {
         encoded = List.copyOf(encoded);
         if (encoded.isEmpty()) {
             throw new IllegalArgumentException(description + ": no frames");
         }
+        if ((streams == null) != (seqs == null)
+                || streams != null && (streams.length != encoded.size() || seqs.length != encoded.size())) {
+            throw new IllegalArgumentException(description + ": a stream and a sequence number per frame");
+        }
+    }
+
+    /** Frames that are not camera sequences. */
+    LadderFrames(List<byte[]> encoded, int[] labels, String description) {
+        this(encoded, labels, description, null, null);
+    }
+
+    /** Whether the frames are camera sequences, so token reuse can be measured on them. */
+    boolean sequences() {
+        return streams != null;
     }
 
     int size() {
@@ -63,25 +84,55 @@ record LadderFrames(List<byte[]> encoded, int[] labels, String description) {
      * or over one fixed background per camera when the generator's scene is static),
      * JPEG-encoded, labelled by the class each frame shows. Taken from the cameras in turn, every
      * {@code segmentFrames / 4}-th frame of each, so that every position of an object's crossing
-     * and, over the segments, every class is seen. The cameras are named {@code ladder-cam-i}, so
-     * a stream id of the job's own cameras ({@code cam-i}) never shows the same frames.
+     * and, over the segments, every class is seen; with {@code consecutive} every frame instead, as
+     * a camera sends them (token reuse is measured on consecutive frames). The cameras are named
+     * {@code ladder-cam-i}, so a stream id of the job's own cameras ({@code cam-i}) never shows the
+     * same frames.
      */
-    static LadderFrames cameras(SceneGenerator generator, int streams, int max, String description) {
+    static LadderFrames cameras(
+            SceneGenerator generator, int streams, int max, boolean consecutive, String description) {
         SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
         SyntheticCamera[] cams = new SyntheticCamera[streams];
         for (int c = 0; c < streams; c++) {
             cams[c] = test.camera("ladder-cam-" + c);
         }
-        int stride = Math.max(1, test.config().segmentFrames() / 4);
+        int stride = consecutive ? 1 : Math.max(1, test.config().segmentFrames() / 4);
         List<byte[]> out = new ArrayList<>(max);
         int[] labels = new int[max];
+        String[] ids = new String[max];
+        long[] seqs = new long[max];
         for (int i = 0; i < max; i++) {
             SyntheticCamera cam = cams[i % streams];
             long seq = (long) (i / streams) * stride;
             out.add(cam.frame(seq).jpeg(SceneImages.DEFAULT_JPEG_QUALITY));
             labels[i] = cam.labelAt(seq);
+            ids[i] = "ladder-cam-" + (i % streams);
+            seqs[i] = seq;
         }
-        return new LadderFrames(out, labels, description);
+        return new LadderFrames(out, labels, description, ids, seqs);
+    }
+
+    /** {@code size} frames of {@code cameras} cameras of a video, taken from the cameras in turn. */
+    static LadderFrames video(Path file, int cameras, int size, PrintStream err) throws CommandFailedException {
+        int perCamera = (size + cameras - 1) / cameras;
+        err.printf("ladder: decoding %s as %d camera(s) of %d frames%n", file, cameras, perCamera);
+        List<List<byte[]>> byCamera;
+        try {
+            byCamera = VideoFrames.cameras(file, cameras, perCamera);
+        } catch (IOException e) {
+            throw new CommandFailedException("cannot read --video: " + Cli.describe(e), e);
+        }
+        List<byte[]> encoded = new ArrayList<>(size);
+        String[] streams = new String[size];
+        long[] seqs = new long[size];
+        for (int i = 0; i < size; i++) {
+            encoded.add(byCamera.get(i % cameras).get(i / cameras));
+            streams[i] = "video-cam-" + (i % cameras);
+            seqs[i] = i / cameras;
+        }
+        String what = String.format(
+                "%d frames of video %s as %d camera(s), consecutive (unlabelled)", size, file.getFileName(), cameras);
+        return new LadderFrames(encoded, null, what, streams, seqs);
     }
 
     /**

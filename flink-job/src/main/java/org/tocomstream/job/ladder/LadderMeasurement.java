@@ -1,6 +1,7 @@
 package org.tocomstream.job.ladder;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +25,11 @@ import org.tocomstream.model.VitModel;
  *       {@code none} included, once per round, the starting level rotating), after one warm-up
  *       round; the median round per level.
  * </ul>
+ *
+ * Token-reuse levels ({@link LadderReuse}) run the frames in camera order instead, one frame per
+ * camera per forward pass, each level with the job's per-camera cache (quality: one cache per level
+ * over all frames; speed: a fresh cache per round), and are compared with {@code none} on the same
+ * frame.
  */
 final class LadderMeasurement {
 
@@ -44,64 +50,134 @@ final class LadderMeasurement {
 
     Quality quality(LadderFrames frames, List<CompressionLevel> levels) throws ImageDecodeException {
         int n = frames.size();
-        long[] correct = new long[levels.size()];
-        long[] agree = new long[levels.size()];
-        double[] klSum = new double[levels.size()];
+        Tally tally = new Tally(levels.size(), n);
         long start = System.nanoTime();
         long nextReport = start + 5_000_000_000L;
         for (int first = 0; first < n; first += batch) {
             int count = Math.min(batch, n - first);
-            float[] pixels = decode(frames.encoded(), first, count);
-            double[][] reference = null;
-            int[] referenceTop = null;
+            float[] pixels = decode(frames.encoded(), indices(first, count));
             for (int l = 0; l < levels.size(); l++) {
-                float[][] logits = forward(pixels, count, levels.get(l));
-                for (int i = 0; i < count; i++) {
-                    double[] p = softmax(logits[i]);
-                    int top = argMax(p);
-                    if (l == 0) {
-                        if (reference == null) {
-                            reference = new double[count][];
-                            referenceTop = new int[count];
-                        }
-                        reference[i] = p;
-                        referenceTop[i] = top;
+                if (!levels.get(l).isReuse()) {
+                    float[][] logits = forward(pixels, count, levels.get(l));
+                    for (int i = 0; i < count; i++) {
+                        tally.add(l, first + i, logits[i], frames);
                     }
-                    if (frames.labelled() && top == frames.labels()[first + i]) {
-                        correct[l]++;
-                    }
-                    if (top == referenceTop[i]) {
-                        agree[l]++;
-                    }
-                    klSum[l] += kl(reference[i], p);
                 }
             }
             long now = System.nanoTime();
             int done = first + count;
             if (now >= nextReport || done == n) {
-                double sec = (now - start) / 1e9;
-                err.printf(
-                        Locale.ROOT,
-                        "ladder: quality %d/%d frames at %d levels, %.1f s, ETA %.0f s%n",
-                        done,
-                        n,
-                        levels.size(),
-                        sec,
-                        sec / done * (n - done));
+                report("quality", done, n, levels.size(), start, now);
                 nextReport = now + 5_000_000_000L;
             }
         }
-        double[] top1 = frames.labelled() ? new double[levels.size()] : null;
-        double[] agreement = new double[levels.size()];
-        double[] meanKl = new double[levels.size()];
-        for (int l = 0; l < levels.size(); l++) {
-            if (top1 != null) {
-                top1[l] = (double) correct[l] / n;
-            }
-            agreement[l] = (double) agree[l] / n;
-            meanKl[l] = Math.max(0, klSum[l] / n);
+        if (levels.stream().anyMatch(CompressionLevel::isReuse)) {
+            reuseQuality(frames, levels, tally);
         }
-        return new Quality(top1, agreement, meanKl);
+        return tally.quality(frames.labelled());
+    }
+
+    /** The reuse levels' quality: the frames in camera order, each level with its own cache. */
+    private void reuseQuality(LadderFrames frames, List<CompressionLevel> levels, Tally tally)
+            throws ImageDecodeException {
+        int n = frames.size();
+        int cameras = LadderReuse.cameras(frames, n);
+        List<Integer> reuse = new ArrayList<>();
+        List<LadderReuse.Run> runs = new ArrayList<>();
+        try {
+            for (int l = 0; l < levels.size(); l++) {
+                if (levels.get(l).isReuse()) {
+                    reuse.add(l);
+                    runs.add(new LadderReuse.Run(model, levels.get(l), frames, cameras));
+                }
+            }
+            long start = System.nanoTime();
+            long nextReport = start + 5_000_000_000L;
+            int done = 0;
+            for (int[] b : LadderReuse.batches(frames, n, batch)) {
+                float[] pixels = decode(frames.encoded(), b);
+                for (int k = 0; k < reuse.size(); k++) {
+                    float[][] logits = runs.get(k).forward(b, pixels, shape(b.length));
+                    for (int i = 0; i < b.length; i++) {
+                        tally.add(reuse.get(k), b[i], logits[i], frames);
+                    }
+                }
+                done += b.length;
+                long now = System.nanoTime();
+                if (now >= nextReport || done == n) {
+                    report("reuse quality", done, n, reuse.size(), start, now);
+                    nextReport = now + 5_000_000_000L;
+                }
+            }
+            runs.forEach(r -> err.println("ladder: " + r.summary()));
+        } finally {
+            runs.forEach(LadderReuse.Run::close);
+        }
+    }
+
+    private void report(String what, int done, int n, int levels, long start, long now) {
+        double sec = (now - start) / 1e9;
+        err.printf(
+                Locale.ROOT,
+                "ladder: %s %d/%d frames at %d levels, %.1f s, ETA %.0f s%n",
+                what,
+                done,
+                n,
+                levels,
+                sec,
+                sec / done * (n - done));
+    }
+
+    /**
+     * Per level: correct, agreeing and KL sums against {@code none} (level 0, run first on every
+     * frame) on the same frame.
+     */
+    private static final class Tally {
+        final long[] correct;
+        final long[] agree;
+        final double[] klSum;
+        final double[][] reference;
+        final int[] referenceTop;
+
+        Tally(int levels, int frames) {
+            correct = new long[levels];
+            agree = new long[levels];
+            klSum = new double[levels];
+            reference = new double[frames][];
+            referenceTop = new int[frames];
+        }
+
+        void add(int level, int frame, float[] logits, LadderFrames frames) {
+            double[] p = softmax(logits);
+            int top = argMax(p);
+            if (level == 0) {
+                reference[frame] = p;
+                referenceTop[frame] = top;
+            }
+            if (frames.labelled() && top == frames.labels()[frame]) {
+                correct[level]++;
+            }
+            if (top == referenceTop[frame]) {
+                agree[level]++;
+            }
+            klSum[level] += kl(reference[frame], p);
+        }
+
+        Quality quality(boolean labelled) {
+            int levels = correct.length;
+            int n = reference.length;
+            double[] top1 = labelled ? new double[levels] : null;
+            double[] agreement = new double[levels];
+            double[] meanKl = new double[levels];
+            for (int l = 0; l < levels; l++) {
+                if (top1 != null) {
+                    top1[l] = (double) correct[l] / n;
+                }
+                agreement[l] = (double) agree[l] / n;
+                meanKl[l] = Math.max(0, klSum[l] / n);
+            }
+            return new Quality(top1, agreement, meanKl);
+        }
     }
 
     /** Median frames/s per level over {@code rounds} timed rounds on the first {@code timing} frames. */
@@ -114,9 +190,13 @@ final class LadderMeasurement {
             for (int k = 0; k < levels.size(); k++) {
                 int l = Math.floorMod(k + round, levels.size());
                 long t0 = System.nanoTime();
-                for (int first = 0; first < n; first += batch) {
-                    int count = Math.min(batch, n - first);
-                    forward(decode(frames.encoded(), first, count), count, levels.get(l));
+                if (levels.get(l).isReuse()) {
+                    timeReuse(frames, levels.get(l), n);
+                } else {
+                    for (int first = 0; first < n; first += batch) {
+                        int count = Math.min(batch, n - first);
+                        forward(decode(frames.encoded(), indices(first, count)), count, levels.get(l));
+                    }
                 }
                 if (round >= 0) {
                     fps[l][round] = n / ((System.nanoTime() - t0) / 1e9);
@@ -137,21 +217,45 @@ final class LadderMeasurement {
         return out;
     }
 
-    private float[] decode(List<byte[]> encoded, int first, int count) throws ImageDecodeException {
+    /**
+     * The first {@code n} frames at a reuse level in camera-ordered batches, the states carried
+     * from batch to batch; every round starts with empty caches (each camera's first frame is
+     * computed in full, as after a job's start).
+     */
+    private void timeReuse(LadderFrames frames, CompressionLevel level, int n) throws ImageDecodeException {
+        try (LadderReuse.Run run = new LadderReuse.Run(model, level, frames, LadderReuse.cameras(frames, n))) {
+            for (int[] b : LadderReuse.batches(frames, n, batch)) {
+                run.forward(b, decode(frames.encoded(), b), shape(b.length));
+            }
+        }
+    }
+
+    private static int[] indices(int first, int count) {
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = first + i;
+        }
+        return out;
+    }
+
+    private float[] decode(List<byte[]> encoded, int[] frames) throws ImageDecodeException {
         VitConfig cfg = model.config();
         int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
-        float[] pixels = new float[count * perImage];
-        for (int i = 0; i < count; i++) {
-            System.arraycopy(pre.preprocess(encoded.get(first + i)), 0, pixels, i * perImage, perImage);
+        float[] pixels = new float[frames.length * perImage];
+        for (int i = 0; i < frames.length; i++) {
+            System.arraycopy(pre.preprocess(encoded.get(frames[i])), 0, pixels, i * perImage, perImage);
         }
         return pixels;
     }
 
-    private float[][] forward(float[] pixels, int count, CompressionLevel level) {
+    private long[] shape(int count) {
         VitConfig cfg = model.config();
-        long[] shape = {count, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
+        return new long[] {count, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
+    }
+
+    private float[][] forward(float[] pixels, int count, CompressionLevel level) {
         try {
-            return model.logits(pixels, shape, level);
+            return model.logits(pixels, shape(count), level);
         } catch (RuntimeException e) {
             throw new IllegalStateException("forward pass failed at level " + level + ": " + e.getMessage(), e);
         }

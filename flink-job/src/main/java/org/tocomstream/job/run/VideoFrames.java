@@ -3,6 +3,10 @@ package org.tocomstream.job.run;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.tocomstream.data.SceneImages;
 import org.tocomstream.job.kafka.FramePublisher;
 
@@ -34,6 +38,56 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
         VideoFrames v = new VideoFrames(file, loop, SceneImages.DEFAULT_JPEG_QUALITY);
         v.video = FfmpegVideo.open(file);
         return v;
+    }
+
+    /**
+     * The video as {@code cameras} cameras of {@code perCamera} consecutive frames each, re-encoded
+     * as JPEG: camera i starts at frame i·len/cameras (len the video's decodable frames) and goes
+     * on from the start at the end, as a looping {@code produce --video} would. The file is decoded
+     * twice (once to count its frames); only the chosen frames are kept.
+     *
+     * @return per camera its frames in order
+     * @throws IOException naming the file (and the codec) when it cannot be read or decoded
+     */
+    public static List<List<byte[]>> cameras(Path file, int cameras, int perCamera) throws IOException {
+        long length = 0;
+        try (FfmpegVideo video = FfmpegVideo.open(file)) {
+            while (video.next() != null) {
+                length++;
+            }
+        }
+        if (length == 0) {
+            throw new IOException("no decodable video frame in " + file);
+        }
+        // frame -> the (camera, position) slots that show it
+        Map<Long, List<int[]>> wanted = new HashMap<>();
+        List<List<byte[]>> out = new ArrayList<>(cameras);
+        for (int c = 0; c < cameras; c++) {
+            long offset = c * length / cameras;
+            List<byte[]> frames = new ArrayList<>(perCamera);
+            for (int j = 0; j < perCamera; j++) {
+                wanted.computeIfAbsent((offset + j) % length, k -> new ArrayList<>())
+                        .add(new int[] {c, j});
+                frames.add(null);
+            }
+            out.add(frames);
+        }
+        try (FfmpegVideo video = FfmpegVideo.open(file)) {
+            for (long k = 0; k < length; k++) {
+                BufferedImage image = video.next();
+                List<int[]> slots = wanted.get(k);
+                if (image != null && slots != null) {
+                    byte[] jpeg = SceneImages.jpeg(image, SceneImages.DEFAULT_JPEG_QUALITY);
+                    slots.forEach(s -> out.get(s[0]).set(s[1], jpeg));
+                }
+            }
+        }
+        for (List<byte[]> frames : out) {
+            if (frames.contains(null)) {
+                throw new IOException("the frames of " + file + " differ from one decoding to the next");
+            }
+        }
+        return out;
     }
 
     /** The codec, as FFmpeg names it, with the container's tag. */

@@ -33,12 +33,22 @@ import org.tocomstream.stream.FrameValidator;
 public final class KafkaFrameData implements TrainingData {
 
     private final List<byte[]> values;
+    private final List<String> streams;
+    private final long[] seqs;
     private final ImagePreprocessor preprocessor;
     private final int skipped;
     private final String firstSkipReason;
 
-    private KafkaFrameData(List<byte[]> values, ImagePreprocessor preprocessor, int skipped, String firstSkipReason) {
+    private KafkaFrameData(
+            List<byte[]> values,
+            List<String> streams,
+            long[] seqs,
+            ImagePreprocessor preprocessor,
+            int skipped,
+            String firstSkipReason) {
         this.values = values;
+        this.streams = streams;
+        this.seqs = seqs;
         this.preprocessor = preprocessor;
         this.skipped = skipped;
         this.firstSkipReason = firstSkipReason;
@@ -70,6 +80,8 @@ public final class KafkaFrameData implements TrainingData {
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         FrameValidator validator = new FrameValidator(pre, limits);
         List<byte[]> values = new ArrayList<>();
+        List<String> streams = new ArrayList<>();
+        List<Long> seqs = new ArrayList<>();
         int skipped = 0;
         String firstReason = null;
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
@@ -95,6 +107,8 @@ public final class KafkaFrameData implements TrainingData {
                     FrameValidator.Outcome o = validator.validate(record);
                     if (o.frame() != null) {
                         values.add(record.value());
+                        streams.add(o.frame().stream());
+                        seqs.add(o.frame().seq());
                     } else {
                         skipped++;
                         if (firstReason == null) {
@@ -114,7 +128,13 @@ public final class KafkaFrameData implements TrainingData {
                 }
             }
         }
-        return new KafkaFrameData(List.copyOf(values), pre, skipped, firstReason);
+        return new KafkaFrameData(
+                List.copyOf(values),
+                List.copyOf(streams),
+                seqs.stream().mapToLong(Long::longValue).toArray(),
+                pre,
+                skipped,
+                firstReason);
     }
 
     private static boolean reachedEnd(
@@ -130,6 +150,16 @@ public final class KafkaFrameData implements TrainingData {
     /** The encoded frames (JPEG/PNG bytes as read from the topic), in read order. */
     public List<byte[]> encoded() {
         return values;
+    }
+
+    /** Each frame's stream id (the record key), in read order. */
+    public List<String> streams() {
+        return streams;
+    }
+
+    /** Each frame's sequence number in its stream (the frame-seq header), in read order. */
+    public long[] seqs() {
+        return seqs.clone();
     }
 
     /** Records skipped because the job would dead-letter them. */

@@ -144,6 +144,104 @@ class LadderCommandTest {
         assertThat(tmp.resolve("out/l.png")).isRegularFile();
     }
 
+    @Test
+    void staticCamerasMeasureTokenReuseBesideTheFamilies() throws IOException {
+        Path out = tmp.resolve("reuse/l.json");
+        Files.createDirectories(out.getParent());
+        Result r = ladder(
+                "--generator",
+                "--cameras",
+                "2",
+                "--scene",
+                "static",
+                "--out",
+                out.toString(),
+                "--plot",
+                tmp.resolve("reuse/l.png").toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err()).contains("ladder: reuse quality 8/8 frames");
+        // Two cameras: each camera's first frame is computed in full, at every reuse level.
+        assertThat(r.err()).containsPattern("reuse:[0-9.]+ computed [2-8] of 8 frames in full");
+        MeasuredLadder ladder = MeasuredLadder.read(out);
+        assertConsistent(ladder, MeasuredLadder.TOP1, true);
+        assertThat(ladder.data().description()).contains("(static scene), consecutive");
+        List<MeasuredLadder.Candidate> reuse = ladder.candidates().stream()
+                .filter(c -> c.family().equals("reuse"))
+                .toList();
+        assertThat(reuse).isNotEmpty().allSatisfy(c -> {
+            assertThat(c.level()).startsWith("reuse:");
+            assertThat(c.quality()).isBetween(0.0, 1.0);
+            assertThat(c.kl()).isGreaterThanOrEqualTo(0.0);
+            assertThat(c.framesPerSecond()).isPositive();
+        });
+        assertThat(tmp.resolve("reuse/l.png")).isRegularFile();
+    }
+
+    @Test
+    void reusingEveryTokenAgreesWithNoneOnEveryFrameOfAVideo() throws Exception {
+        Path video =
+                Path.of(LadderCommandTest.class.getResource("/video/mjpeg.avi").toURI());
+        Path out = tmp.resolve("video/l.json");
+        Files.createDirectories(out.getParent());
+        Result r = ladder(
+                "--video",
+                video.toString(),
+                "--cameras",
+                "2",
+                "--reuse",
+                "1.0,0.5",
+                "--out",
+                out.toString(),
+                "--plot",
+                tmp.resolve("video/l.png").toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        MeasuredLadder ladder = MeasuredLadder.read(out);
+        assertConsistent(ladder, MeasuredLadder.AGREEMENT, false);
+        assertThat(ladder.data().description()).startsWith("8 frames of video mjpeg.avi as 2 camera(s)");
+        MeasuredLadder.Candidate all = candidate(ladder, "reuse:1.0");
+        // reuse:1.0 recomputes every token: the plain model up to summation order (1e-4 in the
+        // invariant tests), so the same top-1 on every frame and a KL of rounding size.
+        assertThat(all.quality()).isEqualTo(1.0);
+        assertThat(all.kl()).isLessThan(1e-6);
+        assertThat(candidate(ladder, "reuse:0.5").quality()).isBetween(0.0, 1.0);
+    }
+
+    @Test
+    void anImageFolderIsNoSequenceSoReuseIsLeftOutWithANote() throws IOException {
+        Path images = SceneFolders.write(tmp.resolve("still"), 2, 2);
+        Path out = tmp.resolve("still-out/l.json");
+        Files.createDirectories(out.getParent());
+        Result r = ladder(
+                "--images",
+                images.toString(),
+                "--out",
+                out.toString(),
+                "--plot",
+                tmp.resolve("still-out/l.png").toString());
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.err())
+                .containsOnlyOnce("ladder: no token-reuse candidates: 4 images of " + images
+                        + " (unlabelled) are not camera sequences");
+        assertThat(MeasuredLadder.read(out).candidates())
+                .extracting(MeasuredLadder.Candidate::family)
+                .doesNotContain("reuse");
+        usage(
+                run("ladder", "--model", model.toString(), "--images", images.toString(), "--reuse", "0.25"),
+                "--reuse: token reuse is measured on camera sequences");
+        usage(run("ladder", "--model", model.toString(), "--generator", "--reuse", "0.25"), "--reuse");
+        usage(run("ladder", "--model", model.toString(), "--generator", "--cameras", "2", "--reuse", "0"), "--reuse");
+    }
+
+    private static MeasuredLadder.Candidate candidate(MeasuredLadder ladder, String level) {
+        return ladder.candidates().stream()
+                .filter(c -> c.level().equals(level))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(level + " not among " + ladder.candidates()));
+    }
+
     private static void assertConsistent(MeasuredLadder ladder, String metric, boolean labelled) throws IOException {
         assertThat(ladder.metric()).isEqualTo(metric);
         assertThat(ladder.data().labelled()).isEqualTo(labelled);

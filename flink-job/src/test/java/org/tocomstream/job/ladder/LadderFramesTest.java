@@ -44,7 +44,7 @@ class LadderFramesTest {
     @Test
     void cameraFramesTakeTheCamerasInTurnAcrossSegmentsWithTheirLabels() throws Exception {
         SceneGenerator generator = SceneGenerator.of(SceneConfig.defaults().withSize(48, 48), 4);
-        LadderFrames frames = LadderFrames.cameras(generator, 3, 30, "cams");
+        LadderFrames frames = LadderFrames.cameras(generator, 3, 30, false, "cams");
         assertThat(frames.size()).isEqualTo(30);
         assertThat(frames.labelled()).isTrue();
         SceneGenerator test = generator.split(SceneGenerator.Split.TEST);
@@ -68,9 +68,9 @@ class LadderFramesTest {
     @Test
     void aStaticSceneGeneratorGivesFixedCameraFramesWithTheSameLabels() {
         SceneConfig config = SceneConfig.defaults().withSize(48, 48);
-        LadderFrames moving = LadderFrames.cameras(SceneGenerator.of(config, 4), 2, 8, "cams");
-        LadderFrames fixed =
-                LadderFrames.cameras(SceneGenerator.of(config.withCameraScene(CameraScene.STATIC), 4), 2, 8, "cams");
+        LadderFrames moving = LadderFrames.cameras(SceneGenerator.of(config, 4), 2, 8, false, "cams");
+        LadderFrames fixed = LadderFrames.cameras(
+                SceneGenerator.of(config.withCameraScene(CameraScene.STATIC), 4), 2, 8, false, "cams");
         SyntheticCamera cam = SceneGenerator.of(config.withCameraScene(CameraScene.STATIC), 4)
                 .split(SceneGenerator.Split.TEST)
                 .camera("ladder-cam-0");
