@@ -5,6 +5,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.DataOptions;
@@ -65,19 +67,42 @@ record LoadTestCameras(PipelineRuns.Cameras cameras, String description) {
         }
         long start = System.nanoTime();
         String[] reference = PlainReference.top1(modelDir, video.pool());
+        String spread = spread(reference);
         out.printf(
                 Locale.ROOT,
-                "cameras: %s; reference labels: the plain model's top-1 on each pooled frame (%.1f s)%n",
+                "cameras: %s; reference labels: the plain model's top-1 on each pooled frame (%.1f s): %s%n",
                 video.description(),
-                (System.nanoTime() - start) / 1e9);
+                (System.nanoTime() - start) / 1e9,
+                spread);
         return new LoadTestCameras(
                 video.cameras().withTruth(reference, PipelineRuns.TRUTH_PLAIN_TOP1),
                 String.format(
                         Locale.ROOT,
-                        "%d cameras of %s, %d px on the shorter side, JPEG; camera i from frame i x len / %d on",
+                        "%d cameras of %s, %d px on the shorter side, JPEG; camera i from frame i x len / %d on;"
+                                + " reference labels %s",
                         streams,
                         video.description(),
                         px,
-                        streams));
+                        streams,
+                        spread));
+    }
+
+    /**
+     * How the reference labels spread over the classes: when the plain model gives (nearly) every
+     * frame one class, agreement says little, as any level that keeps that class agrees.
+     */
+    static String spread(String[] reference) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String r : reference) {
+            counts.merge(r, 1, Integer::sum);
+        }
+        Map.Entry<String, Integer> top =
+                counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow();
+        return String.format(
+                Locale.ROOT,
+                "%d distinct, the most common (%s) on %.1f %% of the frames",
+                counts.size(),
+                top.getKey(),
+                100.0 * top.getValue() / reference.length);
     }
 }
