@@ -55,12 +55,19 @@ public final class LoadTestAnalysis {
      *     {@link #SETTLE_MS} of the phase remains after it
      * @param expectedAccuracy Σ accuracy(level of each labelled frame) ÷ produced: skipped and
      *     dead-lettered frames count as wrong; null when a labelled frame's level has no known accuracy
-     * @param measuredTop1 share of the labelled frames whose best label is the scene's class
+     * @param measuredTop1 share of the labelled frames whose best label is the reference label: the
+     *     scene's class for the synthetic cameras, the plain model's top-1 for video cameras (then
+     *     it is agreement with full computation; the JSON header's {@code truth} says which)
      * @param correctPerProduced labelled frames whose best label is the scene's class ÷ produced:
      *     what {@code measuredTop1} is worth once skipped and dead-lettered frames count as wrong;
      *     null unless every labelled frame could be judged
      * @param accuracySources where the accuracies in {@code expectedAccuracy} came from ({@link
      *     LevelAccuracy}); the levels without one as {@code unknown: LEVEL}
+     * @param reuseLabelled labelled frames whose label carries token-reuse provenance (those at a
+     *     reuse level)
+     * @param reusedFraction share of the labelled frames that reused their camera's cache (a frame
+     *     computed in full, at a reuse level or any other, did not); null when no label carried
+     *     reuse provenance
      */
     record Phase(
             String phase,
@@ -82,7 +89,9 @@ public final class LoadTestAnalysis {
             Double expectedAccuracy,
             Double measuredTop1,
             Double correctPerProduced,
-            List<String> accuracySources) {
+            List<String> accuracySources,
+            long reuseLabelled,
+            Double reusedFraction) {
 
         double offeredFps() {
             return seconds > 0 ? produced / seconds : 0;
@@ -108,6 +117,11 @@ public final class LoadTestAnalysis {
         this.multipliers = List.copyOf(multipliers);
     }
 
+    /** What the delivered labels are scored against ({@link PipelineRuns.Cameras#truthKind()}). */
+    String truthKind() {
+        return cameras.truthKind();
+    }
+
     Report analyse(LoadTestRun.Result r) {
         List<LabelReader.Sample> samples = new ArrayList<>(r.samples());
         samples.sort(
@@ -128,7 +142,7 @@ public final class LoadTestAnalysis {
         }
         phases.add(phase(r, samples, -2, "drain", null, r.phaseEnd()[n - 1], r.end(), 0));
         Phase total = phase(r, samples, -1, "all", null, r.t0(), r.end(), r.produced());
-        return new Report(r, seconds(r, samples), phases, total, this);
+        return new Report(r, LoadTestSeconds.of(this, r, samples, multipliers), phases, total, this);
     }
 
     /**
@@ -197,7 +211,9 @@ public final class LoadTestAnalysis {
                 c.accuracyKnown && produced > 0 ? c.accuracySum / produced : null,
                 c.judged == 0 ? null : (double) c.correct / c.judged,
                 c.judged == c.labelled && produced > 0 ? (double) c.correct / produced : null,
-                List.copyOf(c.sources));
+                List.copyOf(c.sources),
+                c.reuseLabelled,
+                c.reuseLabelled == 0 ? null : (double) c.reused / c.labelled);
     }
 
     /** The outputs of the frames captured in one phase, each (stream, seq) counted once. */
@@ -212,6 +228,8 @@ public final class LoadTestAnalysis {
         final Set<String> sources = new TreeSet<>();
         long judged;
         long correct;
+        long reuseLabelled;
+        long reused;
 
         void add(LabelReader.Sample s) {
             if (!distinct.add(s.stream() + "#" + s.seq())) {
@@ -231,6 +249,10 @@ public final class LoadTestAnalysis {
                 } else {
                     accuracySum += a.accuracy();
                     sources.add(a.source());
+                }
+                if (s.reused() != null) {
+                    reuseLabelled++;
+                    reused += s.reused() ? 1 : 0;
                 }
                 String truth = truthOf(s);
                 if (truth != null) {
@@ -268,79 +290,6 @@ public final class LoadTestAnalysis {
             previous = rung;
         }
         return changes;
-    }
-
-    private List<Second> seconds(LoadTestRun.Result r, List<LabelReader.Sample> samples) {
-        int count = (int) Math.max(r.producedPerSecond().length, (r.end() - r.t0() + 999) / 1000);
-        long[] outputs = new long[count];
-        long[] labelled = new long[count];
-        long[] skipped = new long[count];
-        long[] dead = new long[count];
-        List<List<Long>> ages = new ArrayList<>();
-        double[] levelSum = new double[count];
-        String[] lastLevel = new String[count];
-        long[] lastEmit = new long[count];
-        for (int i = 0; i < count; i++) {
-            ages.add(new ArrayList<>());
-        }
-        long outputsBefore = 0;
-        for (LabelReader.Sample s : samples) {
-            long dt = s.readTs() - r.t0();
-            if (dt < 0) {
-                outputsBefore++;
-                continue;
-            }
-            int t = (int) Math.min(count - 1, dt / 1000);
-            outputs[t]++;
-            if (s.deadLetter()) {
-                dead[t]++;
-            } else if (s.skipped()) {
-                skipped[t]++;
-            } else {
-                labelled[t]++;
-                ages.get(t).add(s.readAgeMs());
-                levelSum[t] += rung(s.level());
-                if (s.emitTs() >= lastEmit[t]) {
-                    lastEmit[t] = s.emitTs();
-                    lastLevel[t] = s.level();
-                }
-            }
-        }
-        List<Second> out = new ArrayList<>();
-        long produced = r.producedBefore();
-        long done = outputsBefore;
-        for (int t = 0; t < count; t++) {
-            long arrived = t < r.producedPerSecond().length ? r.producedPerSecond()[t] : 0;
-            produced += arrived;
-            done += outputs[t];
-            List<Long> a = ages.get(t);
-            a.sort(null);
-            int phase = phaseAt(r, r.t0() + t * 1000L + 500);
-            out.add(new Second(
-                    t,
-                    phase < 0 ? "drain" : Integer.toString(phase + 1),
-                    phase < 0 ? null : multipliers.get(phase),
-                    arrived,
-                    labelled[t],
-                    skipped[t],
-                    dead[t],
-                    percentile(a, 0.50),
-                    percentile(a, 0.99),
-                    labelled[t] == 0 ? null : levelSum[t] / labelled[t],
-                    lastLevel[t],
-                    produced - done));
-        }
-        return out;
-    }
-
-    /** The 0-based phase running at {@code ts}, or -1 after the last. */
-    private static int phaseAt(LoadTestRun.Result r, long ts) {
-        for (int i = 0; i < r.phaseStart().length; i++) {
-            if (ts < r.phaseEnd()[i]) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /** 0 for warm-up frames, k for frames of phase k, -1 for anything else. */

@@ -79,6 +79,12 @@ public final class LoadTestCommand implements Command {
                     .value(DataOptions.NOISE, "STD", "camera scenes' pixel noise, 8-bit levels (default 10)")
                     .value(DataOptions.SCENE, "S", DataOptions.SCENE_HELP)
                     .value(
+                            LoadTestCameras.VIDEO,
+                            "FILE",
+                            "cameras showing a video (any codec FFmpeg decodes), camera i from\n"
+                                    + "frame i x len / N on; labels scored by agreement with the plain\n"
+                                    + "model's top-1 on each frame (no ground truth)")
+                    .value(
                             "--accuracy",
                             "FILE",
                             "accuracy per level (evaluate --json); default: the bundled demo\n"
@@ -113,7 +119,9 @@ public final class LoadTestCommand implements Command {
                 + "'run' starts it). The ladder is the job's: --ladder, else the model's ladder.json, else\n"
                 + "derived; the start prints how much overload it absorbs. One progress line a second.\n"
                 + "Camera-sized frames: --frame-size 320; fixed cameras (one background per stream,\n"
-                + "only the objects move): --scene static. --ladders derived,measured compares today's\n"
+                + "only the objects move): --scene static. Cameras showing a video: --video FILE (labels\n"
+                + "then scored by agreement with the plain model's top-1, JSON header truth).\n"
+                + "--ladders derived,measured compares today's\n"
                 + "ladder with the measured one in one run: same capacity, same load, each policy once per\n"
                 + "ladder (adaptive[derived], adaptive[measured]; files loadtest-adaptive-measured.*), and\n"
                 + "a table and loadtest-ladders.png of age and delivered accuracy per ladder.\n"
@@ -135,6 +143,7 @@ public final class LoadTestCommand implements Command {
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv);
         LoadTestOptions o = LoadTestOptions.parse(args);
+        LoadTestCameras.checkFlags(args);
         Configuration flags = o.flags();
         List<Double> phases = o.phases();
 
@@ -148,19 +157,23 @@ public final class LoadTestCommand implements Command {
             List<LoadTestPolicy> policies = args.has("--policies") || variants.size() == 1
                     ? o.policies()
                     : List.of(LoadTestPolicy.ADAPTIVE, LoadTestPolicy.DEFAULT);
-            LevelAccuracy accuracy = LevelAccuracy.load(args, bundled, modelDir, err);
+            // A video's frames are not the domain the bundled report or ladder.json measured: an
+            // expected accuracy comes only from an --accuracy report given for them.
+            LevelAccuracy accuracy = args.has(LoadTestCameras.VIDEO) && !args.has("--accuracy")
+                    ? LevelAccuracy.NONE
+                    : LevelAccuracy.load(args, bundled, modelDir, err);
             int px = args.positiveInt("--frame-size", spec.preprocessing().inputSize());
             SceneConfig scenes = LoadTestOptions.scenes(args, px);
             Files.createDirectories(o.outDir());
             LoadTestSettings settings = o.settings(modelDir);
+            LoadTestCameras cams = LoadTestCameras.open(args, scenes, o.streams(), px, modelDir, out);
             out.printf(Locale.ROOT, "machine: %s%n", PipelineRuns.machine());
             out.printf(
                     Locale.ROOT,
-                    "model: %s; ladder %s; %d streams of %d px JPEG; latency target %d ms%n",
+                    "model: %s; ladder %s; %s; latency target %d ms%n",
                     modelText,
                     variants.stream().map(v -> v.ladder().toString()).collect(Collectors.joining(" vs ")),
-                    o.streams(),
-                    px,
+                    cams.description(),
                     settings.latencyTarget().toMillis());
             Map<String, Object> header = header(o, modelText, variants, px, settings, accuracy);
             // As the job prints them at start with its default controller settings (the default policy).
@@ -173,9 +186,15 @@ public final class LoadTestCommand implements Command {
                         (v.name() == null ? "" : v.name() + ": ") + v.choice().describe());
                 out.println((v.name() == null ? "" : v.name() + ": ") + overload);
             }
-            header.put("cameraScene", scenes.cameraScene().text());
+            header.put("cameras", cams.description());
+            header.put(
+                    "cameraScene",
+                    args.has(LoadTestCameras.VIDEO)
+                            ? null
+                            : scenes.cameraScene().text());
+            header.put("truth", cams.cameras().truthKind());
             header.put("overloadAtDefaults", variants.size() == 1 ? overloads.get(0) : overloads);
-            PipelineRuns.Cameras cameras = PipelineRuns.preEncoded(scenes, 1, o.streams());
+            PipelineRuns.Cameras cameras = cams.cameras();
             List<LoadTestAnalysis.Report> reports;
             try (EmbeddedKafka kafka = EmbeddedKafka.start(Map.of())) {
                 String bs = kafka.bootstrapServers();

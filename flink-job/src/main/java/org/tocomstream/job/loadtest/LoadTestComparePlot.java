@@ -76,8 +76,11 @@ final class LoadTestComparePlot {
                 g.drawString(Integer.toString(t), x.at(t) - 8, bottom + 18);
             }
             g.drawString(
-                    "seconds since phase 1 started; accuracy: top-1 of the labels delivered per phase (solid),"
-                            + " expected accuracy (dashed)",
+                    "seconds since phase 1 started; accuracy: "
+                            + (LoadTestOutput.agreement(reports.get(0))
+                                    ? "agreement of the labels delivered with the plain model's top-1"
+                                    : "top-1 of the labels delivered")
+                            + " per phase (solid), expected accuracy (dashed)",
                     LoadTestPlot.LEFT,
                     bottom + 36);
         });

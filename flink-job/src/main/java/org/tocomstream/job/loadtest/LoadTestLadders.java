@@ -21,10 +21,12 @@ import org.tocomstream.job.pipeline.StreamJobOptions;
  *
  * <p>Entries: {@code derived} (today's ladder derived from the model: {@code none} plus {@value
  * ControlOptions#DERIVED_TOME_STEPS} ToMe steps), {@code measured} (the model directory's {@code
- * ladder.json}, checked as the job checks it), or {@code NAME=LADDER} (a ladder text, levels
- * separated by {@code ;}). Entries are separated by {@code |}; when no entry names a ladder text,
- * by commas too ({@code derived,measured}). The capacity is measured once at the first rung, so
- * every ladder must start at the same level.
+ * ladder.json}, checked as the job checks it), {@code NAME=LADDER} (a ladder text, levels
+ * separated by {@code ;}), or a ladder text alone (named after the families of its rungs above the
+ * first: {@code none;reuse:0.5;reuse:0.25} is {@code reuse}). Entries are separated by {@code |};
+ * when none names a ladder ({@code =}), by commas too, a comma followed by a digit continuing a
+ * level's list ({@code derived,none;tome:8,8,4;reuse:0.25}). The capacity is measured once at the
+ * first rung, so every ladder must start at the same level.
  */
 final class LoadTestLadders {
 
@@ -52,7 +54,7 @@ final class LoadTestLadders {
         String text = args.string(OPTION).orElseThrow();
         List<Variant> out = new ArrayList<>();
         for (String entry : entries(text)) {
-            Variant v = variant(args, entry.trim(), flags, modelDir, cost);
+            Variant v = variant(args, entry.trim(), flags, modelDir, cost, out);
             if (out.stream().anyMatch(o -> o.name().equals(v.name()))) {
                 throw args.error(OPTION, "'" + v.name() + "' given twice");
             }
@@ -75,17 +77,62 @@ final class LoadTestLadders {
         return out;
     }
 
-    private static List<String> entries(String text) {
-        String[] parts = text.contains("|") || text.contains("=") ? text.split("\\|", -1) : text.split(",", -1);
-        return List.of(parts);
+    static List<String> entries(String text) {
+        if (text.contains("|") || text.contains("=")) {
+            return List.of(text.split("\\|", -1));
+        }
+        List<String> out = new ArrayList<>();
+        for (String part : text.split(",", -1)) {
+            String t = part.trim();
+            boolean continues =
+                    !out.isEmpty() && !t.isEmpty() && (Character.isDigit(t.charAt(0)) || t.charAt(0) == '.');
+            if (continues) {
+                out.set(out.size() - 1, out.get(out.size() - 1) + "," + part);
+            } else {
+                out.add(part);
+            }
+        }
+        return out;
     }
 
-    private static Variant variant(ParsedArgs args, String entry, Configuration flags, Path modelDir, CostModel cost)
+    /** A name for an unnamed ladder text: the families of its rungs above the first, then a number if taken. */
+    private static String nameOf(Ladder ladder, List<Variant> taken) {
+        List<String> families = new ArrayList<>();
+        for (int i = 1; i < ladder.size(); i++) {
+            String text = ladder.level(i).toString();
+            String family = text.contains(":") ? text.substring(0, text.indexOf(':')) : text;
+            if (!families.contains(family)) {
+                families.add(family);
+            }
+        }
+        String base = families.isEmpty() ? "ladder" : String.join("-", families);
+        List<String> names = taken.stream().map(Variant::name).toList();
+        String name = base;
+        for (int k = 2; names.contains(name); k++) {
+            name = base + "-" + k;
+        }
+        return name;
+    }
+
+    private static Variant variant(
+            ParsedArgs args, String entry, Configuration flags, Path modelDir, CostModel cost, List<Variant> taken)
             throws UsageException {
         if (entry.isEmpty()) {
             throw args.error(OPTION, "an empty entry; expected derived, measured or NAME=LADDER");
         }
         int eq = entry.indexOf('=');
+        if (eq < 0
+                ? entry.contains(";") || entry.contains(":")
+                : entry.substring(0, eq).matches(".*[;:].*")) {
+            try {
+                Ladder ladder = Ladder.parse(cost, entry);
+                String name = nameOf(ladder, taken);
+                return new Variant(
+                        name, new LadderChoice(ladder, "given as " + OPTION + " (named " + name + ")", null));
+            } catch (IllegalArgumentException e) {
+                throw args.error(OPTION, "'" + entry + "': " + e.getMessage());
+            }
+        }
         if (eq < 0) {
             return switch (entry.toLowerCase(Locale.ROOT)) {
                 case "derived" ->

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.tocomstream.job.cli.JsonFiles;
+import org.tocomstream.job.run.PipelineRuns;
 
 /** {@code loadtest}'s files (a CSV per policy, the summary JSON) and its printed summary table. */
 public final class LoadTestOutput {
@@ -125,7 +126,7 @@ public final class LoadTestOutput {
                 "changes",
                 "/min",
                 "exp.acc",
-                "top-1");
+                agreement(r) ? "agree" : "top-1");
         List<LoadTestAnalysis.Phase> rows = new ArrayList<>(r.phases());
         rows.add(r.total());
         int n = r.phases().size() - 2; // the phases between the warm-up and the drain
@@ -172,14 +173,19 @@ public final class LoadTestOutput {
         if (reports.stream().allMatch(r -> r.run().ladderName() == null)) {
             return;
         }
+        boolean agreement = agreement(reports.get(0));
         out.printf(
                 Locale.ROOT,
-                "%nladders compared (phases above 1x; top-1: delivered labels against the generator's"
-                        + " classes; right/fr: labels right per frame produced, skipped ones counting as"
-                        + " wrong; exp.acc: the same expected from the accuracy per level of the sources named)%n");
+                "%nladders compared (phases above 1x; %s; right/fr: labels right per frame produced, skipped ones"
+                        + " counting as wrong; exp.acc: the same expected from the accuracy per level of the sources"
+                        + " named; reused: labels that reused their camera's cache)%n",
+                agreement
+                        ? "agree: delivered labels equal to the plain model's top-1 on the same frame (video: no"
+                                + " ground truth)"
+                        : "top-1: delivered labels against the generator's classes");
         out.printf(
                 Locale.ROOT,
-                "  %-14s %-10s %5s %8s %8s %8s %8s %7s %5s %8s %6s %8s  %s%n",
+                "  %-14s %-10s %5s %8s %8s %8s %8s %7s %5s %8s %6s %8s %6s  %s%n",
                 "policy",
                 "ladder",
                 "load",
@@ -190,8 +196,9 @@ public final class LoadTestOutput {
                 "skipped",
                 "level",
                 "exp.acc",
-                "top-1",
+                agreement ? "agree" : "top-1",
                 "right/fr",
+                "reused",
                 "accuracy from");
         for (LoadTestAnalysis.Report r : reports) {
             for (int i = 1; i < r.phases().size() - 1; i++) {
@@ -201,7 +208,7 @@ public final class LoadTestOutput {
                 }
                 out.printf(
                         Locale.ROOT,
-                        "  %-14s %-10s %5s %8s %8s %8s %8s %7d %5s %8s %6s %8s  %s%n",
+                        "  %-14s %-10s %5s %8s %8s %8s %8s %7d %5s %8s %6s %8s %6s  %s%n",
                         r.run().policy().id(),
                         r.run().ladderName() == null ? "-" : r.run().ladderName(),
                         LoadTestSettings.format(p.multiplier()) + "x",
@@ -214,9 +221,15 @@ public final class LoadTestOutput {
                         percent(p.expectedAccuracy(), 2),
                         percent(p.measuredTop1(), 1),
                         percent(p.correctPerProduced(), 1),
+                        percent(p.reusedFraction(), 0),
                         p.accuracySources().isEmpty() ? "-" : String.join("; ", p.accuracySources()));
             }
         }
+    }
+
+    /** The run's labels are scored against the plain model's top-1 (video cameras), not a ground truth. */
+    static boolean agreement(LoadTestAnalysis.Report r) {
+        return PipelineRuns.TRUTH_PLAIN_TOP1.equals(r.analysis().truthKind());
     }
 
     private static String text(Long v) {

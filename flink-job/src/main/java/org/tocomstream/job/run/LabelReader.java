@@ -30,6 +30,8 @@ public final class LabelReader implements AutoCloseable {
      * @param level the level of its batch (text form), null for a dead letter
      * @param top1 the best label, null when skipped or a dead letter
      * @param deadLetter the record came from the dead-letter topic
+     * @param reused at a token-reuse level, whether the frame reused its camera's cache; null
+     *     when the label carries no reuse provenance (other levels, skipped, dead letters)
      */
     public record Sample(
             String stream,
@@ -40,7 +42,22 @@ public final class LabelReader implements AutoCloseable {
             boolean skipped,
             String level,
             String top1,
-            boolean deadLetter) {
+            boolean deadLetter,
+            Boolean reused) {
+
+        /** A sample without reuse provenance. */
+        public Sample(
+                String stream,
+                long seq,
+                long captureTs,
+                long readTs,
+                long emitAgeMs,
+                boolean skipped,
+                String level,
+                String top1,
+                boolean deadLetter) {
+            this(stream, seq, captureTs, readTs, emitAgeMs, skipped, level, top1, deadLetter, null);
+        }
 
         /** Read time minus capture time. */
         public long readAgeMs() {
@@ -123,7 +140,8 @@ public final class LabelReader implements AutoCloseable {
                 l.skipped(),
                 l.level().schedule(),
                 top1,
-                false);
+                false,
+                l.reuse() == null ? null : l.reuse().reused());
     }
 
     private static Sample deadLetter(ConsumerRecord<byte[], byte[]> r, long now) {

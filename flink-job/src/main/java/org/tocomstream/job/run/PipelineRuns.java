@@ -46,12 +46,48 @@ public final class PipelineRuns {
     public record Capacity(
             double labelsPerSecond, int labels, double meanBatch, double forwardMsPerBatch, double modelBusy) {}
 
-    /** Frames that cost only the Kafka send, and the true class of each. */
-    public record Cameras(FramePublisher.FrameSupplier frames, String[] truth, int streams) {
+    /** What {@link Cameras#truth()} holds for each pooled frame. */
+    public static final String TRUTH_SCENE_CLASS = "scene class";
 
-        /** The true class of frame {@code seq} of stream index {@code stream}. */
+    /** For video cameras: the plain model's (level {@code none}) top-1 on the frame's bytes. */
+    public static final String TRUTH_PLAIN_TOP1 = "plain-model top-1";
+
+    /** Which pooled frame frame {@code seq} of stream index {@code stream} is. */
+    @FunctionalInterface
+    public interface PoolIndex {
+        int of(int stream, long seq);
+    }
+
+    /**
+     * Frames that cost only the Kafka send, and the reference label of each pooled frame.
+     *
+     * @param truth per pooled frame, the label a delivered label is scored against (its kind:
+     *     {@code truthKind}); null entries are not scored
+     * @param index which pooled frame a (stream, seq) is
+     * @param truthKind {@link #TRUTH_SCENE_CLASS} (the generator's class: top-1) or {@link
+     *     #TRUTH_PLAIN_TOP1} (video: agreement with full computation)
+     */
+    public record Cameras(
+            FramePublisher.FrameSupplier frames, String[] truth, int streams, PoolIndex index, String truthKind) {
+
+        /** The synthetic cameras' layout: pool frame {@code (seq * streams + stream) % pool}, scored by scene class. */
+        public Cameras(FramePublisher.FrameSupplier frames, String[] truth, int streams) {
+            this(
+                    frames,
+                    truth,
+                    streams,
+                    (stream, seq) -> (int) ((seq * streams + stream) % truth.length),
+                    TRUTH_SCENE_CLASS);
+        }
+
+        /** The reference label of frame {@code seq} of stream index {@code stream}. */
         public String truthOf(int stream, long seq) {
-            return truth[(int) ((seq * streams + stream) % truth.length)];
+            return truth[index.of(stream, seq)];
+        }
+
+        /** The same cameras scored against {@code labels} of kind {@code kind}, one per pooled frame. */
+        public Cameras withTruth(String[] labels, String kind) {
+            return new Cameras(frames, labels, streams, index, kind);
         }
     }
 
