@@ -124,6 +124,11 @@ final class StreamJobChecks {
                 errors.add(TRANSACTIONAL_ID_PREFIX.key() + ": must not be empty with EXACTLY_ONCE");
             }
         }
+        return withControlAndReuse(errors, conf);
+    }
+
+    /** {@code errors} plus the load controller's and the token-reuse cache's problems. */
+    private static List<String> withControlAndReuse(List<String> errors, ReadableConfig conf) {
         errors.addAll(ControlOptions.validate(conf));
         errors.addAll(ReuseOptions.validate(conf));
         return errors;
