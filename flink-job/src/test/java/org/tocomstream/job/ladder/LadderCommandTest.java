@@ -86,10 +86,13 @@ class LadderCommandTest {
     void syntheticCameraFramesAreLabelledAndNamedInTheFile() throws IOException {
         Path out = tmp.resolve("cams/l.json");
         Files.createDirectories(out.getParent());
+        // Token reuse on cameras: staticCamerasMeasureTokenReuseBesideTheFamilies.
         Result r = ladder(
                 "--generator",
                 "--cameras",
                 "2",
+                "--reuse",
+                "off",
                 "--out",
                 out.toString(),
                 "--plot",
@@ -110,6 +113,8 @@ class LadderCommandTest {
                 "--generator",
                 "--cameras",
                 "2",
+                "--reuse",
+                "off",
                 "--scene",
                 "static",
                 "--out",
