@@ -19,12 +19,35 @@ import ai.djl.ndarray.types.DataType;
  */
 public final class TokenSelection {
 
+    /**
+     * What the selections of one forward pass over B samples of N tokens share, built once per
+     * pass: the prefix positions and each sample's first flat row. Saves the index arithmetic of
+     * {@link #top(NDArray, int, int)} in every block.
+     *
+     * @param prefix (B, P) int64 positions 0..P-1
+     * @param offsets (B, 1) int64 {@code b·N}
+     */
+    public record Layout(int prefixTokens, NDArray prefix, NDArray offsets) {
+
+        /** The layout of {@code batch} samples of {@code tokens} tokens, in {@code manager}. */
+        public static Layout of(NDManager manager, long batch, long tokens, int prefixTokens) {
+            NDArray prefix = manager.arange(0L, (long) prefixTokens, 1L, DataType.INT64)
+                    .reshape(1, prefixTokens)
+                    .repeat(0, batch);
+            NDArray offsets =
+                    manager.arange(0L, batch * tokens, tokens, DataType.INT64).reshape(batch, 1);
+            return new Layout(prefixTokens, prefix, offsets);
+        }
+    }
+
     private final int prefix;
     private final int kept;
     /** (B, P + k) int64 flat row indices {@code b·N + i} of the chosen tokens. */
     private final NDArray flatSelected;
     /** (B, P + k) int64 token positions of the chosen tokens. */
     private final NDArray positions;
+    /** {@link #flatSelected} flattened, made on first use. */
+    private NDArray flatRows;
 
     private TokenSelection(int prefix, int kept, NDArray flatSelected, NDArray positions) {
         this.prefix = prefix;
@@ -59,6 +82,26 @@ public final class TokenSelection {
         return new TokenSelection(prefixTokens, kept, flat, positions);
     }
 
+    /**
+     * The prefix and the {@code kept} highest-scoring patch tokens of each sample, in no particular
+     * order after the prefix (for callers that write rows back by position, where order does not
+     * matter): four tensor operations instead of a dozen.
+     *
+     * @param scores (B, N - P) a score per patch token
+     * @param kept patch tokens to choose, in [1, N - P]
+     */
+    public static TokenSelection top(NDArray scores, int kept, Layout layout) {
+        long candidates = scores.getShape().get(1);
+        if (kept < 1 || kept > candidates) {
+            throw new IllegalArgumentException(
+                    String.format("a selection keeps 1..%d patch tokens, not %d", candidates, kept));
+        }
+        NDArray chosen = scores.stopGradient().topK(kept, 1, true, false).get(1);
+        chosen = chosen.toType(DataType.INT64, false).add(layout.prefixTokens());
+        NDArray positions = NDArrays.concat(new NDList(layout.prefix(), chosen), 1);
+        return new TokenSelection(layout.prefixTokens(), kept, positions.add(layout.offsets()), positions);
+    }
+
     /** Tokens chosen per sample: prefix plus the chosen patches. */
     public int selected() {
         return prefix + kept;
@@ -87,8 +130,11 @@ public final class TokenSelection {
         long batch = x.getShape().get(0);
         long n = x.getShape().get(1);
         long c = x.getShape().get(2);
+        if (flatRows == null) {
+            flatRows = flatSelected.flatten();
+        }
         try (NDArray rows = x.reshape(batch * n, c)) {
-            rows.set(new NDIndex("{}", flatSelected.flatten()), computed.reshape(-1, c));
+            rows.set(new NDIndex("{}", flatRows), computed.reshape(-1, c));
         }
     }
 

@@ -78,7 +78,7 @@ final class ReuseAccumulate {
         NDArray ref1 = part(kv, 0, d);
         NDArray change1 = h.sub(ref1).square().sum(new int[] {2}); // (B, N) squared L2
         float[] moved = first ? ReuseForward.movedFraction(change1, ref1, prefix) : null;
-        TokenSelection sel = TokenSelection.top(change1.get(":, " + prefix + ":"), kept, prefix);
+        TokenSelection sel = st.select(change1, kept);
         NDArray vOld = sel.gather(part(kv, 2, d)); // a copy, taken before the rows change
         NDArray hs = sel.gather(h);
         NDArray qkvS = block.qkv(hs); // (B, P + k, 3D)
@@ -160,7 +160,7 @@ final class ReuseAccumulate {
         NDArray ref = st.read(slots.acc(Acc.PROJ_REF, l), scope);
         NDArray attn = st.read(slots.attn(l), scope);
         NDArray change = o.sub(ref).square().sum(new int[] {2});
-        TokenSelection sel = TokenSelection.top(change.get(":, " + prefix + ":"), kept, prefix);
+        TokenSelection sel = st.select(change, kept);
         NDArray os = sel.gather(o);
         st.writeRows(slots.acc(Acc.PROJ_REF, l), sel, os);
         NDArray proj = block.outProject(os);

@@ -90,12 +90,13 @@ final class ReuseForward {
             slotIds[i] = states[i].slot();
         }
         NDArray slotIdx = out.create(slotIds);
+        ReuseStorage base = ReuseStorage.base(slots, slotIdx, cfg.numTokens(), cfg.numPrefixTokens());
         NDArray x = forward.embed(images);
         float[] moved = null;
         for (int l = 0; l < cfg.depth(); l++) {
             try (NDManager scope = out.newSubManager()) {
                 x.attach(scope);
-                ReuseStorage storage = new ReuseStorage(slots, l, slotIdx, cfg.numTokens());
+                ReuseStorage storage = new ReuseStorage(slots, l, base);
                 VitBlock block = forward.block(l);
                 if (kept < 0) {
                     x = accumulate ? ReuseAccumulate.full(block, x, storage) : full(block, x, storage);
@@ -156,7 +157,7 @@ final class ReuseForward {
         NDArray ref1 = part(kv, 0, d);
         NDArray change1 = h.sub(ref1).square().sum(new int[] {2}); // (B, N) squared L2
         float[] moved = first ? movedFraction(change1, ref1, prefix) : null;
-        TokenSelection sel1 = TokenSelection.top(change1.get(":, " + prefix + ":"), kept, prefix);
+        TokenSelection sel1 = st.select(change1, kept);
         NDArray hs = sel1.gather(h);
         NDArray qkvS = block.qkv(hs); // (B, P + k, 3D)
         NDArray kvRows = NDArrays.concat(new NDList(hs, qkvS.get(":, :, " + d + ":")), 2);
@@ -180,7 +181,7 @@ final class ReuseForward {
         NDArray mlp = st.read(st.slots().mlp(st.l()), scope);
         NDArray h2 = block.norm2(x);
         NDArray change2 = h2.sub(part(mlp, 0, d)).square().sum(new int[] {2});
-        TokenSelection sel2 = TokenSelection.top(change2.get(":, " + prefix + ":"), kept, prefix);
+        TokenSelection sel2 = st.select(change2, kept);
         NDArray h2s = sel2.gather(h2);
         NDArray mlpRows = NDArrays.concat(new NDList(h2s, block.mlpOnNormed(h2s)), 2);
         sel2.setRows(mlp, mlpRows);

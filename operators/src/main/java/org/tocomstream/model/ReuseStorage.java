@@ -16,7 +16,34 @@ import org.tocomstream.compress.TokenSelection;
  * @param slotIdx (B) int64 the batch's slots
  * @param tokens N
  */
-record ReuseStorage(ReuseSlots slots, int l, NDArray slotIdx, long tokens) {
+record ReuseStorage(
+        ReuseSlots slots, int l, NDArray slotIdx, long tokens, NDArray slotBase, TokenSelection.Layout layout) {
+
+    /**
+     * Block {@code l}'s storage for a batch whose slots are {@code slotIdx}; {@code slotBase} (B, 1)
+     * = slot·N and {@code layout} are built once per pass ({@link #base}).
+     */
+    ReuseStorage(ReuseSlots slots, int l, ReuseStorage base) {
+        this(slots, l, base.slotIdx, base.tokens, base.slotBase, base.layout);
+    }
+
+    /** What every block of a pass over the batch's slots shares, in {@code manager}. */
+    static ReuseStorage base(ReuseSlots slots, NDArray slotIdx, long tokens, int prefixTokens) {
+        NDManager m = slotIdx.getManager();
+        long batch = slotIdx.getShape().get(0);
+        return new ReuseStorage(
+                slots,
+                -1,
+                slotIdx,
+                tokens,
+                slotIdx.mul(tokens).reshape(batch, 1),
+                TokenSelection.Layout.of(m, batch, tokens, prefixTokens));
+    }
+
+    /** The gate's choice: the prefix and the {@code kept} patches of highest {@code change} (B, N). */
+    TokenSelection select(NDArray change, int kept) {
+        return TokenSelection.top(change.get(":, " + layout.prefixTokens() + ":"), kept, layout);
+    }
 
     /** The batch's slots of a slot tensor, (B, ...), copied into {@code scope}. */
     NDArray read(NDArray tensor, NDManager scope) {
@@ -34,7 +61,7 @@ record ReuseStorage(ReuseSlots slots, int l, NDArray slotIdx, long tokens) {
     void writeRows(NDArray tensor, TokenSelection sel, NDArray rows) {
         long c = rows.getShape().get(2);
         long slotsTotal = tensor.getShape().get(0);
-        NDArray flat = sel.positions().add(slotIdx.mul(tokens).reshape(-1, 1)).flatten();
+        NDArray flat = sel.positions().add(slotBase).flatten();
         try (NDArray view = tensor.reshape(slotsTotal * tokens, c)) {
             view.set(new NDIndex("{}", flat), rows.reshape(-1, c));
         }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Token reuse on a fixed camera: opencv-doc's vtest.avi (pedestrians on a plaza, 768x576, 795 frames).
+#   1. labels each frame by where the pedestrians are (labels.py) and trains the bundled model's
+#      architecture on them (vit_demo, 64 px): a model whose answer depends on what moves;
+#   2. speed: bench --video at DeiT-S shape (random weights), batch 8, k from 5 % to 100 %;
+#   3. agreement with full computation, frame by frame, on the trained model;
+#   4. the overload test on the video's frames: compression-only ladder vs a reuse ladder.
+# Needs ffmpeg and python3 with numpy (Debian packages), opencv-doc for the video; the project's
+# build and tests need none of them. Run from the project root after `mvn -B -DskipTests package`.
+set -euo pipefail
+VIDEO=${VIDEO:-/usr/share/doc/opencv-doc/examples/data/vtest.avi}
+JAR=${JAR:-flink-job/target/tocom-stream.jar}
+OUT=${OUT:-target/reuse-vtest}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$OUT/all"
+
+# 1. Labels and the training folders: frames 0-599 train, 600-794 validate.
+ffmpeg -v error -y -i "$VIDEO" -vf "crop=576:576:96:0,scale=128:128" -f rawvideo -pix_fmt gray "$OUT/gray.raw"
+n=$(( $(stat -c %s "$OUT/gray.raw") / 16384 ))
+python3 "$HERE/labels.py" "$OUT/gray.raw" "$n" "$OUT/labels.txt"
+ffmpeg -v error -y -i "$VIDEO" -q:v 2 "$OUT/all/%04d.jpg"
+rm -rf "$OUT/data"
+while read -r i label _; do
+  split=train; [ "$i" -ge 600 ] && split=val
+  mkdir -p "$OUT/data/$split/$label"
+  ln -sf "$(realpath "$OUT/all/$(printf %04d $((i + 1))).jpg")" "$OUT/data/$split/$label/"
+done < "$OUT/labels.txt"
+# No augmentation: a flip or a crop would move the pedestrians to another quadrant.
+java -jar "$JAR" train --preset vit_demo --data "$OUT/data/train" --val-data "$OUT/data/val" \
+  --epochs 40 --batch 32 --crop-fraction 1.0 --no-augment --out "$OUT/model"
+
+# 2. Speed at DeiT-S shape, batch 8 (8 cameras), random weights.
+java -jar "$JAR" bench --video "$VIDEO" --preset deit_small_patch16_224 --sweep-reuse --streams 8 \
+  --frames 400 --json "$OUT/speed-deit-s.json"
+
+# 3. Agreement with full computation on the trained model, all frames, 8 cameras.
+java -jar "$JAR" bench --video "$VIDEO" --model "$OUT/model" --sweep-reuse --streams 8 \
+  --json "$OUT/agreement.json"
+
+# 4. Overload: 4 cameras of the video, 1.5x the capacity at level none, both ladders in one run.
+java -jar "$JAR" loadtest --video "$VIDEO" --model "$OUT/model" --streams 4 \
+  --ladders 'derived,none;reuse:0.5;reuse:0.25;reuse:0.1' --policies default \
+  --phases 0.5,1.5,0.5 --phase-seconds 60 --capacity-frames 4000 --out "$OUT/loadtest"
