@@ -2,7 +2,6 @@ package org.tocomstream.model;
 
 import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.tocomstream.compress.CompressionLevel;
 
@@ -32,7 +31,7 @@ final class ReuseBatch {
         if (!filled.isEmpty()) {
             ReuseForward.Pass pass =
                     ReuseForward.run(forward, rows(images, filled), pick(states, filled), kept, accumulate);
-            float[][] rows = toRows(pass.logits());
+            float[][] rows = VitModel.toRows(pass.logits());
             for (int j = 0; j < filled.size(); j++) {
                 int i = filled.get(j);
                 if (pass.moved()[j] > sceneCut) {
@@ -49,7 +48,7 @@ final class ReuseBatch {
             empty.sort(null);
             ReuseForward.Pass pass =
                     ReuseForward.run(forward, rows(images, empty), pick(states, empty), -1, accumulate);
-            float[][] rows = toRows(pass.logits());
+            float[][] rows = VitModel.toRows(pass.logits());
             for (int j = 0; j < empty.size(); j++) {
                 logits[empty.get(j)] = rows[j];
                 recomputed[empty.get(j)] = patches;
@@ -68,16 +67,5 @@ final class ReuseBatch {
 
     private static ReuseState[] pick(ReuseState[] states, List<Integer> which) {
         return which.stream().map(i -> states[i]).toArray(ReuseState[]::new);
-    }
-
-    static float[][] toRows(NDArray logits) {
-        int rows = Math.toIntExact(logits.getShape().get(0));
-        int cols = Math.toIntExact(logits.getShape().get(1));
-        float[] flat = logits.toFloatArray();
-        float[][] out = new float[rows][];
-        for (int i = 0; i < rows; i++) {
-            out[i] = Arrays.copyOfRange(flat, i * cols, (i + 1) * cols);
-        }
-        return out;
     }
 }

@@ -228,7 +228,7 @@ public final class VitModel implements AutoCloseable {
         return batch.create(buf, new Shape(shape), DataType.FLOAT32);
     }
 
-    private static float[][] toRows(NDArray logits) {
+    static float[][] toRows(NDArray logits) {
         int rows = Math.toIntExact(logits.getShape().get(0));
         int cols = Math.toIntExact(logits.getShape().get(1));
         float[] flat = logits.toFloatArray();
