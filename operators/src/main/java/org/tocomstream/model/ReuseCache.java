@@ -40,16 +40,31 @@ public final class ReuseCache implements AutoCloseable {
     /** Why frames started from an empty state, counted since the cache was made. */
     public record Counts(long newStreams, long gaps, long refreshes, long detached, long evictions) {}
 
-    private static final class Entry {
-        final ReuseState state;
+    /** The last frame seen of a camera: its sequence number and encoded size (0: unknown). */
+    private static class Seen {
         long lastSeq;
         long size;
+
+        /** Whether a frame continues the camera: the next sequence number, the same size if both are known. */
+        boolean follows(long seq, long frameSize) {
+            return seq == lastSeq + 1 && (size == 0 || frameSize == 0 || size == frameSize);
+        }
+
+        void saw(long seq, long frameSize) {
+            lastSeq = seq;
+            size = frameSize == 0 ? size : frameSize;
+        }
+    }
+
+    private static final class Entry extends Seen {
+        final ReuseState state;
         boolean reserved;
         boolean resetBeforeNext;
 
-        Entry(ReuseState state, long lastSeq) {
+        Entry(ReuseState state, long lastSeq, long size) {
             this.state = state;
             this.lastSeq = lastSeq;
+            this.size = size;
         }
     }
 
@@ -100,42 +115,33 @@ public final class ReuseCache implements AutoCloseable {
         for (int i = 0; i < streams.size(); i++) {
             String stream = streams.get(i);
             long seq = seqs[i];
+            long size = sizes == null ? 0 : sizes[i];
             boolean runs = skipped == null || !skipped[i];
             Entry e = entries.get(stream);
-            long size = sizes == null ? 0 : sizes[i];
-            if (e != null && size != 0) {
-                if (e.size != 0 && e.size != size) {
-                    e.resetBeforeNext = true; // the camera's frame size changed
-                }
-                e.size = size;
-            }
             if (reuse && runs) {
                 Slot slot = batch.get(stream);
                 boolean resetFirst = false;
                 if (slot == null) {
-                    slot = open(stream, e, seq);
+                    slot = open(stream, e, seq, size);
                     batch.put(stream, slot);
                 } else {
-                    resetFirst = seq != slot.lastSeq + 1; // a gap between two frames of this batch
+                    resetFirst = !slot.follows(seq, size); // a gap or new size between two frames of this batch
                 }
-                slot.lastSeq = seq;
-                frames.add(new FrameRef(slot, resetFirst || slot.size != 0 && size != 0 && slot.size != size));
-                slot.size = size == 0 ? slot.size : size;
-                e = entries.get(stream);
-                if (e != null) {
-                    e.lastSeq = seq;
-                    e.size = size == 0 ? e.size : size;
-                }
+                slot.saw(seq, size);
+                frames.add(new FrameRef(slot, resetFirst));
+                e = entries.get(stream); // the entry open() made, or null for a detached slot of a new camera
             } else if (e != null) {
-                e.resetBeforeNext |= seq != e.lastSeq + 1 || runs;
-                e.lastSeq = seq;
+                e.resetBeforeNext |= !e.follows(seq, size) || runs;
+            }
+            if (e != null) {
+                e.saw(seq, size);
             }
         }
         return new Reservation(this, frames, new ArrayList<>(batch.values()));
     }
 
     /** The slot of a camera for one batch: the cached state or a detached one. */
-    private Slot open(String stream, Entry e, long seq) {
+    private Slot open(String stream, Entry e, long seq, long size) {
         if (e != null && e.reserved) {
             detached++;
             return new Slot(newState.get(), null);
@@ -145,10 +151,10 @@ public final class ReuseCache implements AutoCloseable {
                 detached++;
                 return new Slot(newState.get(), null);
             }
-            e = new Entry(newState.get(), seq - 1);
+            e = new Entry(newState.get(), seq - 1, size);
             entries.put(stream, e);
             newStreams++;
-        } else if (e.resetBeforeNext || seq != e.lastSeq + 1) {
+        } else if (e.resetBeforeNext || !e.follows(seq, size)) {
             gaps += e.state.isFilled() ? 1 : 0;
             e.state.reset();
         }
@@ -206,11 +212,9 @@ public final class ReuseCache implements AutoCloseable {
     }
 
     /** A camera's state for one batch; {@code entry} null for a detached state. */
-    private static final class Slot {
+    private static final class Slot extends Seen {
         final ReuseState state;
         final Entry entry;
-        long lastSeq;
-        long size;
 
         Slot(ReuseState state, Entry entry) {
             this.state = state;

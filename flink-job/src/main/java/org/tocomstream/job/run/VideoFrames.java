@@ -63,11 +63,10 @@ public final class VideoFrames implements FramePublisher.FrameSupplier, AutoClos
         Map<Long, List<int[]>> wanted = new HashMap<>();
         List<List<byte[]>> out = new ArrayList<>(cameras);
         for (int c = 0; c < cameras; c++) {
-            long offset = c * length / cameras;
             List<byte[]> frames = new ArrayList<>(perCamera);
             for (int j = 0; j < perCamera; j++) {
-                wanted.computeIfAbsent((offset + j) % length, k -> new ArrayList<>())
-                        .add(new int[] {c, j});
+                long frame = VideoCameras.index(c, j, cameras, Math.toIntExact(length));
+                wanted.computeIfAbsent(frame, k -> new ArrayList<>()).add(new int[] {c, j});
                 frames.add(null);
             }
             out.add(frames);
