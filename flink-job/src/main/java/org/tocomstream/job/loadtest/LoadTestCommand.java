@@ -60,8 +60,9 @@ public final class LoadTestCommand implements Command {
                             LoadTestLadders.OPTION,
                             "LIST",
                             "compare ladders in one run: derived (today's ToMe steps), measured\n"
-                                    + "(the model's ladder.json), NAME=LADDER; '|'-separated (or ',' for\n"
-                                    + "derived,measured); each policy runs once per ladder (default policies\n"
+                                    + "(the model's ladder.json), NAME=LADDER, NAME=FILE.json (a measured\n"
+                                    + "ladder in the model directory, from ladder --out); '|'-separated (or\n"
+                                    + "',' for derived,measured); each policy runs once per ladder (default policies\n"
                                     + "then: adaptive,default)")
                     .value("--capacity", "FPS", "the job's frames/s at level 0; default: measured first")
                     .value("--capacity-frames", "N", "frames of the capacity measurement (default 2000)")

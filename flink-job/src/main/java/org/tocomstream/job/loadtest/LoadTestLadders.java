@@ -22,7 +22,9 @@ import org.tocomstream.job.pipeline.StreamJobOptions;
  * <p>Entries: {@code derived} (today's ladder derived from the model: {@code none} plus {@value
  * ControlOptions#DERIVED_TOME_STEPS} ToMe steps), {@code measured} (the model directory's {@code
  * ladder.json}, checked as the job checks it), {@code NAME=LADDER} (a ladder text, levels
- * separated by {@code ;}), or a ladder text alone (named after the families of its rungs above the
+ * separated by {@code ;}), {@code NAME=FILE.json} (a measured ladder file the {@code ladder}
+ * command wrote with {@code --out} into the model directory, checked as {@code ladder.json}; its
+ * rungs are costed by their measured speed-ups, as the job costs them), or a ladder text alone (named after the families of its rungs above the
  * first: {@code none;reuse:0.5;reuse:0.25} is {@code reuse}). Entries are separated by {@code |};
  * when none names a ladder ({@code =}), by commas too, a comma followed by a digit continuing a
  * level's list ({@code derived,none;tome:8,8,4;reuse:0.25}). The capacity is measured once at the
@@ -155,9 +157,33 @@ final class LoadTestLadders {
                     OPTION,
                     "ladder name '" + name + "' must be lower-case letters, digits, '-' or '_' (it names topics)");
         }
+        String value = entry.substring(eq + 1).trim();
+        if (value.endsWith(".json")) {
+            return new Variant(name, measuredFile(args, name, Path.of(value), modelDir, cost));
+        }
         try {
-            Ladder ladder = Ladder.parse(cost, entry.substring(eq + 1).trim());
+            Ladder ladder = Ladder.parse(cost, value);
             return new Variant(name, new LadderChoice(ladder, "given as " + OPTION + " " + name, null));
+        } catch (IllegalArgumentException e) {
+            throw args.error(OPTION, name + ": " + e.getMessage());
+        }
+    }
+
+    /** A measured ladder file beside the model's weights, checked as the job checks ladder.json. */
+    private static LadderChoice measuredFile(ParsedArgs args, String name, Path file, Path modelDir, CostModel cost)
+            throws UsageException {
+        if (!Files.isRegularFile(file)) {
+            throw args.error(OPTION, name + ": no such file " + file);
+        }
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        if (!dir.equals(modelDir.toAbsolutePath().normalize())) {
+            throw args.error(
+                    OPTION,
+                    name + ": " + file + " is not in the model directory " + modelDir
+                            + " (a measured ladder is checked against the weights beside it)");
+        }
+        try {
+            return LadderChoice.measured(file, cost);
         } catch (IllegalArgumentException e) {
             throw args.error(OPTION, name + ": " + e.getMessage());
         }

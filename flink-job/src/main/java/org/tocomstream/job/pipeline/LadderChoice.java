@@ -65,8 +65,12 @@ public record LadderChoice(Ladder ladder, String source, MeasuredLadder measured
                 null);
     }
 
-    /** The measured ladder of {@code file}, checked against the model beside it. */
-    static LadderChoice measured(Path file, CostModel cost) {
+    /**
+     * The measured ladder of {@code file}, checked against the model beside it.
+     *
+     * @throws IllegalArgumentException one line naming the file when it cannot be used
+     */
+    public static LadderChoice measured(Path file, CostModel cost) {
         String unset = Ladder.SETTING + " is not set, so " + file + " applies, but ";
         MeasuredLadder measured;
         String sha;

@@ -101,6 +101,34 @@ class LoadTestLaddersTest {
     }
 
     @Test
+    void aNamedMeasuredFileInTheModelDirectoryIsCostedAsTheJobCostsLadderJson() throws Exception {
+        writeLadder(MeasuredLadder.TOP1);
+        Path other = dir.resolve("ladder-other.json");
+        Files.move(dir.resolve(MeasuredLadder.FILE_NAME), other);
+        try {
+            List<LoadTestLadders.Variant> v = parse("--ladders", "derived|mine=" + other);
+            assertThat(v).extracting(LoadTestLadders.Variant::name).containsExactly("derived", "mine");
+            assertThat(v.get(1).ladder().toString()).isEqualTo("none;tome:3;evit:0.5");
+            assertThat(v.get(1).choice().source()).startsWith("measured: " + other);
+            assertThat(v.get(1).choice().measured()).isNotNull();
+            assertError(
+                    "--ladders mine=" + dir.resolve("nothing.json"),
+                    "--ladders: mine: no such file " + dir.resolve("nothing.json"));
+            Path outside = Files.createTempFile("ladder", ".json");
+            try {
+                assertError(
+                        "--ladders mine=" + outside,
+                        "--ladders: mine: " + outside + " is not in the model directory " + dir
+                                + " (a measured ladder is checked against the weights beside it)");
+            } finally {
+                Files.delete(outside);
+            }
+        } finally {
+            Files.deleteIfExists(other);
+        }
+    }
+
+    @Test
     void namedLadderTextsAreSeparatedByBars() throws Exception {
         List<LoadTestLadders.Variant> v = parse("--ladders", "derived|fast=none;tome:8,8,4;evit:0.5");
         assertThat(v).extracting(LoadTestLadders.Variant::name).containsExactly("derived", "fast");
