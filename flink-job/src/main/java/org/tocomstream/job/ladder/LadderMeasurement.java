@@ -28,7 +28,8 @@ import org.tocomstream.model.VitModel;
  *
  * Token-reuse levels ({@link LadderReuse}) run the frames in camera order instead, one frame per
  * camera per forward pass, each level with the job's per-camera cache (quality: one cache per level
- * over all frames; speed: a fresh cache per round), and are compared with {@code none} on the same
+ * over all frames; speed: a fresh cache per round, filled by each camera's first frame untimed,
+ * then {@code --timing-frames} frames timed), and are compared with {@code none} on the same
  * frame.
  */
 final class LadderMeasurement {
@@ -189,17 +190,19 @@ final class LadderMeasurement {
         for (int round = -1; round < rounds; round++) {
             for (int k = 0; k < levels.size(); k++) {
                 int l = Math.floorMod(k + round, levels.size());
-                long t0 = System.nanoTime();
+                double f;
                 if (levels.get(l).isReuse()) {
-                    timeReuse(frames, levels.get(l), n);
+                    f = timeReuse(frames, levels.get(l), n);
                 } else {
+                    long t0 = System.nanoTime();
                     for (int first = 0; first < n; first += batch) {
                         int count = Math.min(batch, n - first);
                         forward(decode(frames.encoded(), indices(first, count)), count, levels.get(l));
                     }
+                    f = n / ((System.nanoTime() - t0) / 1e9);
                 }
                 if (round >= 0) {
-                    fps[l][round] = n / ((System.nanoTime() - t0) / 1e9);
+                    fps[l][round] = f;
                 }
             }
             err.printf(
@@ -218,15 +221,38 @@ final class LadderMeasurement {
     }
 
     /**
-     * The first {@code n} frames at a reuse level in camera-ordered batches, the states carried
-     * from batch to batch; every round starts with empty caches (each camera's first frame is
-     * computed in full, as after a job's start).
+     * Frames/s of a reuse level in its steady state, as a running job sees it: every round starts
+     * with empty caches, the batches holding each camera's first frame fill them untimed (a job
+     * pays that once per camera, not once per {@code n} frames), then the next {@code n} frames in
+     * camera-ordered batches are timed, the states carried from batch to batch; the frames among
+     * them computed in full (scene cuts, a refresh) are timed as they come.
      */
-    private void timeReuse(LadderFrames frames, CompressionLevel level, int n) throws ImageDecodeException {
-        try (LadderReuse.Run run = new LadderReuse.Run(model, level, frames, LadderReuse.cameras(frames, n))) {
-            for (int[] b : LadderReuse.batches(frames, n, batch)) {
+    private double timeReuse(LadderFrames frames, CompressionLevel level, int n) throws ImageDecodeException {
+        int cameras = LadderReuse.cameras(frames, n);
+        int count = Math.min(frames.size(), n + cameras);
+        try (LadderReuse.Run run = new LadderReuse.Run(model, level, frames, cameras)) {
+            List<int[]> batches = LadderReuse.batches(frames, count, batch);
+            int priming = (cameras + batch - 1) / batch;
+            int timed = 0;
+            long t0 = 0;
+            for (int i = 0; i < batches.size(); i++) {
+                if (i == priming) {
+                    t0 = System.nanoTime();
+                }
+                int[] b = batches.get(i);
                 run.forward(b, decode(frames.encoded(), b), shape(b.length));
+                timed += i >= priming ? b.length : 0;
             }
+            if (timed == 0) {
+                throw new IllegalStateException(String.format(
+                        Locale.ROOT,
+                        "%s: the %d timing frames hold only one frame per camera (%d cameras): nothing left"
+                                + " to time after each camera's first frame; raise --timing-frames",
+                        level,
+                        count,
+                        cameras));
+            }
+            return timed / ((System.nanoTime() - t0) / 1e9);
         }
     }
 

@@ -22,9 +22,9 @@ import org.tocomstream.model.VitModel;
  *
  * <ul>
  *   <li>{@link #candidates}: for each target speed-up s and strength f of {@link
- *       LadderCandidates#STRENGTHS}, the fraction on a grid of {@link #GRID} whose steady-state
- *       MACs ({@link CostModel}) are closest to 1/(s·f) of the uncompressed model's, so reuse
- *       spans the speed-ups the compression candidates span;
+ *       LadderCandidates#STRENGTHS} and {@link #DEEPER}, the fraction on a grid of {@link #GRID}
+ *       whose steady-state MACs ({@link CostModel}) are closest to 1/(s·f) of the uncompressed
+ *       model's, so reuse spans the speed-ups the compression candidates span;
  *   <li>{@link #batches}: the frames in camera order: batch r holds the r-th frame of each camera
  *       (groups of at most the batch size when there are more cameras), so a forward pass never
  *       holds two frames of one camera and each frame runs on the state its predecessor left;
@@ -37,6 +37,15 @@ final class LadderReuse {
 
     /** Steps of the fractions offered: 0.05, 0.10, …, 1.00 of the patch tokens. */
     static final double GRID = 0.05;
+
+    /**
+     * A strength beyond {@link LadderCandidates#STRENGTHS}, for reuse only: the work a reuse level
+     * does besides its MACs (the gates, the top-k, gathering the chosen tokens and writing them
+     * back, per block) does not shrink with k, so its speed-up falls further below its MACs ratio
+     * than a compressor's does (on vtest.avi at 128 px, reuse:0.1 costs 0.13 of the MACs and runs
+     * 2.5x); without it the deepest candidate for a 3x target would run about 1.6x.
+     */
+    static final double DEEPER = 2.5;
 
     /** Where {@code ladder} finds camera sequences, for the notes and errors. */
     static final String SOURCES = "--generator --cameras N, --topic T or --video FILE";
@@ -92,7 +101,9 @@ final class LadderReuse {
         int steps = (int) Math.round(1 / GRID);
         List<Integer> chosen = new ArrayList<>();
         for (double s : speedups) {
-            for (double strength : LadderCandidates.STRENGTHS) {
+            double[] strengths = Arrays.copyOf(LadderCandidates.STRENGTHS, LadderCandidates.STRENGTHS.length + 1);
+            strengths[strengths.length - 1] = DEEPER;
+            for (double strength : strengths) {
                 double target = 1 / (s * strength);
                 int best = 1;
                 for (int i = 1; i <= steps; i++) {
