@@ -204,8 +204,7 @@ class DeviceAssignmentTest {
         assertThat(wrong.loads.load("5")).isZero();
         assertThat(wrong.loaded).isEmpty();
 
-        TaskManager configured =
-                new TaskManager(new ModelConfig(MODEL_DIR, "gpu7", "gpu", "none", null), "0", "1");
+        TaskManager configured = new TaskManager(new ModelConfig(MODEL_DIR, "gpu7", "gpu", "none", null), "0", "1");
         assertThatThrownBy(() -> configured.open(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(ModelConfig.DEVICE + " = gpu7");
