@@ -12,29 +12,34 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * held back; and the per-frame and per-batch metrics of the emission. Task thread only.
  *
  * <pre>{@code
- * BatchEmitter emitter = new BatchEmitter(modelId, metrics, output::collect, output::emitWatermark);
+ * BatchEmitter emitter = new BatchEmitter(modelId, "gpu1", metrics, output::collect, output::emitWatermark);
  * emitter.emit(batch, nowMs);
  * }</pre>
  */
 final class BatchEmitter {
 
     private final String modelId;
+    private final String device;
     private final InferenceMetrics metrics;
     private final Consumer<StreamRecord<LabelRecord>> records;
     private final Consumer<Watermark> watermarks;
 
     /**
      * @param modelId the model's identity, written into every label
+     * @param device the device that runs the model ({@link BatchPredictor#device()}), written into
+     *     every label; null to leave it out
      * @param metrics updated per frame ({@code frameAgeMs}) and per batch
      * @param records where label records go
      * @param watermarks where the watermark after a batch goes
      */
     BatchEmitter(
             String modelId,
+            String device,
             InferenceMetrics metrics,
             Consumer<StreamRecord<LabelRecord>> records,
             Consumer<Watermark> watermarks) {
         this.modelId = modelId;
+        this.device = device;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.records = Objects.requireNonNull(records, "records");
         this.watermarks = Objects.requireNonNull(watermarks, "watermarks");
@@ -62,7 +67,18 @@ final class BatchEmitter {
                     skip || result.reuse() == null ? null : result.reuse().get(next);
             List<LabelRecord.Label> labels = skip ? List.of() : result.labels().get(next++);
             LabelRecord label = new LabelRecord(
-                    f.stream(), f.seq(), f.captureTs(), labels, level, modelId, ran, inferenceMs, age, skip, reuse);
+                    f.stream(),
+                    f.seq(),
+                    f.captureTs(),
+                    labels,
+                    level,
+                    modelId,
+                    ran,
+                    inferenceMs,
+                    age,
+                    skip,
+                    reuse,
+                    device);
             if (reuse != null) {
                 (reuse.reused() ? metrics.reusedFrames : metrics.fullReuseFrames).inc();
                 metrics.recomputedTokens.update(reuse.recomputed());

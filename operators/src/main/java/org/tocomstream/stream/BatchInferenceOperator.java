@@ -135,12 +135,12 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
         inFlight = new InFlightQueue(batching.maxInFlight());
         planner = new BatchPlanner(levelSource, batching.maxInFlight(), batching.maxBatchSize());
         lastLevelLogMs = Long.MIN_VALUE;
-        metrics = new InferenceMetrics(getMetricGroup());
 
         List<String> gpus = DeviceSelection.gpuIndices(
                 getRuntimeContext().getExternalResourceInfos(predictorFactory.gpuResourceName()));
         predictor = predictorFactory.open(new PredictorContext(subtask, gpus));
         modelId = predictor.modelId();
+        metrics = new InferenceMetrics(getMetricGroup(), predictor.device());
         LevelFit.require(levelSource, predictor);
         List<String> labels = List.copyOf(predictor.labels());
         int effectiveTopK = Math.min(topK, labels.size());
@@ -153,7 +153,7 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                     labels.size(),
                     labels.size());
         }
-        emitter = new BatchEmitter(modelId, metrics, output::collect, output::emitWatermark);
+        emitter = new BatchEmitter(modelId, predictor.device(), metrics, output::collect, output::emitWatermark);
         levelSource.open(getProcessingTimeService()::getCurrentProcessingTime);
         inferenceThreads = InferenceThreads.start(
                 batching.maxInFlight(),

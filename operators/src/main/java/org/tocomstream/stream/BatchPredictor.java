@@ -21,6 +21,14 @@ public interface BatchPredictor extends AutoCloseable {
     /** The model's identity as labels report it, e.g. {@code vit_demo@1a2b3c4d}. */
     String modelId();
 
+    /**
+     * The device the model runs on as labels report it ({@code device}): {@code cpu} or {@code
+     * gpuN}, N the CUDA index; null when unknown (labels then omit the field).
+     */
+    default String device() {
+        return null;
+    }
+
     /** Class names in logit order. */
     List<String> labels();
 

@@ -1,5 +1,7 @@
 package org.tocomstream.stream;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MeterView;
@@ -51,6 +53,11 @@ import org.apache.flink.metrics.MetricGroup;
  *       computed in full (new camera, reset, refresh, scene cut)</td></tr>
  *   <tr><td>{@value #RECOMPUTED_TOKENS}</td><td>histogram</td><td>patch tokens each block
  *       recomputed, per frame at a token-reuse level</td></tr>
+ *   <tr><td>{@value #DEVICE}</td><td>gauge (text)</td><td>the device of the model instance
+ *       this subtask runs on, {@code cpu} or {@code gpuN}, as labels report it; empty when the
+ *       predictor does not say</td></tr>
+ *   <tr><td>{@value #GPU_INDEX}</td><td>gauge</td><td>N of that {@code gpuN} (the CUDA index on
+ *       the TaskManager); -1 on the CPU</td></tr>
  * </table>
  *
  * <p>Dead-lettered frames are counted where they are found, by the decode operator: {@link
@@ -79,6 +86,10 @@ public final class InferenceMetrics {
     public static final String REUSED_FRAMES = "reusedFrames";
     public static final String FULL_REUSE_FRAMES = "fullReuseFrames";
     public static final String RECOMPUTED_TOKENS = "recomputedTokens";
+    public static final String DEVICE = "device";
+    public static final String GPU_INDEX = "gpuIndex";
+
+    private static final Pattern GPU = Pattern.compile("gpu(\\d+)");
 
     /** Values each histogram keeps. */
     public static final int WINDOW = 1024;
@@ -105,6 +116,11 @@ public final class InferenceMetrics {
     volatile long upstreamPendingRecords = LoadSignals.UNKNOWN;
 
     InferenceMetrics(MetricGroup group) {
+        this(group, null);
+    }
+
+    /** @param device the device the subtask's model runs on ({@link BatchPredictor#device()}), or null */
+    InferenceMetrics(MetricGroup group, String device) {
         framesIn = group.counter(FRAMES_IN);
         group.meter(FRAMES_IN_RATE, new MeterView(framesIn));
         framesOut = group.counter(FRAMES_OUT);
@@ -126,5 +142,10 @@ public final class InferenceMetrics {
         reusedFrames = group.counter(REUSED_FRAMES);
         fullReuseFrames = group.counter(FULL_REUSE_FRAMES);
         group.histogram(RECOMPUTED_TOKENS, recomputedTokens);
+        String name = device == null ? "" : device;
+        Matcher gpu = GPU.matcher(name);
+        int gpuIndex = gpu.matches() ? Integer.parseInt(gpu.group(1)) : -1;
+        group.gauge(DEVICE, (Gauge<String>) () -> name);
+        group.gauge(GPU_INDEX, (Gauge<Integer>) () -> gpuIndex);
     }
 }

@@ -15,7 +15,8 @@ import java.util.List;
  * {"stream":"cam-0","seq":41,"captureTs":1763700000000,
  *  "labels":[{"label":"red_circle","score":0.97},...],
  *  "level":{"method":"tome","schedule":"tome:4","compensator":null},
- *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140,"skipped":false}
+ *  "model":"vit_demo@1a2b3c4d","batchSize":8,"inferenceMs":31.5,"ageMs":140,"skipped":false,
+ *  "device":"gpu1"}
  * }</pre>
  *
  * <p>At a token-reuse level a frame that ran also carries {@code "reuse":{"reused":true,
@@ -38,6 +39,9 @@ import java.util.List;
  *     {@code batchSize} counts the frames of that batch that did run
  * @param reuse at a token-reuse level, whether the frame reused its camera's cache and how many
  *     patch tokens it recomputed; null (absent from the JSON) at other levels and for skipped frames
+ * @param device the device of the model instance that served the frame's batch, {@code cpu} or
+ *     {@code gpuN} (N the CUDA index on the TaskManager); null (absent from the JSON) when the
+ *     predictor does not say, and in records written before the field existed
  */
 public record LabelRecord(
         String stream,
@@ -50,7 +54,8 @@ public record LabelRecord(
         double inferenceMs,
         long ageMs,
         boolean skipped,
-        Reuse reuse)
+        Reuse reuse,
+        String device)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -89,6 +94,22 @@ public record LabelRecord(
         labels = List.copyOf(labels);
     }
 
+    /** A record that does not name its device. */
+    public LabelRecord(
+            String stream,
+            long seq,
+            long captureTs,
+            List<Label> labels,
+            Level level,
+            String model,
+            int batchSize,
+            double inferenceMs,
+            long ageMs,
+            boolean skipped,
+            Reuse reuse) {
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, skipped, reuse, null);
+    }
+
     /** A record without token reuse. */
     public LabelRecord(
             String stream,
@@ -101,7 +122,7 @@ public record LabelRecord(
             double inferenceMs,
             long ageMs,
             boolean skipped) {
-        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, skipped, null);
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, skipped, null, null);
     }
 
     /** A record of a frame that was labelled (not skipped). */
@@ -115,7 +136,7 @@ public record LabelRecord(
             int batchSize,
             double inferenceMs,
             long ageMs) {
-        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, false, null);
+        this(stream, seq, captureTs, labels, level, model, batchSize, inferenceMs, ageMs, false, null, null);
     }
 
     /** The record as UTF-8 JSON. */
@@ -123,6 +144,9 @@ public record LabelRecord(
         JsonObject json = GSON.toJsonTree(this).getAsJsonObject();
         if (reuse == null) {
             json.remove("reuse"); // present only at token-reuse levels
+        }
+        if (device == null) {
+            json.remove("device");
         }
         return GSON.toJson(json).getBytes(StandardCharsets.UTF_8);
     }

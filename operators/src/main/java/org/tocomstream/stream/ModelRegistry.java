@@ -213,6 +213,11 @@ public final class ModelRegistry {
             return loaded.model();
         }
 
+        /** The device the shared model runs on. */
+        public Device device() {
+            return key.device();
+        }
+
         /** {@code <architecture name>@<first 8 hex digits of the weights' SHA-256>}. */
         public String modelId() {
             return loaded.id();

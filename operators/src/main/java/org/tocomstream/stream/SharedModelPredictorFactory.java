@@ -1,12 +1,14 @@
 package org.tocomstream.stream;
 
 import ai.djl.Device;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tocomstream.compensate.BoundCompensator;
@@ -46,25 +48,48 @@ final class SharedModelPredictorFactory implements PredictorFactory {
 
     @Override
     public BatchPredictor open(PredictorContext context) throws Exception {
+        return open(context, DeviceSelection.GpuLoads.jvm(), ModelRegistry.shared(), Devices::parse);
+    }
+
+    /**
+     * {@link #open(PredictorContext)} with the TaskManager's parts given, so that tests can
+     * simulate TaskManagers and their GPUs.
+     *
+     * @param loads the GPUs in use by the subtasks of this TaskManager
+     * @param registry the models loaded in this TaskManager
+     * @param devices parses a device name, checking the device is present ({@link Devices#parse})
+     */
+    SharedModelPredictor open(
+            PredictorContext context,
+            DeviceSelection.GpuLoads loads,
+            ModelRegistry registry,
+            Function<String, Device> devices)
+            throws IOException {
         Path plugin = config.compensatorFile().orElse(null);
-        DeviceSelection.Choice choice = DeviceSelection.resolve(
-                config.device(), context.subtaskIndex(), context.gpuIndices(), DeviceSelection.GpuLoads.jvm());
+        Path dir = Path.of(config.modelDir());
+        DeviceSelection.Choice choice =
+                DeviceSelection.resolve(config.device(), context.subtaskIndex(), context.gpuIndices(), loads);
         Device device;
         ModelRegistry.Lease lease;
         try {
-            device = Devices.parse(choice.device());
-            lease = ModelRegistry.shared().acquire(Path.of(config.modelDir()), device, plugin);
-        } catch (Exception | Error e) {
+            device = device(choice, context, devices);
+            lease = registry.acquire(dir, device, plugin);
+        } catch (IOException | RuntimeException | Error e) {
             choice.close();
             throw e;
         }
         LOG.info(
-                "Subtask {} uses model {} on {} ({} = {}, GPUs assigned: {}), compensator {} ({} = {})",
+                "Subtask {} runs on {}: model {} from {}, the instance of this TaskManager on {} that {} subtask(s)"
+                        + " share ({} = {}, GPUs assigned under external resource '{}': {}), compensator {} ({} = {})",
                 context.subtaskIndex(),
+                Devices.name(device),
+                lease.modelId(),
                 config.modelDir(),
-                device,
+                Devices.name(device),
+                registry.references(dir, device, plugin),
                 ModelConfig.DEVICE,
                 config.device(),
+                config.gpuResourceName(),
                 context.gpuIndices(),
                 plugin == null ? "none" : plugin,
                 ModelConfig.COMPENSATOR,
@@ -79,6 +104,48 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 String.format("%.1f", perCamera / 1e6),
                 String.format("%.0f", reuse.maxStreams() * perCamera / 1e6));
         return new SharedModelPredictor(lease, config.compensatorScale(), choice, reuse);
+    }
+
+    /**
+     * The device of {@code choice}, present on this TaskManager.
+     *
+     * @throws IllegalArgumentException naming the settings when it is not
+     */
+    private Device device(DeviceSelection.Choice choice, PredictorContext context, Function<String, Device> devices) {
+        Device device;
+        try {
+            device = devices.apply(choice.device());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            "%s = %s: subtask %d cannot run on %s (GPUs Flink assigned to this TaskManager"
+                                    + " under external resource '%s' (%s): %s): %s",
+                            ModelConfig.DEVICE,
+                            config.device(),
+                            context.subtaskIndex(),
+                            choice.device(),
+                            config.gpuResourceName(),
+                            ModelConfig.GPU_RESOURCE,
+                            context.gpuIndices(),
+                            e.getMessage()),
+                    e);
+        }
+        String index = String.valueOf(device.getDeviceId());
+        if (device.isGpu()
+                && !context.gpuIndices().isEmpty()
+                && context.gpuIndices().stream().map(String::trim).noneMatch(index::equals)) {
+            LOG.warn(
+                    "Subtask {} runs on {} ({} = {}), which is not among the GPUs Flink assigned to this TaskManager"
+                            + " under external resource '{}': {}; use {} = auto to stay on those",
+                    context.subtaskIndex(),
+                    Devices.name(device),
+                    ModelConfig.DEVICE,
+                    config.device(),
+                    config.gpuResourceName(),
+                    context.gpuIndices(),
+                    ModelConfig.DEVICE);
+        }
+        return device;
     }
 
     @Override
@@ -129,6 +196,12 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         @Override
         public String modelId() {
             return lease.modelId();
+        }
+
+        /** {@code cpu} or {@code gpuN}: the device of the model instance this predictor leases. */
+        @Override
+        public String device() {
+            return Devices.name(lease.device());
         }
 
         @Override

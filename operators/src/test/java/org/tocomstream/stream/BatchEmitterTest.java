@@ -17,7 +17,7 @@ class BatchEmitterTest {
     private final List<StreamRecord<LabelRecord>> records = new ArrayList<>();
     private final List<Watermark> watermarks = new ArrayList<>();
     private final InferenceMetrics metrics = new InferenceMetrics(new MetricListener().getMetricGroup());
-    private final BatchEmitter emitter = new BatchEmitter("m@1", metrics, records::add, watermarks::add);
+    private final BatchEmitter emitter = new BatchEmitter("m@1", "gpu1", metrics, records::add, watermarks::add);
 
     private static List<LabelRecord.Label> top(String label) {
         return List.of(new LabelRecord.Label(label, 0.9));
@@ -44,6 +44,7 @@ class BatchEmitterTest {
         assertThat(labels).extracting(LabelRecord::ageMs).containsExactly(200L, 150L);
         assertThat(labels).extracting(LabelRecord::level).containsOnly(new LabelRecord.Level("tome", "tome:4", "0->4"));
         assertThat(labels).extracting(LabelRecord::model).containsOnly("m@1");
+        assertThat(labels).extracting(LabelRecord::device).containsOnly("gpu1");
         assertThat(labels).extracting(LabelRecord::batchSize).containsOnly(2);
         assertThat(labels).extracting(LabelRecord::inferenceMs).containsOnly(1.235);
         assertThat(watermarks).containsExactly(new Watermark(960));

@@ -55,6 +55,34 @@ class InferenceMetricsTest {
     }
 
     @Test
+    void theDeviceGaugesSayWhichDeviceServesTheSubtask() {
+        MetricListener gpu = new MetricListener();
+        new InferenceMetrics(gpu.getMetricGroup(), "gpu3");
+        assertThat(gpu.<String>getGauge(InferenceMetrics.DEVICE))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo("gpu3");
+        assertThat(gpu.<Integer>getGauge(InferenceMetrics.GPU_INDEX))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(3);
+
+        MetricListener cpu = new MetricListener();
+        new InferenceMetrics(cpu.getMetricGroup(), "cpu");
+        assertThat(cpu.<Integer>getGauge(InferenceMetrics.GPU_INDEX))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo(-1);
+
+        MetricListener unknown = new MetricListener();
+        new InferenceMetrics(unknown.getMetricGroup());
+        assertThat(unknown.<String>getGauge(InferenceMetrics.DEVICE))
+                .get()
+                .extracting(g -> g.getValue())
+                .isEqualTo("");
+    }
+
+    @Test
     void histogramWindowKeepsTheLatestValues() {
         WindowHistogram h = new WindowHistogram(4);
         for (long v = 1; v <= 6; v++) {

@@ -47,6 +47,7 @@ public final class TestingPredictor implements BatchPredictor {
     private final List<PredictorContext> contexts = Collections.synchronizedList(new ArrayList<>());
     private volatile boolean closed;
     private volatile TokenGeometry geometry;
+    private volatile String device;
 
     public TestingPredictor(int classes, int perFrame, Behaviour behaviour) {
         List<String> names = new ArrayList<>();
@@ -62,6 +63,17 @@ public final class TestingPredictor implements BatchPredictor {
     public TestingPredictor withGeometry(TokenGeometry geometry) {
         this.geometry = geometry;
         return this;
+    }
+
+    /** This predictor, reporting {@code device} as its model's ({@link BatchPredictor#device}). */
+    public TestingPredictor withDevice(String device) {
+        this.device = device;
+        return this;
+    }
+
+    @Override
+    public String device() {
+        return device;
     }
 
     @Override
