@@ -96,8 +96,9 @@ class DeployVersionsTest {
             jni.load(in);
         }
         assertThat(jni.getProperty("jni_version")).isEqualTo(pom.get("pytorch.jni.version"));
-        assertThat(DeployVersionsTest.class.getClassLoader().getResource(
-                        "jnilib/linux-x86_64/" + flavor + "/libdjl_torch.so"))
+        assertThat(DeployVersionsTest.class
+                        .getClassLoader()
+                        .getResource("jnilib/linux-x86_64/" + flavor + "/libdjl_torch.so"))
                 .as("pytorch-jni %s has a %s JNI library", pom.get("pytorch.jni.version"), flavor)
                 .isNotNull();
         // cu128 -> the CUDA 12.8 runtime base.
@@ -147,8 +148,8 @@ class DeployVersionsTest {
                     .isNotEmpty()
                     .containsOnly("tocom-stream-flink:" + tag);
         }
-        for (String file : List.of(
-                "k8s-gpu/session/taskmanager-gpu.yaml", "k8s-gpu/application-mode/flinkdeployment-gpu.yaml")) {
+        for (String file :
+                List.of("k8s-gpu/session/taskmanager-gpu.yaml", "k8s-gpu/application-mode/flinkdeployment-gpu.yaml")) {
             assertThat(imagesIn(read(DEPLOY.resolve(file)), "tocom-stream-flink"))
                     .as(file)
                     .containsExactly("tocom-stream-flink-gpu:" + tag);
@@ -170,8 +171,9 @@ class DeployVersionsTest {
         configs.put(
                 "compose",
                 block(read(DEPLOY.resolve("docker-compose.yml")), "x-flink-properties: &flink-properties |"));
-        configs.put("FlinkDeployment", block(
-                read(DEPLOY.resolve("k8s/application-mode/flinkdeployment.yaml")), "flinkConfiguration:"));
+        configs.put(
+                "FlinkDeployment",
+                block(read(DEPLOY.resolve("k8s/application-mode/flinkdeployment.yaml")), "flinkConfiguration:"));
         for (Map.Entry<String, Map<String, String>> c : configs.entrySet()) {
             Map<String, String> conf = c.getValue();
             assertThat(listValue(conf.get("classloader.parent-first-patterns.additional")))
@@ -197,10 +199,16 @@ class DeployVersionsTest {
     void gpuOverlaysRequestTheGpuThroughFlinksExternalResource() throws IOException {
         String resource = ModelConfig.DEFAULT_GPU_RESOURCE;
         Map<String, Map<String, String>> configs = new LinkedHashMap<>();
-        configs.put("session", block(
-                read(DEPLOY.resolve("k8s-gpu/session/flink-gpu-properties.yaml")), "FLINK_TASKMANAGER_PROPERTIES: |"));
-        configs.put("application-mode", block(
-                read(DEPLOY.resolve("k8s-gpu/application-mode/flinkdeployment-gpu.yaml")), "flinkConfiguration:"));
+        configs.put(
+                "session",
+                block(
+                        read(DEPLOY.resolve("k8s-gpu/session/flink-gpu-properties.yaml")),
+                        "FLINK_TASKMANAGER_PROPERTIES: |"));
+        configs.put(
+                "application-mode",
+                block(
+                        read(DEPLOY.resolve("k8s-gpu/application-mode/flinkdeployment-gpu.yaml")),
+                        "flinkConfiguration:"));
         Map<String, String> limits = Map.of(
                 "session", limit(read(DEPLOY.resolve("k8s-gpu/session/taskmanager-gpu.yaml"))),
                 "application-mode", limit(read(DEPLOY.resolve("k8s-gpu/application-mode/flinkdeployment-gpu.yaml"))));
@@ -209,12 +217,15 @@ class DeployVersionsTest {
             Map<String, String> conf = c.getValue();
             assertThat(conf.get("external-resources")).as(c.getKey()).isEqualTo(resource);
             assertThat(conf.get(prefix + "driver-factory.class")).as(c.getKey()).isEqualTo(GPU_DRIVER);
-            assertThat(conf.get(prefix + "param.discovery-script.path")).as(c.getKey()).isEqualTo(GPU_SCRIPT);
+            assertThat(conf.get(prefix + "param.discovery-script.path"))
+                    .as(c.getKey())
+                    .isEqualTo(GPU_SCRIPT);
             assertThat(unquote(conf.get(prefix + "amount")))
                     .as("%s: the GPU amount equals the pod's nvidia.com/gpu limit", c.getKey())
                     .isEqualTo(limits.get(c.getKey()));
         }
-        assertThat(configs.get("application-mode").get(prefix + "kubernetes.config-key")).isEqualTo("nvidia.com/gpu");
+        assertThat(configs.get("application-mode").get(prefix + "kubernetes.config-key"))
+                .isEqualTo("nvidia.com/gpu");
         // The session overlay's settings reach the TaskManager through FLINK_PROPERTIES (no blanks).
         configs.get("session").forEach((k, v) -> assertThat(v).as(k).doesNotContainPattern("\\s"));
         assertThat(read(DEPLOY.resolve("docker/Dockerfile.gpu"))).contains(GPU_SCRIPT);
@@ -226,12 +237,15 @@ class DeployVersionsTest {
                 onPath("kubectl"), "kubectl is not on the PATH: the kustomize builds are not checked here");
         String tag = pom.get("project.version").replace("-SNAPSHOT", "");
         for (String dir : KUSTOMIZATIONS) {
-            Process p = new ProcessBuilder("kubectl", "kustomize", DEPLOY.resolve(dir).toString())
+            Process p = new ProcessBuilder(
+                            "kubectl", "kustomize", DEPLOY.resolve(dir).toString())
                     .redirectErrorStream(true)
                     .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(dir).isTrue();
-            assertThat(p.exitValue()).as("kubectl kustomize deploy/%s:%n%s", dir, out).isZero();
+            assertThat(p.exitValue())
+                    .as("kubectl kustomize deploy/%s:%n%s", dir, out)
+                    .isZero();
             String image = dir.startsWith("k8s-gpu") ? "tocom-stream-flink-gpu:" : "tocom-stream-flink:";
             assertThat(out).as(dir).contains("image: " + image + tag);
         }
@@ -292,7 +306,10 @@ class DeployVersionsTest {
         if (s.startsWith("[")) {
             s = s.substring(1, s.length() - 1).replace(",", ";");
         }
-        return Arrays.stream(s.split(";")).map(t -> unquote(t.trim())).filter(t -> !t.isEmpty()).toList();
+        return Arrays.stream(s.split(";"))
+                .map(t -> unquote(t.trim()))
+                .filter(t -> !t.isEmpty())
+                .toList();
     }
 
     /**
