@@ -181,13 +181,13 @@ public final class LoadTestPlot {
 
     static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        int decimals = decimals(ticks);
         for (double t : ticks) {
             int py = y.apply(t);
             g.setColor(new Color(210, 210, 210));
             g.drawLine(LEFT, py, WIDTH - RIGHT, py);
             g.setColor(Color.BLACK);
-            String label =
-                    t == Math.rint(t) ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.1f", t);
+            String label = String.format(Locale.ROOT, "%." + decimals + "f", t);
             g.drawString(label, LEFT - 8 - g.getFontMetrics().stringWidth(label), py + 4);
         }
         Graphics2D r = (Graphics2D) g.create();
@@ -195,6 +195,24 @@ public final class LoadTestPlot {
         r.rotate(-Math.PI / 2);
         r.drawString(name, -(top + h / 2 + r.getFontMetrics().stringWidth(name) / 2), 22);
         r.dispose();
+    }
+
+    /**
+     * The fewest decimals (at most 4) that print every tick as itself: 0 for whole numbers, 3 for
+     * 0.95, 0.975, 1 (one decimal would print 1.0 three times).
+     */
+    static int decimals(double[] ticks) {
+        for (int d = 0; d < 4; d++) {
+            double scale = Math.pow(10, d);
+            boolean exact = true;
+            for (double t : ticks) {
+                exact &= Math.abs(Math.rint(t * scale) - t * scale) < 1e-6;
+            }
+            if (exact) {
+                return d;
+            }
+        }
+        return 4;
     }
 
     static void series(
