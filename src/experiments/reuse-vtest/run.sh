@@ -41,3 +41,19 @@ java -jar "$JAR" bench --video "$VIDEO" --model "$OUT/model" --sweep-reuse --str
 java -jar "$JAR" loadtest --video "$VIDEO" --model "$OUT/model" --streams 4 \
   --ladders 'derived,none;reuse:0.5;reuse:0.25;reuse:0.1' --policies default \
   --phases 0.5,1.5,0.5 --phase-seconds 60 --capacity-frames 4000 --out "$OUT/loadtest"
+
+# 5. The same at 128 px (256 patch tokens, where reuse pays on this architecture): train, agreement and
+#    speed frame by frame, the measured ladders without and with reuse candidates, and the overload
+#    test with 8 cameras (one frame per camera per forward pass) over the default phases.
+java -jar "$JAR" train --preset vit_demo --input-size 128 --data "$OUT/data/train" --val-data "$OUT/data/val" \
+  --epochs 20 --batch 32 --crop-fraction 1.0 --no-augment --out "$OUT/model128"
+java -jar "$JAR" bench --video "$VIDEO" --model "$OUT/model128" --streams 8 --json "$OUT/agreement-128.json" \
+  --levels 'none;reuse:0.5;reuse:0.35;reuse:0.25;reuse:0.15;reuse:0.1;tome:16;tome:20;evit:0.8;evit:0.7;evit:0.6;evit:0.5;idle:0.5'
+LADDER_ARGS=(--model "$OUT/model128" --video "$VIDEO" --cameras 8 --families tome,evit,idle --rungs 1.5,2,2.5,3
+  --size 400 --rounds 3)
+java -jar "$JAR" ladder "${LADDER_ARGS[@]}" --reuse off --out "$OUT/model128/ladder-compression.json" \
+  --plot "$OUT/ladder-compression.png"
+java -jar "$JAR" ladder "${LADDER_ARGS[@]}" --out "$OUT/model128/ladder.json" --plot "$OUT/ladder-with-reuse.png"
+java -jar "$JAR" loadtest --video "$VIDEO" --model "$OUT/model128" --frame-size 320 --streams 8 \
+  --ladders "comp=$OUT/model128/ladder-compression.json|reuse=none;reuse:0.25;reuse:0.1" --policies default \
+  --phases 0.5,1.5,2.5,0.5 --phase-seconds 60 --capacity-frames 1000 --out "$OUT/loadtest-128"
