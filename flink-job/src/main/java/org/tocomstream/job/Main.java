@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.tocomstream.job.bench.BenchCommand;
 import org.tocomstream.job.bench.PipelineBenchCommand;
+import org.tocomstream.job.capacity.CapacitySimCommand;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
@@ -128,7 +129,8 @@ public final class Main {
             new ProduceCommand(),
             new AuditCommand(),
             new PipelineBenchCommand(),
-            new LoadTestCommand()
+            new LoadTestCommand(),
+            new CapacitySimCommand()
         }) {
             commands.put(c.name(), c);
         }

@@ -136,8 +136,9 @@ final class AdaptivePolicy implements LevelController {
         boolean overloaded = next == top && (wanted > top || (current == top && error > 0));
         boolean shed = config.shedding().isOn() && overloaded;
         remember(current, desired, move, now);
+        double fullLoad = FullQualityLoad.of(arrival, msPerFrame[0], concurrency, unseenMsPerFrame);
         return new Decision(
-                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame, move.reason());
+                next, shed, feedForward, feedback, integral, demand, slope, unseenMsPerFrame, fullLoad, move.reason());
     }
 
     /**

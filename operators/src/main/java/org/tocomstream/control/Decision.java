@@ -16,6 +16,9 @@ package org.tocomstream.control;
  * @param ageTrend growth of the oldest frame's age over the last second, seconds per second, or
  *     NaN before there are enough batches to tell
  * @param unseenMsPerFrame learnt per-frame cost outside the measured forward pass, ms
+ * @param fullQualityLoad the subtask's load at rung 0 for the arriving rate ({@link
+ *     FullQualityLoad}): above 1 the subtask cannot label every frame at full quality, whatever
+ *     the level; NaN before any rung has run
  * @param reason why the level is what it is: {@code hold}, {@code degrade}, {@code restore},
  *     {@code dwell}, {@code hysteresis}, {@code saturated}
  */
@@ -28,4 +31,5 @@ public record Decision(
         double demandPerSecond,
         double ageTrend,
         double unseenMsPerFrame,
+        double fullQualityLoad,
         String reason) {}

@@ -10,6 +10,12 @@
  * signals in the inference operator and applies the decision; {@code src/docs/controller.md}
  * explains the policy and its settings.
  *
+ * <p>{@link org.tocomstream.control.ScalingPolicy} is the second, slower loop: from each subtask's
+ * {@link org.tocomstream.control.FullQualityLoad} (the load at rung 0, which compression does not
+ * hide) it recommends the parallelism, with its settings in {@link
+ * org.tocomstream.control.ScalingConfig}; {@code src/docs/operations.md} (cost control) says how a
+ * deployment acts on it.
+ *
  * <p>Rung 0 is the most accurate level; higher rungs compress more. Times are milliseconds from an
  * injected clock.
  *

@@ -76,7 +76,7 @@ final class AdaptiveLevelSource implements LevelSource {
                 ? ageLimitMs(signals, level, batch.size())
                 : Long.MAX_VALUE;
         boolean[] skip = d.shed() ? framesToSkip(signals, batch, ageLimitMs) : null;
-        return new BatchPlan(level, rungOf(level), skip, reason(d, ageLimitMs), coalesce);
+        return new BatchPlan(level, rungOf(level), skip, reason(d, ageLimitMs), coalesce, d.fullQualityLoad());
     }
 
     /**

@@ -302,8 +302,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                 waiting.size() + inFlight.frames() - inFlight.framesLabelledAtHead(),
                 inFlight.size() - inFlight.labelledAtHead(),
                 BacklogBridgeReporter.pendingRecords(jobId, subtaskIndex));
-        metrics.upstreamPendingRecords = signals.upstreamBacklogFrames();
         BatchPlan whole = planner.plan(signals, waiting);
+        metrics.planned(signals.upstreamBacklogFrames(), whole);
         int count = trigger.framesToCut(whole, waiting.size());
         BatchPlan plan = whole.head(count);
         BatchBuffer.Cut cut = buffer.cut(count);

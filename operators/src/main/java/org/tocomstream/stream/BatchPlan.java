@@ -39,8 +39,17 @@ import org.tocomstream.compress.CompressionLevel;
  * @param coalesceStreams whether the buffer that fills next keeps only the newest frame of each
  *     stream: it is then cut once it holds frames of {@code maxBatchSize} different streams (or
  *     four times that many frames)
+ * @param fullQualityLoad the subtask's load at full quality when the batch was cut ({@link
+ *     org.tocomstream.control.FullQualityLoad}), for the {@link InferenceMetrics#FULL_QUALITY_LOAD}
+ *     gauge; NaN when unknown
  */
-public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String reason, boolean coalesceStreams) {
+public record BatchPlan(
+        CompressionLevel level,
+        int rung,
+        boolean[] skip,
+        String reason,
+        boolean coalesceStreams,
+        double fullQualityLoad) {
 
     private static final boolean[] NONE = new boolean[0];
 
@@ -48,6 +57,11 @@ public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String
         Objects.requireNonNull(level, "a batch plan needs a level");
         skip = skip == null || skip.length == 0 ? NONE : skip.clone();
         reason = reason == null ? "" : reason;
+    }
+
+    /** A plan without a full-quality load (NaN). */
+    public BatchPlan(CompressionLevel level, int rung, boolean[] skip, String reason, boolean coalesceStreams) {
+        this(level, rung, skip, reason, coalesceStreams, Double.NaN);
     }
 
     /** Runs every frame at {@code level}, rung 0, no reason, no coalescing. */
@@ -77,7 +91,7 @@ public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String
         if (skip.length <= frames) {
             return this;
         }
-        return new BatchPlan(level, rung, Arrays.copyOf(skip, frames), reason, coalesceStreams);
+        return new BatchPlan(level, rung, Arrays.copyOf(skip, frames), reason, coalesceStreams, fullQualityLoad);
     }
 
     /** How many frames are skipped. */
@@ -96,12 +110,13 @@ public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String
                 && rung == p.rung
                 && Arrays.equals(skip, p.skip)
                 && reason.equals(p.reason)
-                && coalesceStreams == p.coalesceStreams;
+                && coalesceStreams == p.coalesceStreams
+                && Double.compare(fullQualityLoad, p.fullQualityLoad) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(level, rung, Arrays.hashCode(skip), reason, coalesceStreams);
+        return Objects.hash(level, rung, Arrays.hashCode(skip), reason, coalesceStreams, fullQualityLoad);
     }
 
     @Override
@@ -116,6 +131,8 @@ public record BatchPlan(CompressionLevel level, int rung, boolean[] skip, String
                 + reason
                 + ", coalesceStreams="
                 + coalesceStreams
+                + ", fullQualityLoad="
+                + fullQualityLoad
                 + "]";
     }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.TokenGeometry;
+import org.tocomstream.control.FullQualityLoad;
 
 /** {@link LevelSource#fixed}: one configured level for every batch. */
 final class FixedLevelSource implements LevelSource {
@@ -21,7 +22,14 @@ final class FixedLevelSource implements LevelSource {
 
     @Override
     public BatchPlan plan(LoadSignals signals, List<DecodedFrame> batch) {
-        return BatchPlan.of(level);
+        // Full quality is the configured level here: the load is the one at that level (NaN until
+        // a batch of it was timed; a gauge never fails the batch).
+        double ms = signals.bestMsPerFrame(level).orElse(Double.NaN);
+        double rate = signals.arrivalRatePerSecond();
+        double load = ms > 0 && rate >= 0 && Double.isFinite(ms * rate)
+                ? FullQualityLoad.of(rate, ms, signals.maxInFlight(), 0)
+                : Double.NaN;
+        return new BatchPlan(level, 0, null, "", false, load);
     }
 
     @Override

@@ -45,6 +45,13 @@ import org.apache.flink.metrics.MetricGroup;
  *       pendingRecords} as the operator read it when it formed its latest batch (the controller's
  *       upstream-backlog signal); -1 while it is unknown, e.g. without {@link
  *       BacklogBridgeReporter}</td></tr>
+ *   <tr><td>{@value #FULL_QUALITY_LOAD}</td><td>gauge</td><td>the fraction of time the model
+ *       would be busy if the arriving frames all ran at full quality (the controller's rung 0;
+ *       under a fixed level, that level), from the measured time per frame at that rung or,
+ *       before it ran, the controller's prediction; above 1 the subtask cannot keep up at full
+ *       quality, whatever the level; summed over the subtasks and divided by a target
+ *       utilization, the parallelism needed ({@code operations.md}, cost control); NaN before it
+ *       is known</td></tr>
  *   <tr><td>{@value #SKIPPED_FRAMES}</td><td>counter</td><td>frames the shedding policy skipped
  *       (each still emitted as a label record marked {@code skipped})</td></tr>
  *   <tr><td>{@value #REUSED_FRAMES}</td><td>counter</td><td>frames at a token-reuse level that
@@ -83,6 +90,7 @@ public final class InferenceMetrics {
     public static final String SKIPPED_FRAMES = "skippedFrames";
     public static final String COMPENSATED_BATCHES = "compensatedBatches";
     public static final String UPSTREAM_PENDING_RECORDS = "upstreamPendingRecords";
+    public static final String FULL_QUALITY_LOAD = "fullQualityLoad";
     public static final String REUSED_FRAMES = "reusedFrames";
     public static final String FULL_REUSE_FRAMES = "fullReuseFrames";
     public static final String RECOMPUTED_TOKENS = "recomputedTokens";
@@ -114,6 +122,7 @@ public final class InferenceMetrics {
     volatile String compressionLevel = "";
     volatile int compressionLevelIndex = -1;
     volatile long upstreamPendingRecords = LoadSignals.UNKNOWN;
+    volatile double fullQualityLoad = Double.NaN;
 
     InferenceMetrics(MetricGroup group) {
         this(group, null);
@@ -136,6 +145,7 @@ public final class InferenceMetrics {
         group.gauge(COMPRESSION_LEVEL, (Gauge<String>) () -> compressionLevel);
         group.gauge(COMPRESSION_LEVEL_INDEX, (Gauge<Integer>) () -> compressionLevelIndex);
         group.gauge(UPSTREAM_PENDING_RECORDS, (Gauge<Long>) () -> upstreamPendingRecords);
+        group.gauge(FULL_QUALITY_LOAD, (Gauge<Double>) () -> fullQualityLoad);
         levelChanges = group.counter(LEVEL_CHANGES);
         skippedFrames = group.counter(SKIPPED_FRAMES);
         compensatedBatches = group.counter(COMPENSATED_BATCHES);
@@ -147,5 +157,11 @@ public final class InferenceMetrics {
         int gpuIndex = gpu.matches() ? Integer.parseInt(gpu.group(1)) : -1;
         group.gauge(DEVICE, (Gauge<String>) () -> name);
         group.gauge(GPU_INDEX, (Gauge<Integer>) () -> gpuIndex);
+    }
+
+    /** What a batch's signals and plan publish: the upstream backlog and the full-quality load. */
+    void planned(long upstreamBacklogFrames, BatchPlan plan) {
+        upstreamPendingRecords = upstreamBacklogFrames;
+        fullQualityLoad = plan.fullQualityLoad();
     }
 }

@@ -83,6 +83,25 @@ class InferenceMetricsTest {
     }
 
     @Test
+    void theFullQualityLoadGaugeShowsTheLatestPlansLoad() {
+        MetricListener listener = new MetricListener();
+        InferenceMetrics m = new InferenceMetrics(listener.getMetricGroup());
+        assertThat(listener.<Double>getGauge(InferenceMetrics.FULL_QUALITY_LOAD)
+                        .get()
+                        .getValue())
+                .isNaN();
+        m.planned(42, new BatchPlan(org.tocomstream.compress.CompressionLevel.none(), 0, null, "", false, 1.25));
+        assertThat(listener.<Double>getGauge(InferenceMetrics.FULL_QUALITY_LOAD)
+                        .get()
+                        .getValue())
+                .isEqualTo(1.25);
+        assertThat(listener.<Long>getGauge(InferenceMetrics.UPSTREAM_PENDING_RECORDS)
+                        .get()
+                        .getValue())
+                .isEqualTo(42L);
+    }
+
+    @Test
     void histogramWindowKeepsTheLatestValues() {
         WindowHistogram h = new WindowHistogram(4);
         for (long v = 1; v <= 6; v++) {

@@ -40,6 +40,31 @@ class LevelSourceTest {
     }
 
     @Test
+    void aFixedSourcePublishesTheLoadAtItsLevelOnceItRan() {
+        LoadSignals measured = new LoadSignals(
+                10_000,
+                8,
+                0,
+                0,
+                8,
+                0,
+                120.0,
+                CompressionLevel.tome(8),
+                List.of(new LoadSignals.ServiceTime(CompressionLevel.tome(8), 8, 5.0, 3)),
+                2,
+                LoadSignals.UNKNOWN);
+        // 120 frames/s × 5 ms over 2 batches at once. Exact in binary up to rounding.
+        assertThat(LevelSource.fixed(CompressionLevel.tome(8))
+                        .plan(measured, List.of())
+                        .fullQualityLoad())
+                .isCloseTo(0.3, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(LevelSource.fixed(CompressionLevel.tome(8))
+                        .plan(signals(0, 0), List.of())
+                        .fullQualityLoad())
+                .isNaN();
+    }
+
+    @Test
     void aFixedSourceSurvivesFlinkSerialization() throws Exception {
         LevelSource fixed = LevelSource.fixed(CompressionLevel.evit(0.7));
         LevelSource copy = InstantiationUtil.clone(fixed);
