@@ -36,7 +36,7 @@ usage() {
 usage: deploy/test/multi-tm-test.sh [options]
 
 options:
-  --short            each phase a few seconds (default; about 4-5 minutes in all on 2 cores)
+  --short            each phase a few seconds (default; about 3 minutes in all on 2 cores)
   --long             each phase a minute, a higher frame rate (about 8 minutes)
   --fps F            frames per second per camera (default 2; --long: 4)
   --tm-memory SIZE   each TaskManager's process size (default 2560m)
@@ -136,9 +136,11 @@ submit_at() {
 # Seconds from FROM_MS to TO_MS, to one decimal.
 secs_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", (b - a) / 1000 }'; }
 
-# Waits until the job's subtasks run on N TaskManagers (the REST lists them once deployed).
+# Waits until the job's subtasks run on N TaskManagers (the REST lists "(unassigned)" until a
+# subtask has its slot).
 wait_job_on() { # N
-    wait_for 60 "job $JOB on $1 TaskManagers" eval '(($(job_taskmanagers "$JOB" | wc -l) == '"$1"'))'
+    wait_for 60 "job $JOB on $1 TaskManagers" \
+        eval '(($(job_taskmanagers "$JOB" | grep -cvxF "(unassigned)") == '"$1"'))'
 }
 
 # rescale_to P: stop-with-savepoint, then the job from the savepoint at parallelism P; records
