@@ -37,7 +37,7 @@ usage: deploy/test/multi-tm-test.sh [options]
 
 options:
   --short            each phase a few seconds (default; about 3 minutes in all on 2 cores)
-  --long             each phase a minute, a higher frame rate (about 8 minutes)
+  --long             each phase a minute, a higher frame rate (about 8 minutes on 2 cores)
   --fps F            frames per second per camera (default 2; --long: 4)
   --tm-memory SIZE   each TaskManager's process size (default 2560m)
   --job-jar JAR      the job jar (default flink-job/target/tocom-stream.jar)
