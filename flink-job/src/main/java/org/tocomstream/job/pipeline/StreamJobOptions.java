@@ -250,8 +250,9 @@ public final class StreamJobOptions {
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("job.parallelism")
             .intType()
             .defaultValue(1)
-            .withDescription("Parallelism of source, decode and inference (each inference subtask loads the"
-                    + " model once). Frames of one stream stay in one subtask, in order.");
+            .withDescription(
+                    "Parallelism of source, decode and inference (the inference subtasks of one"
+                            + " TaskManager share one loaded model per device). Frames of one stream stay in one subtask, in order.");
 
     /**
      * The job's identity on the Kafka cluster: {@code <job.name>-<frames topic>-<labels topic>},
