@@ -58,7 +58,7 @@ class MainTest {
         void unknownCommand() {
             assertUsageError(
                     run("serve"),
-                    "unknown command 'serve'; expected one of predict, bench, train, evaluate, ladder, tocom, diffrate, run, produce, audit, bench-pipeline, loadtest (see --help)");
+                    "unknown command 'serve'; expected one of predict, bench, train, evaluate, ladder, tocom, diffrate, run, produce, audit, bench-pipeline, loadtest, capacity-sim (see --help)");
         }
 
         @Test
