@@ -39,14 +39,12 @@ final class ModelSpecJson {
         QKV_BIAS("qkvBias", Kind.BOOL, VitConfig::qkvBias),
         DISTILLED("distilled", Kind.BOOL, VitConfig::distilled),
         LAYER_NORM_EPS("layerNormEps", Kind.DOUBLE, VitConfig::layerNormEps),
-        /** Optional (plain ViT, 1.0, when absent), so files written before it existed still read. */
-        ATTENDED_FRACTION("attendedFraction", Kind.DOUBLE, VitConfig::attendedFraction, 1.0);
+        ATTENDED_FRACTION("attendedFraction", Kind.DOUBLE, VitConfig::attendedFraction, 1.0); // old files: plain
 
         final String json;
         final Kind kind;
         final Function<VitConfig, Object> getter;
-        /** The value when neither the file nor a preset gives one; null: required. */
-        final Object fallback;
+        final Object fallback; // the value when neither the file nor a preset gives one; null: required
 
         ArchField(String json, Kind kind, Function<VitConfig, Object> getter) {
             this(json, kind, getter, null);
