@@ -13,7 +13,9 @@ import org.tocomstream.compress.TokenGeometry;
  *
  * <p>Pre-norm blocks ({@code x = x + Attn(LN1(x)); x = x + MLP(LN2(x))}), exact GELU, learned
  * position embedding covering the class token (and the distillation token when {@link #distilled}),
- * classifier head on the class token; a distilled model averages its two heads.
+ * classifier head on the class token; a distilled model averages its two heads. With {@code
+ * attendedFraction} below 1 the blocks are channel-shuffle blocks ({@code src/docs/student.md}):
+ * attention and MLP on the first {@link #attendedDim()} channels, a channel shuffle at the end.
  *
  * <pre>{@code
  * VitConfig cfg = VitConfig.preset("deit_small_patch16_224");
