@@ -120,10 +120,10 @@ public final class TokenCompensator {
         return new TokenCompensator(
                 config,
                 base.depth(),
-                base.embedDim(),
+                base.attendedDim(),
                 base.name(),
                 baseWeightsSha256,
-                PluginTensors.initial(base.depth(), base.embedDim(), config, seed),
+                PluginTensors.initial(base.depth(), base.attendedDim(), config, seed),
                 "new plugin");
     }
 
@@ -138,10 +138,10 @@ public final class TokenCompensator {
         return new TokenCompensator(
                 config,
                 base.depth(),
-                base.embedDim(),
+                base.attendedDim(),
                 base.name(),
                 baseWeightsSha256,
-                PluginTensors.validated(tensors, base.depth(), base.embedDim(), config, "plugin tensors"),
+                PluginTensors.validated(tensors, base.depth(), base.attendedDim(), config, "plugin tensors"),
                 "plugin tensors");
     }
 
@@ -243,7 +243,7 @@ public final class TokenCompensator {
         return depth;
     }
 
-    /** Width D of the base model. */
+    /** Width of the base model's blocks: D, or a channel-shuffle model's attended width. */
     public int embedDim() {
         return embedDim;
     }
@@ -368,10 +368,10 @@ public final class TokenCompensator {
     }
 
     void requireArchitecture(VitConfig cfg) {
-        if (cfg.depth() != depth || cfg.embedDim() != embedDim) {
+        if (cfg.depth() != depth || cfg.attendedDim() != embedDim) {
             throw new IllegalArgumentException(String.format(
                     "%s fits %d blocks of width %d (base %s) but model %s has %d blocks of" + " width %d",
-                    source, depth, embedDim, baseArchitecture, cfg.name(), cfg.depth(), cfg.embedDim()));
+                    source, depth, embedDim, baseArchitecture, cfg.name(), cfg.depth(), cfg.attendedDim()));
         }
     }
 }

@@ -23,6 +23,11 @@ import java.util.Objects;
  * total       = patchEmbed + Σ_l block(l) + head
  * </pre>
  *
+ * <p>A channel-shuffle model ({@link TokenGeometry#attendedWidth()} Ca below D) runs each block's
+ * attention and MLP on Ca channels, so every block term above (and below) has Ca in place of D and
+ * {@code h = mlpRatio·Ca}; its channel shuffle is a permutation (no MACs). The patch embedding, the
+ * head and GTP's propagation and graph act on whole tokens, D channels. Plain ViTs: Ca = D.
+ *
  * <p>An IdleViT idle block (s = prefix + kept tokens selected) costs {@code N_in·D² + D² + N_in·D}
  * for the keys of all tokens, the class query and its scores, then {@code 3·s·D² + 2·s²·D + 2·s·D·h}
  * (the selected tokens' keys are not projected again) and {@code 4·s·D·rank + 2·D·rank}.
@@ -110,7 +115,7 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
             return reuseBlockMacs(level);
         }
         int[] after = TokenCounts.afterEachBlock(geometry, level);
-        long d = geometry.width();
+        long d = geometry.attendedWidth();
         long hidden = geometry.mlpWidth();
         long[] out = new long[after.length];
         long nIn = geometry.tokens();
@@ -136,14 +141,14 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
      * tokens plus the class query's q part.
      */
     private long idleBlockMacs(long n, long s) {
-        long d = geometry.width();
+        long d = geometry.attendedWidth();
         long scoring = n * d * d + d * d + n * d + 2 * d * compensatorRank;
         return scoring + 3 * s * d * d + 2 * s * s * d + 2 * s * d * geometry.mlpWidth() + 4 * s * d * compensatorRank;
     }
 
     /** Steady-state token reuse: every block recomputes k' = P + k tokens (see the class comment). */
     private long[] reuseBlockMacs(CompressionLevel level) {
-        long d = geometry.width();
+        long d = geometry.attendedWidth();
         long n = geometry.tokens();
         long k = geometry.prefixTokens() + level.reuseRecomputed(geometry.patches());
         long attention = level.reuseAccumulates() ? 4 * k * n * d : 2 * k * n * d;

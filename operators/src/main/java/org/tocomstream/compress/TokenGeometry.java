@@ -19,10 +19,27 @@ package org.tocomstream.compress;
  * @param mlpWidth hidden width of each block's MLP
  * @param patchValues input values of one patch, C·P² (the patch embedding maps them onto D)
  * @param headOutputs outputs of the classifier head(s): classes, twice for a distilled model
+ * @param attendedWidth channels each block's attention and MLP run on: {@code width} for a plain
+ *     ViT, fewer for a channel-shuffle model (the rest pass through the block; tokens keep {@code
+ *     width} channels, so token counts do not depend on it)
  */
 public record TokenGeometry(
-        int tokens, int prefixTokens, int width, int depth, int mlpWidth, int patchValues, int headOutputs) {
+        int tokens,
+        int prefixTokens,
+        int width,
+        int depth,
+        int mlpWidth,
+        int patchValues,
+        int headOutputs,
+        int attendedWidth) {
 
+    /** A plain ViT's geometry: every block attends to all {@code width} channels. */
+    public TokenGeometry(
+            int tokens, int prefixTokens, int width, int depth, int mlpWidth, int patchValues, int headOutputs) {
+        this(tokens, prefixTokens, width, depth, mlpWidth, patchValues, headOutputs, width);
+    }
+
+    /** The canonical constructor: validates every field, naming the bad one. */
     public TokenGeometry {
         if (prefixTokens < 0 || tokens <= prefixTokens) {
             throw new IllegalArgumentException(String.format(
@@ -33,6 +50,10 @@ public record TokenGeometry(
         requirePositive("mlpWidth", mlpWidth);
         requirePositive("patchValues", patchValues);
         requirePositive("headOutputs", headOutputs);
+        if (attendedWidth <= 0 || attendedWidth > width) {
+            throw new IllegalArgumentException(
+                    String.format("attendedWidth must be in [1, width %d] but was %d", width, attendedWidth));
+        }
     }
 
     /** Patch tokens: {@link #tokens} less the prefix tokens. */

@@ -60,12 +60,15 @@ public final class DiffRateSoftForward {
         int n = cfg.numTokens();
         NDArray[] state = {x, mm.ones(new Shape(batch, n, 1)), mm.ones(new Shape(batch, n, 1))};
         for (int l = 0; l < blocks.length; l++) {
-            NDArray[] attended = attention(l, state[0], state[1], state[2]);
-            state[0] = state[0].add(attended[0]);
+            VitBlock block = blocks[l];
+            // A channel-shuffle block attends and runs its MLP on its attended channels; the
+            // simulated merge mixes whole tokens; the block ends with its channel shuffle.
+            NDArray[] attended = attention(l, block.attendedPart(state[0]), state[1], state[2]);
+            state[0] = block.addToAttended(state[0], attended[0]);
             if (l > 0) {
                 state = reduce(state, attended[1], pruneMasks[l], mergeMasks[l], mergeKept[l]);
             }
-            state[0] = state[0].add(blocks[l].mlp(state[0]));
+            state[0] = block.shuffle(block.addToAttended(state[0], block.mlp(block.attendedPart(state[0]))));
         }
         return plain.head(state[0]);
     }
@@ -83,7 +86,7 @@ public final class DiffRateSoftForward {
         NDArray attn = VitBlock.attentionWeights(q, k, size);
         attn = attn.mul(alive.reshape(batch, 1, 1, n));
         attn = attn.div(attn.sum(new int[] {-1}, true));
-        NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
+        NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.attendedDim());
         NDArray out = VitBlock.linear(
                 o,
                 weights.get(TimmKeys.block(l, TimmKeys.PROJ_WEIGHT)),

@@ -33,7 +33,9 @@ final class IdleBlock {
     private IdleBlock() {}
 
     /**
-     * The block on {@code in} with {@code kept} patch tokens selected.
+     * The block on {@code in} with {@code kept} patch tokens selected. A channel-shuffle block
+     * scores, attends and runs its MLP on the attended channels and shuffles every token's channels
+     * at the end, the idle tokens' too (the channel layout is the next block's, whoever computed).
      *
      * @param in tokens (B, N, D); sizes must be null (idling never merges)
      */
@@ -44,7 +46,7 @@ final class IdleBlock {
         NDArray x = in.x();
         int prefix = block.config().numPrefixTokens();
         QvAdapter adapter = ctx.adapter();
-        NDArray h = block.norm1(x);
+        NDArray h = block.norm1(block.attendedPart(x));
         NDArray keys = block.project(h, 1, adapter); // (B, N, D)
         NDArray hCls = h.get(":, 0:1, :");
         NDArray qCls = block.project(hCls, 0, adapter);
@@ -65,9 +67,10 @@ final class IdleBlock {
             v = v.add(delta[1]);
         }
         NDArray xSel = plan.gather(x);
-        xSel = VitBlock.residual(xSel, block.attend(q, plan.gather(keys), v), ctx);
-        xSel = VitBlock.residual(xSel, block.mlp(xSel), ctx);
-        NDArray out = plan.writeBack(x, xSel);
+        xSel = block.addToAttended(xSel, block.attend(q, plan.gather(keys), v), ctx);
+        xSel = block.addToAttended(xSel, block.mlp(block.attendedPart(xSel)), ctx);
+        // A channel-shuffle block shuffles every token, idle ones too: the layout is the next block's.
+        NDArray out = block.shuffle(plan.writeBack(x, xSel));
         ctx.traceReduction(block.index(), out, null);
         return VitBlock.Tokens.unmerged(out);
     }
@@ -78,7 +81,8 @@ final class IdleBlock {
     /**
      * The masked form's output and what IdleViT's token-cut loss reads from the block.
      *
-     * @param x (B, N, D) the block's output; idle rows equal the input
+     * @param x (B, N, D) the block's output; idle rows equal the input (channel-shuffled for a
+     *     channel-shuffle block)
      * @param mask (B, N) 1 for the selected tokens (prefix included), 0 for idle ones; no gradient
      * @param meanLogits (B, N, N) the attention logits {@code q·k/√d} averaged over the heads,
      *     before the idle-key bias
@@ -92,7 +96,7 @@ final class IdleBlock {
     static Masked masked(VitBlock block, NDArray x, int kept, ForwardContext ctx) {
         int prefix = block.config().numPrefixTokens();
         QvAdapter adapter = ctx.adapter();
-        NDArray h = block.norm1(x);
+        NDArray h = block.norm1(block.attendedPart(x));
         NDArray keys = block.project(h, 1, adapter);
         // The selection exactly as in forward(): same calls, so the same tokens win.
         NDArray hCls = h.get(":, 0:1, :");
@@ -122,8 +126,9 @@ final class IdleBlock {
                 .mul(Scalars.of(manager, -IDLE_KEY_BIAS))
                 .reshape(batch, 1, 1, n);
         NDArray rowMask = mask.reshape(batch, n, 1);
-        NDArray out = x.add(block.attend(q, keys, v, keyBias).mul(rowMask));
-        out = out.add(block.mlp(out).mul(rowMask));
+        NDArray out = block.addToAttended(x, block.attend(q, keys, v, keyBias).mul(rowMask));
+        out = block.shuffle(
+                block.addToAttended(out, block.mlp(block.attendedPart(out)).mul(rowMask)));
         // Per-head logits summed over heads are the full-width dot product: mean = q·kᵀ/(√d·H).
         VitConfig cfg = block.config();
         float meanScale = (float) (1.0 / (Math.sqrt(cfg.headDim()) * cfg.numHeads()));

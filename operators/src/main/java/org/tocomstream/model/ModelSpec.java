@@ -44,7 +44,9 @@ import org.tocomstream.compress.CompressionLevel;
  *       twelve {@link VitConfig} fields spelled out ({@code name}, {@code imageSize}, {@code
  *       patchSize}, {@code inChannels}, {@code numClasses}, {@code embedDim}, {@code depth},
  *       {@code numHeads}, {@code mlpRatio}, {@code qkvBias}, {@code distilled}, {@code
- *       layerNormEps}).
+ *       layerNormEps}), plus {@code attendedFraction}, optional with default 1 (a plain ViT; below
+ *       1 a channel-shuffle model, {@code src/docs/student.md}), written only when it differs from
+ *       1 or from the preset's.
  *   <li>{@code labels} (required): one string per class, in logit order; as many as {@code
  *       numClasses}.
  *   <li>{@code preprocessing} (optional, and each field in it): timm's DeiT evaluation transform —

@@ -38,16 +38,23 @@ final class ModelSpecJson {
         MLP_RATIO("mlpRatio", Kind.DOUBLE, VitConfig::mlpRatio),
         QKV_BIAS("qkvBias", Kind.BOOL, VitConfig::qkvBias),
         DISTILLED("distilled", Kind.BOOL, VitConfig::distilled),
-        LAYER_NORM_EPS("layerNormEps", Kind.DOUBLE, VitConfig::layerNormEps);
+        LAYER_NORM_EPS("layerNormEps", Kind.DOUBLE, VitConfig::layerNormEps),
+        ATTENDED_FRACTION("attendedFraction", Kind.DOUBLE, VitConfig::attendedFraction, 1.0); // old files: plain
 
         final String json;
         final Kind kind;
         final Function<VitConfig, Object> getter;
+        final Object fallback; // the value when neither the file nor a preset gives one; null: required
 
         ArchField(String json, Kind kind, Function<VitConfig, Object> getter) {
+            this(json, kind, getter, null);
+        }
+
+        ArchField(String json, Kind kind, Function<VitConfig, Object> getter, Object fallback) {
             this.json = json;
             this.kind = kind;
             this.getter = getter;
+            this.fallback = fallback;
         }
     }
 
@@ -125,7 +132,7 @@ final class ModelSpecJson {
         }
         for (ArchField f : ArchField.values()) {
             Object value = f.getter.apply(cfg);
-            if (base != null && value.equals(f.getter.apply(base))) {
+            if (value.equals(base != null ? f.getter.apply(base) : f.fallback)) {
                 continue;
             }
             json.name(f.json);
@@ -222,6 +229,10 @@ final class ModelSpecJson {
             for (ArchField f : ArchField.values()) {
                 String path = "architecture." + f.json;
                 if (!a.has(f.json)) {
+                    if (base == null && f.fallback != null) {
+                        v[f.ordinal()] = f.fallback;
+                        continue;
+                    }
                     if (base == null) {
                         throw error(
                                 "missing required field '%s' (give all architecture fields, or a"
@@ -259,7 +270,8 @@ final class ModelSpecJson {
                         (double) v[8],
                         (boolean) v[9],
                         (boolean) v[10],
-                        (double) v[11]);
+                        (double) v[11],
+                        (double) v[12]);
             } catch (IllegalArgumentException e) {
                 throw error("architecture: %s", e.getMessage());
             }

@@ -41,7 +41,7 @@ final class ReuseAccumulate {
 
     /** Every token computed: the plain block; every buffer of both modes written. */
     static NDArray full(VitBlock block, NDArray x, ReuseStorage st) {
-        long d = block.config().embedDim();
+        long d = block.width();
         ReuseSlots slots = st.slots();
         int l = st.l();
         NDArray h = block.norm1(x);
@@ -67,7 +67,7 @@ final class ReuseAccumulate {
     /** k patch tokens (and the prefix) recomputed per gate, the rest from the buffers. */
     static ReuseForward.Reused reuse(
             VitBlock block, NDArray x, ReuseStorage st, int kept, NDManager scope, boolean first) {
-        long d = block.config().embedDim();
+        long d = block.width();
         int prefix = block.config().numPrefixTokens();
         ReuseSlots slots = st.slots();
         int l = st.l();

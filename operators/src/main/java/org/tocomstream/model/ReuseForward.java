@@ -27,7 +27,8 @@ import org.tocomstream.compress.TokenSelection;
  * This is the rows mode of the attention; {@link ReuseAccumulate} is the accumulate mode (steps 2
  * and 3 differ, the gates and the MLP are shared). The residual stream x itself is dense: every block gets every token's current x. With no state
  * filled ({@code kept < 0}) the same code computes every token and fills the states: the plain
- * model's forward pass, op for op. Each block runs in a sub-manager closed once its output and the
+ * model's forward pass, op for op. A channel-shuffle model's block does all of this on its
+ * attended channels (the state holds only those), joins the idle ones back and shuffles. Each block runs in a sub-manager closed once its output and the
  * states' new arrays exist. If anything fails, the states of the call are reset (a half-updated
  * state would mix frames).
  */
@@ -98,15 +99,18 @@ final class ReuseForward {
                 x.attach(scope);
                 ReuseStorage storage = new ReuseStorage(slots, l, base);
                 VitBlock block = forward.block(l);
+                // A channel-shuffle block: the gates, caches and updates are the attended channels'.
+                NDArray a = block.attendedPart(x);
                 if (kept < 0) {
-                    x = accumulate ? ReuseAccumulate.full(block, x, storage) : full(block, x, storage);
+                    a = accumulate ? ReuseAccumulate.full(block, a, storage) : full(block, a, storage);
                 } else {
                     Reused r = accumulate
-                            ? ReuseAccumulate.reuse(block, x, storage, kept, scope, l == 0)
-                            : reuse(block, x, storage, kept, scope, l == 0);
-                    x = r.x;
+                            ? ReuseAccumulate.reuse(block, a, storage, kept, scope, l == 0)
+                            : reuse(block, a, storage, kept, scope, l == 0);
+                    a = r.x;
                     moved = r.moved == null ? moved : r.moved;
                 }
+                x = block.rejoin(a, x);
                 x.attach(out);
             }
         }
@@ -121,7 +125,7 @@ final class ReuseForward {
 
     /** Every token computed: the plain block, its results written into the batch's slots. */
     private static NDArray full(VitBlock block, NDArray x, ReuseStorage st) {
-        long d = block.config().embedDim();
+        long d = block.width();
         NDArray h = block.norm1(x);
         NDArray qkv = block.qkv(h);
         NDArray kv = NDArrays.concat(new NDList(h, qkv.get(":, :, " + d + ":")), 2);
@@ -146,7 +150,7 @@ final class ReuseForward {
      * recomputed rows are written into the batch's copy and into the slots.
      */
     private static Reused reuse(VitBlock block, NDArray x, ReuseStorage st, int kept, NDManager scope, boolean first) {
-        long d = block.config().embedDim();
+        long d = block.width();
         int prefix = block.config().numPrefixTokens();
         ReuseSlots slots = st.slots();
         int l = st.l();
@@ -176,7 +180,7 @@ final class ReuseForward {
      * MLP on the chosen tokens, {@code x += MLP output} (all N, the others cached).
      */
     static NDArray mlpGate(VitBlock block, NDArray x, ReuseStorage st, int kept, NDManager scope) {
-        long d = block.config().embedDim();
+        long d = block.width();
         int prefix = block.config().numPrefixTokens();
         NDArray mlp = st.read(st.slots().mlp(st.l()), scope);
         NDArray h2 = block.norm2(x);

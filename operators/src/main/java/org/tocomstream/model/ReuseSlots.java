@@ -134,7 +134,7 @@ final class ReuseSlots {
         NDArray[] newAttn = new NDArray[depth];
         NDArray[] newMlp = new NDArray[depth];
         long n = cfg.numTokens();
-        long d = cfg.embedDim();
+        long d = cfg.attendedDim(); // the blocks' width
         for (int l = 0; l < depth; l++) {
             newKv[l] = grown(next, kv == null ? null : kv[l], new Shape(newCapacity, n, 3 * d));
             newAttn[l] = grown(next, attn == null ? null : attn[l], new Shape(newCapacity, n, d));
@@ -159,7 +159,7 @@ final class ReuseSlots {
     /** Grows (or first allocates) the accumulate tensors in {@code manager} to {@code newCapacity}. */
     private void grownAcc(NDManager manager, int newCapacity) {
         long n = cfg.numTokens();
-        long d = cfg.embedDim();
+        long d = cfg.attendedDim(); // the blocks' width
         long h = cfg.numHeads();
         Shape[] shapes = {
             new Shape(newCapacity, n, d),

@@ -48,7 +48,7 @@ public final class ReuseState implements AutoCloseable {
     /** Bytes one stream's state takes on a model of {@code cfg} (fp32) in the rows mode. */
     public static long bytes(VitConfig cfg) {
         long n = cfg.numTokens();
-        return 6L * n * cfg.embedDim() * cfg.depth() * Float.BYTES;
+        return 6L * n * cfg.attendedDim() * cfg.depth() * Float.BYTES;
     }
 
     /** Bytes one stream's state takes on a model of {@code cfg} (fp32) at a reuse level's mode. */
@@ -57,7 +57,7 @@ public final class ReuseState implements AutoCloseable {
             return bytes(cfg);
         }
         long n = cfg.numTokens();
-        long perBlock = 9L * n * cfg.embedDim() + 2L * cfg.numHeads() * n * n;
+        long perBlock = 9L * n * cfg.attendedDim() + 2L * cfg.numHeads() * n * n;
         return perBlock * cfg.depth() * Float.BYTES;
     }
 

@@ -45,11 +45,15 @@ public final class TimmKeys {
 
     /**
      * Every tensor a model of this architecture has, with its shape, in a stable order. PyTorch
-     * {@code Linear} weights are {@code [out, in]}.
+     * {@code Linear} weights are {@code [out, in]}. A channel-shuffle model ({@link
+     * VitConfig#isChannelShuffled()}) has the same names; its per-block tensors are {@link
+     * VitConfig#attendedDim()} wide, the embedding, prefix tokens, final norm and head {@code
+     * embedDim} wide.
      */
     public static Map<String, long[]> expectedShapes(VitConfig cfg) {
         long d = cfg.embedDim();
         long hidden = cfg.mlpHiddenDim();
+        long a = cfg.attendedDim(); // the blocks' width: d for a plain ViT
         long p = cfg.patchSize();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         shapes.put(CLS_TOKEN, new long[] {1, 1, d});
@@ -60,20 +64,20 @@ public final class TimmKeys {
         shapes.put(PATCH_EMBED_WEIGHT, new long[] {d, cfg.inChannels(), p, p});
         shapes.put(PATCH_EMBED_BIAS, new long[] {d});
         for (int i = 0; i < cfg.depth(); i++) {
-            shapes.put(block(i, NORM1_WEIGHT), new long[] {d});
-            shapes.put(block(i, NORM1_BIAS), new long[] {d});
-            shapes.put(block(i, QKV_WEIGHT), new long[] {3 * d, d});
+            shapes.put(block(i, NORM1_WEIGHT), new long[] {a});
+            shapes.put(block(i, NORM1_BIAS), new long[] {a});
+            shapes.put(block(i, QKV_WEIGHT), new long[] {3 * a, a});
             if (cfg.qkvBias()) {
-                shapes.put(block(i, QKV_BIAS), new long[] {3 * d});
+                shapes.put(block(i, QKV_BIAS), new long[] {3 * a});
             }
-            shapes.put(block(i, PROJ_WEIGHT), new long[] {d, d});
-            shapes.put(block(i, PROJ_BIAS), new long[] {d});
-            shapes.put(block(i, NORM2_WEIGHT), new long[] {d});
-            shapes.put(block(i, NORM2_BIAS), new long[] {d});
-            shapes.put(block(i, FC1_WEIGHT), new long[] {hidden, d});
+            shapes.put(block(i, PROJ_WEIGHT), new long[] {a, a});
+            shapes.put(block(i, PROJ_BIAS), new long[] {a});
+            shapes.put(block(i, NORM2_WEIGHT), new long[] {a});
+            shapes.put(block(i, NORM2_BIAS), new long[] {a});
+            shapes.put(block(i, FC1_WEIGHT), new long[] {hidden, a});
             shapes.put(block(i, FC1_BIAS), new long[] {hidden});
-            shapes.put(block(i, FC2_WEIGHT), new long[] {d, hidden});
-            shapes.put(block(i, FC2_BIAS), new long[] {d});
+            shapes.put(block(i, FC2_WEIGHT), new long[] {a, hidden});
+            shapes.put(block(i, FC2_BIAS), new long[] {a});
         }
         shapes.put(NORM_WEIGHT, new long[] {d});
         shapes.put(NORM_BIAS, new long[] {d});

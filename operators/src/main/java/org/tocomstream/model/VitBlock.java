@@ -65,6 +65,10 @@ final class VitBlock {
 
     private final int index;
     private final VitConfig cfg;
+    /** Channels attention and MLP run on: the attended group Ca, all D for a plain ViT. */
+    private final int width;
+
+    private final boolean shuffled;
     private final Shape normShape;
     private final float eps;
     private final float attnScale;
@@ -85,7 +89,9 @@ final class VitBlock {
     VitBlock(int index, VitConfig cfg, Map<String, NDArray> weights) {
         this.index = index;
         this.cfg = cfg;
-        this.normShape = new Shape(cfg.embedDim());
+        this.width = cfg.attendedDim();
+        this.shuffled = cfg.isChannelShuffled();
+        this.normShape = new Shape(width);
         this.eps = (float) cfg.layerNormEps();
         this.attnScale = (float) (1.0 / Math.sqrt(cfg.headDim()));
         this.norm1W = w(weights, TimmKeys.NORM1_WEIGHT);
@@ -105,7 +111,9 @@ final class VitBlock {
     /**
      * The whole block: {@code x + Attn(LN1(x))}, reduced by {@code r} merges or the level's prune,
      * then {@code + MLP(LN2(·))}. In place (inference) the residual sums overwrite their input,
-     * saving two activation-sized allocations per block; autograd needs them out of place.
+     * saving two activation-sized allocations per block; autograd needs them out of place. A
+     * channel-shuffle block runs attention and MLP on its attended channels, reduces whole tokens
+     * (all channels) in between, and ends with the channel shuffle ({@link ChannelShuffle}).
      *
      * @param r tokens ToMe merges away in this block (clamped by the plan), 0 for none
      */
@@ -115,18 +123,55 @@ final class VitBlock {
             return IdleBlock.forward(this, in, idleKept, ctx);
         }
         GtpParams gtp = ctx.level().gtpParams();
-        Attended attended = attention(in.x(), in.size(), ctx.adapter(), gtp == null ? 1.0 : gtp.theta());
-        NDArray x = residual(in.x(), attended.output(), ctx);
+        Attended attended = attention(attendedPart(in.x()), in.size(), ctx.adapter(), gtp == null ? 1.0 : gtp.theta());
+        NDArray x = addToAttended(in.x(), attended.output(), ctx);
         Tokens reduced = reduce(new Tokens(x, in.size(), in.graph()), attended, r, ctx);
-        NDArray m = mlp(reduced.x());
-        return new Tokens(residual(reduced.x(), m, ctx), reduced.size(), reduced.graph());
+        NDArray m = mlp(attendedPart(reduced.x()));
+        return new Tokens(shuffle(addToAttended(reduced.x(), m, ctx)), reduced.size(), reduced.graph());
+    }
+
+    /** The attended channels of (B, N, D) tokens, {@code x} itself for a plain ViT. */
+    NDArray attendedPart(NDArray x) {
+        return shuffled ? ChannelShuffle.attended(x, width) : x;
+    }
+
+    /**
+     * {@code x} with {@code branch} (B, N, Ca) added to its attended channels: the block's residual
+     * sum. A plain ViT's is {@link #residual}; a channel-shuffle block's is out of place.
+     */
+    NDArray addToAttended(NDArray x, NDArray branch, ForwardContext ctx) {
+        return shuffled ? addToAttended(x, branch) : residual(x, branch, ctx);
+    }
+
+    /** {@link #addToAttended(NDArray, NDArray, ForwardContext)} out of place (autograd). */
+    NDArray addToAttended(NDArray x, NDArray branch) {
+        return shuffled ? ChannelShuffle.rejoin(attendedPart(x).add(branch), x, width) : x.add(branch);
+    }
+
+    /**
+     * The tokens after this block's update of the attended channels {@code a} (B, N, Ca) of {@code
+     * x}: the idle channels of {@code x} joined on and the channels shuffled; {@code a} itself for a
+     * plain ViT.
+     */
+    NDArray rejoin(NDArray a, NDArray x) {
+        return shuffled ? ChannelShuffle.shuffle(ChannelShuffle.rejoin(a, x, width)) : a;
+    }
+
+    /** The channel shuffle ending a channel-shuffle block; {@code x} itself for a plain ViT. */
+    NDArray shuffle(NDArray x) {
+        return shuffled ? ChannelShuffle.shuffle(x) : x;
+    }
+
+    /** Channels attention and MLP run on (Ca; D for a plain ViT). */
+    int width() {
+        return width;
     }
 
     /**
      * Multi-head self-attention on {@code LN1(x)} with ToMe's proportional attention; the adapter
      * may swap the qkv weight (merged compensator) or add to q and v (side branch).
      *
-     * @param x (B, N, D) tokens
+     * @param x (B, N, Ca) attended channels of the tokens (all D for a plain ViT)
      * @param size (B, N, 1) token sizes, or null
      */
     Attended attention(NDArray x, NDArray size, QvAdapter adapter) {
@@ -154,7 +199,7 @@ final class VitBlock {
             v = qkv.get(2).add(toHeads(delta[1], batch, n));
         }
         NDArray attn = GtpPlan.sparsify(attentionWeights(q, k, size), theta);
-        NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, cfg.embedDim());
+        NDArray o = attn.matMul(v).transpose(0, 2, 1, 3).reshape(batch, n, width);
         return new Attended(linear(o, projW, projB), k, attn);
     }
 
@@ -228,7 +273,7 @@ final class VitBlock {
         long n = k.getShape().get(1);
         NDArray qh = toHeads(q, batch, s).mul(Scalars.of(q.getManager(), attnScale));
         NDArray attn = attentionWeights(qh, toHeads(k, batch, n), null);
-        NDArray o = attn.matMul(toHeads(v, batch, n)).transpose(0, 2, 1, 3).reshape(batch, s, cfg.embedDim());
+        NDArray o = attn.matMul(toHeads(v, batch, n)).transpose(0, 2, 1, 3).reshape(batch, s, width);
         return linear(o, projW, projB);
     }
 
@@ -264,7 +309,7 @@ final class VitBlock {
      */
     NDArray project(NDArray h, int part, QvAdapter adapter) {
         NDManager manager = h.getManager();
-        long d = cfg.embedDim();
+        long d = width;
         NDIndex rows = new NDIndex("{}:{}", part * d, (part + 1) * d);
         NDArray w = adapter.qkvWeight(index, qkvW).get(manager, rows);
         return linear(h, w, qkvB == null ? null : qkvB.get(manager, rows));
@@ -292,7 +337,7 @@ final class VitBlock {
                 : qh.matMul(toHeads(k, batch, s).transpose(0, 1, 3, 2))
                         .add(keyBias)
                         .softmax(-1);
-        NDArray o = attn.matMul(toHeads(v, batch, s)).transpose(0, 2, 1, 3).reshape(batch, s, cfg.embedDim());
+        NDArray o = attn.matMul(toHeads(v, batch, s)).transpose(0, 2, 1, 3).reshape(batch, s, width);
         return linear(o, projW, projB);
     }
 

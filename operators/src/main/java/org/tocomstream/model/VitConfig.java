@@ -13,7 +13,9 @@ import org.tocomstream.compress.TokenGeometry;
  *
  * <p>Pre-norm blocks ({@code x = x + Attn(LN1(x)); x = x + MLP(LN2(x))}), exact GELU, learned
  * position embedding covering the class token (and the distillation token when {@link #distilled}),
- * classifier head on the class token; a distilled model averages its two heads.
+ * classifier head on the class token; a distilled model averages its two heads. With {@code
+ * attendedFraction} below 1 the blocks are channel-shuffle blocks ({@code src/docs/student.md}):
+ * attention and MLP on the first {@link #attendedDim()} channels, a channel shuffle at the end.
  *
  * <pre>{@code
  * VitConfig cfg = VitConfig.preset("deit_small_patch16_224");
@@ -32,6 +34,10 @@ import org.tocomstream.compress.TokenGeometry;
  * @param qkvBias whether the fused qkv projection has a bias
  * @param distilled whether the model has a DeiT distillation token and a second head
  * @param layerNormEps LayerNorm epsilon (timm: 1e-6; Hugging Face checkpoints: 1e-12)
+ * @param attendedFraction share α of the D channels each block attends to: 1 is the plain ViT;
+ *     below 1 the channel-shuffle block ({@link ChannelShuffle}, {@code src/docs/student.md}) runs
+ *     attention and MLP on the first α·D channels (the attended group), passes the others (the
+ *     idle group) through, and ends with a channel shuffle of 2 groups
  */
 public record VitConfig(
         String name,
@@ -45,7 +51,8 @@ public record VitConfig(
         double mlpRatio,
         boolean qkvBias,
         boolean distilled,
-        double layerNormEps) {
+        double layerNormEps,
+        double attendedFraction) {
 
     private static final Map<String, VitConfig> PRESETS = new LinkedHashMap<>();
 
@@ -64,8 +71,47 @@ public record VitConfig(
         // parameters (9.7 MB in F32); ~200 images/s at batch 16 on 2 CPU cores, so the model is
         // the bottleneck of the embedded pipeline and compression buys real capacity.
         register(new VitConfig("vit_demo", 64, 8, 3, 8, 128, 12, 4, 4.0, true, false, 1e-6));
+        // Channel-shuffle tiny ViTs (src/docs/student.md): residual width 2·D, attention and MLP on
+        // the attended half (D channels), so each block costs what the plain width-D block costs.
+        register(new VitConfig("vit_shuffle_tiny", 224, 16, 3, 1000, 384, 12, 3, 4.0, true, false, 1e-6, 0.5));
+        register(new VitConfig("vit_shuffle_test_tiny", 32, 4, 3, 10, 96, 12, 3, 4.0, true, false, 1e-6, 0.5));
+        // The demo domain's small students: a plain tiny ViT and its channel-shuffle counterpart
+        // at equal block MACs (about a sixth of vit_demo's).
+        register(new VitConfig("vit_demo_tiny", 64, 8, 3, 8, 48, 12, 3, 4.0, true, false, 1e-6));
+        register(new VitConfig("vit_demo_shuffle_tiny", 64, 8, 3, 8, 96, 12, 3, 4.0, true, false, 1e-6, 0.5));
     }
 
+    /** A plain ViT ({@code attendedFraction} 1): the twelve fields of the original layout. */
+    public VitConfig(
+            String name,
+            int imageSize,
+            int patchSize,
+            int inChannels,
+            int numClasses,
+            int embedDim,
+            int depth,
+            int numHeads,
+            double mlpRatio,
+            boolean qkvBias,
+            boolean distilled,
+            double layerNormEps) {
+        this(
+                name,
+                imageSize,
+                patchSize,
+                inChannels,
+                numClasses,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                qkvBias,
+                distilled,
+                layerNormEps,
+                1.0);
+    }
+
+    /** The canonical constructor: validates every field, naming the bad one. */
     public VitConfig {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("architecture name must be non-empty");
@@ -81,13 +127,24 @@ public record VitConfig(
             throw new IllegalArgumentException(
                     String.format("patchSize %d must divide imageSize %d", patchSize, imageSize));
         }
-        if (embedDim % numHeads != 0) {
+        int attended = ChannelShuffle.attendedWidth(embedDim, attendedFraction);
+        if (attended % numHeads != 0) {
             throw new IllegalArgumentException(
-                    String.format("numHeads %d must divide embedDim %d", numHeads, embedDim));
+                    attended == embedDim
+                            ? String.format("numHeads %d must divide embedDim %d", numHeads, embedDim)
+                            : String.format(
+                                    "numHeads %d must divide the attended width %d (attendedFraction %s of embedDim %d)",
+                                    numHeads, attended, attendedFraction, embedDim));
         }
-        if (!(mlpRatio > 0) || Math.round(embedDim * mlpRatio) != embedDim * mlpRatio) {
-            throw new IllegalArgumentException(String.format(
-                    "mlpRatio %s must be > 0 and give an integer hidden width for embedDim %d", mlpRatio, embedDim));
+        if (!(mlpRatio > 0) || Math.round(attended * mlpRatio) != attended * mlpRatio) {
+            throw new IllegalArgumentException(
+                    attended == embedDim
+                            ? String.format(
+                                    "mlpRatio %s must be > 0 and give an integer hidden width for embedDim %d",
+                                    mlpRatio, embedDim)
+                            : String.format(
+                                    "mlpRatio %s must be > 0 and give an integer hidden width for the attended width %d",
+                                    mlpRatio, attended));
         }
         if (!(layerNormEps > 0)) {
             throw new IllegalArgumentException("layerNormEps must be > 0 but was " + layerNormEps);
@@ -133,20 +190,30 @@ public record VitConfig(
         return numPatches() + numPrefixTokens();
     }
 
-    /** Per-head width d = D / H. */
-    public int headDim() {
-        return embedDim / numHeads;
+    /** Channels each block attends to and runs its MLP on: α·D, all D for a plain ViT. */
+    public int attendedDim() {
+        return ChannelShuffle.attendedWidth(embedDim, attendedFraction);
     }
 
-    /** MLP hidden width. */
+    /** Whether the blocks are channel-shuffle blocks ({@code attendedFraction} below 1). */
+    public boolean isChannelShuffled() {
+        return attendedDim() < embedDim;
+    }
+
+    /** Per-head width d = α·D / H (D / H for a plain ViT). */
+    public int headDim() {
+        return attendedDim() / numHeads;
+    }
+
+    /** MLP hidden width, {@code mlpRatio} times the attended width. */
     public int mlpHiddenDim() {
-        return (int) Math.round(embedDim * mlpRatio);
+        return (int) Math.round(attendedDim() * mlpRatio);
     }
 
     /**
      * The token geometry of this architecture, what token counts and the cost model read: {@link
      * #numTokens()} tokens, {@link #numPrefixTokens()} of them protected, D wide, L deep, the MLP's
-     * hidden width, C·P² values per patch and one head per prefix token.
+     * hidden width, C·P² values per patch, one head per prefix token, and the attended width.
      */
     public TokenGeometry geometry() {
         int headOutputs = distilled ? 2 * numClasses : numClasses;
@@ -157,7 +224,8 @@ public record VitConfig(
                 depth,
                 mlpHiddenDim(),
                 inChannels * patchSize * patchSize,
-                headOutputs);
+                headOutputs,
+                attendedDim());
     }
 
     /** A copy with another number of classes (fine-tuning onto new labels). */
@@ -174,7 +242,26 @@ public record VitConfig(
                 mlpRatio,
                 qkvBias,
                 distilled,
-                layerNormEps);
+                layerNormEps,
+                attendedFraction);
+    }
+
+    /** A copy with another input size (the position embedding grows or shrinks with it). */
+    public VitConfig withImageSize(int size) {
+        return new VitConfig(
+                name,
+                size,
+                patchSize,
+                inChannels,
+                numClasses,
+                embedDim,
+                depth,
+                numHeads,
+                mlpRatio,
+                qkvBias,
+                distilled,
+                layerNormEps,
+                attendedFraction);
     }
 
     /** A copy with another LayerNorm epsilon (Hugging Face checkpoints use 1e-12). */
@@ -191,7 +278,8 @@ public record VitConfig(
                 mlpRatio,
                 qkvBias,
                 distilled,
-                eps);
+                eps,
+                attendedFraction);
     }
 
     private static VitConfig deit(String name, int dim, int heads, boolean distilled) {

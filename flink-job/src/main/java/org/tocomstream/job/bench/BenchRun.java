@@ -129,9 +129,9 @@ public final class BenchRun {
         for (int b : s.batchSizes()) {
             float[] pixels = randomPixels(b);
             long[] shape = shape(b);
-            // The model's own biggest GEMM shape, timed in every round beside the levels.
+            // The model's own biggest GEMM shape (the MLP's, at the blocks' width), timed beside the levels.
             MatmulReference.Sampler gemm = new MatmulReference.Sampler(
-                    device, (long) b * config.numTokens(), config.embedDim(), config.mlpHiddenDim());
+                    device, (long) b * config.numTokens(), config.attendedDim(), config.mlpHiddenDim());
             double[] gemmMs = new double[iterations];
             for (int w = 0; w < s.warmup(); w++) {
                 for (CompressionLevel level : levels) {

@@ -177,19 +177,7 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
         if (inputSize == c.imageSize()) {
             return c;
         }
-        return new VitConfig(
-                c.name(),
-                inputSize,
-                c.patchSize(),
-                c.inChannels(),
-                c.numClasses(),
-                c.embedDim(),
-                c.depth(),
-                c.numHeads(),
-                c.mlpRatio(),
-                c.qkvBias(),
-                c.distilled(),
-                c.layerNormEps());
+        return c.withImageSize(inputSize);
     }
 
     /**

@@ -182,10 +182,12 @@ final class DiffRateRates {
          * ceil(E_M))}, costed as {@code CostModel} costs a block without a compensator.
          */
         NDArray gmacs() {
-            double d = geometry.width();
+            double width = geometry.width();
+            double d = geometry.attendedWidth(); // the blocks' width (a channel-shuffle model's Ca)
             double h = geometry.mlpWidth();
             double n0 = geometry.tokens();
-            double fixed = (double) geometry.patches() * d * geometry.patchValues() + d * geometry.headOutputs();
+            double fixed =
+                    (double) geometry.patches() * width * geometry.patchValues() + width * geometry.headOutputs();
             fixed += 4 * n0 * d * d + 2 * n0 * n0 * d + 2 * n0 * d * h; // block 0 never reduces
             NDArray total = manager.full(new Shape(), (float) (fixed / 1e9));
             NDArray nIn = manager.full(new Shape(), (float) n0);
