@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.Function;
 import org.tocomstream.job.cli.PngCanvas;
+import org.tocomstream.job.loadtest.LoadTestPlot;
 
 /**
  * The three strategies over time as one PNG (plain {@code java.awt}, headless): the oldest
@@ -95,18 +96,7 @@ final class CapacityPlot {
                 }
             }
         }
-        double lo = 10;
-        double hi = Math.pow(10, Math.ceil(Math.log10(max)));
-        Function<Double, Integer> y = v -> {
-            double c = Math.max(lo, Math.min(hi, v));
-            return top + h - (int) Math.round(Math.log10(c / lo) / Math.log10(hi / lo) * h);
-        };
-        int decades = (int) Math.round(Math.log10(hi / lo));
-        double[] ticks = new double[decades + 1];
-        for (int i = 0; i <= decades; i++) {
-            ticks[i] = lo * Math.pow(10, i);
-        }
-        axis(g, top, h, "oldest labelled frame, ms (log)", ticks, y);
+        Function<Double, Integer> y = LoadTestPlot.logAxis(g, top, h, "oldest labelled frame, ms (log)", max);
         dashed(g, TARGET, LEFT, y.apply((double) targetMs), WIDTH - RIGHT, y.apply((double) targetMs));
         for (int i = runs.size() - 1; i >= 0; i--) {
             series(g, runs.get(i).tally().seconds, x, y, SimTally.Second::oldestAgeMs, COLORS[i], 1.5f, false);
@@ -133,7 +123,7 @@ final class CapacityPlot {
         for (int i = 0; i < ticks.length; i++) {
             ticks[i] = i;
         }
-        axis(g, top, h, "slots (cost)", ticks, y);
+        LoadTestPlot.axis(g, top, h, "slots (cost)", ticks, y);
         int a = (int) x.applyAsDouble(trace.peakStartMs() / 1000.0);
         int b = (int) x.applyAsDouble(trace.peakEndMs() / 1000.0);
         dashed(g, Color.DARK_GRAY, LEFT, y.apply(trace.calm()), a, y.apply(trace.calm()));
@@ -161,7 +151,7 @@ final class CapacityPlot {
         for (int i = 0; i < ticks.length; i++) {
             ticks[i] = i;
         }
-        axis(g, top, h, "mean rung labelled", ticks, y);
+        LoadTestPlot.axis(g, top, h, "mean rung labelled", ticks, y);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         g.setColor(Color.DARK_GRAY);
         for (int i = 0; i < ladder.size(); i++) {
@@ -193,7 +183,7 @@ final class CapacityPlot {
         for (int i = 0; i < ticks.length; i++) {
             ticks[i] = i / 2.0;
         }
-        axis(g, top, h, "busiest subtask", ticks, y);
+        LoadTestPlot.axis(g, top, h, "busiest subtask", ticks, y);
         for (double bound : new double[] {scaling.lowerLoad(), scaling.upperLoad()}) {
             dashed(g, BAND, LEFT, y.apply(bound), WIDTH - RIGHT, y.apply(bound));
         }
@@ -222,24 +212,6 @@ final class CapacityPlot {
         g.setStroke(new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {8, 6}, 0));
         g.drawLine(x1, y1, x2, y2);
         g.setStroke(old);
-    }
-
-    private static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        for (double t : ticks) {
-            int py = y.apply(t);
-            g.setColor(new Color(215, 215, 215));
-            g.drawLine(LEFT, py, WIDTH - RIGHT, py);
-            g.setColor(Color.BLACK);
-            String label =
-                    t == Math.rint(t) ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.1f", t);
-            g.drawString(label, LEFT - 8 - g.getFontMetrics().stringWidth(label), py + 4);
-        }
-        Graphics2D r = (Graphics2D) g.create();
-        r.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        r.rotate(-Math.PI / 2);
-        r.drawString(name, -(top + h / 2 + r.getFontMetrics().stringWidth(name) / 2), 22);
-        r.dispose();
     }
 
     private static void series(

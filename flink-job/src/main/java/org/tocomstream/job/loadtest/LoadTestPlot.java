@@ -139,18 +139,7 @@ public final class LoadTestPlot {
                 max = Math.max(max, s.ageP99Ms());
             }
         }
-        double lo = 10;
-        double hi = Math.pow(10, Math.ceil(Math.log10(max)));
-        Function<Double, Integer> y = v -> {
-            double c = Math.max(lo, Math.min(hi, v));
-            return top + h - (int) Math.round(Math.log10(c / lo) / Math.log10(hi / lo) * h);
-        };
-        int decades = (int) Math.round(Math.log10(hi / lo));
-        double[] ticks = new double[decades + 1];
-        for (int i = 0; i <= decades; i++) {
-            ticks[i] = lo * Math.pow(10, i);
-        }
-        axis(g, top, h, "frame age, ms (log)", ticks, y);
+        Function<Double, Integer> y = logAxis(g, top, h, "frame age, ms (log)", max);
         Stroke old = g.getStroke();
         g.setColor(TARGET);
         g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {8, 6}, 0));
@@ -179,7 +168,28 @@ public final class LoadTestPlot {
         legend(g, top, new String[] {"mean rung of the labels read each second"}, new Color[] {LEVEL});
     }
 
-    static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
+    /**
+     * A log axis from 10 ms to the decade above {@code max}, ticks at each decade, drawn: the pixel
+     * row of a value (clamped to the axis).
+     */
+    public static Function<Double, Integer> logAxis(Graphics2D g, int top, int h, String name, double max) {
+        double lo = 10;
+        double hi = Math.pow(10, Math.ceil(Math.log10(max)));
+        Function<Double, Integer> y = v -> {
+            double c = Math.max(lo, Math.min(hi, v));
+            return top + h - (int) Math.round(Math.log10(c / lo) / Math.log10(hi / lo) * h);
+        };
+        int decades = (int) Math.round(Math.log10(hi / lo));
+        double[] ticks = new double[decades + 1];
+        for (int i = 0; i <= decades; i++) {
+            ticks[i] = lo * Math.pow(10, i);
+        }
+        axis(g, top, h, name, ticks, y);
+        return y;
+    }
+
+    /** Grid lines and labels at {@code ticks} and the axis name, rotated, at the left margin. */
+    public static void axis(Graphics2D g, int top, int h, String name, double[] ticks, Function<Double, Integer> y) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         int decimals = decimals(ticks);
         for (double t : ticks) {
