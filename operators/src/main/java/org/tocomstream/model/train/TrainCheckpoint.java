@@ -33,6 +33,8 @@ final class TrainCheckpoint {
         int batchSize;
         String level;
         long seed;
+        /** {@link Distillation#describe()} of a distilled run; null otherwise. */
+        String distillation;
     }
 
     /** The state of this run at {@code step}, for {@link #write}. */
@@ -49,8 +51,35 @@ final class TrainCheckpoint {
     /** Writes the model directory and the resume state; each file is replaced atomically. */
     static void write(Path outDir, ModelSpec outSpec, Map<String, NDArray> params, AdamW optimizer, State state)
             throws IOException {
+        write(outDir, outSpec, params, optimizer, state, Map.of());
+    }
+
+    /**
+     * As {@link #write(Path, ModelSpec, Map, AdamW, State)}, with training-only tensors (the
+     * projectors of a distilled run) in {@value Distiller#FILE} beside the optimizer state, never in
+     * the model's weights.
+     */
+    static void write(
+            Path outDir,
+            ModelSpec outSpec,
+            Map<String, NDArray> params,
+            AdamW optimizer,
+            State state,
+            Map<String, NDArray> extra)
+            throws IOException {
         Path stateDir = outDir.resolve(Trainer.STATE_DIR);
         Files.createDirectories(stateDir);
+        if (!extra.isEmpty()) {
+            Map<String, HostTensor> host = new LinkedHashMap<>();
+            extra.forEach((k, a) -> host.put(k, new HostTensor(a.getShape().getShape(), a.toFloatArray())));
+            Path extraTmp = stateDir.resolve(Distiller.FILE + ".tmp");
+            Safetensors.write(extraTmp, host, Map.of("step", Long.toString(state.step)));
+            Files.move(
+                    extraTmp,
+                    stateDir.resolve(Distiller.FILE),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        }
         Map<String, HostTensor> weights = new LinkedHashMap<>();
         params.forEach((k, a) -> weights.put(k, new HostTensor(a.getShape().getShape(), a.toFloatArray())));
         Path weightsTmp = outDir.resolve(outSpec.weightsFile() + ".tmp");
@@ -75,6 +104,18 @@ final class TrainCheckpoint {
                 stateDir.resolve(Trainer.STATE_FILE),
                 StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Refuses to resume a run distilled with other settings, or distilled against not, or not against distilled. */
+    static void requireDistillation(Path stateDir, State state, Distillation wanted) {
+        String distillation = wanted == null ? null : wanted.describe();
+        if (!java.util.Objects.equals(state.distillation, distillation)) {
+            throw new IllegalArgumentException(String.format(
+                    "%s holds a run with distillation %s; this run has %s",
+                    stateDir,
+                    state.distillation == null ? "none" : state.distillation,
+                    distillation == null ? "none" : distillation));
+        }
     }
 
     /** The state in {@code stateDir}. */

@@ -53,15 +53,28 @@ public final class Trainer {
     private final ModelSpec spec;
     private final TrainConfig config;
     private final Device device;
+    private final DistillTeacher distill;
 
     /**
      * @param spec the model being trained; its labels must match the data's, and the output's
      *     {@code model.json} records {@code config.level()} as the trained compression
      */
     public Trainer(ModelSpec spec, TrainConfig config, Device device) {
+        this(spec, config, device, null);
+    }
+
+    /**
+     * A student distilled from {@code teacher} ({@link Distillation}); the data may then be
+     * unlabelled (no labels: no cross-entropy). Projectors are saved in {@code training/} only.
+     */
+    public Trainer(ModelSpec spec, TrainConfig config, Device device, DistillTeacher teacher) {
+        if (teacher != null && (config.idleRecipe() != null || !config.level().isNone())) {
+            throw new IllegalArgumentException("distillation trains at no compression, without IdleViT's recipe");
+        }
         this.spec = spec;
         this.config = config;
         this.device = device;
+        this.distill = teacher;
     }
 
     /**
@@ -81,7 +94,8 @@ public final class Trainer {
             Consumer<TrainProgress> progress)
             throws IOException {
         Gradients.recordOnlyInCollectors();
-        if (!train.labels().equals(spec.labels())) {
+        boolean labelled = distill == null || !train.labels().isEmpty();
+        if (labelled && !train.labels().equals(spec.labels())) {
             throw new IllegalArgumentException(String.format(
                     "training data labels %s differ from the model's labels %s", train.labels(), spec.labels()));
         }
@@ -104,27 +118,30 @@ public final class Trainer {
             NDManager paramManager = root.newSubManager();
             Map<String, HostTensor> start = resume ? Safetensors.read(outSpec.weightsPath(outDir)) : initialWeights;
             Map<String, NDArray> params = trainable(cfg, start, paramManager);
+            Distiller distiller = distill == null
+                    ? null
+                    : Distiller.open(distill, cfg, spec.labels(), resume, stateDir, config.seed(), paramManager);
+            Map<String, NDArray> updated = distiller == null ? params : distiller.withProjectors(params);
             AdamW optimizer =
-                    new AdamW(params, decayed(params), 0.9, 0.999, 1e-8, config.weightDecay(), root.newSubManager());
+                    new AdamW(updated, decayed(updated), 0.9, 0.999, 1e-8, config.weightDecay(), root.newSubManager());
             long step = resume ? resumedStep(stateDir, optimizer, totalSteps) : 0;
             VitForward forward = new VitForward(cfg, params);
             VitForward teacher = config.idleRecipe() == null ? null : frozen(cfg, initialWeights, paramManager);
+            Step how = new Step(forward, teacher, distiller, labelled, updated);
 
             TrainingWindow window = new TrainingWindow();
             double lastValidation = Double.NaN;
             while (step < totalSteps) {
                 Batch batch = batch(train, cfg, step, perEpoch);
                 double lr = schedule.at(step);
-                StepResult done =
-                        gradientStep(engine, root, forward, teacher, params, optimizer, batch, lr, step, perEpoch);
+                StepResult done = gradientStep(engine, root, how, optimizer, batch, lr, step, perEpoch);
                 window.add(done.loss(), done.correct(), config.batchSize());
                 step++;
                 boolean epochEnd = step % perEpoch == 0;
                 if (epochEnd) {
-                    TrainCheckpoint.write(
-                            outDir, outSpec, params, optimizer, TrainCheckpoint.of(step, totalSteps, config));
+                    TrainCheckpoint.write(outDir, outSpec, params, optimizer, state(step, totalSteps), how.extra());
                     if (validation != null) {
-                        lastValidation = accuracy(forward, validation, config.level(), root);
+                        lastValidation = TopOne.accuracy(forward, validation, config.level(), root);
                     }
                 }
                 if (step % config.logEverySteps() == 0 || epochEnd || step == totalSteps) {
@@ -178,6 +195,7 @@ public final class Trainer {
      */
     private long resumedStep(Path stateDir, AdamW optimizer, long totalSteps) throws IOException {
         TrainCheckpoint.State state = TrainCheckpoint.read(stateDir);
+        TrainCheckpoint.requireDistillation(stateDir, state, distill == null ? null : distill.settings());
         if (state.totalSteps != totalSteps || state.batchSize != config.batchSize()) {
             throw new IllegalArgumentException(String.format(
                     "%s holds a run of %d steps at batch %d; this run has %d steps at batch %d",
@@ -211,16 +229,8 @@ public final class Trainer {
      * @throws NonFiniteLossException before the update, when the loss or a gradient is not finite
      */
     private StepResult gradientStep(
-            Engine engine,
-            NDManager root,
-            VitForward forward,
-            VitForward teacher,
-            Map<String, NDArray> params,
-            AdamW optimizer,
-            Batch batch,
-            double lr,
-            long step,
-            int perEpoch) {
+            Engine engine, NDManager root, Step how, AdamW optimizer, Batch batch, double lr, long step, int perEpoch) {
+        VitForward forward = how.forward();
         VitConfig cfg = forward.config();
         long[] shape = {config.batchSize(), cfg.inChannels(), cfg.imageSize(), cfg.imageSize()};
         StepResult done;
@@ -230,12 +240,19 @@ public final class Trainer {
             try (GradientCollector gc = engine.newGradientCollector()) {
                 NDArray logits;
                 NDArray loss;
-                if (teacher == null) {
+                NDArray reference = y;
+                if (how.distiller() != null) {
+                    Distiller.Parts parts =
+                            how.distiller().step(forward, x, y, how.labelled(), config.labelSmoothing());
+                    logits = parts.logits();
+                    loss = parts.total();
+                    reference = parts.reference();
+                } else if (how.teacher() == null) {
                     logits = forward.forward(x, config.level());
                     loss = smoothedCrossEntropy(logits, y, config.labelSmoothing());
                 } else {
                     IdleRecipeLoss.Parts parts = IdleRecipeLoss.step(
-                            config.idleRecipe(), forward, teacher, x, y, config.level(), config.labelSmoothing());
+                            config.idleRecipe(), forward, how.teacher(), x, y, config.level(), config.labelSmoothing());
                     logits = parts.logits();
                     loss = parts.total();
                 }
@@ -248,7 +265,7 @@ public final class Trainer {
                     throw new NonFiniteLossException(step, lossValue, lastCheckpoint);
                 }
                 gc.backward(loss);
-                String bad = Gradients.firstNonFinite(params);
+                String bad = Gradients.firstNonFinite(how.updated());
                 if (bad != null) {
                     // One inf or NaN in a gradient poisons Adam's moments and then every
                     // weight: stop as for a non-finite loss, naming where it came from.
@@ -256,7 +273,7 @@ public final class Trainer {
                 }
                 long correct = logits.argMax(1)
                         .toType(DataType.INT32, false)
-                        .eq(y)
+                        .eq(reference)
                         .sum()
                         .getLong();
                 done = new StepResult(lossValue, correct);
@@ -264,6 +281,29 @@ public final class Trainer {
             optimizer.update(lr);
         }
         return done;
+    }
+
+    /** The state a checkpoint at {@code step} records. */
+    private TrainCheckpoint.State state(long step, long totalSteps) {
+        TrainCheckpoint.State state = TrainCheckpoint.of(step, totalSteps, config);
+        state.distillation = distill == null ? null : distill.settings().describe();
+        return state;
+    }
+
+    /**
+     * How a step computes its loss: the student, IdleViT's frozen teacher or the distiller (or
+     * neither), whether the data has labels, and every parameter the optimizer updates.
+     */
+    private record Step(
+            VitForward forward,
+            VitForward teacher,
+            Distiller distiller,
+            boolean labelled,
+            Map<String, NDArray> updated) {
+        /** Training-only tensors a checkpoint keeps in {@code training/}. */
+        Map<String, NDArray> extra() {
+            return distiller == null ? Map.of() : distiller.projectorParams();
+        }
     }
 
     /** One step's examples: {@code batchSize} images in NCHW order and their labels. */
@@ -277,35 +317,7 @@ public final class Trainer {
      */
     public static double accuracy(
             VitConfig cfg, Map<String, HostTensor> weights, TrainingData data, CompressionLevel level, Device device) {
-        try (NDManager root = NDManager.newBaseManager(device, "PyTorch")) {
-            Map<String, NDArray> arrays = new LinkedHashMap<>();
-            weights.forEach((k, t) -> arrays.put(k, root.create(FloatBuffer.wrap(t.data()), new Shape(t.shape()))));
-            return accuracy(new VitForward(cfg, arrays), data, level, root);
-        }
-    }
-
-    static double accuracy(VitForward forward, TrainingData data, CompressionLevel level, NDManager root) {
-        VitConfig cfg = forward.config();
-        int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
-        int batchSize = 64;
-        long correct = 0;
-        for (int start = 0; start < data.size(); start += batchSize) {
-            int n = Math.min(batchSize, data.size() - start);
-            float[] pixels = new float[n * perImage];
-            int[] labels = new int[n];
-            for (int i = 0; i < n; i++) {
-                TrainingData.Example ex = data.get(start + i, null);
-                System.arraycopy(ex.pixels(), 0, pixels, i * perImage, perImage);
-                labels[i] = ex.label();
-            }
-            try (NDManager batch = root.newSubManager()) {
-                NDArray x = batch.create(
-                        FloatBuffer.wrap(pixels), new Shape(n, cfg.inChannels(), cfg.imageSize(), cfg.imageSize()));
-                NDArray pred = forward.forward(x, level).argMax(1).toType(DataType.INT32, false);
-                correct += pred.eq(batch.create(labels)).sum().getLong();
-            }
-        }
-        return (double) correct / data.size();
+        return TopOne.accuracy(cfg, weights, data, level, device);
     }
 
     /** Mean over the batch of cross-entropy against (1 - ε)·one-hot + ε / K. */
