@@ -17,6 +17,7 @@ import org.tocomstream.job.cli.ParsedArgs;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.model.ModelSpec.PreprocessConfig;
 import org.tocomstream.model.VitConfig;
+import org.tocomstream.model.train.Distillation;
 import org.tocomstream.model.train.IdleRecipe;
 import org.tocomstream.model.train.TrainConfig;
 
@@ -52,37 +53,38 @@ public final class TrainCommand implements Command {
     static final int DEFAULT_TRAIN_SIZE = 8000;
     static final int DEFAULT_VAL_SIZE = 1000;
 
-    private final OptionParser parser = CompressionOptions.declare(DataOptions.declare(new OptionParser("train")
-                            .value(PRESET, "NAME", "architecture preset, fresh weights")
-                            .value(MODEL, "DIR", "model directory to fine-tune"))
-                    .value(TRAIN_SIZE, "N", "generated training scenes (default 8000)")
-                    .value(VAL_DATA, "DIR", "validation image folder (labels as the training data's)")
+    private final OptionParser parser = DistillOptions.declare(CompressionOptions.declare(
+                            DataOptions.declare(new OptionParser("train")
+                                            .value(PRESET, "NAME", "architecture preset, fresh weights")
+                                            .value(MODEL, "DIR", "model directory to fine-tune"))
+                                    .value(TRAIN_SIZE, "N", "generated training scenes (default 8000)")
+                                    .value(VAL_DATA, "DIR", "validation image folder (labels as the training data's)")
+                                    .value(
+                                            VAL_SIZE,
+                                            "N",
+                                            "generated validation scenes, VALIDATION split (default 1000;\n0 = no validation)"))
+                    .value(EPOCHS, "N", "passes over the training data (required)")
+                    .value(BATCH, "N", "images per step (default 64; an epoch drops its last partial batch)")
+                    .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
+                    .value(MIN_LR, "X", "learning rate at the end of the cosine decay (default 1e-5)")
+                    .value(WARMUP_EPOCHS, "X", "linear warm-up, in epochs, fractions allowed (default 1)")
+                    .value(WEIGHT_DECAY, "X", "decoupled weight decay on matrices (default 0.05)")
+                    .value(LABEL_SMOOTHING, "X", "label smoothing in [0, 1) (default 0.1)")
+                    .flag(NO_AUGMENT, "no random crop and flip")
+                    .value(SEED, "N", "seed of the fresh weights, shuffling and augmentation (default 0)")
+                    .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
                     .value(
-                            VAL_SIZE,
-                            "N",
-                            "generated validation scenes, VALIDATION split (default 1000;\n0 = no validation)"))
-            .value(EPOCHS, "N", "passes over the training data (required)")
-            .value(BATCH, "N", "images per step (default 64; an epoch drops its last partial batch)")
-            .value(LR, "X", "peak learning rate, AdamW (default 1e-3)")
-            .value(MIN_LR, "X", "learning rate at the end of the cosine decay (default 1e-5)")
-            .value(WARMUP_EPOCHS, "X", "linear warm-up, in epochs, fractions allowed (default 1)")
-            .value(WEIGHT_DECAY, "X", "decoupled weight decay on matrices (default 0.05)")
-            .value(LABEL_SMOOTHING, "X", "label smoothing in [0, 1) (default 0.1)")
-            .flag(NO_AUGMENT, "no random crop and flip")
-            .value(SEED, "N", "seed of the fresh weights, shuffling and augmentation (default 0)")
-            .value(LOG_EVERY, "N", "progress line every N steps (default 20) and after each epoch")
-            .value(
-                    INPUT_SIZE,
-                    "PX",
-                    "network input side, --preset only: a multiple of the patch size;\n"
-                            + "sets the architecture's imageSize (default the preset's)")
-            .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
-            .flag(
-                    IDLE_RECIPE,
-                    "IdleViT's fine-tuning recipe at an idle level (needs --model):\n"
-                            + "masked form, token-cut loss, distillation from the model")
-            .value(DISTILL_WEIGHT, "W", "--idle-recipe's logit distillation weight (default 10)")
-            .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)")
+                            INPUT_SIZE,
+                            "PX",
+                            "network input side, --preset only: a multiple of the patch size;\n"
+                                    + "sets the architecture's imageSize (default the preset's)")
+                    .value(CROP_FRACTION, "X", "centre-crop fraction in (0, 1] (default 0.875, or the model's)")
+                    .flag(
+                            IDLE_RECIPE,
+                            "IdleViT's fine-tuning recipe at an idle level (needs --model):\n"
+                                    + "masked form, token-cut loss, distillation from the model")
+                    .value(DISTILL_WEIGHT, "W", "--idle-recipe's logit distillation weight (default 10)")
+                    .value(OUT, "DIR", "model directory to write, resumed if it holds this run (required)"))
             .deviceAndCommonFlags();
 
     @Override
@@ -103,7 +105,9 @@ public final class TrainCommand implements Command {
                 + "             [--frame-size PX] [--batch N] [--lr X] [--min-lr X] [--warmup-epochs X]\n"
                 + "             [--weight-decay X] [--label-smoothing X] [--no-augment] [--seed N]\n"
                 + "             [--log-every N] [--input-size PX] [--crop-fraction X] [--device DEV]\n"
-                + "             [--idle-recipe [--distill-weight W]]\n\n"
+                + "             [--idle-recipe [--distill-weight W]]\n"
+                + "             [--teacher DIR [--images DIR] [--projectors Q] [--feature-weight B]\n"
+                + "              [--kd-weight W | --no-kd] [--temperature T]]\n\n"
                 + "AdamW with linear warm-up then cosine decay, label-smoothed cross-entropy, random\n"
                 + "crop (75-100 % of the area) and flip. The compression option is the level every\n"
                 + "training forward pass runs at (merging or pruning inside the graph, gradients flow\n"
@@ -127,6 +131,16 @@ public final class TrainCommand implements Command {
                 + "weights at no compression, frozen (W = --distill-weight, default 10). Defaults\n"
                 + "become --lr 1e-5, --min-lr 1e-6, --warmup-epochs 0. Validation runs the\n"
                 + "inference form.\n\n"
+                + "Distillation. --teacher DIR distils the student (--preset or --model; another\n"
+                + "architecture allowed) from that model, frozen, at no compression. The loss is\n"
+                + "CE + W·T²·KL(softmax(t/T) || softmax(s/T)) + B·mean(1 - cos(f, f_t)): f_t is the\n"
+                + "teacher's class token after its final norm (what its head reads), f the mean of Q\n"
+                + "projectors ReLU(Linear(student width -> teacher width)) of the student's. Defaults\n"
+                + "Q 3, B 25, W 1, T 4; --no-kd sets W 0, --feature-weight 0 drops the projectors.\n"
+                + "The projectors are saved in training/ (resume restores them and their optimizer\n"
+                + "state), never in model.safetensors. Labels and input size must be the teacher's;\n"
+                + "a --preset student takes the teacher's preprocessing. --images DIR trains on\n"
+                + "unlabelled frames (no CE; the progress acc is then agreement with the teacher).\n\n"
                 + "Checkpoints and resume. After every epoch --out receives model.json,\n"
                 + "model.safetensors (loadable by predict and evaluate) and training/ (optimizer\n"
                 + "state and step). Running the same command again resumes from the last finished\n"
@@ -162,7 +176,10 @@ public final class TrainCommand implements Command {
             OptionalDouble cropFraction,
             Path out,
             Device device,
-            String commandLine) {}
+            String commandLine,
+            Path teacher,
+            Distillation distillation,
+            Path images) {}
 
     private static Settings settings(ParsedArgs args, String[] argv) throws UsageException {
         checkCombinations(args);
@@ -170,6 +187,7 @@ public final class TrainCommand implements Command {
         int epochs = args.positiveInt(EPOCHS, 1);
         int batch = args.positiveInt(BATCH, 64);
         IdleRecipe recipe = idleRecipe(args, level);
+        Distillation distillation = DistillOptions.parse(args, level, IDLE_RECIPE);
         double lr = args.number(LR, recipe == null ? 1e-3 : IdleRecipe.DEFAULT_LR, x -> x > 0, "a number > 0");
         double minLr = args.number(
                 MIN_LR, Math.min(recipe == null ? 1e-5 : IdleRecipe.DEFAULT_MIN_LR, lr), x -> x >= 0, "a number >= 0");
@@ -229,7 +247,10 @@ public final class TrainCommand implements Command {
                 crop,
                 args.path(OUT).orElseThrow(),
                 DeviceOption.parse(args),
-                "tocom-stream train " + String.join(" ", argv));
+                "tocom-stream train " + String.join(" ", argv),
+                args.path(DistillOptions.TEACHER).orElse(null),
+                distillation,
+                args.path(DistillOptions.IMAGES).orElse(null));
     }
 
     /** IdleViT's recipe when {@code --idle-recipe} asks for it, checked against the level; else null. */
@@ -252,7 +273,7 @@ public final class TrainCommand implements Command {
         if (!args.has(PRESET) && !args.has(MODEL)) {
             throw args.error("give --preset NAME (fresh weights) or --model DIR (fine-tune)");
         }
-        DataOptions.check(args, TRAIN_SIZE, VAL_SIZE);
+        DistillOptions.checkData(args, TRAIN_SIZE, VAL_SIZE);
         args.atMostOne(VAL_DATA, VAL_SIZE);
         args.requires(INPUT_SIZE, PRESET);
         args.required(EPOCHS, "N");

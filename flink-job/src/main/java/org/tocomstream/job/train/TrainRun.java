@@ -24,6 +24,7 @@ import org.tocomstream.model.Safetensors;
 import org.tocomstream.model.VitCheckpoint;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitInit;
+import org.tocomstream.model.train.DistillTeacher;
 import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.Trainer;
@@ -41,25 +42,19 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
 
     int execute(PrintStream out) throws CommandFailedException {
         ModelSpec base = s.model() == null ? null : readModel(s.model());
-        PreprocessConfig pre = preprocessing(base);
+        TrainTeacher teacher = s.teacher() == null ? null : TrainTeacher.read(s.teacher());
+        PreprocessConfig pre = teacher != null && base == null
+                ? teacher.presetPreprocessing(s.preset(), s.inputSize(), s.cropFraction())
+                : preprocessing(base);
         ImagePreprocessor preprocessor = new ImagePreprocessor(pre);
-        TrainingData train = trainingData(base, preprocessor);
-        List<String> labels = train.labels();
+        TrainingData train = trainingData(base, teacher, preprocessor);
+        // Unlabelled frames (--images): the student takes the teacher's classes.
+        List<String> labels = train.labels().isEmpty() ? teacher.spec().labels() : train.labels();
         TrainingData validation = validationData(labels, preprocessor);
 
-        ModelSpec spec;
-        if (base == null) {
-            VitConfig cfg = architecture(s.preset(), pre.inputSize(), labels.size());
-            spec = new ModelSpec(
-                    ModelSpec.FORMAT_VERSION,
-                    cfg,
-                    labels,
-                    pre,
-                    CompressionLevel.none(),
-                    ModelSpec.DEFAULT_WEIGHTS_FILE,
-                    s.commandLine());
-        } else {
-            spec = base.withPreprocessing(pre).withSource(s.commandLine());
+        ModelSpec spec = studentSpec(base, labels, pre);
+        if (teacher != null) {
+            teacher.check(spec);
         }
         CompressionLevel level = s.config().level();
         Optional<String> misfit = level.misfit(
@@ -89,9 +84,10 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
                 perEpoch,
                 s.config().batchSize(),
                 s.out());
+        DistillTeacher distill = teacher == null ? null : load(teacher);
         Trainer.TrainSummary summary;
         try {
-            summary = new Trainer(spec, s.config(), s.device())
+            summary = new Trainer(spec, s.config(), s.device(), distill)
                     .train(initial, train, validation, s.out(), p -> err.println(p.line()));
         } catch (IOException | IllegalArgumentException | Trainer.NonFiniteLossException e) {
             throw new CommandFailedException("training into " + s.out() + " failed: " + Cli.describe(e), e);
@@ -118,6 +114,32 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
         return Cli.OK;
     }
 
+    /** The spec trained: fresh from the preset with {@code labels}, or {@code --model}'s. */
+    private ModelSpec studentSpec(ModelSpec base, List<String> labels, PreprocessConfig pre) {
+        if (base != null) {
+            return base.withPreprocessing(pre).withSource(s.commandLine());
+        }
+        return new ModelSpec(
+                ModelSpec.FORMAT_VERSION,
+                architecture(s.preset(), pre.inputSize(), labels.size()),
+                labels,
+                pre,
+                CompressionLevel.none(),
+                ModelSpec.DEFAULT_WEIGHTS_FILE,
+                s.commandLine());
+    }
+
+    /** The teacher's weights and settings, announced on stderr. */
+    private DistillTeacher load(TrainTeacher teacher) throws CommandFailedException {
+        DistillTeacher loaded = teacher.load(s.distillation());
+        err.printf(
+                "train: distilling from --teacher %s (%s): %s%n",
+                s.teacher(),
+                teacher.spec().architecture().name(),
+                s.distillation().describe());
+        return loaded;
+    }
+
     private static ModelSpec readModel(Path dir) throws CommandFailedException {
         try {
             return ModelSpec.read(dir);
@@ -140,20 +162,33 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
                 s.cropFraction().orElse(p.cropFraction()));
     }
 
-    private TrainingData trainingData(ModelSpec base, ImagePreprocessor pre) throws CommandFailedException {
+    private TrainingData trainingData(ModelSpec base, TrainTeacher teacher, ImagePreprocessor pre)
+            throws CommandFailedException {
         if (s.generator() != null) {
             if (base != null && !base.labels().equals(s.generator().labels())) {
                 throw new CommandFailedException(String.format(
                         "the labels of --model %s %s differ from the generator's %s",
                         s.model(), base.labels(), s.generator().labels()));
             }
+            if (teacher != null && !teacher.spec().labels().equals(s.generator().labels())) {
+                throw new CommandFailedException(String.format(
+                        "the labels of --teacher %s %s differ from the generator's %s",
+                        s.teacher(), teacher.spec().labels(), s.generator().labels()));
+            }
             return new GeneratedData(s.generator(), s.trainSize(), pre);
         }
         try {
-            // With --model, class directories map to the model's labels by name.
-            return ImageFolderData.open(s.data(), base == null ? null : base.labels(), pre);
+            if (s.images() != null) {
+                return ImageFolderData.unlabeled(s.images(), pre);
+            }
+            // With --model (or --teacher), class directories map to its labels by name.
+            List<String> known = base != null
+                    ? base.labels()
+                    : teacher != null ? teacher.spec().labels() : null;
+            return ImageFolderData.open(s.data(), known, pre);
         } catch (IOException e) {
-            throw new CommandFailedException("cannot read --data: " + Cli.describe(e), e);
+            throw new CommandFailedException(
+                    "cannot read " + (s.images() != null ? "--images" : "--data") + ": " + Cli.describe(e), e);
         }
     }
 
