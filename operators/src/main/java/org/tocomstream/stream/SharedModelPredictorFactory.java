@@ -78,14 +78,15 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             choice.close();
             throw e;
         }
+        String deviceName = Devices.name(device);
         LOG.info(
                 "Subtask {} runs on {}: model {} from {}, the instance of this TaskManager on {} that {} subtask(s)"
                         + " share ({} = {}, GPUs assigned under external resource '{}': {}), compensator {} ({} = {})",
                 context.subtaskIndex(),
-                Devices.name(device),
+                deviceName,
                 lease.modelId(),
                 config.modelDir(),
-                Devices.name(device),
+                deviceName,
                 registry.references(dir, device, plugin),
                 ModelConfig.DEVICE,
                 config.device(),

@@ -100,9 +100,9 @@ final class LadderReuse {
         double dense = cost.macs(CompressionLevel.none());
         int steps = (int) Math.round(1 / GRID);
         List<Integer> chosen = new ArrayList<>();
+        double[] strengths = Arrays.copyOf(LadderCandidates.STRENGTHS, LadderCandidates.STRENGTHS.length + 1);
+        strengths[strengths.length - 1] = DEEPER;
         for (double s : speedups) {
-            double[] strengths = Arrays.copyOf(LadderCandidates.STRENGTHS, LadderCandidates.STRENGTHS.length + 1);
-            strengths[strengths.length - 1] = DEEPER;
             for (double strength : strengths) {
                 double target = 1 / (s * strength);
                 int best = 1;
@@ -120,7 +120,8 @@ final class LadderReuse {
         return chosen.stream().sorted((a, b) -> b - a).map(LadderReuse::level).toList();
     }
 
-    private static CompressionLevel level(int step) {
+    /** The level {@code reuse:F} at grid point {@code step} (F = step x {@link #GRID}). */
+    static CompressionLevel level(int step) {
         return CompressionLevel.reuse(Math.round(step * GRID * 100) / 100.0);
     }
 

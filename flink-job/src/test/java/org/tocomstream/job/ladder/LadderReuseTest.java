@@ -24,7 +24,7 @@ class LadderReuseTest {
         // The grid step is 0.05 of the tokens: the deepest candidate is the grid point nearest the
         // target in MACs, so no grid point lies closer.
         for (int step = 1; step <= 20; step++) {
-            CompressionLevel other = CompressionLevel.reuse(Math.round(step * LadderReuse.GRID * 100) / 100.0);
+            CompressionLevel other = LadderReuse.level(step);
             assertThat(Math.abs(macsFraction(deepest) - deepestTarget))
                     .isLessThanOrEqualTo(Math.abs(macsFraction(other) - deepestTarget));
         }
