@@ -37,6 +37,8 @@ import java.util.OptionalInt;
  *       and takes the others from the stream's cache, its attention in the rows or the
  *       accumulate mode ({@code ReuseParams}). It needs the cache (the inference operator keeps
  *       one per camera); without one a frame is computed in full.
+ *   <li>{@link #student()}: not a compression of the model but the job's smaller second model,
+ *       run plain; the predictor that has one routes the batch to it.
  * </ul>
  *
  * <p>A level is its method plus one immutable parameter value of that method's family ({@code
@@ -66,10 +68,12 @@ public final class CompressionLevel implements Serializable {
         DIFFRATE,
         GTP,
         IDLE,
-        REUSE
+        REUSE,
+        STUDENT
     }
 
     private static final CompressionLevel NONE = new CompressionLevel(Method.NONE, null);
+    private static final CompressionLevel STUDENT = new CompressionLevel(Method.STUDENT, null);
 
     private final Method method;
     /** The family's parameters, of the class {@link #text} pairs with {@link #method}; null for none. */
@@ -90,6 +94,11 @@ public final class CompressionLevel implements Serializable {
     /** No compression: the plain model. */
     public static CompressionLevel none() {
         return NONE;
+    }
+
+    /** The student: the job's second, smaller model for the same labels, run uncompressed ({@code src/docs/student.md}). */
+    public static CompressionLevel student() {
+        return STUDENT;
     }
 
     /** ToMe with r tokens merged in every block; {@code tome(0)} is {@link #none()}. */
@@ -181,8 +190,8 @@ public final class CompressionLevel implements Serializable {
         Objects.requireNonNull(text, "compression level");
         String s = text.trim().toLowerCase(Locale.ROOT);
         try {
-            if (s.equals("none") || s.equals("0")) {
-                return NONE;
+            if (s.equals("none") || s.equals("0") || s.equals("student")) {
+                return s.equals("student") ? STUDENT : NONE;
             }
             int colon = s.indexOf(':');
             if (colon < 0) {
@@ -210,7 +219,7 @@ public final class CompressionLevel implements Serializable {
                                     + " diffrate:deit-s@2.9, diffrate:file=PATH,"
                                     + " gtp:P[,alpha=A,theta=T,graph=G,k=K,scale=on|off], idle:RATE,"
                                     + " idle:RATE@B1,B2,..., idle:R1,R2,...@B1,B2,...,"
-                                    + " reuse:FRACTION|COUNT[,attn=rows|accumulate]",
+                                    + " reuse:FRACTION|COUNT[,attn=rows|accumulate], student",
                             text, e.getMessage()),
                     e);
         }
@@ -226,6 +235,7 @@ public final class CompressionLevel implements Serializable {
             case GTP -> "gtp:" + ((GtpParams) params).text();
             case IDLE -> "idle:" + ((IdleSchedule) params).text();
             case REUSE -> "reuse:" + ((ReuseParams) params).text();
+            case STUDENT -> "student";
         };
     }
 
@@ -238,19 +248,12 @@ public final class CompressionLevel implements Serializable {
         return method == Method.NONE;
     }
 
-    /**
-     * The constant ToMe degree r, if this level is {@code tome(r)} (or {@code none()}, which is
-     * r = 0). Token Compensators are trained over these degrees or over {@link
-     * #tomeDecreasingDegree()}'s.
-     */
+    /** The constant ToMe degree r of {@code tome(r)} (0 for none, else empty): a compensator's degrees. */
     public OptionalInt tomeDegree() {
         return tomeR(TomeSchedule.Shape.CONSTANT);
     }
 
-    /**
-     * The r of ToMe's decreasing schedule ({@link #tomeDecreasing(int)}); 0 for {@link #none()};
-     * empty for every other level.
-     */
+    /** The r of ToMe's decreasing schedule ({@link #tomeDecreasing(int)}); 0 for none, else empty. */
     public OptionalInt tomeDecreasingDegree() {
         return tomeR(TomeSchedule.Shape.DECREASING);
     }
@@ -263,10 +266,7 @@ public final class CompressionLevel implements Serializable {
         return params instanceof TomeSchedule tome ? tome.r(wanted) : OptionalInt.empty();
     }
 
-    /**
-     * The requested ToMe r for each of {@code depth} blocks, before the run-time clamp. All zeros
-     * for other methods.
-     */
+    /** The requested ToMe r for each of {@code depth} blocks, before the run-time clamp; zeros for other methods. */
     public int[] tomeSchedule(int depth) {
         return params instanceof TomeSchedule tome ? tome.perBlock(depth) : new int[depth];
     }
@@ -328,10 +328,7 @@ public final class CompressionLevel implements Serializable {
         return params instanceof GtpParams gtp ? gtp : null;
     }
 
-    /**
-     * Patch tokens a reuse level recomputes per block and frame on a model with {@code patches}
-     * patch tokens; -1 for other levels.
-     */
+    /** Patch tokens a reuse level recomputes per block and frame of a model of {@code patches}; else -1. */
     public int reuseRecomputed(int patches) {
         return params instanceof ReuseParams reuse ? reuse.recomputed(patches) : -1;
     }
@@ -346,6 +343,11 @@ public final class CompressionLevel implements Serializable {
         return method == Method.REUSE;
     }
 
+    /** Whether this level runs the student model instead of the model ({@link #student()}). */
+    public boolean isStudent() {
+        return method == Method.STUDENT;
+    }
+
     /** The IdleViT keep ratios; for other methods a schedule in which no block idles. */
     public IdleSchedule idleSchedule() {
         return params instanceof IdleSchedule idle ? idle : IdleSchedule.NONE;
@@ -353,7 +355,7 @@ public final class CompressionLevel implements Serializable {
 
     /**
      * The method name as written in labels: {@code none}, {@code tome}, {@code evit}, {@code
-     * diffrate}, {@code gtp}, {@code idle} or {@code reuse}.
+     * diffrate}, {@code gtp}, {@code idle}, {@code reuse} or {@code student}.
      */
     public String methodName() {
         return method.name().toLowerCase(Locale.ROOT);

@@ -58,6 +58,10 @@ import java.util.Objects;
  * and norms (N·D per gate), LayerNorms on all N tokens, the full N×N softmax (H·N² exponentials)
  * and the column delta (H·N·k') of the accumulate mode, gathers and scatters; no compensator runs.
  *
+ * <p>The {@linkplain CompressionLevel#student() student} level costs the student model's plain
+ * forward pass, {@code CostModel.of(student).macs(none)}: known only to a cost model made {@link
+ * #withStudent} (the job's when it has a student).
+ *
  * <p>The compensator term counts an unmerged side branch; use rank 0 when the deltas are merged
  * into the weights or no compensator runs.
  *
@@ -69,8 +73,9 @@ import java.util.Objects;
  *
  * @param geometry the architecture's token geometry
  * @param compensatorRank rank of the Token Compensator side branch, 0 for none
+ * @param student the student model's geometry, which costs the student level; null for none
  */
-public record CostModel(TokenGeometry geometry, int compensatorRank) {
+public record CostModel(TokenGeometry geometry, int compensatorRank, TokenGeometry student) {
 
     public CostModel {
         Objects.requireNonNull(geometry, "geometry");
@@ -80,6 +85,11 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         }
     }
 
+    /** The cost model of {@code geometry} with a compensator branch of the given rank and no student. */
+    public CostModel(TokenGeometry geometry, int compensatorRank) {
+        this(geometry, compensatorRank, null);
+    }
+
     /** The cost model of {@code geometry} without a compensator side branch. */
     public static CostModel of(TokenGeometry geometry) {
         return new CostModel(geometry, 0);
@@ -87,11 +97,23 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
 
     /** A copy counting a Token Compensator side branch of the given rank (0 for none). */
     public CostModel withCompensatorRank(int rank) {
-        return new CostModel(geometry, rank);
+        return new CostModel(geometry, rank, student);
     }
 
-    /** MACs of the whole forward pass for one image. */
+    /** A copy that costs the student level as a plain forward pass of a model of {@code student}. */
+    public CostModel withStudent(TokenGeometry student) {
+        return new CostModel(geometry, compensatorRank, Objects.requireNonNull(student, "student geometry"));
+    }
+
+    /**
+     * MACs of the whole forward pass for one image.
+     *
+     * @throws IllegalArgumentException for the student level when this cost model has no student
+     */
     public long macs(CompressionLevel level) {
+        if (level.isStudent()) {
+            return studentCost().macs(CompressionLevel.none());
+        }
         long total = patchEmbedMacs() + headMacs();
         for (long block : blockMacs(level)) {
             total += block;
@@ -107,10 +129,14 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
     /**
      * MACs of each transformer block for one image, {@code geometry.depth()} elements: attention on
      * the tokens entering the block, MLP on the tokens left after its reduction, plus the
-     * compensator branch if any. Excludes the patch embedding and the head.
+     * compensator branch if any. Excludes the patch embedding and the head. The student level
+     * gives the student's blocks ({@code student.depth()} elements).
      */
     public long[] blockMacs(CompressionLevel level) {
         Objects.requireNonNull(level, "level");
+        if (level.isStudent()) {
+            return studentCost().blockMacs(CompressionLevel.none());
+        }
         if (level.isReuse()) {
             return reuseBlockMacs(level);
         }
@@ -155,6 +181,14 @@ public record CostModel(TokenGeometry geometry, int compensatorRank) {
         long[] out = new long[geometry.depth()];
         Arrays.fill(out, 4 * k * d * d + attention + 2 * k * d * geometry.mlpWidth());
         return out;
+    }
+
+    private CostModel studentCost() {
+        if (student == null) {
+            throw new IllegalArgumentException(
+                    "compression level student needs a student model: this cost model has none (CostModel.withStudent)");
+        }
+        return CostModel.of(student);
     }
 
     /** MACs of the patch embedding (a P×P stride-P convolution), independent of the level. */

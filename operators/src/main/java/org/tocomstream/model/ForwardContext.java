@@ -34,6 +34,10 @@ public final class ForwardContext {
 
     private ForwardContext(CompressionLevel level, QvAdapter adapter, boolean inPlace, ForwardTrace trace) {
         this.level = Objects.requireNonNull(level, "level");
+        if (level.isStudent()) {
+            throw new IllegalArgumentException(
+                    "compression level student runs the student model (the predictor's), not a compression of this one");
+        }
         this.adapter = adapter;
         this.inPlace = inPlace;
         this.trace = trace;

@@ -65,6 +65,16 @@ final class AdaptiveLevelSource implements LevelSource {
         }
     }
 
+    @Override
+    public boolean usesStudent() {
+        for (int i = 0; i < config.ladder().size(); i++) {
+            if (config.ladder().level(i).isStudent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private transient long lastDebugMs = Long.MIN_VALUE / 2;
 
     @Override

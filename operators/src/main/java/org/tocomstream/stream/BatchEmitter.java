@@ -3,8 +3,10 @@ package org.tocomstream.stream;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.tocomstream.compress.CompressionLevel;
 
 /**
  * Turns a labelled batch into output: one {@link LabelRecord} per frame, in order, with its input
@@ -12,20 +14,21 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * held back; and the per-frame and per-batch metrics of the emission. Task thread only.
  *
  * <pre>{@code
- * BatchEmitter emitter = new BatchEmitter(modelId, "gpu1", metrics, output::collect, output::emitWatermark);
+ * BatchEmitter emitter = new BatchEmitter(predictor::modelId, "gpu1", metrics, output::collect, output::emitWatermark);
  * emitter.emit(batch, nowMs);
  * }</pre>
  */
 final class BatchEmitter {
 
-    private final String modelId;
+    private final Function<CompressionLevel, String> modelIds;
     private final String device;
     private final InferenceMetrics metrics;
     private final Consumer<StreamRecord<LabelRecord>> records;
     private final Consumer<Watermark> watermarks;
 
     /**
-     * @param modelId the model's identity, written into every label
+     * @param modelIds the identity of the model that answers a batch at a level ({@link
+     *     BatchPredictor#modelId(CompressionLevel)}), written into its labels
      * @param device the device that runs the model ({@link BatchPredictor#device()}), written into
      *     every label; null to leave it out
      * @param metrics updated per frame ({@code frameAgeMs}) and per batch
@@ -33,12 +36,12 @@ final class BatchEmitter {
      * @param watermarks where the watermark after a batch goes
      */
     BatchEmitter(
-            String modelId,
+            Function<CompressionLevel, String> modelIds,
             String device,
             InferenceMetrics metrics,
             Consumer<StreamRecord<LabelRecord>> records,
             Consumer<Watermark> watermarks) {
-        this.modelId = modelId;
+        this.modelIds = Objects.requireNonNull(modelIds, "model ids");
         this.device = device;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.records = Objects.requireNonNull(records, "records");
@@ -57,6 +60,7 @@ final class BatchEmitter {
                 new LabelRecord.Level(batch.level().methodName(), batch.level().toString(), result.compensator());
         // Microsecond precision is plenty and keeps the JSON short.
         double inferenceMs = Math.round(result.inferenceNanos() / 1e3) / 1e3;
+        String modelId = modelIds.apply(batch.level());
         int next = 0;
         for (int i = 0; i < n; i++) {
             PendingFrame p = batch.frames().get(i);

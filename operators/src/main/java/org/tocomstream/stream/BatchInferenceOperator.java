@@ -153,7 +153,8 @@ final class BatchInferenceOperator extends AbstractStreamOperator<LabelRecord>
                     labels.size(),
                     labels.size());
         }
-        emitter = new BatchEmitter(modelId, predictor.device(), metrics, output::collect, output::emitWatermark);
+        emitter = new BatchEmitter(
+                predictor::modelId, predictor.device(), metrics, output::collect, output::emitWatermark);
         levelSource.open(getProcessingTimeService()::getCurrentProcessingTime);
         inferenceThreads = InferenceThreads.start(
                 batching.maxInFlight(),

@@ -22,6 +22,19 @@ public interface BatchPredictor extends AutoCloseable {
     String modelId();
 
     /**
+     * The identity of the student that answers batches at the {@link CompressionLevel#student()
+     * student} level ({@link ModelConfig#studentDir()}), or null when this predictor has none.
+     */
+    default String studentId() {
+        return null;
+    }
+
+    /** The model that answers a batch at {@code level}, as labels report it: the student's at the student level. */
+    default String modelId(CompressionLevel level) {
+        return level.isStudent() && studentId() != null ? studentId() : modelId();
+    }
+
+    /**
      * The device the model runs on as labels report it ({@code device}): {@code cpu} or {@code
      * gpuN}, N the CUDA index; null when unknown (labels then omit the field).
      */
@@ -33,7 +46,7 @@ public interface BatchPredictor extends AutoCloseable {
     List<String> labels();
 
     /**
-     * Logits of a batch. With a Token Compensator, a batch at a constant ToMe level n runs with
+     * Logits of a batch; at the student level, the student's ({@link #studentId()}). With a Token Compensator, a batch at a constant ToMe level n runs with
      * the delta Δ(m→n) of the pair {@link #compensator(CompressionLevel)} reports (m = the
      * model's trained degree); other levels run the plain compressed model.
      *

@@ -40,6 +40,11 @@ final class FixedLevelSource implements LevelSource {
     }
 
     @Override
+    public boolean usesStudent() {
+        return level.isStudent();
+    }
+
+    @Override
     public String toString() {
         return "fixed(" + level + ")";
     }

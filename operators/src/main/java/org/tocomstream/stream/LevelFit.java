@@ -15,11 +15,18 @@ final class LevelFit {
 
     /**
      * @throws SuppressRestartsException around the {@link IllegalArgumentException} that names
-     *     the setting and the level, when a level does not fit the predictor's model
+     *     the setting and the level, when a level does not fit the predictor's model or the levels
+     *     include the student and the predictor has none
      */
     static void require(LevelSource levels, BatchPredictor predictor) {
         try {
             predictor.geometry().ifPresent(g -> levels.requireFits(g, "the model " + predictor.modelId()));
+            if (levels.usesStudent() && predictor.studentId() == null) {
+                throw new IllegalArgumentException(String.format(
+                        "the levels of %s include student, but the model %s has no student: set %s to the"
+                                + " student's model directory",
+                        levels, predictor.modelId(), ModelConfig.STUDENT_DIR));
+            }
         } catch (IllegalArgumentException e) {
             throw new SuppressRestartsException(e);
         }

@@ -58,6 +58,14 @@ public interface LevelSource extends Serializable {
      */
     default void requireFits(TokenGeometry geometry, String model) {}
 
+    /**
+     * Whether this source may answer the {@link CompressionLevel#student() student} level, which
+     * needs a predictor with a student; a source that cannot list its levels says no.
+     */
+    default boolean usesStudent() {
+        return false;
+    }
+
     /** Called once per subtask when the operator closes. */
     default void close() throws Exception {}
 

@@ -39,9 +39,17 @@ import org.tocomstream.compensate.TokenCompensator;
  *     (setting {@value #COMPENSATOR})
  * @param compensatorScale the scale s the plugin is applied at, finite and ≥ 0; null for the
  *     plugin's default (setting {@value #COMPENSATOR_SCALE})
+ * @param studentDir a second model directory with the same labels and preprocessing, loaded beside
+ *     the model on the same device and run for batches at the {@code student} level; null for none
+ *     (setting {@value #STUDENT_DIR}; {@code src/docs/student.md})
  */
 public record ModelConfig(
-        String modelDir, String device, String gpuResourceName, String compensator, Double compensatorScale)
+        String modelDir,
+        String device,
+        String gpuResourceName,
+        String compensator,
+        Double compensatorScale,
+        String studentDir)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -57,6 +65,9 @@ public record ModelConfig(
 
     /** Setting name of {@link #compensator()}. */
     public static final String COMPENSATOR = "vit.model.compensator";
+
+    /** Setting name of {@link #studentDir()}. */
+    public static final String STUDENT_DIR = "vit.model.student";
 
     /** Setting name of {@link #compensatorScale()}. */
     public static final String COMPENSATOR_SCALE = "vit.model.compensator-scale";
@@ -105,6 +116,20 @@ public record ModelConfig(
             throw new IllegalArgumentException(String.format(
                     Locale.ROOT, "%s must be finite and >= 0 but was %s", COMPENSATOR_SCALE, compensatorScale));
         }
+        if (studentDir != null && studentDir.isBlank()) {
+            throw new IllegalArgumentException(STUDENT_DIR + " must name a model directory or be absent but was empty");
+        }
+    }
+
+    /** A model without a student. */
+    public ModelConfig(
+            String modelDir, String device, String gpuResourceName, String compensator, Double compensatorScale) {
+        this(modelDir, device, gpuResourceName, compensator, compensatorScale, null);
+    }
+
+    /** A copy whose subtasks also load the student in {@code dir} ({@link #studentDir()}); null for none. */
+    public ModelConfig withStudent(String dir) {
+        return new ModelConfig(modelDir, device, gpuResourceName, compensator, compensatorScale, dir);
     }
 
     /**

@@ -70,11 +70,16 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         DeviceSelection.Choice choice =
                 DeviceSelection.resolve(config.device(), context.subtaskIndex(), context.gpuIndices(), loads);
         Device device;
-        ModelRegistry.Lease lease;
+        ModelRegistry.Lease lease = null;
+        ModelRegistry.Lease student;
         try {
             device = device(choice, context, devices);
             lease = registry.acquire(dir, device, plugin);
+            student = StudentModel.acquire(config, registry, device, lease);
         } catch (IOException | RuntimeException | Error e) {
+            if (lease != null) {
+                lease.close();
+            }
             choice.close();
             throw e;
         }
@@ -104,7 +109,16 @@ final class SharedModelPredictorFactory implements PredictorFactory {
                 reuse.maxStreams(),
                 String.format("%.1f", perCamera / 1e6),
                 String.format("%.0f", reuse.maxStreams() * perCamera / 1e6));
-        return new SharedModelPredictor(lease, config.compensatorScale(), choice, reuse);
+        if (student != null) {
+            LOG.info(
+                    "Subtask {}: the student level runs {} from {} ({}) on {}",
+                    context.subtaskIndex(),
+                    student.modelId(),
+                    config.studentDir(),
+                    ModelConfig.STUDENT_DIR,
+                    deviceName);
+        }
+        return new SharedModelPredictor(lease, student, config.compensatorScale(), choice, reuse);
     }
 
     /**
@@ -165,6 +179,9 @@ final class SharedModelPredictorFactory implements PredictorFactory {
     static final class SharedModelPredictor implements BatchPredictor {
 
         private final ModelRegistry.Lease lease;
+        /** The student's lease, or null without one. */
+        private final ModelRegistry.Lease student;
+
         private final VitModel model;
         private final long[] frameShape;
         private final BoundCompensator compensator;
@@ -179,8 +196,13 @@ final class SharedModelPredictorFactory implements PredictorFactory {
          *     calibration's reference scale, else the plugin's default s)
          */
         SharedModelPredictor(
-                ModelRegistry.Lease lease, Double scale, DeviceSelection.Choice device, ReuseCacheConfig reuse) {
+                ModelRegistry.Lease lease,
+                ModelRegistry.Lease student,
+                Double scale,
+                DeviceSelection.Choice device,
+                ReuseCacheConfig reuse) {
             this.lease = lease;
+            this.student = student;
             this.device = device;
             this.model = lease.model();
             VitConfig cfg = model.config();
@@ -191,12 +213,17 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         }
 
         SharedModelPredictor(ModelRegistry.Lease lease) {
-            this(lease, null, null, ReuseCacheConfig.DEFAULTS);
+            this(lease, null, null, null, ReuseCacheConfig.DEFAULTS);
         }
 
         @Override
         public String modelId() {
             return lease.modelId();
+        }
+
+        @Override
+        public String studentId() {
+            return student == null ? null : student.modelId();
         }
 
         /** {@code cpu} or {@code gpuN}: the device of the model instance this predictor leases. */
@@ -218,6 +245,13 @@ final class SharedModelPredictorFactory implements PredictorFactory {
         @Override
         public float[][] logits(float[] pixels, int batchSize, CompressionLevel level) {
             long[] shape = {batchSize, frameShape[0], frameShape[1], frameShape[2]};
+            if (level.isStudent()) {
+                if (student == null) {
+                    throw new IllegalStateException(
+                            "level student, but " + ModelConfig.STUDENT_DIR + " names no student");
+                }
+                return student.model().logits(pixels, shape, CompressionLevel.none());
+            }
             Optional<CompensatorPair> pair = appliedPair(level);
             if (pair.isEmpty()) {
                 return model.logits(pixels, shape, level);
@@ -283,6 +317,9 @@ final class SharedModelPredictorFactory implements PredictorFactory {
             try {
                 reuseCache.close();
                 lease.close();
+                if (student != null) {
+                    student.close();
+                }
             } finally {
                 if (device != null) {
                     device.close();

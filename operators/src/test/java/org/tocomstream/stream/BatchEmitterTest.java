@@ -17,7 +17,8 @@ class BatchEmitterTest {
     private final List<StreamRecord<LabelRecord>> records = new ArrayList<>();
     private final List<Watermark> watermarks = new ArrayList<>();
     private final InferenceMetrics metrics = new InferenceMetrics(new MetricListener().getMetricGroup());
-    private final BatchEmitter emitter = new BatchEmitter("m@1", "gpu1", metrics, records::add, watermarks::add);
+    private final BatchEmitter emitter =
+            new BatchEmitter(level -> "m@1", "gpu1", metrics, records::add, watermarks::add);
 
     private static List<LabelRecord.Label> top(String label) {
         return List.of(new LabelRecord.Label(label, 0.9));
