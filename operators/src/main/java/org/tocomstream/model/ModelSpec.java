@@ -171,6 +171,23 @@ public record ModelSpec(
         return new ModelSpec(formatVersion, architecture, labels, preprocessing, trainedCompression, weightsFile, text);
     }
 
+    /**
+     * Why a model of {@code student} cannot answer for this one (the student level runs it on the
+     * batch this model's preprocessing made, and labels name classes in this model's order), or
+     * null when it can: its labels or its preprocessing differ.
+     */
+    public String studentMisfit(ModelSpec student) {
+        if (!labels.equals(student.labels())) {
+            return String.format("its labels %s differ from the model's %s", student.labels(), labels);
+        }
+        if (!preprocessing.equals(student.preprocessing())) {
+            return String.format(
+                    "its preprocessing %s differs from the model's %s (one preprocessed batch feeds both)",
+                    student.preprocessing(), preprocessing);
+        }
+        return null;
+    }
+
     /** The weights file of the model directory {@code dir}. */
     public Path weightsPath(Path dir) {
         return dir.resolve(weightsFile);

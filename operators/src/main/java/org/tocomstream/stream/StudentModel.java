@@ -3,7 +3,6 @@ package org.tocomstream.stream;
 import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Path;
-import org.tocomstream.model.ModelSpec;
 
 /**
  * The student a predictor loads beside its model ({@link ModelConfig#studentDir()}): leased from
@@ -38,7 +37,7 @@ final class StudentModel {
                             ModelConfig.STUDENT_DIR, config.studentDir(), e.getMessage()),
                     e);
         }
-        String misfit = misfit(model.model().spec(), student.model().spec());
+        String misfit = model.model().spec().studentMisfit(student.model().spec());
         if (misfit != null) {
             student.close();
             throw new IllegalArgumentException(String.format(
@@ -46,18 +45,5 @@ final class StudentModel {
                     ModelConfig.STUDENT_DIR, config.studentDir(), student.modelId(), model.modelId(), misfit));
         }
         return student;
-    }
-
-    /** Why {@code student} cannot answer for {@code model}, or null when it can. */
-    static String misfit(ModelSpec model, ModelSpec student) {
-        if (!model.labels().equals(student.labels())) {
-            return String.format("its labels %s differ from the model's %s", student.labels(), model.labels());
-        }
-        if (!model.preprocessing().equals(student.preprocessing())) {
-            return String.format(
-                    "its preprocessing %s differs from the model's %s (one preprocessed batch feeds both)",
-                    student.preprocessing(), model.preprocessing());
-        }
-        return null;
     }
 }

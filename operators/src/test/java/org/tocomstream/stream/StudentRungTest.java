@@ -177,10 +177,9 @@ class StudentRungTest {
             assertThat(ModelRegistry.shared().references(dir, Device.cpu())).isZero();
             assertThat(ModelRegistry.shared().references(bad, Device.cpu())).isZero();
         }
-        assertThat(StudentModel.misfit(ModelSpec.read(dir), ModelSpec.read(otherLabels)))
+        assertThat(ModelSpec.read(dir).studentMisfit(ModelSpec.read(otherLabels)))
                 .contains("labels");
-        assertThat(StudentModel.misfit(ModelSpec.read(dir), ModelSpec.read(otherSize)))
-                .contains("preprocessing");
+        assertThat(ModelSpec.read(dir).studentMisfit(ModelSpec.read(otherSize))).contains("preprocessing");
         assertThatThrownBy(() -> new ModelConfig(dir.toString(), "cpu", "gpu").withStudent(" "))
                 .hasMessageContaining(ModelConfig.STUDENT_DIR);
     }

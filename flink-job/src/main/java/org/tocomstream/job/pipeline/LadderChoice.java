@@ -164,14 +164,15 @@ public record LadderChoice(Ladder ladder, String source, MeasuredLadder measured
     }
 
     /**
-     * The cost model of the model in {@link StreamJobOptions#MODEL_DIR}.
+     * The cost model of the model in {@link StreamJobOptions#MODEL_DIR}, with its student's when
+     * one is set ({@link StudentOptions#cost}).
      *
      * @throws UncheckedIOException naming the file when its {@code model.json} cannot be read
      */
     public static CostModel costOf(ReadableConfig conf) {
         Path dir = Path.of(conf.get(StreamJobOptions.MODEL_DIR));
         try {
-            return CostModel.of(ModelSpec.read(dir).architecture().geometry());
+            return StudentOptions.cost(conf, ModelSpec.read(dir));
         } catch (IOException e) {
             throw new UncheckedIOException(
                     StreamJobOptions.MODEL_DIR.key() + ": cannot read " + dir.resolve(ModelSpec.FILE_NAME) + ": "

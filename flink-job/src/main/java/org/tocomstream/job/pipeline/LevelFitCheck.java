@@ -5,9 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.configuration.ReadableConfig;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
+import org.tocomstream.compress.TokenGeometry;
 import org.tocomstream.control.Ladder;
 import org.tocomstream.model.ModelSpec;
 
@@ -50,9 +52,16 @@ public final class LevelFitCheck {
         var geometry = spec.architecture().geometry();
         String model = "the model " + spec.architecture().name();
         List<String> out = new ArrayList<>();
+        CostModel cost;
+        try {
+            cost = StudentOptions.cost(conf, spec);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            out.add(e.getMessage());
+            return out;
+        }
         if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.FIXED) {
             CompressionLevel level = CompressionLevel.parse(conf.get(StreamJobOptions.LEVEL));
-            level.misfit(geometry, model)
+            misfit(level, geometry, model, cost)
                     .ifPresent(why -> out.add(StreamJobOptions.LEVEL.key() + " " + level + " " + why));
             return out;
         }
@@ -60,18 +69,28 @@ public final class LevelFitCheck {
         if (ladder == null || ladder.isBlank()) {
             // The model's ladder.json, when there is one: measured on these weights, rungs that fit.
             try {
-                LadderChoice.resolve(conf, CostModel.of(geometry));
+                LadderChoice.resolve(conf, cost);
             } catch (IllegalArgumentException e) {
                 out.add(e.getMessage());
             }
         } else {
             for (String text : ladder.split(Ladder.SEPARATOR, -1)) {
                 CompressionLevel level = CompressionLevel.parse(text);
-                level.misfit(geometry, model)
+                misfit(level, geometry, model, cost)
                         .ifPresent(why -> out.add(ControlOptions.LADDER.key() + " rung " + level + " " + why));
             }
         }
         return out;
+    }
+
+    /** {@link CompressionLevel#misfit}, and for the student level whether the settings name a student. */
+    private static Optional<String> misfit(
+            CompressionLevel level, TokenGeometry geometry, String model, CostModel cost) {
+        if (level.isStudent() && cost.student() == null) {
+            return Optional.of("runs the student, but " + model + " has none: set " + StreamJobOptions.STUDENT.key()
+                    + " (--student DIR) to the student's model directory");
+        }
+        return level.misfit(geometry, model);
     }
 
     /**

@@ -181,6 +181,14 @@ public final class StreamJobOptions {
             .withDescription("Scale s of the Token Compensator's delta, >= 0 (0 = never apply it)."
                     + " Not set: the plugin's default (its sidecar's defaultScale).");
 
+    public static final ConfigOption<String> STUDENT = ConfigOptions.key(ModelConfig.STUDENT_DIR)
+            .stringType()
+            .noDefaultValue()
+            .withDescription("A second, smaller model directory with the model's labels and preprocessing,"
+                    + " loaded beside the model on the same device; batches at the level 'student' (a rung"
+                    + " of the ladder, or vit.compress.level) run it, and their labels name it. Not set: no"
+                    + " student.");
+
     public static final ConfigOption<String> LEVEL = ConfigOptions.key("vit.compress.level")
             .stringType()
             .defaultValue("none")
@@ -310,6 +318,7 @@ public final class StreamJobOptions {
                 GPU_RESOURCE,
                 COMPENSATOR,
                 COMPENSATOR_SCALE,
+                STUDENT,
                 LEVEL,
                 MAX_BATCH,
                 MAX_DELAY,

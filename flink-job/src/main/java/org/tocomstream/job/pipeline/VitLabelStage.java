@@ -7,7 +7,6 @@ import java.util.List;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.tocomstream.compress.CostModel;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.BatchInferenceOperatorFactory;
 import org.tocomstream.stream.BatchingConfig;
@@ -51,7 +50,10 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                 conf.get(StreamJobOptions.DEVICE),
                 conf.get(StreamJobOptions.GPU_RESOURCE),
                 conf.get(StreamJobOptions.COMPENSATOR),
-                conf.getOptional(StreamJobOptions.COMPENSATOR_SCALE).orElse(null));
+                conf.getOptional(StreamJobOptions.COMPENSATOR_SCALE).orElse(null),
+                conf.getOptional(StreamJobOptions.STUDENT)
+                        .filter(d -> !d.isBlank())
+                        .orElse(null));
     }
 
     @Override
@@ -89,8 +91,7 @@ public final class VitLabelStage implements StreamPipeline.LabelStage {
                         conf.get(StreamJobOptions.MAX_IN_FLIGHT)),
                 conf.get(StreamJobOptions.TOP_K),
                 PredictorFactory.sharedModel(modelConfig(conf), ReuseOptions.config(conf)),
-                ControlOptions.levelSource(
-                        conf, CostModel.of(spec.architecture().geometry())));
+                ControlOptions.levelSource(conf, StudentOptions.cost(conf, spec)));
         SingleOutputStreamOperator<LabelRecord> labels =
                 inference.applyTo(decoded).uid(INFERENCE_UID);
         return new StreamPipeline.Outputs(labels, decoded.getSideOutput(FrameDecodeFunction.DEAD_LETTERS));

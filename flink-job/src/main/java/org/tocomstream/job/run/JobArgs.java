@@ -51,6 +51,7 @@ public final class JobArgs {
             new Binding("--gpu-resource", "NAME", StreamJobOptions.GPU_RESOURCE),
             new Binding("--compensator", "FILE|auto|none", StreamJobOptions.COMPENSATOR),
             new Binding("--compensator-scale", "S", StreamJobOptions.COMPENSATOR_SCALE),
+            new Binding("--student", "DIR", StreamJobOptions.STUDENT),
             new Binding("--level", "LEVEL", StreamJobOptions.LEVEL),
             new Binding("--max-batch", "N", StreamJobOptions.MAX_BATCH),
             new Binding("--max-delay", "DURATION", StreamJobOptions.MAX_DELAY),

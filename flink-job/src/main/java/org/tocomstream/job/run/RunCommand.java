@@ -40,6 +40,7 @@ import org.tocomstream.job.pipeline.LadderChoice;
 import org.tocomstream.job.pipeline.LevelFitCheck;
 import org.tocomstream.job.pipeline.StreamJobOptions;
 import org.tocomstream.job.pipeline.StreamPipeline;
+import org.tocomstream.job.pipeline.StudentOptions;
 import org.tocomstream.job.pipeline.VitLabelStage;
 import org.tocomstream.model.ModelSpec;
 import org.tocomstream.stream.BacklogBridgeReporterFactory;
@@ -326,16 +327,12 @@ public final class RunCommand implements Command {
         String line;
         try {
             // Both before the ladder is written into conf: the source (measured or not) decides the figure.
-            line = LadderChoice.describe(conf, CostModel.of(spec.architecture().geometry())) + "\n"
-                    + LadderChoice.overload(
-                            conf, CostModel.of(spec.architecture().geometry()));
+            CostModel cost = StudentOptions.cost(conf, spec);
+            line = LadderChoice.describe(conf, cost) + "\n" + LadderChoice.overload(conf, cost);
             if (conf.get(ControlOptions.POLICY) == ControlOptions.Policy.ADAPTIVE
                     && conf.getOptional(ControlOptions.LADDER).isEmpty()) {
                 conf.set(
-                        ControlOptions.LADDER,
-                        ControlOptions.ladder(
-                                        conf, CostModel.of(spec.architecture().geometry()))
-                                .toString());
+                        ControlOptions.LADDER, ControlOptions.ladder(conf, cost).toString());
             }
         } catch (IllegalArgumentException e) {
             throw new CommandFailedException(JobArgs.withFlags(e.getMessage()), e);

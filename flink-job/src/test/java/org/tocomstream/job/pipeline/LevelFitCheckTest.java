@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.job.StreamJob;
 import org.tocomstream.job.testutils.TestModels;
+import org.tocomstream.model.ModelSpec;
+import org.tocomstream.model.VitConfig;
 
 /**
  * Every level the job may run must fit the model: a level that does not stops the start with one
@@ -89,5 +91,60 @@ class LevelFitCheckTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("--ladder rung diffrate:deit-s@2.9 needs 197 tokens and 12 blocks;"
                         + " the model vit_demo has 65 tokens and 12 blocks");
+    }
+
+    @Test
+    void theStudentLevelNeedsAStudentThatCanStandInForTheModel(@TempDir Path tmp) throws Exception {
+        Configuration fixed = conf();
+        fixed.set(StreamJobOptions.LEVEL, "student");
+        assertThat(LevelFitCheck.problems(fixed))
+                .containsExactly("vit.compress.level student runs the student, but the model vit_demo has none:"
+                        + " set vit.model.student (--student DIR) to the student's model directory");
+
+        Configuration adaptive = conf();
+        adaptive.set(ControlOptions.POLICY, ControlOptions.Policy.ADAPTIVE);
+        adaptive.set(ControlOptions.LADDER, "none;tome:2;student");
+        assertThat(LevelFitCheck.problems(adaptive))
+                .singleElement()
+                .asString()
+                .startsWith("vit.control.ladder rung student");
+
+        ModelSpec model = ModelSpec.read(LevelFitCheckTest.model);
+        VitConfig tiny = VitConfig.preset("vit_demo_tiny");
+        Path student = tmp.resolve("student");
+        ModelSpec.of(tiny, model.labels())
+                .withPreprocessing(model.preprocessing())
+                .write(student);
+        adaptive.set(StreamJobOptions.STUDENT, student.toString());
+        fixed.set(StreamJobOptions.STUDENT, student.toString());
+        assertThat(LevelFitCheck.problems(adaptive)).isEmpty();
+        assertThat(LevelFitCheck.problems(fixed)).isEmpty();
+        // The ladder orders rungs by cost: the student (0.027 GMACs) is the cheapest.
+        assertThatThrownBy(() -> ControlOptions.ladder(
+                        withLadder(adaptive, "none;student;tome:2"), StudentOptions.cost(adaptive, model)))
+                .hasMessageContaining("does not cost less than student");
+
+        Path otherLabels = tmp.resolve("labels");
+        List<String> reversed = new ArrayList<>(model.labels());
+        Collections.reverse(reversed);
+        ModelSpec.of(tiny, reversed).withPreprocessing(model.preprocessing()).write(otherLabels);
+        adaptive.set(StreamJobOptions.STUDENT, otherLabels.toString());
+        assertThat(LevelFitCheck.problems(adaptive))
+                .singleElement()
+                .asString()
+                .startsWith("vit.model.student = " + otherLabels + ": the student vit_demo_tiny cannot stand in for"
+                        + " the model vit_demo: its labels");
+        adaptive.set(StreamJobOptions.STUDENT, tmp.resolve("missing").toString());
+        assertThat(LevelFitCheck.problems(adaptive))
+                .singleElement()
+                .asString()
+                .startsWith("vit.model.student: cannot read "
+                        + tmp.resolve("missing").resolve("model.json"));
+    }
+
+    private static Configuration withLadder(Configuration c, String ladder) {
+        Configuration copy = new Configuration(c);
+        copy.set(ControlOptions.LADDER, ladder);
+        return copy;
     }
 }
