@@ -4,7 +4,8 @@
 # KD + 1 projector; KD + 3 projectors, the paper's q), on two generator domains and on unlabelled
 # frames of a fixed camera, then evaluates them. Usage:
 #   bash src/experiments/student-distill/train.sh [demo|hard|video ...]     (default: demo hard)
-# Writes into $OUT (default target/student-distill). Each run resumes or finds itself finished when
+# Writes into $OUT (default target/student-distill); $EPOCHS (default 4), $SIZE (generated training
+# scenes, default 6000) and $WAYS (default "kd p1 p3") change the runs. Each run resumes or finds itself finished when
 # run again. The video domain needs $VIDEO_TEACHER (a model trained on the frames, see README) and
 # $VIDEO_FRAMES (a folder of its unlabelled frames) and $VIDEO_VAL (a labelled folder for accuracy).
 set -euo pipefail
@@ -22,7 +23,7 @@ students() {  # domain teacher data-options...
   local domain=$1 teacher=$2; shift 2
   mkdir -p "$OUT/$domain"
   for preset in vit_demo_tiny vit_demo_shuffle_tiny; do
-    for way in kd p1 p3; do
+    for way in ${WAYS:-kd p1 p3}; do
       local dir=$OUT/$domain/$preset-$way
       echo "== $domain $preset $way" >&2
       java -jar $JAR train --preset $preset --teacher "$teacher" "$@" ${WAY[$way]} \

@@ -36,10 +36,9 @@ import org.tocomstream.compress.CompressionLevel;
  *
  * <h2>Checkpoints</h2>
  *
- * No frame is buffered or in flight across a checkpoint: {@code prepareSnapshotPreBarrier} cuts
- * the partial batch and yields until every batch is emitted, so the barrier follows all labels of
- * the frames before it and the operator keeps no state. {@code endInput} and {@code finish} do
- * the same. The cost is a short pause per checkpoint of about one batch's inference time.
+ * No frame is buffered or in flight across a checkpoint: {@code prepareSnapshotPreBarrier} (and {@code
+ * endInput}, {@code finish}) cuts the partial batch and yields until every batch is emitted, so the barrier
+ * follows the labels of the frames before it and the operator keeps no state, for a pause of about one batch.
  *
  * <h2>Time</h2>
  *
