@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
 
 /**
@@ -169,6 +170,23 @@ public record ModelSpec(
     /** A copy with another provenance text ({@code null} for none). */
     public ModelSpec withSource(String text) {
         return new ModelSpec(formatVersion, architecture, labels, preprocessing, trainedCompression, weightsFile, text);
+    }
+
+    /**
+     * Why the model of {@code student} cannot stand in for this one as its student (the {@code
+     * student} compression level), or empty when it can: it must answer with these labels in this
+     * order and read the frames as this model does, since one preprocessed batch feeds both.
+     */
+    public Optional<String> studentMisfit(ModelSpec student) {
+        if (!labels.equals(student.labels())) {
+            return Optional.of(String.format("its labels %s differ from the model's %s", student.labels(), labels));
+        }
+        if (!preprocessing.equals(student.preprocessing())) {
+            return Optional.of(String.format(
+                    "its preprocessing %s differs from the model's %s (one preprocessed batch feeds both)",
+                    student.preprocessing(), preprocessing));
+        }
+        return Optional.empty();
     }
 
     /** The weights file of the model directory {@code dir}. */

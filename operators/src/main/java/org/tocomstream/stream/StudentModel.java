@@ -48,16 +48,8 @@ final class StudentModel {
         return student;
     }
 
-    /** Why {@code student} cannot answer for {@code model}, or null when it can. */
+    /** Why {@code student} cannot answer for {@code model}, or null when it can ({@link ModelSpec#studentMisfit}). */
     static String misfit(ModelSpec model, ModelSpec student) {
-        if (!model.labels().equals(student.labels())) {
-            return String.format("its labels %s differ from the model's %s", student.labels(), model.labels());
-        }
-        if (!model.preprocessing().equals(student.preprocessing())) {
-            return String.format(
-                    "its preprocessing %s differs from the model's %s (one preprocessed batch feeds both)",
-                    student.preprocessing(), model.preprocessing());
-        }
-        return null;
+        return model.studentMisfit(student).orElse(null);
     }
 }
