@@ -5,6 +5,8 @@ import java.util.List;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.MacsMatch;
 import org.tocomstream.compress.TokenGeometry;
+import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.UsageException;
 
 /**
  * The levels {@code ladder} measures: {@code none}, then for each requested speed-up {@code s} and
@@ -54,6 +56,47 @@ record LadderCandidates(CompressionLevel level, String family) {
             List<LadderCandidates> candidates, List<CompressionLevel> levels, String family) {
         List<LadderCandidates> out = new ArrayList<>(candidates);
         levels.forEach(level -> add(out, level, family));
+        return List.copyOf(out);
+    }
+
+    /**
+     * The families of {@code option} ({@code --families}), all when it is not given. The item
+     * {@value LadderStudent#FAMILY} is accepted when {@code student} (the student is measured
+     * whenever it is given), so that {@code --families student} measures none and the student only.
+     */
+    static List<MacsMatch.Family> families(ParsedArgs args, String option, String studentOption, boolean student)
+            throws UsageException {
+        if (!args.has(option)) {
+            return List.of(MacsMatch.Family.values());
+        }
+        List<MacsMatch.Family> out = new ArrayList<>();
+        boolean studentListed = false;
+        for (String item : args.list(option)) {
+            String name = item.trim();
+            if (name.equalsIgnoreCase(LadderStudent.FAMILY)) {
+                if (!student) {
+                    throw args.error(option, "family student needs " + studentOption + " DIR");
+                }
+                if (studentListed) {
+                    throw args.error(option, "family " + item + " is listed twice");
+                }
+                studentListed = true;
+                continue;
+            }
+            try {
+                MacsMatch.Family f = MacsMatch.Family.parse(item);
+                if (out.contains(f)) {
+                    throw args.error(option, "family " + item + " is listed twice");
+                }
+                out.add(f);
+            } catch (IllegalArgumentException e) {
+                throw args.error(
+                        option,
+                        e.getMessage()
+                                + (name.equalsIgnoreCase("diffrate") ? "; give --diffrate FILES" : "")
+                                + "; also student, with " + studentOption + " DIR");
+            }
+        }
         return List.copyOf(out);
     }
 
