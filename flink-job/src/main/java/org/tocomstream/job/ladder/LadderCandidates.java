@@ -13,7 +13,8 @@ import org.tocomstream.job.cli.UsageException;
  * each family the level closest in MACs ({@link MacsMatch#closest}) to the fractions 1/s,
  * 1/(1.25 s) and 1/(1.6 s) (the end-to-end speed-up of a level falls short of its MACs ratio,
  * since decoding and preprocessing cost the same at every level, so stronger candidates are
- * needed to reach s), then the given DiffRate levels; each level once.
+ * needed to reach s), then the given DiffRate levels; each level once. The command adds the
+ * token-reuse levels ({@link LadderReuse}) and then the student ({@link LadderStudent}) after them.
  *
  * @param level the level
  * @param family its family's name ({@code none}, {@code tome}, …, {@code diffrate})
