@@ -33,11 +33,16 @@ import org.tocomstream.compress.CostModel;
  *                   "kl": 0.02, "framesPerSecond": 181.0, "speedup": 1.21, "pareto": true}, …],
  *   "rungs": [{"target": 1.0, "level": "none", "speedup": 1.0, "quality": 0.99},
  *             {"target": 1.5, "level": "evit:0.6", "speedup": 1.58, "quality": 0.95},
- *             {"target": 3.0, "level": null, "speedup": 2.4, "quality": null}]   // unreachable
+ *             {"target": 3.0, "level": null, "speedup": 2.4, "quality": null}],  // unreachable
+ *   "student": {"dir": "/models/cams-tiny", "model": "vit_demo_tiny@1a2b3c4d"}  // or null
  * }
  * }</pre>
  *
- * {@link #ladder} gives the controller's rungs: the distinct non-null rung levels, in order.
+ * <p>{@code student} names the student model measured as the candidate {@code student} (the {@code
+ * ladder} command's {@code --student}); null, or absent in files written before it existed, when
+ * there was none. A ladder with a {@code student} rung needs that student in the job.
+ *
+ * <p>{@link #ladder} gives the controller's rungs: the distinct non-null rung levels, in order.
  */
 public record MeasuredLadder(
         int schemaVersion,
@@ -49,7 +54,8 @@ public record MeasuredLadder(
         int batch,
         String metric,
         List<Candidate> candidates,
-        List<Rung> rungs) {
+        List<Rung> rungs,
+        Student student) {
 
     /** The file's name in a model directory. */
     public static final String FILE_NAME = "ladder.json";
@@ -78,6 +84,12 @@ public record MeasuredLadder(
             Objects.requireNonNull(weightsSha256, "model.weightsSha256");
         }
     }
+
+    /**
+     * The student measured as the level {@code student}: its model directory as given and its id,
+     * {@code <architecture>@<first 8 hex digits of the weights' SHA-256>}.
+     */
+    public record Student(String dir, String model) {}
 
     /** The frames measured on. */
     public record Data(String description, int images, boolean labelled) {}
@@ -114,6 +126,21 @@ public record MeasuredLadder(
         if (rungs.isEmpty() || !NONE.equals(rungs.get(0).level())) {
             throw new IllegalArgumentException(FILE_NAME + ": rung 0 must be none");
         }
+    }
+
+    /** A ladder measured without a student. */
+    public MeasuredLadder(
+            int schemaVersion,
+            String command,
+            String createdAt,
+            Machine machine,
+            Model model,
+            Data data,
+            int batch,
+            String metric,
+            List<Candidate> candidates,
+            List<Rung> rungs) {
+        this(schemaVersion, command, createdAt, machine, model, data, batch, metric, candidates, rungs, null);
     }
 
     /** The levels of the reachable rungs, in ladder order, each once. */

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import org.tocomstream.compress.CompressionLevel;
 
 /**
@@ -172,20 +173,20 @@ public record ModelSpec(
     }
 
     /**
-     * Why a model of {@code student} cannot answer for this one (the student level runs it on the
-     * batch this model's preprocessing made, and labels name classes in this model's order), or
-     * null when it can: its labels or its preprocessing differ.
+     * Why the model of {@code student} cannot stand in for this one as its student (the {@code
+     * student} compression level), or empty when it can: it must answer with these labels in this
+     * order and read the frames as this model does, since one preprocessed batch feeds both.
      */
-    public String studentMisfit(ModelSpec student) {
+    public Optional<String> studentMisfit(ModelSpec student) {
         if (!labels.equals(student.labels())) {
-            return String.format("its labels %s differ from the model's %s", student.labels(), labels);
+            return Optional.of(String.format("its labels %s differ from the model's %s", student.labels(), labels));
         }
         if (!preprocessing.equals(student.preprocessing())) {
-            return String.format(
+            return Optional.of(String.format(
                     "its preprocessing %s differs from the model's %s (one preprocessed batch feeds both)",
-                    student.preprocessing(), preprocessing);
+                    student.preprocessing(), preprocessing));
         }
-        return null;
+        return Optional.empty();
     }
 
     /** The weights file of the model directory {@code dir}. */

@@ -37,7 +37,8 @@ final class StudentModel {
                             ModelConfig.STUDENT_DIR, config.studentDir(), e.getMessage()),
                     e);
         }
-        String misfit = model.model().spec().studentMisfit(student.model().spec());
+        String misfit =
+                model.model().spec().studentMisfit(student.model().spec()).orElse(null);
         if (misfit != null) {
             student.close();
             throw new IllegalArgumentException(String.format(

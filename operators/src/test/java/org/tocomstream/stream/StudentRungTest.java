@@ -177,9 +177,12 @@ class StudentRungTest {
             assertThat(ModelRegistry.shared().references(dir, Device.cpu())).isZero();
             assertThat(ModelRegistry.shared().references(bad, Device.cpu())).isZero();
         }
-        assertThat(ModelSpec.read(dir).studentMisfit(ModelSpec.read(otherLabels)))
+        assertThat(ModelSpec.read(dir)
+                        .studentMisfit(ModelSpec.read(otherLabels))
+                        .orElseThrow())
                 .contains("labels");
-        assertThat(ModelSpec.read(dir).studentMisfit(ModelSpec.read(otherSize))).contains("preprocessing");
+        assertThat(ModelSpec.read(dir).studentMisfit(ModelSpec.read(otherSize)).orElseThrow())
+                .contains("preprocessing");
         assertThatThrownBy(() -> new ModelConfig(dir.toString(), "cpu", "gpu").withStudent(" "))
                 .hasMessageContaining(ModelConfig.STUDENT_DIR);
     }

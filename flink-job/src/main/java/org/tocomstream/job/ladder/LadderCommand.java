@@ -54,6 +54,7 @@ public final class LadderCommand implements Command {
     static final String REUSE = "--reuse";
     static final String OUT = "--out";
     static final String PLOT = "--plot";
+    static final String STUDENT = "--student";
 
     static final List<Double> DEFAULT_RUNGS = List.of(1.25, 1.5, 2.0, 3.0);
     static final int DEFAULT_SIZE = 500;
@@ -73,7 +74,12 @@ public final class LadderCommand implements Command {
             .value(TOPIC, "T", "unlabelled frames: a frames topic read once from its beginning")
             .value(BOOTSTRAP, "HOST:PORT", "Kafka bootstrap servers (with --topic)")
             .value(RUNGS, "LIST", "end-to-end speed-ups to buy, each above 1 (default 1.25,1.5,2,3)")
-            .value(FAMILIES, "LIST", "families to try (default tome,tome-decreasing,evit,gtp,idle)")
+            .value(
+                    FAMILIES,
+                    "LIST",
+                    "families to try (default tome,tome-decreasing,evit,gtp,idle);\n"
+                            + "with --student also student (--families student: none and the student only)")
+            .value(STUDENT, "DIR", "a student model directory (same labels and preprocessing) to measure too")
             .value(
                     REUSE,
                     "auto|off|F,...",
@@ -103,6 +109,7 @@ public final class LadderCommand implements Command {
         return "usage: ladder --model DIR (--data DIR | --generator [--data-seed N] [--frame-size PX] [--cameras N [--scene S]]\n"
                 + "              | --images DIR | --topic T --bootstrap HOST:PORT | --video FILE [--cameras N])\n"
                 + "              [--rungs LIST] [--families LIST] [--diffrate FILES] [--reuse auto|off|F,...]\n"
+                + "              [--student DIR]\n"
                 + "              [--batch N] [--size N]\n"
                 + "              [--rounds N] [--timing-frames N] [--out FILE] [--plot FILE]\n\n"
                 + "Measures candidate compression levels on your frames and this machine and writes\n"
@@ -115,7 +122,11 @@ public final class LadderCommand implements Command {
                 + "--cameras N, --topic, --video) also token-reuse levels reuse:F (--reuse), the\n"
                 + "fractions closest in steady-state MACs to the same targets; they run the frames\n"
                 + "camera by camera, one frame per camera per forward pass, each camera's cache\n"
-                + "carried from frame to frame (its first frame computed in full).\n\n"
+                + "carried from frame to frame (its first frame computed in full). With --student DIR\n"
+                + "also the candidate student: the student model (a smaller model directory with the\n"
+                + "model's labels and preprocessing, loaded on --device) run uncompressed on the\n"
+                + "same preprocessed frames, costed by its own MACs; a rung like any other, which\n"
+                + "the job runs with vit.model.student = DIR (see student.md).\n\n"
                 + "Quality, on --size frames: with labels (--data DIR/<class>/<image>, --generator)\n"
                 + "top-1 accuracy; without (--images, --topic) agreement with the uncompressed\n"
                 + "model's top-1; mean KL(uncompressed || level) in both cases.\n"
@@ -151,13 +162,16 @@ public final class LadderCommand implements Command {
             Path out,
             Path plot,
             LadderReuse.Choice reuse,
+            Path student,
             Device device) {}
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
         ParsedArgs args = parser.parseOptions(argv, MODEL);
         Settings s = settings(args);
-        try (VitModel model = load(s.modelDir(), s.device())) {
+        try (VitModel model = load(s.modelDir(), s.device());
+                LadderStudent student =
+                        s.student() == null ? null : LadderStudent.load(STUDENT, s.student(), s.device(), model)) {
             VitConfig cfg = model.config();
             List<CompressionLevel> diffRate = new ArrayList<>();
             for (String file : s.diffRate()) {
@@ -167,14 +181,21 @@ public final class LadderCommand implements Command {
             }
             LadderFrames frames = frames(args, model, s.size(), !s.reuse().off(), err);
             List<LadderCandidates> candidates = LadderCandidates.of(cfg.geometry(), s.rungs(), s.families(), diffRate);
-            candidates = withReuse(candidates, s, frames, CostModel.of(cfg.geometry()), err);
+            CostModel cost = CostModel.of(cfg.geometry());
+            candidates = withReuse(candidates, s, frames, cost, err);
+            if (student != null) {
+                candidates = student.plus(candidates);
+                cost = student.cost(cost);
+                err.println(student.description(cost));
+            }
             err.printf(
                     "ladder: %d candidate levels on %s, batch %d%n",
                     candidates.size(), frames.description(), s.batch());
             DecodeConfig limits = DecodeConfig.defaults();
             ImagePreprocessor pre =
                     new ImagePreprocessor(model.spec().preprocessing(), limits.maxPixels(), limits.maxDecodedBytes());
-            LadderMeasurement measure = new LadderMeasurement(model, pre, s.batch(), err);
+            LadderMeasurement measure =
+                    new LadderMeasurement(model, student == null ? null : student.model(), pre, s.batch(), err);
             List<CompressionLevel> levels = LadderCandidates.levels(candidates);
             LadderMeasurement.Quality quality;
             double[] fps;
@@ -190,11 +211,12 @@ public final class LadderCommand implements Command {
                     sha(s.modelDir()),
                     frames,
                     s.batch(),
-                    CostModel.of(cfg.geometry()),
+                    cost,
                     candidates,
                     quality,
                     fps,
-                    s.rungs());
+                    s.rungs(),
+                    student == null ? null : student.named());
             LadderReport.print(ladder, out);
             write(ladder, s, out);
             return Cli.OK;
@@ -267,7 +289,7 @@ public final class LadderCommand implements Command {
         return new Settings(
                 modelDir,
                 rungs,
-                families(args),
+                LadderCandidates.families(args, FAMILIES, STUDENT, args.has(STUDENT)),
                 args.has(DIFFRATE) ? args.list(DIFFRATE) : List.of(),
                 args.positiveInt(BATCH, StreamJobOptions.MAX_BATCH.defaultValue()),
                 size,
@@ -276,28 +298,8 @@ public final class LadderCommand implements Command {
                 args.path(OUT).orElse(modelDir.resolve(MeasuredLadder.FILE_NAME)),
                 args.path(PLOT).orElse(modelDir.resolve("ladder.png")),
                 LadderReuse.parse(args, REUSE, args.has(CAMERAS) || args.has(TOPIC) || args.has(VIDEO)),
+                args.path(STUDENT).orElse(null),
                 DeviceOption.parse(args));
-    }
-
-    private static List<MacsMatch.Family> families(ParsedArgs args) throws UsageException {
-        if (!args.has(FAMILIES)) {
-            return List.of(MacsMatch.Family.values());
-        }
-        List<MacsMatch.Family> out = new ArrayList<>();
-        for (String item : args.list(FAMILIES)) {
-            try {
-                MacsMatch.Family f = MacsMatch.Family.parse(item);
-                if (out.contains(f)) {
-                    throw args.error(FAMILIES, "family " + item + " is listed twice");
-                }
-                out.add(f);
-            } catch (IllegalArgumentException e) {
-                throw args.error(
-                        FAMILIES,
-                        e.getMessage() + (item.trim().equalsIgnoreCase("diffrate") ? "; give --diffrate FILES" : ""));
-            }
-        }
-        return out;
     }
 
     /** The frames of the command line; generator cameras' frames consecutive when {@code consecutive}. */

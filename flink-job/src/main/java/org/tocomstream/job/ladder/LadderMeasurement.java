@@ -31,6 +31,9 @@ import org.tocomstream.model.VitModel;
  * over all frames; speed: a fresh cache per round, filled by each camera's first frame untimed,
  * then {@code --timing-frames} frames timed), and are compared with {@code none} on the same
  * frame.
+ *
+ * <p>The {@link CompressionLevel#student() student} level is an ordinary per-frame level whose
+ * forward pass runs the student model uncompressed on the same preprocessed pixels.
  */
 final class LadderMeasurement {
 
@@ -38,12 +41,15 @@ final class LadderMeasurement {
     record Quality(double[] top1, double[] agreement, double[] kl) {}
 
     private final VitModel model;
+    private final VitModel student;
     private final ImagePreprocessor pre;
     private final int batch;
     private final PrintStream err;
 
-    LadderMeasurement(VitModel model, ImagePreprocessor pre, int batch, PrintStream err) {
+    /** @param student the student model that runs the student level, null for none */
+    LadderMeasurement(VitModel model, VitModel student, ImagePreprocessor pre, int batch, PrintStream err) {
         this.model = model;
+        this.student = student;
         this.pre = pre;
         this.batch = batch;
         this.err = err;
@@ -280,8 +286,13 @@ final class LadderMeasurement {
     }
 
     private float[][] forward(float[] pixels, int count, CompressionLevel level) {
+        if (level.isStudent() && student == null) {
+            throw new IllegalStateException("compression level student needs a student model (--student)");
+        }
         try {
-            return model.logits(pixels, shape(count), level);
+            return level.isStudent()
+                    ? student.logits(pixels, shape(count), CompressionLevel.none())
+                    : model.logits(pixels, shape(count), level);
         } catch (RuntimeException e) {
             throw new IllegalStateException("forward pass failed at level " + level + ": " + e.getMessage(), e);
         }

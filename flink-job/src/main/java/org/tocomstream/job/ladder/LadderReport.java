@@ -17,7 +17,13 @@ final class LadderReport {
 
     private LadderReport() {}
 
-    /** The measured ladder: candidates, their selection for {@code targets}, and the run's facts. */
+    /**
+     * The measured ladder: candidates, their selection for {@code targets}, and the run's facts.
+     *
+     * @param cost costs every candidate; {@linkplain CostModel#withStudent with the student} when
+     *     one is among them
+     * @param student the student measured as the level {@code student}, null for none
+     */
     static MeasuredLadder build(
             String command,
             String architecture,
@@ -28,7 +34,8 @@ final class LadderReport {
             List<LadderCandidates> candidates,
             LadderMeasurement.Quality quality,
             double[] framesPerSecond,
-            List<Double> targets) {
+            List<Double> targets,
+            MeasuredLadder.Student student) {
         double dense = cost.macs(CompressionLevel.none());
         List<LadderSelection.Measured> measured = new ArrayList<>();
         for (int l = 0; l < candidates.size(); l++) {
@@ -55,7 +62,8 @@ final class LadderReport {
                 batch,
                 frames.labelled() ? MeasuredLadder.TOP1 : MeasuredLadder.AGREEMENT,
                 selected.candidates(),
-                selected.rungs());
+                selected.rungs(),
+                student);
     }
 
     /**

@@ -38,7 +38,7 @@ public final class StudentOptions {
             throw new UncheckedIOException(
                     StreamJobOptions.STUDENT.key() + ": cannot read " + file + ": " + e.getMessage(), e);
         }
-        String misfit = model.studentMisfit(student);
+        String misfit = model.studentMisfit(student).orElse(null);
         if (misfit != null) {
             throw new IllegalArgumentException(String.format(
                     "%s = %s: the student %s cannot stand in for the model %s: %s",
