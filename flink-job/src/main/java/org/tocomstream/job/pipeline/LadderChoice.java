@@ -87,6 +87,16 @@ public record LadderChoice(Ladder ladder, String source, MeasuredLadder measured
                     unset, measured.model().weightsSha256(), sha, file.getParent(), Ladder.SETTING));
         }
         for (CompressionLevel level : measured.levels()) {
+            if (level.isStudent() && cost.student() == null) {
+                MeasuredLadder.Student s = measured.student();
+                throw new IllegalArgumentException(String.format(
+                        "%sits rung student ran the student %s: set %s (--student DIR) to that model directory,"
+                                + " or set %s",
+                        unset,
+                        s == null ? "(not named in the file)" : s.model() + " from " + s.dir(),
+                        StreamJobOptions.STUDENT.key(),
+                        Ladder.SETTING));
+            }
             level.misfit(cost.geometry(), "the model").ifPresent(why -> {
                 throw new IllegalArgumentException(unset + "its rung " + level + " " + why);
             });

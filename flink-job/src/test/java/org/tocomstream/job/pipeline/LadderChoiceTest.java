@@ -141,4 +141,49 @@ class LadderChoiceTest {
             java.nio.file.Files.deleteIfExists(dir.resolve(MeasuredLadder.FILE_NAME));
         }
     }
+
+    @Test
+    void aMeasuredStudentRungNeedsTheStudentInTheJob(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        LadderSelection.Result r = LadderSelection.select(
+                List.of(
+                        new LadderSelection.Measured("none", "none", 1.0, 0.9, null, 100),
+                        new LadderSelection.Measured("tome:3", "tome", 0.7, 0.85, null, 140),
+                        new LadderSelection.Measured("student", "student", 0.2, 0.8, null, 300)),
+                List.of(1.25, 2.5));
+        new MeasuredLadder(
+                        MeasuredLadder.SCHEMA_VERSION,
+                        "ladder --model " + dir + " --student /models/tiny",
+                        "2026-12-07T00:00:00Z",
+                        new MeasuredLadder.Machine("cpu", 2, "17"),
+                        new MeasuredLadder.Model("vit_demo", sha),
+                        new MeasuredLadder.Data("test", 10, false),
+                        8,
+                        MeasuredLadder.AGREEMENT,
+                        r.candidates(),
+                        r.rungs(),
+                        new MeasuredLadder.Student("/models/tiny", "vit_demo_tiny@1a2b3c4d"))
+                .write(dir.resolve(MeasuredLadder.FILE_NAME));
+        try {
+            assertThat(LevelFitCheck.problems(conf(), ModelSpec.read(dir)))
+                    .singleElement()
+                    .asString()
+                    .contains(dir.resolve("ladder.json").toString())
+                    .contains("its rung student ran the student vit_demo_tiny@1a2b3c4d from /models/tiny:"
+                            + " set vit.model.student (--student DIR)");
+
+            ModelSpec model = ModelSpec.read(dir);
+            Path student = tmp.resolve("student");
+            ModelSpec.of(org.tocomstream.model.VitConfig.preset("vit_demo_tiny"), model.labels())
+                    .withPreprocessing(model.preprocessing())
+                    .write(student);
+            Configuration withStudent = conf();
+            withStudent.set(StreamJobOptions.STUDENT, student.toString());
+            assertThat(LevelFitCheck.problems(withStudent, model)).isEmpty();
+            assertThat(ControlOptions.ladder(withStudent, StudentOptions.cost(withStudent, model))
+                            .toString())
+                    .isEqualTo("none;tome:3;student");
+        } finally {
+            java.nio.file.Files.deleteIfExists(dir.resolve(MeasuredLadder.FILE_NAME));
+        }
+    }
 }
