@@ -4,8 +4,9 @@
 # forward, the way the job runs a frame), with `ladder --student`. Usage:
 #   bash src/experiments/student-distill/measure.sh [demo|hard|video ...]     (default: demo hard)
 # Same $OUT, $JAR and video variables as train.sh. Per domain it writes ladder-<student>.{txt,json,png}:
-# the full candidate set with the channel-shuffle student (KD + 3 projectors), then the other students
-# alone against the uncompressed teacher (--families student).
+# the full candidate set (no reuse levels) with the first of $STUDENTS (default: the channel-shuffle
+# student distilled with logit KD, then the plain one), the others alone against the uncompressed
+# teacher (--families student). The p1/p3 students share their preset's architecture, hence its speed.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."   # the repository root
 JAR=${JAR:-flink-job/target/tocom-stream.jar}
@@ -18,14 +19,15 @@ HD="--object-scale 0.15,0.45 --noise 20"
 ladders() {  # domain teacher families('' = default) frame-options...
   local domain=$1 teacher=$2 all=$3; shift 3
   local first=1
-  for s in $OUT/$domain/vit_demo_shuffle_tiny-p3 $OUT/$domain/vit_demo*-{kd,p1,p3}; do
+  for name in ${STUDENTS:-vit_demo_shuffle_tiny-kd vit_demo_tiny-kd}; do
+    local s=$OUT/$domain/$name
     [ -f $s/model.json ] || continue
-    local name=$(basename $s)
     [ -f $OUT/$domain/ladder-$name.txt ] && { first=0; continue; }
     local families=(--families student)
     if [ $first = 1 ]; then families=(); [ -z "$all" ] || families=(--families "$all"); fi
     echo "== $domain ladder with $name" >&2
     java -jar $JAR ladder --model "$teacher" --student $s "$@" "${families[@]}" --size $SIZE --rounds $ROUNDS \
+        --rungs ${RUNGS:-1.5,2,3,4} --reuse off --timing-frames ${TIMING:-64} \
         --out $OUT/$domain/ladder-$name.json --plot $OUT/$domain/ladder-$name.png \
         > $OUT/$domain/ladder-$name.txt 2> $OUT/$domain/ladder-$name.log
     first=0
