@@ -18,6 +18,7 @@ DEMO=flink-job/src/main/resources/demo-model
 HD="--generator --data-seed 2 --object-scale 0.15,0.45 --noise 20"
 mkdir -p "$OUT"
 declare -A WAY=([kd]="--feature-weight 0" [p1]="--projectors 1" [p3]="--projectors 3")
+EXTRA=${EXTRA:-}   # more train options for every student, e.g. "--temperature 1"
 
 students() {  # domain teacher data-options...
   local domain=$1 teacher=$2; shift 2
@@ -26,7 +27,7 @@ students() {  # domain teacher data-options...
     for way in ${WAYS:-kd p1 p3}; do
       local dir=$OUT/$domain/$preset-$way
       echo "== $domain $preset $way" >&2
-      java -jar $JAR train --preset $preset --teacher "$teacher" "$@" ${WAY[$way]} \
+      java -jar $JAR train --preset $preset --teacher "$teacher" "$@" ${WAY[$way]} $EXTRA \
           --epochs $EPOCHS --warmup-epochs 1 --lr 1e-3 --crop-fraction 1.0 --seed 0 --log-every 100 \
           --out "$dir" 2> "$dir.log" || { tail -3 "$dir.log"; exit 1; }
     done
