@@ -237,9 +237,17 @@ public final class ModelRegistry {
 
     /** The production loader: {@link VitModel#load} plus an identity from the weights' digest. */
     static LoadedModel loadDirectory(Path dir, Device device) throws IOException {
-        ModelSpec spec = ModelSpec.read(dir);
-        String id = spec.architecture().name() + "@" + sha256Prefix(spec.weightsPath(dir));
+        String id = modelId(dir);
         return new LoadedModel(VitModel.load(dir, device), id);
+    }
+
+    /**
+     * The identity labels report for the model directory {@code dir}: {@code <architecture
+     * name>@<first 8 hex digits of the weights' SHA-256>}.
+     */
+    public static String modelId(Path dir) throws IOException {
+        ModelSpec spec = ModelSpec.read(dir);
+        return spec.architecture().name() + "@" + sha256Prefix(spec.weightsPath(dir));
     }
 
     private static String sha256Prefix(Path file) throws IOException {

@@ -7,13 +7,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.tocomstream.compensate.TokenCompensator;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.compress.CostModel;
 import org.tocomstream.control.MeasuredLadder;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.model.VitModel;
+import org.tocomstream.stream.ModelRegistry;
 
 /**
  * The student of {@code ladder --student DIR}: a second, smaller model directory with the model's
@@ -58,8 +58,7 @@ final class LadderStudent implements AutoCloseable {
             throw new CommandFailedException(option + " " + dir + ": cannot load the student: " + Cli.describe(e), e);
         }
         try {
-            id = student.config().name() + "@"
-                    + TokenCompensator.weightsSha256(dir).substring(0, 8);
+            id = ModelRegistry.modelId(dir);
             Optional<String> misfit = teacher.spec().studentMisfit(student.spec());
             if (misfit.isPresent()) {
                 throw new CommandFailedException(String.format(
