@@ -4,12 +4,14 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.tocomstream.job.bench.BenchCommand;
 import org.tocomstream.job.bench.PipelineBenchCommand;
 import org.tocomstream.job.capacity.CapacitySimCommand;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.ShutdownSignal;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.diffrate.DiffRateCommand;
 import org.tocomstream.job.ladder.LadderCommand;
@@ -44,6 +46,9 @@ import org.tocomstream.job.train.TrainCommand;
  * user) so DJL never tries to download anything: the PyTorch natives come from the classpath.
  */
 public final class Main {
+
+    /** How long Ctrl-C waits for a command that stops at a safe point (a training step, an epoch's checkpoint). */
+    private static final long STOP_GRACE_SECONDS = 600;
 
     private Main() {}
 
@@ -93,8 +98,18 @@ public final class Main {
             out.print(command.help());
             return Cli.OK;
         }
+        AtomicBoolean stop = new AtomicBoolean();
+        String stopping = name + ": stopping at the next safe point (kill -9 aborts at once)";
+        ShutdownSignal signal = command.stopsOnSignal()
+                ? ShutdownSignal.install(
+                        () -> {
+                            stop.set(true);
+                            err.println(stopping);
+                        },
+                        STOP_GRACE_SECONDS)
+                : null;
         try {
-            return command.run(commandArgs, out, err);
+            return command.run(commandArgs, out, err, stop::get);
         } catch (UsageException e) {
             err.println(e.getMessage());
             return Cli.USAGE;
@@ -112,6 +127,10 @@ public final class Main {
                 err.println("(run with --verbose for the stack trace)");
             }
             return Cli.FAILED;
+        } finally {
+            if (signal != null) {
+                signal.close();
+            }
         }
     }
 

@@ -18,9 +18,9 @@ import org.tocomstream.model.Scalars;
 import org.tocomstream.model.VitConfig;
 import org.tocomstream.model.VitForward;
 import org.tocomstream.model.train.AdamW;
+import org.tocomstream.model.train.EpochOrder;
 import org.tocomstream.model.train.Gradients;
 import org.tocomstream.model.train.LrSchedule;
-import org.tocomstream.model.train.Trainer;
 import org.tocomstream.model.train.TrainingData;
 
 /**
@@ -136,7 +136,7 @@ final class TocomRun {
     /** This step's images, in the epoch's shuffled order. */
     private float[] batchPixels(TrainingData data) {
         int epoch = (int) (step / perEpoch);
-        int[] order = Trainer.permutation(data.size(), config.seed() * 1_000_003L + epoch);
+        int[] order = EpochOrder.permutation(data.size(), config.seed() * 1_000_003L + epoch);
         int offset = (int) (step % perEpoch) * config.batchSize();
         int perImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
         float[] pixels = new float[config.batchSize() * perImage];

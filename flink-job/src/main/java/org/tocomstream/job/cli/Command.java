@@ -1,6 +1,7 @@
 package org.tocomstream.job.cli;
 
 import java.io.PrintStream;
+import java.util.function.BooleanSupplier;
 
 /** One subcommand of the job jar ({@code predict}, {@code bench}, ...). */
 public interface Command {
@@ -23,4 +24,23 @@ public interface Command {
      * @throws CommandFailedException the command could not do its work (exit status 1)
      */
     int run(String[] args, PrintStream out, PrintStream err) throws UsageException, CommandFailedException;
+
+    /**
+     * True when the command stops at its next safe point on Ctrl-C (SIGINT/SIGTERM) once {@code
+     * stop} in {@link #run(String[], PrintStream, PrintStream, BooleanSupplier)} says so: the
+     * entry point then waits for it to return before the JVM exits, so no native computation is
+     * cut off mid-call and no file is left half-written. Default false: the JVM exits at once.
+     */
+    default boolean stopsOnSignal() {
+        return false;
+    }
+
+    /**
+     * Runs the command; a command whose {@link #stopsOnSignal()} is true polls {@code stop} and
+     * returns soon after it turns true. The default ignores {@code stop}.
+     */
+    default int run(String[] args, PrintStream out, PrintStream err, BooleanSupplier stop)
+            throws UsageException, CommandFailedException {
+        return run(args, out, err);
+    }
 }

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.tocomstream.job.cli.Cli;
 import org.tocomstream.job.cli.CommandFailedException;
+import org.tocomstream.job.cli.ShutdownSignal;
 
 /**
  * {@code produce --hostile}: publishes {@code count} records of a {@link HostileFrames} sequence,

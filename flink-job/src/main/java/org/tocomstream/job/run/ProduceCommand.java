@@ -17,6 +17,7 @@ import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.DataOptions;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.ShutdownSignal;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.FramePublisher;
 import org.tocomstream.job.kafka.KafkaTopics;

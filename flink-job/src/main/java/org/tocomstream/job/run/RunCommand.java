@@ -26,6 +26,7 @@ import org.tocomstream.job.cli.Command;
 import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.cli.OptionParser;
 import org.tocomstream.job.cli.ParsedArgs;
+import org.tocomstream.job.cli.ShutdownSignal;
 import org.tocomstream.job.cli.UsageException;
 import org.tocomstream.job.kafka.EmbeddedKafka;
 import org.tocomstream.job.kafka.FramePublisher;

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Command;
@@ -149,7 +150,9 @@ public final class TrainCommand implements Command {
                 + "another architecture, labels, preprocessing, level, step count, batch size or\n"
                 + "distillation settings (--teacher or not, Q, B, W, T), and a non-empty --out\n"
                 + "without training/. (Other hyper-parameters, and the teacher's weights, are not\n"
-                + "recorded: resume with the same command line.)\n\n"
+                + "recorded: resume with the same command line.) Ctrl-C (SIGINT or SIGTERM) stops\n"
+                + "between two steps, never inside one or while a checkpoint is written, and says\n"
+                + "which step the checkpoint on disk is from.\n\n"
                 + "Output. Progress on stderr:\n"
                 + "  epoch E/EPOCHS step S/TOTAL loss L acc A% lr LR I img/s ETA MmSSs [| val acc V%]\n"
                 + "and one summary line on stdout:\n"
@@ -160,7 +163,19 @@ public final class TrainCommand implements Command {
 
     @Override
     public int run(String[] argv, PrintStream out, PrintStream err) throws UsageException, CommandFailedException {
-        return new TrainRun(settings(parser.parseOptions(argv), argv), err).execute(out);
+        return run(argv, out, err, () -> false);
+    }
+
+    /** Ctrl-C stops training between two steps; the last finished epoch's checkpoint stays. */
+    @Override
+    public boolean stopsOnSignal() {
+        return true;
+    }
+
+    @Override
+    public int run(String[] argv, PrintStream out, PrintStream err, BooleanSupplier stop)
+            throws UsageException, CommandFailedException {
+        return new TrainRun(settings(parser.parseOptions(argv), argv), err, stop).execute(out);
     }
 
     /** Everything the command line asks for, checked; data and models are not touched yet. */

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneGenerator;
@@ -29,13 +30,14 @@ import org.tocomstream.model.train.GeneratedData;
 import org.tocomstream.model.train.ImageFolderData;
 import org.tocomstream.model.train.Trainer;
 import org.tocomstream.model.train.TrainingData;
+import org.tocomstream.model.train.TrainingStoppedException;
 
 /**
  * One {@code train} invocation once its arguments are checked: builds the data and the starting
  * spec, decides between a fresh run and a resume from what {@code --out} holds, runs the {@link
  * Trainer} and prints the summary line.
  */
-public record TrainRun(TrainCommand.Settings s, PrintStream err) {
+public record TrainRun(TrainCommand.Settings s, PrintStream err, BooleanSupplier stop) {
 
     /** The Trainer's resume marker inside a model directory (see {@link Trainer}). */
     static final Path STATE_FILE = Path.of("training", "state.json");
@@ -87,8 +89,10 @@ public record TrainRun(TrainCommand.Settings s, PrintStream err) {
         DistillTeacher distill = teacher == null ? null : load(teacher);
         Trainer.TrainSummary summary;
         try {
-            summary = new Trainer(spec, s.config(), s.device(), distill)
+            summary = new Trainer(spec, s.config(), s.device(), distill, stop)
                     .train(initial, train, validation, s.out(), p -> err.println(p.line()));
+        } catch (TrainingStoppedException e) {
+            throw new CommandFailedException("training into " + s.out() + " " + e.getMessage(), e);
         } catch (IOException | IllegalArgumentException | Trainer.NonFiniteLossException e) {
             throw new CommandFailedException("training into " + s.out() + " failed: " + Cli.describe(e), e);
         }

@@ -21,6 +21,7 @@ import org.tocomstream.compress.CompressionLevel;
 import org.tocomstream.data.SceneConfig;
 import org.tocomstream.data.SceneGenerator;
 import org.tocomstream.job.cli.Cli;
+import org.tocomstream.job.cli.CommandFailedException;
 import org.tocomstream.job.testutils.CommandLines.Result;
 import org.tocomstream.job.testutils.SceneFolders;
 import org.tocomstream.job.testutils.TestModels;
@@ -131,6 +132,23 @@ class TrainCommandTest {
         assertThat(resumed.err()).contains("resuming from step 2").contains("epoch 2/2 step 3/4");
         assertThat(resumed.err()).doesNotContain("step 1/4");
         assertThat(resumed.out()).contains("step 4/4 (+2 this run)");
+    }
+
+    @Test
+    void ctrlCStopsTrainingBetweenStepsWithALineSayingWhatIsOnDisk() {
+        // What Main does on SIGINT/SIGTERM for a command that stops at safe points: the stop flag
+        // turns true and the command returns soon after; here it is true from the start.
+        TrainCommand train = new TrainCommand();
+        String[] args = tinyRun(tmp.resolve("stopped"));
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream errStream = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(train.stopsOnSignal()).isTrue();
+        assertThatThrownBy(() -> train.run(Arrays.copyOfRange(args, 1, args.length), System.out, errStream, () -> true))
+                .isInstanceOf(CommandFailedException.class)
+                .hasMessage("training into " + tmp.resolve("stopped")
+                        + " stopped on request after step 0 of 4; no epoch had finished, so no checkpoint was written");
+        assertThat(tmp.resolve("stopped").resolve("model.json")).doesNotExist();
     }
 
     @Test

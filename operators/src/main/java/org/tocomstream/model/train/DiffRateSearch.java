@@ -283,7 +283,7 @@ public final class DiffRateSearch {
 
     private TrainingData.Example[] batch(TrainingData data, long step, int perEpoch) {
         int epoch = (int) (step / perEpoch);
-        int[] order = Trainer.permutation(data.size(), config.seed() * 1_000_003L + epoch);
+        int[] order = EpochOrder.permutation(data.size(), config.seed() * 1_000_003L + epoch);
         int offset = (int) (step % perEpoch) * config.batchSize();
         TrainingData.Example[] out = new TrainingData.Example[config.batchSize()];
         for (int i = 0; i < out.length; i++) {

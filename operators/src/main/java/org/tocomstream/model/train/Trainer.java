@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.tocomstream.compress.CompressionLevel;
@@ -54,6 +55,7 @@ public final class Trainer {
     private final TrainConfig config;
     private final Device device;
     private final DistillTeacher distill;
+    private final BooleanSupplier stop;
 
     /**
      * @param spec the model being trained; its labels must match the data's, and the output's
@@ -68,6 +70,14 @@ public final class Trainer {
      * unlabelled (no labels: no cross-entropy). Projectors are saved in {@code training/} only.
      */
     public Trainer(ModelSpec spec, TrainConfig config, Device device, DistillTeacher teacher) {
+        this(spec, config, device, teacher, () -> false);
+    }
+
+    /**
+     * As above, stopping between two steps once {@code stop} says so (Ctrl-C), never inside a step
+     * or a checkpoint's writing: {@link #train} then throws {@link TrainingStoppedException}.
+     */
+    public Trainer(ModelSpec spec, TrainConfig config, Device device, DistillTeacher teacher, BooleanSupplier stop) {
         if (teacher != null && (config.idleRecipe() != null || !config.level().isNone())) {
             throw new IllegalArgumentException("distillation trains at no compression, without IdleViT's recipe");
         }
@@ -75,6 +85,7 @@ public final class Trainer {
         this.config = config;
         this.device = device;
         this.distill = teacher;
+        this.stop = stop;
     }
 
     /**
@@ -132,6 +143,9 @@ public final class Trainer {
             TrainingWindow window = new TrainingWindow();
             double lastValidation = Double.NaN;
             while (step < totalSteps) {
+                if (stop.getAsBoolean()) {
+                    throw new TrainingStoppedException(step, totalSteps, step - step % perEpoch);
+                }
                 Batch batch = batch(train, cfg, step, perEpoch);
                 double lr = schedule.at(step);
                 StepResult done = gradientStep(engine, root, how, optimizer, batch, lr, step, perEpoch);
@@ -209,7 +223,7 @@ public final class Trainer {
     private Batch batch(TrainingData train, VitConfig cfg, long step, int perEpoch) {
         int pixelsPerImage = cfg.inChannels() * cfg.imageSize() * cfg.imageSize();
         int epoch = (int) (step / perEpoch);
-        int[] order = permutation(train.size(), config.seed() * 1_000_003L + epoch);
+        int[] order = EpochOrder.permutation(train.size(), config.seed() * 1_000_003L + epoch);
         int offset = (int) (step % perEpoch) * config.batchSize();
         float[] pixels = new float[config.batchSize() * pixelsPerImage];
         int[] labels = new int[config.batchSize()];
@@ -338,25 +352,6 @@ public final class Trainer {
                         && !k.equals(TimmKeys.CLS_TOKEN)
                         && !k.equals(TimmKeys.DIST_TOKEN))
                 .collect(Collectors.toSet());
-    }
-
-    /**
-     * A seeded Fisher-Yates permutation of {@code 0..n-1}: the order of one epoch's examples.
-     * Shared with the compensator's trainer so both draw epochs the same way.
-     */
-    public static int[] permutation(int n, long seed) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 
     /**

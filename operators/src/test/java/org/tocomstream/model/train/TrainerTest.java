@@ -159,6 +159,45 @@ class TrainerTest {
     }
 
     @Test
+    void aStopRequestEndsBetweenStepsAndTheLastEpochsCheckpointResumes(@TempDir Path out) throws IOException {
+        TrainingData train = data(SceneGenerator.Split.TRAIN, 64); // 4 steps of 16 per epoch
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        assertThatThrownBy(() -> new Trainer(spec(), config(3), Device.cpu(), null, stop::get)
+                        .train(VitInit.truncatedNormal(TINY, 1), train, null, out, p -> {
+                            if (p.step() == 6) {
+                                stop.set(true); // Ctrl-C during step 6: steps 7 and on never start
+                            }
+                        }))
+                .isInstanceOfSatisfying(TrainingStoppedException.class, e -> {
+                    assertThat(e.step()).isEqualTo(6);
+                    assertThat(e.checkpointStep()).isEqualTo(4);
+                })
+                .hasMessage("stopped on request after step 6 of 12; the checkpoint on disk is from step 4 (the last"
+                        + " finished epoch): run the same training again to resume from it");
+
+        List<TrainProgress> resumed = new ArrayList<>();
+        new Trainer(spec(), config(3), Device.cpu())
+                .train(VitInit.truncatedNormal(TINY, 1), train, null, out, resumed::add);
+        assertThat(resumed.get(0).step()).isEqualTo(5);
+        assertThat(resumed.get(resumed.size() - 1).step()).isEqualTo(12);
+    }
+
+    @Test
+    void aStopBeforeTheFirstEpochEndsWritesNothing(@TempDir Path out) {
+        assertThatThrownBy(() -> new Trainer(spec(), config(1), Device.cpu(), null, () -> true)
+                        .train(
+                                VitInit.truncatedNormal(TINY, 1),
+                                data(SceneGenerator.Split.TRAIN, 64),
+                                null,
+                                out,
+                                p -> {}))
+                .isInstanceOf(TrainingStoppedException.class)
+                .hasMessage(
+                        "stopped on request after step 0 of 4; no epoch had finished, so no checkpoint was written");
+        assertThat(out.resolve("model.json")).doesNotExist();
+    }
+
+    @Test
     void resumingWithAnotherScheduleIsRefused(@TempDir Path out) throws IOException {
         TrainingData train = data(SceneGenerator.Split.TRAIN, 32);
         new Trainer(spec(), config(1), Device.cpu()).train(VitInit.truncatedNormal(TINY, 1), train, null, out, p -> {});

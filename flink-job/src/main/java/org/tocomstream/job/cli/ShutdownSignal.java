@@ -1,4 +1,4 @@
-package org.tocomstream.job.run;
+package org.tocomstream.job.cli;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,14 +35,14 @@ public final class ShutdownSignal implements AutoCloseable {
     }
 
     /** Registers the hook. */
-    static ShutdownSignal install(Runnable onSignal, long graceSeconds) {
+    public static ShutdownSignal install(Runnable onSignal, long graceSeconds) {
         ShutdownSignal s = new ShutdownSignal(onSignal, graceSeconds);
         Runtime.getRuntime().addShutdownHook(s.hook);
         return s;
     }
 
     /** True once Ctrl-C (or another JVM shutdown) has begun. */
-    boolean signalled() {
+    public boolean signalled() {
         return signalled;
     }
 
