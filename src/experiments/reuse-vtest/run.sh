@@ -82,3 +82,11 @@ java -jar "$JAR" train --preset vit_demo --generator --input-size 128 --frame-si
 java -jar "$JAR" ladder --model "$OUT/model-static" --generator --cameras 8 --scene static --frame-size 320 \
   --families tome,evit,idle --rungs 1.5,2,2.5,3 --size 400 --rounds 3 --out "$OUT/model-static/ladder.json" \
   --plot "$OUT/ladder-static-with-reuse.png"
+
+# 8. DeiT-S (224 px), where reuse pays most, on the quadrant labels of 1: from scratch, then fine-tuned.
+#    (2026-12-07: validation 35.90 % then 35.38 % at every epoch, the commonest quadrant's share:
+#    it never learnt the answer; not measured further.)
+java -jar "$JAR" train --preset deit_small_patch16_224 --data "$OUT/data/train" --val-data "$OUT/data/val" \
+  --epochs 8 --batch 32 --lr 5e-4 --warmup-epochs 1 --crop-fraction 1.0 --no-augment --out "$OUT/deit-s"
+java -jar "$JAR" train --model "$OUT/deit-s" --data "$OUT/data/train" --val-data "$OUT/data/val" \
+  --epochs 10 --batch 32 --lr 3e-4 --warmup-epochs 0 --crop-fraction 1.0 --no-augment --out "$OUT/deit-s2"
