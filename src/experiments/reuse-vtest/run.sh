@@ -14,17 +14,22 @@ OUT=${OUT:-target/reuse-vtest}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT/all"
 
+# The image folders of a labels file (LABELS DIR): frames 0-599 in DIR/train, the rest in DIR/val.
+folders() {
+  rm -rf "$2"
+  while read -r i label _; do
+    split=train; [ "$i" -ge 600 ] && split=val
+    mkdir -p "$2/$split/$label"
+    ln -sf "$(realpath "$OUT/all/$(printf %04d $((i + 1))).jpg")" "$2/$split/$label/"
+  done < "$1"
+}
+
 # 1. Labels and the training folders: frames 0-599 train, 600-794 validate.
 ffmpeg -v error -y -i "$VIDEO" -vf "crop=576:576:96:0,scale=128:128" -f rawvideo -pix_fmt gray "$OUT/gray.raw"
 n=$(( $(stat -c %s "$OUT/gray.raw") / 16384 ))
 python3 "$HERE/labels.py" "$OUT/gray.raw" "$n" "$OUT/labels.txt"
 ffmpeg -v error -y -i "$VIDEO" -q:v 2 "$OUT/all/%04d.jpg"
-rm -rf "$OUT/data"
-while read -r i label _; do
-  split=train; [ "$i" -ge 600 ] && split=val
-  mkdir -p "$OUT/data/$split/$label"
-  ln -sf "$(realpath "$OUT/all/$(printf %04d $((i + 1))).jpg")" "$OUT/data/$split/$label/"
-done < "$OUT/labels.txt"
+folders "$OUT/labels.txt" "$OUT/data"
 # No augmentation: a flip or a crop would move the pedestrians to another quadrant.
 java -jar "$JAR" train --preset vit_demo --data "$OUT/data/train" --val-data "$OUT/data/val" \
   --epochs 40 --batch 32 --crop-fraction 1.0 --no-augment --out "$OUT/model"
@@ -63,12 +68,7 @@ java -jar "$JAR" loadtest --video "$VIDEO" --model "$OUT/model128" --frame-size 
 #    never learnt it, validation 17.44 % at every epoch, the share of its one answer; not measured
 #    further.)
 python3 "$HERE/labels.py" "$OUT/gray.raw" "$n" "$OUT/labels16.txt" 4
-rm -rf "$OUT/data16"
-while read -r i label _; do
-  split=train; [ "$i" -ge 600 ] && split=val
-  mkdir -p "$OUT/data16/$split/$label"
-  ln -sf "$(realpath "$OUT/all/$(printf %04d $((i + 1))).jpg")" "$OUT/data16/$split/$label/"
-done < "$OUT/labels16.txt"
+folders "$OUT/labels16.txt" "$OUT/data16"
 java -jar "$JAR" train --preset vit_demo --input-size 128 --data "$OUT/data16/train" --val-data "$OUT/data16/val" \
   --epochs 20 --batch 32 --crop-fraction 1.0 --no-augment --out "$OUT/model16"
 
