@@ -7,6 +7,8 @@ import static org.tocomstream.job.testutils.CommandLines.run;
 
 import ai.djl.Device;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -140,8 +142,7 @@ class TrainCommandTest {
         // turns true and the command returns soon after; here it is true from the start.
         TrainCommand train = new TrainCommand();
         String[] args = tinyRun(tmp.resolve("stopped"));
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream errStream = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+        PrintStream errStream = new PrintStream(OutputStream.nullOutputStream());
 
         assertThat(train.stopsOnSignal()).isTrue();
         assertThatThrownBy(() -> train.run(Arrays.copyOfRange(args, 1, args.length), System.out, errStream, () -> true))

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tocomstream.compress.CompressionLevel;
@@ -161,7 +162,7 @@ class TrainerTest {
     @Test
     void aStopRequestEndsBetweenStepsAndTheLastEpochsCheckpointResumes(@TempDir Path out) throws IOException {
         TrainingData train = data(SceneGenerator.Split.TRAIN, 64); // 4 steps of 16 per epoch
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
         assertThatThrownBy(() -> new Trainer(spec(), config(3), Device.cpu(), null, stop::get)
                         .train(VitInit.truncatedNormal(TINY, 1), train, null, out, p -> {
                             if (p.step() == 6) {
